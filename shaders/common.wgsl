@@ -1,0 +1,149 @@
+// common.wgsl: layouts shared with src/layout.rs, the counter-based RNG shared with src/rng.rs,
+// and small helpers. Prepended to every stage's shader.
+
+struct Globals {
+    n_neurons: u32,
+    n_pops: u32,
+    n_regions: u32,
+    ring_len: u32,
+    key: u32,
+    raster_steps: u32,
+    raster_words: u32,
+    total_slots: u32,
+    dt: f32,
+    half_dt: f32,
+    inv_dt: f32,
+    ring_scale: f32,
+    inv_ring_scale: f32,
+    conn_scale: f32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+struct Pop {
+    first: u32,
+    count: u32,
+    model: u32,
+    region: u32,
+    slot_base: u32,
+    row_cap: u32,
+    input_first: u32,
+    input_count: u32,
+    dc: f32,
+    noise_mean: f32,
+    noise_sd: f32,
+    _pad: u32,
+}
+
+struct PoissonSource {
+    exp_neg_lambda: f32,
+    weight: f32,
+    repeats: u32,
+    cap: u32,
+}
+
+struct NeuronState {
+    v: f32,
+    u: f32,
+    refr: u32,
+    pop: u32,
+}
+
+struct NeuronParams {
+    p0: f32,
+    p1: f32,
+    p2: f32,
+    p3: f32,
+    p4: f32,
+    p5: f32,
+    p6: f32,
+    p7: f32,
+}
+
+// The simulation-state buffer: header, then the spike list of the current step.
+struct SimState {
+    step: u32,
+    n_spikes: atomic<u32>,
+    prop_count: u32,
+    prop_step: u32,
+    err_flags: atomic<u32>,
+    err_step: atomic<u32>,
+    err_neuron: atomic<u32>,
+    _pad: u32,
+    spikes: array<u32>,
+}
+
+const EMPTY: u32 = 0xffffffffu;
+const DELAY_MASK: u32 = 0xfffu;
+const MODEL_IZHIKEVICH: u32 = 0u;
+const MODEL_LIF: u32 = 1u;
+const ERR_NONFINITE: u32 = 1u;
+const STREAM_NOISE: u32 = 1u;
+const STREAM_POISSON: u32 = 0x10000000u;
+
+// Every stage binds the constants at 0 and the population table at 1.
+@group(0) @binding(0) var<uniform> g: Globals;
+@group(0) @binding(1) var<storage, read> pops: array<Pop>;
+
+// The population owning a slot: the last whose slot_base <= slot (empty populations share a base).
+fn pop_of_slot(slot: u32) -> u32 {
+    var lo = 0u;
+    var hi = g.n_pops;
+    while hi - lo > 1u {
+        let mid = (lo + hi) / 2u;
+        if pops[mid].slot_base <= slot {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+// Workgroups beyond 65535 in x spill into y; a flat index from both.
+const MAX_GROUPS_X: u32 = 65535u;
+
+fn pcg(v: u32) -> u32 {
+    let state = v * 747796405u + 2891336453u;
+    let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+    return (word >> 22u) ^ word;
+}
+
+fn rng_base(key: u32, stream: u32, step: u32, element: u32) -> u32 {
+    return pcg(pcg(pcg(key ^ stream) + step) + element);
+}
+
+fn rng_draw(base: u32, i: u32) -> u32 {
+    return pcg(base + i * 0x9e3779b9u);
+}
+
+fn unit_f32(bits: u32) -> f32 {
+    return f32(bits >> 8u) * (1.0 / 16777216.0);
+}
+
+// Irwin-Hall sum of twelve 16-bit uniforms minus 6: exact in f32, identical to rng::normal_f32.
+fn normal_f32(base: u32, first: u32) -> f32 {
+    var s = 0u;
+    for (var i = 0u; i < 6u; i++) {
+        let h = rng_draw(base, first + i);
+        s += (h & 0xffffu) + (h >> 16u);
+    }
+    return f32(s + 6u) * (1.0 / 65536.0) - 6.0;
+}
+
+fn poisson_knuth(base: u32, exp_neg_lambda: f32, cap: u32) -> u32 {
+    var p = 1.0;
+    var k = 0u;
+    loop {
+        p *= unit_f32(rng_draw(base, k));
+        if p <= exp_neg_lambda || k >= cap {
+            break;
+        }
+        k += 1u;
+    }
+    return k;
+}
+
+fn is_nonfinite(x: f32) -> bool {
+    return (bitcast<u32>(x) & 0x7fffffffu) >= 0x7f800000u;
+}

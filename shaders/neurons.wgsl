@@ -1,0 +1,84 @@
+// neurons.wgsl: integrate every neuron one step (Izhikevich or LIF), draw its external input,
+// and append its spike to the step's spike list. One thread per neuron.
+
+@group(0) @binding(2) var<storage, read_write> neurons: array<NeuronState>;
+@group(0) @binding(3) var<storage, read> params: array<NeuronParams>;
+@group(0) @binding(4) var<storage, read> poisson: array<PoissonSource>;
+@group(0) @binding(5) var<storage, read_write> ring: array<atomic<i32>>;
+@group(0) @binding(6) var<storage, read_write> sim: SimState;
+// Per-population spike counts since the last sample, then the raster bits (raster_steps rows).
+@group(0) @binding(7) var<storage, read_write> counters: array<atomic<u32>>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let n = gid.x + gid.y * MAX_GROUPS_X * 64u;
+    if n >= g.n_neurons {
+        return;
+    }
+    let step = sim.step;
+    var s = neurons[n];
+    let pop = pops[s.pop];
+    let prm = params[n];
+
+    // This step's slot of the delay ring, read and cleared for step + ring_len.
+    let ring_in = atomicExchange(&ring[(step % g.ring_len) * g.n_neurons + n], 0);
+    var syn = f32(ring_in) * g.inv_ring_scale;
+    for (var i = 0u; i < pop.input_count; i++) {
+        let src = poisson[pop.input_first + i];
+        var k = 0u;
+        for (var r = 0u; r < src.repeats; r++) {
+            let stream = STREAM_POISSON + ((pop.input_first + i) << 8u) + r;
+            k += poisson_knuth(rng_base(g.key, stream, step, n), src.exp_neg_lambda, src.cap);
+        }
+        syn += src.weight * f32(k);
+    }
+    var current = pop.dc + pop.noise_mean;
+    if pop.noise_sd > 0.0 {
+        current += pop.noise_sd * normal_f32(rng_base(g.key, STREAM_NOISE, step, n), 0u);
+    }
+
+    var spiked = false;
+    if pop.model == MODEL_IZHIKEVICH {
+        // Synaptic input is a current pulse of one step carrying the weight (w / dt).
+        let i_total = current + syn * g.inv_dt;
+        var v = s.v;
+        let u = s.u;
+        v = v + g.half_dt * (0.04 * v * v + 5.0 * v + 140.0 - u + i_total);
+        v = v + g.half_dt * (0.04 * v * v + 5.0 * v + 140.0 - u + i_total);
+        s.u = u + g.dt * prm.p0 * (prm.p1 * v - u);
+        s.v = v;
+        if v >= 30.0 {
+            spiked = true;
+            s.v = prm.p2;
+            s.u = s.u + prm.p3;
+        }
+    } else {
+        // Exact integration (NEST iaf_psc_exp): V with the current before this step's input,
+        // then the synaptic current decays and takes this step's spikes.
+        if s.refr == 0u {
+            s.v = prm.p0 * s.v + prm.p1 * s.u + prm.p2 * (prm.p6 + current);
+        } else {
+            s.refr -= 1u;
+        }
+        s.u = prm.p3 * s.u + syn;
+        if s.v >= prm.p4 {
+            spiked = true;
+            s.v = prm.p5;
+            s.refr = u32(prm.p7);
+        }
+    }
+
+    if is_nonfinite(s.v) || is_nonfinite(s.u) {
+        atomicOr(&sim.err_flags, ERR_NONFINITE);
+        atomicMin(&sim.err_step, step);
+        atomicMin(&sim.err_neuron, n);
+    }
+    neurons[n] = s;
+    if spiked {
+        sim.spikes[atomicAdd(&sim.n_spikes, 1u)] = n;
+        atomicAdd(&counters[s.pop], 1u);
+        if step < g.raster_steps {
+            atomicOr(&counters[g.n_pops + step * g.raster_words + n / 32u], 1u << (n % 32u));
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Connection rules: which sources each target neuron of a projection receives.
+//!
+//! Draws are keyed by (projection, target neuron), so targets are generated independently, in
+//! parallel on all host cores, and the result does not depend on how the work is split.
+
+use crate::rng::{Draws, stream};
+use crate::scene::{Model, ProjectionModel, Rule};
+
+/// The sources of one projection, grouped by target: target i (local index in its population)
+/// receives `sources[start[i]..start[i + 1]]` (global neuron indices, ascending for Bernoulli rules).
+pub struct Connections {
+    pub start: Vec<u32>,
+    pub sources: Vec<u32>,
+}
+
+/// Generates projection `j` of the model.
+pub fn connect(model: &Model, j: usize, key: u32, positions: &[[f32; 3]]) -> Connections {
+    let p = &model.projections[j];
+    let tgt = &model.populations[p.target];
+    // Fixed total number: first the number of synapses per target (one sequential stream of
+    // target draws), then each target's sources from its own stream.
+    let totals: Option<Vec<u32>> = match p.rule {
+        Rule::FixedTotalNumber(n) => {
+            let mut counts = vec![0u32; tgt.count as usize];
+            const CHUNK: u64 = 1 << 20;
+            for chunk in 0..n.div_ceil(CHUNK) {
+                let mut d = Draws::new(key, stream::TOTAL + j as u32, chunk as u32, 0);
+                for _ in 0..CHUNK.min(n - chunk * CHUNK) {
+                    counts[((d.next_u32() as u64 * tgt.count as u64) >> 32) as usize] += 1;
+                }
+            }
+            Some(counts)
+        }
+        _ => None,
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(16);
+    let per = (tgt.count as usize).div_ceil(threads).max(1);
+    let parts: Vec<(Vec<u32>, Vec<u32>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..tgt.count as usize)
+            .step_by(per)
+            .map(|lo| {
+                let hi = (lo + per).min(tgt.count as usize);
+                let totals = totals.as_deref();
+                s.spawn(move || {
+                    let mut counts = Vec::with_capacity(hi - lo);
+                    let mut sources = Vec::new();
+                    for t in lo..hi {
+                        let before = sources.len();
+                        let k = totals.map(|c| c[t]);
+                        targets_sources(
+                            model,
+                            p,
+                            j,
+                            key,
+                            tgt.first + t as u32,
+                            k,
+                            positions,
+                            &mut sources,
+                        );
+                        counts.push((sources.len() - before) as u32);
+                    }
+                    (counts, sources)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("connection thread panicked"))
+            .collect()
+    });
+    let mut start = Vec::with_capacity(tgt.count as usize + 1);
+    let mut sources = Vec::new();
+    start.push(0u32);
+    for (counts, s) in parts {
+        for c in counts {
+            start.push(start.last().copied().unwrap_or(0) + c);
+        }
+        sources.extend(s);
+    }
+    Connections { start, sources }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one target's draw needs the whole projection context"
+)]
+fn targets_sources(
+    model: &Model,
+    p: &ProjectionModel,
+    j: usize,
+    key: u32,
+    target: u32,
+    total: Option<u32>,
+    positions: &[[f32; 3]],
+    out: &mut Vec<u32>,
+) {
+    let src = &model.populations[p.source];
+    let ns = src.count as u64;
+    let mut d = Draws::new(key, stream::CONNECT + j as u32, target, 0);
+    let excluded = |s: u32| !p.autapses && s == target;
+    match p.rule {
+        Rule::FixedProbability(q) => {
+            if q <= 0.0 {
+                return;
+            }
+            if q >= 1.0 {
+                out.extend((src.first..src.first + src.count).filter(|&s| !excluded(s)));
+                return;
+            }
+            // Geometric skipping: gaps between successes are Geometric(q).
+            let log1mq = (1.0 - q).ln();
+            let mut i: u64 = 0;
+            loop {
+                let u = 1.0 - d.unit();
+                let gap = (u.ln() / log1mq).floor();
+                if !gap.is_finite() || i as f64 + gap >= ns as f64 {
+                    return;
+                }
+                i += gap as u64;
+                let s = src.first + i as u32;
+                if !excluded(s) {
+                    out.push(s);
+                }
+                i += 1;
+                if i >= ns {
+                    return;
+                }
+            }
+        }
+        Rule::FixedInDegree(k) => draw_sources(&mut d, k, src.first, ns, excluded, out),
+        Rule::FixedTotalNumber(_) => {
+            draw_sources(&mut d, total.unwrap_or(0), src.first, ns, excluded, out)
+        }
+        Rule::DistanceDependent { p0, sigma_mm } => {
+            let pt = positions[target as usize];
+            let inv = 1.0 / (2.0 * sigma_mm * sigma_mm);
+            for s in src.first..src.first + src.count {
+                let ps = positions[s as usize];
+                let d2: f64 = (0..3).map(|i| (ps[i] as f64 - pt[i] as f64).powi(2)).sum();
+                if d.unit() < p0 * (-d2 * inv).exp() && !excluded(s) {
+                    out.push(s);
+                }
+            }
+        }
+    }
+}
+
+fn draw_sources(
+    d: &mut Draws,
+    k: u32,
+    first: u32,
+    ns: u64,
+    excluded: impl Fn(u32) -> bool,
+    out: &mut Vec<u32>,
+) {
+    for _ in 0..k {
+        // A redraw avoids a forbidden autapse; give up after a few tries (a 1-neuron population).
+        for _ in 0..64 {
+            let s = first + d.below(ns) as u32;
+            if !excluded(s) {
+                out.push(s);
+                break;
+            }
+        }
+    }
+}

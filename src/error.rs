@@ -1,0 +1,53 @@
+//! The library's one error type.
+
+use std::path::PathBuf;
+
+/// Everything the library can report to a user.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A scene file could not be read, parsed or validated.
+    #[error("{file}:{line}:{column}: {field}: {message}")]
+    Scene {
+        file: String,
+        line: usize,
+        column: usize,
+        /// The path of the offending field, e.g. `projections[2].to`.
+        field: String,
+        message: String,
+    },
+    /// An input or output file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// No usable GPU adapter, or the device could not be created.
+    #[error("GPU: {0}")]
+    Gpu(String),
+    /// The scene needs more GPU memory than the adapter allows.
+    #[error(
+        "scene too large for adapter {adapter}: {what} needs {needed} bytes, the adapter allows {available} bytes"
+    )]
+    TooLarge {
+        adapter: String,
+        what: String,
+        needed: u64,
+        available: u64,
+    },
+    /// The network state became invalid during a run.
+    #[error("simulation stopped: {0}")]
+    Numerics(String),
+}
+
+/// Shorthand used across the library.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

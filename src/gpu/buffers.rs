@@ -1,0 +1,88 @@
+//! The simulation state on the GPU: every buffer, made once from a built network.
+
+use crate::build::Network;
+use crate::layout::SimHeader;
+use wgpu::util::DeviceExt;
+
+pub struct Buffers {
+    pub globals: wgpu::Buffer,
+    pub pops: wgpu::Buffer,
+    pub neurons: wgpu::Buffer,
+    pub params: wgpu::Buffer,
+    pub poisson: wgpu::Buffer,
+    /// Delay ring: ring_len x n_neurons fixed-point inputs.
+    pub ring: wgpu::Buffer,
+    /// SimHeader followed by the spike list.
+    pub sim: wgpu::Buffer,
+    /// Per-population spike counts, then the raster.
+    pub counters: wgpu::Buffer,
+    /// Indirect dispatch arguments of `propagate`.
+    pub dispatch: wgpu::Buffer,
+    pub syn_pre: wgpu::Buffer,
+    pub syn_weight: wgpu::Buffer,
+    pub syn_meta: wgpu::Buffer,
+    pub out_start: wgpu::Buffer,
+    pub out_slots: wgpu::Buffer,
+    /// Region x region [count, weight lo, weight hi].
+    pub conn: wgpu::Buffer,
+    pub n_neurons: u32,
+    pub total_slots: u32,
+    /// Sum of all buffer sizes in bytes.
+    pub bytes: u64,
+}
+
+const RW: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+
+impl Buffers {
+    pub fn new(device: &wgpu::Device, net: &Network, raster_steps: u32) -> Self {
+        let mut bytes = 0u64;
+        let mut init = |label: &str, contents: &[u8], usage: wgpu::BufferUsages| {
+            // Zero-sized bindings are invalid: give empty arrays one word.
+            let contents = if contents.is_empty() {
+                &[0u8; 4][..]
+            } else {
+                contents
+            };
+            bytes += contents.len() as u64;
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents,
+                usage,
+            })
+        };
+        let g = net.globals;
+        let n = g.n_neurons as usize;
+        let mut globals = g;
+        globals.raster_steps = raster_steps;
+        let mut sim = bytemuck::bytes_of(&SimHeader::at(0)).to_vec();
+        sim.resize(sim.len() + 4 * n, 0);
+        let counter_words = g.n_pops as usize + raster_steps as usize * g.raster_words as usize;
+        let b = Buffers {
+            globals: init(
+                "globals",
+                bytemuck::bytes_of(&globals),
+                wgpu::BufferUsages::UNIFORM,
+            ),
+            pops: init("pops", bytemuck::cast_slice(&net.pops), RW),
+            neurons: init("neurons", bytemuck::cast_slice(&net.state), RW),
+            params: init("params", bytemuck::cast_slice(&net.params), RW),
+            poisson: init("poisson", bytemuck::cast_slice(&net.poisson), RW),
+            ring: init("ring", &vec![0u8; 4 * g.ring_len as usize * n], RW),
+            sim: init("sim", &sim, RW),
+            counters: init("counters", &vec![0u8; 4 * counter_words], RW),
+            dispatch: init("dispatch", &[0u8; 12], RW | wgpu::BufferUsages::INDIRECT),
+            syn_pre: init("syn_pre", bytemuck::cast_slice(&net.syn_pre), RW),
+            syn_weight: init("syn_weight", bytemuck::cast_slice(&net.syn_weight), RW),
+            syn_meta: init("syn_meta", bytemuck::cast_slice(&net.syn_meta), RW),
+            out_start: init("out_start", bytemuck::cast_slice(&net.out_start), RW),
+            out_slots: init("out_slots", bytemuck::cast_slice(&net.out_slots), RW),
+            conn: init("conn", &vec![0u8; 12 * (g.n_regions as usize).pow(2)], RW),
+            n_neurons: g.n_neurons,
+            total_slots: g.total_slots,
+            bytes: 0,
+        };
+        Buffers { bytes, ..b }
+    }
+}

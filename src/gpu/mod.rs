@@ -1,0 +1,240 @@
+//! The GPU engine: wgpu context, buffers, and one module per kernel stage. A step records
+//! `neurons` then `propagate`; many steps go into one command buffer with no host wait, and a
+//! sample adds `connectivity` and one small readback.
+
+pub mod buffers;
+pub mod connectivity;
+pub mod context;
+pub mod neurons;
+pub mod propagate;
+pub mod stage;
+
+pub use context::{AdapterChoice, GpuContext};
+
+use crate::build::Network;
+use crate::engine::{Engine, RawSample, nonfinite};
+use crate::error::{Error, Result};
+use crate::layout::{ERR_NONFINITE, SimHeader};
+use buffers::Buffers;
+
+/// Steps recorded into one command buffer at most (bounds queue latency, not correctness).
+const MAX_STEPS_PER_SUBMIT: u64 = 256;
+
+/// A network resident on the GPU.
+pub struct GpuEngine {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    adapter: String,
+    b: Buffers,
+    neurons: neurons::Neurons,
+    propagate: propagate::Propagate,
+    connectivity: connectivity::Connectivity,
+    staging: wgpu::Buffer,
+    n_pops: usize,
+    n_regions: usize,
+    raster_steps: u32,
+    raster_words: u32,
+    step: u64,
+    /// Population first neurons and labels, for error messages.
+    pop_first: Vec<u32>,
+    labels: Vec<String>,
+}
+
+/// Refuses a network whose buffers exceed the adapter's limits, before anything is allocated.
+pub fn check_fits(net: &Network, raster_steps: u32, ctx: &GpuContext) -> Result<()> {
+    let binding = ctx.limits.max_storage_buffer_binding_size as u64;
+    let max_buffer = ctx.limits.max_buffer_size;
+    for (what, bytes) in net.gpu_buffers(raster_steps) {
+        let available = binding.min(max_buffer);
+        if bytes > available {
+            return Err(Error::TooLarge {
+                adapter: context::describe(&ctx.info),
+                what: format!("buffer `{what}`"),
+                needed: bytes,
+                available,
+            });
+        }
+    }
+    Ok(())
+}
+
+impl GpuEngine {
+    /// Uploads a network; `raster_steps` steps of spike raster are recorded (0: none).
+    pub fn new(ctx: &GpuContext, net: &Network, raster_steps: u32) -> Result<Self> {
+        check_fits(net, raster_steps, ctx)?;
+        let device = ctx.device.clone();
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let b = Buffers::new(&device, net, raster_steps);
+        let neurons = neurons::Neurons::new(&device, &b);
+        let propagate = propagate::Propagate::new(&device, &b);
+        let connectivity = connectivity::Connectivity::new(&device, &b);
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Gpu(format!("setting up the simulation failed: {e}")));
+        }
+        let n_pops = net.pops.len();
+        let n_regions = net.globals.n_regions as usize;
+        let staging = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("staging"),
+            size: (4 * n_pops + 12 * n_regions * n_regions + std::mem::size_of::<SimHeader>())
+                as u64,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        Ok(GpuEngine {
+            device,
+            queue: ctx.queue.clone(),
+            adapter: context::describe(&ctx.info),
+            b,
+            neurons,
+            propagate,
+            connectivity,
+            staging,
+            n_pops,
+            n_regions,
+            raster_steps,
+            raster_words: net.globals.raster_words,
+            step: 0,
+            pop_first: net.pops.iter().map(|p| p.first).collect(),
+            labels: net.labels.clone(),
+        })
+    }
+
+    /// Total bytes of GPU buffers.
+    pub fn gpu_bytes(&self) -> u64 {
+        self.b.bytes
+    }
+
+    fn read(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
+        let slice = buffer.slice(..size);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu(format!("device poll failed: {e}")))?;
+        rx.recv()
+            .map_err(|_| Error::Gpu("readback was dropped".into()))?
+            .map_err(|e| Error::Gpu(format!("readback failed: {e}")))?;
+        let data = slice
+            .get_mapped_range()
+            .map_err(|e| Error::Gpu(format!("readback failed: {e}")))?
+            .to_vec();
+        buffer.unmap();
+        Ok(data)
+    }
+}
+
+impl Engine for GpuEngine {
+    fn advance(&mut self, steps: u64) -> Result<()> {
+        let mut left = steps;
+        while left > 0 {
+            let batch = left.min(MAX_STEPS_PER_SUBMIT);
+            let mut enc = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("steps"),
+                });
+            {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("steps"),
+                    timestamp_writes: None,
+                });
+                for _ in 0..batch {
+                    self.neurons.record(&mut pass);
+                    self.propagate.record(&mut pass, &self.b.dispatch);
+                }
+            }
+            self.queue.submit([enc.finish()]);
+            left -= batch;
+            self.step += batch;
+        }
+        Ok(())
+    }
+
+    fn sample(&mut self) -> Result<RawSample> {
+        let conn_bytes = (12 * self.n_regions * self.n_regions) as u64;
+        let pop_bytes = (4 * self.n_pops) as u64;
+        let header_bytes = std::mem::size_of::<SimHeader>() as u64;
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("sample"),
+            });
+        enc.clear_buffer(&self.b.conn, 0, None);
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("connectivity"),
+                timestamp_writes: None,
+            });
+            self.connectivity.record(&mut pass);
+        }
+        enc.copy_buffer_to_buffer(&self.b.counters, 0, &self.staging, 0, pop_bytes);
+        enc.copy_buffer_to_buffer(&self.b.conn, 0, &self.staging, pop_bytes, conn_bytes);
+        enc.copy_buffer_to_buffer(
+            &self.b.sim,
+            0,
+            &self.staging,
+            pop_bytes + conn_bytes,
+            header_bytes,
+        );
+        enc.clear_buffer(&self.b.counters, 0, Some(pop_bytes));
+        self.queue.submit([enc.finish()]);
+        let data = self.read(&self.staging, pop_bytes + conn_bytes + header_bytes)?;
+        let words: &[u32] = bytemuck::cast_slice(&data);
+        let header: SimHeader = *bytemuck::from_bytes(&data[(pop_bytes + conn_bytes) as usize..]);
+        if header.err_flags & ERR_NONFINITE != 0 {
+            return Err(nonfinite(
+                header.err_neuron,
+                header.err_step,
+                &self.pop_first,
+                &self.labels,
+            ));
+        }
+        let conn = &words[self.n_pops..self.n_pops + 3 * self.n_regions * self.n_regions];
+        Ok(RawSample {
+            step: self.step,
+            pop_spikes: words[..self.n_pops].to_vec(),
+            conn_count: conn.chunks(3).map(|c| c[0]).collect(),
+            conn_weight: conn
+                .chunks(3)
+                .map(|c| ((c[2] as u64) << 32 | c[1] as u64) as i64)
+                .collect(),
+        })
+    }
+
+    fn raster(&mut self) -> Result<Vec<u32>> {
+        let words = self.raster_steps as u64 * self.raster_words as u64;
+        if words == 0 {
+            return Ok(Vec::new());
+        }
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("raster staging"),
+            size: 4 * words,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("raster"),
+            });
+        enc.copy_buffer_to_buffer(
+            &self.b.counters,
+            4 * self.n_pops as u64,
+            &staging,
+            0,
+            4 * words,
+        );
+        self.queue.submit([enc.finish()]);
+        Ok(bytemuck::cast_slice(&self.read(&staging, 4 * words)?).to_vec())
+    }
+
+    fn step(&self) -> u64 {
+        self.step
+    }
+
+    fn describe(&self) -> String {
+        self.adapter.clone()
+    }
+}

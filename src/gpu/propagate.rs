@@ -1,0 +1,56 @@
+//! The `propagate` stage: close the step's spike list, then deliver each spike through the
+//! outgoing index into the delay ring, one workgroup per spike (shaders/propagate.wgsl).
+
+use super::buffers::Buffers;
+use super::stage;
+
+pub struct Propagate {
+    prepare: wgpu::ComputePipeline,
+    prepare_bind: wgpu::BindGroup,
+    deliver: wgpu::ComputePipeline,
+    deliver_bind: wgpu::BindGroup,
+}
+
+impl Propagate {
+    pub fn new(device: &wgpu::Device, b: &Buffers) -> Self {
+        let prepare = stage::pipeline(device, "propagate", "prepare");
+        let prepare_bind = stage::bind(
+            device,
+            "propagate.prepare",
+            &prepare,
+            &[(2, &b.sim), (3, &b.dispatch)],
+        );
+        let deliver = stage::pipeline(device, "propagate", "main");
+        let deliver_bind = stage::bind(
+            device,
+            "propagate.main",
+            &deliver,
+            &[
+                (0, &b.globals),
+                (1, &b.pops),
+                (2, &b.sim),
+                (4, &b.out_start),
+                (5, &b.out_slots),
+                (6, &b.syn_weight),
+                (7, &b.syn_meta),
+                (8, &b.ring),
+            ],
+        );
+        Propagate {
+            prepare,
+            prepare_bind,
+            deliver,
+            deliver_bind,
+        }
+    }
+
+    /// Records both dispatches; `dispatch` holds the spike-count-sized indirect arguments.
+    pub fn record(&self, pass: &mut wgpu::ComputePass, dispatch: &wgpu::Buffer) {
+        pass.set_pipeline(&self.prepare);
+        pass.set_bind_group(0, &self.prepare_bind, &[]);
+        pass.dispatch_workgroups(1, 1, 1);
+        pass.set_pipeline(&self.deliver);
+        pass.set_bind_group(0, &self.deliver_bind, &[]);
+        pass.dispatch_workgroups_indirect(dispatch, 0);
+    }
+}

@@ -1,0 +1,52 @@
+//! What every stage module shares: compiling its shader and binding buffers by number.
+
+use crate::shaders;
+
+/// Builds the compute pipeline of one entry point of a stage (layout derived from the shader).
+pub fn pipeline(device: &wgpu::Device, stage: &str, entry: &str) -> wgpu::ComputePipeline {
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(stage),
+        source: wgpu::ShaderSource::Wgsl(shaders::source(stage).into()),
+    });
+    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(&format!("{stage}.{entry}")),
+        layout: None,
+        module: &module,
+        entry_point: Some(entry),
+        compilation_options: Default::default(),
+        cache: None,
+    })
+}
+
+/// A bind group for group 0 of `pipeline`, binding buffer `b` at number `i` for each `(i, b)`.
+pub fn bind(
+    device: &wgpu::Device,
+    label: &str,
+    pipeline: &wgpu::ComputePipeline,
+    entries: &[(u32, &wgpu::Buffer)],
+) -> wgpu::BindGroup {
+    let entries: Vec<wgpu::BindGroupEntry> = entries
+        .iter()
+        .map(|(i, b)| wgpu::BindGroupEntry {
+            binding: *i,
+            resource: b.as_entire_binding(),
+        })
+        .collect();
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(label),
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &entries,
+    })
+}
+
+/// Workgroup counts for `items` threads in groups of `size`, spilling past 65535 into y
+/// (shaders flatten with MAX_GROUPS_X).
+pub fn groups(items: u64, size: u64) -> (u32, u32) {
+    const MAX_X: u64 = 65535;
+    let g = items.div_ceil(size);
+    if g <= MAX_X {
+        (g as u32, 1)
+    } else {
+        (MAX_X as u32, g.div_ceil(MAX_X) as u32)
+    }
+}

@@ -1,0 +1,140 @@
+//! Plain-data structures shared with WGSL (`shaders/common.wgsl`); a test checks sizes and offsets
+//! against naga's view of the shader, so the two sides cannot drift apart.
+
+use bytemuck::{Pod, Zeroable};
+
+/// Marks an empty synapse slot (no presynaptic neuron): where a spine can form later.
+pub const EMPTY: u32 = u32::MAX;
+/// Bits of `syn_meta` holding the delay in steps (1..=4095).
+pub const DELAY_MASK: u32 = 0xfff;
+/// Longest representable delay in steps.
+pub const MAX_DELAY_STEPS: u32 = DELAY_MASK;
+/// Neuron model codes (`Pop::model`).
+pub const MODEL_IZHIKEVICH: u32 = 0;
+pub const MODEL_LIF: u32 = 1;
+/// Bits of `SimHeader::err_flags`.
+pub const ERR_NONFINITE: u32 = 1;
+
+/// Uniform constants of one simulation.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct Globals {
+    pub n_neurons: u32,
+    pub n_pops: u32,
+    pub n_regions: u32,
+    /// Delay ring length in steps (longest delay + 1).
+    pub ring_len: u32,
+    /// Seed key of all simulation-time draws.
+    pub key: u32,
+    /// Steps recorded into the spike raster (0: none).
+    pub raster_steps: u32,
+    /// u32 words per raster row: ceil(n_neurons / 32).
+    pub raster_words: u32,
+    /// Synapse slots in all rows.
+    pub total_slots: u32,
+    /// Time step (ms) and its half and inverse.
+    pub dt: f32,
+    pub half_dt: f32,
+    pub inv_dt: f32,
+    /// Fixed-point scale of delay-ring input (a power of two) and its inverse.
+    pub ring_scale: f32,
+    pub inv_ring_scale: f32,
+    /// Fixed-point scale of connectivity weight sums (a power of two).
+    pub conn_scale: f32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+/// One population: where its neurons and rows are, and its aggregate external drive.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct Pop {
+    pub first: u32,
+    pub count: u32,
+    pub model: u32,
+    pub region: u32,
+    /// First slot of the population's rows; rows have `row_cap` slots each.
+    pub slot_base: u32,
+    pub row_cap: u32,
+    /// Range of this population's Poisson sources in the source table.
+    pub input_first: u32,
+    pub input_count: u32,
+    /// Constant current (model units; pA for LIF, added to I_e).
+    pub dc: f32,
+    /// Gaussian current per step: mean and SD.
+    pub noise_mean: f32,
+    pub noise_sd: f32,
+    pub _pad: u32,
+}
+
+/// A Poisson source onto a population. The count per step is the sum of `repeats` independent
+/// Knuth draws of mean lambda/repeats each (exact Poisson, no transcendental on the GPU).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct PoissonSource {
+    /// exp(-lambda / repeats), lambda = rate * in_degree * dt.
+    pub exp_neg_lambda: f32,
+    /// Weight added per input spike.
+    pub weight: f32,
+    pub repeats: u32,
+    /// Iteration cap of one Knuth draw.
+    pub cap: u32,
+}
+
+/// Dynamic state of one neuron. Izhikevich: v (mV), u. LIF: v relative to E_L (mV), u = I_syn (pA),
+/// `refr` = refractory steps left.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct NeuronState {
+    pub v: f32,
+    pub u: f32,
+    pub refr: u32,
+    pub pop: u32,
+}
+
+/// Per-neuron parameters. Izhikevich: p0..p3 = a, b, c, d.
+/// LIF (exact integration, NEST iaf_psc_exp): p0 = P22 = exp(-h/tau_m), p1 = P21 (mV/pA),
+/// p2 = P20 = tau_m/C (1 - P22) (mV/pA), p3 = P11 = exp(-h/tau_syn), p4 = threshold - E_L,
+/// p5 = reset - E_L, p6 = I_e (pA), p7 = refractory steps (as f32).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct NeuronParams {
+    pub p0: f32,
+    pub p1: f32,
+    pub p2: f32,
+    pub p3: f32,
+    pub p4: f32,
+    pub p5: f32,
+    pub p6: f32,
+    pub p7: f32,
+}
+
+/// Header of the simulation-state buffer (followed by the spike list, one u32 per neuron).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct SimHeader {
+    /// The step the next `neurons` dispatch integrates.
+    pub step: u32,
+    /// Spikes appended in the current step.
+    pub n_spikes: u32,
+    /// Spikes and step that `propagate` delivers.
+    pub prop_count: u32,
+    pub prop_step: u32,
+    /// GPU-side error word (ERR_* bits), the first step and lowest neuron that raised it.
+    pub err_flags: u32,
+    pub err_step: u32,
+    pub err_neuron: u32,
+    pub _pad: u32,
+}
+
+impl SimHeader {
+    /// The state before step `step`, with no error recorded.
+    pub fn at(step: u32) -> Self {
+        SimHeader {
+            step,
+            err_step: u32::MAX,
+            err_neuron: u32::MAX,
+            ..Default::default()
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The `rewire` command line: run, validate, info.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use rewire::gpu::{AdapterChoice, context};
+use rewire::{EngineChoice, RunOptions, scene};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "rewire",
+    version,
+    about = "GPU simulator of cortical remodeling after lesions and during rehabilitation"
+)]
+struct Cli {
+    /// Graphics backends to use, comma separated: vulkan, gl, metal, dx12 (default: WGPU_BACKEND or all).
+    #[arg(long, global = true, env = "WGPU_BACKEND")]
+    backend: Option<String>,
+    /// Adapter to use: its index in `rewire info` or part of its name (default: the first found).
+    #[arg(long, global = true)]
+    adapter: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scene and write rates.csv, connectivity.csv and summary.json.
+    Run {
+        /// The scene file (RON). Default: the embedded quickstart scene.
+        scene: Option<PathBuf>,
+        /// Output directory.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Simulated duration in ms, overriding the scene's.
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Run on the CPU reference engine instead of the GPU (slow; for checking).
+        #[arg(long)]
+        cpu: bool,
+    },
+    /// Check a scene without touching the GPU; print what it would build.
+    Validate {
+        /// The scene file (RON).
+        scene: PathBuf,
+    },
+    /// List every adapter found, its backend and limits, and how large a network fits.
+    Info,
+}
+
+fn main() -> std::process::ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let choice = AdapterChoice {
+        backend: cli.backend.clone(),
+        adapter: cli.adapter.clone(),
+    };
+    match cli.command.unwrap_or(Command::Run {
+        scene: None,
+        out: "out".into(),
+        duration: None,
+        cpu: false,
+    }) {
+        Command::Run {
+            scene: path,
+            out,
+            duration,
+            cpu,
+        } => {
+            let model = match &path {
+                Some(p) => scene::load(p)?,
+                None => scene::parse(scene::QUICKSTART, "quickstart.ron")?,
+            };
+            eprintln!(
+                "running {} ({} neurons, {:.1} ms simulated)",
+                model.name,
+                model.neurons,
+                duration.unwrap_or(model.steps as f64 * model.dt_ms)
+            );
+            let opts = RunOptions {
+                engine: if cpu {
+                    EngineChoice::Cpu
+                } else {
+                    EngineChoice::Gpu(choice)
+                },
+                duration_ms: duration,
+                progress: std::io::stderr().is_terminal(),
+            };
+            let s = rewire::sim::run(model, &out, &opts)
+                .with_context(|| format!("running into {}", out.display()))?;
+            println!(
+                "{}: {} neurons, {} synapses on {}\n{} steps in {:.2} s ({:.0} steps/s, {:.3}x real time), {} spikes, {:.3e} synaptic events/s\nresults in {}",
+                s.scene,
+                s.neurons,
+                s.synapses,
+                s.engine,
+                s.steps,
+                s.wall_s,
+                s.steps_per_s,
+                s.realtime_factor,
+                s.spikes,
+                s.synaptic_events_per_s,
+                out.display()
+            );
+        }
+        Command::Validate { scene: path } => {
+            let model = scene::load(&path)?;
+            let synapses = model.expected_synapses();
+            if synapses * 1.0 > u32::MAX as f64 {
+                anyhow::bail!(
+                    "{}: about {synapses:.3e} synapses exceed the 2^32 slots one network holds",
+                    path.display()
+                );
+            }
+            println!(
+                "{}: ok: {} regions, {} populations, {} neurons, about {:.0} synapses, {} steps of {} ms, a sample every {} steps",
+                path.display(),
+                model.regions.len(),
+                model.populations.len(),
+                model.neurons,
+                synapses,
+                model.steps,
+                model.dt_ms,
+                model.sample_every_steps
+            );
+        }
+        Command::Info => {
+            let list = context::adapters(&choice);
+            if list.is_empty() {
+                anyhow::bail!(
+                    "no GPU adapter found; install a Vulkan driver (apt-get install mesa-vulkan-drivers) or set WGPU_BACKEND=gl"
+                );
+            }
+            for (i, a) in list.iter().enumerate() {
+                let l = a.limits();
+                let binding = (l.max_storage_buffer_binding_size as u64).min(l.max_buffer_size);
+                println!("[{i}] {}", context::describe(&a.get_info()));
+                println!(
+                    "    max storage binding {} MiB, max buffer {} MiB, {} storage buffers per stage, {} workgroups per dimension",
+                    binding >> 20,
+                    l.max_buffer_size >> 20,
+                    l.max_storage_buffers_per_shader_stage,
+                    l.max_compute_workgroups_per_dimension
+                );
+                // Each synapse array (pre, weight, meta) is one binding of 4 bytes per slot; each
+                // neuron needs 48 bytes of state and parameters plus 4 per step of delay-ring depth.
+                println!(
+                    "    fits up to {} synapse slots and {} neurons (with a 16-step delay ring)",
+                    binding / 4,
+                    binding / (4 * 16)
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! The CPU reference engine: a plain-Rust twin of every GPU stage, the oracle of the tests.
+//! It runs the same network with the same integer and f32 arithmetic, so on small networks it
+//! reproduces the GPU's spikes exactly.
+
+pub mod connectivity;
+pub mod neurons;
+pub mod propagate;
+
+use crate::build::Network;
+use crate::engine::{Engine, RawSample, nonfinite};
+use crate::error::Result;
+
+/// A network stepped on the host.
+pub struct CpuEngine {
+    net: Network,
+    ring: Vec<i32>,
+    pop_spikes: Vec<u32>,
+    raster_steps: u32,
+    raster: Vec<u32>,
+    spikes: Vec<u32>,
+    step: u64,
+    error: Option<(u32, u32)>,
+}
+
+impl CpuEngine {
+    pub fn new(net: &Network, raster_steps: u32) -> Self {
+        let g = net.globals;
+        CpuEngine {
+            ring: vec![0; g.ring_len as usize * g.n_neurons as usize],
+            pop_spikes: vec![0; net.pops.len()],
+            raster_steps,
+            raster: vec![0; raster_steps as usize * g.raster_words as usize],
+            spikes: Vec::new(),
+            step: 0,
+            error: None,
+            net: net.clone(),
+        }
+    }
+
+    /// The network as it stands (state, weights).
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+
+    /// One step: every neuron (the `neurons` stage), then delivery of its spikes (`propagate`).
+    fn one_step(&mut self) {
+        let g = self.net.globals;
+        let step = self.step as u32;
+        let n = g.n_neurons as usize;
+        let slot = (step % g.ring_len) as usize * n;
+        self.spikes.clear();
+        for i in 0..n {
+            let ring_in = std::mem::take(&mut self.ring[slot + i]);
+            let net = &mut self.net;
+            let out = neurons::step_neuron(
+                &g,
+                &net.pops,
+                &net.poisson,
+                &mut net.state[i],
+                &net.params[i],
+                ring_in,
+                step,
+                i as u32,
+            );
+            if out.nonfinite && self.error.is_none_or(|(_, s)| s > step) {
+                self.error = Some((i as u32, step));
+            }
+            if out.spiked {
+                self.spikes.push(i as u32);
+                self.pop_spikes[self.net.state[i].pop as usize] += 1;
+                if step < self.raster_steps {
+                    self.raster[(step * g.raster_words + i as u32 / 32) as usize] |= 1 << (i % 32);
+                }
+            }
+        }
+        propagate::deliver(&self.net, &self.spikes, step, &mut self.ring);
+        self.step += 1;
+    }
+}
+
+impl Engine for CpuEngine {
+    fn advance(&mut self, steps: u64) -> Result<()> {
+        for _ in 0..steps {
+            self.one_step();
+        }
+        Ok(())
+    }
+
+    fn sample(&mut self) -> Result<RawSample> {
+        if let Some((neuron, step)) = self.error {
+            let first: Vec<u32> = self.net.pops.iter().map(|p| p.first).collect();
+            return Err(nonfinite(neuron, step, &first, &self.net.labels));
+        }
+        let (conn_count, conn_weight) = connectivity::connectivity(&self.net);
+        let pop_spikes = std::mem::replace(&mut self.pop_spikes, vec![0; self.net.pops.len()]);
+        Ok(RawSample {
+            step: self.step,
+            pop_spikes,
+            conn_count,
+            conn_weight,
+        })
+    }
+
+    fn raster(&mut self) -> Result<Vec<u32>> {
+        Ok(self.raster.clone())
+    }
+
+    fn step(&self) -> u64 {
+        self.step
+    }
+
+    fn describe(&self) -> String {
+        "CPU reference".into()
+    }
+}

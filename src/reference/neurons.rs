@@ -1,0 +1,74 @@
+//! CPU twin of shaders/neurons.wgsl: the same f32 operations in the same order.
+
+use crate::layout::{Globals, MODEL_IZHIKEVICH, NeuronParams, NeuronState, PoissonSource, Pop};
+use crate::rng;
+
+/// What one neuron's step produced.
+pub struct Outcome {
+    pub spiked: bool,
+    pub nonfinite: bool,
+}
+
+/// Integrates neuron `n` over `step`, given its delay-ring input (fixed point, already cleared).
+pub fn step_neuron(
+    g: &Globals,
+    pops: &[Pop],
+    poisson: &[PoissonSource],
+    s: &mut NeuronState,
+    prm: &NeuronParams,
+    ring_in: i32,
+    step: u32,
+    n: u32,
+) -> Outcome {
+    let pop = &pops[s.pop as usize];
+    let mut syn = ring_in as f32 * g.inv_ring_scale;
+    for i in 0..pop.input_count {
+        let src = &poisson[(pop.input_first + i) as usize];
+        let mut k = 0u32;
+        for r in 0..src.repeats {
+            let stream = rng::stream::POISSON_SIM + ((pop.input_first + i) << 8) + r;
+            k += rng::poisson_knuth(
+                rng::base(g.key, stream, step, n),
+                src.exp_neg_lambda,
+                src.cap,
+            );
+        }
+        syn += src.weight * k as f32;
+    }
+    let mut current = pop.dc + pop.noise_mean;
+    if pop.noise_sd > 0.0 {
+        current += pop.noise_sd * rng::normal_f32(rng::base(g.key, rng::stream::NOISE, step, n), 0);
+    }
+
+    let mut spiked = false;
+    if pop.model == MODEL_IZHIKEVICH {
+        let i_total = current + syn * g.inv_dt;
+        let mut v = s.v;
+        let u = s.u;
+        v = v + g.half_dt * (0.04 * v * v + 5.0 * v + 140.0 - u + i_total);
+        v = v + g.half_dt * (0.04 * v * v + 5.0 * v + 140.0 - u + i_total);
+        s.u = u + g.dt * prm.p0 * (prm.p1 * v - u);
+        s.v = v;
+        if v >= 30.0 {
+            spiked = true;
+            s.v = prm.p2;
+            s.u += prm.p3;
+        }
+    } else {
+        if s.refr == 0 {
+            s.v = prm.p0 * s.v + prm.p1 * s.u + prm.p2 * (prm.p6 + current);
+        } else {
+            s.refr -= 1;
+        }
+        s.u = prm.p3 * s.u + syn;
+        if s.v >= prm.p4 {
+            spiked = true;
+            s.v = prm.p5;
+            s.refr = prm.p7 as u32;
+        }
+    }
+    Outcome {
+        spiked,
+        nonfinite: !s.v.is_finite() || !s.u.is_finite(),
+    }
+}

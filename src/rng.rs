@@ -1,0 +1,152 @@
+//! Counter-based randomness shared bit for bit with `shaders/common.wgsl`.
+//!
+//! Every draw is a hash of (seed key, stream, step, element, index): no state, no order
+//! dependence, the same value on the GPU, in the CPU reference and in parallel host code.
+//! Only integer operations and exact float conversions are used, so both sides agree exactly.
+
+/// Streams keep unrelated draws independent. Values are part of the format: never reuse one.
+pub mod stream {
+    /// Per-neuron noise current (simulation).
+    pub const NOISE: u32 = 1;
+    /// Per-neuron Poisson input counts: `POISSON_SIM + (source << 8) + repeat` (simulation).
+    pub const POISSON_SIM: u32 = 0x1000_0000;
+    /// Neuron parameters at build time.
+    pub const PARAMS: u32 = 1000;
+    /// Neuron positions at build time.
+    pub const POSITION: u32 = 1001;
+    /// Connectivity at build time: projection index is added.
+    pub const CONNECT: u32 = 2000;
+    /// Synapse weights at build time: projection index is added.
+    pub const WEIGHT: u32 = 3000;
+    /// Synapse delays at build time: projection index is added.
+    pub const DELAY: u32 = 4000;
+    /// Targets of fixed-total-number projections: projection index is added.
+    pub const TOTAL: u32 = 5000;
+}
+
+/// PCG-style integer hash (Jarzynski & Olano 2020, "Hash functions for GPU rendering").
+#[inline]
+pub fn pcg(v: u32) -> u32 {
+    let state = v.wrapping_mul(747_796_405).wrapping_add(2_891_336_453);
+    let word = ((state >> ((state >> 28) + 4)) ^ state).wrapping_mul(277_803_737);
+    (word >> 22) ^ word
+}
+
+/// Reduces a 64-bit seed to the 32-bit key every draw starts from.
+pub fn seed_key(seed: u64) -> u32 {
+    pcg((seed as u32) ^ pcg((seed >> 32) as u32 ^ 0x9e37_79b9))
+}
+
+/// The base hash of one (stream, step, element); draws within it are `draw(base, i)`.
+#[inline]
+pub fn base(key: u32, stream: u32, step: u32, element: u32) -> u32 {
+    pcg(pcg(pcg(key ^ stream).wrapping_add(step)).wrapping_add(element))
+}
+
+/// The i-th 32-bit draw from a base hash.
+#[inline]
+pub fn draw(base: u32, i: u32) -> u32 {
+    pcg(base.wrapping_add(i.wrapping_mul(0x9e37_79b9)))
+}
+
+/// Uniform on [0, 1) with 24 bits, exactly representable in f32.
+#[inline]
+pub fn unit_f32(bits: u32) -> f32 {
+    (bits >> 8) as f32 * (1.0 / 16_777_216.0)
+}
+
+/// Approximately standard normal: the Irwin-Hall sum of twelve 16-bit uniforms minus 6.
+/// Exact in f32 (at most 20 significant bits), so GPU and CPU agree; tails end at +-6.
+#[inline]
+pub fn normal_f32(base: u32, first: u32) -> f32 {
+    let mut s: u32 = 0;
+    for i in 0..6 {
+        let h = draw(base, first + i);
+        s += (h & 0xffff) + (h >> 16);
+    }
+    (s + 6) as f32 * (1.0 / 65_536.0) - 6.0
+}
+
+/// Poisson count with mean lambda, by Knuth's product of uniforms against exp(-lambda)
+/// (given precomputed, so no transcendental runs on the GPU). Meant for lambda <= 60.
+#[inline]
+pub fn poisson_knuth(base: u32, exp_neg_lambda: f32, cap: u32) -> u32 {
+    let mut p = 1.0f32;
+    let mut k = 0u32;
+    loop {
+        p *= unit_f32(draw(base, k));
+        if p <= exp_neg_lambda || k >= cap {
+            return k;
+        }
+        k += 1;
+    }
+}
+
+/// A small deterministic host-side generator for build-time draws (f64 precision).
+#[derive(Clone, Copy, Debug)]
+pub struct Draws {
+    base: u32,
+    i: u32,
+}
+
+impl Draws {
+    pub fn new(key: u32, stream: u32, a: u32, b: u32) -> Self {
+        Draws {
+            base: base(key, stream, a, b),
+            i: 0,
+        }
+    }
+    pub fn next_u32(&mut self) -> u32 {
+        let v = draw(self.base, self.i);
+        self.i = self.i.wrapping_add(1);
+        v
+    }
+    /// Uniform on [0, 1) with 53 bits.
+    pub fn unit(&mut self) -> f64 {
+        let hi = (self.next_u32() >> 5) as u64;
+        let lo = (self.next_u32() >> 6) as u64;
+        ((hi << 26) | lo) as f64 * (1.0 / 9_007_199_254_740_992.0)
+    }
+    /// Uniform integer in [0, n) (n > 0), by 64-bit multiply-shift on a 53-bit draw.
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((self.unit() * n as f64) as u64).min(n - 1)
+    }
+    /// Standard normal by Box-Muller (host only).
+    pub fn normal(&mut self) -> f64 {
+        let u1 = 1.0 - self.unit();
+        let u2 = self.unit();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_has_unit_variance() {
+        let n = 20_000;
+        let (mut m, mut v) = (0.0f64, 0.0f64);
+        for e in 0..n {
+            let z = normal_f32(base(7, stream::NOISE, 0, e), 0) as f64;
+            m += z;
+            v += z * z;
+        }
+        m /= n as f64;
+        v = v / n as f64 - m * m;
+        assert!(m.abs() < 0.03, "mean {m}");
+        assert!((v - 1.0).abs() < 0.05, "variance {v}");
+    }
+
+    #[test]
+    fn poisson_mean_matches_lambda() {
+        let lambda = 3.5f64;
+        let l = (-lambda).exp() as f32;
+        let n = 20_000;
+        let sum: u64 = (0..n)
+            .map(|e| poisson_knuth(base(3, stream::POISSON_SIM, 1, e), l, 1000) as u64)
+            .sum();
+        let mean = sum as f64 / n as f64;
+        assert!((mean - lambda).abs() < 0.06, "mean {mean}");
+    }
+}

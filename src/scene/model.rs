@@ -1,0 +1,139 @@
+//! The resolved model: a validated scene with names turned into indices and units fixed.
+
+use super::schema::{Param, Rule};
+
+/// A validated scene, ready to build. Populations are numbered in file order; neurons of
+/// population p occupy the global indices `first .. first + count`.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub name: String,
+    pub seed: u64,
+    /// Time step (ms).
+    pub dt_ms: f64,
+    /// Number of steps to simulate.
+    pub steps: u64,
+    /// Steps between statistics samples (at least 1).
+    pub sample_every_steps: u64,
+    pub regions: Vec<RegionModel>,
+    pub populations: Vec<PopulationModel>,
+    pub projections: Vec<ProjectionModel>,
+    pub inputs: Vec<InputModel>,
+    /// Total neurons.
+    pub neurons: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct RegionModel {
+    pub name: String,
+    pub centre_mm: [f64; 3],
+    pub radius_mm: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct PopulationModel {
+    pub name: String,
+    pub region: usize,
+    /// Global index of the first neuron.
+    pub first: u32,
+    pub count: u32,
+    pub neuron: NeuronKind,
+}
+
+/// A neuron model with every parameter still a distribution, drawn per neuron at build time.
+#[derive(Clone, Debug)]
+pub enum NeuronKind {
+    Izhikevich {
+        a: Param,
+        b: Param,
+        c: Param,
+        d: Param,
+        v_init_mv: Param,
+    },
+    Lif(LifModel),
+}
+
+#[derive(Clone, Debug)]
+pub struct LifModel {
+    pub c_m_pf: Param,
+    pub tau_m_ms: Param,
+    pub tau_syn_ms: Param,
+    pub t_ref_ms: Param,
+    pub e_l_mv: Param,
+    pub v_reset_mv: Param,
+    pub v_th_mv: Param,
+    pub i_e_pa: Param,
+    pub v_init_mv: Param,
+}
+
+impl NeuronKind {
+    /// The model's code in shaders and outputs: 0 Izhikevich, 1 LIF.
+    pub fn code(&self) -> u32 {
+        match self {
+            NeuronKind::Izhikevich { .. } => 0,
+            NeuronKind::Lif(_) => 1,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ProjectionModel {
+    pub source: usize,
+    pub target: usize,
+    pub rule: Rule,
+    pub weight: Param,
+    pub delay_ms: Param,
+    pub headroom: f64,
+    pub autapses: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct InputModel {
+    pub target: usize,
+    pub kind: InputKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum InputKind {
+    Poisson {
+        rate_hz: f64,
+        in_degree: u32,
+        weight: f64,
+    },
+    Dc {
+        amplitude: f64,
+    },
+    Noise {
+        mean: f64,
+        sd: f64,
+    },
+}
+
+impl Model {
+    /// The population a global neuron index belongs to.
+    pub fn population_of(&self, neuron: u32) -> usize {
+        self.populations
+            .partition_point(|p| p.first + p.count <= neuron)
+    }
+
+    /// Expected number of synapses, computed without building (for refusing oversized scenes early).
+    pub fn expected_synapses(&self) -> f64 {
+        self.projections
+            .iter()
+            .map(|p| {
+                let ns = self.populations[p.source].count as f64;
+                let nt = self.populations[p.target].count as f64;
+                match p.rule {
+                    Rule::FixedProbability(q) => q * ns * nt,
+                    Rule::FixedInDegree(k) => k as f64 * nt,
+                    Rule::FixedTotalNumber(n) => n as f64,
+                    Rule::DistanceDependent { p0, .. } => p0 * ns * nt,
+                }
+            })
+            .sum()
+    }
+
+    /// Simulated time (ms) at the end of `step` steps.
+    pub fn time_ms(&self, step: u64) -> f64 {
+        step as f64 * self.dt_ms
+    }
+}

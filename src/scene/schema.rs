@@ -1,0 +1,352 @@
+//! The RON scene schema: what a lab writes. Every field is documented with its unit and default.
+//!
+//! docs/SCENES.md shows an example of every field. Later capabilities (plasticity, structure,
+//! lesions, protocols, tasks) add optional top-level fields, so scenes written now keep working.
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// A whole scene: the cortex, its inputs and how long to run it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scene {
+    /// Free text shown in outputs. Default: the file name.
+    #[serde(default)]
+    pub name: String,
+    /// Seed of every random draw (construction and simulation). Same seed, same statistics.
+    pub seed: u64,
+    /// Integration time step in ms (e.g. 1.0 for Izhikevich networks, 0.1 for LIF microcircuits).
+    pub dt_ms: f64,
+    /// Simulated duration in ms.
+    pub duration_ms: f64,
+    /// Interval between statistics samples in ms (rounded to whole steps). Default: 100 ms.
+    #[serde(default = "default_sample_every")]
+    pub sample_every_ms: f64,
+    /// Cortical regions, each holding neuron populations.
+    pub regions: Vec<Region>,
+    /// Projections between populations.
+    #[serde(default)]
+    pub projections: Vec<Projection>,
+    /// External drive: Poisson spike trains, DC and noise currents.
+    #[serde(default)]
+    pub inputs: Vec<Input>,
+}
+
+fn default_sample_every() -> f64 {
+    100.0
+}
+
+/// A region: a ball of cortex at a position, holding populations.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// Unique region name.
+    pub name: String,
+    /// Centre in mm (any fixed frame, e.g. MNI).
+    pub centre_mm: (f64, f64, f64),
+    /// Radius in mm; neurons are placed uniformly in the ball.
+    pub radius_mm: f64,
+    /// The populations of this region.
+    pub populations: Vec<Population>,
+}
+
+/// A population: neurons of one model inside a region.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    /// Unique population name (across all regions).
+    pub name: String,
+    /// Number of neurons.
+    pub count: u32,
+    /// Neuron model and its parameters.
+    pub model: NeuronModel,
+}
+
+/// A neuron model. Every parameter may be a constant or a distribution (see [`Param`]).
+#[derive(Clone, Debug, Deserialize)]
+pub enum NeuronModel {
+    /// Izhikevich (2003) simple model; v in mV, t in ms, currents in the model's own units.
+    Izhikevich(IzhikevichParams),
+    /// Izhikevich regular spiking: a=0.02 b=0.2 c=-65 d=8 (Izhikevich 2003).
+    RegularSpiking,
+    /// Izhikevich fast spiking: a=0.1 b=0.2 c=-65 d=2 (Izhikevich 2003).
+    FastSpiking,
+    /// Leaky integrate-and-fire with exponential current synapses (NEST iaf_psc_exp).
+    Lif(LifParams),
+}
+
+/// Izhikevich parameters: v' = 0.04v^2 + 5v + 140 - u + I, u' = a(bv - u); v >= 30 mV: v <- c, u <- u + d.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IzhikevichParams {
+    /// Recovery time scale (1/ms).
+    pub a: Param,
+    /// Recovery sensitivity to v.
+    pub b: Param,
+    /// Reset potential (mV).
+    pub c: Param,
+    /// Recovery jump after a spike.
+    pub d: Param,
+    /// Initial membrane potential (mV); u starts at b * v. Default -65 mV.
+    #[serde(default = "default_izh_v")]
+    pub v_init_mv: Param,
+}
+
+fn default_izh_v() -> Param {
+    Param::Const(-65.0)
+}
+
+/// LIF parameters. Defaults are the Potjans & Diesmann (2014) values.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LifParams {
+    /// Membrane capacitance (pF). Default 250.
+    pub c_m_pf: Param,
+    /// Membrane time constant (ms). Default 10.
+    pub tau_m_ms: Param,
+    /// Synaptic current time constant (ms). Default 0.5.
+    pub tau_syn_ms: Param,
+    /// Absolute refractory period (ms, rounded to steps). Default 2.
+    pub t_ref_ms: Param,
+    /// Resting potential (mV). Default -65.
+    pub e_l_mv: Param,
+    /// Reset potential (mV). Default -65.
+    pub v_reset_mv: Param,
+    /// Spike threshold (mV). Default -50.
+    pub v_th_mv: Param,
+    /// Constant bias current (pA). Default 0.
+    pub i_e_pa: Param,
+    /// Initial membrane potential (mV). Default: E_L.
+    pub v_init_mv: Option<Param>,
+}
+
+impl Default for LifParams {
+    fn default() -> Self {
+        LifParams {
+            c_m_pf: Param::Const(250.0),
+            tau_m_ms: Param::Const(10.0),
+            tau_syn_ms: Param::Const(0.5),
+            t_ref_ms: Param::Const(2.0),
+            e_l_mv: Param::Const(-65.0),
+            v_reset_mv: Param::Const(-65.0),
+            v_th_mv: Param::Const(-50.0),
+            i_e_pa: Param::Const(0.0),
+            v_init_mv: None,
+        }
+    }
+}
+
+/// A projection from one population onto another.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Projection {
+    /// Presynaptic population name.
+    pub from: String,
+    /// Postsynaptic population name.
+    pub to: String,
+    /// How pairs are chosen.
+    pub rule: Rule,
+    /// Synaptic weight: pA for LIF targets, the model's current units for Izhikevich targets.
+    pub weight: Param,
+    /// Axonal delay in ms, rounded to whole steps, at least one step.
+    pub delay_ms: Param,
+    /// Row capacity reserved per target neuron, as a multiple of the synapses this projection
+    /// makes onto it (>= 1). Empty slots are where later growth forms synapses. Default 1.
+    #[serde(default = "one")]
+    pub headroom: f64,
+    /// Whether a neuron may connect to itself when `from` == `to`. Default true (as NEST).
+    #[serde(default = "yes")]
+    pub autapses: bool,
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn yes() -> bool {
+    true
+}
+
+/// Connection rules (NEST's names).
+#[derive(Clone, Debug, Deserialize)]
+pub enum Rule {
+    /// Each pair independently with probability p (pairwise Bernoulli).
+    FixedProbability(f64),
+    /// Each target draws exactly k sources uniformly, with replacement (multapses allowed).
+    FixedInDegree(u32),
+    /// n synapses, each with a uniform random source and target (multapses allowed).
+    FixedTotalNumber(u64),
+    /// Pairwise Bernoulli with p = p0 exp(-d^2 / (2 sigma^2)), d the distance between the two
+    /// neurons in mm. Costs source x target work at build time.
+    DistanceDependent { p0: f64, sigma_mm: f64 },
+}
+
+/// External drive onto a population.
+#[derive(Clone, Debug, Deserialize)]
+pub enum Input {
+    /// Independent Poisson spike trains: each neuron receives `in_degree` sources at `rate_hz`,
+    /// each spike adding `weight` (as a synaptic weight) in the step it arrives.
+    Poisson {
+        to: String,
+        rate_hz: f64,
+        in_degree: u32,
+        weight: f64,
+    },
+    /// A constant current (pA for LIF, model units for Izhikevich).
+    Dc { to: String, amplitude: f64 },
+    /// A Gaussian current drawn afresh every step: mean + sd * N(0,1), same units as Dc.
+    Noise {
+        to: String,
+        sd: f64,
+        #[serde(default)]
+        mean: f64,
+    },
+}
+
+impl Input {
+    /// The target population's name.
+    pub fn target(&self) -> &str {
+        match self {
+            Input::Poisson { to, .. } | Input::Dc { to, .. } | Input::Noise { to, .. } => to,
+        }
+    }
+}
+
+/// A parameter: a plain number or a distribution drawn per neuron (or per synapse).
+///
+/// - `0.02`: a constant.
+/// - `Uniform(lo, hi)`: uniform on [lo, hi).
+/// - `Normal(mean: m, sd: s, min: lo, max: hi)`: normal, clipped to [min, max] (both optional).
+/// - `R(base: b, scale: s, pow: p)`: b + s r^p, where r ~ U(0,1) is drawn once per neuron and
+///   shared by all of that neuron's parameters (Izhikevich 2003: c = -65 + 15 r^2, d = 8 - 6 r^2).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Param {
+    Const(f64),
+    Uniform(f64, f64),
+    Normal {
+        mean: f64,
+        sd: f64,
+        min: f64,
+        max: f64,
+    },
+    R {
+        base: f64,
+        scale: f64,
+        pow: f64,
+    },
+}
+
+impl Param {
+    /// The RON constructor name this variant is written with, if any.
+    pub fn written_name(&self) -> Option<&'static str> {
+        match self {
+            Param::Const(_) => None,
+            Param::Uniform(..) => Some("Uniform"),
+            Param::Normal { .. } => Some("Normal"),
+            Param::R { .. } => Some("R"),
+        }
+    }
+
+    /// The smallest and largest values this parameter can take (infinite for an unclipped normal).
+    pub fn bounds(&self) -> (f64, f64) {
+        match *self {
+            Param::Const(x) => (x, x),
+            Param::Uniform(lo, hi) => (lo.min(hi), lo.max(hi)),
+            Param::Normal { mean, sd, min, max } => {
+                if sd == 0.0 {
+                    (mean.clamp(min, max), mean.clamp(min, max))
+                } else {
+                    (min, max)
+                }
+            }
+            Param::R { base, scale, .. } => (base.min(base + scale), base.max(base + scale)),
+        }
+    }
+
+    /// The mean of the parameter (clipping ignored).
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Param::Const(x) => x,
+            Param::Uniform(lo, hi) => 0.5 * (lo + hi),
+            Param::Normal { mean, .. } => mean,
+            Param::R { base, scale, pow } => base + scale / (pow + 1.0),
+        }
+    }
+}
+
+// RON's untagged deserialization drops constructor names, so a Param is read by shape:
+// a number, a 2-sequence (Uniform), or a map whose keys say which distribution it is.
+// scene::validate then checks the written name (`Uniform`, `Normal`, `R`) against the source.
+impl<'de> Deserialize<'de> for Param {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ParamVisitor)
+    }
+}
+
+struct ParamVisitor;
+
+impl<'de> Visitor<'de> for ParamVisitor {
+    type Value = Param;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(
+            "a number, Uniform(lo, hi), Normal(mean: m, sd: s) or R(base: b, scale: s, pow: p)",
+        )
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Param, E> {
+        Ok(Param::Const(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Param, E> {
+        Ok(Param::Const(v as f64))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Param, E> {
+        Ok(Param::Const(v as f64))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Param, A::Error> {
+        let lo: f64 = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(0, &"Uniform(lo, hi)"))?;
+        let hi: f64 = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::invalid_length(1, &"Uniform(lo, hi)"))?;
+        if seq.next_element::<f64>()?.is_some() {
+            return Err(de::Error::invalid_length(3, &"Uniform(lo, hi)"));
+        }
+        Ok(Param::Uniform(lo, hi))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Param, A::Error> {
+        let mut fields: Vec<(String, f64)> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value: f64 = map.next_value()?;
+            if fields.iter().any(|(k, _)| *k == key) {
+                return Err(de::Error::custom(format!("duplicate field `{key}`")));
+            }
+            fields.push((key, value));
+        }
+        let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+        let allowed: &[&str] = if get("mean").is_some() || get("sd").is_some() {
+            &["mean", "sd", "min", "max"]
+        } else {
+            &["base", "scale", "pow"]
+        };
+        if let Some((bad, _)) = fields.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+            return Err(de::Error::unknown_field(bad, allowed));
+        }
+        if allowed[0] == "mean" {
+            Ok(Param::Normal {
+                mean: get("mean").ok_or_else(|| de::Error::missing_field("mean"))?,
+                sd: get("sd").ok_or_else(|| de::Error::missing_field("sd"))?,
+                min: get("min").unwrap_or(f64::NEG_INFINITY),
+                max: get("max").unwrap_or(f64::INFINITY),
+            })
+        } else {
+            Ok(Param::R {
+                base: get("base").ok_or_else(|| de::Error::missing_field("base"))?,
+                scale: get("scale").ok_or_else(|| de::Error::missing_field("scale"))?,
+                pow: get("pow").unwrap_or(1.0),
+            })
+        }
+    }
+}

@@ -1,0 +1,433 @@
+//! Semantic checks of a parsed scene and its resolution into a [`Model`]; every error names the
+//! file, line, column and field path.
+
+use super::locate::{self, Seg};
+use super::model::*;
+use super::schema::*;
+use crate::error::{Error, Result};
+use std::collections::HashMap;
+
+type Path = Vec<Seg<'static>>;
+
+struct Ctx<'a> {
+    src: &'a str,
+    file: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(&self, path: &[Seg<'static>], message: impl Into<String>) -> Error {
+        let loc = locate::locate(self.src, path).unwrap_or(locate::Location { line: 1, column: 1 });
+        Error::Scene {
+            file: self.file.to_string(),
+            line: loc.line,
+            column: loc.column,
+            field: path_text(path),
+            message: message.into(),
+        }
+    }
+
+    /// Checks a parameter's written constructor name and its values.
+    fn param(&self, path: &[Seg<'static>], p: &Param) -> Result<()> {
+        let written = locate::value_name(self.src, path);
+        if written.as_deref() != p.written_name() {
+            let expected = p.written_name().unwrap_or("a plain number");
+            return Err(self.err(
+                path,
+                format!(
+                    "written as {}, but its contents are those of {expected}; use a number, \
+                     Uniform(lo, hi), Normal(mean: m, sd: s) or R(base: b, scale: s, pow: p)",
+                    written.as_deref().unwrap_or("an unnamed value"),
+                ),
+            ));
+        }
+        let finite = match *p {
+            Param::Const(x) => x.is_finite(),
+            Param::Uniform(lo, hi) => lo.is_finite() && hi.is_finite(),
+            Param::Normal { mean, sd, min, max } => {
+                mean.is_finite() && sd.is_finite() && !min.is_nan() && !max.is_nan()
+            }
+            Param::R { base, scale, pow } => {
+                base.is_finite() && scale.is_finite() && pow.is_finite()
+            }
+        };
+        if !finite {
+            return Err(self.err(path, "values must be finite numbers"));
+        }
+        match *p {
+            Param::Uniform(lo, hi) if lo > hi => {
+                Err(self.err(path, format!("Uniform({lo}, {hi}): lo must not exceed hi")))
+            }
+            Param::Normal { sd, .. } if sd < 0.0 => {
+                Err(self.err(path, format!("sd {sd} must be >= 0")))
+            }
+            Param::Normal { min, max, .. } if min > max => {
+                Err(self.err(path, format!("min {min} exceeds max {max}")))
+            }
+            Param::R { pow, .. } if pow <= 0.0 => {
+                Err(self.err(path, format!("pow {pow} must be > 0")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A parameter that must stay within [lo, hi] for every draw.
+    fn param_in(
+        &self,
+        path: &[Seg<'static>],
+        p: &Param,
+        lo: f64,
+        hi: f64,
+        what: &str,
+    ) -> Result<()> {
+        self.param(path, p)?;
+        let (a, b) = p.bounds();
+        if a < lo || b > hi {
+            return Err(self.err(
+                path,
+                format!("{what}: values range over [{a}, {b}], allowed [{lo}, {hi}]"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn path_text(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Field(f) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(f);
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    if s.is_empty() { "scene".into() } else { s }
+}
+
+fn with(path: &[Seg<'static>], more: &[Seg<'static>]) -> Path {
+    path.iter().chain(more).copied().collect()
+}
+
+pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String) -> Result<Model> {
+    use Seg::{Field as F, Index as I};
+    let cx = Ctx { src, file };
+
+    if !(scene.dt_ms.is_finite() && scene.dt_ms > 0.0) {
+        return Err(cx.err(
+            &[F("dt_ms")],
+            format!("time step {} ms must be > 0", scene.dt_ms),
+        ));
+    }
+    if !(scene.duration_ms.is_finite() && scene.duration_ms >= 0.0) {
+        return Err(cx.err(
+            &[F("duration_ms")],
+            format!("duration {} ms must be >= 0", scene.duration_ms),
+        ));
+    }
+    if !(scene.sample_every_ms.is_finite() && scene.sample_every_ms >= scene.dt_ms) {
+        return Err(cx.err(
+            &[F("sample_every_ms")],
+            format!(
+                "sample interval {} ms must be at least one step ({} ms)",
+                scene.sample_every_ms, scene.dt_ms
+            ),
+        ));
+    }
+    if scene.regions.is_empty() {
+        return Err(cx.err(&[F("regions")], "a scene needs at least one region"));
+    }
+
+    let mut regions = Vec::new();
+    let mut populations: Vec<PopulationModel> = Vec::new();
+    let mut region_names = HashMap::new();
+    let mut pop_names: HashMap<String, usize> = HashMap::new();
+    let mut neurons: u64 = 0;
+    for (ri, r) in scene.regions.iter().enumerate() {
+        let rp = [F("regions"), I(ri)];
+        if region_names.insert(r.name.clone(), ri).is_some() {
+            return Err(cx.err(
+                &with(&rp, &[F("name")]),
+                format!("region name {:?} is used twice", r.name),
+            ));
+        }
+        if !(r.radius_mm.is_finite() && r.radius_mm >= 0.0) {
+            return Err(cx.err(
+                &with(&rp, &[F("radius_mm")]),
+                "radius must be a finite number >= 0 mm",
+            ));
+        }
+        let (x, y, z) = r.centre_mm;
+        if ![x, y, z].iter().all(|v| v.is_finite()) {
+            return Err(cx.err(
+                &with(&rp, &[F("centre_mm")]),
+                "centre coordinates must be finite",
+            ));
+        }
+        regions.push(RegionModel {
+            name: r.name.clone(),
+            centre_mm: [x, y, z],
+            radius_mm: r.radius_mm,
+        });
+        for (pi, p) in r.populations.iter().enumerate() {
+            let pp = with(&rp, &[F("populations"), I(pi)]);
+            if pop_names
+                .insert(p.name.clone(), populations.len())
+                .is_some()
+            {
+                return Err(cx.err(
+                    &with(&pp, &[F("name")]),
+                    format!("population name {:?} is used twice", p.name),
+                ));
+            }
+            if p.count == 0 {
+                return Err(cx.err(&with(&pp, &[F("count")]), "count must be at least 1"));
+            }
+            let neuron = neuron_kind(&cx, &with(&pp, &[F("model")]), &p.model)?;
+            populations.push(PopulationModel {
+                name: p.name.clone(),
+                region: ri,
+                first: neurons as u32,
+                count: p.count,
+                neuron,
+            });
+            neurons += p.count as u64;
+            if neurons > (1 << 31) {
+                return Err(cx.err(&with(&pp, &[F("count")]), "more than 2^31 neurons in all"));
+            }
+        }
+    }
+    if populations.is_empty() {
+        return Err(cx.err(&[F("regions")], "a scene needs at least one population"));
+    }
+
+    let find_pop = |path: Path, name: &str| -> Result<usize> {
+        pop_names.get(name).copied().ok_or_else(|| {
+            let mut known: Vec<&str> = pop_names.keys().map(String::as_str).collect();
+            known.sort();
+            cx.err(
+                &path,
+                format!(
+                    "unknown population {name:?}; populations are: {}",
+                    known.join(", ")
+                ),
+            )
+        })
+    };
+
+    let mut projections = Vec::new();
+    for (i, p) in scene.projections.iter().enumerate() {
+        let pp = [F("projections"), I(i)];
+        let source = find_pop(with(&pp, &[F("from")]), &p.from)?;
+        let target = find_pop(with(&pp, &[F("to")]), &p.to)?;
+        let rule_path = with(&pp, &[F("rule")]);
+        match p.rule {
+            Rule::FixedProbability(q) if !(0.0..=1.0).contains(&q) => {
+                return Err(cx.err(&rule_path, format!("probability {q} must lie in [0, 1]")));
+            }
+            Rule::DistanceDependent { p0, sigma_mm } => {
+                if !(0.0..=1.0).contains(&p0) {
+                    return Err(cx.err(&rule_path, format!("p0 {p0} must lie in [0, 1]")));
+                }
+                if !(sigma_mm.is_finite() && sigma_mm > 0.0) {
+                    return Err(cx.err(&rule_path, format!("sigma_mm {sigma_mm} must be > 0")));
+                }
+            }
+            Rule::FixedTotalNumber(n) if n > u32::MAX as u64 => {
+                return Err(cx.err(
+                    &rule_path,
+                    format!("{n} synapses in one projection exceed 2^32"),
+                ));
+            }
+            _ => {}
+        }
+        cx.param(&with(&pp, &[F("weight")]), &p.weight)?;
+        // Delays are whole steps from 1 to MAX_DELAY_STEPS; an unclipped normal's tail is clipped.
+        let max_delay = crate::layout::MAX_DELAY_STEPS as f64 * scene.dt_ms;
+        let hi = if p.delay_ms.bounds().1.is_infinite() {
+            f64::INFINITY
+        } else {
+            max_delay
+        };
+        cx.param_in(
+            &with(&pp, &[F("delay_ms")]),
+            &p.delay_ms,
+            0.0,
+            hi,
+            "delay (ms)",
+        )?;
+        if !(p.headroom.is_finite() && (1.0..=64.0).contains(&p.headroom)) {
+            return Err(cx.err(
+                &with(&pp, &[F("headroom")]),
+                format!("headroom {} must lie in [1, 64]", p.headroom),
+            ));
+        }
+        projections.push(ProjectionModel {
+            source,
+            target,
+            rule: p.rule.clone(),
+            weight: p.weight.clone(),
+            delay_ms: p.delay_ms.clone(),
+            headroom: p.headroom,
+            autapses: p.autapses,
+        });
+    }
+
+    let mut inputs = Vec::new();
+    for (i, input) in scene.inputs.iter().enumerate() {
+        let ip = [F("inputs"), I(i)];
+        let target = find_pop(with(&ip, &[F("to")]), input.target())?;
+        let kind = match *input {
+            Input::Poisson {
+                rate_hz,
+                in_degree,
+                weight,
+                ..
+            } => {
+                if !(rate_hz.is_finite() && rate_hz >= 0.0) {
+                    return Err(cx.err(
+                        &with(&ip, &[F("rate_hz")]),
+                        format!("rate {rate_hz} Hz must be >= 0"),
+                    ));
+                }
+                if !weight.is_finite() {
+                    return Err(cx.err(&with(&ip, &[F("weight")]), "weight must be finite"));
+                }
+                InputKind::Poisson {
+                    rate_hz,
+                    in_degree,
+                    weight,
+                }
+            }
+            Input::Dc { amplitude, .. } => {
+                if !amplitude.is_finite() {
+                    return Err(cx.err(&with(&ip, &[F("amplitude")]), "amplitude must be finite"));
+                }
+                InputKind::Dc { amplitude }
+            }
+            Input::Noise { sd, mean, .. } => {
+                if !(sd.is_finite() && sd >= 0.0) {
+                    return Err(cx.err(&with(&ip, &[F("sd")]), format!("sd {sd} must be >= 0")));
+                }
+                if !mean.is_finite() {
+                    return Err(cx.err(&with(&ip, &[F("mean")]), "mean must be finite"));
+                }
+                InputKind::Noise { mean, sd }
+            }
+        };
+        inputs.push(InputModel { target, kind });
+    }
+
+    let steps = (scene.duration_ms / scene.dt_ms).round() as u64;
+    let sample_every_steps = ((scene.sample_every_ms / scene.dt_ms).round() as u64).max(1);
+    Ok(Model {
+        name: if scene.name.is_empty() {
+            default_name
+        } else {
+            scene.name
+        },
+        seed: scene.seed,
+        dt_ms: scene.dt_ms,
+        steps,
+        sample_every_steps,
+        regions,
+        populations,
+        projections,
+        inputs,
+        neurons: neurons as u32,
+    })
+}
+
+fn neuron_kind(cx: &Ctx, path: &[Seg<'static>], m: &NeuronModel) -> Result<NeuronKind> {
+    use Seg::Field as F;
+    Ok(match m {
+        NeuronModel::RegularSpiking => izh(0.02, 0.2, -65.0, 8.0),
+        NeuronModel::FastSpiking => izh(0.1, 0.2, -65.0, 2.0),
+        NeuronModel::Izhikevich(p) => {
+            let base = path.to_vec();
+            for (name, v) in [
+                ("a", &p.a),
+                ("b", &p.b),
+                ("c", &p.c),
+                ("d", &p.d),
+                ("v_init_mv", &p.v_init_mv),
+            ] {
+                cx.param(&with(&base, &[F(name)]), v)?;
+            }
+            NeuronKind::Izhikevich {
+                a: p.a.clone(),
+                b: p.b.clone(),
+                c: p.c.clone(),
+                d: p.d.clone(),
+                v_init_mv: p.v_init_mv.clone(),
+            }
+        }
+        NeuronModel::Lif(p) => {
+            let base = path.to_vec();
+            let at = |f: &'static str| with(&base, &[F(f)]);
+            cx.param_in(&at("c_m_pf"), &p.c_m_pf, 1e-3, 1e9, "capacitance (pF)")?;
+            cx.param_in(
+                &at("tau_m_ms"),
+                &p.tau_m_ms,
+                1e-3,
+                1e9,
+                "membrane time constant (ms)",
+            )?;
+            cx.param_in(
+                &at("tau_syn_ms"),
+                &p.tau_syn_ms,
+                1e-3,
+                1e9,
+                "synaptic time constant (ms)",
+            )?;
+            cx.param_in(
+                &at("t_ref_ms"),
+                &p.t_ref_ms,
+                0.0,
+                1e6,
+                "refractory period (ms)",
+            )?;
+            for f in ["e_l_mv", "v_reset_mv", "v_th_mv", "i_e_pa"] {
+                let v = match f {
+                    "e_l_mv" => &p.e_l_mv,
+                    "v_reset_mv" => &p.v_reset_mv,
+                    "v_th_mv" => &p.v_th_mv,
+                    _ => &p.i_e_pa,
+                };
+                cx.param(&at(f), v)?;
+            }
+            if p.v_th_mv.bounds().0 <= p.v_reset_mv.bounds().1 {
+                return Err(cx.err(
+                    &at("v_th_mv"),
+                    "threshold must lie above the reset potential for every neuron",
+                ));
+            }
+            if let Some(v) = &p.v_init_mv {
+                cx.param(&at("v_init_mv"), v)?;
+            }
+            NeuronKind::Lif(LifModel {
+                c_m_pf: p.c_m_pf.clone(),
+                tau_m_ms: p.tau_m_ms.clone(),
+                tau_syn_ms: p.tau_syn_ms.clone(),
+                t_ref_ms: p.t_ref_ms.clone(),
+                e_l_mv: p.e_l_mv.clone(),
+                v_reset_mv: p.v_reset_mv.clone(),
+                v_th_mv: p.v_th_mv.clone(),
+                i_e_pa: p.i_e_pa.clone(),
+                v_init_mv: p.v_init_mv.clone().unwrap_or_else(|| p.e_l_mv.clone()),
+            })
+        }
+    })
+}
+
+fn izh(a: f64, b: f64, c: f64, d: f64) -> NeuronKind {
+    NeuronKind::Izhikevich {
+        a: Param::Const(a),
+        b: Param::Const(b),
+        c: Param::Const(c),
+        d: Param::Const(d),
+        v_init_mv: Param::Const(-65.0),
+    }
+}

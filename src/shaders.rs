@@ -1,0 +1,21 @@
+//! WGSL sources of the kernel stages: `shaders/common.wgsl` followed by the stage's own file.
+
+/// The shared layouts, RNG and helpers, prepended to every stage.
+pub const COMMON: &str = include_str!("../shaders/common.wgsl");
+
+/// Every stage, in the order a step runs them (connectivity runs at samples).
+pub const STAGES: &[(&str, &str)] = &[
+    ("neurons", include_str!("../shaders/neurons.wgsl")),
+    ("propagate", include_str!("../shaders/propagate.wgsl")),
+    ("connectivity", include_str!("../shaders/connectivity.wgsl")),
+];
+
+/// The complete WGSL of a stage.
+pub fn source(stage: &str) -> String {
+    let body = STAGES
+        .iter()
+        .find(|(name, _)| *name == stage)
+        .map(|(_, src)| *src)
+        .unwrap_or_else(|| panic!("unknown stage {stage}"));
+    format!("{COMMON}\n{body}")
+}

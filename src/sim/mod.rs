@@ -1,0 +1,228 @@
+//! The schedule: advance the engine in batches, sample statistics, write outputs.
+
+use crate::build::{self, Network};
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::gpu::{self, AdapterChoice, GpuContext, GpuEngine};
+use crate::reference::CpuEngine;
+use crate::scene::Model;
+use crate::stats::{self, Recorder, Stats};
+use serde::Serialize;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Which engine runs the network.
+#[derive(Clone, Debug)]
+pub enum EngineChoice {
+    Gpu(AdapterChoice),
+    /// The CPU reference (slow; for checking and for machines with no GPU).
+    Cpu,
+}
+
+/// Options of one run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub engine: EngineChoice,
+    /// Overrides the scene's duration (ms).
+    pub duration_ms: Option<f64>,
+    /// Show a progress bar once a run has lasted a few seconds (only on a terminal).
+    pub progress: bool,
+}
+
+/// What `summary.json` holds.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub scene: String,
+    pub seed: u64,
+    pub engine: String,
+    pub neurons: u32,
+    pub synapses: u64,
+    pub synapse_slots: u64,
+    pub gpu_bytes: u64,
+    pub gpu_bytes_per_synapse: f64,
+    pub dt_ms: f64,
+    pub steps: u64,
+    pub simulated_ms: f64,
+    pub build_s: f64,
+    pub wall_s: f64,
+    pub steps_per_s: f64,
+    pub realtime_factor: f64,
+    pub spikes: u64,
+    /// Spikes times the mean out-degree of their population, per wall-clock second.
+    pub synaptic_events_per_s: f64,
+    pub samples: usize,
+}
+
+/// A built network on an engine, with its model.
+pub struct Simulation {
+    pub model: Model,
+    pub network: Network,
+    pub engine: Box<dyn Engine>,
+    pub build_s: f64,
+}
+
+impl Simulation {
+    /// Builds the network and uploads it to the chosen engine.
+    pub fn new(model: Model, engine: &EngineChoice, raster_steps: u32) -> Result<Self> {
+        let ctx = match engine {
+            EngineChoice::Gpu(choice) => Some(GpuContext::new(choice)?),
+            EngineChoice::Cpu => None,
+        };
+        if let Some(ctx) = &ctx {
+            check_model_fits(&model, ctx)?;
+        }
+        let t0 = Instant::now();
+        let network = build::build(&model);
+        let build_s = t0.elapsed().as_secs_f64();
+        let engine: Box<dyn Engine> = match &ctx {
+            Some(ctx) => Box::new(GpuEngine::new(ctx, &network, raster_steps)?),
+            None => Box::new(CpuEngine::new(&network, raster_steps)),
+        };
+        Ok(Simulation {
+            model,
+            network,
+            engine,
+            build_s,
+        })
+    }
+
+    /// Runs `steps` steps, sampling every `sample_every_steps`, handing each sample to `each`.
+    pub fn run(
+        &mut self,
+        steps: u64,
+        progress: bool,
+        mut each: impl FnMut(&Stats) -> Result<()>,
+    ) -> Result<RunTotals> {
+        let t0 = Instant::now();
+        let every = self.model.sample_every_steps;
+        let mut bar: Option<indicatif::ProgressBar> = None;
+        let mut totals = RunTotals::default();
+        let mut done = 0;
+        while done < steps {
+            let n = every.min(steps - done);
+            // Advance in chunks so the progress bar moves; the GPU is only waited on at samples.
+            let mut left = n;
+            while left > 0 {
+                let chunk = left.min(1024);
+                self.engine.advance(chunk)?;
+                left -= chunk;
+                if progress && bar.is_none() && t0.elapsed() > Duration::from_secs(2) {
+                    bar = Some(progress_bar(steps));
+                }
+                if let Some(b) = &bar {
+                    b.set_position(done + n - left);
+                }
+            }
+            done += n;
+            let raw = self.engine.sample()?;
+            let stats = Stats::from_raw(&self.model, &raw, n, self.network.globals.conn_scale);
+            totals.spikes += raw.pop_spikes.iter().map(|&s| s as u64).sum::<u64>();
+            totals.events += raw
+                .pop_spikes
+                .iter()
+                .zip(&self.mean_out_degree())
+                .map(|(&s, d)| s as f64 * d)
+                .sum::<f64>();
+            totals.samples += 1;
+            each(&stats)?;
+        }
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        totals.wall_s = t0.elapsed().as_secs_f64();
+        totals.steps = steps;
+        Ok(totals)
+    }
+
+    fn mean_out_degree(&self) -> Vec<f64> {
+        let n = &self.network;
+        n.pops
+            .iter()
+            .map(|p| {
+                let out = n.out_start[(p.first + p.count) as usize] - n.out_start[p.first as usize];
+                out as f64 / p.count as f64
+            })
+            .collect()
+    }
+}
+
+/// Counts over a run.
+#[derive(Clone, Debug, Default)]
+pub struct RunTotals {
+    pub steps: u64,
+    pub spikes: u64,
+    pub events: f64,
+    pub samples: usize,
+    pub wall_s: f64,
+}
+
+fn progress_bar(steps: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(steps);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} steps, eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Runs a model to its end and writes `rates.csv`, `connectivity.csv` and `summary.json` to `out`.
+pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
+    let mut model = model;
+    if let Some(d) = opts.duration_ms {
+        model.steps = (d / model.dt_ms).round() as u64;
+    }
+    let mut sim = Simulation::new(model, &opts.engine, 0)?;
+    let mut rec = Recorder::create(out)?;
+    let steps = sim.model.steps;
+    let totals = sim.run(steps, opts.progress, |s| rec.record(s))?;
+    rec.finish()?;
+    let net = &sim.network;
+    let gpu_bytes: u64 = net.gpu_buffers(0).iter().map(|(_, b)| b).sum();
+    let simulated_ms = sim.model.time_ms(steps);
+    let summary = Summary {
+        scene: sim.model.name.clone(),
+        seed: sim.model.seed,
+        engine: sim.engine.describe(),
+        neurons: net.globals.n_neurons,
+        synapses: net.synapses,
+        synapse_slots: net.globals.total_slots as u64,
+        gpu_bytes,
+        gpu_bytes_per_synapse: gpu_bytes as f64 / net.synapses.max(1) as f64,
+        dt_ms: sim.model.dt_ms,
+        steps,
+        simulated_ms,
+        build_s: sim.build_s,
+        wall_s: totals.wall_s,
+        steps_per_s: steps as f64 / totals.wall_s.max(1e-9),
+        realtime_factor: simulated_ms * 1e-3 / totals.wall_s.max(1e-9),
+        spikes: totals.spikes,
+        synaptic_events_per_s: totals.events / totals.wall_s.max(1e-9),
+        samples: totals.samples,
+    };
+    stats::write_json(out, "summary.json", &summary)?;
+    Ok(summary)
+}
+
+/// Refuses, before building anything, a model whose expected synapse arrays exceed the adapter.
+pub fn check_model_fits(model: &Model, ctx: &GpuContext) -> Result<()> {
+    let headroom = model
+        .projections
+        .iter()
+        .map(|p| p.headroom)
+        .fold(1.0, f64::max);
+    let slots = model.expected_synapses() * headroom;
+    let bytes = (4.0 * slots) as u64;
+    let available =
+        (ctx.limits.max_storage_buffer_binding_size as u64).min(ctx.limits.max_buffer_size);
+    if bytes > available || slots > u32::MAX as f64 {
+        return Err(crate::error::Error::TooLarge {
+            adapter: gpu::context::describe(&ctx.info),
+            what: format!("about {slots:.3e} synapse slots (4 bytes each per array)"),
+            needed: bytes,
+            available,
+        });
+    }
+    Ok(())
+}

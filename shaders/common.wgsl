@@ -16,7 +16,7 @@ struct Globals {
     ring_scale: f32,
     inv_ring_scale: f32,
     conn_scale: f32,
-    _pad0: u32,
+    opaque_zero: u32,
     _pad1: u32,
 }
 
@@ -142,6 +142,13 @@ fn poisson_knuth(base: u32, exp_neg_lambda: f32, cap: u32) -> u32 {
         k += 1u;
     }
     return k;
+}
+
+// Rounds a result as written: passing its bits through an integer XOR with a uniform zero hides
+// the expression from FMA fusion and reassociation (even under fast-math code generation), so every
+// product and sum is rounded exactly as in the CPU reference.
+fn rn(x: f32) -> f32 {
+    return bitcast<f32>(bitcast<u32>(x) ^ g.opaque_zero);
 }
 
 fn is_nonfinite(x: f32) -> bool {

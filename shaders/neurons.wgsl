@@ -9,6 +9,12 @@
 // Per-population spike counts since the last sample, then the raster bits (raster_steps rows).
 @group(0) @binding(7) var<storage, read_write> counters: array<atomic<u32>>;
 
+// 0.04 v^2 + 5 v + 140 - u + I, each operation rounded as written.
+fn izhikevich_dv(v: f32, u: f32, i: f32) -> f32 {
+    let quadratic = rn(rn(0.04 * v) * v);
+    return rn(rn(rn(rn(quadratic + rn(5.0 * v)) + 140.0) - u) + i);
+}
+
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let n = gid.x + gid.y * MAX_GROUPS_X * 64u;
@@ -21,8 +27,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let prm = params[n];
 
     // This step's slot of the delay ring, read and cleared for step + ring_len.
+    // Every float product and sum goes through rn() (common.wgsl) to match the reference bit for bit.
     let ring_in = atomicExchange(&ring[(step % g.ring_len) * g.n_neurons + n], 0);
-    var syn = f32(ring_in) * g.inv_ring_scale;
+    var syn = rn(f32(ring_in) * g.inv_ring_scale);
     for (var i = 0u; i < pop.input_count; i++) {
         let src = poisson[pop.input_first + i];
         var k = 0u;
@@ -30,37 +37,37 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             let stream = STREAM_POISSON + ((pop.input_first + i) << 8u) + r;
             k += poisson_knuth(rng_base(g.key, stream, step, n), src.exp_neg_lambda, src.cap);
         }
-        syn += src.weight * f32(k);
+        syn = rn(syn + rn(src.weight * f32(k)));
     }
-    var current = pop.dc + pop.noise_mean;
+    var current = rn(pop.dc + pop.noise_mean);
     if pop.noise_sd > 0.0 {
-        current += pop.noise_sd * normal_f32(rng_base(g.key, STREAM_NOISE, step, n), 0u);
+        current = rn(current + rn(pop.noise_sd * normal_f32(rng_base(g.key, STREAM_NOISE, step, n), 0u)));
     }
 
     var spiked = false;
     if pop.model == MODEL_IZHIKEVICH {
         // Synaptic input is a current pulse of one step carrying the weight (w / dt).
-        let i_total = current + syn * g.inv_dt;
+        let i_total = rn(current + rn(syn * g.inv_dt));
         var v = s.v;
         let u = s.u;
-        v = v + g.half_dt * (0.04 * v * v + 5.0 * v + 140.0 - u + i_total);
-        v = v + g.half_dt * (0.04 * v * v + 5.0 * v + 140.0 - u + i_total);
-        s.u = u + g.dt * prm.p0 * (prm.p1 * v - u);
+        v = rn(v + rn(g.half_dt * izhikevich_dv(v, u, i_total)));
+        v = rn(v + rn(g.half_dt * izhikevich_dv(v, u, i_total)));
+        s.u = rn(u + rn(rn(g.dt * prm.p0) * rn(rn(prm.p1 * v) - u)));
         s.v = v;
         if v >= 30.0 {
             spiked = true;
             s.v = prm.p2;
-            s.u = s.u + prm.p3;
+            s.u = rn(s.u + prm.p3);
         }
     } else {
         // Exact integration (NEST iaf_psc_exp): V with the current before this step's input,
         // then the synaptic current decays and takes this step's spikes.
         if s.refr == 0u {
-            s.v = prm.p0 * s.v + prm.p1 * s.u + prm.p2 * (prm.p6 + current);
+            s.v = rn(rn(rn(prm.p0 * s.v) + rn(prm.p1 * s.u)) + rn(prm.p2 * rn(prm.p6 + current)));
         } else {
             s.refr -= 1u;
         }
-        s.u = prm.p3 * s.u + syn;
+        s.u = rn(rn(prm.p3 * s.u) + syn);
         if s.v >= prm.p4 {
             spiked = true;
             s.v = prm.p5;

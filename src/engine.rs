@@ -33,9 +33,7 @@ pub trait Engine {
 
 /// The error for a non-finite neuron state, naming population, region, neuron and step.
 pub(crate) fn nonfinite(neuron: u32, step: u32, pop_first: &[u32], labels: &[String]) -> Error {
-    let pop = pop_first
-        .partition_point(|&f| f <= neuron)
-        .saturating_sub(1);
+    let pop = pop_first.partition_point(|&f| f <= neuron).saturating_sub(1);
     let label = labels.get(pop).map_or("?", String::as_str);
     Error::Numerics(format!(
         "non-finite membrane state in population {label}, neuron {neuron}, at step {step}; \

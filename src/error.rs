@@ -26,9 +26,7 @@ pub enum Error {
     #[error("GPU: {0}")]
     Gpu(String),
     /// The scene needs more GPU memory than the adapter allows.
-    #[error(
-        "scene too large for adapter {adapter}: {what} needs {needed} bytes, the adapter allows {available} bytes"
-    )]
+    #[error("scene too large for adapter {adapter}: {what} needs {needed} bytes, the adapter allows {available} bytes")]
     TooLarge {
         adapter: String,
         what: String,

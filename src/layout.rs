@@ -41,7 +41,10 @@ pub struct Globals {
     pub inv_ring_scale: f32,
     /// Fixed-point scale of connectivity weight sums (a power of two).
     pub conn_scale: f32,
-    pub _pad0: u32,
+    /// Always 0. Float results are written `rn(a * b)`: the bits of a * b XOR this uniform. A
+    /// compiler cannot see through it, so it can neither fuse products into FMAs nor reassociate
+    /// sums, and the GPU stays bit-identical to the CPU reference on any driver.
+    pub opaque_zero: u32,
     pub _pad1: u32,
 }
 

@@ -96,8 +96,7 @@ fn run(cli: Cli) -> Result<()> {
                 duration_ms: duration,
                 progress: std::io::stderr().is_terminal(),
             };
-            let s = rewire::sim::run(model, &out, &opts)
-                .with_context(|| format!("running into {}", out.display()))?;
+            let s = rewire::sim::run(model, &out, &opts).with_context(|| format!("running into {}", out.display()))?;
             println!(
                 "{}: {} neurons, {} synapses on {}\n{} steps in {:.2} s ({:.0} steps/s, {:.3}x real time), {} spikes, {:.3e} synaptic events/s\nresults in {}",
                 s.scene,

@@ -33,9 +33,7 @@ pub fn connect(model: &Model, j: usize, key: u32, positions: &[[f32; 3]]) -> Con
         }
         _ => None,
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(16);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
     let per = (tgt.count as usize).div_ceil(threads).max(1);
     let parts: Vec<(Vec<u32>, Vec<u32>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..tgt.count as usize)
@@ -49,16 +47,7 @@ pub fn connect(model: &Model, j: usize, key: u32, positions: &[[f32; 3]]) -> Con
                     for t in lo..hi {
                         let before = sources.len();
                         let k = totals.map(|c| c[t]);
-                        targets_sources(
-                            model,
-                            p,
-                            j,
-                            key,
-                            tgt.first + t as u32,
-                            k,
-                            positions,
-                            &mut sources,
-                        );
+                        targets_sources(model, p, j, key, tgt.first + t as u32, k, positions, &mut sources);
                         counts.push((sources.len() - before) as u32);
                     }
                     (counts, sources)
@@ -130,9 +119,7 @@ fn targets_sources(
             }
         }
         Rule::FixedInDegree(k) => draw_sources(&mut d, k, src.first, ns, excluded, out),
-        Rule::FixedTotalNumber(_) => {
-            draw_sources(&mut d, total.unwrap_or(0), src.first, ns, excluded, out)
-        }
+        Rule::FixedTotalNumber(_) => draw_sources(&mut d, total.unwrap_or(0), src.first, ns, excluded, out),
         Rule::DistanceDependent { p0, sigma_mm } => {
             let pt = positions[target as usize];
             let inv = 1.0 / (2.0 * sigma_mm * sigma_mm);
@@ -147,14 +134,7 @@ fn targets_sources(
     }
 }
 
-fn draw_sources(
-    d: &mut Draws,
-    k: u32,
-    first: u32,
-    ns: u64,
-    excluded: impl Fn(u32) -> bool,
-    out: &mut Vec<u32>,
-) {
+fn draw_sources(d: &mut Draws, k: u32, first: u32, ns: u64, excluded: impl Fn(u32) -> bool, out: &mut Vec<u32>) {
     for _ in 0..k {
         // A redraw avoids a forbidden autapse; give up after a few tries (a 1-neuron population).
         for _ in 0..64 {

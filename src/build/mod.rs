@@ -8,9 +8,7 @@
 pub mod connect;
 pub mod neurons;
 
-use crate::layout::{
-    self, DELAY_MASK, EMPTY, Globals, NeuronParams, NeuronState, PoissonSource, Pop,
-};
+use crate::layout::{self, DELAY_MASK, EMPTY, Globals, NeuronParams, NeuronState, PoissonSource, Pop};
 use crate::rng::{self, Draws, stream};
 use crate::scene::{InputKind, Model};
 
@@ -190,7 +188,7 @@ pub fn build(model: &Model) -> Network {
         ring_scale,
         inv_ring_scale: 1.0 / ring_scale,
         conn_scale: fixed_scale(max_abs_w),
-        _pad0: 0,
+        opaque_zero: 0,
         _pad1: 0,
     };
     let synapses = syn_pre.iter().filter(|&&p| p != EMPTY).count() as u64;
@@ -247,7 +245,7 @@ impl Network {
     pub fn gpu_buffers(&self, raster_steps: u32) -> Vec<(&'static str, u64)> {
         let g = &self.globals;
         let n = g.n_neurons as u64;
-        let words = |k: u64| 4 * k.max(1);
+        let words = |k: u64| (4 * k).max(16);
         vec![
             ("neurons", 16 * n),
             ("params", 32 * n),

@@ -16,13 +16,7 @@ pub fn sample(p: &Param, r: f64, d: &mut Draws) -> f64 {
 }
 
 /// Parameters and initial state of neuron `n` (global index) of a population.
-pub fn neuron(
-    key: u32,
-    n: u32,
-    pop: u32,
-    kind: &NeuronKind,
-    dt: f64,
-) -> (NeuronParams, NeuronState) {
+pub fn neuron(key: u32, n: u32, pop: u32, kind: &NeuronKind, dt: f64) -> (NeuronParams, NeuronState) {
     let mut d = Draws::new(key, stream::PARAMS, n, 0);
     let r = d.unit();
     match kind {
@@ -106,11 +100,7 @@ fn lif(m: &LifModel, r: f64, d: &mut Draws, h: f64, pop: u32) -> (NeuronParams, 
 pub fn position(key: u32, n: u32, region: &RegionModel) -> [f32; 3] {
     let mut d = Draws::new(key, stream::POSITION, n, 0);
     loop {
-        let p = [
-            2.0 * d.unit() - 1.0,
-            2.0 * d.unit() - 1.0,
-            2.0 * d.unit() - 1.0,
-        ];
+        let p = [2.0 * d.unit() - 1.0, 2.0 * d.unit() - 1.0, 2.0 * d.unit() - 1.0];
         if p.iter().map(|x| x * x).sum::<f64>() <= 1.0 {
             return [0, 1, 2].map(|i| (region.centre_mm[i] + region.radius_mm * p[i]) as f32);
         }

@@ -39,12 +39,8 @@ impl Buffers {
     pub fn new(device: &wgpu::Device, net: &Network, raster_steps: u32) -> Self {
         let mut bytes = 0u64;
         let mut init = |label: &str, contents: &[u8], usage: wgpu::BufferUsages| {
-            // Zero-sized bindings are invalid: give empty arrays one word.
-            let contents = if contents.is_empty() {
-                &[0u8; 4][..]
-            } else {
-                contents
-            };
+            // Bindings must hold at least one element: give empty arrays 16 bytes.
+            let contents = if contents.is_empty() { &[0u8; 16][..] } else { contents };
             bytes += contents.len() as u64;
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(label),
@@ -60,11 +56,7 @@ impl Buffers {
         sim.resize(sim.len() + 4 * n, 0);
         let counter_words = g.n_pops as usize + raster_steps as usize * g.raster_words as usize;
         let b = Buffers {
-            globals: init(
-                "globals",
-                bytemuck::bytes_of(&globals),
-                wgpu::BufferUsages::UNIFORM,
-            ),
+            globals: init("globals", bytemuck::bytes_of(&globals), wgpu::BufferUsages::UNIFORM),
             pops: init("pops", bytemuck::cast_slice(&net.pops), RW),
             neurons: init("neurons", bytemuck::cast_slice(&net.state), RW),
             params: init("params", bytemuck::cast_slice(&net.params), RW),

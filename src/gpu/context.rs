@@ -77,8 +77,7 @@ impl GpuContext {
                 Ok(i) => list.into_iter().nth(i),
                 Err(_) => {
                     let w = want.to_lowercase();
-                    list.into_iter()
-                        .find(|a| a.get_info().name.to_lowercase().contains(&w))
+                    list.into_iter().find(|a| a.get_info().name.to_lowercase().contains(&w))
                 }
             },
         }

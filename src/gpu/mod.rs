@@ -75,8 +75,7 @@ impl GpuEngine {
         let n_regions = net.globals.n_regions as usize;
         let staging = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("staging"),
-            size: (4 * n_pops + 12 * n_regions * n_regions + std::mem::size_of::<SimHeader>())
-                as u64,
+            size: (4 * n_pops + 12 * n_regions * n_regions + std::mem::size_of::<SimHeader>()) as u64,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
@@ -102,6 +101,33 @@ impl GpuEngine {
     /// Total bytes of GPU buffers.
     pub fn gpu_bytes(&self) -> u64 {
         self.b.bytes
+    }
+
+    /// Reads back every neuron's state (a full copy: for tests and debugging, not for runs).
+    pub fn neuron_state(&self) -> Result<Vec<crate::layout::NeuronState>> {
+        self.read_buffer(&self.b.neurons, 16 * self.b.n_neurons as u64)
+            .map(|d| bytemuck::cast_slice(&d).to_vec())
+    }
+
+    /// Reads back the delay ring (for tests and debugging).
+    pub fn ring(&self) -> Result<Vec<i32>> {
+        self.read_buffer(&self.b.ring, self.b.ring.size())
+            .map(|d| bytemuck::cast_slice(&d).to_vec())
+    }
+
+    fn read_buffer(&self, src: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("debug staging"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("readback"),
+        });
+        enc.copy_buffer_to_buffer(src, 0, &staging, 0, size);
+        self.queue.submit([enc.finish()]);
+        self.read(&staging, size)
     }
 
     fn read(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
@@ -132,9 +158,7 @@ impl Engine for GpuEngine {
             let batch = left.min(MAX_STEPS_PER_SUBMIT);
             let mut enc = self
                 .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("steps"),
-                });
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("steps") });
             {
                 let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("steps"),
@@ -158,9 +182,7 @@ impl Engine for GpuEngine {
         let header_bytes = std::mem::size_of::<SimHeader>() as u64;
         let mut enc = self
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("sample"),
-            });
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("sample") });
         enc.clear_buffer(&self.b.conn, 0, None);
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -171,13 +193,7 @@ impl Engine for GpuEngine {
         }
         enc.copy_buffer_to_buffer(&self.b.counters, 0, &self.staging, 0, pop_bytes);
         enc.copy_buffer_to_buffer(&self.b.conn, 0, &self.staging, pop_bytes, conn_bytes);
-        enc.copy_buffer_to_buffer(
-            &self.b.sim,
-            0,
-            &self.staging,
-            pop_bytes + conn_bytes,
-            header_bytes,
-        );
+        enc.copy_buffer_to_buffer(&self.b.sim, 0, &self.staging, pop_bytes + conn_bytes, header_bytes);
         enc.clear_buffer(&self.b.counters, 0, Some(pop_bytes));
         self.queue.submit([enc.finish()]);
         let data = self.read(&self.staging, pop_bytes + conn_bytes + header_bytes)?;
@@ -216,16 +232,8 @@ impl Engine for GpuEngine {
         });
         let mut enc = self
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("raster"),
-            });
-        enc.copy_buffer_to_buffer(
-            &self.b.counters,
-            4 * self.n_pops as u64,
-            &staging,
-            0,
-            4 * words,
-        );
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("raster") });
+        enc.copy_buffer_to_buffer(&self.b.counters, 4 * self.n_pops as u64, &staging, 0, 4 * words);
         self.queue.submit([enc.finish()]);
         Ok(bytemuck::cast_slice(&self.read(&staging, 4 * words)?).to_vec())
     }

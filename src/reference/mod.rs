@@ -42,6 +42,11 @@ impl CpuEngine {
         &self.net
     }
 
+    /// The delay ring (fixed-point input per step slot and neuron).
+    pub fn ring(&self) -> &[i32] {
+        &self.ring
+    }
+
     /// One step: every neuron (the `neurons` stage), then delivery of its spikes (`propagate`).
     fn one_step(&mut self) {
         let g = self.net.globals;

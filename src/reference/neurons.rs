@@ -21,46 +21,47 @@ pub fn step_neuron(
     n: u32,
 ) -> Outcome {
     let pop = &pops[s.pop as usize];
-    let mut syn = ring_in as f32 * g.inv_ring_scale;
+    let rn = |x: f32| f32::from_bits(x.to_bits() ^ g.opaque_zero);
+    let mut syn = rn(ring_in as f32 * g.inv_ring_scale);
     for i in 0..pop.input_count {
         let src = &poisson[(pop.input_first + i) as usize];
         let mut k = 0u32;
         for r in 0..src.repeats {
             let stream = rng::stream::POISSON_SIM + ((pop.input_first + i) << 8) + r;
-            k += rng::poisson_knuth(
-                rng::base(g.key, stream, step, n),
-                src.exp_neg_lambda,
-                src.cap,
-            );
+            k += rng::poisson_knuth(rng::base(g.key, stream, step, n), src.exp_neg_lambda, src.cap);
         }
-        syn += src.weight * k as f32;
+        syn = rn(syn + rn(src.weight * k as f32));
     }
-    let mut current = pop.dc + pop.noise_mean;
+    let mut current = rn(pop.dc + pop.noise_mean);
     if pop.noise_sd > 0.0 {
-        current += pop.noise_sd * rng::normal_f32(rng::base(g.key, rng::stream::NOISE, step, n), 0);
+        current = rn(current + rn(pop.noise_sd * rng::normal_f32(rng::base(g.key, rng::stream::NOISE, step, n), 0)));
     }
 
     let mut spiked = false;
     if pop.model == MODEL_IZHIKEVICH {
-        let i_total = current + syn * g.inv_dt;
+        let i_total = rn(current + rn(syn * g.inv_dt));
+        let dv = |v: f32, u: f32| {
+            let quadratic = rn(rn(0.04 * v) * v);
+            rn(rn(rn(rn(quadratic + rn(5.0 * v)) + 140.0) - u) + i_total)
+        };
         let mut v = s.v;
         let u = s.u;
-        v = v + g.half_dt * (0.04 * v * v + 5.0 * v + 140.0 - u + i_total);
-        v = v + g.half_dt * (0.04 * v * v + 5.0 * v + 140.0 - u + i_total);
-        s.u = u + g.dt * prm.p0 * (prm.p1 * v - u);
+        v = rn(v + rn(g.half_dt * dv(v, u)));
+        v = rn(v + rn(g.half_dt * dv(v, u)));
+        s.u = rn(u + rn(rn(g.dt * prm.p0) * rn(rn(prm.p1 * v) - u)));
         s.v = v;
         if v >= 30.0 {
             spiked = true;
             s.v = prm.p2;
-            s.u += prm.p3;
+            s.u = rn(s.u + prm.p3);
         }
     } else {
         if s.refr == 0 {
-            s.v = prm.p0 * s.v + prm.p1 * s.u + prm.p2 * (prm.p6 + current);
+            s.v = rn(rn(rn(prm.p0 * s.v) + rn(prm.p1 * s.u)) + rn(prm.p2 * rn(prm.p6 + current)));
         } else {
             s.refr -= 1;
         }
-        s.u = prm.p3 * s.u + syn;
+        s.u = rn(rn(prm.p3 * s.u) + syn);
         if s.v >= prm.p4 {
             spiked = true;
             s.v = prm.p5;

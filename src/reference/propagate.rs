@@ -13,8 +13,7 @@ pub fn deliver(net: &Network, spikes: &[u32], step: u32, ring: &mut [i32]) {
             let post = pop.first + (slot - pop.slot_base) / pop.row_cap;
             let delay = net.syn_meta[slot as usize] & DELAY_MASK;
             let w = (net.syn_weight[slot as usize] * g.ring_scale).round_ties_even() as i32;
-            let idx = (step.wrapping_add(delay) % g.ring_len) as usize * g.n_neurons as usize
-                + post as usize;
+            let idx = (step.wrapping_add(delay) % g.ring_len) as usize * g.n_neurons as usize + post as usize;
             ring[idx] = ring[idx].wrapping_add(w);
         }
     }

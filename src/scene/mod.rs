@@ -23,7 +23,9 @@ pub fn load(path: &Path) -> Result<Model> {
 /// Parses and validates scene text; `file` names the source in errors.
 pub fn parse(src: &str, file: &str) -> Result<Model> {
     let scene: Scene = ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES)
+        .with_default_extension(
+            ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES | ron::extensions::Extensions::IMPLICIT_SOME,
+        )
         .from_str(src)
         .map_err(|e| {
             let (line, column) = (e.span.start.line, e.span.start.col);
@@ -67,9 +69,7 @@ fn field_before(src: &str, line: usize, column: usize) -> String {
                 end -= 1;
             }
             let mut start = end;
-            while start > 0
-                && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_')
-            {
+            while start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_') {
                 start -= 1;
             }
             if start < end {

@@ -94,25 +94,15 @@ pub struct InputModel {
 
 #[derive(Clone, Debug)]
 pub enum InputKind {
-    Poisson {
-        rate_hz: f64,
-        in_degree: u32,
-        weight: f64,
-    },
-    Dc {
-        amplitude: f64,
-    },
-    Noise {
-        mean: f64,
-        sd: f64,
-    },
+    Poisson { rate_hz: f64, in_degree: u32, weight: f64 },
+    Dc { amplitude: f64 },
+    Noise { mean: f64, sd: f64 },
 }
 
 impl Model {
     /// The population a global neuron index belongs to.
     pub fn population_of(&self, neuron: u32) -> usize {
-        self.populations
-            .partition_point(|p| p.first + p.count <= neuron)
+        self.populations.partition_point(|p| p.first + p.count <= neuron)
     }
 
     /// Expected number of synapses, computed without building (for refusing oversized scenes early).

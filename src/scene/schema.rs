@@ -222,17 +222,8 @@ impl Input {
 pub enum Param {
     Const(f64),
     Uniform(f64, f64),
-    Normal {
-        mean: f64,
-        sd: f64,
-        min: f64,
-        max: f64,
-    },
-    R {
-        base: f64,
-        scale: f64,
-        pow: f64,
-    },
+    Normal { mean: f64, sd: f64, min: f64, max: f64 },
+    R { base: f64, scale: f64, pow: f64 },
 }
 
 impl Param {
@@ -288,9 +279,7 @@ impl<'de> Visitor<'de> for ParamVisitor {
     type Value = Param;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str(
-            "a number, Uniform(lo, hi), Normal(mean: m, sd: s) or R(base: b, scale: s, pow: p)",
-        )
+        f.write_str("a number, Uniform(lo, hi), Normal(mean: m, sd: s) or R(base: b, scale: s, pow: p)")
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Param, E> {

@@ -46,9 +46,7 @@ impl Ctx<'_> {
             Param::Normal { mean, sd, min, max } => {
                 mean.is_finite() && sd.is_finite() && !min.is_nan() && !max.is_nan()
             }
-            Param::R { base, scale, pow } => {
-                base.is_finite() && scale.is_finite() && pow.is_finite()
-            }
+            Param::R { base, scale, pow } => base.is_finite() && scale.is_finite() && pow.is_finite(),
         };
         if !finite {
             return Err(self.err(path, "values must be finite numbers"));
@@ -57,28 +55,15 @@ impl Ctx<'_> {
             Param::Uniform(lo, hi) if lo > hi => {
                 Err(self.err(path, format!("Uniform({lo}, {hi}): lo must not exceed hi")))
             }
-            Param::Normal { sd, .. } if sd < 0.0 => {
-                Err(self.err(path, format!("sd {sd} must be >= 0")))
-            }
-            Param::Normal { min, max, .. } if min > max => {
-                Err(self.err(path, format!("min {min} exceeds max {max}")))
-            }
-            Param::R { pow, .. } if pow <= 0.0 => {
-                Err(self.err(path, format!("pow {pow} must be > 0")))
-            }
+            Param::Normal { sd, .. } if sd < 0.0 => Err(self.err(path, format!("sd {sd} must be >= 0"))),
+            Param::Normal { min, max, .. } if min > max => Err(self.err(path, format!("min {min} exceeds max {max}"))),
+            Param::R { pow, .. } if pow <= 0.0 => Err(self.err(path, format!("pow {pow} must be > 0"))),
             _ => Ok(()),
         }
     }
 
     /// A parameter that must stay within [lo, hi] for every draw.
-    fn param_in(
-        &self,
-        path: &[Seg<'static>],
-        p: &Param,
-        lo: f64,
-        hi: f64,
-        what: &str,
-    ) -> Result<()> {
+    fn param_in(&self, path: &[Seg<'static>], p: &Param, lo: f64, hi: f64, what: &str) -> Result<()> {
         self.param(path, p)?;
         let (a, b) = p.bounds();
         if a < lo || b > hi {
@@ -116,10 +101,7 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
     let cx = Ctx { src, file };
 
     if !(scene.dt_ms.is_finite() && scene.dt_ms > 0.0) {
-        return Err(cx.err(
-            &[F("dt_ms")],
-            format!("time step {} ms must be > 0", scene.dt_ms),
-        ));
+        return Err(cx.err(&[F("dt_ms")], format!("time step {} ms must be > 0", scene.dt_ms)));
     }
     if !(scene.duration_ms.is_finite() && scene.duration_ms >= 0.0) {
         return Err(cx.err(
@@ -154,17 +136,11 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
             ));
         }
         if !(r.radius_mm.is_finite() && r.radius_mm >= 0.0) {
-            return Err(cx.err(
-                &with(&rp, &[F("radius_mm")]),
-                "radius must be a finite number >= 0 mm",
-            ));
+            return Err(cx.err(&with(&rp, &[F("radius_mm")]), "radius must be a finite number >= 0 mm"));
         }
         let (x, y, z) = r.centre_mm;
         if ![x, y, z].iter().all(|v| v.is_finite()) {
-            return Err(cx.err(
-                &with(&rp, &[F("centre_mm")]),
-                "centre coordinates must be finite",
-            ));
+            return Err(cx.err(&with(&rp, &[F("centre_mm")]), "centre coordinates must be finite"));
         }
         regions.push(RegionModel {
             name: r.name.clone(),
@@ -173,10 +149,7 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         });
         for (pi, p) in r.populations.iter().enumerate() {
             let pp = with(&rp, &[F("populations"), I(pi)]);
-            if pop_names
-                .insert(p.name.clone(), populations.len())
-                .is_some()
-            {
+            if pop_names.insert(p.name.clone(), populations.len()).is_some() {
                 return Err(cx.err(
                     &with(&pp, &[F("name")]),
                     format!("population name {:?} is used twice", p.name),
@@ -209,10 +182,7 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
             known.sort();
             cx.err(
                 &path,
-                format!(
-                    "unknown population {name:?}; populations are: {}",
-                    known.join(", ")
-                ),
+                format!("unknown population {name:?}; populations are: {}", known.join(", ")),
             )
         })
     };
@@ -236,10 +206,7 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
                 }
             }
             Rule::FixedTotalNumber(n) if n > u32::MAX as u64 => {
-                return Err(cx.err(
-                    &rule_path,
-                    format!("{n} synapses in one projection exceed 2^32"),
-                ));
+                return Err(cx.err(&rule_path, format!("{n} synapses in one projection exceed 2^32")));
             }
             _ => {}
         }
@@ -251,13 +218,7 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         } else {
             max_delay
         };
-        cx.param_in(
-            &with(&pp, &[F("delay_ms")]),
-            &p.delay_ms,
-            0.0,
-            hi,
-            "delay (ms)",
-        )?;
+        cx.param_in(&with(&pp, &[F("delay_ms")]), &p.delay_ms, 0.0, hi, "delay (ms)")?;
         if !(p.headroom.is_finite() && (1.0..=64.0).contains(&p.headroom)) {
             return Err(cx.err(
                 &with(&pp, &[F("headroom")]),
@@ -287,10 +248,7 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
                 ..
             } => {
                 if !(rate_hz.is_finite() && rate_hz >= 0.0) {
-                    return Err(cx.err(
-                        &with(&ip, &[F("rate_hz")]),
-                        format!("rate {rate_hz} Hz must be >= 0"),
-                    ));
+                    return Err(cx.err(&with(&ip, &[F("rate_hz")]), format!("rate {rate_hz} Hz must be >= 0")));
                 }
                 if !weight.is_finite() {
                     return Err(cx.err(&with(&ip, &[F("weight")]), "weight must be finite"));
@@ -368,13 +326,7 @@ fn neuron_kind(cx: &Ctx, path: &[Seg<'static>], m: &NeuronModel) -> Result<Neuro
             let base = path.to_vec();
             let at = |f: &'static str| with(&base, &[F(f)]);
             cx.param_in(&at("c_m_pf"), &p.c_m_pf, 1e-3, 1e9, "capacitance (pF)")?;
-            cx.param_in(
-                &at("tau_m_ms"),
-                &p.tau_m_ms,
-                1e-3,
-                1e9,
-                "membrane time constant (ms)",
-            )?;
+            cx.param_in(&at("tau_m_ms"), &p.tau_m_ms, 1e-3, 1e9, "membrane time constant (ms)")?;
             cx.param_in(
                 &at("tau_syn_ms"),
                 &p.tau_syn_ms,
@@ -382,13 +334,7 @@ fn neuron_kind(cx: &Ctx, path: &[Seg<'static>], m: &NeuronModel) -> Result<Neuro
                 1e9,
                 "synaptic time constant (ms)",
             )?;
-            cx.param_in(
-                &at("t_ref_ms"),
-                &p.t_ref_ms,
-                0.0,
-                1e6,
-                "refractory period (ms)",
-            )?;
+            cx.param_in(&at("t_ref_ms"), &p.t_ref_ms, 0.0, 1e6, "refractory period (ms)")?;
             for f in ["e_l_mv", "v_reset_mv", "v_th_mv", "i_e_pa"] {
                 let v = match f {
                     "e_l_mv" => &p.e_l_mv,

@@ -87,12 +87,7 @@ impl Simulation {
     }
 
     /// Runs `steps` steps, sampling every `sample_every_steps`, handing each sample to `each`.
-    pub fn run(
-        &mut self,
-        steps: u64,
-        progress: bool,
-        mut each: impl FnMut(&Stats) -> Result<()>,
-    ) -> Result<RunTotals> {
+    pub fn run(&mut self, steps: u64, progress: bool, mut each: impl FnMut(&Stats) -> Result<()>) -> Result<RunTotals> {
         let t0 = Instant::now();
         let every = self.model.sample_every_steps;
         let mut bar: Option<indicatif::ProgressBar> = None;
@@ -159,10 +154,8 @@ pub struct RunTotals {
 fn progress_bar(steps: u64) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(steps);
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:40}] {pos}/{len} steps, eta {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} steps, eta {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar
 }
@@ -207,15 +200,10 @@ pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
 
 /// Refuses, before building anything, a model whose expected synapse arrays exceed the adapter.
 pub fn check_model_fits(model: &Model, ctx: &GpuContext) -> Result<()> {
-    let headroom = model
-        .projections
-        .iter()
-        .map(|p| p.headroom)
-        .fold(1.0, f64::max);
+    let headroom = model.projections.iter().map(|p| p.headroom).fold(1.0, f64::max);
     let slots = model.expected_synapses() * headroom;
     let bytes = (4.0 * slots) as u64;
-    let available =
-        (ctx.limits.max_storage_buffer_binding_size as u64).min(ctx.limits.max_buffer_size);
+    let available = (ctx.limits.max_storage_buffer_binding_size as u64).min(ctx.limits.max_buffer_size);
     if bytes > available || slots > u32::MAX as f64 {
         return Err(crate::error::Error::TooLarge {
             adapter: gpu::context::describe(&ctx.info),

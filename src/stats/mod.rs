@@ -181,8 +181,7 @@ impl Recorder {
 /// Writes a JSON document atomically (temporary name, then rename).
 pub fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<()> {
     let mut f = Pending::create(dir, name)?;
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| Error::io(dir.join(name), std::io::Error::other(e)))?;
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::io(dir.join(name), std::io::Error::other(e)))?;
     f.line(&text)?;
     f.finish()
 }

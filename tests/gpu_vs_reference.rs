@@ -1,0 +1,145 @@
+//! Tier 1: the GPU and the CPU reference agree exactly on small random networks: identical spike
+//! rasters step by step, identical population counts and identical connectivity statistics.
+
+mod common;
+
+use rewire::build::build;
+use rewire::engine::Engine;
+use rewire::gpu::GpuEngine;
+use rewire::reference::CpuEngine;
+
+const STEPS: u32 = 600;
+
+/// Runs both engines for STEPS steps with samples every 200 steps; compares everything.
+fn agree(src: &str, min_spikes: u32) {
+    let model = common::model(src);
+    let net = build(&model);
+    let ctx = common::gpu();
+    let mut gpu = GpuEngine::new(&ctx, &net, STEPS).expect("upload");
+    let mut cpu = CpuEngine::new(&net, STEPS);
+    let mut samples = Vec::new();
+    for _ in 0..STEPS / 200 {
+        gpu.advance(200).unwrap();
+        cpu.advance(200).unwrap();
+        samples.push((gpu.sample().unwrap(), cpu.sample().unwrap()));
+    }
+    let (rg, rc) = (gpu.raster().unwrap(), cpu.raster().unwrap());
+    assert_eq!(rg.len(), rc.len());
+    let words = net.globals.raster_words as usize;
+    for t in 0..STEPS as usize {
+        let (a, b) = (&rg[t * words..(t + 1) * words], &rc[t * words..(t + 1) * words]);
+        if a != b {
+            let diff: Vec<usize> = (0..words * 32)
+                .filter(|&i| (a[i / 32] ^ b[i / 32]) >> (i % 32) & 1 == 1)
+                .collect();
+            panic!("rasters first differ at step {t}, neurons {diff:?}");
+        }
+    }
+    for (g, c) in samples {
+        assert_eq!(g, c, "samples differ at step {}", c.step);
+    }
+    let spikes = common::spikes_in(&rc);
+    assert!(
+        spikes >= min_spikes,
+        "only {spikes} spikes: the network is too quiet to test anything"
+    );
+    eprintln!("{spikes} spikes agree over {STEPS} steps, {} synapses", net.synapses);
+}
+
+#[test]
+fn izhikevich_network_with_mixed_delays() {
+    agree(
+        r#"Scene(seed: 11, dt_ms: 1.0, duration_ms: 600,
+  regions: [
+    Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 1, populations: [
+      Population(name: "E", count: 240, model: Izhikevich(a: 0.02, b: 0.2, c: R(base: -65, scale: 15, pow: 2), d: R(base: 8, scale: -6, pow: 2))),
+      Population(name: "I", count: 60, model: Izhikevich(a: R(base: 0.02, scale: 0.08), b: R(base: 0.25, scale: -0.05), c: -65, d: 2)),
+    ]),
+  ],
+  projections: [
+    Projection(from: "E", to: "E", rule: FixedProbability(0.1), weight: Uniform(0, 0.5), delay_ms: Uniform(1, 8)),
+    Projection(from: "E", to: "I", rule: FixedInDegree(30), weight: Uniform(0, 0.5), delay_ms: Uniform(1, 3)),
+    Projection(from: "I", to: "E", rule: FixedTotalNumber(3000), weight: Uniform(-1, 0), delay_ms: 1),
+    Projection(from: "I", to: "I", rule: FixedProbability(0.2), weight: Normal(mean: -0.5, sd: 0.2, max: 0), delay_ms: 2, headroom: 1.5),
+  ],
+  inputs: [ Noise(to: "E", sd: 5), Noise(to: "I", sd: 2), Poisson(to: "E", rate_hz: 20, in_degree: 50, weight: 1.5) ],
+)"#,
+        1000,
+    );
+}
+
+#[test]
+fn lif_network_at_a_tenth_of_a_millisecond() {
+    agree(
+        r#"Scene(seed: 5, dt_ms: 0.1, duration_ms: 60,
+  regions: [
+    Region(name: "L4", centre_mm: (0, 0, 0), radius_mm: 0.5, populations: [
+      Population(name: "E", count: 200, model: Lif(v_init_mv: Normal(mean: -58, sd: 5))),
+      Population(name: "I", count: 50, model: Lif(tau_m_ms: Uniform(8, 12), t_ref_ms: 1, v_init_mv: Uniform(-65, -52))),
+    ]),
+  ],
+  projections: [
+    Projection(from: "E", to: "E", rule: FixedTotalNumber(4000), weight: Normal(mean: 87.8, sd: 8.8, min: 0), delay_ms: Normal(mean: 1.5, sd: 0.75, min: 0.1)),
+    Projection(from: "E", to: "I", rule: FixedProbability(0.1), weight: 87.8, delay_ms: Normal(mean: 1.5, sd: 0.75, min: 0.1)),
+    Projection(from: "I", to: "E", rule: FixedProbability(0.2), weight: -351.2, delay_ms: Normal(mean: 0.75, sd: 0.375, min: 0.1)),
+  ],
+  inputs: [ Poisson(to: "E", rate_hz: 8, in_degree: 2000, weight: 87.8), Poisson(to: "I", rate_hz: 8, in_degree: 1900, weight: 87.8),
+            Dc(to: "I", amplitude: 50), Noise(to: "E", sd: 20) ],
+)"#,
+        300,
+    );
+}
+
+#[test]
+fn two_regions_both_models_distance_rule() {
+    agree(
+        r#"Scene(seed: 99, dt_ms: 0.5, duration_ms: 300,
+  regions: [
+    Region(name: "S1", centre_mm: (0, 0, 0), radius_mm: 1, populations: [
+      Population(name: "S1_E", count: 150, model: RegularSpiking),
+      Population(name: "S1_I", count: 40, model: FastSpiking),
+    ]),
+    Region(name: "M1", centre_mm: (3, 0, 0), radius_mm: 1, populations: [
+      Population(name: "M1_E", count: 120, model: Lif(tau_syn_ms: 2, v_init_mv: Uniform(-65, -51))),
+    ]),
+  ],
+  projections: [
+    Projection(from: "S1_E", to: "S1_E", rule: DistanceDependent(p0: 0.3, sigma_mm: 0.8), weight: Uniform(0, 0.6), delay_ms: Uniform(0.5, 4)),
+    Projection(from: "S1_E", to: "S1_I", rule: FixedProbability(0.2), weight: 0.4, delay_ms: 1),
+    Projection(from: "S1_I", to: "S1_E", rule: FixedProbability(0.3), weight: -1, delay_ms: 0.5),
+    Projection(from: "S1_E", to: "M1_E", rule: FixedInDegree(25), weight: Uniform(20, 60), delay_ms: Uniform(5, 12), headroom: 2),
+    Projection(from: "M1_E", to: "S1_E", rule: FixedProbability(0.05), weight: 0.3, delay_ms: 6, autapses: false),
+  ],
+  inputs: [ Noise(to: "S1_E", sd: 6, mean: 3), Noise(to: "S1_I", sd: 3), Dc(to: "M1_E", amplitude: 380), Noise(to: "M1_E", sd: 100) ],
+)"#,
+        500,
+    );
+}
+
+#[test]
+fn nonfinite_state_stops_both_engines_naming_the_population() {
+    let model = common::model(
+        r#"Scene(seed: 1, dt_ms: 1, duration_ms: 10, regions: [Region(name: "R", centre_mm: (0,0,0), radius_mm: 1, populations: [
+            Population(name: "ok", count: 10, model: RegularSpiking),
+            Population(name: "blowup", count: 10, model: RegularSpiking)])],
+          inputs: [Dc(to: "blowup", amplitude: 3e38), Noise(to: "blowup", sd: 3e38)])"#,
+    );
+    let net = build(&model);
+    let ctx = common::gpu();
+    let mut engines: Vec<Box<dyn Engine>> = vec![
+        Box::new(GpuEngine::new(&ctx, &net, 0).unwrap()),
+        Box::new(CpuEngine::new(&net, 0)),
+    ];
+    for e in engines.iter_mut() {
+        e.advance(10).unwrap();
+        let err = e
+            .sample()
+            .expect_err("a non-finite state must stop the run")
+            .to_string();
+        assert!(
+            err.contains("blowup (R)") && err.contains("step"),
+            "{}: {err}",
+            e.describe()
+        );
+    }
+}

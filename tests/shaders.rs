@@ -1,0 +1,128 @@
+//! Tier 0 (no device): every WGSL stage parses and validates with naga, and every `#[repr(C)]`
+//! struct shared with WGSL has naga's size and member offsets.
+
+use rewire::layout::*;
+use std::mem::{offset_of, size_of};
+
+fn module(stage: &str) -> naga::Module {
+    let src = rewire::shaders::source(stage);
+    let module =
+        naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| panic!("{stage}.wgsl: {}", e.emit_to_string(&src)));
+    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::all())
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{stage}.wgsl does not validate: {e:?}"));
+    module
+}
+
+#[test]
+fn every_stage_parses_and_validates() {
+    for (stage, _) in rewire::shaders::STAGES {
+        module(stage);
+    }
+}
+
+/// (size, [(member, offset)]) of a WGSL struct as naga lays it out.
+fn wgsl_layout(m: &naga::Module, name: &str) -> (u32, Vec<(String, u32)>) {
+    for (_, ty) in m.types.iter() {
+        if ty.name.as_deref() == Some(name) {
+            if let naga::TypeInner::Struct { members, span } = &ty.inner {
+                return (
+                    *span,
+                    members
+                        .iter()
+                        .map(|mb| (mb.name.clone().unwrap_or_default(), mb.offset))
+                        .collect(),
+                );
+            }
+        }
+    }
+    panic!("struct {name} not found in WGSL");
+}
+
+macro_rules! check_struct {
+    ($m:expr, $ty:ty, [$($field:ident),* $(,)?]) => {{
+        let (size, members) = wgsl_layout($m, stringify!($ty).rsplit("::").next().unwrap());
+        let rust: Vec<(String, u32)> = vec![$((stringify!($field).to_string(), offset_of!($ty, $field) as u32)),*];
+        assert_eq!(size as usize, size_of::<$ty>(), "size of {}", stringify!($ty));
+        assert_eq!(members, rust, "member offsets of {}", stringify!($ty));
+    }};
+}
+
+#[test]
+fn rust_structs_match_wgsl_layouts() {
+    let m = module("neurons");
+    check_struct!(
+        &m,
+        Globals,
+        [
+            n_neurons,
+            n_pops,
+            n_regions,
+            ring_len,
+            key,
+            raster_steps,
+            raster_words,
+            total_slots,
+            dt,
+            half_dt,
+            inv_dt,
+            ring_scale,
+            inv_ring_scale,
+            conn_scale,
+            opaque_zero,
+            _pad1
+        ]
+    );
+    check_struct!(
+        &m,
+        Pop,
+        [
+            first,
+            count,
+            model,
+            region,
+            slot_base,
+            row_cap,
+            input_first,
+            input_count,
+            dc,
+            noise_mean,
+            noise_sd,
+            _pad
+        ]
+    );
+    check_struct!(&m, PoissonSource, [exp_neg_lambda, weight, repeats, cap]);
+    check_struct!(&m, NeuronState, [v, u, refr, pop]);
+    check_struct!(&m, NeuronParams, [p0, p1, p2, p3, p4, p5, p6, p7]);
+    // SimState is SimHeader followed by the spike list.
+    let (_, members) = wgsl_layout(&m, "SimState");
+    let header: Vec<(String, u32)> = vec![
+        ("step".into(), offset_of!(SimHeader, step) as u32),
+        ("n_spikes".into(), offset_of!(SimHeader, n_spikes) as u32),
+        ("prop_count".into(), offset_of!(SimHeader, prop_count) as u32),
+        ("prop_step".into(), offset_of!(SimHeader, prop_step) as u32),
+        ("err_flags".into(), offset_of!(SimHeader, err_flags) as u32),
+        ("err_step".into(), offset_of!(SimHeader, err_step) as u32),
+        ("err_neuron".into(), offset_of!(SimHeader, err_neuron) as u32),
+        ("_pad".into(), offset_of!(SimHeader, _pad) as u32),
+        ("spikes".into(), size_of::<SimHeader>() as u32),
+    ];
+    assert_eq!(members, header);
+}
+
+#[test]
+fn wgsl_constants_match_rust() {
+    let src = rewire::shaders::COMMON;
+    for (name, value) in [
+        ("EMPTY", format!("0x{EMPTY:x}u")),
+        ("DELAY_MASK", format!("0x{DELAY_MASK:x}u")),
+        ("MODEL_IZHIKEVICH", format!("{MODEL_IZHIKEVICH}u")),
+        ("MODEL_LIF", format!("{MODEL_LIF}u")),
+        ("ERR_NONFINITE", format!("{ERR_NONFINITE}u")),
+        ("STREAM_NOISE", format!("{}u", rewire::rng::stream::NOISE)),
+        ("STREAM_POISSON", format!("0x{:x}u", rewire::rng::stream::POISSON_SIM)),
+    ] {
+        let line = format!("const {name}: u32 = {value};");
+        assert!(src.contains(&line), "common.wgsl lacks `{line}`");
+    }
+}

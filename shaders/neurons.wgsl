@@ -50,8 +50,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         let i_total = rn(current + rn(syn * g.inv_dt));
         var v = s.v;
         let u = s.u;
-        v = rn(v + rn(g.half_dt * izhikevich_dv(v, u, i_total)));
-        v = rn(v + rn(g.half_dt * izhikevich_dv(v, u, i_total)));
+        // Two half steps; v stops at the 30 mV apex so that the overshoot of a crossing step
+        // neither explodes nor kicks u (Izhikevich 2003 otherwise).
+        v = min(rn(v + rn(g.half_dt * izhikevich_dv(v, u, i_total))), 30.0);
+        v = min(rn(v + rn(g.half_dt * izhikevich_dv(v, u, i_total))), 30.0);
         s.u = rn(u + rn(rn(g.dt * prm.p0) * rn(rn(prm.p1 * v) - u)));
         s.v = v;
         if v >= 30.0 {

@@ -121,7 +121,7 @@ fn nonfinite_state_stops_both_engines_naming_the_population() {
     let model = common::model(
         r#"Scene(seed: 1, dt_ms: 1, duration_ms: 10, regions: [Region(name: "R", centre_mm: (0,0,0), radius_mm: 1, populations: [
             Population(name: "ok", count: 10, model: RegularSpiking),
-            Population(name: "blowup", count: 10, model: RegularSpiking)])],
+            Population(name: "blowup", count: 10, model: Lif())])],
           inputs: [Dc(to: "blowup", amplitude: 3e38), Noise(to: "blowup", sd: 3e38)])"#,
     );
     let net = build(&model);

@@ -19,28 +19,26 @@ pub struct GpuContext {
     pub limits: wgpu::Limits,
 }
 
-fn instance(choice: &AdapterChoice) -> wgpu::Instance {
+fn instance(backends: wgpu::Backends) -> wgpu::Instance {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
-    if let Some(b) = &choice.backend {
-        desc.backends = wgpu::Backends::from_comma_list(b);
-    }
+    desc.backends = backends;
     wgpu::Instance::new(desc)
 }
 
 /// Every adapter found for the chosen backends. With none chosen (and no WGPU_BACKEND), the
 /// primary backends (Vulkan, Metal, DX12) are tried first and OpenGL only when they find nothing.
 pub fn adapters(choice: &AdapterChoice) -> Vec<wgpu::Adapter> {
-    let inst = instance(choice);
+    let list = |b: wgpu::Backends| pollster::block_on(instance(b).enumerate_adapters(b));
     let chosen = match &choice.backend {
         Some(b) => Some(wgpu::Backends::from_comma_list(b)),
         None => wgpu::Backends::from_env(),
     };
     match chosen {
-        Some(b) => pollster::block_on(inst.enumerate_adapters(b)),
+        Some(b) => list(b),
         None => {
-            let primary = pollster::block_on(inst.enumerate_adapters(wgpu::Backends::PRIMARY));
+            let primary = list(wgpu::Backends::PRIMARY);
             if primary.is_empty() {
-                pollster::block_on(inst.enumerate_adapters(wgpu::Backends::SECONDARY))
+                list(wgpu::Backends::SECONDARY)
             } else {
                 primary
             }

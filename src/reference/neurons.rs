@@ -46,8 +46,8 @@ pub fn step_neuron(
         };
         let mut v = s.v;
         let u = s.u;
-        v = rn(v + rn(g.half_dt * dv(v, u)));
-        v = rn(v + rn(g.half_dt * dv(v, u)));
+        v = rn(v + rn(g.half_dt * dv(v, u))).min(30.0);
+        v = rn(v + rn(g.half_dt * dv(v, u))).min(30.0);
         s.u = rn(u + rn(rn(g.dt * prm.p0) * rn(rn(prm.p1 * v) - u)));
         s.v = v;
         if v >= 30.0 {

@@ -14,14 +14,14 @@ pub mod stream {
     pub const PARAMS: u32 = 1000;
     /// Neuron positions at build time.
     pub const POSITION: u32 = 1001;
-    /// Connectivity at build time: projection index is added.
-    pub const CONNECT: u32 = 2000;
-    /// Synapse weights at build time: projection index is added.
-    pub const WEIGHT: u32 = 3000;
-    /// Synapse delays at build time: projection index is added.
-    pub const DELAY: u32 = 4000;
-    /// Targets of fixed-total-number projections: projection index is added.
-    pub const TOTAL: u32 = 5000;
+    /// Connectivity at build time: projection index (< 2^20) is added.
+    pub const CONNECT: u32 = 0x0200_0000;
+    /// Synapse weights at build time: projection index (< 2^20) is added.
+    pub const WEIGHT: u32 = 0x0300_0000;
+    /// Synapse delays at build time: projection index (< 2^20) is added.
+    pub const DELAY: u32 = 0x0400_0000;
+    /// Targets of fixed-total-number projections: projection index (< 2^20) is added.
+    pub const TOTAL: u32 = 0x0500_0000;
 }
 
 /// PCG-style integer hash (Jarzynski & Olano 2020, "Hash functions for GPU rendering").

@@ -168,6 +168,7 @@ fn yes() -> bool {
 
 /// Connection rules (NEST's names).
 #[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Rule {
     /// Each pair independently with probability p (pairwise Bernoulli).
     FixedProbability(f64),
@@ -182,6 +183,7 @@ pub enum Rule {
 
 /// External drive onto a population.
 #[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Input {
     /// Independent Poisson spike trains: each neuron receives `in_degree` sources at `rate_hz`,
     /// each spike adding `weight` (as a synaptic weight) in the step it arrives.

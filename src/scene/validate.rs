@@ -29,6 +29,10 @@ impl Ctx<'_> {
     /// Checks a parameter's written constructor name and its values.
     fn param(&self, path: &[Seg<'static>], p: &Param) -> Result<()> {
         let written = locate::value_name(self.src, path);
+        if written.as_deref() == Some("Some") {
+            // An optional parameter written `Some(x)`: check what it wraps.
+            return self.param(&with(path, &[Seg::Index(0)]), p);
+        }
         if written.as_deref() != p.written_name() {
             let expected = p.written_name().unwrap_or("a plain number");
             return Err(self.err(
@@ -74,6 +78,15 @@ impl Ctx<'_> {
         }
         Ok(())
     }
+}
+
+const NAME_RULE: &str = "names are letters, digits, '_', '-' and '.' (they become CSV fields)";
+
+fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 fn path_text(path: &[Seg]) -> String {
@@ -129,6 +142,9 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
     let mut neurons: u64 = 0;
     for (ri, r) in scene.regions.iter().enumerate() {
         let rp = [F("regions"), I(ri)];
+        if !plain_name(&r.name) {
+            return Err(cx.err(&with(&rp, &[F("name")]), NAME_RULE));
+        }
         if region_names.insert(r.name.clone(), ri).is_some() {
             return Err(cx.err(
                 &with(&rp, &[F("name")]),
@@ -149,6 +165,9 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         });
         for (pi, p) in r.populations.iter().enumerate() {
             let pp = with(&rp, &[F("populations"), I(pi)]);
+            if !plain_name(&p.name) {
+                return Err(cx.err(&with(&pp, &[F("name")]), NAME_RULE));
+            }
             if pop_names.insert(p.name.clone(), populations.len()).is_some() {
                 return Err(cx.err(
                     &with(&pp, &[F("name")]),
@@ -187,6 +206,9 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         })
     };
 
+    if scene.projections.len() > 1 << 20 {
+        return Err(cx.err(&[F("projections")], "more than 2^20 projections"));
+    }
     let mut projections = Vec::new();
     for (i, p) in scene.projections.iter().enumerate() {
         let pp = [F("projections"), I(i)];
@@ -209,6 +231,14 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
                 return Err(cx.err(&rule_path, format!("{n} synapses in one projection exceed 2^32")));
             }
             _ => {}
+        }
+        for (f, v) in [("weight", &p.weight), ("delay_ms", &p.delay_ms)] {
+            if let Param::R { .. } = v {
+                return Err(cx.err(
+                    &with(&pp, &[F(f)]),
+                    "R(..) draws once per neuron; per synapse use Uniform or Normal",
+                ));
+            }
         }
         cx.param(&with(&pp, &[F("weight")]), &p.weight)?;
         // Delays are whole steps from 1 to MAX_DELAY_STEPS; an unclipped normal's tail is clipped.
@@ -252,6 +282,12 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
                 }
                 if !weight.is_finite() {
                     return Err(cx.err(&with(&ip, &[F("weight")]), "weight must be finite"));
+                }
+                if rate_hz * in_degree as f64 * scene.dt_ms * 1e-3 > 7000.0 {
+                    return Err(cx.err(
+                        &ip,
+                        "more than 7000 expected input spikes per step; lower rate_hz or in_degree",
+                    ));
                 }
                 InputKind::Poisson {
                     rate_hz,

@@ -1,0 +1,243 @@
+//! Tier 3 and 4 through the command line: the default scene runs and its outputs parse, the same
+//! scene and seed give byte-identical outputs, and bad input gets one clear error naming file,
+//! line, column and field, without touching the GPU for `validate`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn rewire(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rewire"))
+        .args(args)
+        .output()
+        .expect("run rewire");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rewire-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run_default(out: &Path) {
+    let (ok, stdout, stderr) = rewire(&["run", "--out", out.to_str().unwrap(), "--duration", "500"]);
+    assert!(ok, "default run failed:\n{stdout}\n{stderr}");
+}
+
+#[test]
+fn default_scene_runs_and_its_outputs_parse() {
+    let out = temp_dir("default");
+    run_default(&out);
+    let rates = std::fs::read_to_string(out.join("rates.csv")).unwrap();
+    let mut lines = rates.lines();
+    assert_eq!(lines.next(), Some("step,t_ms,day,population,region,spikes,rate_hz"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // 500 ms sampled every 100 ms, four populations.
+    assert_eq!(rows.len(), 5 * 4);
+    let total: u64 = rows.iter().map(|r| r[5].parse::<u64>().unwrap()).sum();
+    assert!(total > 0, "the quickstart scene should be active");
+    for r in &rows {
+        let rate: f64 = r[6].parse().unwrap();
+        assert!((0.0..1000.0).contains(&rate));
+    }
+    let conn = std::fs::read_to_string(out.join("connectivity.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = conn.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        rows.len(),
+        5 * 2 * 2,
+        "a row per sample x source region x target region"
+    );
+    let s1_m1 = rows.iter().find(|r| r[3] == "S1" && r[4] == "M1").unwrap();
+    assert_eq!(
+        s1_m1[5].parse::<u64>().unwrap(),
+        800 * 20,
+        "S1 -> M1 is FixedInDegree(20) onto 800 neurons"
+    );
+    let m1_s1 = rows.iter().find(|r| r[3] == "M1" && r[4] == "S1").unwrap();
+    assert_eq!(m1_s1[5], "0");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for field in [
+        "scene",
+        "seed",
+        "engine",
+        "neurons",
+        "synapses",
+        "gpu_bytes_per_synapse",
+        "wall_s",
+        "steps_per_s",
+        "synaptic_events_per_s",
+    ] {
+        assert!(summary.get(field).is_some(), "summary.json lacks {field}");
+    }
+    assert_eq!(summary["neurons"], 2000);
+    assert!(!out.join("rates.csv.partial").exists(), "no partial file may remain");
+}
+
+#[test]
+fn same_scene_and_seed_give_identical_outputs() {
+    let (a, b) = (temp_dir("det-a"), temp_dir("det-b"));
+    run_default(&a);
+    run_default(&b);
+    for f in ["rates.csv", "connectivity.csv"] {
+        let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
+        assert!(x == y, "{f} differs between two runs of the same scene and seed");
+    }
+}
+
+#[test]
+fn the_cpu_reference_writes_the_same_statistics_as_the_gpu() {
+    let (g, c) = (temp_dir("eng-gpu"), temp_dir("eng-cpu"));
+    run_default(&g);
+    let (ok, _, stderr) = rewire(&["run", "--cpu", "--out", c.to_str().unwrap(), "--duration", "500"]);
+    assert!(ok, "{stderr}");
+    for f in ["rates.csv", "connectivity.csv"] {
+        assert!(
+            std::fs::read(g.join(f)).unwrap() == std::fs::read(c.join(f)).unwrap(),
+            "{f} differs between engines"
+        );
+    }
+}
+
+const GOOD: &str = r#"Scene(
+    seed: 1,
+    dt_ms: 1.0,
+    duration_ms: 100,
+    regions: [
+        Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 1, populations: [
+            Population(name: "E", count: 10, model: RegularSpiking),
+        ]),
+    ],
+    projections: [
+        Projection(from: "E", to: "E", rule: FixedProbability(0.5), weight: 0.5, delay_ms: 1),
+    ],
+)
+"#;
+
+/// Validates `text` written to a file; returns (file path, error text).
+fn validate(name: &str, text: &str) -> (String, String) {
+    let dir = temp_dir(name);
+    let path = dir.join(format!("{name}.ron"));
+    std::fs::write(&path, text).unwrap();
+    let (ok, stdout, stderr) = rewire(&["validate", path.to_str().unwrap()]);
+    assert!(!ok, "{name}: validate should fail, printed {stdout}");
+    (path.display().to_string(), stderr)
+}
+
+fn expect_error(name: &str, text: &str, line: usize, column: usize, field: &str, words: &str) {
+    let (path, err) = validate(name, text);
+    let want = format!("{path}:{line}:{column}: {field}");
+    assert!(err.contains(&want), "{name}: expected `{want}` in\n{err}");
+    assert!(err.contains(words), "{name}: expected `{words}` in\n{err}");
+    assert_eq!(
+        err.trim().lines().count(),
+        1,
+        "{name}: one clear error line expected:\n{err}"
+    );
+}
+
+#[test]
+fn good_scene_validates() {
+    let dir = temp_dir("good");
+    let path = dir.join("good.ron");
+    std::fs::write(&path, GOOD).unwrap();
+    let (ok, stdout, stderr) = rewire(&["validate", path.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("ok") && stdout.contains("10 neurons"), "{stdout}");
+}
+
+#[test]
+fn unknown_population_in_a_projection() {
+    let text = GOOD.replace(r#"to: "E", rule"#, r#"to: "X", rule"#);
+    expect_error(
+        "unknown",
+        &text,
+        11,
+        35,
+        "projections[0].to",
+        "unknown population \"X\"",
+    );
+}
+
+#[test]
+fn probability_above_one() {
+    let text = GOOD.replace("FixedProbability(0.5)", "FixedProbability(1.5)");
+    expect_error(
+        "probability",
+        &text,
+        11,
+        46,
+        "projections[0].rule",
+        "probability 1.5 must lie in [0, 1]",
+    );
+}
+
+#[test]
+fn negative_count() {
+    let text = GOOD.replace("count: 10", "count: -10");
+    expect_error("negative", &text, 7, 43, "count", "out of bounds");
+}
+
+#[test]
+fn missing_field() {
+    let text = GOOD.replace("    seed: 1,\n", "");
+    let (path, err) = validate("missing", &text);
+    assert!(err.contains(&format!("{path}:")) && err.contains("seed"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn wrong_type() {
+    let text = GOOD.replace("dt_ms: 1.0", "dt_ms: \"fast\"");
+    expect_error("wrongtype", &text, 3, 11, "dt_ms", "Expected float");
+}
+
+#[test]
+fn malformed_file() {
+    let text = GOOD.replace("radius_mm: 1, populations", "radius_mm: 1 populations");
+    let (path, err) = validate("malformed", &text);
+    assert!(err.contains(&format!("{path}:6:")), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn misnamed_distribution() {
+    let text = GOOD.replace("weight: 0.5", "weight: Unifrom(0, 1)");
+    expect_error("misnamed", &text, 11, 77, "projections[0].weight", "Unifrom");
+}
+
+#[test]
+fn missing_scene_file() {
+    let (ok, _, stderr) = rewire(&["validate", "/nonexistent/scene.ron"]);
+    assert!(!ok && stderr.contains("/nonexistent/scene.ron"), "{stderr}");
+}
+
+#[test]
+fn scene_too_big_for_the_adapter_is_refused_before_allocation() {
+    let text = GOOD.replace("FixedProbability(0.5)", "FixedTotalNumber(200000000)");
+    let dir = temp_dir("toobig");
+    let path = dir.join("big.ron");
+    std::fs::write(&path, text).unwrap();
+    let out = dir.join("out");
+    let t0 = std::time::Instant::now();
+    let (ok, _, stderr) = rewire(&["run", path.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("too large") && stderr.contains("needs 800000000 bytes"),
+        "{stderr}"
+    );
+    assert!(
+        t0.elapsed().as_secs() < 20,
+        "refusal must come before building 2e8 synapses"
+    );
+    assert!(!out.join("rates.csv").exists());
+    let huge = GOOD.replace("FixedProbability(0.5)", "FixedTotalNumber(5000000000)");
+    std::fs::write(&path, huge).unwrap();
+    let (ok, _, stderr) = rewire(&["validate", path.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("exceed"), "{stderr}");
+}

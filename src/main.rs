@@ -142,7 +142,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             for (i, a) in list.iter().enumerate() {
                 let l = a.limits();
-                let binding = (l.max_storage_buffer_binding_size as u64).min(l.max_buffer_size);
+                let binding = l.max_storage_buffer_binding_size.min(l.max_buffer_size);
                 println!("[{i}] {}", context::describe(&a.get_info()));
                 println!(
                     "    max storage binding {} MiB, max buffer {} MiB, {} storage buffers per stage, {} workgroups per dimension",

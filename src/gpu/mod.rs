@@ -42,7 +42,7 @@ pub struct GpuEngine {
 
 /// Refuses a network whose buffers exceed the adapter's limits, before anything is allocated.
 pub fn check_fits(net: &Network, raster_steps: u32, ctx: &GpuContext) -> Result<()> {
-    let binding = ctx.limits.max_storage_buffer_binding_size as u64;
+    let binding = ctx.limits.max_storage_buffer_binding_size;
     let max_buffer = ctx.limits.max_buffer_size;
     for (what, bytes) in net.gpu_buffers(raster_steps) {
         let available = binding.min(max_buffer);

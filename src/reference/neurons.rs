@@ -9,6 +9,7 @@ pub struct Outcome {
     pub nonfinite: bool,
 }
 
+#[expect(clippy::too_many_arguments, reason = "mirrors the shader's bindings one to one")]
 /// Integrates neuron `n` over `step`, given its delay-ring input (fixed point, already cleared).
 pub fn step_neuron(
     g: &Globals,

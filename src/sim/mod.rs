@@ -203,7 +203,7 @@ pub fn check_model_fits(model: &Model, ctx: &GpuContext) -> Result<()> {
     let headroom = model.projections.iter().map(|p| p.headroom).fold(1.0, f64::max);
     let slots = model.expected_synapses() * headroom;
     let bytes = (4.0 * slots) as u64;
-    let available = (ctx.limits.max_storage_buffer_binding_size as u64).min(ctx.limits.max_buffer_size);
+    let available = (ctx.limits.max_storage_buffer_binding_size).min(ctx.limits.max_buffer_size);
     if bytes > available || slots > u32::MAX as f64 {
         return Err(crate::error::Error::TooLarge {
             adapter: gpu::context::describe(&ctx.info),

@@ -115,7 +115,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Validate { scene: path } => {
             let model = scene::load(&path)?;
             let synapses = model.expected_synapses();
-            if synapses * 1.0 > u32::MAX as f64 {
+            if synapses > u32::MAX as f64 {
                 anyhow::bail!(
                     "{}: about {synapses:.3e} synapses exceed the 2^32 slots one network holds",
                     path.display()

@@ -93,6 +93,7 @@ impl Simulation {
         let mut bar: Option<indicatif::ProgressBar> = None;
         let mut totals = RunTotals::default();
         let mut done = 0;
+        let out_degree = self.mean_out_degree();
         while done < steps {
             let n = every.min(steps - done);
             // Advance in chunks so the progress bar moves; the GPU is only waited on at samples.
@@ -115,7 +116,7 @@ impl Simulation {
             totals.events += raw
                 .pop_spikes
                 .iter()
-                .zip(&self.mean_out_degree())
+                .zip(&out_degree)
                 .map(|(&s, d)| s as f64 * d)
                 .sum::<f64>();
             totals.samples += 1;

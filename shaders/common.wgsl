@@ -26,7 +26,7 @@ struct Pop {
     model: u32,
     region: u32,
     slot_base: u32,
-    row_cap: u32,
+    slot_end: u32,
     input_first: u32,
     input_count: u32,
     dc: f32,
@@ -75,30 +75,18 @@ struct SimState {
 
 const EMPTY: u32 = 0xffffffffu;
 const DELAY_MASK: u32 = 0xfffu;
+const ROW_CHUNK_SHIFT: u32 = 3u;
 const MODEL_IZHIKEVICH: u32 = 0u;
 const MODEL_LIF: u32 = 1u;
+const MODEL_SPIKE_SOURCE: u32 = 2u;
 const ERR_NONFINITE: u32 = 1u;
 const STREAM_NOISE: u32 = 1u;
+const STREAM_SOURCE: u32 = 2u;
 const STREAM_POISSON: u32 = 0x10000000u;
 
 // Every stage binds the constants at 0 and the population table at 1.
 @group(0) @binding(0) var<uniform> g: Globals;
 @group(0) @binding(1) var<storage, read> pops: array<Pop>;
-
-// The population owning a slot: the last whose slot_base <= slot (empty populations share a base).
-fn pop_of_slot(slot: u32) -> u32 {
-    var lo = 0u;
-    var hi = g.n_pops;
-    while hi - lo > 1u {
-        let mid = (lo + hi) / 2u;
-        if pops[mid].slot_base <= slot {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo;
-}
 
 // Workgroups beyond 65535 in x spill into y; a flat index from both.
 const MAX_GROUPS_X: u32 = 65535u;

@@ -61,6 +61,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             s.v = prm.p2;
             s.u = rn(s.u + prm.p3);
         }
+    } else if pop.model == MODEL_SPIKE_SOURCE {
+        spiked = unit_f32(rng_draw(rng_base(g.key, STREAM_SOURCE, step, n), 0u)) < prm.p0;
     } else {
         // Exact integration (NEST iaf_psc_exp): V with the current before this step's input,
         // then the synaptic current decays and takes this step's spikes.

@@ -5,13 +5,19 @@ use bytemuck::{Pod, Zeroable};
 
 /// Marks an empty synapse slot (no presynaptic neuron): where a spine can form later.
 pub const EMPTY: u32 = u32::MAX;
-/// Bits of `syn_meta` holding the delay in steps (1..=4095).
+/// Bits of a slot's 16-bit `syn_delay` word holding the delay in steps (1..=4095); the top four
+/// bits are reserved for the spine state of structural plasticity.
 pub const DELAY_MASK: u32 = 0xfff;
+/// Rows are whole numbers of chunks of this many slots, and `syn_owner` names the target neuron of
+/// each chunk: a slot's target is `syn_owner[slot >> ROW_CHUNK_SHIFT]`.
+pub const ROW_CHUNK_SHIFT: u32 = 3;
+pub const ROW_CHUNK: u32 = 1 << ROW_CHUNK_SHIFT;
 /// Longest representable delay in steps.
 pub const MAX_DELAY_STEPS: u32 = DELAY_MASK;
 /// Neuron model codes (`Pop::model`).
 pub const MODEL_IZHIKEVICH: u32 = 0;
 pub const MODEL_LIF: u32 = 1;
+pub const MODEL_SPIKE_SOURCE: u32 = 2;
 /// Bits of `SimHeader::err_flags`.
 pub const ERR_NONFINITE: u32 = 1;
 
@@ -30,7 +36,7 @@ pub struct Globals {
     pub raster_steps: u32,
     /// u32 words per raster row: ceil(n_neurons / 32).
     pub raster_words: u32,
-    /// Synapse slots in all rows.
+    /// Synapse slots in all rows of all shards.
     pub total_slots: u32,
     /// Time step (ms) and its half and inverse.
     pub dt: f32,
@@ -56,9 +62,9 @@ pub struct Pop {
     pub count: u32,
     pub model: u32,
     pub region: u32,
-    /// First slot of the population's rows; rows have `row_cap` slots each.
+    /// The population's rows occupy slots `slot_base..slot_end` (global slot numbers).
     pub slot_base: u32,
-    pub row_cap: u32,
+    pub slot_end: u32,
     /// Range of this population's Poisson sources in the source table.
     pub input_first: u32,
     pub input_count: u32,
@@ -95,7 +101,8 @@ pub struct NeuronState {
     pub pop: u32,
 }
 
-/// Per-neuron parameters. Izhikevich: p0..p3 = a, b, c, d.
+/// Per-neuron parameters. Izhikevich: p0..p3 = a, b, c, d. Spike source: p0 = spike probability
+/// per step.
 /// LIF (exact integration, NEST iaf_psc_exp): p0 = P22 = exp(-h/tau_m), p1 = P21 (mV/pA),
 /// p2 = P20 = tau_m/C (1 - P22) (mV/pA), p3 = P11 = exp(-h/tau_syn), p4 = threshold - E_L,
 /// p5 = reset - E_L, p6 = I_e (pA), p7 = refractory steps (as f32).

@@ -8,6 +8,8 @@
 pub mod stream {
     /// Per-neuron noise current (simulation).
     pub const NOISE: u32 = 1;
+    /// Spike-source spikes (simulation).
+    pub const SOURCE: u32 = 2;
     /// Per-neuron Poisson input counts: `POISSON_SIM + (source << 8) + repeat` (simulation).
     pub const POISSON_SIM: u32 = 0x1000_0000;
     /// Neuron parameters at build time.

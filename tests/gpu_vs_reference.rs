@@ -1,22 +1,38 @@
 //! Tier 1: the GPU and the CPU reference agree exactly on small random networks: identical spike
-//! rasters step by step, identical population counts and identical connectivity statistics.
+//! rasters step by step, identical population counts and identical connectivity statistics, with
+//! the synapse rows in one shard and split into many shards.
 
 mod common;
 
-use rewire::build::build;
+use rewire::build::{build, build_sharded};
 use rewire::engine::Engine;
 use rewire::gpu::GpuEngine;
 use rewire::reference::CpuEngine;
 
 const STEPS: u32 = 600;
 
-/// Runs both engines for STEPS steps with samples every 200 steps; compares everything.
+/// Runs both engines for STEPS steps with samples every 200 steps; compares everything. Then
+/// again with shards of at most 1024 slots, which must change nothing.
 fn agree(src: &str, min_spikes: u32) {
     let model = common::model(src);
-    let net = build(&model);
+    let whole = build(&model);
+    assert_eq!(whole.shards.len(), 1);
+    let sharded = build_sharded(&model, 1024).unwrap();
+    assert!(
+        sharded.shards.len() > 2,
+        "only {} shards: the sharded run tests nothing",
+        sharded.shards.len()
+    );
+    assert!(sharded.shards.iter().all(|s| s.slots() <= 1024));
+    assert_eq!(whole.syn_pre, sharded.syn_pre, "sharding must not move synapses");
+    let rasters: Vec<Vec<u32>> = [whole, sharded].iter().map(|net| agree_on(net, min_spikes)).collect();
+    assert_eq!(rasters[0], rasters[1], "one shard and many shards differ");
+}
+
+fn agree_on(net: &rewire::build::Network, min_spikes: u32) -> Vec<u32> {
     let ctx = common::gpu();
-    let mut gpu = GpuEngine::new(&ctx, &net, STEPS).expect("upload");
-    let mut cpu = CpuEngine::new(&net, STEPS);
+    let mut gpu = GpuEngine::new(&ctx, net, STEPS).expect("upload");
+    let mut cpu = CpuEngine::new(net, STEPS);
     let mut samples = Vec::new();
     for _ in 0..STEPS / 200 {
         gpu.advance(200).unwrap();
@@ -43,7 +59,12 @@ fn agree(src: &str, min_spikes: u32) {
         spikes >= min_spikes,
         "only {spikes} spikes: the network is too quiet to test anything"
     );
-    eprintln!("{spikes} spikes agree over {STEPS} steps, {} synapses", net.synapses);
+    eprintln!(
+        "{spikes} spikes agree over {STEPS} steps, {} synapses in {} shards",
+        net.synapses,
+        net.shards.len()
+    );
+    rc
 }
 
 #[test]
@@ -102,6 +123,9 @@ fn two_regions_both_models_distance_rule() {
     Region(name: "M1", centre_mm: (3, 0, 0), radius_mm: 1, populations: [
       Population(name: "M1_E", count: 120, model: Lif(tau_syn_ms: 2, v_init_mv: Uniform(-65, -51))),
     ]),
+    Region(name: "TH", centre_mm: (0, 3, 0), radius_mm: 1, populations: [
+      Population(name: "TH", count: 50, model: SpikeSource(rate_hz: Uniform(5, 40))),
+    ]),
   ],
   projections: [
     Projection(from: "S1_E", to: "S1_E", rule: DistanceDependent(p0: 0.3, sigma_mm: 0.8), weight: Uniform(0, 0.6), delay_ms: Uniform(0.5, 4)),
@@ -109,6 +133,7 @@ fn two_regions_both_models_distance_rule() {
     Projection(from: "S1_I", to: "S1_E", rule: FixedProbability(0.3), weight: -1, delay_ms: 0.5),
     Projection(from: "S1_E", to: "M1_E", rule: FixedInDegree(25), weight: Uniform(20, 60), delay_ms: Uniform(5, 12), headroom: 2),
     Projection(from: "M1_E", to: "S1_E", rule: FixedProbability(0.05), weight: 0.3, delay_ms: 6, autapses: false),
+    Projection(from: "TH", to: "S1_I", rule: FixedInDegree(5), weight: 2, delay_ms: 1),
   ],
   inputs: [ Noise(to: "S1_E", sd: 6, mean: 3), Noise(to: "S1_I", sd: 3), Dc(to: "M1_E", amplitude: 380), Noise(to: "M1_E", sd: 100) ],
 )"#,

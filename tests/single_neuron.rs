@@ -97,3 +97,38 @@ fn izhikevich_regular_spiking_fires_tonically_with_adaptation() {
         "a resting RS neuron must stay silent"
     );
 }
+
+#[test]
+fn spike_sources_fire_at_their_rate_as_poisson_trains() {
+    // 400 sources at 20 Hz and 400 at 80 Hz for 1 s at dt 1 ms: expected 8000 and 32000 spikes
+    // (SD about 89 and 175); and intervals of a Bernoulli train have CV near sqrt(1 - p).
+    let steps = 1000;
+    let trains = spike_steps(
+        r#"Scene(seed: 3, dt_ms: 1, duration_ms: 1000, regions: [Region(name: "R", centre_mm: (0,0,0), radius_mm: 1,
+            populations: [Population(name: "slow", count: 400, model: SpikeSource(rate_hz: 20)),
+                          Population(name: "fast", count: 400, model: SpikeSource(rate_hz: 80))])])"#,
+        steps,
+    );
+    let count = |r: std::ops::Range<usize>| trains[r].iter().map(|t| t.len()).sum::<usize>() as f64;
+    let (slow, fast) = (count(0..400), count(400..800));
+    assert!(
+        (slow - 8000.0).abs() < 5.0 * 89.0,
+        "slow sources fired {slow} spikes, expected 8000"
+    );
+    assert!(
+        (fast - 32000.0).abs() < 5.0 * 175.0,
+        "fast sources fired {fast} spikes, expected 32000"
+    );
+    let isi: Vec<f64> = trains[400..]
+        .iter()
+        .flat_map(|t| t.windows(2).map(|w| (w[1] - w[0]) as f64))
+        .collect();
+    let mean = isi.iter().sum::<f64>() / isi.len() as f64;
+    let sd = (isi.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / isi.len() as f64).sqrt();
+    let cv = sd / mean;
+    assert!(
+        (cv - 0.92f64.sqrt()).abs() < 0.03,
+        "interval CV {cv}, expected {}",
+        0.92f64.sqrt()
+    );
+}

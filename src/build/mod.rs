@@ -1,16 +1,42 @@
 //! Host-side, seeded construction of a network from a model: neurons, synapse rows, outgoing index.
 //!
-//! Row layout (DESIGN.md): every target neuron owns a row of `row_cap` slots, the same capacity for
-//! all neurons of a population, so a slot's target is `first + (slot - slot_base) / row_cap` with
-//! no per-slot target index. Within a row, synapses come in projection order; the rest of the row
-//! is empty (`EMPTY`) for later growth.
+//! Row layout (DESIGN.md, docs/ARCHITECTURE.md): every target neuron owns a row of slots, a whole
+//! number of `ROW_CHUNK`-slot chunks sized to its need (times the projections' headroom); the
+//! target of a slot is `syn_owner[slot >> ROW_CHUNK_SHIFT]`, so no per-slot target index is
+//! stored. Within a row, synapses come in projection order; the rest of the row is empty (`EMPTY`)
+//! for later growth. Rows are grouped into shards (ranges of target neurons) small enough that
+//! every array of a shard fits one storage binding; each shard has its own outgoing index.
+//!
+//! Every draw is keyed by (stream, target neuron), so construction runs on all host cores and
+//! gives the same network whatever the number of threads.
 
 pub mod connect;
 pub mod neurons;
 
-use crate::layout::{self, DELAY_MASK, EMPTY, Globals, NeuronParams, NeuronState, PoissonSource, Pop};
+use crate::error::{Error, Result};
+use crate::layout::{self, DELAY_MASK, EMPTY, Globals, NeuronParams, NeuronState, PoissonSource, Pop, ROW_CHUNK};
 use crate::rng::{self, Draws, stream};
 use crate::scene::{InputKind, Model};
+
+/// A range of target neurons whose rows are stored (and bound on the GPU) together.
+#[derive(Clone, Debug)]
+pub struct Shard {
+    pub first_neuron: u32,
+    pub end_neuron: u32,
+    /// Global slots `first_slot..end_slot` (multiples of ROW_CHUNK).
+    pub first_slot: u32,
+    pub end_slot: u32,
+    /// Outgoing index of this shard (CSR over all presynaptic neurons): the shard's slots that
+    /// neuron i drives are `first_slot + out_slots[out_start[i]..out_start[i + 1]]`, ascending.
+    pub out_start: Vec<u32>,
+    pub out_slots: Vec<u32>,
+}
+
+impl Shard {
+    pub fn slots(&self) -> u32 {
+        self.end_slot - self.first_slot
+    }
+}
 
 /// The network as arrays, ready to upload (GPU) or to step (reference).
 #[derive(Clone, Debug)]
@@ -22,14 +48,17 @@ pub struct Network {
     pub params: Vec<NeuronParams>,
     /// Neuron positions (mm).
     pub positions: Vec<[f32; 3]>,
-    /// Slot arrays: presynaptic neuron (or EMPTY), weight, packed metadata (delay in low 12 bits).
+    /// Slot arrays (global slot numbers): presynaptic neuron (or EMPTY), weight, and a 16-bit word
+    /// with the delay in steps in its low 12 bits.
     pub syn_pre: Vec<u32>,
     pub syn_weight: Vec<f32>,
-    pub syn_meta: Vec<u32>,
-    /// Outgoing index (CSR over presynaptic neurons): the slots neuron i drives are
-    /// `out_slots[out_start[i]..out_start[i + 1]]`.
-    pub out_start: Vec<u32>,
-    pub out_slots: Vec<u32>,
+    pub syn_delay: Vec<u16>,
+    /// The target neuron of each chunk of ROW_CHUNK slots.
+    pub syn_owner: Vec<u32>,
+    /// Neuron i's row is slots `row_start[i]..row_start[i + 1]`.
+    pub row_start: Vec<u32>,
+    /// Ranges of rows bound together, each with its outgoing index.
+    pub shards: Vec<Shard>,
     /// Occupied slots.
     pub synapses: u64,
     /// "population (region)" for each population, for messages.
@@ -46,8 +75,19 @@ fn fixed_scale(max_abs: f64) -> f32 {
     2f32.powi(k.clamp(-24, 24))
 }
 
-/// Builds the network of a model (deterministic in the model's seed).
+/// Host threads for construction.
+pub fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(16)
+}
+
+/// Builds the network of a model in one shard (deterministic in the model's seed).
 pub fn build(model: &Model) -> Network {
+    build_sharded(model, u32::MAX as u64).expect("one shard holds every network whose slots fit in u32")
+}
+
+/// Builds the network of a model with at most `max_shard_slots` slots per shard (rows are never
+/// split). Fails when the network has more than 2^32 slots, or one row exceeds a shard.
+pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     let key = rng::seed_key(model.seed);
     let n = model.neurons as usize;
     let dt = model.dt_ms;
@@ -68,11 +108,12 @@ pub fn build(model: &Model) -> Network {
         .map(|j| connect::connect(model, j, key, &positions))
         .collect();
 
-    // Row capacity per population: the largest need of any of its neurons.
+    // Row capacity per neuron: its need over all projections onto it, rounded up to whole chunks.
+    let mut row_start = Vec::with_capacity(n + 1);
+    row_start.push(0u64);
     let mut pops: Vec<Pop> = Vec::with_capacity(model.populations.len());
-    let mut slot_base: u64 = 0;
     for (pi, p) in model.populations.iter().enumerate() {
-        let mut cap = 0u64;
+        let slot_base = *row_start.last().unwrap_or(&0);
         for t in 0..p.count as usize {
             let need: u64 = model
                 .projections
@@ -81,63 +122,55 @@ pub fn build(model: &Model) -> Network {
                 .filter(|(pr, _)| pr.target == pi)
                 .map(|(pr, c)| ((c.start[t + 1] - c.start[t]) as f64 * pr.headroom).ceil() as u64)
                 .sum();
-            cap = cap.max(need);
+            let cap = need.div_ceil(ROW_CHUNK as u64) * ROW_CHUNK as u64;
+            row_start.push(row_start.last().unwrap_or(&0) + cap);
         }
         pops.push(Pop {
             first: p.first,
             count: p.count,
             model: p.neuron.code(),
             region: p.region as u32,
-            slot_base: slot_base as u32,
-            row_cap: cap as u32,
+            slot_base: slot_base.min(u32::MAX as u64) as u32,
+            slot_end: row_start.last().copied().unwrap_or(0).min(u32::MAX as u64) as u32,
             ..Default::default()
         });
-        slot_base += cap * p.count as u64;
     }
-    let total_slots = slot_base as usize;
-
-    let mut syn_pre = vec![EMPTY; total_slots];
-    let mut syn_weight = vec![0.0f32; total_slots];
-    let mut syn_meta = vec![0u32; total_slots];
-    let mut fill = vec![0u32; n];
-    let mut max_delay = 1u32;
-    let mut max_abs_w = 0f64;
-    for (j, (pr, c)) in model.projections.iter().zip(&conns).enumerate() {
-        let tp = &pops[pr.target];
-        for t in 0..tp.count {
-            let target = tp.first + t;
-            let row = tp.slot_base as usize + t as usize * tp.row_cap as usize;
-            let mut dw = Draws::new(key, stream::WEIGHT + j as u32, target, 0);
-            let mut dd = Draws::new(key, stream::DELAY + j as u32, target, 0);
-            for &s in &c.sources[c.start[t as usize] as usize..c.start[t as usize + 1] as usize] {
-                let slot = row + fill[target as usize] as usize;
-                fill[target as usize] += 1;
-                let w = neurons::sample(&pr.weight, 0.0, &mut dw);
-                let delay_ms = neurons::sample(&pr.delay_ms, 0.0, &mut dd);
-                let delay = ((delay_ms / dt).round() as u32).clamp(1, DELAY_MASK);
-                max_delay = max_delay.max(delay);
-                max_abs_w = max_abs_w.max((w as f32).abs() as f64);
-                syn_pre[slot] = s;
-                syn_weight[slot] = w as f32;
-                syn_meta[slot] = delay;
-            }
-        }
+    let total_slots = *row_start.last().unwrap_or(&0);
+    if total_slots > (u32::MAX - ROW_CHUNK + 1) as u64 {
+        return Err(Error::TooLarge {
+            adapter: "any adapter".into(),
+            what: format!("{total_slots} synapse slots (one network holds at most 2^32)"),
+            needed: total_slots,
+            available: u32::MAX as u64,
+        });
     }
+    let row_start: Vec<u32> = row_start.into_iter().map(|s| s as u32).collect();
+    let total = total_slots as usize;
 
-    // The largest summed |weight| a row can deliver in one step bounds the ring's fixed point.
-    let mut max_row = 0f64;
-    for p in &pops {
-        for t in 0..p.count as usize {
-            let row = p.slot_base as usize + t * p.row_cap as usize;
-            let s: f64 = syn_weight[row..row + p.row_cap as usize]
-                .iter()
-                .map(|w| w.abs() as f64)
-                .sum();
-            max_row = max_row.max(s);
-        }
+    let mut syn_pre = vec![EMPTY; total];
+    let mut syn_weight = vec![0.0f32; total];
+    let mut syn_delay = vec![0u16; total];
+    let fill = fill_rows(
+        model,
+        &conns,
+        &pops,
+        &row_start,
+        key,
+        &mut syn_pre,
+        &mut syn_weight,
+        &mut syn_delay,
+    );
+    drop(conns);
+    let mut syn_owner = vec![0u32; total / ROW_CHUNK as usize];
+    for t in 0..n {
+        let (a, b) = (row_start[t] / ROW_CHUNK, row_start[t + 1] / ROW_CHUNK);
+        syn_owner[a as usize..b as usize].fill(t as u32);
     }
-
-    let (out_start, out_slots) = outgoing_index(&syn_pre, n);
+    let shards = plan_shards(&row_start, max_shard_slots)?
+        .into_iter()
+        .map(|(a, b)| shard(&syn_pre, &row_start, n, a, b))
+        .collect();
+    let (max_delay, max_abs_w, max_row, synapses) = fill;
 
     // External drive aggregated per population.
     let mut poisson = Vec::new();
@@ -191,8 +224,7 @@ pub fn build(model: &Model) -> Network {
         opaque_zero: 0,
         _pad1: 0,
     };
-    let synapses = syn_pre.iter().filter(|&&p| p != EMPTY).count() as u64;
-    Network {
+    Ok(Network {
         globals,
         pops,
         poisson,
@@ -201,75 +233,239 @@ pub fn build(model: &Model) -> Network {
         positions,
         syn_pre,
         syn_weight,
-        syn_meta,
-        out_start,
-        out_slots,
+        syn_delay,
+        syn_owner,
+        row_start,
+        shards,
         synapses,
         labels: model
             .populations
             .iter()
             .map(|p| format!("{} ({})", p.name, model.regions[p.region].name))
             .collect(),
+    })
+}
+
+/// Per-thread extremes of the filled rows: (longest delay in steps, largest |w|, largest summed
+/// |w| of a row, synapses).
+type FillStats = (u32, f64, f64, u64);
+
+/// Fills every row with its sources, weights and delays, on all host cores (split by target
+/// neurons; each target's draws come from its own streams).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the slot arrays are split between threads, so they travel separately"
+)]
+fn fill_rows(
+    model: &Model,
+    conns: &[connect::Connections],
+    pops: &[Pop],
+    row_start: &[u32],
+    key: u32,
+    syn_pre: &mut [u32],
+    syn_weight: &mut [f32],
+    syn_delay: &mut [u16],
+) -> FillStats {
+    let n = row_start.len() - 1;
+    let per = n.div_ceil(threads()).max(1);
+    let dt = model.dt_ms;
+    let fill_range = |lo: usize, hi: usize, pre: &mut [u32], weight: &mut [f32], delay: &mut [u16]| -> FillStats {
+        let base = row_start[lo] as usize;
+        let (mut max_delay, mut max_abs_w, mut max_row, mut synapses) = (1u32, 0f64, 0f64, 0u64);
+        for (target, &row) in (lo..hi).zip(&row_start[lo..hi]) {
+            let pi = pops.partition_point(|p| p.first as usize <= target) - 1;
+            let t = target - pops[pi].first as usize;
+            let mut slot = row as usize - base;
+            let mut row_sum = 0f64;
+            for (j, (pr, c)) in model.projections.iter().zip(conns).enumerate() {
+                if pr.target != pi {
+                    continue;
+                }
+                let mut dw = Draws::new(key, stream::WEIGHT + j as u32, target as u32, 0);
+                let mut dd = Draws::new(key, stream::DELAY + j as u32, target as u32, 0);
+                for &s in &c.sources[c.start[t] as usize..c.start[t + 1] as usize] {
+                    let w = neurons::sample(&pr.weight, 0.0, &mut dw) as f32;
+                    let delay_ms = neurons::sample(&pr.delay_ms, 0.0, &mut dd);
+                    let d = ((delay_ms / dt).round() as u32).clamp(1, DELAY_MASK);
+                    max_delay = max_delay.max(d);
+                    max_abs_w = max_abs_w.max(w.abs() as f64);
+                    row_sum += w.abs() as f64;
+                    pre[slot] = s;
+                    weight[slot] = w;
+                    delay[slot] = d as u16;
+                    slot += 1;
+                    synapses += 1;
+                }
+            }
+            max_row = max_row.max(row_sum);
+        }
+        (max_delay, max_abs_w, max_row, synapses)
+    };
+    std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        let (mut pre, mut weight, mut delay) = (syn_pre, syn_weight, syn_delay);
+        for lo in (0..n).step_by(per) {
+            let hi = (lo + per).min(n);
+            let len = (row_start[hi] - row_start[lo]) as usize;
+            let (p, rest_p) = std::mem::take(&mut pre).split_at_mut(len);
+            let (w, rest_w) = std::mem::take(&mut weight).split_at_mut(len);
+            let (d, rest_d) = std::mem::take(&mut delay).split_at_mut(len);
+            (pre, weight, delay) = (rest_p, rest_w, rest_d);
+            handles.push(scope.spawn(move || fill_range(lo, hi, p, w, d)));
+        }
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("row-filling thread panicked"))
+            .fold((1u32, 0f64, 0f64, 0u64), |a: FillStats, b| {
+                (a.0.max(b.0), a.1.max(b.1), a.2.max(b.2), a.3 + b.3)
+            })
+    })
+}
+
+/// Splits the rows into shards of at most `max_slots` slots: (first neuron, end neuron) pairs.
+fn plan_shards(row_start: &[u32], max_slots: u64) -> Result<Vec<(usize, usize)>> {
+    let n = row_start.len() - 1;
+    let max = max_slots / ROW_CHUNK as u64 * ROW_CHUNK as u64;
+    let mut shards = Vec::new();
+    let mut lo = 0;
+    for t in 0..n {
+        let row = (row_start[t + 1] - row_start[t]) as u64;
+        if row > max {
+            return Err(Error::TooLarge {
+                adapter: "this adapter".into(),
+                what: format!("the row of neuron {t} ({row} slots) in one storage binding"),
+                needed: 4 * row,
+                available: 4 * max,
+            });
+        }
+        if (row_start[t + 1] - row_start[lo]) as u64 > max {
+            shards.push((lo, t));
+            lo = t;
+        }
+    }
+    shards.push((lo, n));
+    Ok(shards)
+}
+
+/// The shard of target neurons `lo..hi`, with its outgoing index: counts per presynaptic neuron,
+/// an exclusive scan, and a scatter in slot order, each thread taking a contiguous run of slots
+/// (so every neuron's slots come out ascending whatever the number of threads).
+fn shard(syn_pre: &[u32], row_start: &[u32], n: usize, lo: usize, hi: usize) -> Shard {
+    let (first, end) = (row_start[lo], row_start[hi]);
+    let pre = &syn_pre[first as usize..end as usize];
+    let per = pre.len().div_ceil(threads()).max(ROW_CHUNK as usize);
+    let counts: Vec<Vec<u32>> = std::thread::scope(|s| {
+        let handles: Vec<_> = pre
+            .chunks(per)
+            .map(|part| {
+                s.spawn(move || {
+                    let mut c = vec![0u32; n];
+                    for &p in part.iter().filter(|&&p| p != EMPTY) {
+                        c[p as usize] += 1;
+                    }
+                    c
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("index thread panicked"))
+            .collect()
+    });
+    let mut out_start = vec![0u32; n + 1];
+    // cursors[k][i]: where thread k writes neuron i's first slot.
+    let mut cursors: Vec<Vec<u32>> = vec![vec![0u32; n]; counts.len()];
+    let mut total = 0u32;
+    for i in 0..n {
+        out_start[i] = total;
+        for (k, c) in counts.iter().enumerate() {
+            cursors[k][i] = total;
+            total += c[i];
+        }
+    }
+    out_start[n] = total;
+    drop(counts);
+    let mut out_slots = vec![0u32; total as usize];
+    let out = SyncSlice(out_slots.as_mut_ptr());
+    std::thread::scope(|s| {
+        for (k, (part, mut cursor)) in pre.chunks(per).zip(cursors).enumerate() {
+            let out = &out;
+            s.spawn(move || {
+                for (i, &p) in part.iter().enumerate() {
+                    if p != EMPTY {
+                        let at = cursor[p as usize] as usize;
+                        cursor[p as usize] += 1;
+                        // SAFETY: the scan gives every (thread, neuron) pair a disjoint range of
+                        // `out_slots`, each within its length, so no two threads write one index.
+                        unsafe { out.0.add(at).write((k * per + i) as u32) };
+                    }
+                }
+            });
+        }
+    });
+    Shard {
+        first_neuron: lo as u32,
+        end_neuron: hi as u32,
+        first_slot: first,
+        end_slot: end,
+        out_start,
+        out_slots,
     }
 }
 
-/// The outgoing index of a slot array: count per presynaptic neuron, exclusive scan, scatter in
-/// slot order (so each neuron's slots are ascending).
-pub fn outgoing_index(syn_pre: &[u32], n: usize) -> (Vec<u32>, Vec<u32>) {
-    let mut start = vec![0u32; n + 1];
-    for &p in syn_pre.iter().filter(|&&p| p != EMPTY) {
-        start[p as usize + 1] += 1;
-    }
-    for i in 0..n {
-        start[i + 1] += start[i];
-    }
-    let mut cursor = start.clone();
-    let mut slots = vec![0u32; start[n] as usize];
-    for (slot, &p) in syn_pre.iter().enumerate() {
-        if p != EMPTY {
-            slots[cursor[p as usize] as usize] = slot as u32;
-            cursor[p as usize] += 1;
-        }
-    }
-    (start, slots)
-}
+/// A raw pointer that threads writing disjoint indices may share.
+struct SyncSlice(*mut u32);
+// SAFETY: only used in `shard`, where each index is written by exactly one thread.
+unsafe impl Sync for SyncSlice {}
 
 impl Network {
     /// The slot's target neuron.
     pub fn target_of(&self, slot: u32) -> u32 {
-        let p = &self.pops[pop_of_slot(&self.pops, slot)];
-        p.first + (slot - p.slot_base) / p.row_cap
+        self.syn_owner[(slot >> layout::ROW_CHUNK_SHIFT) as usize]
     }
 
-    /// Bytes of every GPU buffer this network needs, by buffer name.
-    pub fn gpu_buffers(&self, raster_steps: u32) -> Vec<(&'static str, u64)> {
+    /// Slots in all rows.
+    pub fn slots(&self) -> u64 {
+        self.syn_pre.len() as u64
+    }
+
+    /// Outgoing synapses of neuron `i`, over all shards.
+    pub fn out_degree(&self, i: usize) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| (s.out_start[i + 1] - s.out_start[i]) as u64)
+            .sum()
+    }
+
+    /// Bytes of every GPU buffer this network needs, by buffer name. Each is one binding.
+    pub fn gpu_buffers(&self, raster_steps: u32) -> Vec<(String, u64)> {
         let g = &self.globals;
         let n = g.n_neurons as u64;
         let words = |k: u64| (4 * k).max(16);
-        vec![
-            ("neurons", 16 * n),
-            ("params", 32 * n),
-            ("pops", 48 * self.pops.len() as u64),
-            ("poisson", 16 * self.poisson.len().max(1) as u64),
-            ("ring", words(g.ring_len as u64 * n)),
-            ("sim", 32 + 4 * n),
+        let mut list: Vec<(String, u64)> = vec![
+            ("neurons".into(), 16 * n),
+            ("params".into(), 32 * n),
+            ("pops".into(), 48 * self.pops.len() as u64),
+            ("poisson".into(), 16 * self.poisson.len().max(1) as u64),
+            ("ring".into(), words(g.ring_len as u64 * n)),
+            ("sim".into(), 32 + 4 * n),
             (
-                "counters",
+                "counters".into(),
                 words(g.n_pops as u64 + raster_steps as u64 * g.raster_words as u64),
             ),
-            ("syn_pre", words(g.total_slots as u64)),
-            ("syn_weight", words(g.total_slots as u64)),
-            ("syn_meta", words(g.total_slots as u64)),
-            ("out_start", words(n + 1)),
-            ("out_slots", words(self.out_slots.len() as u64)),
-            ("connectivity", words(3 * (g.n_regions as u64).pow(2))),
-        ]
+            ("connectivity".into(), words(3 * (g.n_regions as u64).pow(2))),
+        ];
+        for (k, s) in self.shards.iter().enumerate() {
+            let slots = s.slots() as u64;
+            list.push((format!("syn_pre[{k}]"), words(slots)));
+            list.push((format!("syn_weight[{k}]"), words(slots)));
+            list.push((format!("syn_delay[{k}]"), words(slots.div_ceil(2))));
+            list.push((format!("syn_owner[{k}]"), words(slots / ROW_CHUNK as u64)));
+            list.push((format!("out_start[{k}]"), words(n + 1)));
+            list.push((format!("out_slots[{k}]"), words(s.out_slots.len() as u64)));
+        }
+        list
     }
-}
-
-/// The population owning a slot: the last with `slot_base <= slot` (empty populations share a base).
-pub fn pop_of_slot(pops: &[Pop], slot: u32) -> usize {
-    pops.partition_point(|p| p.slot_base <= slot) - 1
 }
 
 /// Re-exported so the reference and the GPU name the same constants.

@@ -18,17 +18,26 @@ pub struct Buffers {
     pub counters: wgpu::Buffer,
     /// Indirect dispatch arguments of `propagate`.
     pub dispatch: wgpu::Buffer,
-    pub syn_pre: wgpu::Buffer,
-    pub syn_weight: wgpu::Buffer,
-    pub syn_meta: wgpu::Buffer,
-    pub out_start: wgpu::Buffer,
-    pub out_slots: wgpu::Buffer,
+    /// Synapse rows and outgoing index, one set of bindings per shard.
+    pub shards: Vec<ShardBuffers>,
     /// Region x region [count, weight lo, weight hi].
     pub conn: wgpu::Buffer,
     pub n_neurons: u32,
-    pub total_slots: u32,
     /// Sum of all buffer sizes in bytes.
     pub bytes: u64,
+}
+
+/// One shard's synapse arrays (slot numbers local to the shard).
+pub struct ShardBuffers {
+    pub syn_pre: wgpu::Buffer,
+    pub syn_weight: wgpu::Buffer,
+    /// 16-bit delay words, two per u32.
+    pub syn_delay: wgpu::Buffer,
+    /// Target neuron per chunk of ROW_CHUNK slots.
+    pub syn_owner: wgpu::Buffer,
+    pub out_start: wgpu::Buffer,
+    pub out_slots: wgpu::Buffer,
+    pub slots: u32,
 }
 
 const RW: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
@@ -65,14 +74,29 @@ impl Buffers {
             sim: init("sim", &sim, RW),
             counters: init("counters", &vec![0u8; 4 * counter_words], RW),
             dispatch: init("dispatch", &[0u8; 12], RW | wgpu::BufferUsages::INDIRECT),
-            syn_pre: init("syn_pre", bytemuck::cast_slice(&net.syn_pre), RW),
-            syn_weight: init("syn_weight", bytemuck::cast_slice(&net.syn_weight), RW),
-            syn_meta: init("syn_meta", bytemuck::cast_slice(&net.syn_meta), RW),
-            out_start: init("out_start", bytemuck::cast_slice(&net.out_start), RW),
-            out_slots: init("out_slots", bytemuck::cast_slice(&net.out_slots), RW),
+            shards: net
+                .shards
+                .iter()
+                .map(|s| {
+                    let (a, b) = (s.first_slot as usize, s.end_slot as usize);
+                    let chunk = crate::layout::ROW_CHUNK as usize;
+                    ShardBuffers {
+                        syn_pre: init("syn_pre", bytemuck::cast_slice(&net.syn_pre[a..b]), RW),
+                        syn_weight: init("syn_weight", bytemuck::cast_slice(&net.syn_weight[a..b]), RW),
+                        syn_delay: init("syn_delay", bytemuck::cast_slice(&net.syn_delay[a..b]), RW),
+                        syn_owner: init(
+                            "syn_owner",
+                            bytemuck::cast_slice(&net.syn_owner[a / chunk..b / chunk]),
+                            RW,
+                        ),
+                        out_start: init("out_start", bytemuck::cast_slice(&s.out_start), RW),
+                        out_slots: init("out_slots", bytemuck::cast_slice(&s.out_slots), RW),
+                        slots: s.slots(),
+                    }
+                })
+                .collect(),
             conn: init("conn", &vec![0u8; 12 * (g.n_regions as usize).pow(2)], RW),
             n_neurons: g.n_neurons,
-            total_slots: g.total_slots,
             bytes: 0,
         };
         Buffers { bytes, ..b }

@@ -8,7 +8,8 @@ pub struct Propagate {
     prepare: wgpu::ComputePipeline,
     prepare_bind: wgpu::BindGroup,
     deliver: wgpu::ComputePipeline,
-    deliver_bind: wgpu::BindGroup,
+    /// One bind group per shard.
+    deliver_binds: Vec<wgpu::BindGroup>,
 }
 
 impl Propagate {
@@ -16,26 +17,32 @@ impl Propagate {
         let prepare = stage::pipeline(device, "propagate", "prepare");
         let prepare_bind = stage::bind(device, "propagate.prepare", &prepare, &[(2, &b.sim), (3, &b.dispatch)]);
         let deliver = stage::pipeline(device, "propagate", "main");
-        let deliver_bind = stage::bind(
-            device,
-            "propagate.main",
-            &deliver,
-            &[
-                (0, &b.globals),
-                (1, &b.pops),
-                (2, &b.sim),
-                (4, &b.out_start),
-                (5, &b.out_slots),
-                (6, &b.syn_weight),
-                (7, &b.syn_meta),
-                (8, &b.ring),
-            ],
-        );
+        let deliver_binds = b
+            .shards
+            .iter()
+            .map(|s| {
+                stage::bind(
+                    device,
+                    "propagate.main",
+                    &deliver,
+                    &[
+                        (0, &b.globals),
+                        (2, &b.sim),
+                        (4, &s.out_start),
+                        (5, &s.out_slots),
+                        (6, &s.syn_weight),
+                        (7, &s.syn_delay),
+                        (8, &b.ring),
+                        (9, &s.syn_owner),
+                    ],
+                )
+            })
+            .collect();
         Propagate {
             prepare,
             prepare_bind,
             deliver,
-            deliver_bind,
+            deliver_binds,
         }
     }
 
@@ -45,7 +52,9 @@ impl Propagate {
         pass.set_bind_group(0, &self.prepare_bind, &[]);
         pass.dispatch_workgroups(1, 1, 1);
         pass.set_pipeline(&self.deliver);
-        pass.set_bind_group(0, &self.deliver_bind, &[]);
-        pass.dispatch_workgroups_indirect(dispatch, 0);
+        for bind in &self.deliver_binds {
+            pass.set_bind_group(0, bind, &[]);
+            pass.dispatch_workgroups_indirect(dispatch, 0);
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! CPU twin of shaders/connectivity.wgsl: region x region synapse counts and fixed-point weight sums.
 
-use crate::build::{Network, pop_of_slot};
+use crate::build::Network;
 use crate::layout::EMPTY;
 
 /// (counts, weight sums) per (source region, target region), row-major.
@@ -9,13 +9,12 @@ pub fn connectivity(net: &Network) -> (Vec<u32>, Vec<i64>) {
     let r = g.n_regions as usize;
     let mut count = vec![0u32; r * r];
     let mut weight = vec![0i64; r * r];
+    let region = |neuron: u32| net.pops[net.state[neuron as usize].pop as usize].region as usize;
     for (slot, &pre) in net.syn_pre.iter().enumerate() {
         if pre == EMPTY {
             continue;
         }
-        let src = net.pops[net.state[pre as usize].pop as usize].region as usize;
-        let dst = net.pops[pop_of_slot(&net.pops, slot as u32)].region as usize;
-        let cell = src * r + dst;
+        let cell = region(pre) * r + region(net.target_of(slot as u32));
         count[cell] = count[cell].wrapping_add(1);
         let w = (net.syn_weight[slot] * g.conn_scale).round_ties_even() as i32;
         weight[cell] = weight[cell].wrapping_add(w as i64);

@@ -50,6 +50,9 @@ pub enum NeuronKind {
         v_init_mv: Param,
     },
     Lif(LifModel),
+    SpikeSource {
+        rate_hz: Param,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -66,11 +69,12 @@ pub struct LifModel {
 }
 
 impl NeuronKind {
-    /// The model's code in shaders and outputs: 0 Izhikevich, 1 LIF.
+    /// The model's code in shaders and outputs: 0 Izhikevich, 1 LIF, 2 spike source.
     pub fn code(&self) -> u32 {
         match self {
             NeuronKind::Izhikevich { .. } => 0,
             NeuronKind::Lif(_) => 1,
+            NeuronKind::SpikeSource { .. } => 2,
         }
     }
 }

@@ -73,6 +73,17 @@ pub enum NeuronModel {
     FastSpiking,
     /// Leaky integrate-and-fire with exponential current synapses (NEST iaf_psc_exp).
     Lif(LifParams),
+    /// A Poisson spike train that ignores its input (NEST's poisson_generator through a parrot
+    /// neuron): spikes in each step with probability rate * dt. For input layers and benchmarks.
+    SpikeSource(SpikeSourceParams),
+}
+
+/// Spike source parameters.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpikeSourceParams {
+    /// Mean rate (Hz); at most 1 / dt.
+    pub rate_hz: Param,
 }
 
 /// Izhikevich parameters: v' = 0.04v^2 + 5v + 140 - u + I, u' = a(bv - u); v >= 30 mV: v <- c, u <- u + d.

@@ -177,7 +177,7 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
             if p.count == 0 {
                 return Err(cx.err(&with(&pp, &[F("count")]), "count must be at least 1"));
             }
-            let neuron = neuron_kind(&cx, &with(&pp, &[F("model")]), &p.model)?;
+            let neuron = neuron_kind(&cx, &with(&pp, &[F("model")]), &p.model, scene.dt_ms)?;
             populations.push(PopulationModel {
                 name: p.name.clone(),
                 region: ri,
@@ -334,7 +334,7 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
     })
 }
 
-fn neuron_kind(cx: &Ctx, path: &[Seg<'static>], m: &NeuronModel) -> Result<NeuronKind> {
+fn neuron_kind(cx: &Ctx, path: &[Seg<'static>], m: &NeuronModel, dt_ms: f64) -> Result<NeuronKind> {
     use Seg::Field as F;
     Ok(match m {
         NeuronModel::RegularSpiking => izh(0.02, 0.2, -65.0, 8.0),
@@ -356,6 +356,19 @@ fn neuron_kind(cx: &Ctx, path: &[Seg<'static>], m: &NeuronModel) -> Result<Neuro
                 c: p.c.clone(),
                 d: p.d.clone(),
                 v_init_mv: p.v_init_mv.clone(),
+            }
+        }
+        NeuronModel::SpikeSource(p) => {
+            let at = with(path, &[F("rate_hz")]);
+            cx.param_in(
+                &at,
+                &p.rate_hz,
+                0.0,
+                1e3 / dt_ms,
+                "rate (Hz), at most one spike per step",
+            )?;
+            NeuronKind::SpikeSource {
+                rate_hz: p.rate_hz.clone(),
             }
         }
         NeuronModel::Lif(p) => {

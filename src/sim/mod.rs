@@ -135,8 +135,12 @@ impl Simulation {
         n.pops
             .iter()
             .map(|p| {
-                let out = n.out_start[(p.first + p.count) as usize] - n.out_start[p.first as usize];
-                out as f64 / p.count as f64
+                let out: u64 = n
+                    .shards
+                    .iter()
+                    .map(|s| (s.out_start[(p.first + p.count) as usize] - s.out_start[p.first as usize]) as u64)
+                    .sum();
+                out as f64 / p.count.max(1) as f64
             })
             .collect()
     }
@@ -181,7 +185,7 @@ pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
         engine: sim.engine.describe(),
         neurons: net.globals.n_neurons,
         synapses: net.synapses,
-        synapse_slots: net.globals.total_slots as u64,
+        synapse_slots: net.slots(),
         gpu_bytes,
         gpu_bytes_per_synapse: gpu_bytes as f64 / net.synapses.max(1) as f64,
         dt_ms: sim.model.dt_ms,

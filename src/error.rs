@@ -26,7 +26,11 @@ pub enum Error {
     #[error("GPU: {0}")]
     Gpu(String),
     /// The scene needs more GPU memory than the adapter allows.
-    #[error("scene too large for adapter {adapter}: {what} needs {needed} bytes, the adapter allows {available} bytes")]
+    #[error(
+        "scene too large for adapter {adapter}: {what} needs {} ({needed} bytes), the adapter allows {} ({available} bytes)",
+        human_bytes(*needed),
+        human_bytes(*available)
+    )]
     TooLarge {
         adapter: String,
         what: String,
@@ -47,5 +51,21 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// Bytes in binary units, e.g. "1.50 GiB".
+pub fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut x = b as f64;
+    let mut u = 0;
+    while x >= 1024.0 && u + 1 < UNITS.len() {
+        x /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} bytes")
+    } else {
+        format!("{x:.2} {}", UNITS[u])
     }
 }

@@ -151,12 +151,18 @@ fn run(cli: Cli) -> Result<()> {
                     l.max_storage_buffers_per_shader_stage,
                     l.max_compute_workgroups_per_dimension
                 );
-                // Each synapse array (pre, weight, meta) is one binding of 4 bytes per slot; each
-                // neuron needs 48 bytes of state and parameters plus 4 per step of delay-ring depth.
+                let memory = context::device_memory(a);
+                let fit = rewire::build::capacity(&l, memory, 1000);
                 println!(
-                    "    fits up to {} synapse slots and {} neurons (with a 16-step delay ring)",
-                    binding / 4,
-                    binding / (4 * 16)
+                    "    device memory {}; synapse arrays sharded in {} slots per binding",
+                    memory.map_or("unknown (no query on this backend)".into(), rewire::error::human_bytes),
+                    context::shard_slots(&l),
+                );
+                println!(
+                    "    largest network: about {} neurons with 1000 synapses each ({:.2e} synapses), {}",
+                    fit.neurons,
+                    fit.neurons as f64 * 1000.0,
+                    fit.limited_by
                 );
             }
         }

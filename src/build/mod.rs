@@ -246,6 +246,105 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     })
 }
 
+/// What a model will need on the GPU, estimated before building it (from expected synapse
+/// counts, so within a few per cent for random rules).
+#[derive(Clone, Debug)]
+pub struct Estimate {
+    pub synapses: f64,
+    pub slots: f64,
+    /// All buffers (bytes).
+    pub bytes: f64,
+    /// The largest per-neuron array that cannot be sharded: (name, bytes).
+    pub neuron_arrays: Vec<(&'static str, f64)>,
+}
+
+/// Bytes per slot of the static synapse arrays: presynaptic index 4, weight 4, delay 2, and a
+/// quarter of the 4-byte owner word per chunk of ROW_CHUNK slots (docs/ARCHITECTURE.md).
+pub const BYTES_PER_SLOT: f64 = 10.0 + 4.0 / ROW_CHUNK as f64;
+/// Bytes per synapse of the outgoing index.
+pub const BYTES_PER_OUT_ENTRY: f64 = 4.0;
+
+/// Estimates what `model` needs with shards of `shard_slots` slots.
+pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
+    let n = model.neurons as f64;
+    let synapses = model.expected_synapses();
+    let with_headroom: f64 = model
+        .projections
+        .iter()
+        .zip(model.expected_synapses_per_projection())
+        .map(|(p, s)| s * p.headroom)
+        .sum();
+    // Rows round up to whole chunks: half a chunk per neuron on average.
+    let slots = with_headroom + n * (ROW_CHUNK as f64 - 1.0) / 2.0;
+    let max_delay = model
+        .projections
+        .iter()
+        .map(|p| {
+            (p.delay_ms.bounds().1 / model.dt_ms)
+                .round()
+                .clamp(1.0, DELAY_MASK as f64)
+        })
+        .fold(1.0, f64::max);
+    let shards = (slots / shard_slots.max(1) as f64).ceil().max(1.0);
+    let neuron_arrays = vec![
+        ("neurons", 16.0 * n),
+        ("params", 32.0 * n),
+        ("ring", 4.0 * (max_delay + 1.0) * n),
+        ("sim", 32.0 + 4.0 * n),
+        ("out_start", 4.0 * (n + 1.0)),
+    ];
+    let bytes = neuron_arrays.iter().map(|(_, b)| b).sum::<f64>()
+        + 4.0 * (n + 1.0) * (shards - 1.0)
+        + slots * BYTES_PER_SLOT
+        + synapses * BYTES_PER_OUT_ENTRY;
+    Estimate {
+        synapses,
+        slots,
+        bytes,
+        neuron_arrays,
+    }
+}
+
+/// The largest network of `k` static synapses per neuron an adapter holds.
+pub struct Capacity {
+    pub neurons: u64,
+    pub limited_by: String,
+}
+
+/// How many neurons of `k` synapses each fit: device memory over bytes per neuron (synapses,
+/// half a chunk of padding, state, parameters, a 16-step delay ring), and at most one binding of
+/// parameters (32 bytes a neuron) and 2^32 slots.
+pub fn capacity(limits: &wgpu::Limits, memory: Option<u64>, k: u64) -> Capacity {
+    let binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+    let per_neuron = k as f64 * (BYTES_PER_SLOT + BYTES_PER_OUT_ENTRY)
+        + (ROW_CHUNK as f64 - 1.0) / 2.0 * BYTES_PER_SLOT
+        + 16.0
+        + 32.0
+        + 4.0 * 17.0
+        + 4.0
+        + 4.0;
+    let by_binding = binding / 32;
+    let by_slots = (u32::MAX as u64) / (k + ROW_CHUNK as u64 / 2);
+    let mut best = (by_binding, "limited by one binding of neuron parameters".to_string());
+    if by_slots < best.0 {
+        best = (by_slots, "limited by 2^32 synapse slots".into());
+    }
+    match memory {
+        Some(m) if ((m as f64 / per_neuron) as u64) < best.0 => Capacity {
+            neurons: (m as f64 / per_neuron) as u64,
+            limited_by: format!("limited by device memory at {per_neuron:.0} bytes a neuron"),
+        },
+        Some(_) => Capacity {
+            neurons: best.0,
+            limited_by: best.1,
+        },
+        None => Capacity {
+            neurons: best.0,
+            limited_by: format!("{} (device memory unknown: at {per_neuron:.0} bytes a neuron)", best.1),
+        },
+    }
+}
+
 /// Per-thread extremes of the filled rows: (longest delay in steps, largest |w|, largest summed
 /// |w| of a row, synapses).
 type FillStats = (u32, f64, f64, u64);

@@ -4,6 +4,9 @@
 use super::buffers::Buffers;
 use super::stage;
 
+/// Slots each thread sums (`SPAN` in shaders/connectivity.wgsl).
+const SPAN: u64 = 32;
+
 pub struct Connectivity {
     pipeline: wgpu::ComputePipeline,
     /// Per non-empty shard: its bind group and workgroup counts.
@@ -32,7 +35,7 @@ impl Connectivity {
                         (6, &s.syn_owner),
                     ],
                 );
-                (bind, stage::groups(s.slots as u64, 256))
+                (bind, stage::groups(s.slots as u64, 256 * SPAN))
             })
             .collect();
         Connectivity { pipeline, shards }

@@ -17,6 +17,8 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
+    /// Memory the device can hold buffers in (bytes), where the backend tells.
+    pub memory: Option<u64>,
 }
 
 fn instance(backends: wgpu::Backends) -> wgpu::Instance {
@@ -44,6 +46,52 @@ pub fn adapters(choice: &AdapterChoice) -> Vec<wgpu::Adapter> {
             }
         }
     }
+}
+
+/// The memory an adapter can hold buffers in: on a software (CPU) adapter the host's physical
+/// memory (lavapipe reports a 2 GiB heap but allocates beyond it from host memory); on Vulkan the
+/// largest device-local heap; otherwise unknown (wgpu has no portable query).
+/// `REWIRE_DEVICE_MEMORY_MIB` overrides it (for drivers whose heap figure is not a real limit).
+pub fn device_memory(adapter: &wgpu::Adapter) -> Option<u64> {
+    if let Some(mib) = std::env::var("REWIRE_DEVICE_MEMORY_MIB")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        return Some(mib << 20);
+    }
+    let info = adapter.get_info();
+    if info.device_type == wgpu::DeviceType::Cpu {
+        return host_memory();
+    }
+    if info.backend == wgpu::Backend::Vulkan {
+        // SAFETY: the hal adapter is only read (its physical-device memory properties), while the
+        // wgpu adapter it belongs to is alive.
+        let hal = unsafe { adapter.as_hal::<wgpu::hal::api::Vulkan>() }?;
+        let props = unsafe {
+            hal.shared_instance()
+                .raw_instance()
+                .get_physical_device_memory_properties(hal.raw_physical_device())
+        };
+        return props.memory_heaps[..props.memory_heap_count as usize]
+            .iter()
+            .filter(|h| h.flags.contains(ash::vk::MemoryHeapFlags::DEVICE_LOCAL))
+            .map(|h| h.size)
+            .max();
+    }
+    None
+}
+
+/// Physical memory of the host (bytes), from /proc/meminfo.
+pub fn host_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Slots per shard on an adapter: the largest per-slot array (4 bytes a slot) fills one binding.
+pub fn shard_slots(limits: &wgpu::Limits) -> u64 {
+    limits.max_storage_buffer_binding_size.min(limits.max_buffer_size) / 4
 }
 
 /// A one-line description of an adapter.
@@ -87,6 +135,7 @@ impl GpuContext {
         })?;
         let info = adapter.get_info();
         let limits = adapter.limits();
+        let memory = device_memory(&adapter);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("rewire"),
             required_features: wgpu::Features::empty(),
@@ -101,7 +150,13 @@ impl GpuContext {
             queue,
             info,
             limits,
+            memory,
         })
+    }
+
+    /// Slots per shard on this adapter.
+    pub fn shard_slots(&self) -> u64 {
+        shard_slots(&self.limits)
     }
 
     /// Blocks until all submitted work is done.

@@ -44,16 +44,33 @@ pub struct GpuEngine {
 pub fn check_fits(net: &Network, raster_steps: u32, ctx: &GpuContext) -> Result<()> {
     let binding = ctx.limits.max_storage_buffer_binding_size;
     let max_buffer = ctx.limits.max_buffer_size;
-    for (what, bytes) in net.gpu_buffers(raster_steps) {
+    let buffers = net.gpu_buffers(raster_steps);
+    for (what, bytes) in &buffers {
         let available = binding.min(max_buffer);
-        if bytes > available {
+        if *bytes > available {
+            let hint = if what.contains('[') {
+                " (build the network with the adapter's shard size: build_sharded(model, ctx.shard_slots()))"
+            } else {
+                ""
+            };
             return Err(Error::TooLarge {
                 adapter: context::describe(&ctx.info),
-                what: format!("buffer `{what}`"),
-                needed: bytes,
+                what: format!("buffer `{what}`{hint}"),
+                needed: *bytes,
                 available,
             });
         }
+    }
+    let total: u64 = buffers.iter().map(|(_, b)| b).sum();
+    if let Some(memory) = ctx.memory
+        && total > memory
+    {
+        return Err(Error::TooLarge {
+            adapter: context::describe(&ctx.info),
+            what: format!("all {} buffers", buffers.len()),
+            needed: total,
+            available: memory,
+        });
     }
     Ok(())
 }

@@ -111,6 +111,11 @@ impl Model {
 
     /// Expected number of synapses, computed without building (for refusing oversized scenes early).
     pub fn expected_synapses(&self) -> f64 {
+        self.expected_synapses_per_projection().iter().sum()
+    }
+
+    /// Expected synapses of each projection.
+    pub fn expected_synapses_per_projection(&self) -> Vec<f64> {
         self.projections
             .iter()
             .map(|p| {
@@ -123,7 +128,7 @@ impl Model {
                     Rule::DistanceDependent { p0, .. } => p0 * ns * nt,
                 }
             })
-            .sum()
+            .collect()
     }
 
     /// Simulated time (ms) at the end of `step` steps.

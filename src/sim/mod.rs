@@ -72,7 +72,8 @@ impl Simulation {
             check_model_fits(&model, ctx)?;
         }
         let t0 = Instant::now();
-        let network = build::build(&model);
+        let shard_slots = ctx.as_ref().map_or(u32::MAX as u64, |c| c.shard_slots());
+        let network = build::build_sharded(&model, shard_slots)?;
         let build_s = t0.elapsed().as_secs_f64();
         let engine: Box<dyn Engine> = match &ctx {
             Some(ctx) => Box::new(GpuEngine::new(ctx, &network, raster_steps)?),
@@ -203,19 +204,71 @@ pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
     Ok(summary)
 }
 
-/// Refuses, before building anything, a model whose expected synapse arrays exceed the adapter.
+/// Refuses, before building anything, a model that cannot fit the adapter: more than 2^32 slots,
+/// a per-neuron array larger than one binding, or more bytes than the device's memory.
 pub fn check_model_fits(model: &Model, ctx: &GpuContext) -> Result<()> {
-    let headroom = model.projections.iter().map(|p| p.headroom).fold(1.0, f64::max);
-    let slots = model.expected_synapses() * headroom;
-    let bytes = (4.0 * slots) as u64;
-    let available = (ctx.limits.max_storage_buffer_binding_size).min(ctx.limits.max_buffer_size);
-    if bytes > available || slots > u32::MAX as f64 {
-        return Err(crate::error::Error::TooLarge {
-            adapter: gpu::context::describe(&ctx.info),
-            what: format!("about {slots:.3e} synapse slots (4 bytes each per array)"),
-            needed: bytes,
-            available,
-        });
+    let adapter = gpu::context::describe(&ctx.info);
+    let est = build::estimate(model, ctx.shard_slots());
+    let too_large = |what: String, needed: f64, available: u64| crate::error::Error::TooLarge {
+        adapter: adapter.clone(),
+        what,
+        needed: needed as u64,
+        available,
+    };
+    if est.slots > u32::MAX as f64 {
+        return Err(too_large(
+            format!("about {:.3e} synapse slots (one network holds at most 2^32)", est.slots),
+            est.slots,
+            u32::MAX as u64,
+        ));
+    }
+    if let Some(memory) = ctx.memory
+        && est.bytes > memory as f64
+    {
+        return Err(too_large(
+            format!(
+                "{} neurons and about {:.3e} synapses ({:.3e} slots)",
+                model.neurons, est.synapses, est.slots
+            ),
+            est.bytes,
+            memory,
+        ));
+    }
+    let binding = ctx
+        .limits
+        .max_storage_buffer_binding_size
+        .min(ctx.limits.max_buffer_size);
+    // A row is never split between shards.
+    for (pi, p) in model.populations.iter().enumerate() {
+        let row: f64 = model
+            .projections
+            .iter()
+            .zip(model.expected_synapses_per_projection())
+            .filter(|(pr, _)| pr.target == pi)
+            .map(|(pr, s)| s * pr.headroom / p.count as f64)
+            .sum();
+        if row > ctx.shard_slots() as f64 {
+            return Err(too_large(
+                format!(
+                    "a row of population {} (about {row:.3e} synapses per neuron, one binding)",
+                    p.name
+                ),
+                4.0 * row,
+                binding,
+            ));
+        }
+    }
+    for (name, bytes) in &est.neuron_arrays {
+        if *bytes > binding as f64 {
+            return Err(too_large(
+                format!(
+                    "the per-neuron array `{name}` of {} neurons (one binding)",
+                    model.neurons
+                ),
+                *bytes,
+                binding,
+            ));
+        }
     }
     Ok(())
 }

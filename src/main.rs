@@ -47,6 +47,31 @@ enum Command {
     },
     /// List every adapter found, its backend and limits, and how large a network fits.
     Info,
+    /// Time synthetic networks (a sweep over sizes and rates) and scenes on the GPU; print a
+    /// table and write JSON (build time, bytes per synapse, steps/s, events/s, time per stage).
+    Bench {
+        /// Scenes to time (RON); with none and no --neurons, a default sweep of synthetic networks.
+        scenes: Vec<PathBuf>,
+        /// Synthetic networks: neuron counts, comma separated (default 10000,100000,1000000 when
+        /// no scene is given).
+        #[arg(long, value_delimiter = ',')]
+        neurons: Vec<u32>,
+        /// Synthetic networks: incoming synapses per neuron, comma separated.
+        #[arg(long, value_delimiter = ',', default_value = "100")]
+        synapses: Vec<u32>,
+        /// Synthetic networks: firing rate of every neuron (Hz), comma separated.
+        #[arg(long, value_delimiter = ',', default_value = "5")]
+        rate: Vec<f64>,
+        /// Synthetic networks: time step (ms).
+        #[arg(long, default_value_t = 1.0)]
+        dt: f64,
+        /// Timed steps per network (after a warm-up of a tenth as many).
+        #[arg(long, default_value_t = 1000)]
+        steps: u64,
+        /// JSON output file.
+        #[arg(long, default_value = "bench.json")]
+        out: PathBuf,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -133,6 +158,15 @@ fn run(cli: Cli) -> Result<()> {
                 model.sample_every_steps
             );
         }
+        Command::Bench {
+            scenes,
+            neurons,
+            synapses,
+            rate,
+            dt,
+            steps,
+            out,
+        } => bench(&choice, scenes, neurons, synapses, rate, dt, steps, &out)?,
         Command::Info => {
             let list = context::adapters(&choice);
             if list.is_empty() {
@@ -159,6 +193,14 @@ fn run(cli: Cli) -> Result<()> {
                     context::shard_slots(&l),
                 );
                 println!(
+                    "    GPU timestamps: {}",
+                    if a.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
+                        "yes (rewire bench times each stage)"
+                    } else {
+                        "no (rewire bench times whole steps)"
+                    }
+                );
+                println!(
                     "    largest network: about {} neurons with 1000 synapses each ({:.2e} synapses), {}",
                     fit.neurons,
                     fit.neurons as f64 * 1000.0,
@@ -167,5 +209,97 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+#[expect(clippy::too_many_arguments, reason = "one argument per command-line option")]
+fn bench(
+    choice: &AdapterChoice,
+    scenes: Vec<PathBuf>,
+    mut neurons: Vec<u32>,
+    synapses: Vec<u32>,
+    rates: Vec<f64>,
+    dt: f64,
+    steps: u64,
+    out: &std::path::Path,
+) -> Result<()> {
+    use rewire::bench;
+    if scenes.is_empty() && neurons.is_empty() {
+        neurons = vec![10_000, 100_000, 1_000_000];
+    }
+    let mut models = Vec::new();
+    for path in &scenes {
+        models.push(scene::load(path)?);
+    }
+    for &n in &neurons {
+        for &k in &synapses {
+            for &r in &rates {
+                let s = bench::Synthetic {
+                    neurons: n,
+                    synapses: k,
+                    rate_hz: r,
+                    dt_ms: dt,
+                };
+                models.push(
+                    s.model()
+                        .with_context(|| format!("synthetic network {n} x {k} at {r} Hz"))?,
+                );
+            }
+        }
+    }
+    let ctx = rewire::gpu::GpuContext::new(choice)?;
+    let adapter = context::describe(&ctx.info);
+    eprintln!("adapter: {adapter}");
+    let bw = bench::bandwidth(&ctx)?;
+    eprintln!("streaming copy bandwidth: {:.2} GB/s", bw * 1e-9);
+    println!(
+        "{:<36} {:>9} {:>11} {:>6} {:>7} {:>9} {:>9} {:>10} {:>10}  stages (ms/step)",
+        "network", "neurons", "synapses", "B/syn", "build s", "steps/s", "x realtime", "events/s", "ms/step"
+    );
+    let mut results = Vec::new();
+    for m in &models {
+        let r = bench::run(&ctx, m, steps, Some(bw)).with_context(|| format!("benchmarking {}", m.name))?;
+        let stages: Vec<String> = r
+            .stages
+            .iter()
+            .map(|s| format!("{} {:.3}", s.stage, s.s_per_step * 1e3))
+            .collect();
+        println!(
+            "{:<36} {:>9} {:>11} {:>6.2} {:>7.2} {:>9.1} {:>9.4} {:>10.3e} {:>10.3}  {}",
+            r.name,
+            r.neurons,
+            r.synapses,
+            r.gpu_bytes_per_synapse,
+            r.build_s,
+            r.steps_per_s,
+            r.realtime_factor,
+            r.synaptic_events_per_s,
+            r.s_per_step * 1e3,
+            stages.join(", ")
+        );
+        results.push(r);
+    }
+    #[derive(serde::Serialize)]
+    struct Report {
+        adapter: String,
+        bandwidth_bytes_per_s: f64,
+        results: Vec<rewire::bench::BenchResult>,
+    }
+    let report = Report {
+        adapter,
+        bandwidth_bytes_per_s: bw,
+        results,
+    };
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = out
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("--out must name a file")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    rewire::stats::write_json(dir, name, &report)?;
+    eprintln!("written {}", out.display());
     Ok(())
 }

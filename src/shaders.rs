@@ -8,6 +8,8 @@ pub const STAGES: &[(&str, &str)] = &[
     ("neurons", include_str!("../shaders/neurons.wgsl")),
     ("propagate", include_str!("../shaders/propagate.wgsl")),
     ("connectivity", include_str!("../shaders/connectivity.wgsl")),
+    // Not a simulation stage: the bandwidth probe of `rewire bench`.
+    ("stream", include_str!("../shaders/stream.wgsl")),
 ];
 
 /// The complete WGSL of a stage.

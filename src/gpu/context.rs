@@ -19,6 +19,8 @@ pub struct GpuContext {
     pub limits: wgpu::Limits,
     /// Memory the device can hold buffers in (bytes), where the backend tells.
     pub memory: Option<u64>,
+    /// Whether compute passes can write GPU timestamps (for per-stage timing).
+    pub timestamps: bool,
 }
 
 fn instance(backends: wgpu::Backends) -> wgpu::Instance {
@@ -136,9 +138,10 @@ impl GpuContext {
         let info = adapter.get_info();
         let limits = adapter.limits();
         let memory = device_memory(&adapter);
+        let features = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("rewire"),
-            required_features: wgpu::Features::empty(),
+            required_features: features,
             required_limits: limits.clone(),
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
@@ -151,6 +154,7 @@ impl GpuContext {
             info,
             limits,
             memory,
+            timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
         })
     }
 

@@ -2,6 +2,7 @@
 //! `neurons` then `propagate`; many steps go into one command buffer with no host wait, and a
 //! sample adds `connectivity` and one small readback.
 
+pub mod bandwidth;
 pub mod buffers;
 pub mod connectivity;
 pub mod context;
@@ -35,6 +36,7 @@ pub struct GpuEngine {
     raster_steps: u32,
     raster_words: u32,
     step: u64,
+    timestamps: bool,
     /// Population first neurons and labels, for error messages.
     pop_first: Vec<u32>,
     labels: Vec<String>,
@@ -110,9 +112,93 @@ impl GpuEngine {
             raster_steps,
             raster_words: net.globals.raster_words,
             step: 0,
+            timestamps: ctx.timestamps,
             pop_first: net.pops.iter().map(|p| p.first).collect(),
             labels: net.labels.clone(),
         })
+    }
+
+    /// Waits for the GPU and returns the spikes per population since the last sample or
+    /// activity read (clearing them), without the connectivity pass.
+    pub fn activity(&mut self) -> Result<Vec<u32>> {
+        let bytes = (4 * self.n_pops) as u64;
+        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("activity"),
+        });
+        enc.copy_buffer_to_buffer(&self.b.counters, 0, &self.staging, 0, bytes);
+        enc.clear_buffer(&self.b.counters, 0, Some(bytes));
+        self.queue.submit([enc.finish()]);
+        Ok(bytemuck::cast_slice(&self.read(&self.staging, bytes)?).to_vec())
+    }
+
+    /// Runs `steps` steps (at most 1000) and one connectivity pass, each stage in its own compute
+    /// pass, and returns the GPU time of each stage summed over the steps, from timestamp queries.
+    /// None when the adapter has no timestamps. The steps advance the simulation as usual.
+    pub fn profile(&mut self, steps: u32) -> Result<Option<Vec<(&'static str, f64)>>> {
+        if !self.timestamps {
+            return Ok(None);
+        }
+        let steps = steps.clamp(1, 1000);
+        let queries = 4 * steps + 2;
+        let set = self.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("stage timestamps"),
+            ty: wgpu::QueryType::Timestamp,
+            count: queries,
+        });
+        let resolve = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("timestamps"),
+            size: 8 * queries as u64,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("timestamps staging"),
+            size: 8 * queries as u64,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("profile") });
+        let pass = |enc: &mut wgpu::CommandEncoder, label: &'static str, q: u32| {
+            enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(label),
+                timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
+                    query_set: &set,
+                    beginning_of_pass_write_index: Some(q),
+                    end_of_pass_write_index: Some(q + 1),
+                }),
+            })
+            .forget_lifetime()
+        };
+        for s in 0..steps {
+            {
+                let mut p = pass(&mut enc, "neurons", 4 * s);
+                self.neurons.record(&mut p);
+            }
+            {
+                let mut p = pass(&mut enc, "propagate", 4 * s + 2);
+                self.propagate.record(&mut p, &self.b.dispatch);
+            }
+        }
+        enc.clear_buffer(&self.b.conn, 0, None);
+        {
+            let mut p = pass(&mut enc, "connectivity", 4 * steps);
+            self.connectivity.record(&mut p);
+        }
+        enc.resolve_query_set(&set, 0..queries, &resolve, 0);
+        enc.copy_buffer_to_buffer(&resolve, 0, &staging, 0, 8 * queries as u64);
+        self.queue.submit([enc.finish()]);
+        self.step += steps as u64;
+        let ticks: Vec<u64> = bytemuck::cast_slice(&self.read(&staging, 8 * queries as u64)?).to_vec();
+        let ns = self.queue.get_timestamp_period() as f64;
+        let span = |q: usize| ticks[q + 1].saturating_sub(ticks[q]) as f64 * ns * 1e-9;
+        let sum = |first: usize| (0..steps as usize).map(|s| span(4 * s + first)).sum::<f64>();
+        Ok(Some(vec![
+            ("neurons", sum(0)),
+            ("propagate", sum(2)),
+            ("connectivity", span(4 * steps as usize)),
+        ]))
     }
 
     /// Total bytes of GPU buffers.

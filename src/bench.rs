@@ -1,0 +1,204 @@
+//! `rewire bench`: headless timing of synthetic networks and of scenes on the GPU.
+//!
+//! A synthetic network is `neurons` spike sources firing Poisson trains at `rate_hz`, each with
+//! `synapses` incoming synapses drawn from the same population (FixedInDegree), delays uniform over
+//! 1-10 ms. Spike sources ignore their input, so the number of spikes, hence of synaptic events,
+//! is set exactly by the rate: the run measures the cost of updating neurons and of delivering
+//! spikes through the synapse memory, which is what grows with network size.
+
+use crate::build;
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::gpu::{self, GpuContext, GpuEngine};
+use crate::scene::{self, Model};
+use serde::Serialize;
+use std::time::Instant;
+
+/// One synthetic network of a sweep.
+#[derive(Clone, Debug)]
+pub struct Synthetic {
+    pub neurons: u32,
+    pub synapses: u32,
+    pub rate_hz: f64,
+    pub dt_ms: f64,
+}
+
+impl Synthetic {
+    /// The scene of this network, as a lab would write it.
+    pub fn scene(&self) -> String {
+        format!(
+            r#"Scene(name: "synthetic {n} x {k} at {r} Hz", seed: 1, dt_ms: {dt}, duration_ms: 1000,
+  regions: [Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 1, populations: [
+    Population(name: "S", count: {n}, model: SpikeSource(rate_hz: {r})),
+  ])],
+  projections: [Projection(from: "S", to: "S", rule: FixedInDegree({k}), weight: 0.1, delay_ms: Uniform(1, 10))],
+)"#,
+            n = self.neurons,
+            k = self.synapses,
+            r = self.rate_hz,
+            dt = self.dt_ms,
+        )
+    }
+
+    pub fn model(&self) -> Result<Model> {
+        scene::parse(&self.scene(), "synthetic.ron")
+    }
+}
+
+/// Time of one stage over the timed steps.
+#[derive(Clone, Debug, Serialize)]
+pub struct StageTime {
+    pub stage: String,
+    /// Seconds per step (per call for `connectivity`, which runs at samples).
+    pub s_per_step: f64,
+    /// Bytes the stage moves per step (estimated from what it reads and writes) over its time,
+    /// as a fraction of the measured streaming bandwidth (when measured).
+    pub bandwidth_fraction: Option<f64>,
+}
+
+/// What `rewire bench` reports for one network.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchResult {
+    pub name: String,
+    pub adapter: String,
+    pub neurons: u32,
+    pub synapses: u64,
+    pub synapse_slots: u64,
+    pub shards: usize,
+    pub gpu_bytes: u64,
+    /// All GPU buffers over synapses.
+    pub gpu_bytes_per_synapse: f64,
+    /// Slot arrays plus outgoing-index entries over synapses (the static synapse cost).
+    pub synapse_bytes_per_synapse: f64,
+    pub build_s: f64,
+    pub upload_s: f64,
+    pub dt_ms: f64,
+    pub steps: u64,
+    pub wall_s: f64,
+    pub steps_per_s: f64,
+    pub realtime_factor: f64,
+    pub spikes_per_s: f64,
+    pub synaptic_events_per_s: f64,
+    pub neuron_updates_per_s: f64,
+    /// Wall time per step (s).
+    pub s_per_step: f64,
+    /// "gpu timestamps" or "wall clock".
+    pub stage_timing: String,
+    pub stages: Vec<StageTime>,
+    /// Connectivity reduction at a sample, wall clock including the readback (s).
+    pub sample_s: f64,
+}
+
+/// Bytes each stage moves: neurons read state (16), parameters (32) and the ring word (atomic
+/// exchange: 8), write state (16), per neuron; propagate reads the outgoing entry (4), weight
+/// (4), delay (2), owner (4, shared by a chunk: counted whole) and adds to the ring (8), per event.
+pub const NEURON_BYTES: f64 = 72.0;
+pub const EVENT_BYTES: f64 = 22.0;
+
+/// Builds, uploads and times one model: `steps` steps after a warm-up of a tenth of them.
+pub fn run(ctx: &GpuContext, model: &Model, steps: u64, bandwidth: Option<f64>) -> Result<BenchResult> {
+    gpu_fit(model, ctx)?;
+    let t0 = Instant::now();
+    let net = build::build_sharded(model, ctx.shard_slots())?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let mut engine = GpuEngine::new(ctx, &net, 0)?;
+    ctx.wait()?;
+    let upload_s = t1.elapsed().as_secs_f64();
+
+    let out_degree: Vec<f64> = net
+        .pops
+        .iter()
+        .map(|p| {
+            (p.first..p.first + p.count)
+                .map(|i| net.out_degree(i as usize) as f64)
+                .sum::<f64>()
+                / p.count.max(1) as f64
+        })
+        .collect();
+    engine.advance((steps / 10).max(1))?;
+    engine.activity()?;
+    let t2 = Instant::now();
+    engine.advance(steps)?;
+    let spikes = engine.activity()?;
+    let wall_s = t2.elapsed().as_secs_f64();
+    let t3 = Instant::now();
+    engine.sample()?;
+    let sample_s = t3.elapsed().as_secs_f64();
+
+    let total_spikes: f64 = spikes.iter().map(|&s| s as f64).sum();
+    let events: f64 = spikes.iter().zip(&out_degree).map(|(&s, d)| s as f64 * d).sum();
+    let n = net.globals.n_neurons as f64;
+    let per_step_events = events / steps as f64;
+
+    let profile_steps = steps.min(200) as u32;
+    let (stage_timing, stages) = match engine.profile(profile_steps)? {
+        Some(times) => {
+            let stages = times
+                .into_iter()
+                .map(|(stage, t)| {
+                    let (per, bytes) = match stage {
+                        "neurons" => (t / profile_steps as f64, NEURON_BYTES * n),
+                        "propagate" => (t / profile_steps as f64, EVENT_BYTES * per_step_events),
+                        _ => (t, 12.5 * net.slots() as f64),
+                    };
+                    StageTime {
+                        stage: stage.into(),
+                        s_per_step: per,
+                        bandwidth_fraction: bandwidth.filter(|_| per > 0.0).map(|bw| bytes / per / bw),
+                    }
+                })
+                .collect();
+            ("gpu timestamps".to_string(), stages)
+        }
+        None => (
+            "wall clock".to_string(),
+            vec![StageTime {
+                stage: "step (neurons + propagate)".into(),
+                s_per_step: wall_s / steps as f64,
+                bandwidth_fraction: bandwidth
+                    .map(|bw| (NEURON_BYTES * n + EVENT_BYTES * per_step_events) / (wall_s / steps as f64) / bw),
+            }],
+        ),
+    };
+    let gpu_bytes = engine.gpu_bytes();
+    let synapses = net.synapses.max(1) as f64;
+    let out_entries: u64 = net.shards.iter().map(|s| s.out_slots.len() as u64).sum();
+    let secs = wall_s.max(1e-9);
+    Ok(BenchResult {
+        name: model.name.clone(),
+        adapter: engine.describe(),
+        neurons: net.globals.n_neurons,
+        synapses: net.synapses,
+        synapse_slots: net.slots(),
+        shards: net.shards.len(),
+        gpu_bytes,
+        gpu_bytes_per_synapse: gpu_bytes as f64 / synapses,
+        synapse_bytes_per_synapse: (net.slots() as f64 * build::BYTES_PER_SLOT
+            + out_entries as f64 * build::BYTES_PER_OUT_ENTRY)
+            / synapses,
+        build_s,
+        upload_s,
+        dt_ms: model.dt_ms,
+        steps,
+        wall_s,
+        steps_per_s: steps as f64 / secs,
+        realtime_factor: model.time_ms(steps) * 1e-3 / secs,
+        spikes_per_s: total_spikes / secs,
+        synaptic_events_per_s: events / secs,
+        neuron_updates_per_s: n * steps as f64 / secs,
+        s_per_step: secs / steps as f64,
+        stage_timing,
+        stages,
+        sample_s,
+    })
+}
+
+fn gpu_fit(model: &Model, ctx: &GpuContext) -> Result<()> {
+    crate::sim::check_model_fits(model, ctx)
+}
+
+/// The adapter's streaming bandwidth (bytes/s).
+pub fn bandwidth(ctx: &GpuContext) -> Result<f64> {
+    gpu::bandwidth::measure(ctx)
+}

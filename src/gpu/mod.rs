@@ -18,6 +18,14 @@ use crate::error::{Error, Result};
 use crate::layout::{ERR_NONFINITE, SimHeader};
 use buffers::Buffers;
 
+/// A stage to time on its own (`GpuEngine::run_stage`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Neurons,
+    Step,
+    Connectivity,
+}
+
 /// Steps recorded into one command buffer at most (bounds queue latency, not correctness).
 const MAX_STEPS_PER_SUBMIT: u64 = 256;
 
@@ -199,6 +207,42 @@ impl GpuEngine {
             ("propagate", sum(2)),
             ("connectivity", span(4 * steps as usize)),
         ]))
+    }
+
+    /// Records `reps` runs of one stage in one submit and waits for them (for per-stage benchmarks
+    /// on any adapter). `Neurons` closes each step's spike list without delivering it; `Step` is a
+    /// whole step; `Connectivity` is the sample-time reduction without its readback.
+    pub fn run_stage(&mut self, stage: Stage, reps: u32) -> Result<()> {
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("stage") });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("stage"),
+                timestamp_writes: None,
+            });
+            for _ in 0..reps {
+                match stage {
+                    Stage::Neurons => {
+                        self.neurons.record(&mut pass);
+                        self.propagate.record_prepare(&mut pass);
+                    }
+                    Stage::Step => {
+                        self.neurons.record(&mut pass);
+                        self.propagate.record(&mut pass, &self.b.dispatch);
+                    }
+                    Stage::Connectivity => self.connectivity.record(&mut pass),
+                }
+            }
+        }
+        self.queue.submit([enc.finish()]);
+        if stage != Stage::Connectivity {
+            self.step += reps as u64;
+        }
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| Error::Gpu(format!("device poll failed: {e}")))
     }
 
     /// Total bytes of GPU buffers.

@@ -46,6 +46,13 @@ impl Propagate {
         }
     }
 
+    /// Records only the closing of the step's spike list (no delivery): for timing `neurons` alone.
+    pub fn record_prepare(&self, pass: &mut wgpu::ComputePass) {
+        pass.set_pipeline(&self.prepare);
+        pass.set_bind_group(0, &self.prepare_bind, &[]);
+        pass.dispatch_workgroups(1, 1, 1);
+    }
+
     /// Records both dispatches; `dispatch` holds the spike-count-sized indirect arguments.
     pub fn record(&self, pass: &mut wgpu::ComputePass, dispatch: &wgpu::Buffer) {
         pass.set_pipeline(&self.prepare);

@@ -243,3 +243,39 @@ fn scene_too_big_for_the_adapter_is_refused_before_allocation() {
     let (ok, _, stderr) = rewire(&["validate", path.to_str().unwrap()]);
     assert!(!ok && stderr.contains("exceed"), "{stderr}");
 }
+
+#[test]
+fn bench_writes_figures_that_separate_spikes_from_idle_synapses() {
+    let dir = temp_dir("bench");
+    let out = dir.join("bench.json");
+    let (ok, stdout, stderr) = rewire(&[
+        "bench",
+        "--neurons",
+        "2000",
+        "--synapses",
+        "100",
+        "--rate",
+        "0,50",
+        "--steps",
+        "100",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("synthetic 2000 x 100 at 50 Hz"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert!(report["bandwidth_bytes_per_s"].as_f64().unwrap() > 1e6);
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for r in results {
+        assert_eq!(r["synapses"].as_u64(), Some(200_000));
+        assert!(r["synapse_bytes_per_synapse"].as_f64().unwrap() <= 16.0, "{r}");
+        assert!(r["steps_per_s"].as_f64().unwrap() > 0.0);
+        assert!(!r["stages"].as_array().unwrap().is_empty());
+    }
+    assert_eq!(results[0]["synaptic_events_per_s"].as_f64(), Some(0.0));
+    // 2000 sources at 50 Hz for 100 ms: about 10000 spikes, each with 100 targets on average.
+    let spikes = results[1]["spikes_per_s"].as_f64().unwrap() * results[1]["wall_s"].as_f64().unwrap();
+    assert!((spikes - 10_000.0).abs() < 600.0, "{spikes} spikes");
+    assert!(results[1]["synaptic_events_per_s"].as_f64().unwrap() > 0.0);
+}

@@ -280,9 +280,12 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         .projections
         .iter()
         .map(|p| {
-            (p.delay_ms.bounds().1 / model.dt_ms)
-                .round()
-                .clamp(1.0, DELAY_MASK as f64)
+            // An unclipped normal's tail: six SDs cover every draw of any practical network.
+            let hi = match p.delay_ms {
+                crate::scene::Param::Normal { mean, sd, max, .. } => max.min(mean + 6.0 * sd),
+                _ => p.delay_ms.bounds().1,
+            };
+            (hi / model.dt_ms).round().clamp(1.0, DELAY_MASK as f64)
         })
         .fold(1.0, f64::max);
     let shards = (slots / shard_slots.max(1) as f64).ceil().max(1.0);

@@ -89,6 +89,8 @@ pub fn poisson_knuth(base: u32, exp_neg_lambda: f32, cap: u32) -> u32 {
 pub struct Draws {
     base: u32,
     i: u32,
+    /// The second normal of the last Box-Muller pair, not yet used.
+    spare: Option<f64>,
 }
 
 impl Draws {
@@ -96,6 +98,7 @@ impl Draws {
         Draws {
             base: base(key, stream, a, b),
             i: 0,
+            spare: None,
         }
     }
     pub fn next_u32(&mut self) -> u32 {
@@ -109,21 +112,52 @@ impl Draws {
         let lo = (self.next_u32() >> 6) as u64;
         ((hi << 26) | lo) as f64 * (1.0 / 9_007_199_254_740_992.0)
     }
-    /// Uniform integer in [0, n) (n > 0), by 64-bit multiply-shift on a 53-bit draw.
+    /// Uniform integer in [0, n) (n > 0): multiply-shift of one 32-bit draw below 2^32 (each value
+    /// within n / 2^32 of its share, e.g. 5e-6 for n = 20 000), of a 53-bit draw above.
     pub fn below(&mut self, n: u64) -> u64 {
-        ((self.unit() * n as f64) as u64).min(n - 1)
+        if n <= 1 << 32 {
+            (self.next_u32() as u64 * n) >> 32
+        } else {
+            ((self.unit() * n as f64) as u64).min(n - 1)
+        }
     }
-    /// Standard normal by Box-Muller (host only).
+    /// Standard normal by Marsaglia's polar method (host only): each accepted pair of uniforms
+    /// gives two normals, the second kept for the next call; no trigonometry.
     pub fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.unit();
-        let u2 = self.unit();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        if let Some(z) = self.spare.take() {
+            return z;
+        }
+        loop {
+            let u = 2.0 * self.unit() - 1.0;
+            let v = 2.0 * self.unit() - 1.0;
+            let s = u * u + v * v;
+            if s > 0.0 && s < 1.0 {
+                let f = (-2.0 * s.ln() / s).sqrt();
+                self.spare = Some(v * f);
+                return u * f;
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_normal_pairs_are_standard_and_uncorrelated() {
+        let mut d = Draws::new(9, stream::WEIGHT, 4, 0);
+        let n = 40_000;
+        let z: Vec<f64> = (0..n).map(|_| d.normal()).collect();
+        let mean = z.iter().sum::<f64>() / n as f64;
+        let var = z.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+        let lag1 = z.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum::<f64>() / (n - 1) as f64 / var;
+        assert!(mean.abs() < 0.02, "mean {mean}");
+        assert!((var - 1.0).abs() < 0.03, "variance {var}");
+        assert!(lag1.abs() < 0.02, "neighbouring draws correlate: {lag1}");
+        let tail = z.iter().filter(|x| x.abs() > 3.0).count() as f64 / n as f64;
+        assert!((tail - 0.0027).abs() < 0.0012, "P(|z| > 3) = {tail}");
+    }
 
     #[test]
     fn normal_has_unit_variance() {

@@ -21,12 +21,36 @@ pub fn connect(model: &Model, j: usize, key: u32, positions: &[[f32; 3]]) -> Con
     // target draws), then each target's sources from its own stream.
     let totals: Option<Vec<u32>> = match p.rule {
         Rule::FixedTotalNumber(n) => {
-            let mut counts = vec![0u32; tgt.count as usize];
+            // Chunks of 2^20 synapses, each from its own stream, counted on all cores.
             const CHUNK: u64 = 1 << 20;
-            for chunk in 0..n.div_ceil(CHUNK) {
-                let mut d = Draws::new(key, stream::TOTAL + j as u32, chunk as u32, 0);
-                for _ in 0..CHUNK.min(n - chunk * CHUNK) {
-                    counts[((d.next_u32() as u64 * tgt.count as u64) >> 32) as usize] += 1;
+            let chunks = n.div_ceil(CHUNK);
+            let per = chunks.div_ceil(crate::build::threads() as u64).max(1);
+            let nt = tgt.count as u64;
+            let parts: Vec<Vec<u32>> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..chunks)
+                    .step_by(per as usize)
+                    .map(|lo| {
+                        s.spawn(move || {
+                            let mut counts = vec![0u32; nt as usize];
+                            for chunk in lo..(lo + per).min(chunks) {
+                                let mut d = Draws::new(key, stream::TOTAL + j as u32, chunk as u32, 0);
+                                for _ in 0..CHUNK.min(n - chunk * CHUNK) {
+                                    counts[((d.next_u32() as u64 * nt) >> 32) as usize] += 1;
+                                }
+                            }
+                            counts
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("count thread panicked"))
+                    .collect()
+            });
+            let mut counts = vec![0u32; nt as usize];
+            for p in parts {
+                for (c, x) in counts.iter_mut().zip(p) {
+                    *c += x;
                 }
             }
             Some(counts)

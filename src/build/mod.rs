@@ -91,6 +91,8 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     let key = rng::seed_key(model.seed);
     let n = model.neurons as usize;
     let dt = model.dt_ms;
+    let clock = std::time::Instant::now();
+    let phase = |what: &str| log::info!("build: {what} done at {:.2} s", clock.elapsed().as_secs_f64());
 
     let mut state = Vec::with_capacity(n);
     let mut params = Vec::with_capacity(n);
@@ -104,9 +106,11 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         }
     }
 
+    phase("neurons");
     let conns: Vec<connect::Connections> = (0..model.projections.len())
         .map(|j| connect::connect(model, j, key, &positions))
         .collect();
+    phase("connection rules");
 
     // Row capacity per neuron: its need over all projections onto it, rounded up to whole chunks.
     let mut row_start = Vec::with_capacity(n + 1);
@@ -147,6 +151,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     let row_start: Vec<u32> = row_start.into_iter().map(|s| s as u32).collect();
     let total = total_slots as usize;
 
+    phase("row sizes");
     let mut syn_pre = vec![EMPTY; total];
     let mut syn_weight = vec![0.0f32; total];
     let mut syn_delay = vec![0u16; total];
@@ -161,6 +166,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         &mut syn_delay,
     );
     drop(conns);
+    phase("rows filled");
     let mut syn_owner = vec![0u32; total / ROW_CHUNK as usize];
     for t in 0..n {
         let (a, b) = (row_start[t] / ROW_CHUNK, row_start[t + 1] / ROW_CHUNK);
@@ -170,6 +176,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         .into_iter()
         .map(|(a, b)| shard(&syn_pre, &row_start, n, a, b))
         .collect();
+    phase("outgoing indexes");
     let (max_delay, max_abs_w, max_row, synapses) = fill;
 
     // External drive aggregated per population.

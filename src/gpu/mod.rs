@@ -45,6 +45,9 @@ pub struct GpuEngine {
     raster_words: u32,
     step: u64,
     timestamps: bool,
+    /// Whether `conn` holds the connectivity of the synapses as they are. Stages that change
+    /// synapses (plasticity, structure) clear it; samples recompute only then.
+    conn_valid: bool,
     /// Population first neurons and labels, for error messages.
     pop_first: Vec<u32>,
     labels: Vec<String>,
@@ -121,6 +124,7 @@ impl GpuEngine {
             raster_words: net.globals.raster_words,
             step: 0,
             timestamps: ctx.timestamps,
+            conn_valid: false,
             pop_first: net.pops.iter().map(|p| p.first).collect(),
             labels: net.labels.clone(),
         })
@@ -194,6 +198,7 @@ impl GpuEngine {
             let mut p = pass(&mut enc, "connectivity", 4 * steps);
             self.connectivity.record(&mut p);
         }
+        self.conn_valid = true;
         enc.resolve_query_set(&set, 0..queries, &resolve, 0);
         enc.copy_buffer_to_buffer(&resolve, 0, &staging, 0, 8 * queries as u64);
         self.queue.submit([enc.finish()]);
@@ -236,7 +241,10 @@ impl GpuEngine {
             }
         }
         self.queue.submit([enc.finish()]);
-        if stage != Stage::Connectivity {
+        if stage == Stage::Connectivity {
+            // Repeated passes accumulate: the next sample recomputes.
+            self.conn_valid = false;
+        } else {
             self.step += reps as u64;
         }
         self.device
@@ -330,13 +338,15 @@ impl Engine for GpuEngine {
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("sample") });
-        enc.clear_buffer(&self.b.conn, 0, None);
-        {
+        if !self.conn_valid {
+            enc.clear_buffer(&self.b.conn, 0, None);
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("connectivity"),
                 timestamp_writes: None,
             });
             self.connectivity.record(&mut pass);
+            drop(pass);
+            self.conn_valid = true;
         }
         enc.copy_buffer_to_buffer(&self.b.counters, 0, &self.staging, 0, pop_bytes);
         enc.copy_buffer_to_buffer(&self.b.conn, 0, &self.staging, pop_bytes, conn_bytes);

@@ -20,6 +20,8 @@ pub struct CpuEngine {
     spikes: Vec<u32>,
     step: u64,
     error: Option<(u32, u32)>,
+    /// Connectivity of the synapses as they are (recomputed when synapses change).
+    conn: Option<(Vec<u32>, Vec<i64>)>,
 }
 
 impl CpuEngine {
@@ -33,6 +35,7 @@ impl CpuEngine {
             spikes: Vec::new(),
             step: 0,
             error: None,
+            conn: None,
             net: net.clone(),
         }
     }
@@ -96,7 +99,8 @@ impl Engine for CpuEngine {
             let first: Vec<u32> = self.net.pops.iter().map(|p| p.first).collect();
             return Err(nonfinite(neuron, step, &first, &self.net.labels));
         }
-        let (conn_count, conn_weight) = connectivity::connectivity(&self.net);
+        let net = &self.net;
+        let (conn_count, conn_weight) = self.conn.get_or_insert_with(|| connectivity::connectivity(net)).clone();
         let pop_spikes = std::mem::replace(&mut self.pop_spikes, vec![0; self.net.pops.len()]);
         Ok(RawSample {
             step: self.step,

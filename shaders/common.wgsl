@@ -17,7 +17,7 @@ struct Globals {
     inv_ring_scale: f32,
     conn_scale: f32,
     opaque_zero: u32,
-    _pad1: u32,
+    plastic: u32,
 }
 
 struct Pop {
@@ -32,7 +32,22 @@ struct Pop {
     dc: f32,
     noise_mean: f32,
     noise_sd: f32,
-    _pad: u32,
+    trace_flags: u32,
+    pre_decay: f32,
+    post_decay: f32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+struct StdpRule {
+    a_plus: f32,
+    a_minus: f32,
+    w_min: f32,
+    w_max: f32,
+    multiplicative: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 struct PoissonSource {
@@ -79,6 +94,10 @@ const ROW_CHUNK_SHIFT: u32 = 3u;
 const MODEL_IZHIKEVICH: u32 = 0u;
 const MODEL_LIF: u32 = 1u;
 const MODEL_SPIKE_SOURCE: u32 = 2u;
+const MODEL_PERIODIC: u32 = 3u;
+const TRACE_PRE_NEAREST: u32 = 1u;
+const TRACE_POST_NEAREST: u32 = 2u;
+const NO_RULE: u32 = 0xffffffffu;
 const ERR_NONFINITE: u32 = 1u;
 const STREAM_NOISE: u32 = 1u;
 const STREAM_SOURCE: u32 = 2u;

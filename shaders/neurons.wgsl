@@ -8,6 +8,8 @@
 @group(0) @binding(6) var<storage, read_write> sim: SimState;
 // Per-population spike counts since the last sample, then the raster bits (raster_steps rows).
 @group(0) @binding(7) var<storage, read_write> counters: array<atomic<u32>>;
+// STDP traces [presynaptic x, postsynaptic y] (bound but untouched when nothing is plastic).
+@group(0) @binding(8) var<storage, read_write> traces: array<vec2<f32>>;
 
 // 0.04 v^2 + 5 v + 140 - u + I, each operation rounded as written.
 fn izhikevich_dv(v: f32, u: f32, i: f32) -> f32 {
@@ -61,6 +63,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             s.v = prm.p2;
             s.u = rn(s.u + prm.p3);
         }
+    } else if pop.model == MODEL_PERIODIC {
+        let period = u32(prm.p0);
+        let phase = u32(prm.p1);
+        spiked = step >= phase && (step - phase) % period == 0u;
     } else if pop.model == MODEL_SPIKE_SOURCE {
         spiked = unit_f32(rng_draw(rng_base(g.key, STREAM_SOURCE, step, n), 0u)) < prm.p0;
     } else {
@@ -85,6 +91,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         atomicMin(&sim.err_neuron, n);
     }
     neurons[n] = s;
+    if g.plastic != 0u {
+        // Traces decay every step and jump at a spike: set to 1 (nearest) or raised by 1.
+        var tr = traces[n];
+        tr.x = rn(tr.x * pop.pre_decay);
+        tr.y = rn(tr.y * pop.post_decay);
+        if spiked {
+            tr.x = select(rn(tr.x + 1.0), 1.0, (pop.trace_flags & TRACE_PRE_NEAREST) != 0u);
+            tr.y = select(rn(tr.y + 1.0), 1.0, (pop.trace_flags & TRACE_POST_NEAREST) != 0u);
+        }
+        traces[n] = tr;
+    }
     if spiked {
         sim.spikes[atomicAdd(&sim.n_spikes, 1u)] = n;
         atomicAdd(&counters[s.pop], 1u);

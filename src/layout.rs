@@ -18,6 +18,7 @@ pub const MAX_DELAY_STEPS: u32 = DELAY_MASK;
 pub const MODEL_IZHIKEVICH: u32 = 0;
 pub const MODEL_LIF: u32 = 1;
 pub const MODEL_SPIKE_SOURCE: u32 = 2;
+pub const MODEL_PERIODIC: u32 = 3;
 /// Bits of `SimHeader::err_flags`.
 pub const ERR_NONFINITE: u32 = 1;
 
@@ -51,7 +52,8 @@ pub struct Globals {
     /// compiler cannot see through it, so it can neither fuse products into FMAs nor reassociate
     /// sums, and the GPU stays bit-identical to the CPU reference on any driver.
     pub opaque_zero: u32,
-    pub _pad1: u32,
+    /// 1 when any projection is plastic: traces are kept and the learning stages run.
+    pub plastic: u32,
 }
 
 /// One population: where its neurons and rows are, and its aggregate external drive.
@@ -73,7 +75,36 @@ pub struct Pop {
     /// Gaussian current per step: mean and SD.
     pub noise_mean: f32,
     pub noise_sd: f32,
-    pub _pad: u32,
+    /// STDP traces of this population's neurons: TRACE_PRE_NEAREST / TRACE_POST_NEAREST bits
+    /// (otherwise all-to-all), and the per-step decay factors of the presynaptic trace x and the
+    /// postsynaptic trace y (0 when no plastic projection uses them).
+    pub trace_flags: u32,
+    pub pre_decay: f32,
+    pub post_decay: f32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+/// `Pop::trace_flags` bits: a spike sets the trace to 1 (nearest) instead of adding 1.
+pub const TRACE_PRE_NEAREST: u32 = 1;
+pub const TRACE_POST_NEAREST: u32 = 2;
+/// The rule table (`rules` buffer) holds `n_pops * n_pops` words, the rule of each (source
+/// population, target population) pair or NO_RULE, then `StdpRule` records of 8 words each.
+pub const NO_RULE: u32 = u32::MAX;
+
+/// One STDP rule, per step units (weights in the projection's units).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct StdpRule {
+    pub a_plus: f32,
+    pub a_minus: f32,
+    pub w_min: f32,
+    pub w_max: f32,
+    /// 1: weight-dependent (multiplicative) form; 0: additive.
+    pub multiplicative: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
 }
 
 /// A Poisson source onto a population. The count per step is the sum of `repeats` independent
@@ -102,7 +133,7 @@ pub struct NeuronState {
 }
 
 /// Per-neuron parameters. Izhikevich: p0..p3 = a, b, c, d. Spike source: p0 = spike probability
-/// per step.
+/// per step. Periodic: p0 = period, p1 = phase (steps, exact in f32).
 /// LIF (exact integration, NEST iaf_psc_exp): p0 = P22 = exp(-h/tau_m), p1 = P21 (mV/pA),
 /// p2 = P20 = tau_m/C (1 - P22) (mV/pA), p3 = P11 = exp(-h/tau_syn), p4 = threshold - E_L,
 /// p5 = reset - E_L, p6 = I_e (pA), p7 = refractory steps (as f32).

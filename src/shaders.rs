@@ -7,6 +7,7 @@ pub const COMMON: &str = include_str!("../shaders/common.wgsl");
 pub const STAGES: &[(&str, &str)] = &[
     ("neurons", include_str!("../shaders/neurons.wgsl")),
     ("propagate", include_str!("../shaders/propagate.wgsl")),
+    ("learn", include_str!("../shaders/learn.wgsl")),
     ("connectivity", include_str!("../shaders/connectivity.wgsl")),
     // Not a simulation stage: the bandwidth probe of `rewire bench`.
     ("stream", include_str!("../shaders/stream.wgsl")),

@@ -9,9 +9,10 @@ use rewire::engine::Engine;
 use rewire::gpu::GpuEngine;
 use rewire::reference::CpuEngine;
 
-const STEPS: u32 = 600;
+const STEPS: u32 = 1200;
 
-/// Runs both engines for STEPS steps with samples every 200 steps; compares everything. Then
+/// Runs both engines for STEPS steps with samples every 200 steps; compares everything (rasters,
+/// samples, and every synapse weight at the end, which plasticity changes). Then
 /// again with shards of at most 1024 slots, which must change nothing.
 fn agree(src: &str, min_spikes: u32) {
     let model = common::model(src);
@@ -38,6 +39,12 @@ fn agree_on(net: &rewire::build::Network, min_spikes: u32) -> Vec<u32> {
         gpu.advance(200).unwrap();
         cpu.advance(200).unwrap();
         samples.push((gpu.sample().unwrap(), cpu.sample().unwrap()));
+    }
+    let weights = gpu.weights().unwrap();
+    let reference = &cpu.network().syn_weight;
+    assert_eq!(weights.len(), reference.len());
+    if let Some(k) = (0..weights.len()).find(|&k| weights[k].to_bits() != reference[k].to_bits()) {
+        panic!("weight of slot {k} differs: GPU {} CPU {}", weights[k], reference[k]);
     }
     let (rg, rc) = (gpu.raster().unwrap(), cpu.raster().unwrap());
     assert_eq!(rg.len(), rc.len());
@@ -140,6 +147,43 @@ fn two_regions_both_models_distance_rule() {
         500,
     );
 }
+
+#[test]
+fn stdp_additive_and_multiplicative_weights_agree_bit_for_bit() {
+    let model = common::model(SCENE_STDP);
+    let net = build(&model);
+    let initial = net.syn_weight.clone();
+    agree(SCENE_STDP, 1500);
+    // The plastic weights must actually have moved, some of them to a bound.
+    let ctx = common::gpu();
+    let mut gpu = GpuEngine::new(&ctx, &net, 0).unwrap();
+    gpu.advance(STEPS as u64).unwrap();
+    let w = gpu.weights().unwrap();
+    let moved = w.iter().zip(&initial).filter(|(a, b)| a != b).count();
+    let at_bound = w.iter().filter(|&&x| x == 0.0 || x == 1.0).count();
+    assert!(moved > 5000, "only {moved} weights changed");
+    assert!(at_bound > 10, "only {at_bound} weights at a bound");
+}
+
+const SCENE_STDP: &str = r#"Scene(seed: 21, dt_ms: 1.0, duration_ms: 1200,
+  regions: [
+    Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 1, populations: [
+      Population(name: "E", count: 200, model: RegularSpiking),
+      Population(name: "I", count: 50, model: FastSpiking),
+      Population(name: "TH", count: 60, model: SpikeSource(rate_hz: Uniform(5, 30))),
+    ]),
+  ],
+  projections: [
+    Projection(from: "E", to: "E", rule: FixedProbability(0.1), weight: Uniform(0, 0.5), delay_ms: Uniform(1, 5),
+               plasticity: Stdp(a_plus: 0.02, a_minus: 0.025, w_max: 1.0, form: Multiplicative)),
+    Projection(from: "TH", to: "E", rule: FixedInDegree(10), weight: Uniform(0.5, 1.0), delay_ms: 2,
+               plasticity: Stdp(a_plus: 0.05, a_minus: 0.06, tau_minus_ms: 20, w_max: 1.0, traces: Nearest)),
+    Projection(from: "E", to: "I", rule: FixedInDegree(30), weight: Uniform(0, 0.5), delay_ms: 1,
+               plasticity: Stdp(a_plus: 0.01, a_minus: 0.012, tau_plus_ms: 20, tau_minus_ms: 30, w_max: 1.0)),
+    Projection(from: "I", to: "E", rule: FixedProbability(0.2), weight: -1, delay_ms: 1),
+  ],
+  inputs: [ Noise(to: "E", sd: 4), Noise(to: "I", sd: 2) ],
+)"#;
 
 #[test]
 fn nonfinite_state_stops_both_engines_naming_the_population() {

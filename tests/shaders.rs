@@ -70,7 +70,7 @@ fn rust_structs_match_wgsl_layouts() {
             inv_ring_scale,
             conn_scale,
             opaque_zero,
-            _pad1
+            plastic
         ]
     );
     check_struct!(
@@ -88,8 +88,17 @@ fn rust_structs_match_wgsl_layouts() {
             dc,
             noise_mean,
             noise_sd,
-            _pad
+            trace_flags,
+            pre_decay,
+            post_decay,
+            _pad0,
+            _pad1
         ]
+    );
+    check_struct!(
+        &module("learn"),
+        StdpRule,
+        [a_plus, a_minus, w_min, w_max, multiplicative, _pad0, _pad1, _pad2]
     );
     check_struct!(&m, PoissonSource, [exp_neg_lambda, weight, repeats, cap]);
     check_struct!(&m, NeuronState, [v, u, refr, pop]);
@@ -119,6 +128,10 @@ fn wgsl_constants_match_rust() {
         ("MODEL_IZHIKEVICH", format!("{MODEL_IZHIKEVICH}u")),
         ("MODEL_LIF", format!("{MODEL_LIF}u")),
         ("MODEL_SPIKE_SOURCE", format!("{MODEL_SPIKE_SOURCE}u")),
+        ("MODEL_PERIODIC", format!("{MODEL_PERIODIC}u")),
+        ("TRACE_PRE_NEAREST", format!("{TRACE_PRE_NEAREST}u")),
+        ("TRACE_POST_NEAREST", format!("{TRACE_POST_NEAREST}u")),
+        ("NO_RULE", format!("0x{NO_RULE:x}u")),
         ("ROW_CHUNK_SHIFT", format!("{ROW_CHUNK_SHIFT}u")),
         ("STREAM_SOURCE", format!("{}u", rewire::rng::stream::SOURCE)),
         ("ERR_NONFINITE", format!("{ERR_NONFINITE}u")),

@@ -59,6 +59,11 @@ pub struct Network {
     pub row_start: Vec<u32>,
     /// Ranges of rows bound together, each with its outgoing index.
     pub shards: Vec<Shard>,
+    /// STDP traces per neuron: [presynaptic x, postsynaptic y].
+    pub traces: Vec<[f32; 2]>,
+    /// The rule table: NO_RULE or a rule index per (source population, target population), then
+    /// the StdpRule records as words (layout::NO_RULE).
+    pub rules: Vec<u32>,
     /// Occupied slots.
     pub synapses: u64,
     /// "population (region)" for each population, for messages.
@@ -212,6 +217,36 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         pop.input_count = poisson.len() as u32 - pop.input_first;
     }
 
+    // Plasticity: traces per neuron, decay factors per population, the rule table.
+    let np = pops.len();
+    let mut rules = vec![layout::NO_RULE; np * np];
+    let mut records: Vec<layout::StdpRule> = Vec::new();
+    for pr in &model.projections {
+        if let Some(s) = &pr.plasticity {
+            rules[pr.source * np + pr.target] = records.len() as u32;
+            records.push(layout::StdpRule {
+                a_plus: s.a_plus as f32,
+                a_minus: s.a_minus as f32,
+                w_min: s.w_min as f32,
+                w_max: s.w_max as f32,
+                multiplicative: s.multiplicative as u32,
+                ..Default::default()
+            });
+            let src = &mut pops[pr.source];
+            src.pre_decay = (-dt / s.tau_plus_ms).exp() as f32;
+            if s.nearest {
+                src.trace_flags |= layout::TRACE_PRE_NEAREST;
+            }
+            let dst = &mut pops[pr.target];
+            dst.post_decay = (-dt / s.tau_minus_ms).exp() as f32;
+            if s.nearest {
+                dst.trace_flags |= layout::TRACE_POST_NEAREST;
+            }
+        }
+    }
+    rules.extend(bytemuck::cast_slice::<layout::StdpRule, u32>(&records));
+    let plastic = !records.is_empty();
+
     let ring_scale = fixed_scale(max_row);
     let globals = Globals {
         n_neurons: n as u32,
@@ -229,7 +264,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         inv_ring_scale: 1.0 / ring_scale,
         conn_scale: fixed_scale(max_abs_w),
         opaque_zero: 0,
-        _pad1: 0,
+        plastic: plastic as u32,
     };
     Ok(Network {
         globals,
@@ -245,6 +280,8 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         row_start,
         shards,
         synapses,
+        traces: vec![[0.0; 2]; n],
+        rules,
         labels: model
             .populations
             .iter()
@@ -391,14 +428,16 @@ fn fill_rows(
                     continue;
                 }
                 let mut dw = Draws::new(key, stream::WEIGHT + j as u32, target as u32, 0);
+                // A plastic weight may reach either bound: the fixed-point scales must hold it.
+                let reach = pr.plasticity.as_ref().map_or(0.0, |s| s.w_min.abs().max(s.w_max.abs()));
                 let mut dd = Draws::new(key, stream::DELAY + j as u32, target as u32, 0);
                 for &s in &c.sources[c.start[t] as usize..c.start[t + 1] as usize] {
                     let w = neurons::sample(&pr.weight, 0.0, &mut dw) as f32;
                     let delay_ms = neurons::sample(&pr.delay_ms, 0.0, &mut dd);
                     let d = ((delay_ms / dt).round() as u32).clamp(1, DELAY_MASK);
                     max_delay = max_delay.max(d);
-                    max_abs_w = max_abs_w.max(w.abs() as f64);
-                    row_sum += w.abs() as f64;
+                    max_abs_w = max_abs_w.max((w.abs() as f64).max(reach));
+                    row_sum += (w.abs() as f64).max(reach);
                     pre[slot] = s;
                     weight[slot] = w;
                     delay[slot] = d as u16;
@@ -563,6 +602,8 @@ impl Network {
                 words(g.n_pops as u64 + raster_steps as u64 * g.raster_words as u64),
             ),
             ("connectivity".into(), words(3 * (g.n_regions as u64).pow(2))),
+            ("traces".into(), if g.plastic != 0 { 8 * n } else { 16 }),
+            ("rules".into(), words(self.rules.len() as u64)),
         ];
         for (k, s) in self.shards.iter().enumerate() {
             let slots = s.slots() as u64;
@@ -572,6 +613,7 @@ impl Network {
             list.push((format!("syn_owner[{k}]"), words(slots / ROW_CHUNK as u64)));
             list.push((format!("out_start[{k}]"), words(n + 1)));
             list.push((format!("out_slots[{k}]"), words(s.out_slots.len() as u64)));
+            list.push((format!("rows[{k}]"), words(3 + (s.end_neuron - s.first_neuron) as u64)));
         }
         list
     }

@@ -52,6 +52,17 @@ pub fn neuron(key: u32, n: u32, pop: u32, kind: &NeuronKind, dt: f64) -> (Neuron
             )
         }
         NeuronKind::Lif(m) => lif(m, r, &mut d, dt, pop),
+        NeuronKind::Periodic {
+            period_steps,
+            phase_steps,
+        } => {
+            let params = NeuronParams {
+                p0: *period_steps as f32,
+                p1: *phase_steps as f32,
+                ..Default::default()
+            };
+            (params, NeuronState { pop, ..Default::default() })
+        }
         NeuronKind::SpikeSource { rate_hz } => {
             let p = sample(rate_hz, r, &mut d) * dt * 1e-3;
             let params = NeuronParams {

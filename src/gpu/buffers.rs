@@ -22,6 +22,11 @@ pub struct Buffers {
     pub shards: Vec<ShardBuffers>,
     /// Region x region [count, weight lo, weight hi].
     pub conn: wgpu::Buffer,
+    /// STDP traces per neuron (a 16-byte stand-in when nothing is plastic).
+    pub traces: wgpu::Buffer,
+    /// Plasticity rule table (build::Network::rules).
+    pub rules: wgpu::Buffer,
+    pub plastic: bool,
     pub n_neurons: u32,
     /// Sum of all buffer sizes in bytes.
     pub bytes: u64,
@@ -37,6 +42,8 @@ pub struct ShardBuffers {
     pub syn_owner: wgpu::Buffer,
     pub out_start: wgpu::Buffer,
     pub out_slots: wgpu::Buffer,
+    /// [first neuron, end neuron, local row starts of its neurons and the end] (learn.post).
+    pub rows: wgpu::Buffer,
     pub slots: u32,
 }
 
@@ -91,11 +98,27 @@ impl Buffers {
                         ),
                         out_start: init("out_start", bytemuck::cast_slice(&s.out_start), RW),
                         out_slots: init("out_slots", bytemuck::cast_slice(&s.out_slots), RW),
+                        rows: {
+                            let mut rows = vec![s.first_neuron, s.end_neuron];
+                            rows.extend(
+                                net.row_start[s.first_neuron as usize..=s.end_neuron as usize]
+                                    .iter()
+                                    .map(|r| r - s.first_slot),
+                            );
+                            init("rows", bytemuck::cast_slice(&rows), RW)
+                        },
                         slots: s.slots(),
                     }
                 })
                 .collect(),
             conn: init("conn", &vec![0u8; 12 * (g.n_regions as usize).pow(2)], RW),
+            traces: if g.plastic != 0 {
+                init("traces", bytemuck::cast_slice(&net.traces), RW)
+            } else {
+                init("traces", &[], RW)
+            },
+            rules: init("rules", bytemuck::cast_slice(&net.rules), RW),
+            plastic: g.plastic != 0,
             n_neurons: g.n_neurons,
             bytes: 0,
         };

@@ -6,6 +6,7 @@ pub mod bandwidth;
 pub mod buffers;
 pub mod connectivity;
 pub mod context;
+pub mod learn;
 pub mod neurons;
 pub mod propagate;
 pub mod stage;
@@ -37,6 +38,7 @@ pub struct GpuEngine {
     b: Buffers,
     neurons: neurons::Neurons,
     propagate: propagate::Propagate,
+    learn: Option<learn::Learn>,
     connectivity: connectivity::Connectivity,
     staging: wgpu::Buffer,
     n_pops: usize,
@@ -97,6 +99,7 @@ impl GpuEngine {
         let b = Buffers::new(&device, net, raster_steps);
         let neurons = neurons::Neurons::new(&device, &b);
         let propagate = propagate::Propagate::new(&device, &b);
+        let learn = b.plastic.then(|| learn::Learn::new(&device, &b));
         let connectivity = connectivity::Connectivity::new(&device, &b);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(Error::Gpu(format!("setting up the simulation failed: {e}")));
@@ -116,6 +119,7 @@ impl GpuEngine {
             b,
             neurons,
             propagate,
+            learn,
             connectivity,
             staging,
             n_pops,
@@ -190,7 +194,7 @@ impl GpuEngine {
             }
             {
                 let mut p = pass(&mut enc, "propagate", 4 * s + 2);
-                self.propagate.record(&mut p, &self.b.dispatch);
+                self.record_spikes(&mut p);
             }
         }
         enc.clear_buffer(&self.b.conn, 0, None);
@@ -232,10 +236,7 @@ impl GpuEngine {
                         self.neurons.record(&mut pass);
                         self.propagate.record_prepare(&mut pass);
                     }
-                    Stage::Step => {
-                        self.neurons.record(&mut pass);
-                        self.propagate.record(&mut pass, &self.b.dispatch);
-                    }
+                    Stage::Step => self.record_step(&mut pass),
                     Stage::Connectivity => self.connectivity.record(&mut pass),
                 }
             }
@@ -246,11 +247,43 @@ impl GpuEngine {
             self.conn_valid = false;
         } else {
             self.step += reps as u64;
+            if self.learn.is_some() {
+                self.conn_valid = false;
+            }
         }
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map(|_| ())
             .map_err(|e| Error::Gpu(format!("device poll failed: {e}")))
+    }
+
+    /// Records one step: neurons, then the spikes' learning and delivery.
+    fn record_step(&self, pass: &mut wgpu::ComputePass) {
+        self.neurons.record(pass);
+        self.record_spikes(pass);
+    }
+
+    /// Closes the step's spike list, potentiates at postsynaptic spikes, delivers, depresses at
+    /// presynaptic spikes (the last two only with plasticity).
+    fn record_spikes(&self, pass: &mut wgpu::ComputePass) {
+        self.propagate.record_prepare(pass);
+        if let Some(l) = &self.learn {
+            l.record_post(pass, &self.b.dispatch);
+        }
+        self.propagate.record_deliver(pass, &self.b.dispatch);
+        if let Some(l) = &self.learn {
+            l.record_pre(pass, &self.b.dispatch);
+        }
+    }
+
+    /// Reads back every slot's weight, in global slot order (for tests and checks, not runs).
+    pub fn weights(&self) -> Result<Vec<f32>> {
+        let mut all = Vec::new();
+        for s in &self.b.shards {
+            let d = self.read_buffer(&s.syn_weight, 4 * s.slots as u64)?;
+            all.extend_from_slice(bytemuck::cast_slice::<u8, f32>(&d));
+        }
+        Ok(all)
     }
 
     /// Total bytes of GPU buffers.
@@ -320,13 +353,15 @@ impl Engine for GpuEngine {
                     timestamp_writes: None,
                 });
                 for _ in 0..batch {
-                    self.neurons.record(&mut pass);
-                    self.propagate.record(&mut pass, &self.b.dispatch);
+                    self.record_step(&mut pass);
                 }
             }
             self.queue.submit([enc.finish()]);
             left -= batch;
             self.step += batch;
+            if self.learn.is_some() {
+                self.conn_valid = false;
+            }
         }
         Ok(())
     }

@@ -25,6 +25,7 @@ impl Neurons {
                 (5, &b.ring),
                 (6, &b.sim),
                 (7, &b.counters),
+                (8, &b.traces),
             ],
         );
         Neurons {

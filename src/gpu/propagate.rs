@@ -55,9 +55,12 @@ impl Propagate {
 
     /// Records both dispatches; `dispatch` holds the spike-count-sized indirect arguments.
     pub fn record(&self, pass: &mut wgpu::ComputePass, dispatch: &wgpu::Buffer) {
-        pass.set_pipeline(&self.prepare);
-        pass.set_bind_group(0, &self.prepare_bind, &[]);
-        pass.dispatch_workgroups(1, 1, 1);
+        self.record_prepare(pass);
+        self.record_deliver(pass, dispatch);
+    }
+
+    /// Records each shard's delivery of the closed spike list.
+    pub fn record_deliver(&self, pass: &mut wgpu::ComputePass, dispatch: &wgpu::Buffer) {
         pass.set_pipeline(&self.deliver);
         for bind in &self.deliver_binds {
             pass.set_bind_group(0, bind, &[]);

@@ -3,6 +3,7 @@
 //! reproduces the GPU's spikes exactly.
 
 pub mod connectivity;
+pub mod learn;
 pub mod neurons;
 pub mod propagate;
 
@@ -73,6 +74,9 @@ impl CpuEngine {
             if out.nonfinite && self.error.is_none_or(|(_, s)| s > step) {
                 self.error = Some((i as u32, step));
             }
+            if g.plastic != 0 {
+                learn::update_traces(&mut self.net, i, out.spiked);
+            }
             if out.spiked {
                 self.spikes.push(i as u32);
                 self.pop_spikes[self.net.state[i].pop as usize] += 1;
@@ -81,7 +85,14 @@ impl CpuEngine {
                 }
             }
         }
+        if g.plastic != 0 {
+            learn::post(&mut self.net, &self.spikes);
+        }
         propagate::deliver(&self.net, &self.spikes, step, &mut self.ring);
+        if g.plastic != 0 {
+            learn::pre(&mut self.net, &self.spikes);
+            self.conn = None;
+        }
         self.step += 1;
     }
 }

@@ -1,6 +1,6 @@
 //! CPU twin of shaders/neurons.wgsl: the same f32 operations in the same order.
 
-use crate::layout::{Globals, MODEL_IZHIKEVICH, MODEL_SPIKE_SOURCE, NeuronParams, NeuronState, PoissonSource, Pop};
+use crate::layout::{Globals, MODEL_IZHIKEVICH, MODEL_PERIODIC, MODEL_SPIKE_SOURCE, NeuronParams, NeuronState, PoissonSource, Pop};
 use crate::rng;
 
 /// What one neuron's step produced.
@@ -56,6 +56,9 @@ pub fn step_neuron(
             s.v = prm.p2;
             s.u = rn(s.u + prm.p3);
         }
+    } else if pop.model == MODEL_PERIODIC {
+        let (period, phase) = (prm.p0 as u32, prm.p1 as u32);
+        spiked = step >= phase && (step - phase) % period == 0;
     } else if pop.model == MODEL_SPIKE_SOURCE {
         spiked = rng::unit_f32(rng::draw(rng::base(g.key, rng::stream::SOURCE, step, n), 0)) < prm.p0;
     } else {

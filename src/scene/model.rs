@@ -53,6 +53,10 @@ pub enum NeuronKind {
     SpikeSource {
         rate_hz: Param,
     },
+    Periodic {
+        period_steps: u32,
+        phase_steps: u32,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -69,12 +73,13 @@ pub struct LifModel {
 }
 
 impl NeuronKind {
-    /// The model's code in shaders and outputs: 0 Izhikevich, 1 LIF, 2 spike source.
+    /// The model's code in shaders and outputs: 0 Izhikevich, 1 LIF, 2 spike source, 3 periodic.
     pub fn code(&self) -> u32 {
         match self {
             NeuronKind::Izhikevich { .. } => 0,
             NeuronKind::Lif(_) => 1,
             NeuronKind::SpikeSource { .. } => 2,
+            NeuronKind::Periodic { .. } => 3,
         }
     }
 }
@@ -88,6 +93,20 @@ pub struct ProjectionModel {
     pub delay_ms: Param,
     pub headroom: f64,
     pub autapses: bool,
+    pub plasticity: Option<StdpModel>,
+}
+
+/// A validated STDP rule (time constants in ms).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StdpModel {
+    pub a_plus: f64,
+    pub a_minus: f64,
+    pub tau_plus_ms: f64,
+    pub tau_minus_ms: f64,
+    pub w_min: f64,
+    pub w_max: f64,
+    pub multiplicative: bool,
+    pub nearest: bool,
 }
 
 #[derive(Clone, Debug)]

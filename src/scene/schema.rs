@@ -76,6 +76,20 @@ pub enum NeuronModel {
     /// A Poisson spike train that ignores its input (NEST's poisson_generator through a parrot
     /// neuron): spikes in each step with probability rate * dt. For input layers and benchmarks.
     SpikeSource(SpikeSourceParams),
+    /// Spikes at fixed times: every `period_ms`, first at `phase_ms` (NEST's spike_generator for
+    /// regular trains). For protocols such as STDP pairings.
+    Periodic(PeriodicParams),
+}
+
+/// Periodic spike train parameters (rounded to whole steps).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodicParams {
+    /// Interval between spikes (ms), at least one step.
+    pub period_ms: f64,
+    /// Time of the first spike (ms). Default 0.
+    #[serde(default)]
+    pub phase_ms: f64,
 }
 
 /// Spike source parameters.
@@ -168,6 +182,71 @@ pub struct Projection {
     /// Whether a neuron may connect to itself when `from` == `to`. Default true (as NEST).
     #[serde(default = "yes")]
     pub autapses: bool,
+    /// Activity-dependent change of this projection's weights. Default: none (static weights).
+    #[serde(default)]
+    pub plasticity: Option<Plasticity>,
+}
+
+/// A plasticity rule of a projection.
+#[derive(Clone, Debug, Deserialize)]
+pub enum Plasticity {
+    /// Pair-based spike-timing-dependent plasticity with a presynaptic and a postsynaptic trace.
+    Stdp(StdpParams),
+}
+
+/// Pair-based STDP (docs/MODEL.md). Each neuron keeps a presynaptic trace x (decay tau_plus) and a
+/// postsynaptic trace y (decay tau_minus) that jump at its spikes; a postsynaptic spike adds
+/// a_plus * f+(w) * x_pre to each plastic synapse onto it, a presynaptic spike subtracts
+/// a_minus * f-(w) * y_post from each plastic synapse it drives. Weights stay in [w_min, w_max].
+/// Defaults: Izhikevich (2007) (traces of 0.1 decaying x0.95 per ms, LTD 1.5x LTP).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StdpParams {
+    /// Potentiation per unit of presynaptic trace (weight units). Default 0.1.
+    pub a_plus: f64,
+    /// Depression per unit of postsynaptic trace (weight units). Default 0.15.
+    pub a_minus: f64,
+    /// Presynaptic trace time constant (ms). Default 20 (x0.951 per ms).
+    pub tau_plus_ms: f64,
+    /// Postsynaptic trace time constant (ms). Default 20.
+    pub tau_minus_ms: f64,
+    /// Lower weight bound. Default 0.
+    pub w_min: f64,
+    /// Upper weight bound. Default 4.
+    pub w_max: f64,
+    /// Additive (f = 1) or Multiplicative (f+ = w_max - w, f- = w - w_min). Default Additive.
+    pub form: StdpForm,
+    /// Nearest (a spike sets the trace to 1) or AllToAll (a spike adds 1). Default Nearest.
+    pub traces: TraceMode,
+}
+
+impl Default for StdpParams {
+    fn default() -> Self {
+        StdpParams {
+            a_plus: 0.1,
+            a_minus: 0.15,
+            tau_plus_ms: 20.0,
+            tau_minus_ms: 20.0,
+            w_min: 0.0,
+            w_max: 4.0,
+            form: StdpForm::Additive,
+            traces: TraceMode::Nearest,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub enum StdpForm {
+    #[default]
+    Additive,
+    Multiplicative,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub enum TraceMode {
+    #[default]
+    Nearest,
+    AllToAll,
 }
 
 fn one() -> f64 {

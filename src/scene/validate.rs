@@ -255,6 +255,94 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
                 format!("headroom {} must lie in [1, 64]", p.headroom),
             ));
         }
+        let plasticity = match &p.plasticity {
+            None => None,
+            Some(Plasticity::Stdp(s)) => {
+                let at = |f: &'static str| with(&pp, &[F("plasticity"), F(f)]);
+                for (f, v) in [("a_plus", s.a_plus), ("a_minus", s.a_minus)] {
+                    if !(v.is_finite() && v >= 0.0) {
+                        return Err(cx.err(&at(f), format!("{f} {v} must be a finite number >= 0")));
+                    }
+                }
+                for (f, v) in [("tau_plus_ms", s.tau_plus_ms), ("tau_minus_ms", s.tau_minus_ms)] {
+                    if !(v.is_finite() && v > 0.0) {
+                        return Err(cx.err(&at(f), format!("time constant {v} ms must be > 0")));
+                    }
+                }
+                if !(s.w_min.is_finite() && s.w_max.is_finite() && s.w_min < s.w_max) {
+                    return Err(cx.err(
+                        &at("w_max"),
+                        format!("weight bounds [{}, {}] are inverted or not finite", s.w_min, s.w_max),
+                    ));
+                }
+                let (lo, hi) = p.weight.bounds();
+                if lo < s.w_min || hi > s.w_max {
+                    return Err(cx.err(
+                        &with(&pp, &[F("weight")]),
+                        format!(
+                            "initial weights span [{lo}, {hi}] but the plasticity keeps them in [{}, {}]; \
+                             clip the distribution (min:, max:) or widen the bounds",
+                            s.w_min, s.w_max
+                        ),
+                    ));
+                }
+                let m = StdpModel {
+                    a_plus: s.a_plus,
+                    a_minus: s.a_minus,
+                    tau_plus_ms: s.tau_plus_ms,
+                    tau_minus_ms: s.tau_minus_ms,
+                    w_min: s.w_min,
+                    w_max: s.w_max,
+                    multiplicative: s.form == StdpForm::Multiplicative,
+                    nearest: s.traces == TraceMode::Nearest,
+                };
+                // Traces live on neurons: every plastic projection leaving a population shares its
+                // presynaptic trace, every one entering shares the postsynaptic trace.
+                for (j, q) in projections.iter().enumerate() {
+                    let q: &ProjectionModel = q;
+                    if let Some(o) = &q.plasticity {
+                        if q.source == source && (o.tau_plus_ms != m.tau_plus_ms || o.nearest != m.nearest) {
+                            return Err(cx.err(
+                                &at("tau_plus_ms"),
+                                format!(
+                                    "projection {j} from {:?} keeps a different presynaptic trace (tau_plus_ms {}, \
+                                     traces {}); plastic projections from one population must share it",
+                                    p.from,
+                                    o.tau_plus_ms,
+                                    if o.nearest { "Nearest" } else { "AllToAll" }
+                                ),
+                            ));
+                        }
+                        if q.target == target && (o.tau_minus_ms != m.tau_minus_ms || o.nearest != m.nearest) {
+                            return Err(cx.err(
+                                &at("tau_minus_ms"),
+                                format!(
+                                    "projection {j} onto {:?} keeps a different postsynaptic trace (tau_minus_ms \
+                                     {}); plastic projections onto one population must share it",
+                                    p.to, o.tau_minus_ms
+                                ),
+                            ));
+                        }
+                    }
+                }
+                Some(m)
+            }
+        };
+        // Plastic synapses are recognised by their (source, target) populations.
+        if let Some(j) = projections
+            .iter()
+            .position(|q: &ProjectionModel| q.source == source && q.target == target)
+            && (plasticity.is_some() || projections[j].plasticity.is_some())
+        {
+            return Err(cx.err(
+                &with(&pp, &[F("plasticity")]),
+                format!(
+                    "projection {j} already connects {:?} to {:?}; a plastic projection must be the only one \
+                     between its two populations",
+                    p.from, p.to
+                ),
+            ));
+        }
         projections.push(ProjectionModel {
             source,
             target,
@@ -263,6 +351,7 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
             delay_ms: p.delay_ms.clone(),
             headroom: p.headroom,
             autapses: p.autapses,
+            plasticity,
         });
     }
 
@@ -356,6 +445,25 @@ fn neuron_kind(cx: &Ctx, path: &[Seg<'static>], m: &NeuronModel, dt_ms: f64) -> 
                 c: p.c.clone(),
                 d: p.d.clone(),
                 v_init_mv: p.v_init_mv.clone(),
+            }
+        }
+        NeuronModel::Periodic(p) => {
+            let steps = |v: f64| (v / dt_ms).round();
+            if !(p.period_ms.is_finite() && steps(p.period_ms) >= 1.0 && steps(p.period_ms) < 16_777_216.0) {
+                return Err(cx.err(
+                    &with(path, &[F("period_ms")]),
+                    format!("period {} ms must be at least one step and finite", p.period_ms),
+                ));
+            }
+            if !(p.phase_ms.is_finite() && p.phase_ms >= 0.0 && steps(p.phase_ms) < 16_777_216.0) {
+                return Err(cx.err(
+                    &with(path, &[F("phase_ms")]),
+                    format!("phase {} ms must be >= 0", p.phase_ms),
+                ));
+            }
+            NeuronKind::Periodic {
+                period_steps: steps(p.period_ms) as u32,
+                phase_steps: steps(p.phase_ms) as u32,
             }
         }
         NeuronModel::SpikeSource(p) => {

@@ -1,0 +1,91 @@
+// learn.wgsl: event-driven STDP, run once per shard after `propagate.prepare` has closed the
+// step's spike list. `post`: one workgroup per spiking neuron walks its own row (in the shard that
+// holds it) and potentiates each plastic synapse by a_plus f+(w) x_pre. `pre`: one workgroup per
+// spiking neuron walks its outgoing synapses in the shard (after they delivered this step's
+// spike) and depresses each plastic one by a_minus f-(w) y_post. A synapse belongs to one
+// presynaptic and one postsynaptic neuron, so within a dispatch no two threads touch it, and the
+// two dispatches run in order: the result does not depend on thread order.
+
+@group(0) @binding(2) var<storage, read_write> sim: SimState;
+// [first neuron, end neuron, then the local row start of each of the shard's neurons and the end].
+@group(0) @binding(3) var<storage, read> rows: array<u32>;
+@group(0) @binding(4) var<storage, read> syn_pre: array<u32>;
+@group(0) @binding(5) var<storage, read_write> syn_weight: array<f32>;
+@group(0) @binding(6) var<storage, read> neurons: array<NeuronState>;
+@group(0) @binding(7) var<storage, read> traces: array<vec2<f32>>;
+// Rule of each (source population, target population), then StdpRule records as words.
+@group(0) @binding(8) var<storage, read> rules: array<u32>;
+@group(0) @binding(9) var<storage, read> out_start: array<u32>;
+@group(0) @binding(10) var<storage, read> out_slots: array<u32>;
+@group(0) @binding(11) var<storage, read> syn_owner: array<u32>;
+
+fn rule_at(i: u32) -> StdpRule {
+    let b = g.n_pops * g.n_pops + 8u * i;
+    return StdpRule(
+        bitcast<f32>(rules[b]),
+        bitcast<f32>(rules[b + 1u]),
+        bitcast<f32>(rules[b + 2u]),
+        bitcast<f32>(rules[b + 3u]),
+        rules[b + 4u],
+        0u,
+        0u,
+        0u,
+    );
+}
+
+@compute @workgroup_size(64)
+fn post(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let i = wg.x + wg.y * MAX_GROUPS_X;
+    if i >= sim.prop_count {
+        return;
+    }
+    let n = sim.spikes[i];
+    if n < rows[0] || n >= rows[1] {
+        return;
+    }
+    let end = rows[3u + n - rows[0]];
+    let post_pop = neurons[n].pop;
+    for (var k = rows[2u + n - rows[0]] + lid; k < end; k += 64u) {
+        let pre = syn_pre[k];
+        if pre == EMPTY {
+            continue;
+        }
+        let ri = rules[neurons[pre].pop * g.n_pops + post_pop];
+        if ri == NO_RULE {
+            continue;
+        }
+        let rule = rule_at(ri);
+        let w = syn_weight[k];
+        var f = 1.0;
+        if rule.multiplicative != 0u {
+            f = rn(rule.w_max - w);
+        }
+        syn_weight[k] = min(rn(w + rn(rn(rule.a_plus * f) * traces[pre].x)), rule.w_max);
+    }
+}
+
+@compute @workgroup_size(64)
+fn pre(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let i = wg.x + wg.y * MAX_GROUPS_X;
+    if i >= sim.prop_count {
+        return;
+    }
+    let n = sim.spikes[i];
+    let pre_pop = neurons[n].pop;
+    let end = out_start[n + 1u];
+    for (var k = out_start[n] + lid; k < end; k += 64u) {
+        let slot = out_slots[k];
+        let post = syn_owner[slot >> ROW_CHUNK_SHIFT];
+        let ri = rules[pre_pop * g.n_pops + neurons[post].pop];
+        if ri == NO_RULE {
+            continue;
+        }
+        let rule = rule_at(ri);
+        let w = syn_weight[slot];
+        var f = 1.0;
+        if rule.multiplicative != 0u {
+            f = rn(w - rule.w_min);
+        }
+        syn_weight[slot] = max(rn(w - rn(rn(rule.a_minus * f) * traces[post].y)), rule.w_min);
+    }
+}

@@ -1,0 +1,83 @@
+//! CPU twin of shaders/learn.wgsl (event-driven STDP) and of the trace update in neurons.wgsl.
+
+use crate::build::Network;
+use crate::layout::{EMPTY, NO_RULE, NeuronState, Pop, StdpRule, TRACE_POST_NEAREST, TRACE_PRE_NEAREST};
+
+fn rn(g: &crate::layout::Globals, x: f32) -> f32 {
+    f32::from_bits(x.to_bits() ^ g.opaque_zero)
+}
+
+/// Decays neuron `n`'s traces and makes them jump when it spiked (as neurons.wgsl).
+pub fn update_traces(net: &mut Network, n: usize, spiked: bool) {
+    let g = net.globals;
+    let pop: &Pop = &net.pops[net.state[n].pop as usize];
+    let tr = &mut net.traces[n];
+    tr[0] = rn(&g, tr[0] * pop.pre_decay);
+    tr[1] = rn(&g, tr[1] * pop.post_decay);
+    if spiked {
+        tr[0] = if pop.trace_flags & TRACE_PRE_NEAREST != 0 {
+            1.0
+        } else {
+            rn(&g, tr[0] + 1.0)
+        };
+        tr[1] = if pop.trace_flags & TRACE_POST_NEAREST != 0 {
+            1.0
+        } else {
+            rn(&g, tr[1] + 1.0)
+        };
+    }
+}
+
+fn rule(net: &Network, pre: &NeuronState, post: &NeuronState) -> Option<StdpRule> {
+    let np = net.pops.len();
+    let ri = net.rules[pre.pop as usize * np + post.pop as usize];
+    if ri == NO_RULE {
+        return None;
+    }
+    let b = np * np + 8 * ri as usize;
+    Some(*bytemuck::from_bytes(bytemuck::cast_slice(&net.rules[b..b + 8])))
+}
+
+/// Potentiation: each plastic synapse onto a spiking neuron gains a_plus f+(w) x_pre.
+pub fn post(net: &mut Network, spikes: &[u32]) {
+    let g = net.globals;
+    for &n in spikes {
+        let (a, b) = (net.row_start[n as usize] as usize, net.row_start[n as usize + 1] as usize);
+        for k in a..b {
+            let pre = net.syn_pre[k];
+            if pre == EMPTY {
+                continue;
+            }
+            let Some(r) = rule(net, &net.state[pre as usize], &net.state[n as usize]) else {
+                continue;
+            };
+            let w = net.syn_weight[k];
+            let f = if r.multiplicative != 0 { rn(&g, r.w_max - w) } else { 1.0 };
+            let x = net.traces[pre as usize][0];
+            net.syn_weight[k] = rn(&g, w + rn(&g, rn(&g, r.a_plus * f) * x)).min(r.w_max);
+        }
+    }
+}
+
+/// Depression: each plastic synapse a spiking neuron drives loses a_minus f-(w) y_post.
+pub fn pre(net: &mut Network, spikes: &[u32]) {
+    let g = net.globals;
+    for si in 0..net.shards.len() {
+        for &n in spikes {
+            let shard = &net.shards[si];
+            let range = shard.out_start[n as usize] as usize..shard.out_start[n as usize + 1] as usize;
+            let first = shard.first_slot;
+            for li in range {
+                let slot = (first + net.shards[si].out_slots[li]) as usize;
+                let post = net.target_of(slot as u32);
+                let Some(r) = rule(net, &net.state[n as usize], &net.state[post as usize]) else {
+                    continue;
+                };
+                let w = net.syn_weight[slot];
+                let f = if r.multiplicative != 0 { rn(&g, w - r.w_min) } else { 1.0 };
+                let y = net.traces[post as usize][1];
+                net.syn_weight[slot] = rn(&g, w - rn(&g, rn(&g, r.a_minus * f) * y)).max(r.w_min);
+            }
+        }
+    }
+}

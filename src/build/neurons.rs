@@ -61,7 +61,13 @@ pub fn neuron(key: u32, n: u32, pop: u32, kind: &NeuronKind, dt: f64) -> (Neuron
                 p1: *phase_steps as f32,
                 ..Default::default()
             };
-            (params, NeuronState { pop, ..Default::default() })
+            (
+                params,
+                NeuronState {
+                    pop,
+                    ..Default::default()
+                },
+            )
         }
         NeuronKind::SpikeSource { rate_hz } => {
             let p = sample(rate_hz, r, &mut d) * dt * 1e-3;

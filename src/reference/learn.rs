@@ -42,7 +42,10 @@ fn rule(net: &Network, pre: &NeuronState, post: &NeuronState) -> Option<StdpRule
 pub fn post(net: &mut Network, spikes: &[u32]) {
     let g = net.globals;
     for &n in spikes {
-        let (a, b) = (net.row_start[n as usize] as usize, net.row_start[n as usize + 1] as usize);
+        let (a, b) = (
+            net.row_start[n as usize] as usize,
+            net.row_start[n as usize + 1] as usize,
+        );
         for k in a..b {
             let pre = net.syn_pre[k];
             if pre == EMPTY {
@@ -52,7 +55,11 @@ pub fn post(net: &mut Network, spikes: &[u32]) {
                 continue;
             };
             let w = net.syn_weight[k];
-            let f = if r.multiplicative != 0 { rn(&g, r.w_max - w) } else { 1.0 };
+            let f = if r.multiplicative != 0 {
+                rn(&g, r.w_max - w)
+            } else {
+                1.0
+            };
             let x = net.traces[pre as usize][0];
             net.syn_weight[k] = rn(&g, w + rn(&g, rn(&g, r.a_plus * f) * x)).min(r.w_max);
         }
@@ -74,7 +81,11 @@ pub fn pre(net: &mut Network, spikes: &[u32]) {
                     continue;
                 };
                 let w = net.syn_weight[slot];
-                let f = if r.multiplicative != 0 { rn(&g, w - r.w_min) } else { 1.0 };
+                let f = if r.multiplicative != 0 {
+                    rn(&g, w - r.w_min)
+                } else {
+                    1.0
+                };
                 let y = net.traces[post as usize][1];
                 net.syn_weight[slot] = rn(&g, w - rn(&g, rn(&g, r.a_minus * f) * y)).max(r.w_min);
             }

@@ -1,6 +1,8 @@
 //! CPU twin of shaders/neurons.wgsl: the same f32 operations in the same order.
 
-use crate::layout::{Globals, MODEL_IZHIKEVICH, MODEL_PERIODIC, MODEL_SPIKE_SOURCE, NeuronParams, NeuronState, PoissonSource, Pop};
+use crate::layout::{
+    Globals, MODEL_IZHIKEVICH, MODEL_PERIODIC, MODEL_SPIKE_SOURCE, NeuronParams, NeuronState, PoissonSource, Pop,
+};
 use crate::rng;
 
 /// What one neuron's step produced.
@@ -58,7 +60,7 @@ pub fn step_neuron(
         }
     } else if pop.model == MODEL_PERIODIC {
         let (period, phase) = (prm.p0 as u32, prm.p1 as u32);
-        spiked = step >= phase && (step - phase) % period == 0;
+        spiked = step >= phase && (step - phase).is_multiple_of(period);
     } else if pop.model == MODEL_SPIKE_SOURCE {
         spiked = rng::unit_f32(rng::draw(rng::base(g.key, rng::stream::SOURCE, step, n), 0)) < prm.p0;
     } else {

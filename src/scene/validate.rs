@@ -16,7 +16,12 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err(&self, path: &[Seg<'static>], message: impl Into<String>) -> Error {
-        let loc = locate::locate(self.src, path).unwrap_or(locate::Location { line: 1, column: 1 });
+        // A field left out (its default applies) is not in the text: point at the nearest
+        // enclosing value that is.
+        let loc = (0..=path.len())
+            .rev()
+            .find_map(|k| locate::locate(self.src, &path[..k]))
+            .unwrap_or(locate::Location { line: 1, column: 1 });
         Error::Scene {
             file: self.file.to_string(),
             line: loc.line,

@@ -1,0 +1,175 @@
+//! Tier 2: plasticity rules against their equations, on the GPU.
+
+mod common;
+
+use rewire::build::build;
+use rewire::engine::Engine;
+use rewire::gpu::GpuEngine;
+
+/// One pre->post pair per offset, both periodic trains (period 200 ms, dt 1 ms); post fires
+/// `offset` ms after pre (negative: before). Returns the final weight of each pair's synapse.
+fn pairing(offsets: &[i32], form: &str, w0: f64, periods: u32) -> Vec<f64> {
+    let mut pops = String::new();
+    let mut projections = String::new();
+    for (i, &d) in offsets.iter().enumerate() {
+        let (pre, post) = if d >= 0 { (50, 50 + d) } else { (50 - d, 50) };
+        pops += &format!(
+            r#"Population(name: "pre{i}", count: 1, model: Periodic(period_ms: 200, phase_ms: {pre})),
+               Population(name: "post{i}", count: 1, model: Periodic(period_ms: 200, phase_ms: {post})),"#
+        );
+        projections += &format!(
+            r#"Projection(from: "pre{i}", to: "post{i}", rule: FixedInDegree(1), weight: {w0}, delay_ms: 1,
+                 plasticity: Stdp(a_plus: 0.1, a_minus: 0.15, tau_plus_ms: 20, tau_minus_ms: 30, w_min: 0, w_max: 4,
+                                  form: {form})),"#
+        );
+    }
+    let src = format!(
+        r#"Scene(seed: 1, dt_ms: 1, duration_ms: 1000, regions: [Region(name: "R", centre_mm: (0,0,0), radius_mm: 1,
+             populations: [{pops}])], projections: [{projections}])"#
+    );
+    let net = build(&common::model(&src));
+    let ctx = common::gpu();
+    let mut gpu = GpuEngine::new(&ctx, &net, 0).unwrap();
+    gpu.advance(periods as u64 * 200).unwrap();
+    let w = gpu.weights().unwrap();
+    // Each post neuron's row holds its one synapse first.
+    (0..offsets.len())
+        .map(|i| w[net.row_start[2 * i + 1] as usize] as f64)
+        .collect()
+}
+
+/// The rule's own arithmetic, written out for one pair of regular trains (f64): nearest traces
+/// set to 1 at a spike and decay by exp(-dt/tau) each step; a post spike potentiates by
+/// a_plus f+(w) x_pre, a pre spike depresses by a_minus f-(w) y_post, potentiation first when
+/// both fire in one step.
+fn oracle(offset: i32, multiplicative: bool, w0: f64, periods: u32) -> f64 {
+    let (dp, dm) = ((-1.0f64 / 20.0).exp(), (-1.0f64 / 30.0).exp());
+    let (pre_t, post_t) = if offset >= 0 {
+        (50, 50 + offset)
+    } else {
+        (50 - offset, 50)
+    };
+    let (mut x, mut y, mut w) = (0.0f64, 0.0f64, w0);
+    for t in 0..periods as i32 * 200 {
+        let (pre, post) = (
+            t >= pre_t && (t - pre_t) % 200 == 0,
+            t >= post_t && (t - post_t) % 200 == 0,
+        );
+        x = if pre { 1.0 } else { x * dp };
+        y = if post { 1.0 } else { y * dm };
+        if post {
+            let f = if multiplicative { 4.0 - w } else { 1.0 };
+            w = (w + 0.1 * f * x).min(4.0);
+        }
+        if pre {
+            let f = if multiplicative { w } else { 1.0 };
+            w = (w - 0.15 * f * y).max(0.0);
+        }
+    }
+    w
+}
+
+#[test]
+fn stdp_window_matches_the_pair_rule() {
+    let offsets = [-60, -20, -10, -3, 0, 3, 10, 20, 60];
+    let periods = 10;
+    for (form, multiplicative) in [("Additive", false), ("Multiplicative", true)] {
+        let got = pairing(&offsets, form, 2.0, periods);
+        for (i, &d) in offsets.iter().enumerate() {
+            let want = oracle(d, multiplicative, 2.0, periods);
+            assert!(
+                (got[i] - want).abs() < 1e-4,
+                "{form}, post {d} ms after pre: weight {} where the rule gives {want}",
+                got[i]
+            );
+        }
+        // The window's shape: potentiation for pre-before-post within tau, depression for
+        // post-before-pre, both fading with the interval.
+        let change: Vec<f64> = got.iter().map(|w| w - 2.0).collect();
+        eprintln!("{form}: weight change over {periods} pairings by offset {offsets:?}: {change:?}");
+        assert!(
+            change[5] > change[6] && change[6] > change[7] && change[7] > 0.0,
+            "{change:?}"
+        );
+        assert!(
+            change[3] < change[2] && change[2] < change[1] && change[1] < 0.0,
+            "{change:?}"
+        );
+        assert!(
+            change[0].abs() < 0.4 * change[1].abs() && change[8].abs() < 0.4 * change[7].abs(),
+            "{change:?}"
+        );
+    }
+    // Additive magnitudes, per pairing: +a_plus e^(-3/20) at +3 ms (less the far LTD), -a_minus
+    // e^(-3/30) at -3 ms.
+    let got = pairing(&[3, -3], "Additive", 2.0, 1);
+    let ltp = 0.1 * (-3.0f64 / 20.0).exp();
+    let ltd = 0.15 * (-3.0f64 / 30.0).exp();
+    assert!(
+        (got[0] - 2.0 - ltp).abs() < 1e-5,
+        "one pairing at +3 ms: {}",
+        got[0] - 2.0
+    );
+    assert!(
+        (got[1] - 2.0 + ltd).abs() < 1e-5,
+        "one pairing at -3 ms: {}",
+        got[1] - 2.0
+    );
+}
+
+#[test]
+fn stdp_is_deterministic() {
+    let a = pairing(&[5, -5, 15], "Multiplicative", 1.0, 3);
+    let b = pairing(&[5, -5, 15], "Multiplicative", 1.0, 3);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn bad_plasticity_is_refused_with_its_place() {
+    let base = r#"Scene(seed: 1, dt_ms: 1, duration_ms: 10,
+  regions: [Region(name: "R", centre_mm: (0,0,0), radius_mm: 1, populations: [
+    Population(name: "A", count: 5, model: RegularSpiking),
+    Population(name: "B", count: 5, model: RegularSpiking)])],
+  projections: [
+    Projection(from: "A", to: "B", rule: FixedInDegree(2), weight: 0.5, delay_ms: 1,
+      plasticity: Stdp(PARAMS)),
+  ])"#;
+    for (params, field, says) in [
+        ("w_min: 2, w_max: 1", "w_max", "inverted"),
+        ("tau_plus_ms: -5", "tau_plus_ms", "must be > 0"),
+        ("a_minus: -0.1", "a_minus", ">= 0"),
+        ("w_max: 0.2", "weight", "clip the distribution"),
+        ("speed: 3", "speed", "Unexpected field"),
+    ] {
+        let src = base.replace("PARAMS", params);
+        let err = rewire::scene::parse(&src, "bad.ron").expect_err(params).to_string();
+        assert!(err.starts_with("bad.ron:"), "{err}");
+        assert!(err.contains(field) && err.contains(says), "{params}: {err}");
+        // The line named is the one with the offending text.
+        let line: usize = err.split(':').nth(1).unwrap().parse().unwrap();
+        let text = src.lines().nth(line - 1).unwrap();
+        assert!(
+            text.contains(field) || (field == "w_max" && text.contains("w_min")),
+            "{err}\n{text}"
+        );
+    }
+    // Plastic synapses are known by their population pair: a second projection on it is refused.
+    let src = base.replace("PARAMS", "").replace(
+        "plasticity: Stdp()),",
+        "plasticity: Stdp()),\n    Projection(from: \"A\", to: \"B\", rule: FixedInDegree(1), weight: 0.1, delay_ms: 1),",
+    );
+    let err = rewire::scene::parse(&src, "bad.ron")
+        .expect_err("two projections")
+        .to_string();
+    assert!(err.contains("bad.ron:8:") && err.contains("only one"), "{err}");
+    // Traces live on neurons: two plastic projections from one population must share tau_plus.
+    let src = base.replace("PARAMS", "tau_plus_ms: 10").replace(
+        "plasticity: Stdp(tau_plus_ms: 10)),",
+        "plasticity: Stdp(tau_plus_ms: 10)),\n    Projection(from: \"A\", to: \"A\", rule: FixedInDegree(1), weight: 0.1, \
+         delay_ms: 1, plasticity: Stdp(tau_plus_ms: 30)),",
+    );
+    let err = rewire::scene::parse(&src, "bad.ron")
+        .expect_err("two traces")
+        .to_string();
+    assert!(err.contains("bad.ron:8:") && err.contains("tau_plus_ms"), "{err}");
+}

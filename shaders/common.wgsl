@@ -18,6 +18,10 @@ struct Globals {
     conn_scale: f32,
     opaque_zero: u32,
     plastic: u32,
+    da_decay: f32,
+    da_tonic: f32,
+    modulated: u32,
+    _pad0: u32,
 }
 
 struct Pop {
@@ -45,9 +49,9 @@ struct StdpRule {
     w_min: f32,
     w_max: f32,
     multiplicative: u32,
+    modulated: u32,
+    elig_decay: f32,
     _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 struct PoissonSource {

@@ -18,6 +18,8 @@
 @group(0) @binding(9) var<storage, read> out_start: array<u32>;
 @group(0) @binding(10) var<storage, read> out_slots: array<u32>;
 @group(0) @binding(11) var<storage, read> syn_owner: array<u32>;
+// Eligibility per slot (three-factor rules write it instead of the weight).
+@group(0) @binding(12) var<storage, read_write> syn_elig: array<f32>;
 
 fn rule_at(i: u32) -> StdpRule {
     let b = g.n_pops * g.n_pops + 8u * i;
@@ -27,8 +29,8 @@ fn rule_at(i: u32) -> StdpRule {
         bitcast<f32>(rules[b + 2u]),
         bitcast<f32>(rules[b + 3u]),
         rules[b + 4u],
-        0u,
-        0u,
+        rules[b + 5u],
+        bitcast<f32>(rules[b + 6u]),
         0u,
     );
 }
@@ -60,7 +62,12 @@ fn post(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         if rule.multiplicative != 0u {
             f = rn(rule.w_max - w);
         }
-        syn_weight[k] = min(rn(w + rn(rn(rule.a_plus * f) * traces[pre].x)), rule.w_max);
+        let dw = rn(rn(rule.a_plus * f) * traces[pre].x);
+        if rule.modulated != 0u {
+            syn_elig[k] = rn(syn_elig[k] + dw);
+        } else {
+            syn_weight[k] = min(rn(w + dw), rule.w_max);
+        }
     }
 }
 
@@ -86,6 +93,11 @@ fn pre(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li
         if rule.multiplicative != 0u {
             f = rn(w - rule.w_min);
         }
-        syn_weight[slot] = max(rn(w - rn(rn(rule.a_minus * f) * traces[post].y)), rule.w_min);
+        let dw = rn(rn(rule.a_minus * f) * traces[post].y);
+        if rule.modulated != 0u {
+            syn_elig[slot] = rn(syn_elig[slot] - dw);
+        } else {
+            syn_weight[slot] = max(rn(w - dw), rule.w_min);
+        }
     }
 }

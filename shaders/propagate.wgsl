@@ -12,6 +12,8 @@
 // Two 16-bit delay words per u32 (slot 2k in the low half).
 @group(0) @binding(7) var<storage, read> syn_delay: array<u32>;
 @group(0) @binding(8) var<storage, read_write> ring: array<atomic<i32>>;
+// Per region: [dopamine, reward pending for this step] (used by `prepare` when modulated).
+@group(0) @binding(10) var<storage, read_write> modulators: array<vec2<f32>>;
 @group(0) @binding(9) var<storage, read> syn_owner: array<u32>;
 
 @compute @workgroup_size(1)
@@ -20,6 +22,15 @@ fn prepare() {
     atomicStore(&sim.n_spikes, 0u);
     sim.prop_count = n;
     sim.prop_step = sim.step;
+    if g.modulated != 0u {
+        // Dopamine decays every step; this step's rewards arrive.
+        for (var r = 0u; r < g.n_regions; r++) {
+            var m = modulators[r];
+            m.x = rn(rn(m.x * g.da_decay) + m.y);
+            m.y = 0.0;
+            modulators[r] = m;
+        }
+    }
     sim.step = sim.step + 1u;
     args[0] = min(n, MAX_GROUPS_X);
     args[1] = (n + MAX_GROUPS_X - 1u) / MAX_GROUPS_X;

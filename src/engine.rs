@@ -27,6 +27,9 @@ pub trait Engine {
     fn raster(&mut self) -> Result<Vec<u32>>;
     /// Steps simulated (or queued) so far.
     fn step(&self) -> u64;
+    /// Adds dopamine to a region (None: every region), arriving at the next step, as a
+    /// scheduled reward does. Only scenes with `dopamine` have anything it modulates.
+    fn reward(&mut self, region: Option<u32>, amount: f32);
     /// Names the engine and its device for outputs.
     fn describe(&self) -> String;
 }

@@ -54,6 +54,11 @@ pub struct Globals {
     pub opaque_zero: u32,
     /// 1 when any projection is plastic: traces are kept and the learning stages run.
     pub plastic: u32,
+    /// Dopamine: decay per step, tonic level of the modulated update, 1 when any rule is modulated.
+    pub da_decay: f32,
+    pub da_tonic: f32,
+    pub modulated: u32,
+    pub _pad0: u32,
 }
 
 /// One population: where its neurons and rows are, and its aggregate external drive.
@@ -102,9 +107,11 @@ pub struct StdpRule {
     pub w_max: f32,
     /// 1: weight-dependent (multiplicative) form; 0: additive.
     pub multiplicative: u32,
+    /// 1: STDP writes the eligibility trace, and the modulated update moves the weight.
+    pub modulated: u32,
+    /// Eligibility decay over one modulated-update interval.
+    pub elig_decay: f32,
     pub _pad0: u32,
-    pub _pad1: u32,
-    pub _pad2: u32,
 }
 
 /// A Poisson source onto a population. The count per step is the sum of `repeats` independent

@@ -8,6 +8,7 @@ pub const STAGES: &[(&str, &str)] = &[
     ("neurons", include_str!("../shaders/neurons.wgsl")),
     ("propagate", include_str!("../shaders/propagate.wgsl")),
     ("learn", include_str!("../shaders/learn.wgsl")),
+    ("modulate", include_str!("../shaders/modulate.wgsl")),
     ("connectivity", include_str!("../shaders/connectivity.wgsl")),
     // Not a simulation stage: the bandwidth probe of `rewire bench`.
     ("stream", include_str!("../shaders/stream.wgsl")),

@@ -165,6 +165,55 @@ fn stdp_additive_and_multiplicative_weights_agree_bit_for_bit() {
     assert!(at_bound > 10, "only {at_bound} weights at a bound");
 }
 
+#[test]
+fn dopamine_modulated_stdp_agrees_bit_for_bit() {
+    let model = common::model(SCENE_DA);
+    let net = build(&model);
+    assert_eq!(net.modulate_every, 10);
+    agree(SCENE_DA, 1500);
+    // The rewards must have moved the modulated weights more than the tonic level alone does.
+    let ctx = common::gpu();
+    let run = |src: &str| {
+        let net = build(&common::model(src));
+        let mut gpu = GpuEngine::new(&ctx, &net, 0).unwrap();
+        gpu.advance(STEPS as u64).unwrap();
+        let w = gpu.weights().unwrap();
+        w.iter()
+            .zip(&net.syn_weight)
+            .map(|(a, b)| (a - b).abs() as f64)
+            .sum::<f64>()
+    };
+    let with_rewards = run(SCENE_DA);
+    let without = run(&format!("{})", &SCENE_DA[..SCENE_DA.find("  rewards:").unwrap()]));
+    eprintln!("summed |weight change|: {with_rewards:.3} with rewards, {without:.3} without");
+    assert!(with_rewards > 2.0 * without, "{with_rewards} vs {without}");
+}
+
+const SCENE_DA: &str = r#"Scene(seed: 4, dt_ms: 1.0, duration_ms: 1200,
+  regions: [
+    Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 1, populations: [
+      Population(name: "E", count: 150, model: RegularSpiking),
+      Population(name: "I", count: 40, model: FastSpiking),
+    ]),
+    Region(name: "B", centre_mm: (3, 0, 0), radius_mm: 1, populations: [
+      Population(name: "B_E", count: 100, model: RegularSpiking),
+    ]),
+  ],
+  projections: [
+    Projection(from: "E", to: "E", rule: FixedProbability(0.1), weight: Uniform(0, 1), delay_ms: 1,
+               plasticity: Stdp(w_max: 4, eligibility_tau_ms: 1000)),
+    Projection(from: "E", to: "B_E", rule: FixedInDegree(20), weight: Uniform(0, 1), delay_ms: Uniform(2, 6),
+               plasticity: Stdp(a_plus: 0.05, a_minus: 0.05, w_max: 2, form: Multiplicative, eligibility_tau_ms: 300)),
+    Projection(from: "B_E", to: "I", rule: FixedInDegree(10), weight: Uniform(0, 1), delay_ms: 1,
+               plasticity: Stdp(a_plus: 0.02, a_minus: 0.02, w_max: 1)),
+    Projection(from: "I", to: "E", rule: FixedProbability(0.2), weight: -1, delay_ms: 1),
+  ],
+  inputs: [ Noise(to: "E", sd: 7), Noise(to: "B_E", sd: 6), Noise(to: "I", sd: 3) ],
+  dopamine: Dopamine(tonic: 0.002, tau_ms: 200, update_every_ms: 10),
+  rewards: [Reward(at_ms: 150, amount: 0.5), Reward(at_ms: 400, region: "B", amount: 1.0), Reward(at_ms: 401),
+            Reward(at_ms: 800, region: "A", amount: 0.8)],
+)"#;
+
 const SCENE_STDP: &str = r#"Scene(seed: 21, dt_ms: 1.0, duration_ms: 1200,
   regions: [
     Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 1, populations: [

@@ -70,7 +70,11 @@ fn rust_structs_match_wgsl_layouts() {
             inv_ring_scale,
             conn_scale,
             opaque_zero,
-            plastic
+            plastic,
+            da_decay,
+            da_tonic,
+            modulated,
+            _pad0
         ]
     );
     check_struct!(
@@ -98,7 +102,16 @@ fn rust_structs_match_wgsl_layouts() {
     check_struct!(
         &module("learn"),
         StdpRule,
-        [a_plus, a_minus, w_min, w_max, multiplicative, _pad0, _pad1, _pad2]
+        [
+            a_plus,
+            a_minus,
+            w_min,
+            w_max,
+            multiplicative,
+            modulated,
+            elig_decay,
+            _pad0
+        ]
     );
     check_struct!(&m, PoissonSource, [exp_neg_lambda, weight, repeats, cap]);
     check_struct!(&m, NeuronState, [v, u, refr, pop]);

@@ -64,6 +64,14 @@ pub struct Network {
     /// The rule table: NO_RULE or a rule index per (source population, target population), then
     /// the StdpRule records as words (layout::NO_RULE).
     pub rules: Vec<u32>,
+    /// Eligibility per slot (three-factor rules; empty when none).
+    pub syn_elig: Vec<f32>,
+    /// Per region: [dopamine level, reward pending for the next step].
+    pub modulators: Vec<[f32; 2]>,
+    /// Steps between modulated weight updates (0: none).
+    pub modulate_every: u64,
+    /// Scheduled rewards: (step, region or u32::MAX for all, amount), in time order.
+    pub rewards: Vec<(u64, u32, f32)>,
     /// Occupied slots.
     pub synapses: u64,
     /// "population (region)" for each population, for messages.
@@ -230,6 +238,11 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
                 w_min: s.w_min as f32,
                 w_max: s.w_max as f32,
                 multiplicative: s.multiplicative as u32,
+                modulated: s.eligibility_tau_ms.is_some() as u32,
+                elig_decay: match (s.eligibility_tau_ms, &model.dopamine) {
+                    (Some(tau), Some(d)) => (-(d.every_steps as f64) * dt / tau).exp() as f32,
+                    _ => 1.0,
+                },
                 ..Default::default()
             });
             let src = &mut pops[pr.source];
@@ -246,6 +259,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     }
     rules.extend(bytemuck::cast_slice::<layout::StdpRule, u32>(&records));
     let plastic = !records.is_empty();
+    let modulated = records.iter().any(|r| r.modulated != 0);
 
     let ring_scale = fixed_scale(max_row);
     let globals = Globals {
@@ -265,6 +279,10 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         conn_scale: fixed_scale(max_abs_w),
         opaque_zero: 0,
         plastic: plastic as u32,
+        da_decay: model.dopamine.as_ref().map_or(0.0, |d| (-dt / d.tau_ms).exp() as f32),
+        da_tonic: model.dopamine.as_ref().map_or(0.0, |d| d.tonic as f32),
+        modulated: modulated as u32,
+        _pad0: 0,
     };
     Ok(Network {
         globals,
@@ -282,6 +300,18 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         synapses,
         traces: vec![[0.0; 2]; n],
         rules,
+        syn_elig: if modulated { vec![0.0; total] } else { Vec::new() },
+        modulators: vec![[0.0; 2]; model.regions.len()],
+        modulate_every: if modulated {
+            model.dopamine.as_ref().map_or(0, |d| d.every_steps)
+        } else {
+            0
+        },
+        rewards: model
+            .rewards
+            .iter()
+            .map(|&(step, region, amount)| (step, region.map_or(u32::MAX, |r| r as u32), amount as f32))
+            .collect(),
         labels: model
             .populations
             .iter()
@@ -604,6 +634,7 @@ impl Network {
             ("connectivity".into(), words(3 * (g.n_regions as u64).pow(2))),
             ("traces".into(), if g.plastic != 0 { 8 * n } else { 16 }),
             ("rules".into(), words(self.rules.len() as u64)),
+            ("modulators".into(), words(2 * g.n_regions as u64)),
         ];
         for (k, s) in self.shards.iter().enumerate() {
             let slots = s.slots() as u64;
@@ -614,6 +645,9 @@ impl Network {
             list.push((format!("out_start[{k}]"), words(n + 1)));
             list.push((format!("out_slots[{k}]"), words(s.out_slots.len() as u64)));
             list.push((format!("rows[{k}]"), words(3 + (s.end_neuron - s.first_neuron) as u64)));
+            if g.modulated != 0 {
+                list.push((format!("syn_elig[{k}]"), words(slots)));
+            }
         }
         list
     }

@@ -26,7 +26,10 @@ pub struct Buffers {
     pub traces: wgpu::Buffer,
     /// Plasticity rule table (build::Network::rules).
     pub rules: wgpu::Buffer,
+    /// Per region [dopamine, pending reward].
+    pub modulators: wgpu::Buffer,
     pub plastic: bool,
+    pub modulated: bool,
     pub n_neurons: u32,
     /// Sum of all buffer sizes in bytes.
     pub bytes: u64,
@@ -44,6 +47,8 @@ pub struct ShardBuffers {
     pub out_slots: wgpu::Buffer,
     /// [first neuron, end neuron, local row starts of its neurons and the end] (learn.post).
     pub rows: wgpu::Buffer,
+    /// Eligibility per slot (a 16-byte stand-in when nothing is modulated).
+    pub syn_elig: wgpu::Buffer,
     pub slots: u32,
 }
 
@@ -107,6 +112,11 @@ impl Buffers {
                             );
                             init("rows", bytemuck::cast_slice(&rows), RW)
                         },
+                        syn_elig: if net.syn_elig.is_empty() {
+                            init("syn_elig", &[], RW)
+                        } else {
+                            init("syn_elig", bytemuck::cast_slice(&net.syn_elig[a..b]), RW)
+                        },
                         slots: s.slots(),
                     }
                 })
@@ -118,7 +128,9 @@ impl Buffers {
                 init("traces", &[], RW)
             },
             rules: init("rules", bytemuck::cast_slice(&net.rules), RW),
+            modulators: init("modulators", bytemuck::cast_slice(&net.modulators), RW),
             plastic: g.plastic != 0,
+            modulated: g.modulated != 0,
             n_neurons: g.n_neurons,
             bytes: 0,
         };

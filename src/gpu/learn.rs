@@ -32,6 +32,7 @@ impl Learn {
                         (6, &b.neurons),
                         (7, &b.traces),
                         (8, &b.rules),
+                        (12, &s.syn_elig),
                     ],
                 );
                 let pre_bind = stage::bind(
@@ -48,6 +49,7 @@ impl Learn {
                         (9, &s.out_start),
                         (10, &s.out_slots),
                         (11, &s.syn_owner),
+                        (12, &s.syn_elig),
                     ],
                 );
                 (post_bind, pre_bind)

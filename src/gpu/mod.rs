@@ -7,6 +7,7 @@ pub mod buffers;
 pub mod connectivity;
 pub mod context;
 pub mod learn;
+pub mod modulate;
 pub mod neurons;
 pub mod propagate;
 pub mod stage;
@@ -39,6 +40,14 @@ pub struct GpuEngine {
     neurons: neurons::Neurons,
     propagate: propagate::Propagate,
     learn: Option<learn::Learn>,
+    modulate: Option<modulate::Modulate>,
+    /// Steps between modulated updates (0: none).
+    modulate_every: u64,
+    /// Scheduled rewards (step, region or u32::MAX, amount), the next one's index, and rewards
+    /// raised through `reward` for the next step, per region.
+    rewards: Vec<(u64, u32, f32)>,
+    next_reward: usize,
+    pending: Vec<f32>,
     connectivity: connectivity::Connectivity,
     staging: wgpu::Buffer,
     n_pops: usize,
@@ -94,12 +103,21 @@ impl GpuEngine {
     /// Uploads a network; `raster_steps` steps of spike raster are recorded (0: none).
     pub fn new(ctx: &GpuContext, net: &Network, raster_steps: u32) -> Result<Self> {
         check_fits(net, raster_steps, ctx)?;
+        // learn.pre binds nine storage buffers.
+        if net.globals.plastic != 0 && ctx.limits.max_storage_buffers_per_shader_stage < 9 {
+            return Err(Error::Gpu(format!(
+                "plasticity needs 9 storage buffers per shader stage; {} allows {}",
+                context::describe(&ctx.info),
+                ctx.limits.max_storage_buffers_per_shader_stage
+            )));
+        }
         let device = ctx.device.clone();
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let b = Buffers::new(&device, net, raster_steps);
         let neurons = neurons::Neurons::new(&device, &b);
         let propagate = propagate::Propagate::new(&device, &b);
         let learn = b.plastic.then(|| learn::Learn::new(&device, &b));
+        let modulate = b.modulated.then(|| modulate::Modulate::new(&device, &b));
         let connectivity = connectivity::Connectivity::new(&device, &b);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(Error::Gpu(format!("setting up the simulation failed: {e}")));
@@ -120,6 +138,11 @@ impl GpuEngine {
             neurons,
             propagate,
             learn,
+            modulate,
+            modulate_every: net.modulate_every,
+            rewards: net.rewards.clone(),
+            next_reward: 0,
+            pending: vec![0.0; net.globals.n_regions as usize],
             connectivity,
             staging,
             n_pops,
@@ -195,6 +218,11 @@ impl GpuEngine {
             {
                 let mut p = pass(&mut enc, "propagate", 4 * s + 2);
                 self.record_spikes(&mut p);
+                if let Some(m) = &self.modulate
+                    && (self.step + s as u64 + 1).is_multiple_of(self.modulate_every)
+                {
+                    m.record(&mut p);
+                }
             }
         }
         enc.clear_buffer(&self.b.conn, 0, None);
@@ -230,13 +258,13 @@ impl GpuEngine {
                 label: Some("stage"),
                 timestamp_writes: None,
             });
-            for _ in 0..reps {
+            for i in 0..reps as u64 {
                 match stage {
                     Stage::Neurons => {
                         self.neurons.record(&mut pass);
                         self.propagate.record_prepare(&mut pass);
                     }
-                    Stage::Step => self.record_step(&mut pass),
+                    Stage::Step => self.record_step(&mut pass, self.step + i),
                     Stage::Connectivity => self.connectivity.record(&mut pass),
                 }
             }
@@ -257,10 +285,41 @@ impl GpuEngine {
             .map_err(|e| Error::Gpu(format!("device poll failed: {e}")))
     }
 
-    /// Records one step: neurons, then the spikes' learning and delivery.
-    fn record_step(&self, pass: &mut wgpu::ComputePass) {
+    /// Records step `step`: neurons, then the spikes' learning and delivery, then the modulated
+    /// weight update when one is due at the end of this step.
+    fn record_step(&self, pass: &mut wgpu::ComputePass, step: u64) {
         self.neurons.record(pass);
         self.record_spikes(pass);
+        if let Some(m) = &self.modulate
+            && (step + 1).is_multiple_of(self.modulate_every)
+        {
+            m.record(pass);
+        }
+    }
+
+    /// Writes the rewards due at the current step (scheduled and raised) into the GPU's pending
+    /// slots, which the step's `prepare` adds to dopamine.
+    fn deliver_rewards(&mut self) {
+        while let Some(&(at, region, amount)) = self.rewards.get(self.next_reward) {
+            if at > self.step {
+                break;
+            }
+            if at == self.step {
+                if region == u32::MAX {
+                    self.pending.iter_mut().for_each(|p| *p += amount);
+                } else {
+                    self.pending[region as usize] += amount;
+                }
+            }
+            self.next_reward += 1;
+        }
+        for (r, p) in self.pending.iter_mut().enumerate() {
+            if *p != 0.0 {
+                self.queue
+                    .write_buffer(&self.b.modulators, 8 * r as u64 + 4, bytemuck::bytes_of(&*p));
+                *p = 0.0;
+            }
+        }
     }
 
     /// Closes the step's spike list, potentiates at postsynaptic spikes, delivers, depresses at
@@ -343,7 +402,13 @@ impl Engine for GpuEngine {
     fn advance(&mut self, steps: u64) -> Result<()> {
         let mut left = steps;
         while left > 0 {
-            let batch = left.min(MAX_STEPS_PER_SUBMIT);
+            self.deliver_rewards();
+            // A batch ends where the next reward is due, so that it arrives at its step.
+            let until_reward = self
+                .rewards
+                .get(self.next_reward)
+                .map_or(u64::MAX, |r| r.0.saturating_sub(self.step).max(1));
+            let batch = left.min(MAX_STEPS_PER_SUBMIT).min(until_reward);
             let mut enc = self
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("steps") });
@@ -352,8 +417,8 @@ impl Engine for GpuEngine {
                     label: Some("steps"),
                     timestamp_writes: None,
                 });
-                for _ in 0..batch {
-                    self.record_step(&mut pass);
+                for i in 0..batch {
+                    self.record_step(&mut pass, self.step + i);
                 }
             }
             self.queue.submit([enc.finish()]);
@@ -432,6 +497,13 @@ impl Engine for GpuEngine {
 
     fn step(&self) -> u64 {
         self.step
+    }
+
+    fn reward(&mut self, region: Option<u32>, amount: f32) {
+        match region {
+            None => self.pending.iter_mut().for_each(|p| *p += amount),
+            Some(r) => self.pending[r as usize] += amount,
+        }
     }
 
     fn describe(&self) -> String {

@@ -15,7 +15,12 @@ pub struct Propagate {
 impl Propagate {
     pub fn new(device: &wgpu::Device, b: &Buffers) -> Self {
         let prepare = stage::pipeline(device, "propagate", "prepare");
-        let prepare_bind = stage::bind(device, "propagate.prepare", &prepare, &[(2, &b.sim), (3, &b.dispatch)]);
+        let prepare_bind = stage::bind(
+            device,
+            "propagate.prepare",
+            &prepare,
+            &[(0, &b.globals), (2, &b.sim), (3, &b.dispatch), (10, &b.modulators)],
+        );
         let deliver = stage::pipeline(device, "propagate", "main");
         let deliver_binds = b
             .shards

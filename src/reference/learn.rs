@@ -61,7 +61,12 @@ pub fn post(net: &mut Network, spikes: &[u32]) {
                 1.0
             };
             let x = net.traces[pre as usize][0];
-            net.syn_weight[k] = rn(&g, w + rn(&g, rn(&g, r.a_plus * f) * x)).min(r.w_max);
+            let dw = rn(&g, rn(&g, r.a_plus * f) * x);
+            if r.modulated != 0 {
+                net.syn_elig[k] = rn(&g, net.syn_elig[k] + dw);
+            } else {
+                net.syn_weight[k] = rn(&g, w + dw).min(r.w_max);
+            }
         }
     }
 }
@@ -87,8 +92,47 @@ pub fn pre(net: &mut Network, spikes: &[u32]) {
                     1.0
                 };
                 let y = net.traces[post as usize][1];
-                net.syn_weight[slot] = rn(&g, w - rn(&g, rn(&g, r.a_minus * f) * y)).max(r.w_min);
+                let dw = rn(&g, rn(&g, r.a_minus * f) * y);
+                if r.modulated != 0 {
+                    net.syn_elig[slot] = rn(&g, net.syn_elig[slot] - dw);
+                } else {
+                    net.syn_weight[slot] = rn(&g, w - dw).max(r.w_min);
+                }
             }
         }
+    }
+}
+
+/// Dopamine of each region decays one step and takes the rewards pending for this step (as
+/// `prepare` in propagate.wgsl).
+pub fn dopamine_step(net: &mut Network) {
+    let g = net.globals;
+    for m in &mut net.modulators {
+        m[0] = rn(&g, rn(&g, m[0] * g.da_decay) + m[1]);
+        m[1] = 0.0;
+    }
+}
+
+/// The three-factor update (modulate.wgsl): w moves by (tonic + DA of the target's region) times
+/// the eligibility, within bounds; the eligibility decays.
+pub fn modulate(net: &mut Network) {
+    let g = net.globals;
+    for slot in 0..net.syn_pre.len() {
+        let pre = net.syn_pre[slot];
+        if pre == EMPTY {
+            continue;
+        }
+        let post = net.target_of(slot as u32);
+        let Some(r) = rule(net, &net.state[pre as usize], &net.state[post as usize]) else {
+            continue;
+        };
+        if r.modulated == 0 {
+            continue;
+        }
+        let region = net.pops[net.state[post as usize].pop as usize].region as usize;
+        let c = net.syn_elig[slot];
+        let m = rn(&g, g.da_tonic + net.modulators[region][0]);
+        net.syn_weight[slot] = rn(&g, net.syn_weight[slot] + rn(&g, m * c)).max(r.w_min).min(r.w_max);
+        net.syn_elig[slot] = rn(&g, c * r.elig_decay);
     }
 }

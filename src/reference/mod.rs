@@ -23,6 +23,8 @@ pub struct CpuEngine {
     error: Option<(u32, u32)>,
     /// Connectivity of the synapses as they are (recomputed when synapses change).
     conn: Option<(Vec<u32>, Vec<i64>)>,
+    /// Index of the next scheduled reward.
+    next_reward: usize,
 }
 
 impl CpuEngine {
@@ -37,6 +39,7 @@ impl CpuEngine {
             step: 0,
             error: None,
             conn: None,
+            next_reward: 0,
             net: net.clone(),
         }
     }
@@ -85,6 +88,19 @@ impl CpuEngine {
                 }
             }
         }
+        if g.modulated != 0 {
+            // Scheduled rewards of this step join the pending ones; dopamine decays and takes them.
+            while let Some(&(at, region, amount)) = self.net.rewards.get(self.next_reward) {
+                if at > step as u64 {
+                    break;
+                }
+                if at == step as u64 {
+                    self.reward(if region == u32::MAX { None } else { Some(region) }, amount);
+                }
+                self.next_reward += 1;
+            }
+            learn::dopamine_step(&mut self.net);
+        }
         if g.plastic != 0 {
             learn::post(&mut self.net, &self.spikes);
         }
@@ -92,6 +108,9 @@ impl CpuEngine {
         if g.plastic != 0 {
             learn::pre(&mut self.net, &self.spikes);
             self.conn = None;
+        }
+        if self.net.modulate_every > 0 && (step as u64 + 1).is_multiple_of(self.net.modulate_every) {
+            learn::modulate(&mut self.net);
         }
         self.step += 1;
     }
@@ -127,6 +146,14 @@ impl Engine for CpuEngine {
 
     fn step(&self) -> u64 {
         self.step
+    }
+
+    fn reward(&mut self, region: Option<u32>, amount: f32) {
+        for (r, m) in self.net.modulators.iter_mut().enumerate() {
+            if region.is_none_or(|x| x as usize == r) {
+                m[1] += amount;
+            }
+        }
     }
 
     fn describe(&self) -> String {

@@ -18,6 +18,9 @@ pub struct Model {
     pub populations: Vec<PopulationModel>,
     pub projections: Vec<ProjectionModel>,
     pub inputs: Vec<InputModel>,
+    pub dopamine: Option<DopamineModel>,
+    /// Reward pulses: (step, region or None for all, amount), in time order.
+    pub rewards: Vec<(u64, Option<usize>, f64)>,
     /// Total neurons.
     pub neurons: u32,
 }
@@ -107,6 +110,17 @@ pub struct StdpModel {
     pub w_max: f64,
     pub multiplicative: bool,
     pub nearest: bool,
+    /// Eligibility time constant (ms) of three-factor learning.
+    pub eligibility_tau_ms: Option<f64>,
+}
+
+/// Validated dopamine parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DopamineModel {
+    pub tonic: f64,
+    pub tau_ms: f64,
+    /// Steps between modulated weight updates (at least 1).
+    pub every_steps: u64,
 }
 
 #[derive(Clone, Debug)]

@@ -30,6 +30,54 @@ pub struct Scene {
     /// External drive: Poisson spike trains, DC and noise currents.
     #[serde(default)]
     pub inputs: Vec<Input>,
+    /// Dopamine: its tonic level, decay and the interval of the modulated weight update, for
+    /// projections whose STDP has an eligibility trace. Default: none.
+    #[serde(default)]
+    pub dopamine: Option<Dopamine>,
+    /// Scheduled reward pulses (dopamine). Default: none.
+    #[serde(default)]
+    pub rewards: Vec<Reward>,
+}
+
+/// Dopamine per region (Izhikevich 2007): DA decays with `tau_ms`, rewards add to it, and every
+/// `update_every_ms` each modulated synapse changes by (tonic + DA) times its eligibility.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Dopamine {
+    /// Baseline added to DA in the weight update (per update). Default 0.002.
+    pub tonic: f64,
+    /// Decay time constant of DA (ms). Default 200 (x0.995 per ms).
+    pub tau_ms: f64,
+    /// Interval of the modulated weight update (ms). Default 10.
+    pub update_every_ms: f64,
+}
+
+impl Default for Dopamine {
+    fn default() -> Self {
+        Dopamine {
+            tonic: 0.002,
+            tau_ms: 200.0,
+            update_every_ms: 10.0,
+        }
+    }
+}
+
+/// A reward: dopamine added at a time, to one region or to all.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reward {
+    /// When (ms); rounded to a step.
+    pub at_ms: f64,
+    /// Dopamine added. Default 0.5 (Izhikevich 2007).
+    #[serde(default = "half")]
+    pub amount: f64,
+    /// The region that receives it. Default: every region.
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+fn half() -> f64 {
+    0.5
 }
 
 fn default_sample_every() -> f64 {
@@ -218,6 +266,10 @@ pub struct StdpParams {
     pub form: StdpForm,
     /// Nearest (a spike sets the trace to 1) or AllToAll (a spike adds 1). Default Nearest.
     pub traces: TraceMode,
+    /// Three-factor learning: STDP writes into a per-synapse eligibility trace with this time
+    /// constant (ms), and the weight follows (tonic + dopamine) x eligibility at each update of
+    /// the scene's `dopamine`. Default: none (STDP changes weights directly).
+    pub eligibility_tau_ms: Option<f64>,
 }
 
 impl Default for StdpParams {
@@ -231,6 +283,7 @@ impl Default for StdpParams {
             w_max: 4.0,
             form: StdpForm::Additive,
             traces: TraceMode::Nearest,
+            eligibility_tau_ms: None,
         }
     }
 }

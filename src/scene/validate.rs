@@ -300,7 +300,19 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
                     w_max: s.w_max,
                     multiplicative: s.form == StdpForm::Multiplicative,
                     nearest: s.traces == TraceMode::Nearest,
+                    eligibility_tau_ms: s.eligibility_tau_ms,
                 };
+                if let Some(tau) = s.eligibility_tau_ms {
+                    if !(tau.is_finite() && tau > 0.0) {
+                        return Err(cx.err(&at("eligibility_tau_ms"), format!("time constant {tau} ms must be > 0")));
+                    }
+                    if scene.dopamine.is_none() {
+                        return Err(cx.err(
+                            &at("eligibility_tau_ms"),
+                            "an eligibility trace needs the scene's `dopamine: Dopamine(...)` to turn it into weight",
+                        ));
+                    }
+                }
                 // Traces live on neurons: every plastic projection leaving a population shares its
                 // presynaptic trace, every one entering shares the postsynaptic trace.
                 for (j, q) in projections.iter().enumerate() {
@@ -408,6 +420,57 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         inputs.push(InputModel { target, kind });
     }
 
+    let dopamine = match &scene.dopamine {
+        None => None,
+        Some(d) => {
+            let at = |f: &'static str| vec![F("dopamine"), F(f)];
+            if !(d.tonic.is_finite()) {
+                return Err(cx.err(&at("tonic"), "tonic must be finite"));
+            }
+            if !(d.tau_ms.is_finite() && d.tau_ms > 0.0) {
+                return Err(cx.err(&at("tau_ms"), format!("time constant {} ms must be > 0", d.tau_ms)));
+            }
+            let every = (d.update_every_ms / scene.dt_ms).round();
+            if !(every >= 1.0 && every < 1e9) {
+                return Err(cx.err(
+                    &at("update_every_ms"),
+                    format!("update interval {} ms must be at least one step", d.update_every_ms),
+                ));
+            }
+            Some(DopamineModel {
+                tonic: d.tonic,
+                tau_ms: d.tau_ms,
+                every_steps: every as u64,
+            })
+        }
+    };
+    let mut rewards = Vec::new();
+    for (i, r) in scene.rewards.iter().enumerate() {
+        let rp = [F("rewards"), I(i)];
+        if dopamine.is_none() {
+            return Err(cx.err(&rp, "rewards need the scene's `dopamine: Dopamine(...)`"));
+        }
+        if !(r.at_ms.is_finite() && r.at_ms >= 0.0) {
+            return Err(cx.err(&with(&rp, &[F("at_ms")]), format!("time {} ms must be >= 0", r.at_ms)));
+        }
+        if !r.amount.is_finite() {
+            return Err(cx.err(&with(&rp, &[F("amount")]), "amount must be finite"));
+        }
+        let region = match &r.region {
+            None => None,
+            Some(name) => Some(region_names.get(name).copied().ok_or_else(|| {
+                let mut known: Vec<&str> = region_names.keys().map(String::as_str).collect();
+                known.sort();
+                cx.err(
+                    &with(&rp, &[F("region")]),
+                    format!("unknown region {name:?}; regions are: {}", known.join(", ")),
+                )
+            })?),
+        };
+        rewards.push(((r.at_ms / scene.dt_ms).round() as u64, region, r.amount));
+    }
+    rewards.sort_by_key(|r| r.0);
+
     let steps = (scene.duration_ms / scene.dt_ms).round() as u64;
     let sample_every_steps = ((scene.sample_every_ms / scene.dt_ms).round() as u64).max(1);
     Ok(Model {
@@ -424,6 +487,8 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         populations,
         projections,
         inputs,
+        dopamine,
+        rewards,
         neurons: neurons as u32,
     })
 }

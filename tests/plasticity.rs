@@ -173,3 +173,97 @@ fn bad_plasticity_is_refused_with_its_place() {
         .to_string();
     assert!(err.contains("bad.ron:8:") && err.contains("tau_plus_ms"), "{err}");
 }
+
+/// Three-factor pairing: one pre->post pair (pre at 50 ms, post `offset` ms later, every `period` ms)
+/// with eligibility STDP, dopamine (tonic 0, tau 200 ms, update every 10 ms) and rewards of 0.5 at
+/// the given times. Returns the final weight.
+fn three_factor(offset: i32, period: u32, tau_c_ms: f64, rewards_ms: &[u32], ms: u32) -> f64 {
+    let (pre, post) = if offset >= 0 {
+        (50, 50 + offset)
+    } else {
+        (50 - offset, 50)
+    };
+    let rewards: Vec<String> = rewards_ms
+        .iter()
+        .map(|t| format!("Reward(at_ms: {t}, amount: 0.5)"))
+        .collect();
+    let src = format!(
+        r#"Scene(seed: 1, dt_ms: 1, duration_ms: {ms}, regions: [Region(name: "R", centre_mm: (0,0,0), radius_mm: 1,
+             populations: [Population(name: "pre", count: 1, model: Periodic(period_ms: {period}, phase_ms: {pre})),
+                           Population(name: "post", count: 1, model: Periodic(period_ms: {period}, phase_ms: {post}))])],
+           projections: [Projection(from: "pre", to: "post", rule: FixedInDegree(1), weight: 2, delay_ms: 1,
+             plasticity: Stdp(a_plus: 0.1, a_minus: 0.15, tau_plus_ms: 20, tau_minus_ms: 20, w_min: 0, w_max: 4,
+                              eligibility_tau_ms: {tau_c_ms}))],
+           dopamine: Dopamine(tonic: 0, tau_ms: 200, update_every_ms: 10),
+           rewards: [{}])"#,
+        rewards.join(", ")
+    );
+    let net = build(&common::model(&src));
+    let ctx = common::gpu();
+    let mut gpu = GpuEngine::new(&ctx, &net, 0).unwrap();
+    gpu.advance(ms as u64).unwrap();
+    gpu.weights().unwrap()[net.row_start[1] as usize] as f64
+}
+
+/// The same protocol written out in f64 (MODEL.md): traces, eligibility at spikes, dopamine
+/// decaying per step and taking rewards, the update every 10 steps.
+fn three_factor_oracle(offset: i32, period: i32, tau_c_ms: f64, rewards_ms: &[u32], ms: u32) -> f64 {
+    let d = (-1.0f64 / 20.0).exp();
+    let (da_decay, c_decay) = ((-1.0f64 / 200.0).exp(), (-10.0 / tau_c_ms).exp());
+    let (pre_t, post_t) = if offset >= 0 {
+        (50, 50 + offset)
+    } else {
+        (50 - offset, 50)
+    };
+    let (mut x, mut y, mut c, mut da, mut w) = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 2.0f64);
+    for t in 0..ms as i32 {
+        let (pre, post) = (
+            t >= pre_t && (t - pre_t) % period == 0,
+            t >= post_t && (t - post_t) % period == 0,
+        );
+        x = if pre { 1.0 } else { x * d };
+        y = if post { 1.0 } else { y * d };
+        da = da * da_decay + 0.5 * rewards_ms.iter().filter(|&&r| r as i32 == t).count() as f64;
+        if post {
+            c += 0.1 * x;
+        }
+        if pre {
+            c -= 0.15 * y;
+        }
+        if (t + 1) % 10 == 0 {
+            w = (w + da * c).clamp(0.0, 4.0);
+            c *= c_decay;
+        }
+    }
+    w
+}
+
+#[test]
+fn dopamine_turns_eligibility_into_weight() {
+    // Pre leads post by 5 ms at 55 ms, a reward 500 ms later (Izhikevich 2007's distal reward,
+    // one pairing): the weight grows as written out; post leading pre by 5 ms shrinks it.
+    for (offset, rewards) in [(5, vec![555u32]), (-5, vec![555]), (5, vec![300, 700, 1100])] {
+        let got = three_factor(offset, 200, 1000.0, &rewards, 1400);
+        let want = three_factor_oracle(offset, 200, 1000.0, &rewards, 1400);
+        assert!(
+            (got - want).abs() < 1e-4,
+            "offset {offset}, rewards {rewards:?}: {got} vs {want}"
+        );
+    }
+    let grow = three_factor(5, 200, 1000.0, &[555], 1400) - 2.0;
+    let shrink = three_factor(-5, 200, 1000.0, &[555], 1400) - 2.0;
+    assert!(grow > 0.02 && shrink < -0.02, "grow {grow}, shrink {shrink}");
+    // Negative controls: no dopamine, no change at all; an eligibility trace much shorter than
+    // the reward delay leaves almost nothing for the reward to act on.
+    assert_eq!(three_factor(5, 200, 1000.0, &[], 1400), 2.0);
+    // One pairing at 50/55 ms, the reward 1.5 s later.
+    let short = three_factor(5, 100_000, 50.0, &[1555], 2500) - 2.0;
+    let long = three_factor(5, 100_000, 1000.0, &[1555], 2500) - 2.0;
+    let want = three_factor_oracle(5, 100_000, 1000.0, &[1555], 2500) - 2.0;
+    eprintln!("weight change from one pairing rewarded 1.5 s later: tau_c 50 ms {short}, 1 s {long} (rule: {want})");
+    assert!(
+        (long - want).abs() < 1e-5 && long > 1e-3,
+        "tau_c 1 s: {long}, rule {want}"
+    );
+    assert!(short.abs() < 0.02 * long.abs(), "tau_c 50 ms: {short}, 1 s: {long}");
+}

@@ -431,7 +431,7 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
                 return Err(cx.err(&at("tau_ms"), format!("time constant {} ms must be > 0", d.tau_ms)));
             }
             let every = (d.update_every_ms / scene.dt_ms).round();
-            if !(every >= 1.0 && every < 1e9) {
+            if !(1.0..1e9).contains(&every) {
                 return Err(cx.err(
                     &at("update_every_ms"),
                     format!("update interval {} ms must be at least one step", d.update_every_ms),

@@ -21,7 +21,7 @@ struct Globals {
     da_decay: f32,
     da_tonic: f32,
     modulated: u32,
-    _pad0: u32,
+    sq_scale: f32,
 }
 
 struct Pop {
@@ -102,6 +102,10 @@ const MODEL_PERIODIC: u32 = 3u;
 const TRACE_PRE_NEAREST: u32 = 1u;
 const TRACE_POST_NEAREST: u32 = 2u;
 const NO_RULE: u32 = 0xffffffffu;
+const PLASTIC_WORDS: u32 = 32u;
+const HIST_BINS: u32 = 20u;
+const ELIG_SCALE: f32 = 65536.0;
+const ELIG_CLAMP: f32 = 16384.0;
 const ERR_NONFINITE: u32 = 1u;
 const STREAM_NOISE: u32 = 1u;
 const STREAM_SOURCE: u32 = 2u;

@@ -13,6 +13,10 @@ pub struct RawSample {
     pub conn_count: Vec<u32>,
     /// Summed weight per cell in fixed point (divide by the network's `conn_scale`).
     pub conn_weight: Vec<i64>,
+    /// Weight statistics of each plastic projection (layout::PLASTIC_WORDS words each).
+    pub plastic: Vec<u32>,
+    /// Dopamine per region (f32 bits).
+    pub dopamine: Vec<u32>,
 }
 
 /// A simulation engine over one built network.

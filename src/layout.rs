@@ -58,8 +58,17 @@ pub struct Globals {
     pub da_decay: f32,
     pub da_tonic: f32,
     pub modulated: u32,
-    pub _pad0: u32,
+    /// Fixed-point scale of summed squared weights (weight statistics).
+    pub sq_scale: f32,
 }
+
+/// Words of the weight statistics of one plastic projection (`weights` stage): count, weight sum
+/// (i64, scale conn_scale), squared-weight sum (u64, scale sq_scale), synapses at w_min, at w_max,
+/// eligibility sum (i64, scale ELIG_SCALE, each value clamped to +-ELIG_CLAMP), HIST_BINS bins.
+pub const PLASTIC_WORDS: usize = 32;
+pub const HIST_BINS: u32 = 20;
+pub const ELIG_SCALE: f32 = 65536.0;
+pub const ELIG_CLAMP: f32 = 16384.0;
 
 /// One population: where its neurons and rows are, and its aggregate external drive.
 #[repr(C)]

@@ -267,3 +267,68 @@ fn dopamine_turns_eligibility_into_weight() {
     );
     assert!(short.abs() < 0.02 * long.abs(), "tau_c 50 ms: {short}, 1 s: {long}");
 }
+
+#[test]
+fn weight_statistics_describe_the_weights() {
+    let src = r#"Scene(seed: 4, dt_ms: 1.0, duration_ms: 800,
+  regions: [Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 1, populations: [
+      Population(name: "E", count: 300, model: RegularSpiking),
+      Population(name: "I", count: 80, model: FastSpiking)])],
+  projections: [
+    Projection(from: "E", to: "E", rule: FixedProbability(0.1), weight: Uniform(0, 1), delay_ms: 1,
+               plasticity: Stdp(w_max: 2, eligibility_tau_ms: 500)),
+    Projection(from: "E", to: "I", rule: FixedInDegree(20), weight: Uniform(0.2, 0.8), delay_ms: 1,
+               plasticity: Stdp(a_plus: 0.05, a_minus: 0.07, w_max: 1, form: Multiplicative)),
+    Projection(from: "I", to: "E", rule: FixedProbability(0.2), weight: -1, delay_ms: 1),
+  ],
+  inputs: [ Noise(to: "E", sd: 6), Noise(to: "I", sd: 3) ],
+  dopamine: Dopamine(), rewards: [Reward(at_ms: 300, amount: 2)],
+)"#;
+    let model = common::model(src);
+    let net = build(&model);
+    let ctx = common::gpu();
+    let mut gpu = GpuEngine::new(&ctx, &net, 0).unwrap();
+    gpu.advance(800).unwrap();
+    let raw = gpu.sample().unwrap();
+    let stats = rewire::Stats::from_raw(&model, &raw, 800, &net.globals);
+    let w = gpu.weights().unwrap();
+    assert_eq!(stats.weights.len(), 2);
+    for (k, (proj, w_min, w_max)) in [("E -> E", 0.0, 2.0), ("E -> I", 0.0, 1.0)].into_iter().enumerate() {
+        let (src_pop, dst_pop) = (0u32, k as u32);
+        let ws: Vec<f64> = (0..w.len())
+            .filter(|&s| {
+                let pre = net.syn_pre[s];
+                pre != rewire::layout::EMPTY
+                    && net.state[pre as usize].pop == src_pop
+                    && net.state[net.target_of(s as u32) as usize].pop == dst_pop
+            })
+            .map(|s| w[s] as f64)
+            .collect();
+        let n = ws.len() as f64;
+        let mean = ws.iter().sum::<f64>() / n;
+        let sd = (ws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let s = &stats.weights[k];
+        assert_eq!(s.projection, proj);
+        assert_eq!(s.synapses as usize, ws.len());
+        assert!(
+            (s.mean - mean).abs() < 1e-5 && (s.sd - sd).abs() < 1e-4,
+            "{proj}: {s:?} vs {mean} {sd}"
+        );
+        let at_max = ws.iter().filter(|&&x| x >= w_max).count() as f64 / n;
+        let at_min = ws.iter().filter(|&&x| x <= w_min).count() as f64 / n;
+        assert_eq!((s.frac_at_min, s.frac_at_max), (at_min, at_max), "{proj}");
+        assert_eq!(s.histogram.iter().sum::<u32>() as usize, ws.len());
+        let top = ws.iter().filter(|&&x| x >= w_min + 0.95 * (w_max - w_min)).count();
+        assert_eq!(*s.histogram.last().unwrap() as usize, top, "{proj}: last bin");
+        eprintln!("{proj}: {s:?}");
+    }
+    // The reward moved E -> E, and dopamine is reported decaying from it.
+    let da = stats.dopamine[0].1;
+    // Added in step 300, then decayed in steps 301..=799.
+    let expected = 2.0 * (-499.0f64 / 200.0).exp();
+    assert!(
+        (da - expected).abs() < 1e-3 * expected,
+        "dopamine {da}, expected {expected}"
+    );
+    assert!(stats.weights[0].frac_at_max > 0.0 || stats.weights[0].frac_at_min > 0.0);
+}

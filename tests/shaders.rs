@@ -74,7 +74,7 @@ fn rust_structs_match_wgsl_layouts() {
             da_decay,
             da_tonic,
             modulated,
-            _pad0
+            sq_scale
         ]
     );
     check_struct!(
@@ -145,6 +145,8 @@ fn wgsl_constants_match_rust() {
         ("TRACE_PRE_NEAREST", format!("{TRACE_PRE_NEAREST}u")),
         ("TRACE_POST_NEAREST", format!("{TRACE_POST_NEAREST}u")),
         ("NO_RULE", format!("0x{NO_RULE:x}u")),
+        ("PLASTIC_WORDS", format!("{PLASTIC_WORDS}u")),
+        ("HIST_BINS", format!("{HIST_BINS}u")),
         ("ROW_CHUNK_SHIFT", format!("{ROW_CHUNK_SHIFT}u")),
         ("STREAM_SOURCE", format!("{}u", rewire::rng::stream::SOURCE)),
         ("ERR_NONFINITE", format!("{ERR_NONFINITE}u")),

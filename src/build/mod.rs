@@ -282,7 +282,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         da_decay: model.dopamine.as_ref().map_or(0.0, |d| (-dt / d.tau_ms).exp() as f32),
         da_tonic: model.dopamine.as_ref().map_or(0.0, |d| d.tonic as f32),
         modulated: modulated as u32,
-        _pad0: 0,
+        sq_scale: fixed_scale(max_abs_w * max_abs_w),
     };
     Ok(Network {
         globals,

@@ -11,6 +11,7 @@ pub mod modulate;
 pub mod neurons;
 pub mod propagate;
 pub mod stage;
+pub mod weights;
 
 pub use context::{AdapterChoice, GpuContext};
 
@@ -41,6 +42,10 @@ pub struct GpuEngine {
     propagate: propagate::Propagate,
     learn: Option<learn::Learn>,
     modulate: Option<modulate::Modulate>,
+    /// Weight statistics of plastic projections: the stage and its output buffer.
+    weights: Option<(weights::Weights, wgpu::Buffer)>,
+    plastic_bytes: u64,
+    modulated: bool,
     /// Steps between modulated updates (0: none).
     modulate_every: u64,
     /// Scheduled rewards (step, region or u32::MAX, amount), the next one's index, and rewards
@@ -118,6 +123,17 @@ impl GpuEngine {
         let propagate = propagate::Propagate::new(&device, &b);
         let learn = b.plastic.then(|| learn::Learn::new(&device, &b));
         let modulate = b.modulated.then(|| modulate::Modulate::new(&device, &b));
+        let np = net.pops.len();
+        let plastic_bytes = 4 * ((net.rules.len() - np * np) / 8 * crate::layout::PLASTIC_WORDS) as u64;
+        let weights = b.plastic.then(|| {
+            let stats = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("weight statistics"),
+                size: plastic_bytes.max(16),
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            (weights::Weights::new(&device, &b, &stats), stats)
+        });
         let connectivity = connectivity::Connectivity::new(&device, &b);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(Error::Gpu(format!("setting up the simulation failed: {e}")));
@@ -126,7 +142,9 @@ impl GpuEngine {
         let n_regions = net.globals.n_regions as usize;
         let staging = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("staging"),
-            size: (4 * n_pops + 12 * n_regions * n_regions + std::mem::size_of::<SimHeader>()) as u64,
+            size: (4 * n_pops + 12 * n_regions * n_regions + std::mem::size_of::<SimHeader>()) as u64
+                + plastic_bytes
+                + 8 * n_regions as u64,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
@@ -139,6 +157,9 @@ impl GpuEngine {
             propagate,
             learn,
             modulate,
+            weights,
+            plastic_bytes,
+            modulated: net.globals.modulated != 0,
             modulate_every: net.modulate_every,
             rewards: net.rewards.clone(),
             next_reward: 0,
@@ -448,14 +469,33 @@ impl Engine for GpuEngine {
             drop(pass);
             self.conn_valid = true;
         }
+        let mut end = pop_bytes + conn_bytes + header_bytes;
+        if let Some((stage, stats)) = &self.weights {
+            enc.clear_buffer(stats, 0, None);
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("weights"),
+                timestamp_writes: None,
+            });
+            stage.record(&mut pass);
+            drop(pass);
+            enc.copy_buffer_to_buffer(stats, 0, &self.staging, end, self.plastic_bytes);
+            end += self.plastic_bytes;
+        }
+        let dopamine_at = end;
+        if self.modulated {
+            let bytes = 8 * self.n_regions as u64;
+            enc.copy_buffer_to_buffer(&self.b.modulators, 0, &self.staging, end, bytes);
+            end += bytes;
+        }
         enc.copy_buffer_to_buffer(&self.b.counters, 0, &self.staging, 0, pop_bytes);
         enc.copy_buffer_to_buffer(&self.b.conn, 0, &self.staging, pop_bytes, conn_bytes);
         enc.copy_buffer_to_buffer(&self.b.sim, 0, &self.staging, pop_bytes + conn_bytes, header_bytes);
         enc.clear_buffer(&self.b.counters, 0, Some(pop_bytes));
         self.queue.submit([enc.finish()]);
-        let data = self.read(&self.staging, pop_bytes + conn_bytes + header_bytes)?;
+        let data = self.read(&self.staging, end)?;
         let words: &[u32] = bytemuck::cast_slice(&data);
-        let header: SimHeader = *bytemuck::from_bytes(&data[(pop_bytes + conn_bytes) as usize..]);
+        let h = (pop_bytes + conn_bytes) as usize;
+        let header: SimHeader = *bytemuck::from_bytes(&data[h..h + header_bytes as usize]);
         if header.err_flags & ERR_NONFINITE != 0 {
             return Err(nonfinite(
                 header.err_neuron,
@@ -465,7 +505,12 @@ impl Engine for GpuEngine {
             ));
         }
         let conn = &words[self.n_pops..self.n_pops + 3 * self.n_regions * self.n_regions];
+        let at = |bytes: u64| (bytes / 4) as usize;
+        let plastic = words[at(pop_bytes + conn_bytes + header_bytes)..at(dopamine_at)].to_vec();
+        let dopamine = words[at(dopamine_at)..at(end)].chunks(2).map(|m| m[0]).collect();
         Ok(RawSample {
+            plastic,
+            dopamine,
             step: self.step,
             pop_spikes: words[..self.n_pops].to_vec(),
             conn_count: conn.chunks(3).map(|c| c[0]).collect(),

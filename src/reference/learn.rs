@@ -136,3 +136,57 @@ pub fn modulate(net: &mut Network) {
         net.syn_elig[slot] = rn(&g, c * r.elig_decay);
     }
 }
+
+/// CPU twin of shaders/weights.wgsl: PLASTIC_WORDS words of statistics per plastic rule.
+pub fn weight_stats(net: &Network) -> Vec<u32> {
+    use crate::layout::{ELIG_CLAMP, ELIG_SCALE, HIST_BINS, PLASTIC_WORDS};
+    let g = net.globals;
+    let np = net.pops.len();
+    let n_rules = (net.rules.len() - np * np) / 8;
+    let mut count = vec![0u32; n_rules];
+    let mut sum = vec![0i64; n_rules];
+    let mut sq = vec![0i64; n_rules];
+    let mut at = vec![[0u32; 2]; n_rules];
+    let mut elig = vec![0i64; n_rules];
+    let mut hist = vec![[0u32; HIST_BINS as usize]; n_rules];
+    for slot in 0..net.syn_pre.len() {
+        let pre = net.syn_pre[slot];
+        if pre == EMPTY {
+            continue;
+        }
+        let post = net.target_of(slot as u32);
+        let ri = net.rules[net.state[pre as usize].pop as usize * np + net.state[post as usize].pop as usize];
+        if ri == NO_RULE {
+            continue;
+        }
+        let r = rule(net, &net.state[pre as usize], &net.state[post as usize]).expect("rule");
+        let i = ri as usize;
+        let w = net.syn_weight[slot];
+        count[i] = count[i].wrapping_add(1);
+        sum[i] = sum[i].wrapping_add(rn(&g, w * g.conn_scale).round_ties_even() as i32 as i64);
+        sq[i] = sq[i].wrapping_add(rn(&g, rn(&g, w * w) * g.sq_scale).round_ties_even() as i32 as i64);
+        at[i][0] += (w <= r.w_min) as u32;
+        at[i][1] += (w >= r.w_max) as u32;
+        if g.modulated != 0 {
+            let c = net.syn_elig[slot].clamp(-ELIG_CLAMP, ELIG_CLAMP);
+            elig[i] = elig[i].wrapping_add(rn(&g, c * ELIG_SCALE).round_ties_even() as i32 as i64);
+        }
+        let x = rn(
+            &g,
+            rn(&g, rn(&g, w - r.w_min) / rn(&g, r.w_max - r.w_min)) * HIST_BINS as f32,
+        );
+        let bin = x.floor().max(0.0).min((HIST_BINS - 1) as f32) as usize;
+        hist[i][bin] += 1;
+    }
+    let mut words = vec![0u32; n_rules * PLASTIC_WORDS];
+    for i in 0..n_rules {
+        let w = &mut words[i * PLASTIC_WORDS..(i + 1) * PLASTIC_WORDS];
+        w[0] = count[i];
+        (w[1], w[2]) = (sum[i] as u32, (sum[i] >> 32) as u32);
+        (w[3], w[4]) = (sq[i] as u32, (sq[i] >> 32) as u32);
+        (w[5], w[6]) = (at[i][0], at[i][1]);
+        (w[7], w[8]) = (elig[i] as u32, (elig[i] >> 32) as u32);
+        w[9..9 + HIST_BINS as usize].copy_from_slice(&hist[i]);
+    }
+    words
+}

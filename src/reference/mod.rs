@@ -132,7 +132,19 @@ impl Engine for CpuEngine {
         let net = &self.net;
         let (conn_count, conn_weight) = self.conn.get_or_insert_with(|| connectivity::connectivity(net)).clone();
         let pop_spikes = std::mem::replace(&mut self.pop_spikes, vec![0; self.net.pops.len()]);
+        let plastic = if self.net.globals.plastic != 0 {
+            learn::weight_stats(&self.net)
+        } else {
+            Vec::new()
+        };
+        let dopamine = if self.net.globals.modulated != 0 {
+            self.net.modulators.iter().map(|m| m[0].to_bits()).collect()
+        } else {
+            Vec::new()
+        };
         Ok(RawSample {
+            plastic,
+            dopamine,
             step: self.step,
             pop_spikes,
             conn_count,

@@ -112,7 +112,7 @@ impl Simulation {
             }
             done += n;
             let raw = self.engine.sample()?;
-            let stats = Stats::from_raw(&self.model, &raw, n, self.network.globals.conn_scale);
+            let stats = Stats::from_raw(&self.model, &raw, n, &self.network.globals);
             totals.spikes += raw.pop_spikes.iter().map(|&s| s as u64).sum::<u64>();
             totals.events += raw
                 .pop_spikes
@@ -173,7 +173,7 @@ pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
         model.steps = (d / model.dt_ms).round() as u64;
     }
     let mut sim = Simulation::new(model, &opts.engine, 0)?;
-    let mut rec = Recorder::create(out)?;
+    let mut rec = Recorder::create(out, &sim.model)?;
     let steps = sim.model.steps;
     let totals = sim.run(steps, opts.progress, |s| rec.record(s))?;
     rec.finish()?;

@@ -33,6 +33,24 @@ pub struct ConnStat {
     pub weight_mean: f64,
 }
 
+/// Weights of one plastic projection at a sample.
+#[derive(Clone, Debug, Serialize)]
+pub struct WeightStat {
+    /// "source -> target" populations.
+    pub projection: String,
+    pub synapses: u64,
+    pub mean: f64,
+    pub sd: f64,
+    pub frac_at_min: f64,
+    pub frac_at_max: f64,
+    /// Mean eligibility (three-factor rules; 0 otherwise).
+    pub mean_eligibility: f64,
+    /// Synapses per bin of HIST_BINS equal bins over [w_min, w_max].
+    pub histogram: Vec<u32>,
+    pub w_min: f64,
+    pub w_max: f64,
+}
+
 /// Statistics at one sample.
 #[derive(Clone, Debug, Serialize)]
 pub struct Stats {
@@ -43,11 +61,17 @@ pub struct Stats {
     pub day: f64,
     pub populations: Vec<PopStat>,
     pub connectivity: Vec<ConnStat>,
+    /// Per plastic projection, in scene order.
+    pub weights: Vec<WeightStat>,
+    /// Dopamine per region (scenes with `dopamine`).
+    pub dopamine: Vec<(String, f64)>,
 }
 
 impl Stats {
-    /// Derives statistics from a raw sample; `interval_steps` is the length of the interval.
-    pub fn from_raw(model: &Model, raw: &RawSample, interval_steps: u64, conn_scale: f32) -> Stats {
+    /// Derives statistics from a raw sample; `interval_steps` is the length of the interval;
+    /// `g` gives the fixed-point scales.
+    pub fn from_raw(model: &Model, raw: &RawSample, interval_steps: u64, g: &crate::layout::Globals) -> Stats {
+        let conn_scale = g.conn_scale;
         let t_ms = model.time_ms(raw.step);
         let interval_s = interval_steps as f64 * model.dt_ms * 1e-3;
         let populations = model
@@ -84,12 +108,48 @@ impl Stats {
                 });
             }
         }
+        use crate::layout::{ELIG_SCALE, HIST_BINS, PLASTIC_WORDS};
+        let weights = model
+            .projections
+            .iter()
+            .filter_map(|p| p.plasticity.as_ref().map(|s| (p, s)))
+            .zip(raw.plastic.chunks(PLASTIC_WORDS))
+            .map(|((p, s), w)| {
+                let n = w[0] as f64;
+                let wide = |lo: u32, hi: u32| ((hi as u64) << 32 | lo as u64) as i64 as f64;
+                let mean = wide(w[1], w[2]) / conn_scale as f64 / n.max(1.0);
+                let sq = wide(w[3], w[4]) / g.sq_scale as f64 / n.max(1.0);
+                WeightStat {
+                    projection: format!(
+                        "{} -> {}",
+                        model.populations[p.source].name, model.populations[p.target].name
+                    ),
+                    synapses: w[0] as u64,
+                    mean,
+                    sd: (sq - mean * mean).max(0.0).sqrt(),
+                    frac_at_min: w[5] as f64 / n.max(1.0),
+                    frac_at_max: w[6] as f64 / n.max(1.0),
+                    mean_eligibility: wide(w[7], w[8]) / ELIG_SCALE as f64 / n.max(1.0),
+                    histogram: w[9..9 + HIST_BINS as usize].to_vec(),
+                    w_min: s.w_min,
+                    w_max: s.w_max,
+                }
+            })
+            .collect();
+        let dopamine = model
+            .regions
+            .iter()
+            .zip(&raw.dopamine)
+            .map(|(r, &bits)| (r.name.clone(), f32::from_bits(bits) as f64))
+            .collect();
         Stats {
             step: raw.step,
             t_ms,
             day: t_ms / MS_PER_DAY,
             populations,
             connectivity,
+            weights,
+            dopamine,
         }
     }
 }
@@ -126,6 +186,9 @@ impl Pending {
 pub struct Recorder {
     rates: Pending,
     conn: Pending,
+    /// weights.csv and weight_hist.csv (scenes with plasticity), dopamine.csv (with dopamine).
+    weights: Option<(Pending, Pending)>,
+    dopamine: Option<Pending>,
 }
 
 /// Formats a float so that the same value always prints the same text.
@@ -134,13 +197,35 @@ fn num(x: f64) -> String {
 }
 
 impl Recorder {
-    pub fn create(dir: &Path) -> Result<Self> {
+    pub fn create(dir: &Path, model: &Model) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let mut rates = Pending::create(dir, "rates.csv")?;
         rates.line("step,t_ms,day,population,region,spikes,rate_hz")?;
         let mut conn = Pending::create(dir, "connectivity.csv")?;
         conn.line("step,t_ms,day,source,target,synapses,weight_sum,weight_mean")?;
-        Ok(Recorder { rates, conn })
+        let weights = if model.projections.iter().any(|p| p.plasticity.is_some()) {
+            let mut w = Pending::create(dir, "weights.csv")?;
+            w.line("step,t_ms,day,projection,synapses,mean,sd,frac_at_min,frac_at_max,mean_eligibility")?;
+            let mut h = Pending::create(dir, "weight_hist.csv")?;
+            h.line("step,t_ms,day,projection,bin_lo,bin_hi,synapses")?;
+            Some((w, h))
+        } else {
+            None
+        };
+        let dopamine = match model.dopamine {
+            Some(_) => {
+                let mut d = Pending::create(dir, "dopamine.csv")?;
+                d.line("step,t_ms,day,region,dopamine")?;
+                Some(d)
+            }
+            None => None,
+        };
+        Ok(Recorder {
+            rates,
+            conn,
+            weights,
+            dopamine,
+        })
     }
 
     pub fn record(&mut self, s: &Stats) -> Result<()> {
@@ -169,12 +254,64 @@ impl Recorder {
                 num(c.weight_mean)
             ))?;
         }
+        if let Some((w, h)) = &mut self.weights {
+            for p in &s.weights {
+                w.line(&format!(
+                    "{},{},{},{},{},{},{},{},{},{}",
+                    s.step,
+                    num(s.t_ms),
+                    num(s.day),
+                    p.projection,
+                    p.synapses,
+                    num(p.mean),
+                    num(p.sd),
+                    num(p.frac_at_min),
+                    num(p.frac_at_max),
+                    num(p.mean_eligibility)
+                ))?;
+                let bins = p.histogram.len() as f64;
+                for (k, &c) in p.histogram.iter().enumerate() {
+                    let lo = p.w_min + (p.w_max - p.w_min) * k as f64 / bins;
+                    let hi = p.w_min + (p.w_max - p.w_min) * (k + 1) as f64 / bins;
+                    h.line(&format!(
+                        "{},{},{},{},{},{},{}",
+                        s.step,
+                        num(s.t_ms),
+                        num(s.day),
+                        p.projection,
+                        num(lo),
+                        num(hi),
+                        c
+                    ))?;
+                }
+            }
+        }
+        if let Some(d) = &mut self.dopamine {
+            for (region, da) in &s.dopamine {
+                d.line(&format!(
+                    "{},{},{},{},{}",
+                    s.step,
+                    num(s.t_ms),
+                    num(s.day),
+                    region,
+                    num(*da)
+                ))?;
+            }
+        }
         Ok(())
     }
 
     pub fn finish(self) -> Result<()> {
         self.rates.finish()?;
-        self.conn.finish()
+        self.conn.finish()?;
+        if let Some((w, h)) = self.weights {
+            w.finish()?;
+            h.finish()?;
+        }
+        if let Some(d) = self.dopamine {
+            d.finish()?;
+        }
+        Ok(())
     }
 }
 

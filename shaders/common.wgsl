@@ -22,6 +22,10 @@ struct Globals {
     da_tonic: f32,
     modulated: u32,
     sq_scale: f32,
+    scale_every: u32,
+    traced: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 struct Pop {
@@ -39,7 +43,11 @@ struct Pop {
     trace_flags: u32,
     pre_decay: f32,
     post_decay: f32,
-    _pad0: u32,
+    scale_target: f32,
+    scale_gain: f32,
+    act_decay: f32,
+    act_inc: f32,
+    scale_cap: f32,
     _pad1: u32,
 }
 

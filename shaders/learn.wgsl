@@ -12,7 +12,7 @@
 @group(0) @binding(4) var<storage, read> syn_pre: array<u32>;
 @group(0) @binding(5) var<storage, read_write> syn_weight: array<f32>;
 @group(0) @binding(6) var<storage, read> neurons: array<NeuronState>;
-@group(0) @binding(7) var<storage, read> traces: array<vec2<f32>>;
+@group(0) @binding(7) var<storage, read> traces: array<vec4<f32>>;
 // Rule of each (source population, target population), then StdpRule records as words.
 @group(0) @binding(8) var<storage, read> rules: array<u32>;
 @group(0) @binding(9) var<storage, read> out_start: array<u32>;

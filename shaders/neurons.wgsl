@@ -8,8 +8,9 @@
 @group(0) @binding(6) var<storage, read_write> sim: SimState;
 // Per-population spike counts since the last sample, then the raster bits (raster_steps rows).
 @group(0) @binding(7) var<storage, read_write> counters: array<atomic<u32>>;
-// STDP traces [presynaptic x, postsynaptic y] (bound but untouched when nothing is plastic).
-@group(0) @binding(8) var<storage, read_write> traces: array<vec2<f32>>;
+// Traces [STDP presynaptic x, postsynaptic y, rate estimate a (Hz), 0] (bound but untouched when
+// nothing uses them).
+@group(0) @binding(8) var<storage, read_write> traces: array<vec4<f32>>;
 
 // 0.04 v^2 + 5 v + 140 - u + I, each operation rounded as written.
 fn izhikevich_dv(v: f32, u: f32, i: f32) -> f32 {
@@ -91,14 +92,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         atomicMin(&sim.err_neuron, n);
     }
     neurons[n] = s;
-    if g.plastic != 0u {
-        // Traces decay every step and jump at a spike: set to 1 (nearest) or raised by 1.
+    if g.traced != 0u {
+        // Traces decay every step and jump at a spike: STDP traces are set to 1 (nearest) or
+        // raised by 1; the rate estimate rises by 1000 / activity_tau_ms.
         var tr = traces[n];
         tr.x = rn(tr.x * pop.pre_decay);
         tr.y = rn(tr.y * pop.post_decay);
+        tr.z = rn(tr.z * pop.act_decay);
         if spiked {
             tr.x = select(rn(tr.x + 1.0), 1.0, (pop.trace_flags & TRACE_PRE_NEAREST) != 0u);
             tr.y = select(rn(tr.y + 1.0), 1.0, (pop.trace_flags & TRACE_POST_NEAREST) != 0u);
+            tr.z = rn(tr.z + pop.act_inc);
         }
         traces[n] = tr;
     }

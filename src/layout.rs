@@ -60,6 +60,12 @@ pub struct Globals {
     pub modulated: u32,
     /// Fixed-point scale of summed squared weights (weight statistics).
     pub sq_scale: f32,
+    /// Steps between synaptic-scaling updates (0: no scaling).
+    pub scale_every: u32,
+    /// 1 when neurons keep traces (plasticity or scaling).
+    pub traced: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
 }
 
 /// Words of the weight statistics of one plastic projection (`weights` stage): count, weight sum
@@ -95,9 +101,21 @@ pub struct Pop {
     pub trace_flags: u32,
     pub pre_decay: f32,
     pub post_decay: f32,
-    pub _pad0: u32,
+    /// Synaptic scaling: set point (Hz; 0 = not scaled), gain per update = interval / (target
+    /// tau), and the rate estimate's per-step decay and per-spike increment (Hz).
+    pub scale_target: f32,
+    pub scale_gain: f32,
+    pub act_decay: f32,
+    pub act_inc: f32,
+    /// Largest |weight| scaling may give a synapse onto this population (SCALE_LIMIT times the
+    /// largest initial |weight| onto it).
+    pub scale_cap: f32,
     pub _pad1: u32,
 }
+
+/// How far synaptic scaling may grow a weight: times the largest initial |weight| onto the
+/// population. Bounds the fixed-point scale of the delay ring.
+pub const SCALE_LIMIT: f32 = 4.0;
 
 /// `Pop::trace_flags` bits: a spike sets the trace to 1 (nearest) instead of adding 1.
 pub const TRACE_PRE_NEAREST: u32 = 1;

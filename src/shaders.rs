@@ -9,6 +9,7 @@ pub const STAGES: &[(&str, &str)] = &[
     ("propagate", include_str!("../shaders/propagate.wgsl")),
     ("learn", include_str!("../shaders/learn.wgsl")),
     ("modulate", include_str!("../shaders/modulate.wgsl")),
+    ("scale", include_str!("../shaders/scale.wgsl")),
     ("connectivity", include_str!("../shaders/connectivity.wgsl")),
     ("weights", include_str!("../shaders/weights.wgsl")),
     // Not a simulation stage: the bandwidth probe of `rewire bench`.

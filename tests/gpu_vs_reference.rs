@@ -81,7 +81,8 @@ fn izhikevich_network_with_mixed_delays() {
   regions: [
     Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 1, populations: [
       Population(name: "E", count: 240, model: Izhikevich(a: 0.02, b: 0.2, c: R(base: -65, scale: 15, pow: 2), d: R(base: 8, scale: -6, pow: 2))),
-      Population(name: "I", count: 60, model: Izhikevich(a: R(base: 0.02, scale: 0.08), b: R(base: 0.25, scale: -0.05), c: -65, d: 2)),
+      Population(name: "I", count: 60, model: Izhikevich(a: R(base: 0.02, scale: 0.08), b: R(base: 0.25, scale: -0.05), c: -65, d: 2),
+                 scaling: Scaling(target_hz: 20, tau_ms: 1000, activity_tau_ms: 200, update_every_ms: 25)),
     ]),
   ],
   projections: [
@@ -217,7 +218,8 @@ const SCENE_DA: &str = r#"Scene(seed: 4, dt_ms: 1.0, duration_ms: 1200,
 const SCENE_STDP: &str = r#"Scene(seed: 21, dt_ms: 1.0, duration_ms: 1200,
   regions: [
     Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 1, populations: [
-      Population(name: "E", count: 200, model: RegularSpiking),
+      Population(name: "E", count: 200, model: RegularSpiking,
+                 scaling: Scaling(target_hz: 3, tau_ms: 3000, activity_tau_ms: 300, update_every_ms: 50)),
       Population(name: "I", count: 50, model: FastSpiking),
       Population(name: "TH", count: 60, model: SpikeSource(rate_hz: Uniform(5, 30))),
     ]),

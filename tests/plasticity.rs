@@ -332,3 +332,70 @@ fn weight_statistics_describe_the_weights() {
     );
     assert!(stats.weights[0].frac_at_max > 0.0 || stats.weights[0].frac_at_min > 0.0);
 }
+
+/// A population of 100 regular-spiking neurons driven by 200 spike sources at `input_hz` through
+/// 40 static synapses each, with scaling toward 8 Hz (tau 2 s, rate estimate over 500 ms, updates
+/// every 20 ms). Returns (rate in the first second, rate in the last second, mean input weight at
+/// the end).
+fn scaled_population(input_hz: f64, scaling: bool) -> (f64, f64, f64) {
+    let scale = if scaling {
+        ", scaling: Scaling(target_hz: 8, tau_ms: 2000, activity_tau_ms: 500, update_every_ms: 20)"
+    } else {
+        ""
+    };
+    let src = format!(
+        r#"Scene(seed: 2, dt_ms: 1, duration_ms: 12000, sample_every_ms: 1000,
+  regions: [Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 1, populations: [
+    Population(name: "TH", count: 200, model: SpikeSource(rate_hz: {input_hz})),
+    Population(name: "E", count: 100, model: RegularSpiking{scale})])],
+  projections: [Projection(from: "TH", to: "E", rule: FixedInDegree(40), weight: 2, delay_ms: 1)],
+  inputs: [Noise(to: "E", sd: 2)],
+)"#
+    );
+    let model = common::model(&src);
+    let net = build(&model);
+    let ctx = common::gpu();
+    let mut gpu = GpuEngine::new(&ctx, &net, 0).unwrap();
+    let mut rates = Vec::new();
+    for _ in 0..12 {
+        gpu.advance(1000).unwrap();
+        rates.push(gpu.sample().unwrap().pop_spikes[1] as f64 / 100.0);
+    }
+    let w = gpu.weights().unwrap();
+    let onto_e: Vec<f64> = (0..w.len())
+        .filter(|&s| net.syn_pre[s] != rewire::layout::EMPTY)
+        .map(|s| w[s] as f64)
+        .collect();
+    eprintln!("input {input_hz} Hz, scaling {scaling}: rates by second {rates:?}");
+    (rates[0], rates[11], onto_e.iter().sum::<f64>() / onto_e.len() as f64)
+}
+
+#[test]
+fn synaptic_scaling_brings_the_rate_back_to_its_set_point() {
+    // Too little input: the rate starts below 8 Hz; scaling raises the excitatory weights and the
+    // rate climbs toward 8 Hz. Too much: the opposite. Without scaling nothing moves.
+    let (low0, low1, low_w) = scaled_population(6.0, true);
+    let (high0, high1, high_w) = scaled_population(50.0, true);
+    let (still0, still1, still_w) = scaled_population(6.0, false);
+    assert!(
+        low0 < 6.0 && high0 > 10.0,
+        "initial rates {low0} and {high0} do not bracket 8 Hz"
+    );
+    assert!(
+        low_w > 2.2 && high_w < 1.9,
+        "weights after scaling: {low_w} (low input), {high_w} (high)"
+    );
+    assert!(
+        (low1 - 8.0).abs() < 0.5 * (low0 - 8.0).abs(),
+        "low input: {low0} -> {low1} Hz"
+    );
+    assert!(
+        (high1 - 8.0).abs() < 0.5 * (high0 - 8.0).abs(),
+        "high input: {high0} -> {high1} Hz"
+    );
+    assert_eq!(still_w, 2.0);
+    assert!(
+        (still1 - still0).abs() < 1.0,
+        "without scaling the rate stays: {still0} -> {still1}"
+    );
+}

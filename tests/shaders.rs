@@ -74,7 +74,11 @@ fn rust_structs_match_wgsl_layouts() {
             da_decay,
             da_tonic,
             modulated,
-            sq_scale
+            sq_scale,
+            scale_every,
+            traced,
+            _pad1,
+            _pad2
         ]
     );
     check_struct!(
@@ -95,7 +99,11 @@ fn rust_structs_match_wgsl_layouts() {
             trace_flags,
             pre_decay,
             post_decay,
-            _pad0,
+            scale_target,
+            scale_gain,
+            act_decay,
+            act_inc,
+            scale_cap,
             _pad1
         ]
     );

@@ -59,8 +59,8 @@ pub struct Network {
     pub row_start: Vec<u32>,
     /// Ranges of rows bound together, each with its outgoing index.
     pub shards: Vec<Shard>,
-    /// STDP traces per neuron: [presynaptic x, postsynaptic y].
-    pub traces: Vec<[f32; 2]>,
+    /// Traces per neuron: [STDP presynaptic x, STDP postsynaptic y, rate estimate a (Hz), 0].
+    pub traces: Vec<[f32; 4]>,
     /// The rule table: NO_RULE or a rule index per (source population, target population), then
     /// the StdpRule records as words (layout::NO_RULE).
     pub rules: Vec<u32>,
@@ -261,6 +261,33 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     let plastic = !records.is_empty();
     let modulated = records.iter().any(|r| r.modulated != 0);
 
+    // Synaptic scaling: set points, gains, rate estimates, and caps on the scaled weights.
+    let mut max_row = max_row;
+    let mut max_abs_w = max_abs_w;
+    let mut scale_every = 0u64;
+    for (pi, p) in model.populations.iter().enumerate() {
+        let Some(s) = &p.scaling else { continue };
+        scale_every = s.every_steps;
+        let pop = &mut pops[pi];
+        pop.scale_target = s.target_hz as f32;
+        pop.scale_gain = (s.every_steps as f64 * dt / (s.target_hz * s.tau_ms)) as f32;
+        pop.act_decay = (-dt / s.activity_tau_ms).exp() as f32;
+        pop.act_inc = (1000.0 / s.activity_tau_ms) as f32;
+        let (a, b) = (pop.slot_base as usize, pop.slot_end as usize);
+        let largest = (a..b)
+            .filter(|&k| syn_pre[k] != EMPTY)
+            .map(|k| syn_weight[k].abs())
+            .fold(0.0f32, f32::max);
+        pop.scale_cap = layout::SCALE_LIMIT * largest;
+        let widest = (pop.first..pop.first + pop.count)
+            .map(|t| row_start[t as usize + 1] - row_start[t as usize])
+            .max()
+            .unwrap_or(0);
+        max_row = max_row.max(widest as f64 * pop.scale_cap as f64);
+        max_abs_w = max_abs_w.max(pop.scale_cap as f64);
+    }
+    let traced = plastic || scale_every > 0;
+
     let ring_scale = fixed_scale(max_row);
     let globals = Globals {
         n_neurons: n as u32,
@@ -283,6 +310,10 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         da_tonic: model.dopamine.as_ref().map_or(0.0, |d| d.tonic as f32),
         modulated: modulated as u32,
         sq_scale: fixed_scale(max_abs_w * max_abs_w),
+        scale_every: scale_every as u32,
+        traced: traced as u32,
+        _pad1: 0,
+        _pad2: 0,
     };
     Ok(Network {
         globals,
@@ -298,7 +329,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         row_start,
         shards,
         synapses,
-        traces: vec![[0.0; 2]; n],
+        traces: vec![[0.0; 4]; n],
         rules,
         syn_elig: if modulated { vec![0.0; total] } else { Vec::new() },
         modulators: vec![[0.0; 2]; model.regions.len()],
@@ -632,7 +663,7 @@ impl Network {
                 words(g.n_pops as u64 + raster_steps as u64 * g.raster_words as u64),
             ),
             ("connectivity".into(), words(3 * (g.n_regions as u64).pow(2))),
-            ("traces".into(), if g.plastic != 0 { 8 * n } else { 16 }),
+            ("traces".into(), if g.traced != 0 { 16 * n } else { 16 }),
             ("rules".into(), words(self.rules.len() as u64)),
             ("modulators".into(), words(2 * g.n_regions as u64)),
         ];

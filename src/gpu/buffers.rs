@@ -122,7 +122,7 @@ impl Buffers {
                 })
                 .collect(),
             conn: init("conn", &vec![0u8; 12 * (g.n_regions as usize).pow(2)], RW),
-            traces: if g.plastic != 0 {
+            traces: if g.traced != 0 {
                 init("traces", bytemuck::cast_slice(&net.traces), RW)
             } else {
                 init("traces", &[], RW)

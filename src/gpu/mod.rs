@@ -10,6 +10,7 @@ pub mod learn;
 pub mod modulate;
 pub mod neurons;
 pub mod propagate;
+pub mod scale;
 pub mod stage;
 pub mod weights;
 
@@ -42,6 +43,9 @@ pub struct GpuEngine {
     propagate: propagate::Propagate,
     learn: Option<learn::Learn>,
     modulate: Option<modulate::Modulate>,
+    scale: Option<scale::Scale>,
+    /// Steps between scaling updates (0: none).
+    scale_every: u64,
     /// Weight statistics of plastic projections: the stage and its output buffer.
     weights: Option<(weights::Weights, wgpu::Buffer)>,
     plastic_bytes: u64,
@@ -123,6 +127,7 @@ impl GpuEngine {
         let propagate = propagate::Propagate::new(&device, &b);
         let learn = b.plastic.then(|| learn::Learn::new(&device, &b));
         let modulate = b.modulated.then(|| modulate::Modulate::new(&device, &b));
+        let scale = (net.globals.scale_every > 0).then(|| scale::Scale::new(&device, &b));
         let np = net.pops.len();
         let plastic_bytes = 4 * ((net.rules.len() - np * np) / 8 * crate::layout::PLASTIC_WORDS) as u64;
         let weights = b.plastic.then(|| {
@@ -157,6 +162,8 @@ impl GpuEngine {
             propagate,
             learn,
             modulate,
+            scale,
+            scale_every: net.globals.scale_every as u64,
             weights,
             plastic_bytes,
             modulated: net.globals.modulated != 0,
@@ -244,6 +251,11 @@ impl GpuEngine {
                 {
                     m.record(&mut p);
                 }
+                if let Some(sc) = &self.scale
+                    && (self.step + s as u64 + 1).is_multiple_of(self.scale_every)
+                {
+                    sc.record(&mut p);
+                }
             }
         }
         enc.clear_buffer(&self.b.conn, 0, None);
@@ -296,7 +308,7 @@ impl GpuEngine {
             self.conn_valid = false;
         } else {
             self.step += reps as u64;
-            if self.learn.is_some() {
+            if self.synapses_change() {
                 self.conn_valid = false;
             }
         }
@@ -316,6 +328,16 @@ impl GpuEngine {
         {
             m.record(pass);
         }
+        if let Some(s) = &self.scale
+            && (step + 1).is_multiple_of(self.scale_every)
+        {
+            s.record(pass);
+        }
+    }
+
+    /// Whether stepping changes synapses (so the region matrix must be recomputed).
+    fn synapses_change(&self) -> bool {
+        self.learn.is_some() || self.scale.is_some()
     }
 
     /// Writes the rewards due at the current step (scheduled and raised) into the GPU's pending
@@ -445,7 +467,7 @@ impl Engine for GpuEngine {
             self.queue.submit([enc.finish()]);
             left -= batch;
             self.step += batch;
-            if self.learn.is_some() {
+            if self.synapses_change() {
                 self.conn_valid = false;
             }
         }

@@ -14,7 +14,9 @@ pub fn update_traces(net: &mut Network, n: usize, spiked: bool) {
     let tr = &mut net.traces[n];
     tr[0] = rn(&g, tr[0] * pop.pre_decay);
     tr[1] = rn(&g, tr[1] * pop.post_decay);
+    tr[2] = rn(&g, tr[2] * pop.act_decay);
     if spiked {
+        tr[2] = rn(&g, tr[2] + pop.act_inc);
         tr[0] = if pop.trace_flags & TRACE_PRE_NEAREST != 0 {
             1.0
         } else {
@@ -189,4 +191,31 @@ pub fn weight_stats(net: &Network) -> Vec<u32> {
         w[9..9 + HIST_BINS as usize].copy_from_slice(&hist[i]);
     }
     words
+}
+
+/// CPU twin of shaders/scale.wgsl: homeostatic scaling of every synapse onto a scaled neuron.
+pub fn scale(net: &mut Network) {
+    let g = net.globals;
+    let np = net.pops.len();
+    for slot in 0..net.syn_pre.len() {
+        let pre = net.syn_pre[slot];
+        if pre == EMPTY {
+            continue;
+        }
+        let post = net.target_of(slot as u32) as usize;
+        let post_pop = net.state[post].pop as usize;
+        let pop = net.pops[post_pop];
+        if pop.scale_target == 0.0 {
+            continue;
+        }
+        let w = net.syn_weight[slot];
+        let d = rn(&g, pop.scale_gain * rn(&g, pop.scale_target - net.traces[post][2]));
+        let factor = if w >= 0.0 { rn(&g, 1.0 + d) } else { rn(&g, 1.0 - d) }.max(0.0);
+        let mut v = rn(&g, w * factor).max(-pop.scale_cap).min(pop.scale_cap);
+        if net.rules[net.state[pre as usize].pop as usize * np + post_pop] != NO_RULE {
+            let r = rule(net, &net.state[pre as usize], &net.state[post]).expect("rule");
+            v = v.max(r.w_min).min(r.w_max);
+        }
+        net.syn_weight[slot] = v;
+    }
 }

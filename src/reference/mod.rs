@@ -77,7 +77,7 @@ impl CpuEngine {
             if out.nonfinite && self.error.is_none_or(|(_, s)| s > step) {
                 self.error = Some((i as u32, step));
             }
-            if g.plastic != 0 {
+            if g.traced != 0 {
                 learn::update_traces(&mut self.net, i, out.spiked);
             }
             if out.spiked {
@@ -111,6 +111,11 @@ impl CpuEngine {
         }
         if self.net.modulate_every > 0 && (step as u64 + 1).is_multiple_of(self.net.modulate_every) {
             learn::modulate(&mut self.net);
+        }
+        let every = g.scale_every as u64;
+        if every > 0 && (step as u64 + 1).is_multiple_of(every) {
+            learn::scale(&mut self.net);
+            self.conn = None;
         }
         self.step += 1;
     }

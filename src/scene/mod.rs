@@ -5,7 +5,9 @@ pub mod model;
 pub mod schema;
 mod validate;
 
-pub use model::{DopamineModel, InputKind, InputModel, Model, NeuronKind, PopulationModel, ProjectionModel, StdpModel};
+pub use model::{
+    DopamineModel, InputKind, InputModel, Model, NeuronKind, PopulationModel, ProjectionModel, ScalingModel, StdpModel,
+};
 pub use schema::{Param, Rule, Scene};
 
 use crate::error::{Error, Result};

@@ -40,6 +40,16 @@ pub struct PopulationModel {
     pub first: u32,
     pub count: u32,
     pub neuron: NeuronKind,
+    pub scaling: Option<ScalingModel>,
+}
+
+/// Validated synaptic scaling of a population.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScalingModel {
+    pub target_hz: f64,
+    pub tau_ms: f64,
+    pub activity_tau_ms: f64,
+    pub every_steps: u64,
 }
 
 /// A neuron model with every parameter still a distribution, drawn per neuron at build time.

@@ -108,6 +108,39 @@ pub struct Population {
     pub count: u32,
     /// Neuron model and its parameters.
     pub model: NeuronModel,
+    /// Homeostatic synaptic scaling of the synapses onto this population. Default: none.
+    #[serde(default)]
+    pub scaling: Option<Scaling>,
+}
+
+/// Homeostatic synaptic scaling (Turrigiano et al. 1998): each neuron's rate estimate a (Hz) is a
+/// spike trace with time constant `activity_tau_ms`; every `update_every_ms` its incoming
+/// excitatory weights are multiplied by 1 + u (target - a) / (target tau) and its inhibitory
+/// weights by 1 - u (target - a) / (target tau), u the interval (docs/MODEL.md).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scaling {
+    /// Set point of the rate (Hz, > 0).
+    pub target_hz: f64,
+    /// Time constant of the scaling (ms): hours to days in cortex. Default 3.6e6 (1 h).
+    #[serde(default = "one_hour")]
+    pub tau_ms: f64,
+    /// Time constant of the rate estimate (ms). Default 10 000.
+    #[serde(default = "ten_s")]
+    pub activity_tau_ms: f64,
+    /// Interval of the update (ms); the same for every scaled population. Default 100.
+    #[serde(default = "hundred")]
+    pub update_every_ms: f64,
+}
+
+fn one_hour() -> f64 {
+    3.6e6
+}
+fn ten_s() -> f64 {
+    1e4
+}
+fn hundred() -> f64 {
+    100.0
 }
 
 /// A neuron model. Every parameter may be a constant or a distribution (see [`Param`]).

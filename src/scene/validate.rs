@@ -183,12 +183,54 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
                 return Err(cx.err(&with(&pp, &[F("count")]), "count must be at least 1"));
             }
             let neuron = neuron_kind(&cx, &with(&pp, &[F("model")]), &p.model, scene.dt_ms)?;
+            let scaling = match &p.scaling {
+                None => None,
+                Some(s) => {
+                    let at = |f: &'static str| with(&pp, &[F("scaling"), F(f)]);
+                    for (f, v) in [
+                        ("target_hz", s.target_hz),
+                        ("tau_ms", s.tau_ms),
+                        ("activity_tau_ms", s.activity_tau_ms),
+                    ] {
+                        if !(v.is_finite() && v > 0.0) {
+                            return Err(cx.err(&at(f), format!("{f} {v} must be > 0")));
+                        }
+                    }
+                    let every = (s.update_every_ms / scene.dt_ms).round();
+                    if !(1.0..1e9).contains(&every) {
+                        return Err(cx.err(
+                            &at("update_every_ms"),
+                            format!("update interval {} ms must be at least one step", s.update_every_ms),
+                        ));
+                    }
+                    if let Some(o) = populations
+                        .iter()
+                        .filter_map(|q: &PopulationModel| q.scaling.as_ref())
+                        .find(|o| o.every_steps != every as u64)
+                    {
+                        return Err(cx.err(
+                            &at("update_every_ms"),
+                            format!(
+                                "every scaled population must share one update interval ({} steps before here)",
+                                o.every_steps
+                            ),
+                        ));
+                    }
+                    Some(ScalingModel {
+                        target_hz: s.target_hz,
+                        tau_ms: s.tau_ms,
+                        activity_tau_ms: s.activity_tau_ms,
+                        every_steps: every as u64,
+                    })
+                }
+            };
             populations.push(PopulationModel {
                 name: p.name.clone(),
                 region: ri,
                 first: neurons as u32,
                 count: p.count,
                 neuron,
+                scaling,
             });
             neurons += p.count as u64;
             if neurons > (1 << 31) {

@@ -24,7 +24,7 @@ struct Globals {
     sq_scale: f32,
     scale_every: u32,
     traced: u32,
-    _pad1: u32,
+    capture_every: u32,
     _pad2: u32,
 }
 
@@ -59,7 +59,15 @@ struct StdpRule {
     multiplicative: u32,
     modulated: u32,
     elig_decay: f32,
+    capture: u32,
+    tag_threshold: f32,
+    protein_threshold: f32,
+    early_decay: f32,
+    protein_decay: f32,
+    late_rate: f32,
     _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 struct PoissonSource {
@@ -110,6 +118,7 @@ const MODEL_PERIODIC: u32 = 3u;
 const TRACE_PRE_NEAREST: u32 = 1u;
 const TRACE_POST_NEAREST: u32 = 2u;
 const NO_RULE: u32 = 0xffffffffu;
+const RULE_WORDS: u32 = 16u;
 const PLASTIC_WORDS: u32 = 32u;
 const HIST_BINS: u32 = 20u;
 const ELIG_SCALE: f32 = 65536.0;

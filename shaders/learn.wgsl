@@ -22,7 +22,7 @@
 @group(0) @binding(12) var<storage, read_write> syn_elig: array<f32>;
 
 fn rule_at(i: u32) -> StdpRule {
-    let b = g.n_pops * g.n_pops + 8u * i;
+    let b = g.n_pops * g.n_pops + RULE_WORDS * i;
     return StdpRule(
         bitcast<f32>(rules[b]),
         bitcast<f32>(rules[b + 1u]),
@@ -31,6 +31,14 @@ fn rule_at(i: u32) -> StdpRule {
         rules[b + 4u],
         rules[b + 5u],
         bitcast<f32>(rules[b + 6u]),
+        rules[b + 7u],
+        bitcast<f32>(rules[b + 8u]),
+        bitcast<f32>(rules[b + 9u]),
+        bitcast<f32>(rules[b + 10u]),
+        bitcast<f32>(rules[b + 11u]),
+        bitcast<f32>(rules[b + 12u]),
+        0u,
+        0u,
         0u,
     );
 }
@@ -66,7 +74,12 @@ fn post(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         if rule.modulated != 0u {
             syn_elig[k] = rn(syn_elig[k] + dw);
         } else {
-            syn_weight[k] = min(rn(w + dw), rule.w_max);
+            let v = min(rn(w + dw), rule.w_max);
+            syn_weight[k] = v;
+            if rule.capture != 0u {
+                // The early-phase component records what STDP actually changed.
+                syn_elig[k] = rn(syn_elig[k] + rn(v - w));
+            }
         }
     }
 }
@@ -97,7 +110,11 @@ fn pre(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li
         if rule.modulated != 0u {
             syn_elig[slot] = rn(syn_elig[slot] - dw);
         } else {
-            syn_weight[slot] = max(rn(w - dw), rule.w_min);
+            let v = max(rn(w - dw), rule.w_min);
+            syn_weight[slot] = v;
+            if rule.capture != 0u {
+                syn_elig[slot] = rn(syn_elig[slot] + rn(v - w));
+            }
         }
     }
 }

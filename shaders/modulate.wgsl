@@ -25,7 +25,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if ri == NO_RULE {
         return;
     }
-    let b = g.n_pops * g.n_pops + 8u * ri;
+    let b = g.n_pops * g.n_pops + RULE_WORDS * ri;
     if rules[b + 5u] == 0u {
         return;
     }

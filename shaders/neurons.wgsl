@@ -67,7 +67,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     } else if pop.model == MODEL_PERIODIC {
         let period = u32(prm.p0);
         let phase = u32(prm.p1);
-        spiked = step >= phase && (step - phase) % period == 0u;
+        let count = u32(prm.p2);
+        spiked = step >= phase && (step - phase) % period == 0u && (count == 0u || (step - phase) / period < count);
     } else if pop.model == MODEL_SPIKE_SOURCE {
         spiked = unit_f32(rng_draw(rng_base(g.key, STREAM_SOURCE, step, n), 0u)) < prm.p0;
     } else {

@@ -32,7 +32,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     var v = min(max(rn(w * factor), -pop.scale_cap), pop.scale_cap);
     let ri = rules[neurons[pre].pop * g.n_pops + post_pop];
     if ri != NO_RULE {
-        let b = g.n_pops * g.n_pops + 8u * ri;
+        let b = g.n_pops * g.n_pops + RULE_WORDS * ri;
         v = min(max(v, bitcast<f32>(rules[b + 2u])), bitcast<f32>(rules[b + 3u]));
     }
     syn_weight[slot] = v;

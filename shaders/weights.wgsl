@@ -10,6 +10,7 @@
 @group(0) @binding(6) var<storage, read> syn_owner: array<u32>;
 @group(0) @binding(7) var<storage, read> rules: array<u32>;
 @group(0) @binding(8) var<storage, read_write> stats: array<atomic<u32>>;
+@group(0) @binding(9) var<storage, read> syn_late: array<f32>;
 
 const SPAN: u32 = 32u;
 
@@ -51,7 +52,8 @@ fn flush(a: Acc) {
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let block = (wg.x + wg.y * MAX_GROUPS_X) * 256u * SPAN;
     let n = arrayLength(&syn_pre);
-    let modulated = g.modulated != 0u;
+    // Eligibility, or the early-phase change of capture rules.
+    let modulated = g.modulated != 0u || g.capture_every != 0u;
     var a = Acc(NO_RULE, 0u, vec2<u32>(0u), vec2<u32>(0u), 0u, 0u, vec2<u32>(0u));
     for (var k = 0u; k < SPAN; k++) {
         let slot = block + k * 256u + lid;
@@ -71,7 +73,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
             flush(a);
             a = Acc(ri, 0u, vec2<u32>(0u), vec2<u32>(0u), 0u, 0u, vec2<u32>(0u));
         }
-        let rb = g.n_pops * g.n_pops + 8u * ri;
+        let rb = g.n_pops * g.n_pops + RULE_WORDS * ri;
         let w_min = bitcast<f32>(rules[rb + 2u]);
         let w_max = bitcast<f32>(rules[rb + 3u]);
         let w = syn_weight[slot];
@@ -83,6 +85,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         if modulated {
             let c = clamp(syn_elig[slot], -ELIG_CLAMP, ELIG_CLAMP);
             a.elig = add64(a.elig, i32(round(rn(c * ELIG_SCALE))));
+        }
+        if rules[rb + 7u] != 0u {
+            // Capture: tagged (|early| above the tag threshold) and consolidated (|late| at least
+            // half the tag threshold) synapses.
+            let tag = bitcast<f32>(rules[rb + 8u]);
+            if abs(syn_elig[slot]) > tag {
+                atomicAdd(&stats[ri * PLASTIC_WORDS + 29u], 1u);
+            }
+            if abs(syn_late[slot]) >= rn(0.5 * tag) {
+                atomicAdd(&stats[ri * PLASTIC_WORDS + 30u], 1u);
+            }
         }
         let x = rn(rn(rn(w - w_min) / rn(w_max - w_min)) * f32(HIST_BINS));
         let bin = u32(clamp(floor(x), 0.0, f32(HIST_BINS - 1u)));

@@ -64,13 +64,16 @@ pub struct Globals {
     pub scale_every: u32,
     /// 1 when neurons keep traces (plasticity or scaling).
     pub traced: u32,
-    pub _pad1: u32,
+    /// Steps between tagging-and-capture updates (0: none).
+    pub capture_every: u32,
     pub _pad2: u32,
 }
 
 /// Words of the weight statistics of one plastic projection (`weights` stage): count, weight sum
 /// (i64, scale conn_scale), squared-weight sum (u64, scale sq_scale), synapses at w_min, at w_max,
-/// eligibility sum (i64, scale ELIG_SCALE, each value clamped to +-ELIG_CLAMP), HIST_BINS bins.
+/// eligibility sum (i64, scale ELIG_SCALE, each value clamped to +-ELIG_CLAMP), HIST_BINS bins,
+/// then (capture rules) tagged synapses (|early| > tag threshold) and consolidated ones (|late| >=
+/// half the tag threshold).
 pub const PLASTIC_WORDS: usize = 32;
 pub const HIST_BINS: u32 = 20;
 pub const ELIG_SCALE: f32 = 65536.0;
@@ -121,8 +124,9 @@ pub const SCALE_LIMIT: f32 = 4.0;
 pub const TRACE_PRE_NEAREST: u32 = 1;
 pub const TRACE_POST_NEAREST: u32 = 2;
 /// The rule table (`rules` buffer) holds `n_pops * n_pops` words, the rule of each (source
-/// population, target population) pair or NO_RULE, then `StdpRule` records of 8 words each.
+/// population, target population) pair or NO_RULE, then `StdpRule` records of RULE_WORDS words.
 pub const NO_RULE: u32 = u32::MAX;
+pub const RULE_WORDS: usize = 16;
 
 /// One STDP rule, per step units (weights in the projection's units).
 #[repr(C)]
@@ -138,7 +142,20 @@ pub struct StdpRule {
     pub modulated: u32,
     /// Eligibility decay over one modulated-update interval.
     pub elig_decay: f32,
+    /// 1: tagging and capture (STDP changes are early-phase; see `capture` stage).
+    pub capture: u32,
+    /// |early change| above which a synapse is tagged; summed |early change| of a neuron above
+    /// which it synthesizes proteins.
+    pub tag_threshold: f32,
+    pub protein_threshold: f32,
+    /// Per capture update: early-phase decay, protein decay, and the fraction of a tagged early
+    /// change consolidated per unit of protein.
+    pub early_decay: f32,
+    pub protein_decay: f32,
+    pub late_rate: f32,
     pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
 }
 
 /// A Poisson source onto a population. The count per step is the sum of `repeats` independent
@@ -167,7 +184,7 @@ pub struct NeuronState {
 }
 
 /// Per-neuron parameters. Izhikevich: p0..p3 = a, b, c, d. Spike source: p0 = spike probability
-/// per step. Periodic: p0 = period, p1 = phase (steps, exact in f32).
+/// per step. Periodic: p0 = period, p1 = phase (steps), p2 = spikes in all (0: no end), exact in f32.
 /// LIF (exact integration, NEST iaf_psc_exp): p0 = P22 = exp(-h/tau_m), p1 = P21 (mV/pA),
 /// p2 = P20 = tau_m/C (1 - P22) (mV/pA), p3 = P11 = exp(-h/tau_syn), p4 = threshold - E_L,
 /// p5 = reset - E_L, p6 = I_e (pA), p7 = refractory steps (as f32).

@@ -10,6 +10,7 @@ pub const STAGES: &[(&str, &str)] = &[
     ("learn", include_str!("../shaders/learn.wgsl")),
     ("modulate", include_str!("../shaders/modulate.wgsl")),
     ("scale", include_str!("../shaders/scale.wgsl")),
+    ("capture", include_str!("../shaders/capture.wgsl")),
     ("connectivity", include_str!("../shaders/connectivity.wgsl")),
     ("weights", include_str!("../shaders/weights.wgsl")),
     // Not a simulation stage: the bandwidth probe of `rewire bench`.

@@ -164,6 +164,11 @@ fn stdp_additive_and_multiplicative_weights_agree_bit_for_bit() {
     let at_bound = w.iter().filter(|&&x| x == 0.0 || x == 1.0).count();
     assert!(moved > 5000, "only {moved} weights changed");
     assert!(at_bound > 10, "only {at_bound} weights at a bound");
+    // Tagging and capture ran on TH -> E: some of its synapses carry a consolidated change.
+    let raw = gpu.sample().unwrap();
+    let stats = rewire::Stats::from_raw(&model, &raw, STEPS as u64, &net.globals);
+    eprintln!("TH -> E: {:?}", stats.weights[1]);
+    assert!(stats.weights[1].consolidated > 10, "{:?}", stats.weights[1]);
 }
 
 #[test]
@@ -228,7 +233,9 @@ const SCENE_STDP: &str = r#"Scene(seed: 21, dt_ms: 1.0, duration_ms: 1200,
     Projection(from: "E", to: "E", rule: FixedProbability(0.1), weight: Uniform(0, 0.5), delay_ms: Uniform(1, 5),
                plasticity: Stdp(a_plus: 0.02, a_minus: 0.025, w_max: 1.0, form: Multiplicative)),
     Projection(from: "TH", to: "E", rule: FixedInDegree(10), weight: Uniform(0.5, 1.0), delay_ms: 2,
-               plasticity: Stdp(a_plus: 0.05, a_minus: 0.06, tau_minus_ms: 20, w_max: 1.0, traces: Nearest)),
+               plasticity: Stdp(a_plus: 0.05, a_minus: 0.06, tau_minus_ms: 20, w_max: 1.0, traces: Nearest,
+                 capture: Capture(tag_threshold: 0.05, protein_threshold: 0.3, tau_early_ms: 400, tau_protein_ms: 200,
+                                  tau_late_ms: 200, update_every_ms: 40))),
     Projection(from: "E", to: "I", rule: FixedInDegree(30), weight: Uniform(0, 0.5), delay_ms: 1,
                plasticity: Stdp(a_plus: 0.01, a_minus: 0.012, tau_plus_ms: 20, tau_minus_ms: 30, w_max: 1.0)),
     Projection(from: "I", to: "E", rule: FixedProbability(0.2), weight: -1, delay_ms: 1),

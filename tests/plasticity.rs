@@ -399,3 +399,65 @@ fn synaptic_scaling_brings_the_rate_back_to_its_set_point() {
         "without scaling the rate stays: {still0} -> {still1}"
     );
 }
+
+/// Tagging and capture, compressed in time (tau_early 2 s, protein and late 0.5 s, updates every
+/// 50 ms). 20 neurons `P` fire every 100 ms; each has one weak synapse from `W` (3 pairings at
+/// +5 ms from 50 ms on: tagged, too little for proteins) and ten strong synapses from `S`
+/// (10 pairings at +5 ms starting at `strong_ms`: proteins). Returns the weak synapses' mean
+/// weight change after 12 s and their weight statistics.
+fn tag_and_capture(strong_ms: u32) -> (f64, rewire::stats::WeightStat) {
+    let src = format!(
+        r#"Scene(seed: 1, dt_ms: 1, duration_ms: 12000, regions: [Region(name: "R", centre_mm: (0,0,0), radius_mm: 1,
+  populations: [
+    Population(name: "P", count: 20, model: Periodic(period_ms: 100, phase_ms: 55)),
+    Population(name: "W", count: 20, model: Periodic(period_ms: 100, phase_ms: 50, count: 3)),
+    Population(name: "S", count: 20, model: Periodic(period_ms: 100, phase_ms: {strong}, count: 10)),
+  ])],
+  projections: [
+    Projection(from: "W", to: "P", rule: FixedInDegree(1), weight: 1, delay_ms: 1, plasticity: Stdp(CAPTURE)),
+    Projection(from: "S", to: "P", rule: FixedInDegree(10), weight: 1, delay_ms: 1, plasticity: Stdp(CAPTURE)),
+  ])"#,
+        strong = strong_ms + 50
+    )
+    .replace(
+        "CAPTURE",
+        "a_plus: 0.1, a_minus: 0.15, w_max: 4, capture: Capture(tag_threshold: 0.1, protein_threshold: 1, \
+         tau_early_ms: 2000, tau_protein_ms: 500, tau_late_ms: 500, update_every_ms: 50)",
+    );
+    let model = common::model(&src);
+    let net = build(&model);
+    let ctx = common::gpu();
+    let mut gpu = GpuEngine::new(&ctx, &net, 0).unwrap();
+    gpu.advance(12_000).unwrap();
+    let raw = gpu.sample().unwrap();
+    let stats = rewire::Stats::from_raw(&model, &raw, 12_000, &net.globals);
+    let w = gpu.weights().unwrap();
+    let weak: Vec<f64> = (0..w.len())
+        .filter(|&s| net.syn_pre[s] != rewire::layout::EMPTY && net.state[net.syn_pre[s] as usize].pop == 1)
+        .map(|s| w[s] as f64 - 1.0)
+        .collect();
+    assert_eq!(weak.len(), 20);
+    (weak.iter().sum::<f64>() / 20.0, stats.weights[0].clone())
+}
+
+#[test]
+fn tagging_and_capture_keep_a_weak_change_only_with_strong_input_in_its_window() {
+    let (alone, alone_stats) = tag_and_capture(100_000);
+    let (inside, inside_stats) = tag_and_capture(300);
+    let (outside, outside_stats) = tag_and_capture(7000);
+    eprintln!("weak change after 12 s: alone {alone:.4}, strong 0.3 s later {inside:.4}, 7 s later {outside:.4}");
+    eprintln!(
+        "consolidated weak synapses: {} / {} / {}",
+        alone_stats.consolidated, inside_stats.consolidated, outside_stats.consolidated
+    );
+    // The weak change alone decays back (tau_early 2 s over ~12 s).
+    assert!(alone.abs() < 0.01, "weak input alone: {alone}");
+    assert_eq!(alone_stats.consolidated, 0);
+    // With strong input on the same neurons while the weak synapses are tagged, part of the weak
+    // change is consolidated and stays.
+    assert!(inside > 0.05, "weak input with strong input 0.3 s later: {inside}");
+    assert_eq!(inside_stats.consolidated, 20);
+    // Strong input after the weak tags have faded does not rescue the weak change.
+    assert!(outside.abs() < 0.2 * inside, "strong input 7 s later: {outside}");
+    assert_eq!(outside_stats.consolidated, 0);
+}

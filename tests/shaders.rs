@@ -77,7 +77,7 @@ fn rust_structs_match_wgsl_layouts() {
             sq_scale,
             scale_every,
             traced,
-            _pad1,
+            capture_every,
             _pad2
         ]
     );
@@ -118,7 +118,15 @@ fn rust_structs_match_wgsl_layouts() {
             multiplicative,
             modulated,
             elig_decay,
-            _pad0
+            capture,
+            tag_threshold,
+            protein_threshold,
+            early_decay,
+            protein_decay,
+            late_rate,
+            _pad0,
+            _pad1,
+            _pad2
         ]
     );
     check_struct!(&m, PoissonSource, [exp_neg_lambda, weight, repeats, cap]);
@@ -153,6 +161,7 @@ fn wgsl_constants_match_rust() {
         ("TRACE_PRE_NEAREST", format!("{TRACE_PRE_NEAREST}u")),
         ("TRACE_POST_NEAREST", format!("{TRACE_POST_NEAREST}u")),
         ("NO_RULE", format!("0x{NO_RULE:x}u")),
+        ("RULE_WORDS", format!("{RULE_WORDS}u")),
         ("PLASTIC_WORDS", format!("{PLASTIC_WORDS}u")),
         ("HIST_BINS", format!("{HIST_BINS}u")),
         ("ROW_CHUNK_SHIFT", format!("{ROW_CHUNK_SHIFT}u")),

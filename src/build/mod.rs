@@ -64,8 +64,11 @@ pub struct Network {
     /// The rule table: NO_RULE or a rule index per (source population, target population), then
     /// the StdpRule records as words (layout::NO_RULE).
     pub rules: Vec<u32>,
-    /// Eligibility per slot (three-factor rules; empty when none).
+    /// Eligibility per slot (three-factor rules), or the early-phase change (capture rules);
+    /// empty when neither.
     pub syn_elig: Vec<f32>,
+    /// Late-phase (consolidated) change per slot (capture rules; empty when none).
+    pub syn_late: Vec<f32>,
     /// Per region: [dopamine level, reward pending for the next step].
     pub modulators: Vec<[f32; 2]>,
     /// Steps between modulated weight updates (0: none).
@@ -239,6 +242,20 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
                 w_max: s.w_max as f32,
                 multiplicative: s.multiplicative as u32,
                 modulated: s.eligibility_tau_ms.is_some() as u32,
+                capture: s.capture.is_some() as u32,
+                tag_threshold: s.capture.as_ref().map_or(0.0, |c| c.tag_threshold as f32),
+                protein_threshold: s.capture.as_ref().map_or(0.0, |c| c.protein_threshold as f32),
+                early_decay: s
+                    .capture
+                    .as_ref()
+                    .map_or(1.0, |c| (-(c.every_steps as f64) * dt / c.tau_early_ms).exp() as f32),
+                protein_decay: s
+                    .capture
+                    .as_ref()
+                    .map_or(1.0, |c| (-(c.every_steps as f64) * dt / c.tau_protein_ms).exp() as f32),
+                late_rate: s.capture.as_ref().map_or(0.0, |c| {
+                    1.0 - (-(c.every_steps as f64) * dt / c.tau_late_ms).exp() as f32
+                }),
                 elig_decay: match (s.eligibility_tau_ms, &model.dopamine) {
                     (Some(tau), Some(d)) => (-(d.every_steps as f64) * dt / tau).exp() as f32,
                     _ => 1.0,
@@ -260,6 +277,13 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     rules.extend(bytemuck::cast_slice::<layout::StdpRule, u32>(&records));
     let plastic = !records.is_empty();
     let modulated = records.iter().any(|r| r.modulated != 0);
+    let capture_every = model
+        .projections
+        .iter()
+        .filter_map(|p| p.plasticity.as_ref()?.capture.as_ref())
+        .map(|c| c.every_steps)
+        .next()
+        .unwrap_or(0);
 
     // Synaptic scaling: set points, gains, rate estimates, and caps on the scaled weights.
     let mut max_row = max_row;
@@ -312,7 +336,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         sq_scale: fixed_scale(max_abs_w * max_abs_w),
         scale_every: scale_every as u32,
         traced: traced as u32,
-        _pad1: 0,
+        capture_every: capture_every as u32,
         _pad2: 0,
     };
     Ok(Network {
@@ -331,7 +355,16 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         synapses,
         traces: vec![[0.0; 4]; n],
         rules,
-        syn_elig: if modulated { vec![0.0; total] } else { Vec::new() },
+        syn_elig: if modulated || capture_every > 0 {
+            vec![0.0; total]
+        } else {
+            Vec::new()
+        },
+        syn_late: if capture_every > 0 {
+            vec![0.0; total]
+        } else {
+            Vec::new()
+        },
         modulators: vec![[0.0; 2]; model.regions.len()],
         modulate_every: if modulated {
             model.dopamine.as_ref().map_or(0, |d| d.every_steps)
@@ -676,8 +709,11 @@ impl Network {
             list.push((format!("out_start[{k}]"), words(n + 1)));
             list.push((format!("out_slots[{k}]"), words(s.out_slots.len() as u64)));
             list.push((format!("rows[{k}]"), words(3 + (s.end_neuron - s.first_neuron) as u64)));
-            if g.modulated != 0 {
+            if !self.syn_elig.is_empty() {
                 list.push((format!("syn_elig[{k}]"), words(slots)));
+            }
+            if !self.syn_late.is_empty() {
+                list.push((format!("syn_late[{k}]"), words(slots)));
             }
         }
         list

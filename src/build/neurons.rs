@@ -55,10 +55,12 @@ pub fn neuron(key: u32, n: u32, pop: u32, kind: &NeuronKind, dt: f64) -> (Neuron
         NeuronKind::Periodic {
             period_steps,
             phase_steps,
+            count,
         } => {
             let params = NeuronParams {
                 p0: *period_steps as f32,
                 p1: *phase_steps as f32,
+                p2: *count as f32,
                 ..Default::default()
             };
             (

@@ -47,8 +47,12 @@ pub struct ShardBuffers {
     pub out_slots: wgpu::Buffer,
     /// [first neuron, end neuron, local row starts of its neurons and the end] (learn.post).
     pub rows: wgpu::Buffer,
-    /// Eligibility per slot (a 16-byte stand-in when nothing is modulated).
+    /// Eligibility or early-phase change per slot (a 16-byte stand-in when unused).
     pub syn_elig: wgpu::Buffer,
+    /// Late-phase change per slot (a 16-byte stand-in when no rule has capture).
+    pub syn_late: wgpu::Buffer,
+    /// Neurons whose rows the shard holds.
+    pub neurons: u32,
     pub slots: u32,
 }
 
@@ -117,6 +121,12 @@ impl Buffers {
                         } else {
                             init("syn_elig", bytemuck::cast_slice(&net.syn_elig[a..b]), RW)
                         },
+                        syn_late: if net.syn_late.is_empty() {
+                            init("syn_late", &[], RW)
+                        } else {
+                            init("syn_late", bytemuck::cast_slice(&net.syn_late[a..b]), RW)
+                        },
+                        neurons: s.end_neuron - s.first_neuron,
                         slots: s.slots(),
                     }
                 })

@@ -4,6 +4,7 @@
 
 pub mod bandwidth;
 pub mod buffers;
+pub mod capture;
 pub mod connectivity;
 pub mod context;
 pub mod learn;
@@ -44,6 +45,8 @@ pub struct GpuEngine {
     learn: Option<learn::Learn>,
     modulate: Option<modulate::Modulate>,
     scale: Option<scale::Scale>,
+    capture: Option<capture::Capture>,
+    capture_every: u64,
     /// Steps between scaling updates (0: none).
     scale_every: u64,
     /// Weight statistics of plastic projections: the stage and its output buffer.
@@ -128,8 +131,10 @@ impl GpuEngine {
         let learn = b.plastic.then(|| learn::Learn::new(&device, &b));
         let modulate = b.modulated.then(|| modulate::Modulate::new(&device, &b));
         let scale = (net.globals.scale_every > 0).then(|| scale::Scale::new(&device, &b));
+        let capture = (net.globals.capture_every > 0).then(|| capture::Capture::new(&device, &b));
         let np = net.pops.len();
-        let plastic_bytes = 4 * ((net.rules.len() - np * np) / 8 * crate::layout::PLASTIC_WORDS) as u64;
+        let plastic_bytes =
+            4 * ((net.rules.len() - np * np) / crate::layout::RULE_WORDS * crate::layout::PLASTIC_WORDS) as u64;
         let weights = b.plastic.then(|| {
             let stats = device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("weight statistics"),
@@ -164,6 +169,8 @@ impl GpuEngine {
             modulate,
             scale,
             scale_every: net.globals.scale_every as u64,
+            capture,
+            capture_every: net.globals.capture_every as u64,
             weights,
             plastic_bytes,
             modulated: net.globals.modulated != 0,
@@ -256,6 +263,11 @@ impl GpuEngine {
                 {
                     sc.record(&mut p);
                 }
+                if let Some(c) = &self.capture
+                    && (self.step + s as u64 + 1).is_multiple_of(self.capture_every)
+                {
+                    c.record(&mut p);
+                }
             }
         }
         enc.clear_buffer(&self.b.conn, 0, None);
@@ -332,6 +344,11 @@ impl GpuEngine {
             && (step + 1).is_multiple_of(self.scale_every)
         {
             s.record(pass);
+        }
+        if let Some(c) = &self.capture
+            && (step + 1).is_multiple_of(self.capture_every)
+        {
+            c.record(pass);
         }
     }
 

@@ -33,6 +33,7 @@ impl Weights {
                         (6, &s.syn_owner),
                         (7, &b.rules),
                         (8, stats),
+                        (9, &s.syn_late),
                     ],
                 );
                 (bind, stage::groups(s.slots as u64, 256 * SPAN))

@@ -1,7 +1,7 @@
 //! CPU twin of shaders/learn.wgsl (event-driven STDP) and of the trace update in neurons.wgsl.
 
 use crate::build::Network;
-use crate::layout::{EMPTY, NO_RULE, NeuronState, Pop, StdpRule, TRACE_POST_NEAREST, TRACE_PRE_NEAREST};
+use crate::layout::{EMPTY, NO_RULE, NeuronState, Pop, RULE_WORDS, StdpRule, TRACE_POST_NEAREST, TRACE_PRE_NEAREST};
 
 fn rn(g: &crate::layout::Globals, x: f32) -> f32 {
     f32::from_bits(x.to_bits() ^ g.opaque_zero)
@@ -36,8 +36,10 @@ fn rule(net: &Network, pre: &NeuronState, post: &NeuronState) -> Option<StdpRule
     if ri == NO_RULE {
         return None;
     }
-    let b = np * np + 8 * ri as usize;
-    Some(*bytemuck::from_bytes(bytemuck::cast_slice(&net.rules[b..b + 8])))
+    let b = np * np + RULE_WORDS * ri as usize;
+    Some(*bytemuck::from_bytes(bytemuck::cast_slice(
+        &net.rules[b..b + RULE_WORDS],
+    )))
 }
 
 /// Potentiation: each plastic synapse onto a spiking neuron gains a_plus f+(w) x_pre.
@@ -67,7 +69,11 @@ pub fn post(net: &mut Network, spikes: &[u32]) {
             if r.modulated != 0 {
                 net.syn_elig[k] = rn(&g, net.syn_elig[k] + dw);
             } else {
-                net.syn_weight[k] = rn(&g, w + dw).min(r.w_max);
+                let v = rn(&g, w + dw).min(r.w_max);
+                net.syn_weight[k] = v;
+                if r.capture != 0 {
+                    net.syn_elig[k] = rn(&g, net.syn_elig[k] + rn(&g, v - w));
+                }
             }
         }
     }
@@ -98,7 +104,11 @@ pub fn pre(net: &mut Network, spikes: &[u32]) {
                 if r.modulated != 0 {
                     net.syn_elig[slot] = rn(&g, net.syn_elig[slot] - dw);
                 } else {
-                    net.syn_weight[slot] = rn(&g, w - dw).max(r.w_min);
+                    let v = rn(&g, w - dw).max(r.w_min);
+                    net.syn_weight[slot] = v;
+                    if r.capture != 0 {
+                        net.syn_elig[slot] = rn(&g, net.syn_elig[slot] + rn(&g, v - w));
+                    }
                 }
             }
         }
@@ -144,13 +154,14 @@ pub fn weight_stats(net: &Network) -> Vec<u32> {
     use crate::layout::{ELIG_CLAMP, ELIG_SCALE, HIST_BINS, PLASTIC_WORDS};
     let g = net.globals;
     let np = net.pops.len();
-    let n_rules = (net.rules.len() - np * np) / 8;
+    let n_rules = (net.rules.len() - np * np) / RULE_WORDS;
     let mut count = vec![0u32; n_rules];
     let mut sum = vec![0i64; n_rules];
     let mut sq = vec![0i64; n_rules];
     let mut at = vec![[0u32; 2]; n_rules];
     let mut elig = vec![0i64; n_rules];
     let mut hist = vec![[0u32; HIST_BINS as usize]; n_rules];
+    let mut captured = vec![[0u32; 2]; n_rules];
     for slot in 0..net.syn_pre.len() {
         let pre = net.syn_pre[slot];
         if pre == EMPTY {
@@ -169,9 +180,13 @@ pub fn weight_stats(net: &Network) -> Vec<u32> {
         sq[i] = sq[i].wrapping_add(rn(&g, rn(&g, w * w) * g.sq_scale).round_ties_even() as i32 as i64);
         at[i][0] += (w <= r.w_min) as u32;
         at[i][1] += (w >= r.w_max) as u32;
-        if g.modulated != 0 {
+        if g.modulated != 0 || g.capture_every != 0 {
             let c = net.syn_elig[slot].clamp(-ELIG_CLAMP, ELIG_CLAMP);
             elig[i] = elig[i].wrapping_add(rn(&g, c * ELIG_SCALE).round_ties_even() as i32 as i64);
+        }
+        if r.capture != 0 {
+            captured[i][0] += (net.syn_elig[slot].abs() > r.tag_threshold) as u32;
+            captured[i][1] += (net.syn_late[slot].abs() >= rn(&g, 0.5 * r.tag_threshold)) as u32;
         }
         let x = rn(
             &g,
@@ -189,6 +204,7 @@ pub fn weight_stats(net: &Network) -> Vec<u32> {
         (w[5], w[6]) = (at[i][0], at[i][1]);
         (w[7], w[8]) = (elig[i] as u32, (elig[i] >> 32) as u32);
         w[9..9 + HIST_BINS as usize].copy_from_slice(&hist[i]);
+        (w[29], w[30]) = (captured[i][0], captured[i][1]);
     }
     words
 }
@@ -217,5 +233,54 @@ pub fn scale(net: &mut Network) {
             v = v.max(r.w_min).min(r.w_max);
         }
         net.syn_weight[slot] = v;
+    }
+}
+
+/// CPU twin of shaders/capture.wgsl: tagging and capture, neuron by neuron over its row.
+pub fn capture(net: &mut Network) {
+    let g = net.globals;
+    let np = net.pops.len();
+    let capture_rule = |net: &Network, k: usize, post_pop: usize| -> Option<usize> {
+        let pre = net.syn_pre[k];
+        if pre == EMPTY {
+            return None;
+        }
+        let ri = net.rules[net.state[pre as usize].pop as usize * np + post_pop];
+        (ri != NO_RULE && net.rules[np * np + RULE_WORDS * ri as usize + 7] != 0).then_some(ri as usize)
+    };
+    for n in 0..net.state.len() {
+        let (begin, end) = (net.row_start[n] as usize, net.row_start[n + 1] as usize);
+        let post_pop = net.state[n].pop as usize;
+        let mut total = 0.0f32;
+        let mut found = None;
+        for k in begin..end {
+            if let Some(ri) = capture_rule(net, k, post_pop) {
+                total = rn(&g, total + net.syn_elig[k].abs());
+                found = Some(ri);
+            }
+        }
+        let Some(ri) = found else { continue };
+        let b = np * np + RULE_WORDS * ri;
+        let r: StdpRule = *bytemuck::from_bytes(bytemuck::cast_slice(&net.rules[b..b + RULE_WORDS]));
+        let on = if total > r.protein_threshold { 1.0 } else { 0.0 };
+        let p = rn(
+            &g,
+            rn(&g, net.traces[n][3] * r.protein_decay) + rn(&g, rn(&g, 1.0 - r.protein_decay) * on),
+        );
+        net.traces[n][3] = p;
+        for k in begin..end {
+            if capture_rule(net, k, post_pop).is_none() {
+                continue;
+            }
+            let mut e = net.syn_elig[k];
+            if e.abs() > r.tag_threshold {
+                let moved = rn(&g, rn(&g, e * p) * r.late_rate);
+                e = rn(&g, e - moved);
+                net.syn_late[k] = rn(&g, net.syn_late[k] + moved);
+            }
+            let e2 = rn(&g, e * r.early_decay);
+            net.syn_weight[k] = rn(&g, net.syn_weight[k] - rn(&g, e - e2));
+            net.syn_elig[k] = e2;
+        }
     }
 }

@@ -112,10 +112,15 @@ impl CpuEngine {
         if self.net.modulate_every > 0 && (step as u64 + 1).is_multiple_of(self.net.modulate_every) {
             learn::modulate(&mut self.net);
         }
+        // The slow updates due at the end of this step, in the GPU's order.
         let every = g.scale_every as u64;
         if every > 0 && (step as u64 + 1).is_multiple_of(every) {
             learn::scale(&mut self.net);
             self.conn = None;
+        }
+        let every = g.capture_every as u64;
+        if every > 0 && (step as u64 + 1).is_multiple_of(every) {
+            learn::capture(&mut self.net);
         }
         self.step += 1;
     }

@@ -59,8 +59,9 @@ pub fn step_neuron(
             s.u = rn(s.u + prm.p3);
         }
     } else if pop.model == MODEL_PERIODIC {
-        let (period, phase) = (prm.p0 as u32, prm.p1 as u32);
-        spiked = step >= phase && (step - phase).is_multiple_of(period);
+        let (period, phase, count) = (prm.p0 as u32, prm.p1 as u32, prm.p2 as u32);
+        spiked =
+            step >= phase && (step - phase).is_multiple_of(period) && (count == 0 || (step - phase) / period < count);
     } else if pop.model == MODEL_SPIKE_SOURCE {
         spiked = rng::unit_f32(rng::draw(rng::base(g.key, rng::stream::SOURCE, step, n), 0)) < prm.p0;
     } else {

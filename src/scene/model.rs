@@ -69,6 +69,8 @@ pub enum NeuronKind {
     Periodic {
         period_steps: u32,
         phase_steps: u32,
+        /// Spikes in all (0: no end).
+        count: u32,
     },
 }
 
@@ -122,6 +124,18 @@ pub struct StdpModel {
     pub nearest: bool,
     /// Eligibility time constant (ms) of three-factor learning.
     pub eligibility_tau_ms: Option<f64>,
+    pub capture: Option<CaptureModel>,
+}
+
+/// Validated tagging-and-capture parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaptureModel {
+    pub tag_threshold: f64,
+    pub protein_threshold: f64,
+    pub tau_early_ms: f64,
+    pub tau_protein_ms: f64,
+    pub tau_late_ms: f64,
+    pub every_steps: u64,
 }
 
 /// Validated dopamine parameters.

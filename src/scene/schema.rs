@@ -171,6 +171,9 @@ pub struct PeriodicParams {
     /// Time of the first spike (ms). Default 0.
     #[serde(default)]
     pub phase_ms: f64,
+    /// Number of spikes; default: no end.
+    #[serde(default)]
+    pub count: Option<u32>,
 }
 
 /// Spike source parameters.
@@ -303,6 +306,41 @@ pub struct StdpParams {
     /// constant (ms), and the weight follows (tonic + dopamine) x eligibility at each update of
     /// the scene's `dopamine`. Default: none (STDP changes weights directly).
     pub eligibility_tau_ms: Option<f64>,
+    /// Synaptic tagging and capture: STDP changes are early-phase and decay unless captured into
+    /// a stable late phase. Default: none. Not with `eligibility_tau_ms`.
+    pub capture: Option<Capture>,
+}
+
+/// Tagging and capture (Frey & Morris 1997; Clopath et al. 2008), docs/MODEL.md.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Capture {
+    /// |early change| above which a synapse is tagged (weight units). Default 0.5.
+    pub tag_threshold: f64,
+    /// Summed |early change| of a neuron's capture synapses above which it synthesizes
+    /// plasticity proteins (weight units). Default 2.
+    pub protein_threshold: f64,
+    /// Decay of the early phase (ms). Default 7.2e6 (2 h).
+    pub tau_early_ms: f64,
+    /// Rise and decay of the protein level (ms). Default 3.6e6 (1 h).
+    pub tau_protein_ms: f64,
+    /// Consolidation of tagged early change into the late phase (ms). Default 3.6e6 (1 h).
+    pub tau_late_ms: f64,
+    /// Interval of the capture update (ms); the same for every capture rule. Default 1000.
+    pub update_every_ms: f64,
+}
+
+impl Default for Capture {
+    fn default() -> Self {
+        Capture {
+            tag_threshold: 0.5,
+            protein_threshold: 2.0,
+            tau_early_ms: 7.2e6,
+            tau_protein_ms: 3.6e6,
+            tau_late_ms: 3.6e6,
+            update_every_ms: 1000.0,
+        }
+    }
 }
 
 impl Default for StdpParams {
@@ -317,6 +355,7 @@ impl Default for StdpParams {
             form: StdpForm::Additive,
             traces: TraceMode::Nearest,
             eligibility_tau_ms: None,
+            capture: None,
         }
     }
 }

@@ -343,6 +343,67 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
                     multiplicative: s.form == StdpForm::Multiplicative,
                     nearest: s.traces == TraceMode::Nearest,
                     eligibility_tau_ms: s.eligibility_tau_ms,
+                    capture: match &s.capture {
+                        None => None,
+                        Some(c) => {
+                            let cat = |f: &'static str| with(&pp, &[F("plasticity"), F("capture"), F(f)]);
+                            if s.eligibility_tau_ms.is_some() {
+                                return Err(cx.err(
+                                    &at("capture"),
+                                    "a rule has either an eligibility trace (dopamine) or tagging and capture",
+                                ));
+                            }
+                            for (f, v) in [
+                                ("tag_threshold", c.tag_threshold),
+                                ("protein_threshold", c.protein_threshold),
+                            ] {
+                                if !(v.is_finite() && v >= 0.0) {
+                                    return Err(cx.err(&cat(f), format!("{f} {v} must be >= 0")));
+                                }
+                            }
+                            for (f, v) in [
+                                ("tau_early_ms", c.tau_early_ms),
+                                ("tau_protein_ms", c.tau_protein_ms),
+                                ("tau_late_ms", c.tau_late_ms),
+                            ] {
+                                if !(v.is_finite() && v > 0.0) {
+                                    return Err(cx.err(&cat(f), format!("time constant {v} ms must be > 0")));
+                                }
+                            }
+                            let every = (c.update_every_ms / scene.dt_ms).round();
+                            if !(1.0..1e9).contains(&every) {
+                                return Err(cx.err(
+                                    &cat("update_every_ms"),
+                                    format!("update interval {} ms must be at least one step", c.update_every_ms),
+                                ));
+                            }
+                            let m = CaptureModel {
+                                tag_threshold: c.tag_threshold,
+                                protein_threshold: c.protein_threshold,
+                                tau_early_ms: c.tau_early_ms,
+                                tau_protein_ms: c.tau_protein_ms,
+                                tau_late_ms: c.tau_late_ms,
+                                every_steps: every as u64,
+                            };
+                            // Proteins belong to neurons: capture rules onto one population share
+                            // their parameters, and all capture rules one update interval.
+                            for (j, q) in projections.iter().enumerate() {
+                                let q: &ProjectionModel = q;
+                                if let Some(o) = q.plasticity.as_ref().and_then(|o| o.capture.as_ref())
+                                    && (o.every_steps != m.every_steps || (q.target == target && *o != m))
+                                {
+                                    return Err(cx.err(
+                                        &at("capture"),
+                                        format!(
+                                            "projection {j} has different capture parameters; capture rules onto one \
+                                             population must be identical, and all share update_every_ms"
+                                        ),
+                                    ));
+                                }
+                            }
+                            Some(m)
+                        }
+                    },
                 };
                 if let Some(tau) = s.eligibility_tau_ms {
                     if !(tau.is_finite() && tau > 0.0) {
@@ -573,9 +634,13 @@ fn neuron_kind(cx: &Ctx, path: &[Seg<'static>], m: &NeuronModel, dt_ms: f64) -> 
                     format!("phase {} ms must be >= 0", p.phase_ms),
                 ));
             }
+            if p.count.is_some_and(|c| c == 0 || c >= 1 << 24) {
+                return Err(cx.err(&with(path, &[F("count")]), "count must lie in 1..2^24"));
+            }
             NeuronKind::Periodic {
                 period_steps: steps(p.period_ms) as u32,
                 phase_steps: steps(p.phase_ms) as u32,
+                count: p.count.unwrap_or(0),
             }
         }
         NeuronModel::SpikeSource(p) => {

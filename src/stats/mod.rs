@@ -47,6 +47,10 @@ pub struct WeightStat {
     pub mean_eligibility: f64,
     /// Synapses per bin of HIST_BINS equal bins over [w_min, w_max].
     pub histogram: Vec<u32>,
+    /// Capture rules: synapses tagged (|early change| above the tag threshold) and consolidated
+    /// (|late change| at least half the tag threshold).
+    pub tagged: u64,
+    pub consolidated: u64,
     pub w_min: f64,
     pub w_max: f64,
 }
@@ -131,6 +135,8 @@ impl Stats {
                     frac_at_max: w[6] as f64 / n.max(1.0),
                     mean_eligibility: wide(w[7], w[8]) / ELIG_SCALE as f64 / n.max(1.0),
                     histogram: w[9..9 + HIST_BINS as usize].to_vec(),
+                    tagged: w[29] as u64,
+                    consolidated: w[30] as u64,
                     w_min: s.w_min,
                     w_max: s.w_max,
                 }
@@ -205,7 +211,9 @@ impl Recorder {
         conn.line("step,t_ms,day,source,target,synapses,weight_sum,weight_mean")?;
         let weights = if model.projections.iter().any(|p| p.plasticity.is_some()) {
             let mut w = Pending::create(dir, "weights.csv")?;
-            w.line("step,t_ms,day,projection,synapses,mean,sd,frac_at_min,frac_at_max,mean_eligibility")?;
+            w.line(
+                "step,t_ms,day,projection,synapses,mean,sd,frac_at_min,frac_at_max,mean_eligibility,tagged,consolidated",
+            )?;
             let mut h = Pending::create(dir, "weight_hist.csv")?;
             h.line("step,t_ms,day,projection,bin_lo,bin_hi,synapses")?;
             Some((w, h))
@@ -257,7 +265,7 @@ impl Recorder {
         if let Some((w, h)) = &mut self.weights {
             for p in &s.weights {
                 w.line(&format!(
-                    "{},{},{},{},{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{},{},{},{},{}",
                     s.step,
                     num(s.t_ms),
                     num(s.day),
@@ -267,7 +275,9 @@ impl Recorder {
                     num(p.sd),
                     num(p.frac_at_min),
                     num(p.frac_at_max),
-                    num(p.mean_eligibility)
+                    num(p.mean_eligibility),
+                    p.tagged,
+                    p.consolidated
                 ))?;
                 let bins = p.histogram.len() as f64;
                 for (k, &c) in p.histogram.iter().enumerate() {

@@ -105,6 +105,17 @@ struct SimState {
     err_step: atomic<u32>,
     err_neuron: atomic<u32>,
     _pad: u32,
+    watch_pre: u32,
+    watch_post: u32,
+    last_pre: u32,
+    last_post: u32,
+    window: u32,
+    delay_lo: u32,
+    delay_span: u32,
+    reward_region: u32,
+    reward_amount: f32,
+    _pad1: array<u32, 7>,
+    queue: array<u32, 16>,
     spikes: array<u32>,
 }
 
@@ -126,6 +137,7 @@ const ELIG_CLAMP: f32 = 16384.0;
 const ERR_NONFINITE: u32 = 1u;
 const STREAM_NOISE: u32 = 1u;
 const STREAM_SOURCE: u32 = 2u;
+const STREAM_REWARD: u32 = 3u;
 const STREAM_POISSON: u32 = 0x10000000u;
 
 // Every stage binds the constants at 0 and the population table at 1.

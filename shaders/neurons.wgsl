@@ -108,6 +108,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         traces[n] = tr;
     }
     if spiked {
+        if n == sim.watch_pre {
+            sim.last_pre = step;
+        }
+        if n == sim.watch_post {
+            sim.last_post = step;
+        }
         sim.spikes[atomicAdd(&sim.n_spikes, 1u)] = n;
         atomicAdd(&counters[s.pop], 1u);
         if step < g.raster_steps {

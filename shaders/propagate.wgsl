@@ -16,12 +16,45 @@
 @group(0) @binding(10) var<storage, read_write> modulators: array<vec2<f32>>;
 @group(0) @binding(9) var<storage, read> syn_owner: array<u32>;
 
+// Steps from `then` to `now`, or a huge number when `then` is EMPTY (never).
+fn step_since(then: u32, now: u32) -> u32 {
+    if then == EMPTY || then > now {
+        return 0xffffffffu;
+    }
+    return now - then;
+}
+
 @compute @workgroup_size(1)
 fn prepare() {
     let n = atomicLoad(&sim.n_spikes);
     atomicStore(&sim.n_spikes, 0u);
     sim.prop_count = n;
     sim.prop_step = sim.step;
+    if g.modulated != 0u && sim.watch_pre != EMPTY {
+        // Pair reward: the watched postsynaptic neuron fired 1..window steps after the presynaptic
+        // one, so a reward falls due after a random delay; rewards due now join this step's.
+        let since = step_since(sim.last_pre, sim.prop_step);
+        if sim.last_post == sim.prop_step && since >= 1u && since <= sim.window {
+            let u = unit_f32(rng_draw(rng_base(g.key, STREAM_REWARD, sim.prop_step, 0u), 0u));
+            let due = sim.prop_step + sim.delay_lo + min(u32(u * f32(sim.delay_span + 1u)), sim.delay_span);
+            for (var q = 0u; q < 16u; q++) {
+                if sim.queue[q] == EMPTY {
+                    sim.queue[q] = due;
+                    break;
+                }
+            }
+        }
+        for (var q = 0u; q < 16u; q++) {
+            if sim.queue[q] == sim.prop_step {
+                sim.queue[q] = EMPTY;
+                for (var r = 0u; r < g.n_regions; r++) {
+                    if sim.reward_region == EMPTY || sim.reward_region == r {
+                        modulators[r].y = rn(modulators[r].y + sim.reward_amount);
+                    }
+                }
+            }
+        }
+    }
     if g.modulated != 0u {
         // Dopamine decays every step; this step's rewards arrive.
         for (var r = 0u; r < g.n_regions; r++) {

@@ -217,7 +217,25 @@ pub struct SimHeader {
     pub err_step: u32,
     pub err_neuron: u32,
     pub _pad: u32,
+    /// Pair reward (Izhikevich 2007): the watched presynaptic and postsynaptic neurons (EMPTY:
+    /// none), the steps of their last spikes (EMPTY: never), the window (steps), the reward delay's
+    /// low end and span (steps), the region (u32::MAX: all) and amount (f32 bits), and the steps
+    /// at which pending rewards fall due (EMPTY: free).
+    pub watch_pre: u32,
+    pub watch_post: u32,
+    pub last_pre: u32,
+    pub last_post: u32,
+    pub window: u32,
+    pub delay_lo: u32,
+    pub delay_span: u32,
+    pub reward_region: u32,
+    pub reward_amount: f32,
+    pub _pad1: [u32; 7],
+    pub queue: [u32; REWARD_QUEUE],
 }
+
+/// Pair rewards pending at once at most (more are dropped).
+pub const REWARD_QUEUE: usize = 16;
 
 impl SimHeader {
     /// The state before step `step`, with no error recorded.
@@ -226,6 +244,11 @@ impl SimHeader {
             step,
             err_step: u32::MAX,
             err_neuron: u32::MAX,
+            watch_pre: EMPTY,
+            watch_post: EMPTY,
+            last_pre: EMPTY,
+            last_post: EMPTY,
+            queue: [EMPTY; REWARD_QUEUE],
             ..Default::default()
         }
     }

@@ -10,6 +10,8 @@ pub mod stream {
     pub const NOISE: u32 = 1;
     /// Spike-source spikes (simulation).
     pub const SOURCE: u32 = 2;
+    /// Delays of pair rewards (simulation).
+    pub const REWARD: u32 = 3;
     /// Per-neuron Poisson input counts: `POISSON_SIM + (source << 8) + repeat` (simulation).
     pub const POISSON_SIM: u32 = 0x1000_0000;
     /// Neuron parameters at build time.

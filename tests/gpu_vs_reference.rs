@@ -190,7 +190,24 @@ fn dopamine_modulated_stdp_agrees_bit_for_bit() {
             .sum::<f64>()
     };
     let with_rewards = run(SCENE_DA);
-    let without = run(&format!("{})", &SCENE_DA[..SCENE_DA.find("  rewards:").unwrap()]));
+    let without = run(&format!("{})", &SCENE_DA[..SCENE_DA.find("  pair_reward:").unwrap()]));
+    // The pair reward alone (no scheduled rewards) raises dopamine, identically on both engines.
+    let pair_only = format!("{})", &SCENE_DA[..SCENE_DA.find("  rewards:").unwrap()]);
+    let net = build(&common::model(&pair_only));
+    let mut gpu = GpuEngine::new(&ctx, &net, 0).unwrap();
+    let mut cpu = CpuEngine::new(&net, 0);
+    let (mut peak, mut rewarded) = (0f32, 0);
+    for _ in 0..24 {
+        gpu.advance(50).unwrap();
+        cpu.advance(50).unwrap();
+        let (g, c) = (gpu.sample().unwrap(), cpu.sample().unwrap());
+        assert_eq!(g, c);
+        let da = f32::from_bits(g.dopamine[0]);
+        rewarded += (da > peak) as u32;
+        peak = peak.max(da);
+    }
+    eprintln!("pair reward: peak dopamine {peak}, rose in {rewarded} of 24 samples");
+    assert!(peak > 0.1 && rewarded >= 2, "peak {peak}, {rewarded} rises");
     eprintln!("summed |weight change|: {with_rewards:.3} with rewards, {without:.3} without");
     assert!(with_rewards > 2.0 * without, "{with_rewards} vs {without}");
 }
@@ -216,6 +233,7 @@ const SCENE_DA: &str = r#"Scene(seed: 4, dt_ms: 1.0, duration_ms: 1200,
   ],
   inputs: [ Noise(to: "E", sd: 7), Noise(to: "B_E", sd: 6), Noise(to: "I", sd: 3) ],
   dopamine: Dopamine(tonic: 0.002, tau_ms: 200, update_every_ms: 10),
+  pair_reward: PairReward(pre: ("E", 0), post: ("E", 1), window_ms: 40, delay_ms: (30, 90), amount: 0.3),
   rewards: [Reward(at_ms: 150, amount: 0.5), Reward(at_ms: 400, region: "B", amount: 1.0), Reward(at_ms: 401),
             Reward(at_ms: 800, region: "A", amount: 0.8)],
 )"#;

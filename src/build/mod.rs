@@ -75,6 +75,8 @@ pub struct Network {
     pub modulate_every: u64,
     /// Scheduled rewards: (step, region or u32::MAX for all, amount), in time order.
     pub rewards: Vec<(u64, u32, f32)>,
+    /// The simulation header at step 0 (with the pair reward's watch, if any).
+    pub header: layout::SimHeader,
     /// Occupied slots.
     pub synapses: u64,
     /// "population (region)" for each population, for messages.
@@ -228,6 +230,21 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         pop.input_count = poisson.len() as u32 - pop.input_first;
     }
 
+    // The pair reward's rewarded synapses may start at a set weight.
+    if let Some(r) = &model.pair_reward
+        && let Some(w0) = r.start_weight
+    {
+        let (a, b) = (
+            row_start[r.post as usize] as usize,
+            row_start[r.post as usize + 1] as usize,
+        );
+        for k in a..b {
+            if syn_pre[k] == r.pre {
+                syn_weight[k] = w0 as f32;
+            }
+        }
+    }
+
     // Plasticity: traces per neuron, decay factors per population, the rule table.
     let np = pops.len();
     let mut rules = vec![layout::NO_RULE; np * np];
@@ -370,6 +387,19 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
             model.dopamine.as_ref().map_or(0, |d| d.every_steps)
         } else {
             0
+        },
+        header: {
+            let mut h = layout::SimHeader::at(0);
+            if let Some(r) = &model.pair_reward {
+                h.watch_pre = r.pre;
+                h.watch_post = r.post;
+                h.window = r.window_steps;
+                h.delay_lo = r.delay_lo;
+                h.delay_span = r.delay_span;
+                h.reward_region = r.region.map_or(EMPTY, |x| x as u32);
+                h.reward_amount = r.amount as f32;
+            }
+            h
         },
         rewards: model
             .rewards

@@ -1,7 +1,6 @@
 //! The simulation state on the GPU: every buffer, made once from a built network.
 
 use crate::build::Network;
-use crate::layout::SimHeader;
 use wgpu::util::DeviceExt;
 
 pub struct Buffers {
@@ -77,7 +76,7 @@ impl Buffers {
         let n = g.n_neurons as usize;
         let mut globals = g;
         globals.raster_steps = raster_steps;
-        let mut sim = bytemuck::bytes_of(&SimHeader::at(0)).to_vec();
+        let mut sim = bytemuck::bytes_of(&net.header).to_vec();
         sim.resize(sim.len() + 4 * n, 0);
         let counter_words = g.n_pops as usize + raster_steps as usize * g.raster_words as usize;
         let b = Buffers {

@@ -284,3 +284,39 @@ pub fn capture(net: &mut Network) {
         }
     }
 }
+
+/// CPU twin of the pair reward in propagate.wgsl's `prepare`: a reward falls due after a random
+/// delay when the watched postsynaptic neuron fired 1..window steps after the presynaptic one;
+/// rewards due at `step` join the pending dopamine.
+pub fn pair_reward(net: &mut Network, step: u32) {
+    let g = net.globals;
+    let h = &mut net.header;
+    if h.watch_pre == EMPTY {
+        return;
+    }
+    let since = if h.last_pre == EMPTY || h.last_pre > step {
+        u32::MAX
+    } else {
+        step - h.last_pre
+    };
+    if h.last_post == step && since >= 1 && since <= h.window {
+        let u = crate::rng::unit_f32(crate::rng::draw(
+            crate::rng::base(g.key, crate::rng::stream::REWARD, step, 0),
+            0,
+        ));
+        let due = step + h.delay_lo + ((u * (h.delay_span + 1) as f32) as u32).min(h.delay_span);
+        if let Some(q) = h.queue.iter_mut().find(|q| **q == EMPTY) {
+            *q = due;
+        }
+    }
+    for q in 0..h.queue.len() {
+        if h.queue[q] == step {
+            h.queue[q] = EMPTY;
+            for (r, m) in net.modulators.iter_mut().enumerate() {
+                if h.reward_region == EMPTY || h.reward_region == r as u32 {
+                    m[1] = rn(&g, m[1] + h.reward_amount);
+                }
+            }
+        }
+    }
+}

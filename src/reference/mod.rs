@@ -81,6 +81,13 @@ impl CpuEngine {
                 learn::update_traces(&mut self.net, i, out.spiked);
             }
             if out.spiked {
+                let h = &mut self.net.header;
+                if i as u32 == h.watch_pre {
+                    h.last_pre = step;
+                }
+                if i as u32 == h.watch_post {
+                    h.last_post = step;
+                }
                 self.spikes.push(i as u32);
                 self.pop_spikes[self.net.state[i].pop as usize] += 1;
                 if step < self.raster_steps {
@@ -99,6 +106,7 @@ impl CpuEngine {
                 }
                 self.next_reward += 1;
             }
+            learn::pair_reward(&mut self.net, step);
             learn::dopamine_step(&mut self.net);
         }
         if g.plastic != 0 {

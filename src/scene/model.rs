@@ -21,6 +21,7 @@ pub struct Model {
     pub dopamine: Option<DopamineModel>,
     /// Reward pulses: (step, region or None for all, amount), in time order.
     pub rewards: Vec<(u64, Option<usize>, f64)>,
+    pub pair_reward: Option<PairRewardModel>,
     /// Total neurons.
     pub neurons: u32,
 }
@@ -136,6 +137,19 @@ pub struct CaptureModel {
     pub tau_protein_ms: f64,
     pub tau_late_ms: f64,
     pub every_steps: u64,
+}
+
+/// A validated pair reward (neurons as global indices, times in steps).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PairRewardModel {
+    pub pre: u32,
+    pub post: u32,
+    pub window_steps: u32,
+    pub delay_lo: u32,
+    pub delay_span: u32,
+    pub amount: f64,
+    pub region: Option<usize>,
+    pub start_weight: Option<f64>,
 }
 
 /// Validated dopamine parameters.

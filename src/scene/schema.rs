@@ -37,6 +37,44 @@ pub struct Scene {
     /// Scheduled reward pulses (dopamine). Default: none.
     #[serde(default)]
     pub rewards: Vec<Reward>,
+    /// A reward contingent on activity (Izhikevich 2007's distal reward): whenever one neuron fires
+    /// shortly after another, dopamine follows after a delay. Default: none.
+    #[serde(default)]
+    pub pair_reward: Option<PairReward>,
+}
+
+/// Rewards the sequence "neuron `pre` fires, then within `window_ms` neuron `post` fires" with
+/// `amount` of dopamine after a delay drawn uniformly from `delay_ms` (whole steps).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairReward {
+    /// Population and index within it of the presynaptic neuron.
+    pub pre: (String, u32),
+    /// Population and index within it of the postsynaptic neuron.
+    pub post: (String, u32),
+    /// Window after a `pre` spike in which a `post` spike counts (ms). Default 20.
+    #[serde(default = "twenty")]
+    pub window_ms: f64,
+    /// Reward delay range (ms). Default (1000, 3000).
+    #[serde(default = "one_to_three_s")]
+    pub delay_ms: (f64, f64),
+    /// Dopamine per reward. Default 0.5.
+    #[serde(default = "half")]
+    pub amount: f64,
+    /// Region receiving it. Default: every region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Sets every synapse from `pre` onto `post` to this weight at the start (Izhikevich starts the
+    /// rewarded synapse at 0). Default: as drawn.
+    #[serde(default)]
+    pub start_weight: Option<f64>,
+}
+
+fn twenty() -> f64 {
+    20.0
+}
+fn one_to_three_s() -> (f64, f64) {
+    (1000.0, 3000.0)
 }
 
 /// Dopamine per region (Izhikevich 2007): DA decays with `tau_ms`, rewards add to it, and every

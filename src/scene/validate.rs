@@ -573,6 +573,63 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         rewards.push(((r.at_ms / scene.dt_ms).round() as u64, region, r.amount));
     }
     rewards.sort_by_key(|r| r.0);
+    let pair_reward = match &scene.pair_reward {
+        None => None,
+        Some(r) => {
+            let at = |f: &'static str| vec![F("pair_reward"), F(f)];
+            if dopamine.is_none() {
+                return Err(cx.err(
+                    &[F("pair_reward")],
+                    "a pair reward needs the scene's `dopamine: Dopamine(...)`",
+                ));
+            }
+            let neuron = |f: &'static str, (name, i): &(String, u32)| -> Result<u32> {
+                let p = find_pop(at(f), name)?;
+                let pop = &populations[p];
+                if *i >= pop.count {
+                    return Err(cx.err(
+                        &at(f),
+                        format!("index {i} is outside population {name:?} of {} neurons", pop.count),
+                    ));
+                }
+                Ok(pop.first + i)
+            };
+            let (pre, post) = (neuron("pre", &r.pre)?, neuron("post", &r.post)?);
+            let steps = |ms: f64| (ms / scene.dt_ms).round();
+            if !(r.window_ms.is_finite() && steps(r.window_ms) >= 1.0 && steps(r.window_ms) < 1e9) {
+                return Err(cx.err(&at("window_ms"), "window must be at least one step"));
+            }
+            let (lo, hi) = r.delay_ms;
+            if !(lo.is_finite() && hi.is_finite() && 0.0 < lo && lo <= hi && steps(hi) < 1e9) {
+                return Err(cx.err(
+                    &at("delay_ms"),
+                    format!("delay range ({lo}, {hi}) ms must have 0 < low <= high"),
+                ));
+            }
+            if !r.amount.is_finite() {
+                return Err(cx.err(&at("amount"), "amount must be finite"));
+            }
+            let region = match &r.region {
+                None => None,
+                Some(name) => Some(
+                    region_names
+                        .get(name)
+                        .copied()
+                        .ok_or_else(|| cx.err(&at("region"), format!("unknown region {name:?}")))?,
+                ),
+            };
+            Some(PairRewardModel {
+                pre,
+                post,
+                window_steps: steps(r.window_ms) as u32,
+                delay_lo: steps(lo).max(1.0) as u32,
+                delay_span: (steps(hi) - steps(lo).max(1.0)).max(0.0) as u32,
+                amount: r.amount,
+                region,
+                start_weight: r.start_weight,
+            })
+        }
+    };
 
     let steps = (scene.duration_ms / scene.dt_ms).round() as u64;
     let sample_every_steps = ((scene.sample_every_ms / scene.dt_ms).round() as u64).max(1);
@@ -592,6 +649,7 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         inputs,
         dopamine,
         rewards,
+        pair_reward,
         neurons: neurons as u32,
     })
 }

@@ -12,7 +12,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = rewire::scene::load(std::path::Path::new("scenes/distal_reward.ron"))?;
     let net = build(&model);
     let pair = model.pair_reward.clone().ok_or("the scene has no pair_reward")?;
-    let (a, b) = (net.row_start[pair.post as usize] as usize, net.row_start[pair.post as usize + 1] as usize);
+    let (a, b) = (
+        net.row_start[pair.post as usize] as usize,
+        net.row_start[pair.post as usize + 1] as usize,
+    );
     let rewarded: Vec<usize> = (a..b).filter(|&k| net.syn_pre[k] == pair.pre).collect();
     if rewarded.is_empty() {
         return Err(format!("no synapse from neuron {} onto neuron {}", pair.pre, pair.post).into());

@@ -43,14 +43,14 @@ pub struct GpuEngine {
     neurons: neurons::Neurons,
     propagate: propagate::Propagate,
     learn: Option<learn::Learn>,
-    modulate: Option<modulate::Modulate>,
-    scale: Option<scale::Scale>,
-    capture: Option<capture::Capture>,
+    modulate: Option<stage::PerShard>,
+    scale: Option<stage::PerShard>,
+    capture: Option<stage::PerShard>,
     capture_every: u64,
     /// Steps between scaling updates (0: none).
     scale_every: u64,
     /// Weight statistics of plastic projections: the stage and its output buffer.
-    weights: Option<(weights::Weights, wgpu::Buffer)>,
+    weights: Option<(stage::PerShard, wgpu::Buffer)>,
     plastic_bytes: u64,
     modulated: bool,
     /// Steps between modulated updates (0: none).
@@ -60,7 +60,7 @@ pub struct GpuEngine {
     rewards: Vec<(u64, u32, f32)>,
     next_reward: usize,
     pending: Vec<f32>,
-    connectivity: connectivity::Connectivity,
+    connectivity: stage::PerShard,
     staging: wgpu::Buffer,
     n_pops: usize,
     n_regions: usize,
@@ -129,9 +129,9 @@ impl GpuEngine {
         let neurons = neurons::Neurons::new(&device, &b);
         let propagate = propagate::Propagate::new(&device, &b);
         let learn = b.plastic.then(|| learn::Learn::new(&device, &b));
-        let modulate = b.modulated.then(|| modulate::Modulate::new(&device, &b));
-        let scale = (net.globals.scale_every > 0).then(|| scale::Scale::new(&device, &b));
-        let capture = (net.globals.capture_every > 0).then(|| capture::Capture::new(&device, &b));
+        let modulate = b.modulated.then(|| modulate::new(&device, &b));
+        let scale = (net.globals.scale_every > 0).then(|| scale::new(&device, &b));
+        let capture = (net.globals.capture_every > 0).then(|| capture::new(&device, &b));
         let np = net.pops.len();
         let plastic_bytes =
             4 * ((net.rules.len() - np * np) / crate::layout::RULE_WORDS * crate::layout::PLASTIC_WORDS) as u64;
@@ -142,9 +142,9 @@ impl GpuEngine {
                 usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
-            (weights::Weights::new(&device, &b, &stats), stats)
+            (weights::new(&device, &b, &stats), stats)
         });
-        let connectivity = connectivity::Connectivity::new(&device, &b);
+        let connectivity = connectivity::new(&device, &b);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(Error::Gpu(format!("setting up the simulation failed: {e}")));
         }

@@ -2,48 +2,27 @@
 //! (shaders/modulate.wgsl), every `update_every_ms` when a rule has an eligibility trace.
 
 use super::buffers::Buffers;
-use super::stage;
+use super::stage::PerShard;
 
-pub struct Modulate {
-    pipeline: wgpu::ComputePipeline,
-    shards: Vec<(wgpu::BindGroup, (u32, u32))>,
-}
-
-impl Modulate {
-    pub fn new(device: &wgpu::Device, b: &Buffers) -> Self {
-        let pipeline = stage::pipeline(device, "modulate", "main");
-        let shards = b
-            .shards
-            .iter()
-            .filter(|s| s.slots > 0)
-            .map(|s| {
-                let bind = stage::bind(
-                    device,
-                    "modulate",
-                    &pipeline,
-                    &[
-                        (0, &b.globals),
-                        (1, &b.pops),
-                        (2, &b.neurons),
-                        (3, &s.syn_pre),
-                        (4, &s.syn_weight),
-                        (5, &s.syn_elig),
-                        (6, &s.syn_owner),
-                        (7, &b.rules),
-                        (8, &b.modulators),
-                    ],
-                );
-                (bind, stage::groups(s.slots as u64, 256))
-            })
-            .collect();
-        Modulate { pipeline, shards }
-    }
-
-    pub fn record(&self, pass: &mut wgpu::ComputePass) {
-        pass.set_pipeline(&self.pipeline);
-        for (bind, groups) in &self.shards {
-            pass.set_bind_group(0, bind, &[]);
-            pass.dispatch_workgroups(groups.0, groups.1, 1);
-        }
-    }
+pub fn new(device: &wgpu::Device, b: &Buffers) -> PerShard {
+    PerShard::new(
+        device,
+        "modulate",
+        &b.shards,
+        256,
+        |s| s.slots as u64,
+        |s| {
+            vec![
+                (0, &b.globals),
+                (1, &b.pops),
+                (2, &b.neurons),
+                (3, &s.syn_pre),
+                (4, &s.syn_weight),
+                (5, &s.syn_elig),
+                (6, &s.syn_owner),
+                (7, &b.rules),
+                (8, &b.modulators),
+            ]
+        },
+    )
 }

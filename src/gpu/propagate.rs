@@ -58,13 +58,8 @@ impl Propagate {
         pass.dispatch_workgroups(1, 1, 1);
     }
 
-    /// Records both dispatches; `dispatch` holds the spike-count-sized indirect arguments.
-    pub fn record(&self, pass: &mut wgpu::ComputePass, dispatch: &wgpu::Buffer) {
-        self.record_prepare(pass);
-        self.record_deliver(pass, dispatch);
-    }
-
-    /// Records each shard's delivery of the closed spike list.
+    /// Records each shard's delivery of the closed spike list; `dispatch` holds the
+    /// spike-count-sized indirect arguments.
     pub fn record_deliver(&self, pass: &mut wgpu::ComputePass, dispatch: &wgpu::Buffer) {
         pass.set_pipeline(&self.deliver);
         for bind in &self.deliver_binds {

@@ -50,3 +50,39 @@ pub fn groups(items: u64, size: u64) -> (u32, u32) {
         (MAX_X as u32, g.div_ceil(MAX_X) as u32)
     }
 }
+
+/// One pipeline dispatched once per shard, each shard with its own bind group and workgroup
+/// counts (the slot-parallel stages: connectivity, modulate, scale, weights; capture per neuron).
+pub struct PerShard {
+    pipeline: wgpu::ComputePipeline,
+    shards: Vec<(wgpu::BindGroup, (u32, u32))>,
+}
+
+impl PerShard {
+    /// `items(shard)` is the thread count of a shard (shards with none are skipped), `entries`
+    /// its bindings; `group` the shader's workgroup size times the items each thread takes.
+    pub fn new<'a>(
+        device: &wgpu::Device,
+        stage: &str,
+        shards: &'a [super::buffers::ShardBuffers],
+        group: u64,
+        items: impl Fn(&super::buffers::ShardBuffers) -> u64,
+        entries: impl Fn(&'a super::buffers::ShardBuffers) -> Vec<(u32, &'a wgpu::Buffer)>,
+    ) -> Self {
+        let pipeline = pipeline(device, stage, "main");
+        let shards = shards
+            .iter()
+            .filter(|s| items(s) > 0)
+            .map(|s| (bind(device, stage, &pipeline, &entries(s)), groups(items(s), group)))
+            .collect();
+        PerShard { pipeline, shards }
+    }
+
+    pub fn record(&self, pass: &mut wgpu::ComputePass) {
+        pass.set_pipeline(&self.pipeline);
+        for (bind, groups) in &self.shards {
+            pass.set_bind_group(0, bind, &[]);
+            pass.dispatch_workgroups(groups.0, groups.1, 1);
+        }
+    }
+}

@@ -25,7 +25,7 @@ struct Globals {
     scale_every: u32,
     traced: u32,
     capture_every: u32,
-    _pad2: u32,
+    structural: u32,
 }
 
 struct Pop {
@@ -48,7 +48,15 @@ struct Pop {
     act_decay: f32,
     act_inc: f32,
     scale_cap: f32,
+    ca_decay: f32,
+    ca_beta: f32,
+    grow_nu: f32,
+    grow_xi: f32,
+    grow_inv_zeta: f32,
+    grow_inv_eps: f32,
     _pad1: u32,
+    _pad2: u32,
+    _pad3: u32,
 }
 
 struct StdpRule {
@@ -75,6 +83,37 @@ struct PoissonSource {
     weight: f32,
     repeats: u32,
     cap: u32,
+    start: u32,
+    end: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+struct StructParams {
+    n_rules: u32,
+    n_bins: u32,
+    persist_steps: u32,
+    stab_after_steps: u32,
+    stab_w: f32,
+    prune_w: f32,
+    r_stab: f32,
+    r_nascent: f32,
+    r_stable: f32,
+    trophin_decay: f32,
+    trophin_reward: f32,
+    tries: u32,
+    point: vec4<f32>,
+}
+
+struct SproutRule {
+    from_pop: u32,
+    to_pop: u32,
+    weight: f32,
+    delay: u32,
+    inv_len2: f32,
+    autapses: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 struct NeuronState {
@@ -121,6 +160,25 @@ struct SimState {
 
 const EMPTY: u32 = 0xffffffffu;
 const DELAY_MASK: u32 = 0xfffu;
+const SPINE_STABLE: u32 = 0x1000u;
+const SPINE_PROPOSED: u32 = 0x2000u;
+const STRUCT_HEADER_WORDS: u32 = 16u;
+const SPROUT_WORDS: u32 = 8u;
+const REGION_STRUCT_WORDS: u32 = 12u;
+const SS_FORMED: u32 = 0u;
+const SS_PRUNED: u32 = 1u;
+const SS_RETRACTED: u32 = 2u;
+const SS_MISSES: u32 = 3u;
+const SS_NASCENT: u32 = 4u;
+const SS_STABLE: u32 = 5u;
+const SS_PERSISTENT: u32 = 6u;
+const SS_FREE_BOUTONS: u32 = 7u;
+const SS_FREE_SPINES: u32 = 8u;
+const SS_BOUTONS: u32 = 9u;
+const SS_SPINES: u32 = 10u;
+const STREAM_SPINE: u32 = 4u;
+const STREAM_FORM: u32 = 5u;
+const STREAM_ACCEPT: u32 = 6u;
 const ROW_CHUNK_SHIFT: u32 = 3u;
 const MODEL_IZHIKEVICH: u32 = 0u;
 const MODEL_LIF: u32 = 1u;
@@ -197,4 +255,23 @@ fn rn(x: f32) -> f32 {
 
 fn is_nonfinite(x: f32) -> bool {
     return (bitcast<u32>(x) & 0x7fffffffu) >= 0x7f800000u;
+}
+
+// exp(x) from f32 adds and multiplies only, identical to rng::exp_f32 (a driver's exp is not
+// bit-exact): x = k ln2 + r, |r| <= ln2 / 2, a degree-6 Taylor polynomial of e^r, times 2^k.
+fn exp_f32(x: f32) -> f32 {
+    if x < -87.0 {
+        return 0.0;
+    }
+    let xc = min(x, 88.0);
+    let k = floor(rn(xc * 1.4426950408889634) + 0.5);
+    let r = rn(rn(xc - rn(k * 0.693145751953125)) - rn(k * 1.4286067653e-6));
+    var p = 1.0 / 720.0;
+    p = rn(rn(p * r) + 1.0 / 120.0);
+    p = rn(rn(p * r) + 1.0 / 24.0);
+    p = rn(rn(p * r) + 1.0 / 6.0);
+    p = rn(rn(p * r) + 0.5);
+    p = rn(rn(p * r) + 1.0);
+    p = rn(rn(p * r) + 1.0);
+    return rn(p * bitcast<f32>(u32(i32(k) + 127) << 23u));
 }

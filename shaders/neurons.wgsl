@@ -11,6 +11,8 @@
 // Traces [STDP presynaptic x, postsynaptic y, rate estimate a (Hz), 0] (bound but untouched when
 // nothing uses them).
 @group(0) @binding(8) var<storage, read_write> traces: array<vec4<f32>>;
+// Structural plasticity: [calcium, bouton elements, spine elements, neurotrophin] per neuron.
+@group(0) @binding(9) var<storage, read_write> grow: array<vec4<f32>>;
 
 // 0.04 v^2 + 5 v + 140 - u + I, each operation rounded as written.
 fn izhikevich_dv(v: f32, u: f32, i: f32) -> f32 {
@@ -35,6 +37,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     var syn = rn(f32(ring_in) * g.inv_ring_scale);
     for (var i = 0u; i < pop.input_count; i++) {
         let src = poisson[pop.input_first + i];
+        if step < src.start || step >= src.end {
+            continue;
+        }
         var k = 0u;
         for (var r = 0u; r < src.repeats; r++) {
             let stream = STREAM_POISSON + ((pop.input_first + i) << 8u) + r;
@@ -106,6 +111,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             tr.z = rn(tr.z + pop.act_inc);
         }
         traces[n] = tr;
+    }
+    if g.structural != 0u && pop.grow_nu > 0.0 {
+        // Calcium decays every step and rises by beta_Ca at a spike.
+        var ca = rn(grow[n].x * pop.ca_decay);
+        if spiked {
+            ca = rn(ca + pop.ca_beta);
+        }
+        grow[n].x = ca;
     }
     if spiked {
         if n == sim.watch_pre {

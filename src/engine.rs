@@ -17,6 +17,8 @@ pub struct RawSample {
     pub plastic: Vec<u32>,
     /// Dopamine per region (f32 bits).
     pub dopamine: Vec<u32>,
+    /// Structural statistics (build::Network::sstats layout; empty without structure).
+    pub structure: Vec<u32>,
 }
 
 /// A simulation engine over one built network.

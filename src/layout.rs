@@ -6,8 +6,12 @@ use bytemuck::{Pod, Zeroable};
 /// Marks an empty synapse slot (no presynaptic neuron): where a spine can form later.
 pub const EMPTY: u32 = u32::MAX;
 /// Bits of a slot's 16-bit `syn_delay` word holding the delay in steps (1..=4095); the top four
-/// bits are reserved for the spine state of structural plasticity.
+/// bits hold the spine state of structural plasticity (SPINE_STABLE, SPINE_PROPOSED).
 pub const DELAY_MASK: u32 = 0xfff;
+/// A stable (mushroom) spine; without it an occupied slot of a structural pair is nascent (thin).
+pub const SPINE_STABLE: u32 = 0x1000;
+/// A slot holding a partner proposed in this structural update, not yet accepted (transient).
+pub const SPINE_PROPOSED: u32 = 0x2000;
 /// Rows are whole numbers of chunks of this many slots, and `syn_owner` names the target neuron of
 /// each chunk: a slot's target is `syn_owner[slot >> ROW_CHUNK_SHIFT]`.
 pub const ROW_CHUNK_SHIFT: u32 = 3;
@@ -66,7 +70,8 @@ pub struct Globals {
     pub traced: u32,
     /// Steps between tagging-and-capture updates (0: none).
     pub capture_every: u32,
-    pub _pad2: u32,
+    /// 1 when the scene has structural plasticity: calcium is traced and the structure stages run.
+    pub structural: u32,
 }
 
 /// Words of the weight statistics of one plastic projection (`weights` stage): count, weight sum
@@ -113,7 +118,19 @@ pub struct Pop {
     /// Largest |weight| scaling may give a synapse onto this population (SCALE_LIMIT times the
     /// largest initial |weight| onto it).
     pub scale_cap: f32,
+    /// Calcium trace of structural plasticity: per-step decay and per-spike increment (beta_Ca).
+    pub ca_decay: f32,
+    pub ca_beta: f32,
+    /// Growth of synaptic elements (Butz & van Ooyen): elements gained per structural update at
+    /// the curve's peak (nu times the update's biological time; 0: this population does not grow),
+    /// the curve's centre xi and 1 / zeta, and 1 / eps, the set point (calcium units).
+    pub grow_nu: f32,
+    pub grow_xi: f32,
+    pub grow_inv_zeta: f32,
+    pub grow_inv_eps: f32,
     pub _pad1: u32,
+    pub _pad2: u32,
+    pub _pad3: u32,
 }
 
 /// How far synaptic scaling may grow a weight: times the largest initial |weight| onto the
@@ -170,6 +187,11 @@ pub struct PoissonSource {
     pub repeats: u32,
     /// Iteration cap of one Knuth draw.
     pub cap: u32,
+    /// The source is on in steps `start..end`.
+    pub start: u32,
+    pub end: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
 }
 
 /// Dynamic state of one neuron. Izhikevich: v (mV), u. LIF: v relative to E_L (mV), u = I_syn (pA),
@@ -253,3 +275,71 @@ impl SimHeader {
         }
     }
 }
+
+/// Constants of structural plasticity (`structure` buffer header, followed by the sprout rules,
+/// the (source population, target population) table of sprout rules, the glia factor and centre
+/// of each region, and the squared upper edges of the distance bins). Rates are per structural
+/// update, in biological time (the update's interval times the scene's speedup).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct StructParams {
+    pub n_rules: u32,
+    /// Distance bins of the turnover statistics (the last one is open-ended).
+    pub n_bins: u32,
+    /// Spines at least this many steps old count as persistent.
+    pub persist_steps: u32,
+    /// |w| at or above which a nascent spine may stabilize, and the steps it must have lived.
+    pub stab_after_steps: u32,
+    pub stab_w: f32,
+    /// |w| below which a stable spine is pruned at the nascent rate.
+    pub prune_w: f32,
+    /// Per update: stabilization rate of an eligible nascent spine (times neurotrophin and glia),
+    /// pruning rate of a nascent spine (divided by glia), pruning rate of a stable spine.
+    pub r_stab: f32,
+    pub r_nascent: f32,
+    pub r_stable: f32,
+    /// Neurotrophin per update: decay, and gain per unit of the region's dopamine.
+    pub trophin_decay: f32,
+    pub trophin_reward: f32,
+    /// Draws per free spine and update when choosing a partner.
+    pub tries: u32,
+    /// The point that turnover distances are measured from (mm).
+    pub point: [f32; 4],
+}
+
+/// A sprout rule: synapses from population `from_pop` onto `to_pop` form and retract (`structure` buffer).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct SproutRule {
+    pub from_pop: u32,
+    pub to_pop: u32,
+    /// Weight and delay (steps) of a new synapse.
+    pub weight: f32,
+    pub delay: u32,
+    /// 1 / length^2 (mm^-2): a candidate at offset d is accepted with probability exp(-d^2 / length^2).
+    pub inv_len2: f32,
+    /// 1: a neuron may connect to itself.
+    pub autapses: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+/// Words of `StructParams` and of one `SproutRule` in the `structure` buffer.
+pub const STRUCT_HEADER_WORDS: usize = 16;
+pub const SPROUT_WORDS: usize = 8;
+/// Structural statistics per region (`sstats` buffer): events since the last sample (formed,
+/// pruned, retracted, capacity misses), spines by state at the sample (nascent, stable,
+/// persistent), elements at the last update (free boutons, free spines, bouton elements, spine
+/// elements, then two spare words). Then [formed, eliminated] per distance bin.
+pub const REGION_STRUCT_WORDS: usize = 12;
+pub const SS_FORMED: usize = 0;
+pub const SS_PRUNED: usize = 1;
+pub const SS_RETRACTED: usize = 2;
+pub const SS_MISSES: usize = 3;
+pub const SS_NASCENT: usize = 4;
+pub const SS_STABLE: usize = 5;
+pub const SS_PERSISTENT: usize = 6;
+pub const SS_FREE_BOUTONS: usize = 7;
+pub const SS_FREE_SPINES: usize = 8;
+pub const SS_BOUTONS: usize = 9;
+pub const SS_SPINES: usize = 10;

@@ -12,6 +12,12 @@ pub mod stream {
     pub const SOURCE: u32 = 2;
     /// Delays of pair rewards (simulation).
     pub const REWARD: u32 = 3;
+    /// Spine transitions per slot at a structural update (simulation).
+    pub const SPINE: u32 = 4;
+    /// Partner choice of a neuron's free spines at a structural update (simulation).
+    pub const FORM: u32 = 5;
+    /// Acceptance of a proposed synapse by its source's free boutons (simulation).
+    pub const ACCEPT: u32 = 6;
     /// Per-neuron Poisson input counts: `POISSON_SIM + (source << 8) + repeat` (simulation).
     pub const POISSON_SIM: u32 = 0x1000_0000;
     /// Neuron parameters at build time.
@@ -51,6 +57,26 @@ pub fn base(key: u32, stream: u32, step: u32, element: u32) -> u32 {
 #[inline]
 pub fn draw(base: u32, i: u32) -> u32 {
     pcg(base.wrapping_add(i.wrapping_mul(0x9e37_79b9)))
+}
+
+/// exp(x) from f32 adds and multiplies only, identical to `exp_f32` in shaders/common.wgsl (a
+/// driver's exp is not bit-exact): x = k ln2 + r, a degree-6 Taylor polynomial of e^r, times 2^k.
+/// Relative error below 2e-7 over [-87, 88]; 0 below -87.
+pub fn exp_f32(x: f32) -> f32 {
+    if x < -87.0 {
+        return 0.0;
+    }
+    let xc = x.min(88.0);
+    let k = (xc * (std::f64::consts::LOG2_E as f32) + 0.5).floor();
+    let r = (xc - k * f32::from_bits(0x3f31_7200)) - k * (1.428_606_765_3e-6_f64 as f32);
+    let mut p = (1.0f64 / 720.0) as f32;
+    p = p * r + (1.0f64 / 120.0) as f32;
+    p = p * r + (1.0f64 / 24.0) as f32;
+    p = p * r + (1.0f64 / 6.0) as f32;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    p * f32::from_bits(((k as i32 + 127) as u32) << 23)
 }
 
 /// Uniform on [0, 1) with 24 bits, exactly representable in f32.
@@ -145,6 +171,20 @@ impl Draws {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exp_f32_is_within_half_a_micro_of_exp() {
+        let mut worst = 0.0f64;
+        for i in -86_999..88_000 {
+            let x = i as f32 * 1e-3;
+            let rel = (exp_f32(x) as f64 / (x as f64).exp() - 1.0).abs();
+            assert!(rel < 5e-7, "exp_f32({x}) = {} against {}", exp_f32(x), (x as f64).exp());
+            worst = worst.max(rel);
+        }
+        assert!(worst < 5e-7, "largest relative error {worst:e}");
+        assert_eq!(exp_f32(-100.0), 0.0);
+        assert_eq!(exp_f32(0.0), 1.0);
+    }
 
     #[test]
     fn host_normal_pairs_are_standard_and_uncorrelated() {

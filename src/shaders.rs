@@ -13,6 +13,7 @@ pub const STAGES: &[(&str, &str)] = &[
     ("capture", include_str!("../shaders/capture.wgsl")),
     ("connectivity", include_str!("../shaders/connectivity.wgsl")),
     ("weights", include_str!("../shaders/weights.wgsl")),
+    ("structure", include_str!("../shaders/structure.wgsl")),
     // Not a simulation stage: the bandwidth probe of `rewire bench`.
     ("stream", include_str!("../shaders/stream.wgsl")),
 ];

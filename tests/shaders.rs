@@ -78,7 +78,7 @@ fn rust_structs_match_wgsl_layouts() {
             scale_every,
             traced,
             capture_every,
-            _pad2
+            structural
         ]
     );
     check_struct!(
@@ -104,7 +104,15 @@ fn rust_structs_match_wgsl_layouts() {
             act_decay,
             act_inc,
             scale_cap,
-            _pad1
+            ca_decay,
+            ca_beta,
+            grow_nu,
+            grow_xi,
+            grow_inv_zeta,
+            grow_inv_eps,
+            _pad1,
+            _pad2,
+            _pad3
         ]
     );
     check_struct!(
@@ -129,7 +137,36 @@ fn rust_structs_match_wgsl_layouts() {
             _pad2
         ]
     );
-    check_struct!(&m, PoissonSource, [exp_neg_lambda, weight, repeats, cap]);
+    check_struct!(
+        &m,
+        PoissonSource,
+        [exp_neg_lambda, weight, repeats, cap, start, end, _pad0, _pad1]
+    );
+    let st = module("structure");
+    check_struct!(
+        &st,
+        StructParams,
+        [
+            n_rules,
+            n_bins,
+            persist_steps,
+            stab_after_steps,
+            stab_w,
+            prune_w,
+            r_stab,
+            r_nascent,
+            r_stable,
+            trophin_decay,
+            trophin_reward,
+            tries,
+            point
+        ]
+    );
+    check_struct!(
+        &st,
+        SproutRule,
+        [from_pop, to_pop, weight, delay, inv_len2, autapses, _pad0, _pad1]
+    );
     check_struct!(&m, NeuronState, [v, u, refr, pop]);
     check_struct!(&m, NeuronParams, [p0, p1, p2, p3, p4, p5, p6, p7]);
     // SimState is SimHeader followed by the spike list.

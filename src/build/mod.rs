@@ -77,6 +77,22 @@ pub struct Network {
     pub rewards: Vec<(u64, u32, f32)>,
     /// The simulation header at step 0 (with the pair reward's watch, if any).
     pub header: layout::SimHeader,
+    /// Structural plasticity (all empty when the scene has none): per neuron [calcium, bouton
+    /// elements, spine elements, neurotrophin] and [free boutons, bouton deletion probability
+    /// [free boutons, boutons to retract, connected boutons, 0, free spines, spines to retract,
+    /// connected spines, 0] at the last update; connected boutons (structural out-degree, kept
+    /// by the index rebuild); per slot the step its synapse formed; the `structure` buffer
+    /// (layout::StructParams, then rules, pair table, [glia, 1 / glia] and centre of each region,
+    /// squared bin edges);
+    /// and the structural statistics (layout::REGION_STRUCT_WORDS per region, then per bin).
+    pub grow: Vec<[f32; 4]>,
+    pub elem: Vec<[u32; 8]>,
+    pub boutons: Vec<u32>,
+    pub syn_born: Vec<u32>,
+    pub structure: Vec<u32>,
+    pub sstats: Vec<u32>,
+    /// Steps between structural updates (0: none).
+    pub structure_every: u64,
     /// Occupied slots.
     pub synapses: u64,
     /// "population (region)" for each population, for messages.
@@ -137,13 +153,21 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     for (pi, p) in model.populations.iter().enumerate() {
         let slot_base = *row_start.last().unwrap_or(&0);
         for t in 0..p.count as usize {
-            let need: u64 = model
-                .projections
-                .iter()
-                .zip(&conns)
-                .filter(|(pr, _)| pr.target == pi)
+            let into = || model.projections.iter().zip(&conns).filter(|(pr, _)| pr.target == pi);
+            let mut need: u64 = into()
                 .map(|(pr, c)| ((c.start[t + 1] - c.start[t]) as f64 * pr.headroom).ceil() as u64)
                 .sum();
+            if let Some((capacity, at)) = &p.capacity {
+                let degree: u64 = into().map(|(_, c)| (c.start[t + 1] - c.start[t]) as u64).sum();
+                if degree > *capacity as u64 {
+                    return Err(at.err(format!(
+                        "capacity {capacity} slots is smaller than the initial in-degree {degree} of neuron {t} \
+                         of population {:?}",
+                        p.name
+                    )));
+                }
+                need = *capacity as u64;
+            }
             let cap = need.div_ceil(ROW_CHUNK as u64) * ROW_CHUNK as u64;
             row_start.push(row_start.last().unwrap_or(&0) + cap);
         }
@@ -213,6 +237,8 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
                     rate_hz,
                     in_degree,
                     weight,
+                    start,
+                    end,
                 } => {
                     let lambda = rate_hz * in_degree as f64 * dt * 1e-3;
                     let repeats = (lambda / 30.0).ceil().max(1.0);
@@ -222,6 +248,9 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
                         weight: weight as f32,
                         repeats: repeats as u32,
                         cap: (10.0 * part + 50.0) as u32,
+                        start: start.min(u32::MAX as u64) as u32,
+                        end: end.min(u32::MAX as u64) as u32,
+                        ..Default::default()
                     });
                 }
             }
@@ -329,6 +358,8 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     }
     let traced = plastic || scale_every > 0;
 
+    let st = structural(model, &mut pops, &positions, &row_start, &mut syn_pre, &mut syn_delay);
+
     let ring_scale = fixed_scale(max_row);
     let globals = Globals {
         n_neurons: n as u32,
@@ -354,7 +385,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         scale_every: scale_every as u32,
         traced: traced as u32,
         capture_every: capture_every as u32,
-        _pad2: 0,
+        structural: model.structure.is_some() as u32,
     };
     Ok(Network {
         globals,
@@ -369,6 +400,13 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         syn_owner,
         row_start,
         shards,
+        grow: st.grow,
+        elem: st.elem,
+        boutons: st.boutons,
+        syn_born: st.born,
+        structure: st.words,
+        sstats: st.sstats,
+        structure_every: model.structure.as_ref().map_or(0, |s| s.every_steps),
         synapses,
         traces: vec![[0.0; 4]; n],
         rules,
@@ -412,6 +450,135 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
             .map(|p| format!("{} ({})", p.name, model.regions[p.region].name))
             .collect(),
     })
+}
+
+/// The structural state of a new network (all empty without structural plasticity).
+struct Structural {
+    grow: Vec<[f32; 4]>,
+    elem: Vec<[u32; 8]>,
+    boutons: Vec<u32>,
+    born: Vec<u32>,
+    words: Vec<u32>,
+    sstats: Vec<u32>,
+}
+
+/// Sets up structural plasticity: calcium and growth constants per population, spine states of
+/// the initial synapses (stable, born at step 0), elements half an element above the connected
+/// ones (so the first small change neither forms nor deletes), calcium at the set point, and the
+/// `structure` buffer.
+fn structural(
+    model: &Model,
+    pops: &mut [Pop],
+    positions: &[[f32; 3]],
+    row_start: &[u32],
+    syn_pre: &mut [u32],
+    syn_delay: &mut [u16],
+) -> Structural {
+    let Some(st) = &model.structure else {
+        return Structural {
+            grow: Vec::new(),
+            elem: Vec::new(),
+            boutons: Vec::new(),
+            born: Vec::new(),
+            words: Vec::new(),
+            sstats: Vec::new(),
+        };
+    };
+    let dt = model.dt_ms;
+    let n = model.neurons as usize;
+    let np = pops.len();
+    for (pi, p) in model.populations.iter().enumerate() {
+        let Some(gr) = &p.growth else { continue };
+        let pop = &mut pops[pi];
+        pop.ca_decay = (-dt / gr.tau_ca_ms).exp() as f32;
+        pop.ca_beta = gr.beta_ca as f32;
+        pop.grow_nu = (gr.nu_per_ms * st.bio_ms) as f32;
+        pop.grow_xi = (0.5 * (gr.eta + gr.eps)) as f32;
+        pop.grow_inv_zeta = (2.0 * std::f64::consts::LN_2.sqrt() / (gr.eps - gr.eta)) as f32;
+        pop.grow_inv_eps = (1.0 / gr.eps) as f32;
+    }
+    let mut pairs = vec![layout::NO_RULE; np * np];
+    for (k, r) in st.sprouts.iter().enumerate() {
+        pairs[r.source * np + r.target] = k as u32;
+    }
+    let pop_of = |i: u32| pops.partition_point(|p| p.first <= i) - 1;
+    let mut grow = vec![[0.0f32; 4]; n];
+    let mut boutons = vec![0u32; n];
+    for (t, g) in grow.iter_mut().enumerate() {
+        let pt = pop_of(t as u32);
+        let mut spines = 0u32;
+        for k in row_start[t] as usize..row_start[t + 1] as usize {
+            let pre = syn_pre[k];
+            if pre != EMPTY && pairs[pop_of(pre) * np + pt] != layout::NO_RULE {
+                syn_delay[k] |= layout::SPINE_STABLE as u16;
+                spines += 1;
+                boutons[pre as usize] += 1;
+            }
+        }
+        let eps = model.populations[pt].growth.as_ref().map_or(0.0, |gr| gr.eps as f32);
+        *g = [eps, 0.0, spines as f32 + 0.5, 1.0];
+    }
+    for (g, &b) in grow.iter_mut().zip(&boutons) {
+        g[1] = b as f32 + 0.5;
+    }
+    let sp = &st.spines;
+    let params = layout::StructParams {
+        n_rules: st.sprouts.len() as u32,
+        n_bins: st.bins_mm.len() as u32,
+        persist_steps: st.persist_steps.min(u32::MAX as u64) as u32,
+        stab_after_steps: (sp.stabilize_after_ms / st.speedup / dt).ceil().min(u32::MAX as f64) as u32,
+        stab_w: sp.stabilize_above_w as f32,
+        prune_w: sp.prune_below_w as f32,
+        r_stab: (st.bio_ms / sp.stabilize_tau_ms) as f32,
+        r_nascent: (st.bio_ms / sp.nascent_lifetime_ms) as f32,
+        r_stable: (st.bio_ms / sp.stable_lifetime_ms) as f32,
+        trophin_decay: (-st.bio_ms / st.trophin_tau_ms).exp() as f32,
+        trophin_reward: st.trophin_reward as f32,
+        tries: 4,
+        point: [st.point_mm[0] as f32, st.point_mm[1] as f32, st.point_mm[2] as f32, 0.0],
+    };
+    let mut words: Vec<u32> = bytemuck::cast_slice(&[params]).to_vec();
+    for r in &st.sprouts {
+        let rule = layout::SproutRule {
+            from_pop: r.source as u32,
+            to_pop: r.target as u32,
+            weight: r.weight as f32,
+            delay: r.delay_steps,
+            inv_len2: (1.0 / (r.length_mm * r.length_mm)) as f32,
+            autapses: r.autapses as u32,
+            ..Default::default()
+        };
+        words.extend_from_slice(bytemuck::cast_slice(&[rule]));
+    }
+    words.extend_from_slice(&pairs);
+    for &g in &st.glia {
+        words.extend([(g as f32).to_bits(), ((1.0 / g) as f32).to_bits()]);
+    }
+    for r in &model.regions {
+        words.extend(r.centre_mm.iter().map(|&c| (c as f32).to_bits()));
+        words.push(0);
+    }
+    // Each neuron's distance bin from the turnover point (the last bin is open-ended).
+    let edges: Vec<f32> = st.bins_mm.iter().map(|&b| (b * b) as f32).collect();
+    let pt = params.point;
+    let elem = positions
+        .iter()
+        .map(|q| {
+            let d = [q[0] - pt[0], q[1] - pt[1], q[2] - pt[2]];
+            let d2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+            let bin = edges.iter().position(|&e| d2 <= e).unwrap_or(edges.len());
+            [0, 0, 0, bin as u32, 0, 0, 0, 0]
+        })
+        .collect();
+    let born = vec![0u32; syn_pre.len()];
+    Structural {
+        grow,
+        elem,
+        boutons,
+        born,
+        words,
+        sstats: vec![0; layout::REGION_STRUCT_WORDS * model.regions.len() + 2 * (st.bins_mm.len() + 1)],
+    }
 }
 
 /// What a model will need on the GPU, estimated before building it (from expected synapse
@@ -622,7 +789,7 @@ fn plan_shards(row_start: &[u32], max_slots: u64) -> Result<Vec<(usize, usize)>>
 /// The shard of target neurons `lo..hi`, with its outgoing index: counts per presynaptic neuron,
 /// an exclusive scan, and a scatter in slot order, each thread taking a contiguous run of slots
 /// (so every neuron's slots come out ascending whatever the number of threads).
-fn shard(syn_pre: &[u32], row_start: &[u32], n: usize, lo: usize, hi: usize) -> Shard {
+pub(crate) fn shard(syn_pre: &[u32], row_start: &[u32], n: usize, lo: usize, hi: usize) -> Shard {
     let (first, end) = (row_start[lo], row_start[hi]);
     let pre = &syn_pre[first as usize..end as usize];
     let per = pre.len().div_ceil(threads()).max(ROW_CHUNK as usize);
@@ -717,8 +884,8 @@ impl Network {
         let mut list: Vec<(String, u64)> = vec![
             ("neurons".into(), 16 * n),
             ("params".into(), 32 * n),
-            ("pops".into(), 48 * self.pops.len() as u64),
-            ("poisson".into(), 16 * self.poisson.len().max(1) as u64),
+            ("pops".into(), std::mem::size_of_val(&self.pops[..]) as u64),
+            ("poisson".into(), 32 * self.poisson.len().max(1) as u64),
             ("ring".into(), words(g.ring_len as u64 * n)),
             ("sim".into(), 32 + 4 * n),
             (
@@ -730,6 +897,20 @@ impl Network {
             ("rules".into(), words(self.rules.len() as u64)),
             ("modulators".into(), words(2 * g.n_regions as u64)),
         ];
+        let structural = g.structural != 0;
+        if structural {
+            list.extend([
+                ("grow".into(), 16 * n),
+                ("elem".into(), 32 * n),
+                ("boutons".into(), 4 * n),
+                ("pool".into(), 4 * (n + 1)),
+                ("demand".into(), 4 * n),
+                ("cursor".into(), 4 * n),
+                ("positions".into(), 16 * n),
+                ("structure".into(), words(self.structure.len() as u64)),
+                ("sstats".into(), words(self.sstats.len() as u64)),
+            ]);
+        }
         for (k, s) in self.shards.iter().enumerate() {
             let slots = s.slots() as u64;
             list.push((format!("syn_pre[{k}]"), words(slots)));
@@ -737,7 +918,12 @@ impl Network {
             list.push((format!("syn_delay[{k}]"), words(slots.div_ceil(2))));
             list.push((format!("syn_owner[{k}]"), words(slots / ROW_CHUNK as u64)));
             list.push((format!("out_start[{k}]"), words(n + 1)));
-            list.push((format!("out_slots[{k}]"), words(s.out_slots.len() as u64)));
+            // With structural plasticity every slot may come to be occupied.
+            let entries = if structural { slots } else { s.out_slots.len() as u64 };
+            list.push((format!("out_slots[{k}]"), words(entries)));
+            if structural {
+                list.push((format!("syn_born[{k}]"), words(slots)));
+            }
             list.push((format!("rows[{k}]"), words(3 + (s.end_neuron - s.first_neuron) as u64)));
             if !self.syn_elig.is_empty() {
                 list.push((format!("syn_elig[{k}]"), words(slots)));

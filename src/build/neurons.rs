@@ -132,9 +132,12 @@ fn lif(m: &LifModel, r: f64, d: &mut Draws, h: f64, pop: u32) -> (NeuronParams, 
 /// A position drawn uniformly in the region's ball (mm).
 pub fn position(key: u32, n: u32, region: &RegionModel) -> [f32; 3] {
     let mut d = Draws::new(key, stream::POSITION, n, 0);
+    // Uniform in the shell between the inner radius and the radius (a ball when the inner is 0).
+    let inner = (region.inner_radius_mm / region.radius_mm.max(f64::MIN_POSITIVE)).powi(2);
     loop {
         let p = [2.0 * d.unit() - 1.0, 2.0 * d.unit() - 1.0, 2.0 * d.unit() - 1.0];
-        if p.iter().map(|x| x * x).sum::<f64>() <= 1.0 {
+        let r2 = p.iter().map(|x| x * x).sum::<f64>();
+        if r2 <= 1.0 && r2 >= inner {
             return [0, 1, 2].map(|i| (region.centre_mm[i] + region.radius_mm * p[i]) as f32);
         }
     }

@@ -21,12 +21,26 @@ pub struct Buffers {
     pub shards: Vec<ShardBuffers>,
     /// Region x region [count, weight lo, weight hi].
     pub conn: wgpu::Buffer,
-    /// STDP traces per neuron (a 16-byte stand-in when nothing is plastic).
+    /// STDP traces per neuron (a 32-byte stand-in when nothing is plastic).
     pub traces: wgpu::Buffer,
     /// Plasticity rule table (build::Network::rules).
     pub rules: wgpu::Buffer,
     /// Per region [dopamine, pending reward].
     pub modulators: wgpu::Buffer,
+    /// Structural plasticity (32-byte stand-ins without it): per neuron [calcium, bouton
+    /// elements, spine elements, neurotrophin], element counts (two vec4<u32>), connected boutons,
+    /// free-bouton prefix sums (n + 1), proposals, index cursors and positions; the constants
+    /// (build::Network::structure) and the statistics.
+    pub grow: wgpu::Buffer,
+    pub elem: wgpu::Buffer,
+    pub boutons: wgpu::Buffer,
+    pub pool: wgpu::Buffer,
+    pub demand: wgpu::Buffer,
+    pub cursor: wgpu::Buffer,
+    pub positions: wgpu::Buffer,
+    pub structure: wgpu::Buffer,
+    pub sstats: wgpu::Buffer,
+    pub structural: bool,
     pub plastic: bool,
     pub modulated: bool,
     pub n_neurons: u32,
@@ -46,10 +60,12 @@ pub struct ShardBuffers {
     pub out_slots: wgpu::Buffer,
     /// [first neuron, end neuron, local row starts of its neurons and the end] (learn.post).
     pub rows: wgpu::Buffer,
-    /// Eligibility or early-phase change per slot (a 16-byte stand-in when unused).
+    /// Eligibility or early-phase change per slot (a 32-byte stand-in when unused).
     pub syn_elig: wgpu::Buffer,
-    /// Late-phase change per slot (a 16-byte stand-in when no rule has capture).
+    /// Late-phase change per slot (a 32-byte stand-in when no rule has capture).
     pub syn_late: wgpu::Buffer,
+    /// The step each slot's synapse formed (a 32-byte stand-in without structural plasticity).
+    pub syn_born: wgpu::Buffer,
     /// Neurons whose rows the shard holds.
     pub neurons: u32,
     pub slots: u32,
@@ -63,8 +79,9 @@ impl Buffers {
     pub fn new(device: &wgpu::Device, net: &Network, raster_steps: u32) -> Self {
         let mut bytes = 0u64;
         let mut init = |label: &str, contents: &[u8], usage: wgpu::BufferUsages| {
-            // Bindings must hold at least one element: give empty arrays 16 bytes.
-            let contents = if contents.is_empty() { &[0u8; 16][..] } else { contents };
+            // Bindings must hold at least one element: give empty arrays 32 bytes (the largest
+            // element of an array that may be empty, a Poisson source).
+            let contents = if contents.is_empty() { &[0u8; 32][..] } else { contents };
             bytes += contents.len() as u64;
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some(label),
@@ -79,6 +96,14 @@ impl Buffers {
         let mut sim = bytemuck::bytes_of(&net.header).to_vec();
         sim.resize(sim.len() + 4 * n, 0);
         let counter_words = g.n_pops as usize + raster_steps as usize * g.raster_words as usize;
+        let structural = g.structural != 0;
+        let per_neuron = |words: usize| {
+            if structural {
+                vec![0u8; 4 * words * n]
+            } else {
+                Vec::new()
+            }
+        };
         let b = Buffers {
             globals: init("globals", bytemuck::bytes_of(&globals), wgpu::BufferUsages::UNIFORM),
             pops: init("pops", bytemuck::cast_slice(&net.pops), RW),
@@ -105,7 +130,19 @@ impl Buffers {
                             RW,
                         ),
                         out_start: init("out_start", bytemuck::cast_slice(&s.out_start), RW),
-                        out_slots: init("out_slots", bytemuck::cast_slice(&s.out_slots), RW),
+                        // Structural plasticity may occupy every slot: the index then has room for all.
+                        out_slots: if structural {
+                            let mut all = s.out_slots.clone();
+                            all.resize(s.slots() as usize, 0);
+                            init("out_slots", bytemuck::cast_slice(&all), RW)
+                        } else {
+                            init("out_slots", bytemuck::cast_slice(&s.out_slots), RW)
+                        },
+                        syn_born: if structural {
+                            init("syn_born", bytemuck::cast_slice(&net.syn_born[a..b]), RW)
+                        } else {
+                            init("syn_born", &[], RW)
+                        },
                         rows: {
                             let mut rows = vec![s.first_neuron, s.end_neuron];
                             rows.extend(
@@ -138,6 +175,25 @@ impl Buffers {
             },
             rules: init("rules", bytemuck::cast_slice(&net.rules), RW),
             modulators: init("modulators", bytemuck::cast_slice(&net.modulators), RW),
+            grow: init("grow", bytemuck::cast_slice(&net.grow), RW),
+            elem: init("elem", bytemuck::cast_slice(&net.elem), RW),
+            boutons: init("boutons", bytemuck::cast_slice(&net.boutons), RW),
+            pool: init(
+                "pool",
+                &if structural { vec![0u8; 4 * (n + 1)] } else { Vec::new() },
+                RW,
+            ),
+            demand: init("demand", &per_neuron(1), RW),
+            cursor: init("cursor", &per_neuron(1), RW),
+            positions: if structural {
+                let p: Vec<[f32; 4]> = net.positions.iter().map(|q| [q[0], q[1], q[2], 0.0]).collect();
+                init("positions", bytemuck::cast_slice(&p), RW)
+            } else {
+                init("positions", &[], RW)
+            },
+            structure: init("structure", bytemuck::cast_slice(&net.structure), RW),
+            sstats: init("sstats", bytemuck::cast_slice(&net.sstats), RW),
+            structural,
             plastic: g.plastic != 0,
             modulated: g.modulated != 0,
             n_neurons: g.n_neurons,

@@ -13,6 +13,7 @@ pub mod neurons;
 pub mod propagate;
 pub mod scale;
 pub mod stage;
+pub mod structure;
 pub mod weights;
 
 pub use context::{AdapterChoice, GpuContext};
@@ -47,6 +48,10 @@ pub struct GpuEngine {
     scale: Option<stage::PerShard>,
     capture: Option<stage::PerShard>,
     capture_every: u64,
+    /// Structural plasticity and the steps between its updates (0: none).
+    structure: Option<structure::Structure>,
+    structure_every: u64,
+    sstats_bytes: u64,
     /// Steps between scaling updates (0: none).
     scale_every: u64,
     /// Weight statistics of plastic projections: the stage and its output buffer.
@@ -132,6 +137,17 @@ impl GpuEngine {
         let modulate = b.modulated.then(|| modulate::new(&device, &b));
         let scale = (net.globals.scale_every > 0).then(|| scale::new(&device, &b));
         let capture = (net.globals.capture_every > 0).then(|| capture::new(&device, &b));
+        if b.structural && ctx.limits.max_storage_buffers_per_shader_stage < structure::STORAGE_BUFFERS {
+            return Err(Error::Gpu(format!(
+                "structural plasticity needs {} storage buffers per shader stage; {} allows {}",
+                structure::STORAGE_BUFFERS,
+                context::describe(&ctx.info),
+                ctx.limits.max_storage_buffers_per_shader_stage
+            )));
+        }
+        let has_elig = !net.syn_elig.is_empty() || !net.syn_late.is_empty();
+        let structure = b.structural.then(|| structure::Structure::new(&device, &b, has_elig));
+        let sstats_bytes = 4 * net.sstats.len() as u64;
         let np = net.pops.len();
         let plastic_bytes =
             4 * ((net.rules.len() - np * np) / crate::layout::RULE_WORDS * crate::layout::PLASTIC_WORDS) as u64;
@@ -154,7 +170,8 @@ impl GpuEngine {
             label: Some("staging"),
             size: (4 * n_pops + 12 * n_regions * n_regions + std::mem::size_of::<SimHeader>()) as u64
                 + plastic_bytes
-                + 8 * n_regions as u64,
+                + 8 * n_regions as u64
+                + sstats_bytes,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
@@ -171,6 +188,9 @@ impl GpuEngine {
             scale_every: net.globals.scale_every as u64,
             capture,
             capture_every: net.globals.capture_every as u64,
+            structure,
+            structure_every: net.structure_every,
+            sstats_bytes,
             weights,
             plastic_bytes,
             modulated: net.globals.modulated != 0,
@@ -268,6 +288,11 @@ impl GpuEngine {
                 {
                     c.record(&mut p);
                 }
+                if let Some(st) = &self.structure
+                    && (self.step + s as u64 + 1).is_multiple_of(self.structure_every)
+                {
+                    st.record(&mut p);
+                }
             }
         }
         enc.clear_buffer(&self.b.conn, 0, None);
@@ -350,11 +375,16 @@ impl GpuEngine {
         {
             c.record(pass);
         }
+        if let Some(st) = &self.structure
+            && (step + 1).is_multiple_of(self.structure_every)
+        {
+            st.record(pass);
+        }
     }
 
     /// Whether stepping changes synapses (so the region matrix must be recomputed).
     fn synapses_change(&self) -> bool {
-        self.learn.is_some() || self.scale.is_some()
+        self.learn.is_some() || self.scale.is_some() || self.structure.is_some()
     }
 
     /// Writes the rewards due at the current step (scheduled and raised) into the GPU's pending
@@ -401,6 +431,38 @@ impl GpuEngine {
         for s in &self.b.shards {
             let d = self.read_buffer(&s.syn_weight, 4 * s.slots as u64)?;
             all.extend_from_slice(bytemuck::cast_slice::<u8, f32>(&d));
+        }
+        Ok(all)
+    }
+
+    /// Reads back every slot's source, 16-bit delay word and birth step, in global slot order
+    /// (for tests and checks, not runs). Birth steps are empty without structural plasticity.
+    pub fn slots(&self) -> Result<(Vec<u32>, Vec<u16>, Vec<u32>)> {
+        let (mut pre, mut delay, mut born) = (Vec::new(), Vec::new(), Vec::new());
+        for s in &self.b.shards {
+            let n = s.slots as u64;
+            pre.extend_from_slice(bytemuck::cast_slice::<u8, u32>(&self.read_buffer(&s.syn_pre, 4 * n)?));
+            delay.extend_from_slice(bytemuck::cast_slice::<u8, u16>(&self.read_buffer(&s.syn_delay, 2 * n)?));
+            if self.b.structural {
+                born.extend_from_slice(bytemuck::cast_slice::<u8, u32>(&self.read_buffer(&s.syn_born, 4 * n)?));
+            }
+        }
+        Ok((pre, delay, born))
+    }
+
+    /// Reads back each shard's outgoing index: (out_start, out_slots up to its last entry).
+    pub fn outgoing(&self) -> Result<Vec<(Vec<u32>, Vec<u32>)>> {
+        let n = self.b.n_neurons as u64;
+        let mut all = Vec::new();
+        for s in &self.b.shards {
+            let start: Vec<u32> = bytemuck::cast_slice(&self.read_buffer(&s.out_start, 4 * (n + 1))?).to_vec();
+            let used = start[n as usize] as u64;
+            let slots: Vec<u32> = if used > 0 {
+                bytemuck::cast_slice(&self.read_buffer(&s.out_slots, 4 * used)?).to_vec()
+            } else {
+                Vec::new()
+            };
+            all.push((start, slots));
         }
         Ok(all)
     }
@@ -526,6 +588,24 @@ impl Engine for GpuEngine {
             enc.copy_buffer_to_buffer(&self.b.modulators, 0, &self.staging, end, bytes);
             end += bytes;
         }
+        let sstats_at = end;
+        if let Some(st) = &self.structure {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("census"),
+                timestamp_writes: None,
+            });
+            st.record_census(&mut pass);
+            drop(pass);
+            enc.copy_buffer_to_buffer(&self.b.sstats, 0, &self.staging, end, self.sstats_bytes);
+            end += self.sstats_bytes;
+            // Events count from one sample to the next.
+            let region_bytes = 4 * crate::layout::REGION_STRUCT_WORDS as u64;
+            for r in 0..self.n_regions as u64 {
+                enc.clear_buffer(&self.b.sstats, r * region_bytes, Some(16));
+            }
+            let bins_at = region_bytes * self.n_regions as u64;
+            enc.clear_buffer(&self.b.sstats, bins_at, Some(self.sstats_bytes - bins_at));
+        }
         enc.copy_buffer_to_buffer(&self.b.counters, 0, &self.staging, 0, pop_bytes);
         enc.copy_buffer_to_buffer(&self.b.conn, 0, &self.staging, pop_bytes, conn_bytes);
         enc.copy_buffer_to_buffer(&self.b.sim, 0, &self.staging, pop_bytes + conn_bytes, header_bytes);
@@ -546,10 +626,12 @@ impl Engine for GpuEngine {
         let conn = &words[self.n_pops..self.n_pops + 3 * self.n_regions * self.n_regions];
         let at = |bytes: u64| (bytes / 4) as usize;
         let plastic = words[at(pop_bytes + conn_bytes + header_bytes)..at(dopamine_at)].to_vec();
-        let dopamine = words[at(dopamine_at)..at(end)].chunks(2).map(|m| m[0]).collect();
+        let dopamine = words[at(dopamine_at)..at(sstats_at)].chunks(2).map(|m| m[0]).collect();
+        let structure = words[at(sstats_at)..at(end)].to_vec();
         Ok(RawSample {
             plastic,
             dopamine,
+            structure,
             step: self.step,
             pop_spikes: words[..self.n_pops].to_vec(),
             conn_count: conn.chunks(3).map(|c| c[0]).collect(),

@@ -26,6 +26,7 @@ impl Neurons {
                 (6, &b.sim),
                 (7, &b.counters),
                 (8, &b.traces),
+                (9, &b.grow),
             ],
         );
         Neurons {

@@ -69,7 +69,20 @@ impl PerShard {
         items: impl Fn(&super::buffers::ShardBuffers) -> u64,
         entries: impl Fn(&'a super::buffers::ShardBuffers) -> Vec<(u32, &'a wgpu::Buffer)>,
     ) -> Self {
-        let pipeline = pipeline(device, stage, "main");
+        Self::entry(device, stage, "main", shards, group, items, entries)
+    }
+
+    /// As `new`, for the entry point `entry` of the stage's shader.
+    pub fn entry<'a>(
+        device: &wgpu::Device,
+        stage: &str,
+        entry: &str,
+        shards: &'a [super::buffers::ShardBuffers],
+        group: u64,
+        items: impl Fn(&super::buffers::ShardBuffers) -> u64,
+        entries: impl Fn(&'a super::buffers::ShardBuffers) -> Vec<(u32, &'a wgpu::Buffer)>,
+    ) -> Self {
+        let pipeline = pipeline(device, stage, entry);
         let shards = shards
             .iter()
             .filter(|s| items(s) > 0)
@@ -81,6 +94,15 @@ impl PerShard {
     pub fn record(&self, pass: &mut wgpu::ComputePass) {
         pass.set_pipeline(&self.pipeline);
         for (bind, groups) in &self.shards {
+            pass.set_bind_group(0, bind, &[]);
+            pass.dispatch_workgroups(groups.0, groups.1, 1);
+        }
+    }
+
+    /// Records shard `k` alone.
+    pub fn record_one(&self, pass: &mut wgpu::ComputePass, k: usize) {
+        if let Some((bind, groups)) = self.shards.get(k) {
+            pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, bind, &[]);
             pass.dispatch_workgroups(groups.0, groups.1, 1);
         }

@@ -6,10 +6,12 @@ pub mod connectivity;
 pub mod learn;
 pub mod neurons;
 pub mod propagate;
+pub mod structure;
 
 use crate::build::Network;
 use crate::engine::{Engine, RawSample, nonfinite};
 use crate::error::Result;
+use crate::layout::REGION_STRUCT_WORDS;
 
 /// A network stepped on the host.
 pub struct CpuEngine {
@@ -80,6 +82,9 @@ impl CpuEngine {
             if g.traced != 0 {
                 learn::update_traces(&mut self.net, i, out.spiked);
             }
+            if g.structural != 0 {
+                structure::calcium(&mut self.net, i, out.spiked);
+            }
             if out.spiked {
                 let h = &mut self.net.header;
                 if i as u32 == h.watch_pre {
@@ -130,6 +135,11 @@ impl CpuEngine {
         if every > 0 && (step as u64 + 1).is_multiple_of(every) {
             learn::capture(&mut self.net);
         }
+        let every = self.net.structure_every;
+        if every > 0 && (step as u64 + 1).is_multiple_of(every) {
+            structure::update(&mut self.net, step as u64 + 1);
+            self.conn = None;
+        }
         self.step += 1;
     }
 }
@@ -160,9 +170,23 @@ impl Engine for CpuEngine {
         } else {
             Vec::new()
         };
+        let structure = if self.net.structure_every > 0 {
+            structure::census(&mut self.net, self.step);
+            let s = self.net.sstats.clone();
+            // Events count from one sample to the next.
+            let regions = self.net.globals.n_regions as usize;
+            for r in 0..regions {
+                self.net.sstats[r * REGION_STRUCT_WORDS..r * REGION_STRUCT_WORDS + 4].fill(0);
+            }
+            self.net.sstats[regions * REGION_STRUCT_WORDS..].fill(0);
+            s
+        } else {
+            Vec::new()
+        };
         Ok(RawSample {
             plastic,
             dopamine,
+            structure,
             step: self.step,
             pop_spikes,
             conn_count,

@@ -28,6 +28,9 @@ pub fn step_neuron(
     let mut syn = rn(ring_in as f32 * g.inv_ring_scale);
     for i in 0..pop.input_count {
         let src = &poisson[(pop.input_first + i) as usize];
+        if step < src.start || step >= src.end {
+            continue;
+        }
         let mut k = 0u32;
         for r in 0..src.repeats {
             let stream = rng::stream::POISSON_SIM + ((pop.input_first + i) << 8) + r;

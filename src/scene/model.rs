@@ -22,6 +22,7 @@ pub struct Model {
     /// Reward pulses: (step, region or None for all, amount), in time order.
     pub rewards: Vec<(u64, Option<usize>, f64)>,
     pub pair_reward: Option<PairRewardModel>,
+    pub structure: Option<StructureModel>,
     /// Total neurons.
     pub neurons: u32,
 }
@@ -31,6 +32,7 @@ pub struct RegionModel {
     pub name: String,
     pub centre_mm: [f64; 3],
     pub radius_mm: f64,
+    pub inner_radius_mm: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -42,6 +44,68 @@ pub struct PopulationModel {
     pub count: u32,
     pub neuron: NeuronKind,
     pub scaling: Option<ScalingModel>,
+    pub growth: Option<GrowthModel>,
+    /// Slots per neuron, and where the scene sets it (for errors found at build time).
+    pub capacity: Option<(u32, At)>,
+}
+
+/// Where a value is written in the scene, for errors found after validation (at build time).
+#[derive(Clone, Debug, PartialEq)]
+pub struct At {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub field: String,
+}
+
+impl At {
+    pub fn err(&self, message: impl Into<String>) -> crate::error::Error {
+        crate::error::Error::Scene {
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            field: self.field.clone(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Validated element growth of a population.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GrowthModel {
+    pub eta: f64,
+    pub eps: f64,
+    pub nu_per_ms: f64,
+    pub tau_ca_ms: f64,
+    pub beta_ca: f64,
+}
+
+/// Validated structural plasticity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StructureModel {
+    pub every_steps: u64,
+    /// Biological ms per structural update.
+    pub bio_ms: f64,
+    pub speedup: f64,
+    pub sprouts: Vec<SproutModel>,
+    pub spines: super::schema::Spines,
+    pub trophin_tau_ms: f64,
+    pub trophin_reward: f64,
+    /// Per region.
+    pub glia: Vec<f64>,
+    pub persist_steps: u64,
+    pub point_mm: [f64; 3],
+    pub bins_mm: Vec<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SproutModel {
+    pub source: usize,
+    pub target: usize,
+    pub length_mm: f64,
+    pub weight: f64,
+    pub delay_steps: u32,
+    pub autapses: bool,
 }
 
 /// Validated synaptic scaling of a population.
@@ -169,9 +233,21 @@ pub struct InputModel {
 
 #[derive(Clone, Debug)]
 pub enum InputKind {
-    Poisson { rate_hz: f64, in_degree: u32, weight: f64 },
-    Dc { amplitude: f64 },
-    Noise { mean: f64, sd: f64 },
+    Poisson {
+        rate_hz: f64,
+        in_degree: u32,
+        weight: f64,
+        /// On in steps `start..end`.
+        start: u64,
+        end: u64,
+    },
+    Dc {
+        amplitude: f64,
+    },
+    Noise {
+        mean: f64,
+        sd: f64,
+    },
 }
 
 impl Model {

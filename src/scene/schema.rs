@@ -41,6 +41,163 @@ pub struct Scene {
     /// shortly after another, dopamine follows after a delay. Default: none.
     #[serde(default)]
     pub pair_reward: Option<PairReward>,
+    /// Structural plasticity: spines form, stabilize and are pruned; neurons grow and retract
+    /// synaptic elements (docs/MODEL.md). Default: none (the wiring is fixed).
+    #[serde(default)]
+    pub structure: Option<Structure>,
+}
+
+/// Structural plasticity of the scene. Every `every_ms` of simulated time, an update stands for
+/// `every_ms * speedup` of biological time: growth and spine rates are per biological ms.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Structure {
+    /// Interval between structural updates (ms, whole steps). Default 100.
+    #[serde(default = "hundred")]
+    pub every_ms: f64,
+    /// Biological time per simulated time in structural updates (>= 1 lets slow growth fit in
+    /// shorter simulated phases). Default 1.
+    #[serde(default = "one")]
+    pub speedup: f64,
+    /// Which synapses form and retract: one rule per (source, target) population pair.
+    #[serde(default)]
+    pub sprouting: Vec<Sprout>,
+    /// The spine life cycle. Default: see `Spines`.
+    #[serde(default)]
+    pub spines: Spines,
+    /// The neurotrophin level that speeds stabilization. Default: see `Neurotrophin`.
+    #[serde(default)]
+    pub neurotrophin: Neurotrophin,
+    /// Glial support per region (> 0): multiplies stabilization and divides nascent pruning.
+    /// Default 1 for every region.
+    #[serde(default)]
+    pub glia: std::collections::BTreeMap<String, f64>,
+    /// Spines at least this old (biological ms) count as persistent. Default 8.64e7 (one day).
+    #[serde(default = "one_day")]
+    pub persistent_after_ms: f64,
+    /// The point that formation and elimination distances are measured from (mm). Default: the
+    /// first region's centre.
+    #[serde(default)]
+    pub turnover_from_mm: Option<(f64, f64, f64)>,
+    /// Upper edges of the distance bins (mm, ascending); a last bin holds everything beyond.
+    /// Default [0.25, 0.5, 1, 2].
+    #[serde(default = "default_bins")]
+    pub distance_bins_mm: Vec<f64>,
+}
+
+fn one_day() -> f64 {
+    8.64e7
+}
+fn default_bins() -> Vec<f64> {
+    vec![0.25, 0.5, 1.0, 2.0]
+}
+
+/// A sprouting rule: synapses from population `from` onto `to` form in free spines, with
+/// partners drawn with probability proportional to free boutons times exp(-d^2 / length_mm^2),
+/// d the distance between source and target measured from their regions' centres (so a
+/// projection between regions keeps its tract and maps topographically).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sprout {
+    pub from: String,
+    pub to: String,
+    /// Sprouting length (mm, > 0).
+    pub length_mm: f64,
+    /// Weight of a new synapse. Default: the typical weight of the projection `from` -> `to`.
+    #[serde(default)]
+    pub weight: Option<f64>,
+    /// Delay of a new synapse (ms). Default: the typical delay of the projection `from` -> `to`.
+    #[serde(default)]
+    pub delay_ms: Option<f64>,
+    /// Whether a neuron may connect to itself. Default false.
+    #[serde(default)]
+    pub autapses: bool,
+}
+
+/// The spine life cycle (biological times). A new spine is nascent (thin); a nascent spine with
+/// |w| >= `stabilize_above_w` that has lived `stabilize_after_ms` stabilizes (mushroom) at rate
+/// neurotrophin x glia / `stabilize_tau_ms`; other nascent spines are pruned at rate
+/// 1 / (glia x `nascent_lifetime_ms`); stable spines are pruned at 1 / `stable_lifetime_ms`, or at
+/// the nascent rate when |w| < `prune_below_w`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Spines {
+    /// Default 0 (any weight).
+    pub stabilize_above_w: f64,
+    /// Default 0.
+    pub stabilize_after_ms: f64,
+    /// Default 8.64e7 (one day).
+    pub stabilize_tau_ms: f64,
+    /// Default 1.728e8 (two days: thin spines turn over in days).
+    pub nascent_lifetime_ms: f64,
+    /// Default 2.592e9 (30 days).
+    pub stable_lifetime_ms: f64,
+    /// Default 0 (no weight-dependent pruning).
+    pub prune_below_w: f64,
+}
+
+impl Default for Spines {
+    fn default() -> Self {
+        Spines {
+            stabilize_above_w: 0.0,
+            stabilize_after_ms: 0.0,
+            stabilize_tau_ms: 8.64e7,
+            nascent_lifetime_ms: 1.728e8,
+            stable_lifetime_ms: 2.592e9,
+            prune_below_w: 0.0,
+        }
+    }
+}
+
+/// A per-neuron neurotrophin level n (1 at the set point): at each structural update
+/// n <- n d + (1 - d) Ca / eps + reward_gain x dopamine of the region, d = exp(-interval / tau).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Neurotrophin {
+    /// Time constant (biological ms). Default 8.64e7 (one day).
+    pub tau_ms: f64,
+    /// Rise per unit of dopamine at an update. Default 1.
+    pub reward_gain: f64,
+}
+
+impl Default for Neurotrophin {
+    fn default() -> Self {
+        Neurotrophin {
+            tau_ms: 8.64e7,
+            reward_gain: 1.0,
+        }
+    }
+}
+
+/// Homeostatic growth of synaptic elements (Butz & van Ooyen 2013, NEST's Gaussian growth
+/// curve): calcium dCa/dt = -Ca / tau_ca + beta_ca per spike; boutons and spines change at
+/// dz/dt = nu (2 exp(-((Ca - xi) / zeta)^2) - 1), xi = (eta + eps) / 2,
+/// zeta = (eps - eta) / (2 sqrt(ln 2)): they grow for eta < Ca < eps and retract outside.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Growth {
+    /// Minimum calcium for growth. Default 0.
+    pub eta: f64,
+    /// Target calcium (the set point). Default 0.05 (5 Hz with the defaults).
+    pub eps: f64,
+    /// Growth rate (elements per biological ms, >= 0). Default 1e-4.
+    pub nu_per_ms: f64,
+    /// Calcium time constant (ms of simulated time). Default 10 000.
+    pub tau_ca_ms: f64,
+    /// Calcium per spike. Default 0.001.
+    pub beta_ca: f64,
+}
+
+impl Default for Growth {
+    fn default() -> Self {
+        Growth {
+            eta: 0.0,
+            eps: 0.05,
+            nu_per_ms: 1e-4,
+            tau_ca_ms: 1e4,
+            beta_ca: 0.001,
+        }
+    }
 }
 
 /// Rewards the sequence "neuron `pre` fires, then within `window_ms` neuron `post` fires" with
@@ -132,6 +289,10 @@ pub struct Region {
     pub centre_mm: (f64, f64, f64),
     /// Radius in mm; neurons are placed uniformly in the ball.
     pub radius_mm: f64,
+    /// Inner radius in mm: neurons are placed in the shell between it and `radius_mm` (a
+    /// surround enclosing another region). Default 0 (a ball).
+    #[serde(default)]
+    pub inner_radius_mm: f64,
     /// The populations of this region.
     pub populations: Vec<Population>,
 }
@@ -149,6 +310,13 @@ pub struct Population {
     /// Homeostatic synaptic scaling of the synapses onto this population. Default: none.
     #[serde(default)]
     pub scaling: Option<Scaling>,
+    /// Homeostatic growth of synaptic elements (structural plasticity). Default: none.
+    #[serde(default)]
+    pub growth: Option<Growth>,
+    /// Synapse slots per neuron (its dendrite's capacity); at least the neuron's initial
+    /// in-degree. Default: the in-degree times each projection's `headroom`.
+    #[serde(default)]
+    pub capacity: Option<u32>,
 }
 
 /// Homeostatic synaptic scaling (Turrigiano et al. 1998): each neuron's rate estimate a (Hz) is a
@@ -445,6 +613,12 @@ pub enum Input {
         rate_hz: f64,
         in_degree: u32,
         weight: f64,
+        /// On from this time (ms). Default 0.
+        #[serde(default)]
+        from_ms: f64,
+        /// Off from this time (ms), e.g. to deafferent a population. Default: never.
+        #[serde(default)]
+        until_ms: Option<f64>,
     },
     /// A constant current (pA for LIF, model units for Izhikevich).
     Dc { to: String, amplitude: f64 },
@@ -493,6 +667,19 @@ impl Param {
     }
 
     /// The smallest and largest values this parameter can take (infinite for an unclipped normal).
+    /// A representative value: the constant, the mean of a normal (clipped to its bounds), the
+    /// middle of a uniform or of the R range.
+    pub fn typical(&self) -> f64 {
+        match *self {
+            Param::Const(x) => x,
+            Param::Normal { mean, min, max, .. } => mean.clamp(min, max),
+            _ => {
+                let (lo, hi) = self.bounds();
+                0.5 * (lo + hi)
+            }
+        }
+    }
+
     pub fn bounds(&self) -> (f64, f64) {
         match *self {
             Param::Const(x) => (x, x),

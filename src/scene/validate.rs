@@ -15,6 +15,25 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Where `path` is written (or the nearest enclosing value that is).
+    fn at(&self, path: &[Seg<'static>]) -> At {
+        match self.err(path, "") {
+            Error::Scene {
+                file,
+                line,
+                column,
+                field,
+                ..
+            } => At {
+                file,
+                line,
+                column,
+                field,
+            },
+            _ => unreachable!("Ctx::err makes scene errors"),
+        }
+    }
+
     fn err(&self, path: &[Seg<'static>], message: impl Into<String>) -> Error {
         // A field left out (its default applies) is not in the text: point at the nearest
         // enclosing value that is.
@@ -159,6 +178,18 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         if !(r.radius_mm.is_finite() && r.radius_mm >= 0.0) {
             return Err(cx.err(&with(&rp, &[F("radius_mm")]), "radius must be a finite number >= 0 mm"));
         }
+        if !(r.inner_radius_mm.is_finite()
+            && r.inner_radius_mm >= 0.0
+            && (r.inner_radius_mm < r.radius_mm || r.inner_radius_mm == 0.0))
+        {
+            return Err(cx.err(
+                &with(&rp, &[F("inner_radius_mm")]),
+                format!(
+                    "inner radius {} mm must be >= 0 and below the radius {} mm",
+                    r.inner_radius_mm, r.radius_mm
+                ),
+            ));
+        }
         let (x, y, z) = r.centre_mm;
         if ![x, y, z].iter().all(|v| v.is_finite()) {
             return Err(cx.err(&with(&rp, &[F("centre_mm")]), "centre coordinates must be finite"));
@@ -167,6 +198,7 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
             name: r.name.clone(),
             centre_mm: [x, y, z],
             radius_mm: r.radius_mm,
+            inner_radius_mm: r.inner_radius_mm,
         });
         for (pi, p) in r.populations.iter().enumerate() {
             let pp = with(&rp, &[F("populations"), I(pi)]);
@@ -224,6 +256,52 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
                     })
                 }
             };
+            let growth = match &p.growth {
+                None => None,
+                Some(gr) => {
+                    let at = |f: &'static str| with(&pp, &[F("growth"), F(f)]);
+                    if !(gr.nu_per_ms.is_finite() && gr.nu_per_ms >= 0.0) {
+                        return Err(cx.err(
+                            &at("nu_per_ms"),
+                            format!("growth rate {} per ms must be >= 0", gr.nu_per_ms),
+                        ));
+                    }
+                    if !(gr.eta.is_finite() && gr.eta >= 0.0) {
+                        return Err(cx.err(&at("eta"), format!("eta {} must be >= 0", gr.eta)));
+                    }
+                    if !(gr.eps.is_finite() && gr.eps > gr.eta) {
+                        return Err(cx.err(
+                            &at("eps"),
+                            format!(
+                                "eps {} must exceed eta {} (the curve grows between them)",
+                                gr.eps, gr.eta
+                            ),
+                        ));
+                    }
+                    for (f, v) in [("tau_ca_ms", gr.tau_ca_ms), ("beta_ca", gr.beta_ca)] {
+                        if !(v.is_finite() && v > 0.0) {
+                            return Err(cx.err(&at(f), format!("{f} {v} must be > 0")));
+                        }
+                    }
+                    Some(GrowthModel {
+                        eta: gr.eta,
+                        eps: gr.eps,
+                        nu_per_ms: gr.nu_per_ms,
+                        tau_ca_ms: gr.tau_ca_ms,
+                        beta_ca: gr.beta_ca,
+                    })
+                }
+            };
+            let capacity = match p.capacity {
+                None => None,
+                Some(c) => {
+                    let path = with(&pp, &[F("capacity")]);
+                    if c == 0 || c > 1 << 24 {
+                        return Err(cx.err(&path, format!("capacity {c} must be between 1 and 2^24 slots")));
+                    }
+                    Some((c, cx.at(&path)))
+                }
+            };
             populations.push(PopulationModel {
                 name: p.name.clone(),
                 region: ri,
@@ -231,6 +309,8 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
                 count: p.count,
                 neuron,
                 scaling,
+                growth,
+                capacity,
             });
             neurons += p.count as u64;
             if neurons > (1 << 31) {
@@ -484,8 +564,21 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
                 rate_hz,
                 in_degree,
                 weight,
+                from_ms,
+                until_ms,
                 ..
             } => {
+                if !(from_ms.is_finite() && from_ms >= 0.0) {
+                    return Err(cx.err(&with(&ip, &[F("from_ms")]), format!("time {from_ms} ms must be >= 0")));
+                }
+                let until = until_ms.unwrap_or(f64::INFINITY);
+                if until.is_nan() || until < from_ms {
+                    return Err(cx.err(
+                        &with(&ip, &[F("until_ms")]),
+                        format!("end {until} ms must not come before the start {from_ms} ms"),
+                    ));
+                }
+                let to_step = |ms: f64| ((ms / scene.dt_ms).round()).min(u32::MAX as f64) as u64;
                 if !(rate_hz.is_finite() && rate_hz >= 0.0) {
                     return Err(cx.err(&with(&ip, &[F("rate_hz")]), format!("rate {rate_hz} Hz must be >= 0")));
                 }
@@ -502,6 +595,8 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
                     rate_hz,
                     in_degree,
                     weight,
+                    start: to_step(from_ms),
+                    end: to_step(until),
                 }
             }
             Input::Dc { amplitude, .. } => {
@@ -631,6 +726,38 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         }
     };
 
+    let structure = match &scene.structure {
+        None => None,
+        Some(st) => Some(structure(
+            &cx,
+            st,
+            &scene,
+            &populations,
+            &projections,
+            &find_pop,
+            &region_names,
+        )?),
+    };
+    // A capacity must hold the initial synapses; fixed in-degrees are known now, the rest are
+    // checked when the network is built.
+    for (pi, p) in populations.iter().enumerate() {
+        let Some((cap, at)) = &p.capacity else { continue };
+        let fixed: u64 = projections
+            .iter()
+            .filter(|pr| pr.target == pi)
+            .map(|pr| match pr.rule {
+                Rule::FixedInDegree(k) => k as u64,
+                _ => 0,
+            })
+            .sum();
+        if fixed > *cap as u64 {
+            return Err(at.err(format!(
+                "capacity {cap} slots is smaller than the initial in-degree {fixed} of population {:?}",
+                p.name
+            )));
+        }
+    }
+
     let steps = (scene.duration_ms / scene.dt_ms).round() as u64;
     let sample_every_steps = ((scene.sample_every_ms / scene.dt_ms).round() as u64).max(1);
     Ok(Model {
@@ -650,7 +777,190 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         dopamine,
         rewards,
         pair_reward,
+        structure,
         neurons: neurons as u32,
+    })
+}
+
+/// Validates the scene's structural plasticity.
+fn structure(
+    cx: &Ctx,
+    st: &Structure,
+    scene: &Scene,
+    populations: &[PopulationModel],
+    projections: &[ProjectionModel],
+    find_pop: &dyn Fn(Path, &str) -> Result<usize>,
+    region_names: &HashMap<String, usize>,
+) -> Result<StructureModel> {
+    use Seg::{Field as F, Index as I};
+    let at = |f: &'static str| vec![F("structure"), F(f)];
+    let every = (st.every_ms / scene.dt_ms).round();
+    if !(st.every_ms.is_finite() && (1.0..1e9).contains(&every)) {
+        return Err(cx.err(
+            &at("every_ms"),
+            format!("structural interval {} ms must be at least one step", st.every_ms),
+        ));
+    }
+    if !(st.speedup.is_finite() && st.speedup > 0.0) {
+        return Err(cx.err(&at("speedup"), format!("speedup {} must be > 0", st.speedup)));
+    }
+    let bio_ms = every * scene.dt_ms * st.speedup;
+    let mut sprouts: Vec<SproutModel> = Vec::new();
+    for (i, r) in st.sprouting.iter().enumerate() {
+        let rp = vec![F("structure"), F("sprouting"), I(i)];
+        let source = find_pop(with(&rp, &[F("from")]), &r.from)?;
+        let target = find_pop(with(&rp, &[F("to")]), &r.to)?;
+        for (f, p) in [("from", source), ("to", target)] {
+            if populations[p].growth.is_none() {
+                return Err(cx.err(
+                    &with(&rp, &[F(f)]),
+                    format!(
+                        "population {:?} has no `growth`: sprouting needs boutons and spines on both sides",
+                        populations[p].name
+                    ),
+                ));
+            }
+        }
+        if sprouts.iter().any(|s| s.source == source && s.target == target) {
+            return Err(cx.err(&rp, format!("a second sprouting rule for {} -> {}", r.from, r.to)));
+        }
+        if !(r.length_mm.is_finite() && r.length_mm > 0.0) {
+            return Err(cx.err(
+                &with(&rp, &[F("length_mm")]),
+                format!("sprouting length {} mm must be > 0", r.length_mm),
+            ));
+        }
+        let proj = projections.iter().find(|p| p.source == source && p.target == target);
+        let weight = match (r.weight, proj) {
+            (Some(w), _) => w,
+            (None, Some(p)) => p.weight.typical(),
+            (None, None) => {
+                return Err(cx.err(
+                    &with(&rp, &[F("weight")]),
+                    format!(
+                        "no projection {} -> {} to take a weight from: give `weight`",
+                        r.from, r.to
+                    ),
+                ));
+            }
+        };
+        if !weight.is_finite() {
+            return Err(cx.err(&with(&rp, &[F("weight")]), "weight must be finite"));
+        }
+        let delay_ms = match (r.delay_ms, proj) {
+            (Some(d), _) => d,
+            (None, Some(p)) => p.delay_ms.typical(),
+            (None, None) => {
+                return Err(cx.err(
+                    &with(&rp, &[F("delay_ms")]),
+                    format!(
+                        "no projection {} -> {} to take a delay from: give `delay_ms`",
+                        r.from, r.to
+                    ),
+                ));
+            }
+        };
+        let delay = (delay_ms / scene.dt_ms).round();
+        if !(delay_ms.is_finite() && delay <= crate::layout::MAX_DELAY_STEPS as f64) {
+            return Err(cx.err(
+                &with(&rp, &[F("delay_ms")]),
+                format!(
+                    "delay {delay_ms} ms must be at most {} steps",
+                    crate::layout::MAX_DELAY_STEPS
+                ),
+            ));
+        }
+        sprouts.push(SproutModel {
+            source,
+            target,
+            length_mm: r.length_mm,
+            weight,
+            delay_steps: delay.max(1.0) as u32,
+            autapses: r.autapses,
+        });
+    }
+    let sp = &st.spines;
+    let sat = |f: &'static str| vec![F("structure"), F("spines"), F(f)];
+    for (f, v) in [
+        ("stabilize_tau_ms", sp.stabilize_tau_ms),
+        ("nascent_lifetime_ms", sp.nascent_lifetime_ms),
+        ("stable_lifetime_ms", sp.stable_lifetime_ms),
+    ] {
+        if v.is_nan() || v <= 0.0 {
+            return Err(cx.err(&sat(f), format!("{f} {v} must be > 0 (a time)")));
+        }
+    }
+    for (f, v) in [
+        ("stabilize_above_w", sp.stabilize_above_w),
+        ("stabilize_after_ms", sp.stabilize_after_ms),
+        ("prune_below_w", sp.prune_below_w),
+    ] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(cx.err(&sat(f), format!("{f} {v} must be a finite number >= 0")));
+        }
+    }
+    let nt = &st.neurotrophin;
+    if nt.tau_ms.is_nan() || nt.tau_ms <= 0.0 {
+        return Err(cx.err(
+            &[F("structure"), F("neurotrophin"), F("tau_ms")],
+            format!("time constant {} ms must be > 0", nt.tau_ms),
+        ));
+    }
+    if !nt.reward_gain.is_finite() {
+        return Err(cx.err(
+            &[F("structure"), F("neurotrophin"), F("reward_gain")],
+            "reward_gain must be finite",
+        ));
+    }
+    let mut glia = vec![1.0; region_names.len()];
+    for (name, &v) in &st.glia {
+        let Some(&r) = region_names.get(name) else {
+            let mut known: Vec<&str> = region_names.keys().map(String::as_str).collect();
+            known.sort();
+            return Err(cx.err(
+                &at("glia"),
+                format!("unknown region {name:?}; regions are: {}", known.join(", ")),
+            ));
+        };
+        if !(v.is_finite() && v > 0.0) {
+            return Err(cx.err(&at("glia"), format!("glia factor {v} of {name:?} must be > 0")));
+        }
+        glia[r] = v;
+    }
+    if !(st.persistent_after_ms.is_finite() && st.persistent_after_ms >= 0.0) {
+        return Err(cx.err(&at("persistent_after_ms"), "persistence age must be >= 0 ms"));
+    }
+    let point_mm = match st.turnover_from_mm {
+        Some((x, y, z)) if [x, y, z].iter().all(|v| v.is_finite()) => [x, y, z],
+        Some(_) => return Err(cx.err(&at("turnover_from_mm"), "coordinates must be finite")),
+        None => {
+            let (x, y, z) = scene.regions[0].centre_mm;
+            [x, y, z]
+        }
+    };
+    let bins = &st.distance_bins_mm;
+    if bins.len() > 32 || bins.iter().any(|b| !(b.is_finite() && *b > 0.0)) || bins.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(cx.err(
+            &at("distance_bins_mm"),
+            "at most 32 bin edges, each > 0 mm, in ascending order",
+        ));
+    }
+    // Persistence counts biological age in simulated steps.
+    let persist_steps = (st.persistent_after_ms / st.speedup / scene.dt_ms)
+        .ceil()
+        .min(u32::MAX as f64) as u64;
+    Ok(StructureModel {
+        every_steps: every as u64,
+        bio_ms,
+        speedup: st.speedup,
+        sprouts,
+        spines: sp.clone(),
+        trophin_tau_ms: nt.tau_ms,
+        trophin_reward: nt.reward_gain,
+        glia,
+        persist_steps,
+        point_mm,
+        bins_mm: bins.clone(),
     })
 }
 

@@ -55,6 +55,40 @@ pub struct WeightStat {
     pub w_max: f64,
 }
 
+/// Structural plasticity of one region at a sample.
+#[derive(Clone, Debug, Serialize)]
+pub struct StructStat {
+    pub region: String,
+    /// Spines (synapses of sprouting pairs onto this region's neurons) by state at the sample,
+    /// and those older than `persistent_after_ms`.
+    pub spines: u64,
+    pub nascent: u64,
+    pub stable: u64,
+    pub persistent: u64,
+    /// Since the previous sample: synapses formed, spines pruned by the life cycle, synapses
+    /// deleted by element retraction, and free spines that found no empty slot (capacity).
+    pub formed: u64,
+    pub pruned: u64,
+    pub retracted: u64,
+    pub capacity_misses: u64,
+    /// At the last structural update: free boutons and spines, and all bouton and spine
+    /// elements (whole elements, connected or free).
+    pub free_boutons: u64,
+    pub free_spines: u64,
+    pub bouton_elements: u64,
+    pub spine_elements: u64,
+}
+
+/// Formation and elimination in one distance bin since the previous sample.
+#[derive(Clone, Debug, Serialize)]
+pub struct BinStat {
+    pub lo_mm: f64,
+    /// Infinite for the last bin.
+    pub hi_mm: f64,
+    pub formed: u64,
+    pub eliminated: u64,
+}
+
 /// Statistics at one sample.
 #[derive(Clone, Debug, Serialize)]
 pub struct Stats {
@@ -69,6 +103,10 @@ pub struct Stats {
     pub weights: Vec<WeightStat>,
     /// Dopamine per region (scenes with `dopamine`).
     pub dopamine: Vec<(String, f64)>,
+    /// Structural plasticity per region, and by distance from the turnover point (scenes with
+    /// `structure`).
+    pub structure: Vec<StructStat>,
+    pub turnover: Vec<BinStat>,
 }
 
 impl Stats {
@@ -148,6 +186,38 @@ impl Stats {
             .zip(&raw.dopamine)
             .map(|(r, &bits)| (r.name.clone(), f32::from_bits(bits) as f64))
             .collect();
+        let (mut structure, mut turnover) = (Vec::new(), Vec::new());
+        if let Some(st) = &model.structure
+            && !raw.structure.is_empty()
+        {
+            use crate::layout::*;
+            for (region, w) in model.regions.iter().zip(raw.structure.chunks(REGION_STRUCT_WORDS)) {
+                structure.push(StructStat {
+                    region: region.name.clone(),
+                    spines: (w[SS_NASCENT] + w[SS_STABLE]) as u64,
+                    nascent: w[SS_NASCENT] as u64,
+                    stable: w[SS_STABLE] as u64,
+                    persistent: w[SS_PERSISTENT] as u64,
+                    formed: w[SS_FORMED] as u64,
+                    pruned: w[SS_PRUNED] as u64,
+                    retracted: w[SS_RETRACTED] as u64,
+                    capacity_misses: w[SS_MISSES] as u64,
+                    free_boutons: w[SS_FREE_BOUTONS] as u64,
+                    free_spines: w[SS_FREE_SPINES] as u64,
+                    bouton_elements: w[SS_BOUTONS] as u64,
+                    spine_elements: w[SS_SPINES] as u64,
+                });
+            }
+            let bins = &raw.structure[REGION_STRUCT_WORDS * model.regions.len()..];
+            for (b, fe) in bins.chunks(2).enumerate() {
+                turnover.push(BinStat {
+                    lo_mm: if b == 0 { 0.0 } else { st.bins_mm[b - 1] },
+                    hi_mm: st.bins_mm.get(b).copied().unwrap_or(f64::INFINITY),
+                    formed: fe[0] as u64,
+                    eliminated: fe[1] as u64,
+                });
+            }
+        }
         Stats {
             step: raw.step,
             t_ms,
@@ -156,6 +226,8 @@ impl Stats {
             connectivity,
             weights,
             dopamine,
+            structure,
+            turnover,
         }
     }
 }
@@ -195,6 +267,9 @@ pub struct Recorder {
     /// weights.csv and weight_hist.csv (scenes with plasticity), dopamine.csv (with dopamine).
     weights: Option<(Pending, Pending)>,
     dopamine: Option<Pending>,
+    /// structure.csv and turnover_by_distance.csv (scenes with structure), and the biological
+    /// ms per simulated ms of structural updates.
+    structure: Option<(Pending, Pending, f64)>,
 }
 
 /// Formats a float so that the same value always prints the same text.
@@ -228,11 +303,25 @@ impl Recorder {
             }
             None => None,
         };
+        let structure = match &model.structure {
+            Some(st) => {
+                let mut s = Pending::create(dir, "structure.csv")?;
+                s.line(
+                    "step,t_ms,day,structural_day,region,spines,nascent,stable,persistent,formed,pruned,retracted,\
+                     capacity_misses,free_boutons,free_spines,bouton_elements,spine_elements",
+                )?;
+                let mut t = Pending::create(dir, "turnover_by_distance.csv")?;
+                t.line("step,t_ms,day,structural_day,bin_lo_mm,bin_hi_mm,formed,eliminated")?;
+                Some((s, t, st.speedup))
+            }
+            None => None,
+        };
         Ok(Recorder {
             rates,
             conn,
             weights,
             dopamine,
+            structure,
         })
     }
 
@@ -308,6 +397,45 @@ impl Recorder {
                 ))?;
             }
         }
+        self.record_structure(s)
+    }
+
+    fn record_structure(&mut self, s: &Stats) -> Result<()> {
+        let Some((st, tb, speedup)) = &mut self.structure else {
+            return Ok(());
+        };
+        let head = format!("{},{},{},{}", s.step, num(s.t_ms), num(s.day), num(s.day * *speedup));
+        for r in &s.structure {
+            st.line(&format!(
+                "{head},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                r.region,
+                r.spines,
+                r.nascent,
+                r.stable,
+                r.persistent,
+                r.formed,
+                r.pruned,
+                r.retracted,
+                r.capacity_misses,
+                r.free_boutons,
+                r.free_spines,
+                r.bouton_elements,
+                r.spine_elements
+            ))?;
+        }
+        for b in &s.turnover {
+            tb.line(&format!(
+                "{head},{},{},{},{}",
+                num(b.lo_mm),
+                if b.hi_mm.is_finite() {
+                    num(b.hi_mm)
+                } else {
+                    "inf".into()
+                },
+                b.formed,
+                b.eliminated
+            ))?;
+        }
         Ok(())
     }
 
@@ -320,6 +448,10 @@ impl Recorder {
         }
         if let Some(d) = self.dopamine {
             d.finish()?;
+        }
+        if let Some((s, t, _)) = self.structure {
+            s.finish()?;
+            t.finish()?;
         }
         Ok(())
     }

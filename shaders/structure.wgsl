@@ -1,0 +1,610 @@
+// structure.wgsl: structural plasticity, every structural interval, in this order (each entry a
+// dispatch; per-shard entries run once per shard of rows):
+//   begin     (1 thread)          clears the element statistics
+//   elements  (neuron of a shard) growth curve on calcium, neurotrophin, free and surplus
+//                                 boutons and spines against the connected ones
+//   pool      (1 workgroup)       exclusive prefix sums of free boutons over all neurons
+//   spines    (chunk of 8 slots)  retraction of surplus elements, then stabilization or pruning
+//   tidy      (chunk)             eligibility and late phase of empty slots back to 0
+//   form      (neuron of a shard) each free spine takes an empty slot and draws partners
+//   accept    (chunk)             proposals accepted by the sources' free boutons
+//   zero, count, scan, scatter, sort  the shard's outgoing index rebuilt: count per source,
+//                                 exclusive scan, scatter with atomic cursors, then each source's
+//                                 list sorted ascending, so the index is the same every run
+// and at samples `census_begin` and `census` (spines by state and age). reference/structure.rs is
+// the CPU twin: the same f32 operations (rn), the same draws, the same order of effects.
+
+@group(0) @binding(2) var<storage, read_write> sim: SimState;
+// [first neuron, end neuron, local row starts of its neurons and the end].
+@group(0) @binding(3) var<storage, read> rows: array<u32>;
+@group(0) @binding(4) var<storage, read_write> syn_pre: array<u32>;
+@group(0) @binding(5) var<storage, read_write> syn_weight: array<f32>;
+// Two 16-bit delay words per u32 (slot 2k in the low half): delay and spine state bits.
+@group(0) @binding(6) var<storage, read_write> syn_delay: array<u32>;
+@group(0) @binding(7) var<storage, read> syn_owner: array<u32>;
+@group(0) @binding(8) var<storage, read_write> syn_born: array<u32>;
+@group(0) @binding(9) var<storage, read_write> syn_elig: array<f32>;
+@group(0) @binding(10) var<storage, read_write> syn_late: array<f32>;
+// StructParams, sprout rules, pair table, [glia, 1 / glia] and centre of each region.
+@group(0) @binding(11) var<storage, read> structure: array<u32>;
+// [calcium, bouton elements, spine elements, neurotrophin] per neuron.
+@group(0) @binding(12) var<storage, read_write> grow: array<vec4<f32>>;
+// Two per neuron: [free boutons, boutons to retract, connected boutons, distance bin],
+// [free spines, spines to retract, connected spines, neurotrophin bits].
+@group(0) @binding(13) var<storage, read_write> elem: array<vec4<u32>>;
+// Connected (structural) boutons per neuron, counted by `count`.
+@group(0) @binding(14) var<storage, read_write> boutons: array<atomic<u32>>;
+@group(0) @binding(15) var<storage, read_write> pool: array<u32>;
+@group(0) @binding(16) var<storage, read_write> demand: array<atomic<u32>>;
+@group(0) @binding(17) var<storage, read_write> sstats: array<atomic<u32>>;
+@group(0) @binding(18) var<storage, read> positions: array<vec4<f32>>;
+@group(0) @binding(19) var<storage, read> modulators: array<vec2<f32>>;
+@group(0) @binding(20) var<storage, read_write> out_start: array<atomic<u32>>;
+@group(0) @binding(21) var<storage, read_write> out_slots: array<u32>;
+@group(0) @binding(22) var<storage, read_write> cursor: array<atomic<u32>>;
+
+fn params() -> StructParams {
+    var p: StructParams;
+    p.n_rules = structure[0];
+    p.n_bins = structure[1];
+    p.persist_steps = structure[2];
+    p.stab_after_steps = structure[3];
+    p.stab_w = bitcast<f32>(structure[4]);
+    p.prune_w = bitcast<f32>(structure[5]);
+    p.r_stab = bitcast<f32>(structure[6]);
+    p.r_nascent = bitcast<f32>(structure[7]);
+    p.r_stable = bitcast<f32>(structure[8]);
+    p.trophin_decay = bitcast<f32>(structure[9]);
+    p.trophin_reward = bitcast<f32>(structure[10]);
+    p.tries = structure[11];
+    return p;
+}
+
+fn rule(k: u32) -> SproutRule {
+    let at = STRUCT_HEADER_WORDS + SPROUT_WORDS * k;
+    var r: SproutRule;
+    r.from_pop = structure[at];
+    r.to_pop = structure[at + 1u];
+    r.weight = bitcast<f32>(structure[at + 2u]);
+    r.delay = structure[at + 3u];
+    r.inv_len2 = bitcast<f32>(structure[at + 4u]);
+    r.autapses = structure[at + 5u];
+    return r;
+}
+
+fn pairs_at() -> u32 {
+    return STRUCT_HEADER_WORDS + SPROUT_WORDS * structure[0];
+}
+
+// The sprout rule of a (source population, target population) pair, or NO_RULE.
+fn pair(source_pop: u32, target_pop: u32) -> u32 {
+    return structure[pairs_at() + source_pop * g.n_pops + target_pop];
+}
+
+fn region_at() -> u32 {
+    return pairs_at() + g.n_pops * g.n_pops;
+}
+
+fn glia(r: u32) -> vec2<f32> {
+    let at = region_at() + 2u * r;
+    return vec2<f32>(bitcast<f32>(structure[at]), bitcast<f32>(structure[at + 1u]));
+}
+
+fn centre(r: u32) -> vec3<f32> {
+    let at = region_at() + 2u * g.n_regions + 4u * r;
+    return vec3<f32>(bitcast<f32>(structure[at]), bitcast<f32>(structure[at + 1u]), bitcast<f32>(structure[at + 2u]));
+}
+
+// Statistics of the distance bins start after the regions'.
+fn bins_at() -> u32 {
+    return REGION_STRUCT_WORDS * g.n_regions;
+}
+
+fn pop_of(neuron: u32) -> u32 {
+    var p = 0u;
+    loop {
+        if p + 1u >= g.n_pops || neuron < pops[p].first + pops[p].count {
+            return p;
+        }
+        p += 1u;
+    }
+    return p;
+}
+
+fn sat_sub(a: u32, b: u32) -> u32 {
+    return select(0u, a - b, a > b);
+}
+
+fn flat(gid: vec3<u32>) -> u32 {
+    return gid.x + gid.y * MAX_GROUPS_X * 64u;
+}
+
+// Chunks of ROW_CHUNK slots in this shard.
+fn chunks() -> u32 {
+    return rows[2u + rows[1] - rows[0]] >> ROW_CHUNK_SHIFT;
+}
+
+fn half_of(word: u32, h: u32) -> u32 {
+    return (word >> (16u * h)) & 0xffffu;
+}
+
+fn with_half(word: u32, h: u32, v: u32) -> u32 {
+    return (word & ~(0xffffu << (16u * h))) | (v << (16u * h));
+}
+
+@compute @workgroup_size(1)
+fn begin() {
+    for (var r = 0u; r < g.n_regions; r++) {
+        for (var w = SS_FREE_BOUTONS; w <= SS_SPINES; w++) {
+            atomicStore(&sstats[r * REGION_STRUCT_WORDS + w], 0u);
+        }
+    }
+}
+
+@compute @workgroup_size(64)
+fn elements(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = flat(gid);
+    let t = rows[0] + i;
+    if t >= rows[1] {
+        return;
+    }
+    let pi = pop_of(t);
+    let pop = pops[pi];
+    let conn_a = atomicLoad(&boutons[t]);
+    atomicStore(&boutons[t], 0u);
+    atomicStore(&demand[t], 0u);
+    let bin = elem[2u * t].w;
+    if pop.grow_nu <= 0.0 {
+        elem[2u * t] = vec4<u32>(0u, 0u, 0u, bin);
+        elem[2u * t + 1u] = vec4<u32>(0u);
+        return;
+    }
+    let p = params();
+    let gr = grow[t];
+    let ca = gr.x;
+    let x = rn(rn(ca - pop.grow_xi) * pop.grow_inv_zeta);
+    let dz = rn(pop.grow_nu * rn(rn(2.0 * exp_f32(-rn(x * x))) - 1.0));
+    let za = max(rn(gr.y + dz), 0.0);
+    let zd = max(rn(gr.z + dz), 0.0);
+    let da = modulators[pop.region].x;
+    let trophin = rn(rn(rn(gr.w * p.trophin_decay) + rn(rn(1.0 - p.trophin_decay) * rn(ca * pop.grow_inv_eps)))
+        + rn(p.trophin_reward * da));
+    var conn_d = 0u;
+    for (var k = rows[2u + i]; k < rows[3u + i]; k++) {
+        let pre = syn_pre[k];
+        if pre != EMPTY && pair(pop_of(pre), pi) != NO_RULE {
+            conn_d += 1u;
+        }
+    }
+    let fa = u32(za);
+    let fd = u32(zd);
+    let e0 = vec4<u32>(sat_sub(fa, conn_a), sat_sub(conn_a, fa), conn_a, bin);
+    let e1 = vec4<u32>(sat_sub(fd, conn_d), sat_sub(conn_d, fd), conn_d, bitcast<u32>(trophin));
+    elem[2u * t] = e0;
+    elem[2u * t + 1u] = e1;
+    grow[t] = vec4<f32>(ca, za, zd, trophin);
+    let at = pop.region * REGION_STRUCT_WORDS;
+    atomicAdd(&sstats[at + SS_FREE_BOUTONS], e0.x);
+    atomicAdd(&sstats[at + SS_FREE_SPINES], e1.x);
+    atomicAdd(&sstats[at + SS_BOUTONS], fa);
+    atomicAdd(&sstats[at + SS_SPINES], fd);
+}
+
+var<workgroup> partial: array<u32, 256>;
+
+@compute @workgroup_size(256)
+fn pool_scan(@builtin(local_invocation_index) lid: u32) {
+    let n = g.n_neurons;
+    let per = (n + 255u) / 256u;
+    let lo = min(lid * per, n);
+    let hi = min(lo + per, n);
+    var s = 0u;
+    for (var i = lo; i < hi; i++) {
+        s += elem[2u * i].x;
+    }
+    partial[lid] = s;
+    workgroupBarrier();
+    if lid == 0u {
+        var acc = 0u;
+        for (var j = 0u; j < 256u; j++) {
+            let v = partial[j];
+            partial[j] = acc;
+            acc += v;
+        }
+        pool[n] = acc;
+    }
+    workgroupBarrier();
+    var acc = partial[lid];
+    for (var i = lo; i < hi; i++) {
+        pool[i] = acc;
+        acc += elem[2u * i].x;
+    }
+}
+
+@compute @workgroup_size(64)
+fn spines(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = flat(gid);
+    if c >= chunks() {
+        return;
+    }
+    let step = sim.step;
+    let p = params();
+    let post = syn_owner[c];
+    let row = rows[2u + post - rows[0]];
+    let pt = pop_of(post);
+    let region = pops[pt].region;
+    let e0 = elem[2u * post];
+    let e1 = elem[2u * post + 1u];
+    let trophin = bitcast<f32>(e1.w);
+    let gl = glia(region);
+    let base = rng_base(g.key, STREAM_SPINE, step, post);
+    for (var j = 0u; j < 4u; j++) {
+        let wi = 4u * c + j;
+        var word = syn_delay[wi];
+        for (var h = 0u; h < 2u; h++) {
+            let k = 2u * wi + h;
+            let pre = syn_pre[k];
+            if pre == EMPTY || pair(pop_of(pre), pt) == NO_RULE {
+                continue;
+            }
+            let o = k - row;
+            let ea = elem[2u * pre];
+            let retract = (ea.y > 0u && rng_draw(base, 4u * o) % max(ea.z, 1u) < ea.y)
+                || (e1.y > 0u && rng_draw(base, 4u * o + 1u) % max(e1.z, 1u) < e1.y);
+            var gone = 0xffffffffu;
+            var d = half_of(word, h);
+            if retract {
+                gone = SS_RETRACTED;
+            } else {
+                let u = unit_f32(rng_draw(base, 4u * o + 2u));
+                let w = abs(syn_weight[k]);
+                if (d & SPINE_STABLE) != 0u {
+                    let r = select(p.r_stable, rn(p.r_nascent * gl.y), w < p.prune_w);
+                    if u < rn(1.0 - exp_f32(-r)) {
+                        gone = SS_PRUNED;
+                    }
+                } else if w >= p.stab_w && step - syn_born[k] >= p.stab_after_steps {
+                    let r = rn(rn(p.r_stab * trophin) * gl.x);
+                    if u < rn(1.0 - exp_f32(-r)) {
+                        d = d | SPINE_STABLE;
+                    }
+                } else if u < rn(1.0 - exp_f32(-rn(p.r_nascent * gl.y))) {
+                    gone = SS_PRUNED;
+                }
+            }
+            if gone != 0xffffffffu {
+                syn_pre[k] = EMPTY;
+                syn_weight[k] = 0.0;
+                syn_born[k] = 0u;
+                d = 0u;
+                atomicAdd(&sstats[region * REGION_STRUCT_WORDS + gone], 1u);
+                atomicAdd(&sstats[bins_at() + 2u * e0.w + 1u], 1u);
+            }
+            word = with_half(word, h, d);
+        }
+        syn_delay[wi] = word;
+    }
+}
+
+@compute @workgroup_size(64)
+fn tidy(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = flat(gid);
+    if c >= chunks() {
+        return;
+    }
+    for (var k = c << ROW_CHUNK_SHIFT; k < (c + 1u) << ROW_CHUNK_SHIFT; k++) {
+        if syn_pre[k] == EMPTY {
+            if arrayLength(&syn_elig) > k {
+                syn_elig[k] = 0.0;
+            }
+            if arrayLength(&syn_late) > k {
+                syn_late[k] = 0.0;
+            }
+        }
+    }
+}
+
+// Free boutons of a rule's source population.
+fn avail(r: SproutRule) -> u32 {
+    let s = pops[r.from_pop];
+    return pool[s.first + s.count] - pool[s.first];
+}
+
+@compute @workgroup_size(64)
+fn form(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = flat(gid);
+    let t = rows[0] + i;
+    if t >= rows[1] {
+        return;
+    }
+    let free = elem[2u * t + 1u].x;
+    if free == 0u {
+        return;
+    }
+    let p = params();
+    let pt = pop_of(t);
+    var total = 0u;
+    for (var k = 0u; k < p.n_rules; k++) {
+        let r = rule(k);
+        if r.to_pop == pt {
+            total += avail(r);
+        }
+    }
+    if total == 0u {
+        return;
+    }
+    let step = sim.step;
+    let base = rng_base(g.key, STREAM_FORM, step, t);
+    let rt = pops[pt].region;
+    let ct = centre(rt);
+    let pos_t = positions[t].xyz;
+    let off_t = vec3<f32>(rn(pos_t.x - ct.x), rn(pos_t.y - ct.y), rn(pos_t.z - ct.z));
+    var slot = rows[2u + i];
+    let end = rows[3u + i];
+    var c = 0u;
+    var made = 0u;
+    while made < free {
+        while slot < end && syn_pre[slot] != EMPTY {
+            slot += 1u;
+        }
+        if slot == end {
+            atomicAdd(&sstats[rt * REGION_STRUCT_WORDS + SS_MISSES], free - made);
+            break;
+        }
+        var found = EMPTY;
+        for (var attempt = 0u; attempt < p.tries; attempt++) {
+            var v = rng_draw(base, c) % total;
+            c += 1u;
+            var r = rule(0u);
+            for (var k = 0u; k < p.n_rules; k++) {
+                let rk = rule(k);
+                if rk.to_pop != pt {
+                    continue;
+                }
+                let a = avail(rk);
+                if v < a {
+                    r = rk;
+                    break;
+                }
+                v -= a;
+            }
+            let s = pops[r.from_pop];
+            let want = pool[s.first] + v;
+            var lo = s.first;
+            var hi = s.first + s.count - 1u;
+            while lo < hi {
+                let mid = (lo + hi + 1u) / 2u;
+                if pool[mid] <= want {
+                    lo = mid;
+                } else {
+                    hi = mid - 1u;
+                }
+            }
+            let u = unit_f32(rng_draw(base, c));
+            c += 1u;
+            if lo == t && r.autapses == 0u {
+                continue;
+            }
+            let ci = centre(s.region);
+            let pos_i = positions[lo].xyz;
+            let dx = rn(rn(pos_i.x - ci.x) - off_t.x);
+            let dy = rn(rn(pos_i.y - ci.y) - off_t.y);
+            let dzz = rn(rn(pos_i.z - ci.z) - off_t.z);
+            let d2 = rn(rn(rn(dx * dx) + rn(dy * dy)) + rn(dzz * dzz));
+            if u < exp_f32(-rn(d2 * r.inv_len2)) {
+                found = lo;
+                break;
+            }
+        }
+        made += 1u;
+        if found == EMPTY {
+            continue;
+        }
+        syn_pre[slot] = found;
+        let wi = slot >> 1u;
+        syn_delay[wi] = with_half(syn_delay[wi], slot & 1u, SPINE_PROPOSED);
+        atomicAdd(&demand[found], 1u);
+        slot += 1u;
+    }
+}
+
+@compute @workgroup_size(64)
+fn accept(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = flat(gid);
+    if c >= chunks() {
+        return;
+    }
+    let step = sim.step;
+    let post = syn_owner[c];
+    let row = rows[2u + post - rows[0]];
+    let pt = pop_of(post);
+    let region = pops[pt].region;
+    let bin = elem[2u * post].w;
+    let base = rng_base(g.key, STREAM_ACCEPT, step, post);
+    for (var j = 0u; j < 4u; j++) {
+        let wi = 4u * c + j;
+        var word = syn_delay[wi];
+        for (var h = 0u; h < 2u; h++) {
+            let k = 2u * wi + h;
+            let pre = syn_pre[k];
+            if pre == EMPTY || (half_of(word, h) & SPINE_PROPOSED) == 0u {
+                continue;
+            }
+            let free = elem[2u * pre].x;
+            let dem = atomicLoad(&demand[pre]);
+            if dem <= free || rng_draw(base, k - row) % dem < free {
+                let r = rule(pair(pop_of(pre), pt));
+                syn_weight[k] = r.weight;
+                syn_born[k] = step;
+                word = with_half(word, h, r.delay);
+                atomicAdd(&sstats[region * REGION_STRUCT_WORDS + SS_FORMED], 1u);
+                atomicAdd(&sstats[bins_at() + 2u * bin], 1u);
+            } else {
+                syn_pre[k] = EMPTY;
+                word = with_half(word, h, 0u);
+            }
+        }
+        syn_delay[wi] = word;
+    }
+}
+
+@compute @workgroup_size(64)
+fn zero(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = flat(gid);
+    if i <= g.n_neurons {
+        atomicStore(&out_start[i], 0u);
+    }
+}
+
+@compute @workgroup_size(64)
+fn count(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = flat(gid);
+    if c >= chunks() {
+        return;
+    }
+    let pt = pop_of(syn_owner[c]);
+    for (var k = c << ROW_CHUNK_SHIFT; k < (c + 1u) << ROW_CHUNK_SHIFT; k++) {
+        let pre = syn_pre[k];
+        if pre == EMPTY {
+            continue;
+        }
+        atomicAdd(&out_start[pre], 1u);
+        if pair(pop_of(pre), pt) != NO_RULE {
+            atomicAdd(&boutons[pre], 1u);
+        }
+    }
+}
+
+@compute @workgroup_size(256)
+fn scan(@builtin(local_invocation_index) lid: u32) {
+    let n = g.n_neurons;
+    let per = (n + 255u) / 256u;
+    let lo = min(lid * per, n);
+    let hi = min(lo + per, n);
+    var s = 0u;
+    for (var i = lo; i < hi; i++) {
+        s += atomicLoad(&out_start[i]);
+    }
+    partial[lid] = s;
+    workgroupBarrier();
+    if lid == 0u {
+        var acc = 0u;
+        for (var j = 0u; j < 256u; j++) {
+            let v = partial[j];
+            partial[j] = acc;
+            acc += v;
+        }
+        atomicStore(&out_start[n], acc);
+    }
+    workgroupBarrier();
+    var acc = partial[lid];
+    for (var i = lo; i < hi; i++) {
+        let v = atomicLoad(&out_start[i]);
+        atomicStore(&out_start[i], acc);
+        atomicStore(&cursor[i], acc);
+        acc += v;
+    }
+}
+
+@compute @workgroup_size(64)
+fn scatter(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = flat(gid);
+    if c >= chunks() {
+        return;
+    }
+    for (var k = c << ROW_CHUNK_SHIFT; k < (c + 1u) << ROW_CHUNK_SHIFT; k++) {
+        let pre = syn_pre[k];
+        if pre != EMPTY {
+            out_slots[atomicAdd(&cursor[pre], 1u)] = k;
+        }
+    }
+}
+
+// Restores the heap property below `root` in out_slots[base .. base + len].
+fn sift(base: u32, root0: u32, len: u32) {
+    var root = root0;
+    loop {
+        var child = 2u * root + 1u;
+        if child >= len {
+            break;
+        }
+        if child + 1u < len && out_slots[base + child + 1u] > out_slots[base + child] {
+            child += 1u;
+        }
+        let a = out_slots[base + root];
+        let b = out_slots[base + child];
+        if a >= b {
+            break;
+        }
+        out_slots[base + root] = b;
+        out_slots[base + child] = a;
+        root = child;
+    }
+}
+
+// Heapsort of one source's slots, ascending (the order of the host-built index).
+@compute @workgroup_size(64)
+fn sort(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = flat(gid);
+    if i >= g.n_neurons {
+        return;
+    }
+    let base = atomicLoad(&out_start[i]);
+    let len = atomicLoad(&out_start[i + 1u]) - base;
+    if len < 2u {
+        return;
+    }
+    for (var r = len / 2u; r > 0u; r--) {
+        sift(base, r - 1u, len);
+    }
+    for (var end = len - 1u; end > 0u; end--) {
+        let top = out_slots[base];
+        out_slots[base] = out_slots[base + end];
+        out_slots[base + end] = top;
+        sift(base, 0u, end);
+    }
+}
+
+@compute @workgroup_size(1)
+fn census_begin() {
+    for (var r = 0u; r < g.n_regions; r++) {
+        for (var w = SS_NASCENT; w <= SS_PERSISTENT; w++) {
+            atomicStore(&sstats[r * REGION_STRUCT_WORDS + w], 0u);
+        }
+    }
+}
+
+@compute @workgroup_size(64)
+fn census(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = flat(gid);
+    if c >= chunks() {
+        return;
+    }
+    let step = sim.step;
+    let persist = structure[2];
+    let post = syn_owner[c];
+    let pt = pop_of(post);
+    let at = pops[pt].region * REGION_STRUCT_WORDS;
+    var nascent = 0u;
+    var stable = 0u;
+    var old = 0u;
+    for (var k = c << ROW_CHUNK_SHIFT; k < (c + 1u) << ROW_CHUNK_SHIFT; k++) {
+        let pre = syn_pre[k];
+        if pre == EMPTY || pair(pop_of(pre), pt) == NO_RULE {
+            continue;
+        }
+        if (half_of(syn_delay[k >> 1u], k & 1u) & SPINE_STABLE) != 0u {
+            stable += 1u;
+        } else {
+            nascent += 1u;
+        }
+        if step - syn_born[k] >= persist {
+            old += 1u;
+        }
+    }
+    if nascent + stable > 0u {
+        atomicAdd(&sstats[at + SS_NASCENT], nascent);
+        atomicAdd(&sstats[at + SS_STABLE], stable);
+        atomicAdd(&sstats[at + SS_PERSISTENT], old);
+    }
+}

@@ -1,0 +1,253 @@
+//! The structural-plasticity stages (shaders/structure.wgsl): every structural interval, element
+//! growth, the spine life cycle, partner choice and the outgoing-index rebuild, all on the GPU;
+//! at samples, the census of spines by state and age.
+
+use super::buffers::{Buffers, ShardBuffers};
+use super::stage::{self, PerShard};
+use crate::layout::ROW_CHUNK;
+
+/// Storage buffers the widest structure entry binds (`spines`).
+pub const STORAGE_BUFFERS: u32 = 13;
+
+pub struct Structure {
+    begin: (wgpu::ComputePipeline, wgpu::BindGroup),
+    elements: PerShard,
+    pool: (wgpu::ComputePipeline, wgpu::BindGroup),
+    spines: PerShard,
+    tidy: Option<PerShard>,
+    form: PerShard,
+    accept: PerShard,
+    zero: PerShard,
+    count: PerShard,
+    scan: PerShard,
+    scatter: PerShard,
+    sort: PerShard,
+    census_begin: (wgpu::ComputePipeline, wgpu::BindGroup),
+    census: PerShard,
+    shards: usize,
+}
+
+fn chunks(s: &ShardBuffers) -> u64 {
+    (s.slots / ROW_CHUNK) as u64
+}
+
+impl Structure {
+    /// `tidy` runs when slots keep an eligibility or late phase (`has_elig`).
+    pub fn new(device: &wgpu::Device, b: &Buffers, has_elig: bool) -> Self {
+        let n = b.n_neurons as u64;
+        let single = |entry: &str, binds: &[(u32, &wgpu::Buffer)]| {
+            let p = stage::pipeline(device, "structure", entry);
+            let bind = stage::bind(device, &format!("structure.{entry}"), &p, binds);
+            (p, bind)
+        };
+        let per =
+            |entry: &str, items: &dyn Fn(&ShardBuffers) -> u64, binds: &dyn Fn(&ShardBuffers) -> Vec<(u32, u32)>| {
+                // (binding, buffer code) pairs resolved per shard below.
+                PerShard::entry(device, "structure", entry, &b.shards, 64, items, |s| {
+                    binds(s).into_iter().map(|(i, code)| (i, buffer(b, s, code))).collect()
+                })
+            };
+        let neurons_of = |s: &ShardBuffers| s.neurons as u64;
+        let at_least_one = |s: &ShardBuffers| chunks(s).max(1);
+        Structure {
+            begin: single("begin", &[(0, &b.globals), (17, &b.sstats)]),
+            elements: per("elements", &neurons_of, &|_| {
+                vec![
+                    (0, G),
+                    (1, POPS),
+                    (3, ROWS),
+                    (4, PRE),
+                    (11, STRUCT),
+                    (12, GROW),
+                    (13, ELEM),
+                    (14, BOUTONS),
+                    (16, DEMAND),
+                    (17, SSTATS),
+                    (19, MODULATORS),
+                ]
+            }),
+            pool: single("pool_scan", &[(0, &b.globals), (13, &b.elem), (15, &b.pool)]),
+            spines: per("spines", &chunks, &|_| {
+                vec![
+                    (0, G),
+                    (1, POPS),
+                    (2, SIM),
+                    (3, ROWS),
+                    (4, PRE),
+                    (5, WEIGHT),
+                    (6, DELAY),
+                    (7, OWNER),
+                    (8, BORN),
+                    (11, STRUCT),
+                    (13, ELEM),
+                    (17, SSTATS),
+                ]
+            }),
+            tidy: has_elig.then(|| per("tidy", &chunks, &|_| vec![(3, ROWS), (4, PRE), (9, ELIG), (10, LATE)])),
+            form: per("form", &neurons_of, &|_| {
+                vec![
+                    (0, G),
+                    (1, POPS),
+                    (2, SIM),
+                    (3, ROWS),
+                    (4, PRE),
+                    (6, DELAY),
+                    (11, STRUCT),
+                    (13, ELEM),
+                    (15, POOL),
+                    (16, DEMAND),
+                    (17, SSTATS),
+                    (18, POSITIONS),
+                ]
+            }),
+            accept: per("accept", &chunks, &|_| {
+                vec![
+                    (0, G),
+                    (1, POPS),
+                    (2, SIM),
+                    (3, ROWS),
+                    (4, PRE),
+                    (5, WEIGHT),
+                    (6, DELAY),
+                    (7, OWNER),
+                    (8, BORN),
+                    (11, STRUCT),
+                    (13, ELEM),
+                    (16, DEMAND),
+                    (17, SSTATS),
+                ]
+            }),
+            zero: per("zero", &|_| n + 1, &|_| vec![(0, G), (20, OUT_START)]),
+            count: per("count", &chunks, &|_| {
+                vec![
+                    (0, G),
+                    (1, POPS),
+                    (3, ROWS),
+                    (4, PRE),
+                    (7, OWNER),
+                    (11, STRUCT),
+                    (14, BOUTONS),
+                    (20, OUT_START),
+                ]
+            }),
+            // One workgroup of 256 threads per shard.
+            scan: PerShard::entry(
+                device,
+                "structure",
+                "scan",
+                &b.shards,
+                256,
+                |_| 256,
+                |s| vec![(0, &b.globals), (20, &s.out_start), (22, &b.cursor)],
+            ),
+            scatter: per("scatter", &at_least_one, &|_| {
+                vec![(3, ROWS), (4, PRE), (21, OUT_SLOTS), (22, CURSOR)]
+            }),
+            sort: per("sort", &|_| n, &|_| vec![(0, G), (20, OUT_START), (21, OUT_SLOTS)]),
+            census_begin: single("census_begin", &[(0, &b.globals), (17, &b.sstats)]),
+            census: per("census", &chunks, &|_| {
+                vec![
+                    (0, G),
+                    (1, POPS),
+                    (2, SIM),
+                    (3, ROWS),
+                    (4, PRE),
+                    (6, DELAY),
+                    (7, OWNER),
+                    (8, BORN),
+                    (11, STRUCT),
+                    (17, SSTATS),
+                ]
+            }),
+            shards: b.shards.len(),
+        }
+    }
+
+    /// Records one structural update (the step header has already advanced to the next step).
+    pub fn record(&self, pass: &mut wgpu::ComputePass) {
+        let single = |pass: &mut wgpu::ComputePass, (p, bind): &(wgpu::ComputePipeline, wgpu::BindGroup)| {
+            pass.set_pipeline(p);
+            pass.set_bind_group(0, bind, &[]);
+            pass.dispatch_workgroups(1, 1, 1);
+        };
+        single(pass, &self.begin);
+        self.elements.record(pass);
+        single(pass, &self.pool);
+        self.spines.record(pass);
+        if let Some(t) = &self.tidy {
+            t.record(pass);
+        }
+        self.form.record(pass);
+        self.accept.record(pass);
+        self.zero.record(pass);
+        self.count.record(pass);
+        // The cursors are shared: each shard scans and scatters in turn.
+        for k in 0..self.shards {
+            self.scan.record_one(pass, k);
+            self.scatter.record_one(pass, k);
+        }
+        self.sort.record(pass);
+    }
+
+    /// Records the census of spines by state and age (before a sample's readback).
+    pub fn record_census(&self, pass: &mut wgpu::ComputePass) {
+        pass.set_pipeline(&self.census_begin.0);
+        pass.set_bind_group(0, &self.census_begin.1, &[]);
+        pass.dispatch_workgroups(1, 1, 1);
+        self.census.record(pass);
+    }
+}
+
+// Buffer codes for the per-shard binding lists.
+const G: u32 = 0;
+const POPS: u32 = 1;
+const SIM: u32 = 2;
+const ROWS: u32 = 3;
+const PRE: u32 = 4;
+const WEIGHT: u32 = 5;
+const DELAY: u32 = 6;
+const OWNER: u32 = 7;
+const BORN: u32 = 8;
+const ELIG: u32 = 9;
+const LATE: u32 = 10;
+const STRUCT: u32 = 11;
+const GROW: u32 = 12;
+const ELEM: u32 = 13;
+const BOUTONS: u32 = 14;
+const POOL: u32 = 15;
+const DEMAND: u32 = 16;
+const SSTATS: u32 = 17;
+const POSITIONS: u32 = 18;
+const MODULATORS: u32 = 19;
+const OUT_START: u32 = 20;
+const OUT_SLOTS: u32 = 21;
+const CURSOR: u32 = 22;
+
+fn buffer<'a>(b: &'a Buffers, s: &'a ShardBuffers, code: u32) -> &'a wgpu::Buffer {
+    match code {
+        G => &b.globals,
+        POPS => &b.pops,
+        SIM => &b.sim,
+        ROWS => &s.rows,
+        PRE => &s.syn_pre,
+        WEIGHT => &s.syn_weight,
+        DELAY => &s.syn_delay,
+        OWNER => &s.syn_owner,
+        BORN => &s.syn_born,
+        ELIG => &s.syn_elig,
+        LATE => &s.syn_late,
+        STRUCT => &b.structure,
+        GROW => &b.grow,
+        ELEM => &b.elem,
+        BOUTONS => &b.boutons,
+        POOL => &b.pool,
+        DEMAND => &b.demand,
+        SSTATS => &b.sstats,
+        POSITIONS => &b.positions,
+        MODULATORS => &b.modulators,
+        OUT_START => &s.out_start,
+        OUT_SLOTS => &s.out_slots,
+        CURSOR => &b.cursor,
+        _ => unreachable!("unknown buffer code {code}"),
+    }
+}

@@ -1,0 +1,436 @@
+//! CPU twin of shaders/structure.wgsl: calcium, element growth, the spine life cycle, partner
+//! choice and the outgoing-index rebuild, with the same f32 operations, draws and order of
+//! effects, so slot contents, ages and the index agree with the GPU exactly.
+
+use crate::build::{self, Network};
+use crate::layout::{
+    EMPTY, NO_RULE, REGION_STRUCT_WORDS, ROW_CHUNK_SHIFT, SPINE_PROPOSED, SPINE_STABLE, SPROUT_WORDS, SS_BOUTONS,
+    SS_FORMED, SS_FREE_BOUTONS, SS_FREE_SPINES, SS_MISSES, SS_NASCENT, SS_PERSISTENT, SS_PRUNED, SS_RETRACTED,
+    SS_SPINES, SS_STABLE, STRUCT_HEADER_WORDS, SproutRule, StructParams,
+};
+use crate::rng::{self, exp_f32, stream};
+
+/// The `structure` buffer read as the shader reads it.
+pub struct View<'a> {
+    words: &'a [u32],
+    pub p: StructParams,
+    n_pops: usize,
+    n_regions: usize,
+}
+
+impl<'a> View<'a> {
+    pub fn new(words: &'a [u32], n_pops: usize, n_regions: usize) -> Self {
+        let p: StructParams = *bytemuck::from_bytes(bytemuck::cast_slice(&words[..STRUCT_HEADER_WORDS]));
+        View {
+            words,
+            p,
+            n_pops,
+            n_regions,
+        }
+    }
+
+    pub fn rule(&self, k: u32) -> SproutRule {
+        let at = STRUCT_HEADER_WORDS + SPROUT_WORDS * k as usize;
+        *bytemuck::from_bytes(bytemuck::cast_slice(&self.words[at..at + SPROUT_WORDS]))
+    }
+
+    fn pairs_at(&self) -> usize {
+        STRUCT_HEADER_WORDS + SPROUT_WORDS * self.p.n_rules as usize
+    }
+
+    /// The sprout rule of a (source population, target population) pair, or NO_RULE.
+    pub fn pair(&self, source_pop: u32, target_pop: u32) -> u32 {
+        self.words[self.pairs_at() + source_pop as usize * self.n_pops + target_pop as usize]
+    }
+
+    fn region_at(&self) -> usize {
+        self.pairs_at() + self.n_pops * self.n_pops
+    }
+
+    /// (glia, 1 / glia) of a region.
+    pub fn glia(&self, r: u32) -> (f32, f32) {
+        let at = self.region_at() + 2 * r as usize;
+        (f32::from_bits(self.words[at]), f32::from_bits(self.words[at + 1]))
+    }
+
+    pub fn centre(&self, r: u32) -> [f32; 3] {
+        let at = self.region_at() + 2 * self.n_regions + 4 * r as usize;
+        [0, 1, 2].map(|i| f32::from_bits(self.words[at + i]))
+    }
+
+    /// Where the per-bin statistics start in `sstats`.
+    pub fn bins_at(&self) -> usize {
+        REGION_STRUCT_WORDS * self.n_regions
+    }
+}
+
+fn view<'a>(net: &Network, words: &'a [u32]) -> View<'a> {
+    View::new(words, net.pops.len(), net.globals.n_regions as usize)
+}
+
+fn dist2(d: [f32; 3]) -> f32 {
+    d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
+}
+
+/// Calcium of neuron `n` after its step (the `neurons` stage): decay, plus beta_Ca at a spike.
+pub fn calcium(net: &mut Network, n: usize, spiked: bool) {
+    let pop = &net.pops[net.state[n].pop as usize];
+    if pop.grow_nu > 0.0 {
+        let mut ca = net.grow[n][0] * pop.ca_decay;
+        if spiked {
+            ca += pop.ca_beta;
+        }
+        net.grow[n][0] = ca;
+    }
+}
+
+fn pop_of(net: &Network, neuron: u32) -> u32 {
+    net.state[neuron as usize].pop
+}
+
+fn region_of(net: &Network, neuron: u32) -> u32 {
+    net.pops[pop_of(net, neuron) as usize].region
+}
+
+/// One structural update at `step` (the step about to begin, as the GPU's header counts).
+pub fn update(net: &mut Network, step: u64) {
+    let step = step as u32;
+    elements(net);
+    let pool = pool(net);
+    spines(net, step);
+    tidy(net);
+    let demand = form(net, step, &pool);
+    accept(net, step, &demand);
+    for s in 0..net.shards.len() {
+        let (lo, hi) = (net.shards[s].first_neuron as usize, net.shards[s].end_neuron as usize);
+        net.shards[s] = build::shard(&net.syn_pre, &net.row_start, net.globals.n_neurons as usize, lo, hi);
+    }
+}
+
+/// Element growth per neuron (`elements` stage): the growth curve on calcium, neurotrophin, and
+/// the free and surplus boutons and spines against the connected ones.
+fn elements(net: &mut Network) {
+    let n = net.globals.n_neurons as usize;
+    let words = net.structure.clone();
+    let view = view(net, &words);
+    for r in 0..net.globals.n_regions as usize {
+        for w in [SS_FREE_BOUTONS, SS_FREE_SPINES, SS_BOUTONS, SS_SPINES] {
+            net.sstats[r * REGION_STRUCT_WORDS + w] = 0;
+        }
+    }
+    for t in 0..n {
+        let pi = pop_of(net, t as u32);
+        let pop = net.pops[pi as usize];
+        let bin = net.elem[t][3];
+        if pop.grow_nu <= 0.0 {
+            net.elem[t] = [0, 0, 0, bin, 0, 0, 0, 0];
+            continue;
+        }
+        let g = net.grow[t];
+        let ca = g[0];
+        let x = (ca - pop.grow_xi) * pop.grow_inv_zeta;
+        let dz = pop.grow_nu * (2.0 * exp_f32(-(x * x)) - 1.0);
+        let za = (g[1] + dz).max(0.0);
+        let zd = (g[2] + dz).max(0.0);
+        let p = view.p;
+        let da = net.modulators[pop.region as usize][0];
+        let trophin =
+            (g[3] * p.trophin_decay + (1.0 - p.trophin_decay) * (ca * pop.grow_inv_eps)) + p.trophin_reward * da;
+        let mut conn_d = 0u32;
+        for k in net.row_start[t] as usize..net.row_start[t + 1] as usize {
+            let pre = net.syn_pre[k];
+            if pre != EMPTY && view.pair(pop_of(net, pre), pi) != NO_RULE {
+                conn_d += 1;
+            }
+        }
+        let conn_a = net.boutons[t];
+        let (fa, fd) = (za as u32, zd as u32);
+        net.elem[t] = [
+            fa.saturating_sub(conn_a),
+            conn_a.saturating_sub(fa),
+            conn_a,
+            bin,
+            fd.saturating_sub(conn_d),
+            conn_d.saturating_sub(fd),
+            conn_d,
+            trophin.to_bits(),
+        ];
+        net.grow[t] = [ca, za, zd, trophin];
+        let at = pop.region as usize * REGION_STRUCT_WORDS;
+        let e = net.elem[t];
+        net.sstats[at + SS_FREE_BOUTONS] += e[0];
+        net.sstats[at + SS_FREE_SPINES] += e[4];
+        net.sstats[at + SS_BOUTONS] += fa;
+        net.sstats[at + SS_SPINES] += fd;
+    }
+}
+
+/// Exclusive prefix sums of the free boutons over all neurons (`pool` stage), n + 1 entries.
+fn pool(net: &Network) -> Vec<u32> {
+    let mut pool = Vec::with_capacity(net.elem.len() + 1);
+    let mut total = 0u32;
+    for e in &net.elem {
+        pool.push(total);
+        total = total.wrapping_add(e[0]);
+    }
+    pool.push(total);
+    pool
+}
+
+/// Empties slot `k` (its synapse retracted or pruned).
+fn clear_slot(net: &mut Network, k: usize) {
+    net.syn_pre[k] = EMPTY;
+    net.syn_weight[k] = 0.0;
+    net.syn_delay[k] = 0;
+    net.syn_born[k] = 0;
+}
+
+/// The spine life cycle per slot (`spines` stage): retraction of surplus elements, then
+/// stabilization or pruning.
+fn spines(net: &mut Network, step: u32) {
+    let key = net.globals.key;
+    let words = net.structure.clone();
+    let view = view(net, &words);
+    let bins_at = view.bins_at();
+    for k in 0..net.syn_pre.len() {
+        let pre = net.syn_pre[k];
+        if pre == EMPTY {
+            continue;
+        }
+        let post = net.syn_owner[k >> ROW_CHUNK_SHIFT];
+        if view.pair(pop_of(net, pre), pop_of(net, post)) == NO_RULE {
+            continue;
+        }
+        let o = k as u32 - net.row_start[post as usize];
+        let base = rng::base(key, stream::SPINE, step, post);
+        let (ea, ed) = (net.elem[pre as usize], net.elem[post as usize]);
+        let retract = (ea[1] > 0 && rng::draw(base, 4 * o) % ea[2].max(1) < ea[1])
+            || (ed[5] > 0 && rng::draw(base, 4 * o + 1) % ed[6].max(1) < ed[5]);
+        let region = region_of(net, post);
+        let mut gone = None;
+        if retract {
+            gone = Some(SS_RETRACTED);
+        } else {
+            let p = view.p;
+            let u = rng::unit_f32(rng::draw(base, 4 * o + 2));
+            let (glia, inv_glia) = view.glia(region);
+            let w = net.syn_weight[k].abs();
+            let d = net.syn_delay[k] as u32;
+            if d & SPINE_STABLE != 0 {
+                let r = if w < p.prune_w {
+                    p.r_nascent * inv_glia
+                } else {
+                    p.r_stable
+                };
+                if u < 1.0 - exp_f32(-r) {
+                    gone = Some(SS_PRUNED);
+                }
+            } else if w >= p.stab_w && step.wrapping_sub(net.syn_born[k]) >= p.stab_after_steps {
+                let r = p.r_stab * net.grow[post as usize][3] * glia;
+                if u < 1.0 - exp_f32(-r) {
+                    net.syn_delay[k] = (d | SPINE_STABLE) as u16;
+                }
+            } else if u < 1.0 - exp_f32(-(p.r_nascent * inv_glia)) {
+                gone = Some(SS_PRUNED);
+            }
+        }
+        if let Some(what) = gone {
+            let bin = net.elem[post as usize][3] as usize;
+            clear_slot(net, k);
+            net.sstats[region as usize * REGION_STRUCT_WORDS + what] += 1;
+            net.sstats[bins_at + 2 * bin + 1] += 1;
+        }
+    }
+}
+
+/// Eligibility and late phase of empty slots back to 0 (`tidy` stage), so a synapse formed there
+/// later starts clean.
+fn tidy(net: &mut Network) {
+    for k in 0..net.syn_pre.len() {
+        if net.syn_pre[k] == EMPTY {
+            if let Some(e) = net.syn_elig.get_mut(k) {
+                *e = 0.0;
+            }
+            if let Some(l) = net.syn_late.get_mut(k) {
+                *l = 0.0;
+            }
+        }
+    }
+}
+
+/// Partner choice per neuron with free spines (`form` stage): each free spine takes an empty slot
+/// of the row and draws up to `tries` candidates, source population by free boutons, source
+/// neuron by free boutons, accepted with exp(-d^2 / length^2). Returns proposals per source.
+fn form(net: &mut Network, step: u32, pool: &[u32]) -> Vec<u32> {
+    let n = net.globals.n_neurons as usize;
+    let key = net.globals.key;
+    let mut demand = vec![0u32; n];
+    let words = net.structure.clone();
+    let view = view(net, &words);
+    for t in 0..n {
+        let free = net.elem[t][4];
+        if free == 0 {
+            continue;
+        }
+        let pt = pop_of(net, t as u32);
+        let p = view.p;
+        let avail = |r: &SproutRule| {
+            let s = &net.pops[r.from_pop as usize];
+            pool[(s.first + s.count) as usize].wrapping_sub(pool[s.first as usize])
+        };
+        let mut total = 0u32;
+        for k in 0..p.n_rules {
+            let r = view.rule(k);
+            if r.to_pop == pt {
+                total += avail(&r);
+            }
+        }
+        if total == 0 {
+            continue;
+        }
+        let base = rng::base(key, stream::FORM, step, t as u32);
+        let rt = net.pops[pt as usize].region;
+        let ct = view.centre(rt);
+        let pos_t = net.positions[t];
+        let off_t = [0, 1, 2].map(|i| pos_t[i] - ct[i]);
+        let (row, end) = (net.row_start[t] as usize, net.row_start[t + 1] as usize);
+        let mut slot = row;
+        let mut c = 0u32;
+        let mut made = 0u32;
+        while made < free {
+            while slot < end && net.syn_pre[slot] != EMPTY {
+                slot += 1;
+            }
+            if slot == end {
+                net.sstats[rt as usize * REGION_STRUCT_WORDS + SS_MISSES] += free - made;
+                break;
+            }
+            let mut found = None;
+            for _ in 0..p.tries {
+                let mut v = rng::draw(base, c) % total;
+                c += 1;
+                let mut rule = view.rule(0);
+                for k in 0..p.n_rules {
+                    let r = view.rule(k);
+                    if r.to_pop != pt {
+                        continue;
+                    }
+                    let a = avail(&r);
+                    if v < a {
+                        rule = r;
+                        break;
+                    }
+                    v -= a;
+                }
+                let s = &net.pops[rule.from_pop as usize];
+                // The source neuron i with pool[i] <= pool[first] + v < pool[i + 1].
+                let want = pool[s.first as usize] + v;
+                let (mut lo, mut hi) = (s.first, s.first + s.count - 1);
+                while lo < hi {
+                    let mid = (lo + hi).div_ceil(2);
+                    if pool[mid as usize] <= want {
+                        lo = mid;
+                    } else {
+                        hi = mid - 1;
+                    }
+                }
+                let i = lo;
+                let u = rng::unit_f32(rng::draw(base, c));
+                c += 1;
+                if i == t as u32 && rule.autapses == 0 {
+                    continue;
+                }
+                let ci = view.centre(s.region);
+                let pos_i = net.positions[i as usize];
+                let d = [0, 1, 2].map(|x| (pos_i[x] - ci[x]) - off_t[x]);
+                if u < exp_f32(-(dist2(d) * rule.inv_len2)) {
+                    found = Some(i);
+                    break;
+                }
+            }
+            let Some(i) = found else {
+                // This spine found no partner this time; the next one tries the same slot.
+                made += 1;
+                continue;
+            };
+            net.syn_pre[slot] = i;
+            net.syn_delay[slot] = SPINE_PROPOSED as u16;
+            demand[i as usize] += 1;
+            made += 1;
+            slot += 1;
+        }
+    }
+    demand
+}
+
+/// Acceptance of proposals by the sources' free boutons (`count` stage, before counting): all
+/// when the source has enough, otherwise each with probability free / proposals. An accepted
+/// synapse is a nascent spine with the rule's weight and delay, born now.
+fn accept(net: &mut Network, step: u32, demand: &[u32]) {
+    let key = net.globals.key;
+    let words = net.structure.clone();
+    let view = view(net, &words);
+    let bins_at = view.bins_at();
+    net.boutons.iter_mut().for_each(|b| *b = 0);
+    for k in 0..net.syn_pre.len() {
+        let pre = net.syn_pre[k];
+        if pre == EMPTY {
+            continue;
+        }
+        let post = net.syn_owner[k >> ROW_CHUNK_SHIFT];
+        let rule = view.pair(pop_of(net, pre), pop_of(net, post));
+        if net.syn_delay[k] as u32 & SPINE_PROPOSED != 0 {
+            let free = net.elem[pre as usize][0];
+            let dem = demand[pre as usize];
+            let o = k as u32 - net.row_start[post as usize];
+            let ok = dem <= free || rng::draw(rng::base(key, stream::ACCEPT, step, post), o) % dem < free;
+            if ok {
+                let r = view.rule(rule);
+                let region = region_of(net, post) as usize;
+                let bin = net.elem[post as usize][3] as usize;
+                net.syn_weight[k] = r.weight;
+                net.syn_delay[k] = r.delay as u16;
+                net.syn_born[k] = step;
+                net.sstats[region * REGION_STRUCT_WORDS + SS_FORMED] += 1;
+                net.sstats[bins_at + 2 * bin] += 1;
+            } else {
+                net.syn_pre[k] = EMPTY;
+                net.syn_delay[k] = 0;
+                continue;
+            }
+        }
+        if rule != NO_RULE {
+            net.boutons[pre as usize] += 1;
+        }
+    }
+}
+
+/// Spines by state and persistent spines per region, at a sample (`spine_census` stage): the
+/// words SS_NASCENT, SS_STABLE, SS_PERSISTENT of `sstats` are overwritten.
+pub fn census(net: &mut Network, step: u64) {
+    let step = step as u32;
+    for r in 0..net.globals.n_regions as usize {
+        for w in [SS_NASCENT, SS_STABLE, SS_PERSISTENT] {
+            net.sstats[r * REGION_STRUCT_WORDS + w] = 0;
+        }
+    }
+    let words = net.structure.clone();
+    let view = view(net, &words);
+    let persist = view.p.persist_steps;
+    for k in 0..net.syn_pre.len() {
+        let pre = net.syn_pre[k];
+        if pre == EMPTY {
+            continue;
+        }
+        let post = net.syn_owner[k >> ROW_CHUNK_SHIFT];
+        if view.pair(pop_of(net, pre), pop_of(net, post)) == NO_RULE {
+            continue;
+        }
+        let at = region_of(net, post) as usize * REGION_STRUCT_WORDS;
+        let stable = net.syn_delay[k] as u32 & SPINE_STABLE != 0;
+        net.sstats[at + if stable { SS_STABLE } else { SS_NASCENT }] += 1;
+        if step.wrapping_sub(net.syn_born[k]) >= persist {
+            net.sstats[at + SS_PERSISTENT] += 1;
+        }
+    }
+}

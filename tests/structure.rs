@@ -1,0 +1,233 @@
+//! Structural plasticity: the GPU's structural updates against the CPU twin (slot contents, ages,
+//! outgoing index, statistics), the integrity of the rebuilt index after many rounds, and the
+//! same wiring from the same seed.
+
+mod common;
+
+use rewire::build::{Network, build, build_sharded};
+use rewire::engine::Engine;
+use rewire::gpu::GpuEngine;
+use rewire::layout::{EMPTY, REGION_STRUCT_WORDS, SS_FORMED, SS_PRUNED, SS_RETRACTED};
+use rewire::reference::CpuEngine;
+
+/// A small random network with fast turnover: growth below and above the set point, pruning,
+/// stabilization, STDP with eligibility and dopamine (so empty slots' eligibility is tidied).
+const TURNOVER: &str = r#"Scene(seed: 5, dt_ms: 1.0, duration_ms: 600, sample_every_ms: 100,
+    regions: [
+        Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 0.5,
+               populations: [
+                   Population(name: "E", count: 120, model: RegularSpiking, capacity: 24,
+                       growth: Growth(eps: 0.04, eta: 0.002, nu_per_ms: 2e-6, tau_ca_ms: 200, beta_ca: 0.01)),
+                   Population(name: "I", count: 30, model: FastSpiking),
+               ]),
+        Region(name: "B", centre_mm: (3, 0, 0), radius_mm: 0.5,
+               populations: [
+                   Population(name: "F", count: 60, model: RegularSpiking, capacity: 16,
+                       growth: Growth(eps: 0.02, nu_per_ms: 3e-6, tau_ca_ms: 200, beta_ca: 0.01)),
+               ]),
+    ],
+    projections: [
+        Projection(from: "E", to: "E", rule: FixedInDegree(8), weight: Uniform(2, 6), delay_ms: Uniform(1, 5),
+                   plasticity: Stdp(eligibility_tau_ms: 1000, w_max: 8)),
+        Projection(from: "E", to: "I", rule: FixedProbability(0.2), weight: 4.0, delay_ms: 1.0),
+        Projection(from: "I", to: "E", rule: FixedProbability(0.2), weight: -5.0, delay_ms: 1.0),
+        Projection(from: "E", to: "F", rule: FixedInDegree(5), weight: 3.0, delay_ms: 4.0),
+    ],
+    inputs: [
+        Poisson(to: "E", rate_hz: 600, in_degree: 10, weight: 1.5),
+        Poisson(to: "F", rate_hz: 500, in_degree: 10, weight: 1.5, until_ms: 300),
+        Poisson(to: "I", rate_hz: 500, in_degree: 10, weight: 1.5),
+    ],
+    dopamine: Dopamine(),
+    rewards: [Reward(at_ms: 150, amount: 0.5)],
+    structure: Structure(
+        every_ms: 20, speedup: 100000,
+        sprouting: [
+            Sprout(from: "E", to: "E", length_mm: 0.4),
+            Sprout(from: "E", to: "F", length_mm: 0.3),
+            Sprout(from: "F", to: "F", length_mm: 0.3, weight: 2.0, delay_ms: 2),
+        ],
+        spines: Spines(stabilize_above_w: 3.0, stabilize_tau_ms: 4e6, nascent_lifetime_ms: 4e6,
+                       stable_lifetime_ms: 4e7, prune_below_w: 1.0),
+        glia: {"B": 2.0},
+        persistent_after_ms: 5e7,
+        distance_bins_mm: [0.2, 0.4, 1.0],
+    ),
+)"#;
+
+/// Compares the whole synaptic and structural state of both engines.
+fn same_state(gpu: &GpuEngine, cpu: &CpuEngine, when: &str) {
+    let net = cpu.network();
+    let (pre, delay, born) = gpu.slots().unwrap();
+    for (k, (&g, &c)) in pre.iter().zip(&net.syn_pre).enumerate() {
+        assert_eq!(g, c, "{when}: source of slot {k} differs");
+    }
+    assert_eq!(delay, net.syn_delay, "{when}: delay and spine-state words differ");
+    assert_eq!(born, net.syn_born, "{when}: birth steps differ");
+    let weights = gpu.weights().unwrap();
+    for (k, (g, c)) in weights.iter().zip(&net.syn_weight).enumerate() {
+        assert_eq!(
+            g.to_bits(),
+            c.to_bits(),
+            "{when}: weight of slot {k} differs: GPU {g} CPU {c}"
+        );
+    }
+    let index = gpu.outgoing().unwrap();
+    for (s, (shard, (start, slots))) in net.shards.iter().zip(&index).enumerate() {
+        assert_eq!(start, &shard.out_start, "{when}: out_start of shard {s} differs");
+        assert_eq!(slots, &shard.out_slots, "{when}: out_slots of shard {s} differs");
+    }
+}
+
+/// Every occupied slot appears exactly once in its shard's index, under its source, and no
+/// entry points at an empty slot.
+fn index_is_exact(net: &Network, pre: &[u32], index: &[(Vec<u32>, Vec<u32>)]) {
+    let n = net.globals.n_neurons as usize;
+    for (shard, (start, slots)) in net.shards.iter().zip(index) {
+        let mut seen = vec![false; shard.slots() as usize];
+        for i in 0..n {
+            for &local in &slots[start[i] as usize..start[i + 1] as usize] {
+                let k = (shard.first_slot + local) as usize;
+                assert_eq!(
+                    pre[k], i as u32,
+                    "index lists slot {k} under {i}, but it holds {}",
+                    pre[k]
+                );
+                assert!(!seen[local as usize], "slot {k} listed twice");
+                seen[local as usize] = true;
+            }
+        }
+        for local in 0..shard.slots() {
+            let k = (shard.first_slot + local) as usize;
+            assert_eq!(
+                seen[local as usize],
+                pre[k] != EMPTY,
+                "slot {k} (source {}) is {} the index",
+                pre[k],
+                if seen[local as usize] { "in" } else { "missing from" }
+            );
+        }
+    }
+}
+
+fn events(sample: &rewire::engine::RawSample, what: usize) -> u32 {
+    sample
+        .structure
+        .chunks(REGION_STRUCT_WORDS)
+        .take(2)
+        .map(|r| r[what])
+        .sum()
+}
+
+fn agree_on(net: &Network) {
+    let ctx = common::gpu();
+    let mut gpu = GpuEngine::new(&ctx, net, 0).expect("upload");
+    let mut cpu = CpuEngine::new(net, 0);
+    let (mut formed, mut pruned, mut retracted) = (0, 0, 0);
+    for round in 0..6 {
+        gpu.advance(100).unwrap();
+        cpu.advance(100).unwrap();
+        let (g, c) = (gpu.sample().unwrap(), cpu.sample().unwrap());
+        assert_eq!(g, c, "samples differ at step {}", c.step);
+        formed += events(&c, SS_FORMED);
+        pruned += events(&c, SS_PRUNED);
+        retracted += events(&c, SS_RETRACTED);
+        same_state(&gpu, &cpu, &format!("after round {round}"));
+    }
+    eprintln!(
+        "{} shards: {formed} formed, {pruned} pruned, {retracted} retracted, all identical",
+        net.shards.len()
+    );
+    assert!(
+        formed > 50,
+        "only {formed} synapses formed: the test exercises too little"
+    );
+    assert!(pruned > 20, "only {pruned} spines pruned");
+    assert!(retracted > 5, "only {retracted} synapses retracted");
+}
+
+#[test]
+fn structural_updates_agree_with_the_cpu_twin_in_one_and_many_shards() {
+    let model = common::model(TURNOVER);
+    let whole = build(&model);
+    agree_on(&whole);
+    let sharded = build_sharded(&model, 512).unwrap();
+    assert!(sharded.shards.len() > 2, "{} shards", sharded.shards.len());
+    agree_on(&sharded);
+}
+
+#[test]
+fn rebuilt_index_lists_exactly_the_current_synapses_after_many_rounds() {
+    let model = common::model(TURNOVER);
+    let net = build_sharded(&model, 1024).unwrap();
+    let ctx = common::gpu();
+    let mut gpu = GpuEngine::new(&ctx, &net, 0).expect("upload");
+    let (first, ..) = gpu.slots().unwrap();
+    // 100 structural rounds.
+    gpu.advance(2000).unwrap();
+    gpu.sample().unwrap();
+    let (pre, ..) = gpu.slots().unwrap();
+    let changed = pre.iter().zip(&first).filter(|(a, b)| a != b).count();
+    assert!(changed > 200, "only {changed} slots changed in 100 rounds");
+    index_is_exact(&net, &pre, &gpu.outgoing().unwrap());
+}
+
+#[test]
+fn same_seed_same_wiring() {
+    let model = common::model(TURNOVER);
+    let ctx = common::gpu();
+    let run = || {
+        let net = build(&model);
+        let mut gpu = GpuEngine::new(&ctx, &net, 0).expect("upload");
+        gpu.advance(600).unwrap();
+        let s = gpu.sample().unwrap();
+        (gpu.slots().unwrap(), s)
+    };
+    let (a, b) = (run(), run());
+    assert!(a == b, "two runs of the same scene and seed wired differently");
+}
+
+/// A scene error's text, for a variation of TURNOVER.
+fn scene_error(from: &str, to: &str) -> String {
+    assert!(TURNOVER.contains(from), "{from}");
+    match rewire::scene::parse(&TURNOVER.replace(from, to), "bad.ron") {
+        Ok(_) => panic!("{to:?} was accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn bad_structure_input_gets_errors_naming_place_and_field() {
+    let e = scene_error("capacity: 24,", "capacity: 6,");
+    assert!(
+        e.starts_with("bad.ron:5:87:") && e.contains("regions[0].populations[0].capacity") && e.contains("in-degree 8"),
+        "{e}"
+    );
+    let e = scene_error("nu_per_ms: 2e-6", "nu_per_ms: -2e-6");
+    assert!(
+        e.contains("populations[0].growth.nu_per_ms") && e.contains("must be >= 0"),
+        "{e}"
+    );
+    let e = scene_error(r#"Sprout(from: "E", to: "F""#, r#"Sprout(from: "Q", to: "F""#);
+    assert!(
+        e.contains("structure.sprouting[1].from") && e.contains(r#"unknown population "Q""#),
+        "{e}"
+    );
+    let e = scene_error(r#"Sprout(from: "E", to: "E""#, r#"Sprout(from: "I", to: "E""#);
+    assert!(e.contains("sprouting[0].from") && e.contains("has no `growth`"), "{e}");
+    let e = scene_error(r#"glia: {"B": 2.0}"#, r#"glia: {"Z": 2.0}"#);
+    assert!(e.contains("structure.glia") && e.contains("unknown region"), "{e}");
+    // A capacity below a random rule's in-degree is found when the network is built.
+    let src = TURNOVER.replace(
+        r#"Population(name: "I", count: 30, model: FastSpiking)"#,
+        r#"Population(name: "I", count: 30, model: FastSpiking, capacity: 8)"#,
+    );
+    let model = common::model(&src);
+    let err = rewire::build::build_sharded(&model, u32::MAX as u64)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("test.ron:7:83:") && err.contains("populations[1].capacity") && err.contains("in-degree"),
+        "{err}"
+    );
+}

@@ -237,6 +237,10 @@ fn spines(@builtin(global_invocation_id) gid: vec3<u32>) {
     let e1 = elem[2u * post + 1u];
     let trophin = bitcast<f32>(e1.w);
     let gl = glia(region);
+    // Transition probabilities of this neuron's spines over one update.
+    let p_stable = rn(1.0 - exp_f32(-p.r_stable));
+    let p_weak = rn(1.0 - exp_f32(-rn(p.r_nascent * gl.y)));
+    let p_stab = rn(1.0 - exp_f32(-rn(rn(p.r_stab * trophin) * gl.x)));
     let base = rng_base(g.key, STREAM_SPINE, step, post);
     for (var j = 0u; j < 4u; j++) {
         let wi = 4u * c + j;
@@ -259,16 +263,14 @@ fn spines(@builtin(global_invocation_id) gid: vec3<u32>) {
                 let u = unit_f32(rng_draw(base, 4u * o + 2u));
                 let w = abs(syn_weight[k]);
                 if (d & SPINE_STABLE) != 0u {
-                    let r = select(p.r_stable, rn(p.r_nascent * gl.y), w < p.prune_w);
-                    if u < rn(1.0 - exp_f32(-r)) {
+                    if u < select(p_stable, p_weak, w < p.prune_w) {
                         gone = SS_PRUNED;
                     }
                 } else if w >= p.stab_w && step - syn_born[k] >= p.stab_after_steps {
-                    let r = rn(rn(p.r_stab * trophin) * gl.x);
-                    if u < rn(1.0 - exp_f32(-r)) {
+                    if u < p_stab {
                         d = d | SPINE_STABLE;
                     }
-                } else if u < rn(1.0 - exp_f32(-rn(p.r_nascent * gl.y))) {
+                } else if u < p_weak {
                     gone = SS_PRUNED;
                 }
             }

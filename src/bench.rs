@@ -161,6 +161,15 @@ pub fn run(ctx: &GpuContext, model: &Model, steps: u64, bandwidth: Option<f64>) 
             }],
         ),
     };
+    // One structural update, phase by phase (ms per update, not per step).
+    let mut stages = stages;
+    if let Some(phases) = engine.profile_structure()? {
+        stages.extend(phases.into_iter().map(|(phase, t)| StageTime {
+            stage: format!("structure.{phase} (per update)"),
+            s_per_step: t,
+            bandwidth_fraction: None,
+        }));
+    }
     let gpu_bytes = engine.gpu_bytes();
     let synapses = net.synapses.max(1) as f64;
     let out_entries: u64 = net.shards.iter().map(|s| s.out_slots.len() as u64).sum();

@@ -87,10 +87,18 @@ fn intact_network_at_its_set_point_keeps_its_wiring() {
     let r = run(&intact, 20);
     let spines = |s: &Stats| s.structure.iter().map(|x| x.spines).sum::<u64>() as f64;
     let first = spines(&r.stats[0]);
-    let drift = r.stats.iter().map(|s| (spines(s) / first - 1.0).abs()).fold(0.0, f64::max);
+    let drift = r
+        .stats
+        .iter()
+        .map(|s| (spines(s) / first - 1.0).abs())
+        .fold(0.0, f64::max);
     let late = &r.stats[10..];
     let formed: u64 = late.iter().flat_map(|s| &s.structure).map(|x| x.formed).sum();
-    let eliminated: u64 = late.iter().flat_map(|s| &s.structure).map(|x| x.pruned + x.retracted).sum();
+    let eliminated: u64 = late
+        .iter()
+        .flat_map(|s| &s.structure)
+        .map(|x| x.pruned + x.retracted)
+        .sum();
     let survival = r.survivors as f64 / r.initial as f64;
     eprintln!(
         "synapse count within {:.1} % of {first}; last 10 s formed {formed}, eliminated {eliminated}; \
@@ -105,7 +113,11 @@ fn intact_network_at_its_set_point_keeps_its_wiring() {
     assert!((0.85..1.15).contains(&ratio), "formation / elimination {ratio:.2}");
     // Most persist (adult cortex keeps half to most spines for months; see docs/VALIDATION.md
     // for how this network's turnover compares).
-    assert!(survival > 0.65, "only {:.1} % of the initial synapses persist", 100.0 * survival);
+    assert!(
+        survival > 0.65,
+        "only {:.1} % of the initial synapses persist",
+        100.0 * survival
+    );
 }
 
 #[test]

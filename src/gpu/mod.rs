@@ -316,6 +316,63 @@ impl GpuEngine {
         ]))
     }
 
+    /// Runs one structural update (advancing nothing) with each phase in its own compute pass and
+    /// returns each phase's GPU time from timestamp queries. None without structural plasticity
+    /// or timestamps. The update changes the network as a scheduled one would.
+    pub fn profile_structure(&mut self) -> Result<Option<Vec<(&'static str, f64)>>> {
+        let Some(st) = &self.structure else { return Ok(None) };
+        if !self.timestamps {
+            return Ok(None);
+        }
+        let phases = st.phases();
+        let queries = 2 * phases.len() as u32;
+        let set = self.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("structure timestamps"),
+            ty: wgpu::QueryType::Timestamp,
+            count: queries,
+        });
+        let bytes = 8 * queries as u64;
+        let resolve = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("structure timestamps"),
+            size: bytes,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("structure timestamps staging"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("profile structure"),
+        });
+        for (i, (name, phase)) in phases.iter().enumerate() {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(name),
+                timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
+                    query_set: &set,
+                    beginning_of_pass_write_index: Some(2 * i as u32),
+                    end_of_pass_write_index: Some(2 * i as u32 + 1),
+                }),
+            });
+            phase(&mut pass);
+        }
+        enc.resolve_query_set(&set, 0..queries, &resolve, 0);
+        enc.copy_buffer_to_buffer(&resolve, 0, &staging, 0, bytes);
+        self.queue.submit([enc.finish()]);
+        let ticks: Vec<u64> = bytemuck::cast_slice(&self.read(&staging, bytes)?).to_vec();
+        let ns = self.queue.get_timestamp_period() as f64;
+        self.conn_valid = false;
+        Ok(Some(
+            phases
+                .iter()
+                .enumerate()
+                .map(|(i, (name, _))| (*name, ticks[2 * i + 1].saturating_sub(ticks[2 * i]) as f64 * ns * 1e-9))
+                .collect(),
+        ))
+    }
+
     /// Records `reps` runs of one stage in one submit and waits for them (for per-stage benchmarks
     /// on any adapter). `Neurons` closes each step's spike list without delivering it; `Step` is a
     /// whole step; `Connectivity` is the sample-time reduction without its readback.

@@ -27,6 +27,15 @@ pub struct Structure {
     shards: usize,
 }
 
+/// Records a one-workgroup dispatch.
+fn single(pb: &(wgpu::ComputePipeline, wgpu::BindGroup)) -> impl Fn(&mut wgpu::ComputePass) + '_ {
+    move |pass: &mut wgpu::ComputePass| {
+        pass.set_pipeline(&pb.0);
+        pass.set_bind_group(0, &pb.1, &[]);
+        pass.dispatch_workgroups(1, 1, 1);
+    }
+}
+
 fn chunks(s: &ShardBuffers) -> u64 {
     (s.slots / ROW_CHUNK) as u64
 }
@@ -165,28 +174,44 @@ impl Structure {
 
     /// Records one structural update (the step header has already advanced to the next step).
     pub fn record(&self, pass: &mut wgpu::ComputePass) {
-        let single = |pass: &mut wgpu::ComputePass, (p, bind): &(wgpu::ComputePipeline, wgpu::BindGroup)| {
-            pass.set_pipeline(p);
-            pass.set_bind_group(0, bind, &[]);
-            pass.dispatch_workgroups(1, 1, 1);
-        };
-        single(pass, &self.begin);
-        self.elements.record(pass);
-        single(pass, &self.pool);
-        self.spines.record(pass);
+        for (_, phase) in self.phases() {
+            phase(pass);
+        }
+    }
+
+    /// The update's phases in order, each with its name (for per-phase timing).
+    #[expect(clippy::type_complexity, reason = "a list of named recording closures")]
+    pub fn phases(&self) -> Vec<(&'static str, Box<dyn Fn(&mut wgpu::ComputePass) + '_>)> {
+        let mut list: Vec<(&'static str, Box<dyn Fn(&mut wgpu::ComputePass) + '_>)> = vec![
+            ("begin", Box::new(single(&self.begin))),
+            ("elements", Box::new(|p| self.elements.record(p))),
+            ("pool", Box::new(single(&self.pool))),
+            ("spines", Box::new(|p| self.spines.record(p))),
+        ];
         if let Some(t) = &self.tidy {
-            t.record(pass);
+            list.push(("tidy", Box::new(|p| t.record(p))));
         }
-        self.form.record(pass);
-        self.accept.record(pass);
-        self.zero.record(pass);
-        self.count.record(pass);
+        list.push(("form", Box::new(|p| self.form.record(p))));
+        list.push(("accept", Box::new(|p| self.accept.record(p))));
+        list.push((
+            "count",
+            Box::new(|p| {
+                self.zero.record(p);
+                self.count.record(p);
+            }),
+        ));
         // The cursors are shared: each shard scans and scatters in turn.
-        for k in 0..self.shards {
-            self.scan.record_one(pass, k);
-            self.scatter.record_one(pass, k);
-        }
-        self.sort.record(pass);
+        list.push((
+            "scan+scatter",
+            Box::new(|p| {
+                for k in 0..self.shards {
+                    self.scan.record_one(p, k);
+                    self.scatter.record_one(p, k);
+                }
+            }),
+        ));
+        list.push(("sort", Box::new(|p| self.sort.record(p))));
+        list
     }
 
     /// Records the census of spines by state and age (before a sample's readback).

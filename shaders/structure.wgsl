@@ -3,14 +3,17 @@
 //   begin     (1 thread)          clears the element statistics
 //   elements  (neuron of a shard) growth curve on calcium, neurotrophin, free and surplus
 //                                 boutons and spines against the connected ones
-//   pool      (1 workgroup)       exclusive prefix sums of free boutons over all neurons
+//   pool      (blocks of 1024)    exclusive prefix sums of free boutons over all neurons
 //   spines    (chunk of 8 slots)  retraction of surplus elements, then stabilization or pruning
 //   tidy      (chunk)             eligibility and late phase of empty slots back to 0
 //   form      (neuron of a shard) each free spine takes an empty slot and draws partners
 //   accept    (chunk)             proposals accepted by the sources' free boutons
 //   zero, count, scan, scatter, sort  the shard's outgoing index rebuilt: count per source,
 //                                 exclusive scan, scatter with atomic cursors, then each source's
-//                                 list sorted ascending, so the index is the same every run
+//                                 list sorted ascending (a workgroup per source), so the index is
+//                                 the same every run
+// Scans run in three dispatches: sums of blocks of 1024 entries, a scan of the block sums in one
+// workgroup, then each block's own scan plus its offset.
 // and at samples `census_begin` and `census` (spines by state and age). reference/structure.rs is
 // the CPU twin: the same f32 operations (rn), the same draws, the same order of effects.
 
@@ -42,6 +45,8 @@
 @group(0) @binding(20) var<storage, read_write> out_start: array<atomic<u32>>;
 @group(0) @binding(21) var<storage, read_write> out_slots: array<u32>;
 @group(0) @binding(22) var<storage, read_write> cursor: array<atomic<u32>>;
+// Block sums of the scans (ceil((n + 1) / 1024) + 1 words).
+@group(0) @binding(23) var<storage, read_write> blocks: array<u32>;
 
 fn params() -> StructParams {
     var p: StructParams;
@@ -192,32 +197,81 @@ fn elements(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 var<workgroup> partial: array<u32, 256>;
 
+// Exclusive prefix of `v` over the 256 threads of a workgroup (call in uniform control flow).
+fn wg_scan(lid: u32, v: u32) -> u32 {
+    partial[lid] = v;
+    workgroupBarrier();
+    for (var off = 1u; off < 256u; off *= 2u) {
+        var t = 0u;
+        if lid >= off {
+            t = partial[lid - off];
+        }
+        workgroupBarrier();
+        partial[lid] += t;
+        workgroupBarrier();
+    }
+    return partial[lid] - v;
+}
+
+const SCAN_BLOCK: u32 = 1024u;
+
+fn block_of(wg: vec3<u32>) -> u32 {
+    return wg.x + wg.y * MAX_GROUPS_X;
+}
+
+// Block sums for the prefix sums of free boutons.
 @compute @workgroup_size(256)
-fn pool_scan(@builtin(local_invocation_index) lid: u32) {
-    let n = g.n_neurons;
-    let per = (n + 255u) / 256u;
-    let lo = min(lid * per, n);
-    let hi = min(lo + per, n);
+fn pool_blocks(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let lo = block_of(wg) * SCAN_BLOCK + 4u * lid;
     var s = 0u;
-    for (var i = lo; i < hi; i++) {
+    for (var i = lo; i < min(lo + 4u, g.n_neurons); i++) {
         s += elem[2u * i].x;
     }
-    partial[lid] = s;
-    workgroupBarrier();
-    if lid == 0u {
-        var acc = 0u;
-        for (var j = 0u; j < 256u; j++) {
-            let v = partial[j];
-            partial[j] = acc;
-            acc += v;
-        }
-        pool[n] = acc;
+    let ex = wg_scan(lid, s);
+    if lid == 255u {
+        blocks[block_of(wg)] = ex + s;
     }
-    workgroupBarrier();
-    var acc = partial[lid];
+}
+
+// Exclusive scan of the block sums in place, the total after them.
+@compute @workgroup_size(256)
+fn blocks_top(@builtin(local_invocation_index) lid: u32) {
+    let nb = (g.n_neurons + SCAN_BLOCK) / SCAN_BLOCK;
+    let per = (nb + 255u) / 256u;
+    let lo = min(lid * per, nb);
+    let hi = min(lo + per, nb);
+    var s = 0u;
     for (var i = lo; i < hi; i++) {
-        pool[i] = acc;
-        acc += elem[2u * i].x;
+        s += blocks[i];
+    }
+    let ex = wg_scan(lid, s);
+    var acc = ex;
+    for (var i = lo; i < hi; i++) {
+        let v = blocks[i];
+        blocks[i] = acc;
+        acc += v;
+    }
+    if lid == 255u {
+        blocks[nb] = ex + s;
+    }
+}
+
+@compute @workgroup_size(256)
+fn pool_apply(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let n = g.n_neurons;
+    let lo = block_of(wg) * SCAN_BLOCK + 4u * lid;
+    var s = 0u;
+    for (var i = lo; i < min(lo + 4u, n); i++) {
+        s += elem[2u * i].x;
+    }
+    var acc = blocks[block_of(wg)] + wg_scan(lid, s);
+    for (var i = lo; i < lo + 4u; i++) {
+        if i < n {
+            pool[i] = acc;
+            acc += elem[2u * i].x;
+        } else if i == n {
+            pool[n] = acc;
+        }
     }
 }
 
@@ -477,34 +531,39 @@ fn count(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
 }
 
+// Block sums of the shard's counts per source.
 @compute @workgroup_size(256)
-fn scan(@builtin(local_invocation_index) lid: u32) {
-    let n = g.n_neurons;
-    let per = (n + 255u) / 256u;
-    let lo = min(lid * per, n);
-    let hi = min(lo + per, n);
+fn scan_blocks(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let lo = block_of(wg) * SCAN_BLOCK + 4u * lid;
     var s = 0u;
-    for (var i = lo; i < hi; i++) {
+    for (var i = lo; i < min(lo + 4u, g.n_neurons); i++) {
         s += atomicLoad(&out_start[i]);
     }
-    partial[lid] = s;
-    workgroupBarrier();
-    if lid == 0u {
-        var acc = 0u;
-        for (var j = 0u; j < 256u; j++) {
-            let v = partial[j];
-            partial[j] = acc;
-            acc += v;
-        }
-        atomicStore(&out_start[n], acc);
+    let ex = wg_scan(lid, s);
+    if lid == 255u {
+        blocks[block_of(wg)] = ex + s;
     }
-    workgroupBarrier();
-    var acc = partial[lid];
-    for (var i = lo; i < hi; i++) {
-        let v = atomicLoad(&out_start[i]);
-        atomicStore(&out_start[i], acc);
-        atomicStore(&cursor[i], acc);
-        acc += v;
+}
+
+// Counts become starts (in place) and the scatter's cursors; the total closes out_start.
+@compute @workgroup_size(256)
+fn scan_apply(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let n = g.n_neurons;
+    let lo = block_of(wg) * SCAN_BLOCK + 4u * lid;
+    var s = 0u;
+    for (var i = lo; i < min(lo + 4u, n); i++) {
+        s += atomicLoad(&out_start[i]);
+    }
+    var acc = blocks[block_of(wg)] + wg_scan(lid, s);
+    for (var i = lo; i < lo + 4u; i++) {
+        if i < n {
+            let c = atomicLoad(&out_start[i]);
+            atomicStore(&out_start[i], acc);
+            atomicStore(&cursor[i], acc);
+            acc += c;
+        } else if i == n {
+            atomicStore(&out_start[n], acc);
+        }
     }
 }
 
@@ -544,18 +603,8 @@ fn sift(base: u32, root0: u32, len: u32) {
     }
 }
 
-// Heapsort of one source's slots, ascending (the order of the host-built index).
-@compute @workgroup_size(64)
-fn sort(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = flat(gid);
-    if i >= g.n_neurons {
-        return;
-    }
-    let base = atomicLoad(&out_start[i]);
-    let len = atomicLoad(&out_start[i + 1u]) - base;
-    if len < 2u {
-        return;
-    }
+// Heapsort of a long list by one thread.
+fn heapsort(base: u32, len: u32) {
     for (var r = len / 2u; r > 0u; r--) {
         sift(base, r - 1u, len);
     }
@@ -564,6 +613,60 @@ fn sort(@builtin(global_invocation_id) gid: vec3<u32>) {
         out_slots[base] = out_slots[base + end];
         out_slots[base + end] = top;
         sift(base, 0u, end);
+    }
+}
+
+const SORT_MAX: u32 = 1024u;
+var<workgroup> keys: array<u32, 1024>;
+var<workgroup> list_len: u32;
+
+// One source's slots sorted ascending (the order of the host-built index) by one workgroup: a
+// bitonic sort in workgroup memory, or a heapsort by one thread for lists over SORT_MAX.
+@compute @workgroup_size(64)
+fn sort(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let i = block_of(wg);
+    if i >= g.n_neurons {
+        return;
+    }
+    let base = atomicLoad(&out_start[i]);
+    if lid == 0u {
+        list_len = atomicLoad(&out_start[i + 1u]) - base;
+    }
+    let len = workgroupUniformLoad(&list_len);
+    if len < 2u {
+        return;
+    }
+    if len > SORT_MAX {
+        if lid == 0u {
+            heapsort(base, len);
+        }
+        return;
+    }
+    var m = 2u;
+    while m < len {
+        m *= 2u;
+    }
+    for (var k = lid; k < m; k += 64u) {
+        keys[k] = select(0xffffffffu, out_slots[base + k], k < len);
+    }
+    workgroupBarrier();
+    for (var size = 2u; size <= m; size *= 2u) {
+        for (var stride = size / 2u; stride > 0u; stride /= 2u) {
+            for (var t = lid; t < m / 2u; t += 64u) {
+                let a = 2u * stride * (t / stride) + t % stride;
+                let b = a + stride;
+                let x = keys[a];
+                let y = keys[b];
+                if (x > y) == ((a & size) == 0u) {
+                    keys[a] = y;
+                    keys[b] = x;
+                }
+            }
+            workgroupBarrier();
+        }
+    }
+    for (var k = lid; k < len; k += 64u) {
+        out_slots[base + k] = keys[k];
     }
 }
 

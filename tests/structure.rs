@@ -231,3 +231,15 @@ fn bad_structure_input_gets_errors_naming_place_and_field() {
         "{err}"
     );
 }
+
+#[test]
+fn structural_updates_agree_when_scans_span_many_blocks() {
+    // 4200 neurons: the prefix sums over neurons run in five blocks of 1024.
+    let src = TURNOVER
+        .replace("count: 120,", "count: 2400,")
+        .replace("count: 30,", "count: 600,")
+        .replace("count: 60,", "count: 1200,")
+        .replace("FixedProbability(0.2)", "FixedProbability(0.005)");
+    let model = common::model(&src);
+    agree_on(&build_sharded(&model, 20_000).unwrap());
+}

@@ -906,6 +906,7 @@ impl Network {
                 ("pool".into(), 4 * (n + 1)),
                 ("demand".into(), 4 * n),
                 ("cursor".into(), 4 * n),
+                ("blocks".into(), words((n + 1).div_ceil(1024) + 1)),
                 ("positions".into(), 16 * n),
                 ("structure".into(), words(self.structure.len() as u64)),
                 ("sstats".into(), words(self.sstats.len() as u64)),

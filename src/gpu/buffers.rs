@@ -37,6 +37,8 @@ pub struct Buffers {
     pub pool: wgpu::Buffer,
     pub demand: wgpu::Buffer,
     pub cursor: wgpu::Buffer,
+    /// Block sums of the scans: ceil((n + 1) / 1024) + 1 words.
+    pub blocks: wgpu::Buffer,
     pub positions: wgpu::Buffer,
     pub structure: wgpu::Buffer,
     pub sstats: wgpu::Buffer,
@@ -185,6 +187,15 @@ impl Buffers {
             ),
             demand: init("demand", &per_neuron(1), RW),
             cursor: init("cursor", &per_neuron(1), RW),
+            blocks: init(
+                "blocks",
+                &if structural {
+                    vec![0u8; 4 * ((n + 1).div_ceil(1024) + 1)]
+                } else {
+                    Vec::new()
+                },
+                RW,
+            ),
             positions: if structural {
                 let p: Vec<[f32; 4]> = net.positions.iter().map(|q| [q[0], q[1], q[2], 0.0]).collect();
                 init("positions", bytemuck::cast_slice(&p), RW)

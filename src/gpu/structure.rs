@@ -12,14 +12,19 @@ pub const STORAGE_BUFFERS: u32 = 13;
 pub struct Structure {
     begin: (wgpu::ComputePipeline, wgpu::BindGroup),
     elements: PerShard,
-    pool: (wgpu::ComputePipeline, wgpu::BindGroup),
+    pool_blocks: (wgpu::ComputePipeline, wgpu::BindGroup),
+    blocks_top: (wgpu::ComputePipeline, wgpu::BindGroup),
+    pool_apply: (wgpu::ComputePipeline, wgpu::BindGroup),
+    /// Workgroups of the block scans (x, y).
+    scan_groups: (u32, u32),
     spines: PerShard,
     tidy: Option<PerShard>,
     form: PerShard,
     accept: PerShard,
     zero: PerShard,
     count: PerShard,
-    scan: PerShard,
+    scan_blocks: PerShard,
+    scan_apply: PerShard,
     scatter: PerShard,
     sort: PerShard,
     census_begin: (wgpu::ComputePipeline, wgpu::BindGroup),
@@ -49,12 +54,23 @@ impl Structure {
             let bind = stage::bind(device, &format!("structure.{entry}"), &p, binds);
             (p, bind)
         };
+        // Items per workgroup: 64 threads of one item each, or (`per_group`) one workgroup per item.
+        let per_items = |entry: &str,
+                         group: u64,
+                         items: &dyn Fn(&ShardBuffers) -> u64,
+                         binds: &dyn Fn(&ShardBuffers) -> Vec<(u32, u32)>| {
+            // (binding, buffer code) pairs resolved per shard below.
+            PerShard::entry(device, "structure", entry, &b.shards, group, items, |s| {
+                binds(s).into_iter().map(|(i, code)| (i, buffer(b, s, code))).collect()
+            })
+        };
         let per =
             |entry: &str, items: &dyn Fn(&ShardBuffers) -> u64, binds: &dyn Fn(&ShardBuffers) -> Vec<(u32, u32)>| {
-                // (binding, buffer code) pairs resolved per shard below.
-                PerShard::entry(device, "structure", entry, &b.shards, 64, items, |s| {
-                    binds(s).into_iter().map(|(i, code)| (i, buffer(b, s, code))).collect()
-                })
+                per_items(entry, 64, items, binds)
+            };
+        let per_group =
+            |entry: &str, items: &dyn Fn(&ShardBuffers) -> u64, binds: &dyn Fn(&ShardBuffers) -> Vec<(u32, u32)>| {
+                per_items(entry, 1, items, binds)
             };
         let neurons_of = |s: &ShardBuffers| s.neurons as u64;
         let at_least_one = |s: &ShardBuffers| chunks(s).max(1);
@@ -75,7 +91,13 @@ impl Structure {
                     (19, MODULATORS),
                 ]
             }),
-            pool: single("pool_scan", &[(0, &b.globals), (13, &b.elem), (15, &b.pool)]),
+            pool_blocks: single("pool_blocks", &[(0, &b.globals), (13, &b.elem), (23, &b.blocks)]),
+            blocks_top: single("blocks_top", &[(0, &b.globals), (23, &b.blocks)]),
+            pool_apply: single(
+                "pool_apply",
+                &[(0, &b.globals), (13, &b.elem), (15, &b.pool), (23, &b.blocks)],
+            ),
+            scan_groups: stage::groups((n + 1).div_ceil(1024), 1),
             spines: per("spines", &chunks, &|_| {
                 vec![
                     (0, G),
@@ -139,20 +161,17 @@ impl Structure {
                     (20, OUT_START),
                 ]
             }),
-            // One workgroup of 256 threads per shard.
-            scan: PerShard::entry(
-                device,
-                "structure",
-                "scan",
-                &b.shards,
-                256,
-                |_| 256,
-                |s| vec![(0, &b.globals), (20, &s.out_start), (22, &b.cursor)],
-            ),
+            // A workgroup per block of 1024 sources.
+            scan_blocks: per_group("scan_blocks", &|_| (n + 1).div_ceil(1024), &|_| {
+                vec![(0, G), (20, OUT_START), (23, BLOCKS)]
+            }),
+            scan_apply: per_group("scan_apply", &|_| (n + 1).div_ceil(1024), &|_| {
+                vec![(0, G), (20, OUT_START), (22, CURSOR), (23, BLOCKS)]
+            }),
             scatter: per("scatter", &at_least_one, &|_| {
                 vec![(3, ROWS), (4, PRE), (21, OUT_SLOTS), (22, CURSOR)]
             }),
-            sort: per("sort", &|_| n, &|_| vec![(0, G), (20, OUT_START), (21, OUT_SLOTS)]),
+            sort: per_group("sort", &|_| n, &|_| vec![(0, G), (20, OUT_START), (21, OUT_SLOTS)]),
             census_begin: single("census_begin", &[(0, &b.globals), (17, &b.sstats)]),
             census: per("census", &chunks, &|_| {
                 vec![
@@ -182,10 +201,23 @@ impl Structure {
     /// The update's phases in order, each with its name (for per-phase timing).
     #[expect(clippy::type_complexity, reason = "a list of named recording closures")]
     pub fn phases(&self) -> Vec<(&'static str, Box<dyn Fn(&mut wgpu::ComputePass) + '_>)> {
+        let groups = self.scan_groups;
+        let blocks = move |pass: &mut wgpu::ComputePass, (p, bind): &(wgpu::ComputePipeline, wgpu::BindGroup)| {
+            pass.set_pipeline(p);
+            pass.set_bind_group(0, bind, &[]);
+            pass.dispatch_workgroups(groups.0, groups.1, 1);
+        };
         let mut list: Vec<(&'static str, Box<dyn Fn(&mut wgpu::ComputePass) + '_>)> = vec![
             ("begin", Box::new(single(&self.begin))),
             ("elements", Box::new(|p| self.elements.record(p))),
-            ("pool", Box::new(single(&self.pool))),
+            (
+                "pool",
+                Box::new(move |p| {
+                    blocks(p, &self.pool_blocks);
+                    single(&self.blocks_top)(p);
+                    blocks(p, &self.pool_apply);
+                }),
+            ),
             ("spines", Box::new(|p| self.spines.record(p))),
         ];
         if let Some(t) = &self.tidy {
@@ -205,7 +237,9 @@ impl Structure {
             "scan+scatter",
             Box::new(|p| {
                 for k in 0..self.shards {
-                    self.scan.record_one(p, k);
+                    self.scan_blocks.record_one(p, k);
+                    single(&self.blocks_top)(p);
+                    self.scan_apply.record_one(p, k);
                     self.scatter.record_one(p, k);
                 }
             }),
@@ -247,6 +281,7 @@ const MODULATORS: u32 = 19;
 const OUT_START: u32 = 20;
 const OUT_SLOTS: u32 = 21;
 const CURSOR: u32 = 22;
+const BLOCKS: u32 = 23;
 
 fn buffer<'a>(b: &'a Buffers, s: &'a ShardBuffers, code: u32) -> &'a wgpu::Buffer {
     match code {
@@ -273,6 +308,7 @@ fn buffer<'a>(b: &'a Buffers, s: &'a ShardBuffers, code: u32) -> &'a wgpu::Buffe
         OUT_START => &s.out_start,
         OUT_SLOTS => &s.out_slots,
         CURSOR => &b.cursor,
+        BLOCKS => &b.blocks,
         _ => unreachable!("unknown buffer code {code}"),
     }
 }

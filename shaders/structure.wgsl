@@ -616,6 +616,20 @@ fn heapsort(base: u32, len: u32) {
     }
 }
 
+// One source's slots sorted by one thread (for CPU adapters, where workgroup barriers are dear).
+@compute @workgroup_size(64)
+fn sort_thread(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = flat(gid);
+    if i >= g.n_neurons {
+        return;
+    }
+    let base = atomicLoad(&out_start[i]);
+    let len = atomicLoad(&out_start[i + 1u]) - base;
+    if len >= 2u {
+        heapsort(base, len);
+    }
+}
+
 const SORT_MAX: u32 = 1024u;
 var<workgroup> keys: array<u32, 1024>;
 var<workgroup> list_len: u32;

@@ -146,7 +146,15 @@ impl GpuEngine {
             )));
         }
         let has_elig = !net.syn_elig.is_empty() || !net.syn_late.is_empty();
-        let structure = b.structural.then(|| structure::Structure::new(&device, &b, has_elig));
+        // REWIRE_INDEX_SORT=workgroup|thread overrides the choice by adapter type.
+        let workgroup_sort = match std::env::var("REWIRE_INDEX_SORT").as_deref() {
+            Ok("workgroup") => true,
+            Ok("thread") => false,
+            _ => ctx.info.device_type != wgpu::DeviceType::Cpu,
+        };
+        let structure = b
+            .structural
+            .then(|| structure::Structure::new(&device, &b, has_elig, workgroup_sort));
         let sstats_bytes = 4 * net.sstats.len() as u64;
         let np = net.pops.len();
         let plastic_bytes =

@@ -46,8 +46,10 @@ fn chunks(s: &ShardBuffers) -> u64 {
 }
 
 impl Structure {
-    /// `tidy` runs when slots keep an eligibility or late phase (`has_elig`).
-    pub fn new(device: &wgpu::Device, b: &Buffers, has_elig: bool) -> Self {
+    /// `tidy` runs when slots keep an eligibility or late phase (`has_elig`). `workgroup_sort`
+    /// sorts each source's list with a workgroup (GPUs) rather than one thread (CPU adapters,
+    /// where barriers are dear); both give the same index.
+    pub fn new(device: &wgpu::Device, b: &Buffers, has_elig: bool, workgroup_sort: bool) -> Self {
         let n = b.n_neurons as u64;
         let single = |entry: &str, binds: &[(u32, &wgpu::Buffer)]| {
             let p = stage::pipeline(device, "structure", entry);
@@ -171,7 +173,14 @@ impl Structure {
             scatter: per("scatter", &at_least_one, &|_| {
                 vec![(3, ROWS), (4, PRE), (21, OUT_SLOTS), (22, CURSOR)]
             }),
-            sort: per_group("sort", &|_| n, &|_| vec![(0, G), (20, OUT_START), (21, OUT_SLOTS)]),
+            sort: if workgroup_sort {
+                // A workgroup per source.
+                per_group("sort", &|_| n, &|_| vec![(0, G), (20, OUT_START), (21, OUT_SLOTS)])
+            } else {
+                per("sort_thread", &|_| n, &|_| {
+                    vec![(0, G), (20, OUT_START), (21, OUT_SLOTS)]
+                })
+            },
             census_begin: single("census_begin", &[(0, &b.globals), (17, &b.sstats)]),
             census: per("census", &chunks, &|_| {
                 vec![

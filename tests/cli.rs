@@ -279,3 +279,49 @@ fn bench_writes_figures_that_separate_spikes_from_idle_synapses() {
     assert!((spikes - 10_000.0).abs() < 600.0, "{spikes} spikes");
     assert!(results[1]["synaptic_events_per_s"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn structural_scene_writes_structure_and_turnover_tables() {
+    let out = temp_dir("structure");
+    let scene = concat!(env!("CARGO_MANIFEST_DIR"), "/scenes/deafferentation.ron");
+    let (ok, stdout, stderr) = rewire(&["run", scene, "--out", out.to_str().unwrap(), "--duration", "2000"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    let table = std::fs::read_to_string(out.join("structure.csv")).unwrap();
+    let mut lines = table.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "step,t_ms,day,structural_day,region,spines,nascent,stable,persistent,formed,pruned,retracted,\
+             capacity_misses,free_boutons,free_spines,bouton_elements,spine_elements"
+        )
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // Two samples, three regions.
+    assert_eq!(rows.len(), 6, "{table}");
+    for r in &rows {
+        let n = |i: usize| r[i].parse::<u64>().unwrap();
+        assert_eq!(n(5), n(6) + n(7), "spines = nascent + stable: {r:?}");
+        assert!(n(5) > 1000, "{r:?}");
+    }
+    // Each structural day is 10 000 simulated days: 2 s stand for 20 000 s.
+    let day: f64 = rows[5][3].parse().unwrap();
+    assert!((day - 2.0e4 / 86_400.0).abs() < 1e-9, "{day}");
+    let bins = std::fs::read_to_string(out.join("turnover_by_distance.csv")).unwrap();
+    assert!(bins.starts_with("step,t_ms,day,structural_day,bin_lo_mm,bin_hi_mm,formed,eliminated\n"));
+    // Seven bins (six edges and the open one) per sample, the last open-ended.
+    assert_eq!(bins.lines().count(), 1 + 2 * 7, "{bins}");
+    assert!(bins.lines().last().unwrap().contains(",0.6,inf,"), "{bins}");
+    assert!(!out.join("structure.csv.partial").exists());
+}
+
+#[test]
+fn growth_without_structure_is_refused() {
+    let (_, err) = validate(
+        "growth",
+        &GOOD.replace("model: RegularSpiking", "model: RegularSpiking, growth: Growth()"),
+    );
+    assert!(
+        err.contains("populations[0].growth") && err.contains("needs the scene's `structure"),
+        "{err}"
+    );
+}

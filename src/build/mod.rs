@@ -631,10 +631,19 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         ("sim", 32.0 + 4.0 * n),
         ("out_start", 4.0 * (n + 1.0)),
     ];
+    // Structural plasticity: an index entry and a birth step for every slot, and per neuron
+    // calcium and elements (16), element counts (32), positions (16) and five words of counts,
+    // prefix sums and cursors.
+    let structural = if model.structure.is_some() {
+        slots * (BYTES_PER_OUT_ENTRY + 4.0) - synapses * BYTES_PER_OUT_ENTRY + n * (16.0 + 32.0 + 16.0 + 20.0)
+    } else {
+        0.0
+    };
     let bytes = neuron_arrays.iter().map(|(_, b)| b).sum::<f64>()
         + 4.0 * (n + 1.0) * (shards - 1.0)
         + slots * BYTES_PER_SLOT
-        + synapses * BYTES_PER_OUT_ENTRY;
+        + synapses * BYTES_PER_OUT_ENTRY
+        + structural;
     Estimate {
         synapses,
         slots,

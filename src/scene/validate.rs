@@ -726,6 +726,18 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         }
     };
 
+    if scene.structure.is_none()
+        && let Some((ri, pi)) = scene
+            .regions
+            .iter()
+            .enumerate()
+            .find_map(|(ri, r)| r.populations.iter().position(|p| p.growth.is_some()).map(|pi| (ri, pi)))
+    {
+        return Err(cx.err(
+            &[F("regions"), I(ri), F("populations"), I(pi), F("growth")],
+            "growth needs the scene's `structure: Structure(...)` (its interval and sprouting rules)",
+        ));
+    }
     let structure = match &scene.structure {
         None => None,
         Some(st) => Some(structure(

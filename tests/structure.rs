@@ -23,7 +23,8 @@ const TURNOVER: &str = r#"Scene(seed: 5, dt_ms: 1.0, duration_ms: 600, sample_ev
         Region(name: "B", centre_mm: (3, 0, 0), radius_mm: 0.5,
                populations: [
                    Population(name: "F", count: 60, model: RegularSpiking, capacity: 16,
-                       growth: Growth(eps: 0.02, nu_per_ms: 3e-6, tau_ca_ms: 200, beta_ca: 0.01)),
+                       growth: Growth(eps: 0.02, nu_per_ms: 3e-6, tau_ca_ms: 200, beta_ca: 0.01),
+                       scaling: Scaling(target_hz: 5, tau_ms: 2000, activity_tau_ms: 500, update_every_ms: 50)),
                ]),
     ],
     projections: [
@@ -143,6 +144,14 @@ fn agree_on(net: &Network) {
         "only {formed} synapses formed: the test exercises too little"
     );
     assert!(pruned > 20, "only {pruned} spines pruned");
+    // New synapses learn at once: STDP with dopamine (E -> E) and scaling (onto F) have moved
+    // weights of synapses formed during the run away from the sprouting rules' weights.
+    let n = cpu.network();
+    let moved = (0..n.syn_pre.len())
+        .filter(|&k| n.syn_pre[k] != EMPTY && n.syn_born[k] > 0)
+        .filter(|&k| ![4.0f32, 3.0, 2.0].contains(&n.syn_weight[k]))
+        .count();
+    assert!(moved > 20, "only {moved} new synapses changed weight");
     assert!(retracted > 5, "only {retracted} synapses retracted");
 }
 
@@ -256,4 +265,93 @@ fn structural_updates_agree_when_scans_span_many_blocks() {
     unsafe { std::env::set_var("REWIRE_INDEX_SORT", other) };
     agree_on(&net);
     unsafe { std::env::remove_var("REWIRE_INDEX_SORT") };
+}
+
+/// 200 neurons with 20 synapses each whose elements stay put (a negligible growth rate), so one
+/// structural update shows the life cycle alone: every update stands for 1e7 ms.
+const LIFE: &str = r#"Scene(seed: 9, dt_ms: 1.0, duration_ms: 100, sample_every_ms: 10,
+    regions: [Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 0.3, populations: [
+        Population(name: "E", count: 200, model: RegularSpiking, growth: Growth(nu_per_ms: 1e-15)),
+    ])],
+    projections: [Projection(from: "E", to: "E", rule: FixedInDegree(20), weight: 1.0, delay_ms: 1)],
+    inputs: [Poisson(to: "E", rate_hz: 10, in_degree: 50, weight: 2.0)],
+    dopamine: Dopamine(),
+    rewards: [],
+    structure: Structure(every_ms: 10, speedup: 1e6,
+        sprouting: [Sprout(from: "E", to: "E", length_mm: 0.2)],
+        spines: Spines(stabilize_tau_ms: 3e7, nascent_lifetime_ms: 3e7, stable_lifetime_ms: 1e15),
+    ),
+)"#;
+
+/// Makes every synapse of LIFE (with `edits`) a nascent spine, runs one update and returns
+/// (spines, stabilized, pruned).
+fn one_update(edits: &[(&str, &str)]) -> (u32, u32, u32) {
+    use rewire::layout::{SPINE_STABLE, SS_NASCENT, SS_STABLE};
+    let mut src = LIFE.to_string();
+    for (from, to) in edits {
+        assert!(src.contains(from), "{from}");
+        src = src.replace(from, to);
+    }
+    let model = common::model(&src);
+    let mut net = build(&model);
+    for d in net.syn_delay.iter_mut() {
+        *d &= !(SPINE_STABLE as u16);
+    }
+    let ctx = common::gpu();
+    let mut gpu = GpuEngine::new(&ctx, &net, 0).expect("upload");
+    gpu.advance(10).unwrap();
+    let s = gpu.sample().unwrap().structure;
+    (s[SS_NASCENT] + s[SS_STABLE] + s[SS_PRUNED], s[SS_STABLE], s[SS_PRUNED])
+}
+
+#[test]
+fn stabilization_follows_glia_and_reward_and_pruning_spares_glia() {
+    // Every nascent spine may stabilize: probability 1 - exp(-B n g / tau) = 0.28 at n = g = 1.
+    let (all, base, _) = one_update(&[]);
+    let (_, glial, _) = one_update(&[("speedup: 1e6,", r#"speedup: 1e6, glia: {"A": 4.0},"#)]);
+    let (_, rewarded, _) = one_update(&[("rewards: []", "rewards: [Reward(at_ms: 0, amount: 2)]")]);
+    // None may (weights 1 below 5): pruned with probability 1 - exp(-B / (g lifetime)).
+    let weak = ("spines: Spines(", "spines: Spines(stabilize_above_w: 5, ");
+    let (_, _, pruned) = one_update(&[weak]);
+    let (_, _, pruned_glial) = one_update(&[weak, ("speedup: 1e6,", r#"speedup: 1e6, glia: {"A": 4.0},"#)]);
+    let f = |x: u32| x as f64 / all as f64;
+    eprintln!(
+        "{all} nascent spines, one update: stabilized {:.3} (glia 4: {:.3}, after a reward: {:.3}); \
+         pruned when too weak to stabilize {:.3} (glia 4: {:.3})",
+        f(base),
+        f(glial),
+        f(rewarded),
+        f(pruned),
+        f(pruned_glial)
+    );
+    let expect = |x: f64, p: f64, what: &str| assert!((x - p).abs() < 0.04, "{what}: {x:.3} against {p:.3}");
+    expect(f(base), 1.0 - (-1.0f64 / 3.0).exp(), "stabilized");
+    expect(f(glial), 1.0 - (-4.0f64 / 3.0).exp(), "stabilized with glia 4");
+    expect(f(pruned), 1.0 - (-1.0f64 / 3.0).exp(), "pruned");
+    expect(f(pruned_glial), 1.0 - (-1.0f64 / 12.0).exp(), "pruned with glia 4");
+    assert!(f(rewarded) > f(base) + 0.2, "a reward did not speed stabilization");
+}
+
+#[test]
+fn capacity_misses_are_counted() {
+    use rewire::layout::SS_MISSES;
+    let run = |src: &str| {
+        let net = build(&common::model(src));
+        let ctx = common::gpu();
+        let mut gpu = GpuEngine::new(&ctx, &net, 0).expect("upload");
+        let mut misses = 0;
+        for _ in 0..6 {
+            gpu.advance(100).unwrap();
+            misses += events(&gpu.sample().unwrap(), SS_MISSES);
+        }
+        misses
+    };
+    let base = run(TURNOVER);
+    // Spines of E grow ten times faster than its 24-slot rows can take them.
+    let fast = run(&TURNOVER.replace("nu_per_ms: 2e-6", "nu_per_ms: 2e-5"));
+    eprintln!("capacity misses {base}, with ten times the growth {fast}");
+    assert!(
+        fast > 5 * base.max(1),
+        "full rows were not counted: {fast} against {base}"
+    );
 }

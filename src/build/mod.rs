@@ -114,9 +114,11 @@ pub fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(16)
 }
 
-/// Builds the network of a model in one shard (deterministic in the model's seed).
+/// Builds the network of a model in one shard (deterministic in the model's seed). Panics where
+/// `build_sharded` fails: more than 2^32 slots, or a population's `capacity` below a neuron's
+/// initial in-degree (for tests and examples; runs use `build_sharded`).
 pub fn build(model: &Model) -> Network {
-    build_sharded(model, u32::MAX as u64).expect("one shard holds every network whose slots fit in u32")
+    build_sharded(model, u32::MAX as u64).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Builds the network of a model with at most `max_shard_slots` slots per shard (rows are never
@@ -322,7 +324,9 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     }
     rules.extend(bytemuck::cast_slice::<layout::StdpRule, u32>(&records));
     let plastic = !records.is_empty();
-    let modulated = records.iter().any(|r| r.modulated != 0);
+    // Dopamine runs when a rule learns from it, or when structural plasticity's neurotrophin
+    // follows it.
+    let modulated = model.dopamine.is_some() && (records.iter().any(|r| r.modulated != 0) || model.structure.is_some());
     let capture_every = model
         .projections
         .iter()

@@ -291,8 +291,8 @@ fn structural_scene_writes_structure_and_turnover_tables() {
     assert_eq!(
         lines.next(),
         Some(
-            "step,t_ms,day,structural_day,region,spines,nascent,stable,persistent,formed,pruned,retracted,\
-             capacity_misses,free_boutons,free_spines,bouton_elements,spine_elements"
+            "step,t_ms,day,structural_day,region,spines,nascent,stable,persistent,persistent_fraction,formed,\
+             pruned,retracted,capacity_misses,free_boutons,free_spines,bouton_elements,spine_elements"
         )
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
@@ -312,6 +312,14 @@ fn structural_scene_writes_structure_and_turnover_tables() {
     assert_eq!(bins.lines().count(), 1 + 2 * 7, "{bins}");
     assert!(bins.lines().last().unwrap().contains(",0.6,inf,"), "{bins}");
     assert!(!out.join("structure.csv.partial").exists());
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let formed: u64 = rows.iter().map(|r| r[10].parse::<u64>().unwrap()).sum();
+    assert_eq!(summary["structure"]["formed"].as_u64(), Some(formed), "{summary}");
+    assert!(
+        summary["structure"]["synapses_end"].as_u64().unwrap() > 50_000,
+        "{summary}"
+    );
 }
 
 #[test]

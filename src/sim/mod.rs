@@ -51,6 +51,18 @@ pub struct Summary {
     /// Spikes times the mean out-degree of their population, per wall-clock second.
     pub synaptic_events_per_s: f64,
     pub samples: usize,
+    /// Structural plasticity (scenes with `structure`): synapses at the end of the run, and
+    /// synapses formed and eliminated (pruned or retracted) over it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub structure: Option<StructureSummary>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StructureSummary {
+    pub synapses_end: u64,
+    pub formed: u64,
+    pub eliminated: u64,
+    pub capacity_misses: u64,
 }
 
 /// A built network on an engine, with its model.
@@ -175,7 +187,23 @@ pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
     let mut sim = Simulation::new(model, &opts.engine, 0)?;
     let mut rec = Recorder::create(out, &sim.model)?;
     let steps = sim.model.steps;
-    let totals = sim.run(steps, opts.progress, |s| rec.record(s))?;
+    let mut structure = sim.model.structure.as_ref().map(|_| StructureSummary {
+        synapses_end: sim.network.synapses,
+        formed: 0,
+        eliminated: 0,
+        capacity_misses: 0,
+    });
+    let totals = sim.run(steps, opts.progress, |s| {
+        if let Some(st) = &mut structure {
+            st.synapses_end = s.connectivity.iter().map(|c| c.synapses).sum();
+            for r in &s.structure {
+                st.formed += r.formed;
+                st.eliminated += r.pruned + r.retracted;
+                st.capacity_misses += r.capacity_misses;
+            }
+        }
+        rec.record(s)
+    })?;
     rec.finish()?;
     let net = &sim.network;
     let gpu_bytes: u64 = net.gpu_buffers(0).iter().map(|(_, b)| b).sum();
@@ -199,6 +227,7 @@ pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
         spikes: totals.spikes,
         synaptic_events_per_s: totals.events / totals.wall_s.max(1e-9),
         samples: totals.samples,
+        structure,
     };
     stats::write_json(out, "summary.json", &summary)?;
     Ok(summary)

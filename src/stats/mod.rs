@@ -307,8 +307,8 @@ impl Recorder {
             Some(st) => {
                 let mut s = Pending::create(dir, "structure.csv")?;
                 s.line(
-                    "step,t_ms,day,structural_day,region,spines,nascent,stable,persistent,formed,pruned,retracted,\
-                     capacity_misses,free_boutons,free_spines,bouton_elements,spine_elements",
+                    "step,t_ms,day,structural_day,region,spines,nascent,stable,persistent,persistent_fraction,formed,\
+                     pruned,retracted,capacity_misses,free_boutons,free_spines,bouton_elements,spine_elements",
                 )?;
                 let mut t = Pending::create(dir, "turnover_by_distance.csv")?;
                 t.line("step,t_ms,day,structural_day,bin_lo_mm,bin_hi_mm,formed,eliminated")?;
@@ -407,12 +407,13 @@ impl Recorder {
         let head = format!("{},{},{},{}", s.step, num(s.t_ms), num(s.day), num(s.day * *speedup));
         for r in &s.structure {
             st.line(&format!(
-                "{head},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{head},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 r.region,
                 r.spines,
                 r.nascent,
                 r.stable,
                 r.persistent,
+                num(r.persistent as f64 / r.spines.max(1) as f64),
                 r.formed,
                 r.pruned,
                 r.retracted,

@@ -355,3 +355,61 @@ fn capacity_misses_are_counted() {
         "full rows were not counted: {fast} against {base}"
     );
 }
+
+#[test]
+fn long_range_sprouting_keeps_its_tract_and_maps_topographically() {
+    // Two regions 10 mm apart; B's neurons are far below their set point and grow. New A -> B
+    // synapses can only form because distances are measured from each region's centre: a
+    // partner 10 mm away would otherwise be accepted with probability exp(-2500).
+    let src = r#"Scene(seed: 4, dt_ms: 1.0, duration_ms: 1000, sample_every_ms: 100,
+        regions: [
+            Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 1.0, populations: [
+                Population(name: "a", count: 300, model: RegularSpiking,
+                           growth: Growth(eps: 0.3, nu_per_ms: 1e-5, tau_ca_ms: 200, beta_ca: 0.01)),
+            ]),
+            Region(name: "B", centre_mm: (10, 0, 0), radius_mm: 1.0, populations: [
+                Population(name: "b", count: 300, model: RegularSpiking, capacity: 40,
+                           growth: Growth(eps: 0.3, nu_per_ms: 1e-5, tau_ca_ms: 200, beta_ca: 0.01)),
+            ]),
+        ],
+        projections: [
+            Projection(from: "a", to: "b", rule: FixedInDegree(5), weight: 1.0, delay_ms: 5),
+        ],
+        inputs: [
+            Poisson(to: "a", rate_hz: 10, in_degree: 100, weight: 2.0),
+            Poisson(to: "b", rate_hz: 10, in_degree: 100, weight: 1.5),
+        ],
+        structure: Structure(every_ms: 20, speedup: 1000,
+            sprouting: [Sprout(from: "a", to: "b", length_mm: 0.3)]),
+    )"#;
+    let model = common::model(src);
+    let net = build(&model);
+    let ctx = common::gpu();
+    let mut gpu = GpuEngine::new(&ctx, &net, 0).expect("upload");
+    gpu.advance(1000).unwrap();
+    gpu.sample().unwrap();
+    let (pre, _, born) = gpu.slots().unwrap();
+    let offset = |i: u32| {
+        let p = net.positions[i as usize];
+        let c = if (i as usize) < 300 {
+            [0.0, 0.0, 0.0]
+        } else {
+            [10.0, 0.0, 0.0]
+        };
+        [p[0] - c[0], p[1] - c[1], p[2] - c[2]]
+    };
+    let (mut new, mut near) = (0, 0);
+    for k in 0..pre.len() {
+        if pre[k] == EMPTY || born[k] == 0 {
+            continue;
+        }
+        let (s, t) = (offset(pre[k]), offset(net.target_of(k as u32)));
+        let d2: f32 = (0..3).map(|x| (s[x] - t[x]).powi(2)).sum();
+        new += 1;
+        near += (d2 < 0.6 * 0.6) as u32;
+    }
+    // Initial partners are anywhere in A: their offsets differ by ~1.1 mm on average.
+    eprintln!("{new} new A -> B synapses, {near} with offsets within 0.6 mm");
+    assert!(new > 200, "only {new} long-range synapses formed");
+    assert!(near as f64 > 0.9 * new as f64, "new synapses ignore the topography");
+}

@@ -413,3 +413,22 @@ fn long_range_sprouting_keeps_its_tract_and_maps_topographically() {
     assert!(new > 200, "only {new} long-range synapses formed");
     assert!(near as f64 > 0.9 * new as f64, "new synapses ignore the topography");
 }
+
+#[test]
+fn fixed_point_and_delay_ring_hold_rows_full_of_new_synapses() {
+    // A sprouting rule with a heavier weight and a longer delay than any initial synapse.
+    let src = TURNOVER.replace(
+        r#"Sprout(from: "F", to: "F", length_mm: 0.3, weight: 2.0, delay_ms: 2)"#,
+        r#"Sprout(from: "F", to: "F", length_mm: 0.3, weight: 40.0, delay_ms: 30)"#,
+    );
+    let base = build(&common::model(TURNOVER));
+    let net = build(&common::model(&src));
+    assert!(
+        net.globals.ring_len >= 31,
+        "ring of {} steps for a 30-step delay",
+        net.globals.ring_len
+    );
+    // Rows of F hold 16 slots: 16 x 40 must fit below 2^31 in the ring's fixed point.
+    assert!(16.0 * 40.0 * net.globals.ring_scale < 2f32.powi(31));
+    assert!(net.globals.ring_scale < base.globals.ring_scale);
+}

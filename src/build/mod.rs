@@ -362,6 +362,32 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     }
     let traced = plastic || scale_every > 0;
 
+    // Structural plasticity may fill every slot of a row with new synapses: the fixed-point
+    // scales must hold rows full of the sprouting weights (or of the plasticity bounds), and the
+    // delay ring the sprouting delays.
+    let mut max_delay = max_delay;
+    if let Some(st) = &model.structure {
+        for r in &st.sprouts {
+            let reach = model
+                .projections
+                .iter()
+                .filter(|p| p.source == r.source && p.target == r.target)
+                .filter_map(|p| p.plasticity.as_ref())
+                .map(|s| s.w_min.abs().max(s.w_max.abs()))
+                .fold(r.weight.abs(), f64::max);
+            let reach = reach.max(pops[r.target].scale_cap as f64);
+            let pop = &pops[r.target];
+            let widest = (pop.first..pop.first + pop.count)
+                .map(|t| row_start[t as usize + 1] - row_start[t as usize])
+                .max()
+                .unwrap_or(0);
+            // A row may also keep synapses of other projections: bound every slot by the largest.
+            max_abs_w = max_abs_w.max(reach);
+            max_row = max_row.max(widest as f64 * max_abs_w);
+            max_delay = max_delay.max(r.delay_steps);
+        }
+    }
+
     let st = structural(model, &mut pops, &positions, &row_start, &mut syn_pre, &mut syn_delay);
 
     let ring_scale = fixed_scale(max_row);

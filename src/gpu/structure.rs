@@ -6,8 +6,8 @@ use super::buffers::{Buffers, ShardBuffers};
 use super::stage::{self, PerShard};
 use crate::layout::ROW_CHUNK;
 
-/// Storage buffers the widest structure entry binds (`spines`).
-pub const STORAGE_BUFFERS: u32 = 13;
+/// Storage buffers the widest structure entry binds (`accept`).
+pub const STORAGE_BUFFERS: u32 = 12;
 
 pub struct Structure {
     begin: (wgpu::ComputePipeline, wgpu::BindGroup),

@@ -157,6 +157,17 @@ fn run(cli: Cli) -> Result<()> {
                 model.dt_ms,
                 model.sample_every_steps
             );
+            if let Some(st) = &model.structure {
+                println!(
+                    "structural plasticity: {} sprouting rules, an update every {} steps standing for {} biological ms \
+                     ({} simulated s stand for {:.2} biological days)",
+                    st.sprouts.len(),
+                    st.every_steps,
+                    st.bio_ms,
+                    model.time_ms(model.steps) * 1e-3,
+                    model.time_ms(model.steps) * st.speedup / 86.4e6
+                );
+            }
         }
         Command::Bench {
             scenes,

@@ -241,86 +241,37 @@ impl GpuEngine {
             return Ok(None);
         }
         let steps = steps.clamp(1, 1000);
-        let queries = 4 * steps + 2;
-        let set = self.device.create_query_set(&wgpu::QuerySetDescriptor {
-            label: Some("stage timestamps"),
-            ty: wgpu::QueryType::Timestamp,
-            count: queries,
-        });
-        let resolve = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("timestamps"),
-            size: 8 * queries as u64,
-            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("timestamps staging"),
-            size: 8 * queries as u64,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        // Passes: neurons and propagate of each step, then connectivity.
+        let t = Timestamps::new(&self.device, 2 * steps + 1);
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("profile") });
-        let pass = |enc: &mut wgpu::CommandEncoder, label: &'static str, q: u32| {
-            enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(label),
-                timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
-                    query_set: &set,
-                    beginning_of_pass_write_index: Some(q),
-                    end_of_pass_write_index: Some(q + 1),
-                }),
-            })
-            .forget_lifetime()
-        };
         for s in 0..steps {
             {
-                let mut p = pass(&mut enc, "neurons", 4 * s);
+                let mut p = t.pass(&mut enc, "neurons", 2 * s);
                 self.neurons.record(&mut p);
             }
             {
-                let mut p = pass(&mut enc, "propagate", 4 * s + 2);
+                let mut p = t.pass(&mut enc, "propagate", 2 * s + 1);
                 self.record_spikes(&mut p);
-                if let Some(m) = &self.modulate
-                    && (self.step + s as u64 + 1).is_multiple_of(self.modulate_every)
-                {
-                    m.record(&mut p);
-                }
-                if let Some(sc) = &self.scale
-                    && (self.step + s as u64 + 1).is_multiple_of(self.scale_every)
-                {
-                    sc.record(&mut p);
-                }
-                if let Some(c) = &self.capture
-                    && (self.step + s as u64 + 1).is_multiple_of(self.capture_every)
-                {
-                    c.record(&mut p);
-                }
-                if let Some(st) = &self.structure
-                    && (self.step + s as u64 + 1).is_multiple_of(self.structure_every)
-                {
-                    st.record(&mut p);
-                }
+                self.record_slow(&mut p, self.step + s as u64);
             }
         }
         enc.clear_buffer(&self.b.conn, 0, None);
         {
-            let mut p = pass(&mut enc, "connectivity", 4 * steps);
+            let mut p = t.pass(&mut enc, "connectivity", 2 * steps);
             self.connectivity.record(&mut p);
         }
         self.conn_valid = true;
-        enc.resolve_query_set(&set, 0..queries, &resolve, 0);
-        enc.copy_buffer_to_buffer(&resolve, 0, &staging, 0, 8 * queries as u64);
+        t.resolve(&mut enc);
         self.queue.submit([enc.finish()]);
         self.step += steps as u64;
-        let ticks: Vec<u64> = bytemuck::cast_slice(&self.read(&staging, 8 * queries as u64)?).to_vec();
-        let ns = self.queue.get_timestamp_period() as f64;
-        let span = |q: usize| ticks[q + 1].saturating_sub(ticks[q]) as f64 * ns * 1e-9;
-        let sum = |first: usize| (0..steps as usize).map(|s| span(4 * s + first)).sum::<f64>();
+        let spans = t.seconds(self)?;
+        let sum = |first: usize| (0..steps as usize).map(|s| spans[2 * s + first]).sum::<f64>();
         Ok(Some(vec![
             ("neurons", sum(0)),
-            ("propagate", sum(2)),
-            ("connectivity", span(4 * steps as usize)),
+            ("propagate", sum(1)),
+            ("connectivity", spans[2 * steps as usize]),
         ]))
     }
 
@@ -333,51 +284,20 @@ impl GpuEngine {
             return Ok(None);
         }
         let phases = st.phases();
-        let queries = 2 * phases.len() as u32;
-        let set = self.device.create_query_set(&wgpu::QuerySetDescriptor {
-            label: Some("structure timestamps"),
-            ty: wgpu::QueryType::Timestamp,
-            count: queries,
-        });
-        let bytes = 8 * queries as u64;
-        let resolve = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("structure timestamps"),
-            size: bytes,
-            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("structure timestamps staging"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let t = Timestamps::new(&self.device, phases.len() as u32);
         let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("profile structure"),
         });
         for (i, (name, phase)) in phases.iter().enumerate() {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(name),
-                timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
-                    query_set: &set,
-                    beginning_of_pass_write_index: Some(2 * i as u32),
-                    end_of_pass_write_index: Some(2 * i as u32 + 1),
-                }),
-            });
+            let mut pass = t.pass(&mut enc, name, i as u32);
             phase(&mut pass);
         }
-        enc.resolve_query_set(&set, 0..queries, &resolve, 0);
-        enc.copy_buffer_to_buffer(&resolve, 0, &staging, 0, bytes);
+        t.resolve(&mut enc);
         self.queue.submit([enc.finish()]);
-        let ticks: Vec<u64> = bytemuck::cast_slice(&self.read(&staging, bytes)?).to_vec();
-        let ns = self.queue.get_timestamp_period() as f64;
         self.conn_valid = false;
+        let spans = t.seconds(self)?;
         Ok(Some(
-            phases
-                .iter()
-                .enumerate()
-                .map(|(i, (name, _))| (*name, ticks[2 * i + 1].saturating_sub(ticks[2 * i]) as f64 * ns * 1e-9))
-                .collect(),
+            phases.iter().zip(spans).map(|((name, _), t)| (*name, t)).collect(),
         ))
     }
 
@@ -425,6 +345,12 @@ impl GpuEngine {
     fn record_step(&self, pass: &mut wgpu::ComputePass, step: u64) {
         self.neurons.record(pass);
         self.record_spikes(pass);
+        self.record_slow(pass, step);
+    }
+
+    /// Records the slow updates due at the end of step `step`: modulated weights, scaling,
+    /// capture and structure, in that order.
+    fn record_slow(&self, pass: &mut wgpu::ComputePass, step: u64) {
         if let Some(m) = &self.modulate
             && (step + 1).is_multiple_of(self.modulate_every)
         {
@@ -739,5 +665,72 @@ impl Engine for GpuEngine {
 
     fn describe(&self) -> String {
         self.adapter.clone()
+    }
+}
+
+/// Timestamp queries around a sequence of compute passes (two per pass), for profiling.
+struct Timestamps {
+    set: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    passes: u32,
+}
+
+impl Timestamps {
+    fn new(device: &wgpu::Device, passes: u32) -> Self {
+        let bytes = 16 * passes as u64;
+        let buffer = |label, usage| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        Timestamps {
+            set: device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("stage timestamps"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2 * passes,
+            }),
+            resolve: buffer(
+                "timestamps",
+                wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            ),
+            staging: buffer(
+                "timestamps staging",
+                wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            ),
+            passes,
+        }
+    }
+
+    /// Begins pass number `i`, timed.
+    fn pass(&self, enc: &mut wgpu::CommandEncoder, label: &str, i: u32) -> wgpu::ComputePass<'static> {
+        enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(label),
+            timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
+                query_set: &self.set,
+                beginning_of_pass_write_index: Some(2 * i),
+                end_of_pass_write_index: Some(2 * i + 1),
+            }),
+        })
+        .forget_lifetime()
+    }
+
+    /// Records the copy of the queries to the staging buffer (after the last pass).
+    fn resolve(&self, enc: &mut wgpu::CommandEncoder) {
+        enc.resolve_query_set(&self.set, 0..2 * self.passes, &self.resolve, 0);
+        enc.copy_buffer_to_buffer(&self.resolve, 0, &self.staging, 0, 16 * self.passes as u64);
+    }
+
+    /// Waits for the submitted work and returns each pass's GPU time (s).
+    fn seconds(&self, engine: &GpuEngine) -> Result<Vec<f64>> {
+        let ticks: Vec<u64> = bytemuck::cast_slice(&engine.read(&self.staging, 16 * self.passes as u64)?).to_vec();
+        let ns = engine.queue.get_timestamp_period() as f64;
+        Ok(ticks
+            .chunks(2)
+            .map(|t| t[1].saturating_sub(t[0]) as f64 * ns * 1e-9)
+            .collect())
     }
 }

@@ -23,6 +23,10 @@ pub struct Model {
     pub rewards: Vec<(u64, Option<usize>, f64)>,
     pub pair_reward: Option<PairRewardModel>,
     pub structure: Option<StructureModel>,
+    /// The behavioural task, if any.
+    pub task: Option<TaskModel>,
+    /// The protocol timeline, if any (then `steps` is its length).
+    pub protocol: Option<ProtocolModel>,
     /// Total neurons.
     pub neurons: u32,
 }
@@ -68,6 +72,108 @@ impl At {
             message: message.into(),
         }
     }
+}
+
+/// Cue channels at most: trained cues then transfer cues (8 each).
+pub const MAX_CUES: u32 = 8;
+/// Lesions a protocol may hold.
+pub const MAX_LESIONS: usize = 4;
+
+/// A validated task (times in steps). Cue k drives neurons `cue_first + k * cue_neurons ..`
+/// (global indices); output group g is `out_first + g * out_neurons ..`. Transfer cue k takes
+/// the first `round(shared * cue_neurons)` neurons of cue k and the rest from the cue population's
+/// neurons after all trained cues: `cue_first + cues * cue_neurons + k * (cue_neurons - shared_n) ..`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskModel {
+    pub cue_pop: usize,
+    pub cues: u32,
+    pub cue_neurons: u32,
+    pub cue_current: f64,
+    pub cue_steps: u64,
+    pub out_pop: usize,
+    pub out_neurons: u32,
+    /// Response window (steps after cue onset): `window.0 .. window.1`.
+    pub window: (u64, u64),
+    pub trial_steps: u64,
+    pub reward_amount: f64,
+    pub reward_delay_steps: u64,
+    pub reward_region: Option<usize>,
+    pub guidance: f64,
+    pub variability: f64,
+    /// Neurons each transfer cue shares with its trained cue (None: no transfer task).
+    pub transfer_shared: Option<u32>,
+    /// Distractor strength (None: no distractor task).
+    pub distractor: Option<f64>,
+}
+
+/// A validated protocol: one plan per day from `first_day` to `last_day`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProtocolModel {
+    pub first_day: i32,
+    pub last_day: i32,
+    pub offline_steps: u64,
+    pub offline_speedup: f64,
+    pub days: Vec<DayPlan>,
+    pub lesions: Vec<LesionModel>,
+}
+
+/// What one day holds, in order: its lesions, its sessions, its probe, then the offline phase.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DayPlan {
+    pub day: i32,
+    /// Indices into `ProtocolModel::lesions`.
+    pub lesions: Vec<usize>,
+    pub sessions: Vec<SessionPlan>,
+    /// Probe trials per task (0: no probe today).
+    pub probe_trials: u32,
+    /// Factor on background Poisson rates all day.
+    pub enrichment: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionPlan {
+    pub trials: u32,
+    pub guidance: f64,
+    pub variability: f64,
+    pub reward: bool,
+    /// Per region: factors on input (excitability) and on learning rates (plasticity).
+    pub excitability: Vec<f64>,
+    pub plasticity: Vec<f64>,
+    /// "train", "rehab" or "booster" (outputs).
+    pub kind: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LesionModel {
+    pub day: i32,
+    pub kind: LesionKindModel,
+    pub window: Option<WindowModel>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LesionKindModel {
+    Focal {
+        centre_mm: [f64; 3],
+        core_mm: f64,
+        penumbra_mm: f64,
+        excitability_loss: f64,
+        recovery_days: f64,
+    },
+    Fraction {
+        population: usize,
+        fraction: f64,
+    },
+    TractCut {
+        from: usize,
+        to: usize,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowModel {
+    pub boost: f64,
+    pub decay_days: f64,
+    pub radius_mm: f64,
 }
 
 /// Validated element growth of a population.

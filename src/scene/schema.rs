@@ -17,8 +17,10 @@ pub struct Scene {
     pub seed: u64,
     /// Integration time step in ms (e.g. 1.0 for Izhikevich networks, 0.1 for LIF microcircuits).
     pub dt_ms: f64,
-    /// Simulated duration in ms.
-    pub duration_ms: f64,
+    /// Simulated duration in ms. Required without a `protocol`; a protocol sets its own length
+    /// (from its first day to its last), and a duration given with one is refused.
+    #[serde(default)]
+    pub duration_ms: Option<f64>,
     /// Interval between statistics samples in ms (rounded to whole steps). Default: 100 ms.
     #[serde(default = "default_sample_every")]
     pub sample_every_ms: f64,
@@ -45,6 +47,301 @@ pub struct Scene {
     /// synaptic elements (docs/MODEL.md). Default: none (the wiring is fixed).
     #[serde(default)]
     pub structure: Option<Structure>,
+    /// A behavioural task run trial by trial inside the simulation (cues in, output groups read
+    /// out, dopamine on correct responses). Default: none.
+    #[serde(default)]
+    pub task: Option<Task>,
+    /// How biological days map onto simulated time in a protocol. Default: see `Time`.
+    #[serde(default)]
+    pub time: Time,
+    /// A timeline in biological days: training, lesions, rest, rehabilitation, boosters and
+    /// probes. Default: none (the scene runs `duration_ms` of plain simulation).
+    #[serde(default)]
+    pub protocol: Vec<Phase>,
+}
+
+/// How a protocol's biological days become simulated time. Each day runs its sessions (trial by
+/// trial at full resolution), then its probe, then an offline phase of `offline_ms` that stands
+/// for the rest of the day: in it structural and homeostatic updates run `offline_speedup`
+/// times faster (docs/MODEL.md, "Days and simulated time").
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Time {
+    /// Simulated ms of each day's offline phase (rest and sleep). Default 2000.
+    pub offline_ms: f64,
+    /// Factor on structural and homeostatic rates in offline phases (>= 1). Default 10.
+    pub offline_speedup: f64,
+}
+
+impl Default for Time {
+    fn default() -> Self {
+        Time {
+            offline_ms: 2000.0,
+            offline_speedup: 10.0,
+        }
+    }
+}
+
+/// A behavioural task. Cue k drives neurons `k * neurons .. (k + 1) * neurons` of the cue
+/// population; output group g is neurons `g * neurons .. (g + 1) * neurons` of the output
+/// population, and cue k asks for group k. A trial: the cue is on from 0 to `cue_ms`; spikes of
+/// each output group are counted from `window_ms.0` to `window_ms.1`; the response is the group
+/// with most spikes (a tie or no spike is no response); a correct response in a training trial
+/// releases dopamine; the trial lasts `trial_ms`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    pub cues: Cues,
+    pub outputs: Outputs,
+    /// Trial length (ms), cue onset to the next cue onset. Default 400.
+    #[serde(default = "four_hundred")]
+    pub trial_ms: f64,
+    /// Dopamine released on a correct training response. Default: see `TaskReward`.
+    #[serde(default)]
+    pub reward: TaskReward,
+    /// Current into the correct output group during the cue in training trials (a therapist's
+    /// guidance; model units, as `Dc`). Default 0.
+    #[serde(default)]
+    pub guidance: f64,
+    /// Trial-to-trial variability: SD of the cue amplitude as a fraction of it (cue jitter), and
+    /// of the background input rates around their set value (context jitter). Default 0.
+    #[serde(default)]
+    pub variability: f64,
+    /// A transfer task: a second cue set sharing `shared` of each trained cue's neurons (the rest
+    /// new neurons of the cue population), probed but never trained. Default: none.
+    #[serde(default)]
+    pub transfer: Option<Transfer>,
+    /// A distractor task (cognitive): each probe cue comes with a second, different cue at
+    /// `strength` times the amplitude; the trained response to the first must win. Default: none.
+    #[serde(default)]
+    pub distractor: Option<Distractor>,
+}
+
+fn four_hundred() -> f64 {
+    400.0
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cues {
+    /// The population the cues drive.
+    pub population: String,
+    /// Number of cues (1..=8).
+    pub count: u32,
+    /// Neurons per cue.
+    pub neurons: u32,
+    /// Cue current (model units, as `Dc`).
+    pub current: f64,
+    /// Cue duration (ms). Default 50.
+    #[serde(default = "fifty")]
+    pub cue_ms: f64,
+}
+
+fn fifty() -> f64 {
+    50.0
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outputs {
+    /// The population holding the output groups.
+    pub population: String,
+    /// Neurons per output group (one group per cue).
+    pub neurons: u32,
+    /// Response window after cue onset (ms). Default (10, 110).
+    #[serde(default = "default_window")]
+    pub window_ms: (f64, f64),
+}
+
+fn default_window() -> (f64, f64) {
+    (10.0, 110.0)
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TaskReward {
+    /// Dopamine per correct response. Default 0.5.
+    pub amount: f64,
+    /// Delay after the response window closes (ms). Default 0.
+    pub delay_ms: f64,
+    /// Region receiving it. Default: every region.
+    pub region: Option<String>,
+}
+
+impl Default for TaskReward {
+    fn default() -> Self {
+        TaskReward {
+            amount: 0.5,
+            delay_ms: 0.0,
+            region: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transfer {
+    /// Fraction of each transfer cue's neurons taken from the trained cue (0..=1).
+    pub shared: f64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Distractor {
+    /// Distractor amplitude relative to the cue (0..1).
+    pub strength: f64,
+}
+
+/// One entry of a protocol. Days are biological days, the lesion day usually 0; a range
+/// `(a, b)` includes both ends.
+#[derive(Clone, Debug, Deserialize)]
+pub enum Phase {
+    /// Training sessions on the task before any lesion (so there is a skill to lose).
+    Train(Sessions),
+    /// Rehabilitation: training sessions after a lesion (refused before the first lesion).
+    Rehab(Sessions),
+    /// Booster sessions on single days after a lesion.
+    Booster(Booster),
+    /// A lesion at the start of a day.
+    Lesion(Lesion),
+    /// Days with no training (stated for readability; the offline phases run every day).
+    Rest(Rest),
+    /// Probe trials with plasticity frozen, at the end of the day, every `every_days` days.
+    Probe(Probe),
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sessions {
+    /// First and last day (inclusive).
+    pub days: (i32, i32),
+    /// Sessions per day. Default 1.
+    #[serde(default = "one_u32")]
+    pub sessions_per_day: u32,
+    /// Trials per session (the dose).
+    pub trials: u32,
+    /// Overrides the task's guidance current in these sessions.
+    #[serde(default)]
+    pub guidance: Option<f64>,
+    /// Overrides the task's variability in these sessions.
+    #[serde(default)]
+    pub variability: Option<f64>,
+    /// Whether correct responses release dopamine. Default true.
+    #[serde(default = "yes")]
+    pub reward: bool,
+    /// Neuromodulation during sessions: per region, a factor on its neurons' input (excitability)
+    /// and on the learning rate of synapses onto them (plasticity). Default: none.
+    #[serde(default)]
+    pub neuromodulation: std::collections::BTreeMap<String, Modulation>,
+    /// Enrichment: a factor on the rate of every background Poisson input during these days
+    /// (sessions and offline phases). Default 1.
+    #[serde(default = "one")]
+    pub enrichment: f64,
+}
+
+fn one_u32() -> u32 {
+    1
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Modulation {
+    /// Factor on input current (excitability). Default 1.
+    pub excitability: f64,
+    /// Factor on the learning rate of synapses onto the region. Default 1.
+    pub plasticity: f64,
+}
+
+impl Default for Modulation {
+    fn default() -> Self {
+        Modulation {
+            excitability: 1.0,
+            plasticity: 1.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Booster {
+    /// Days with one booster session each.
+    pub days: Vec<i32>,
+    pub trials: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rest {
+    pub days: (i32, i32),
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Probe {
+    /// Probe every this many days (counted from the protocol's first day). Default 1.
+    #[serde(default = "one_u32")]
+    pub every_days: u32,
+    /// Probe trials per task (motor, and transfer and distractor when the task has them).
+    pub trials: u32,
+    /// Also probe on these days. Default: none.
+    #[serde(default)]
+    pub extra_days: Vec<i32>,
+}
+
+/// A lesion: neurons die (their synapses with them) or a tract is cut, at the start of `day`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lesion {
+    pub day: i32,
+    pub kind: LesionKind,
+    /// The heightened-plasticity window the lesion opens. Default: none.
+    #[serde(default)]
+    pub window: Option<Window>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub enum LesionKind {
+    /// Every neuron within `core_mm` of the centre dies; survivors within a further
+    /// `penumbra_mm` lose `excitability_loss` of their input (linearly less towards the edge),
+    /// recovering with time constant `recovery_days`.
+    Focal {
+        centre_mm: (f64, f64, f64),
+        core_mm: f64,
+        #[serde(default)]
+        penumbra_mm: f64,
+        #[serde(default = "half")]
+        excitability_loss: f64,
+        #[serde(default = "seven")]
+        recovery_days: f64,
+    },
+    /// A random `fraction` of a population's neurons dies.
+    Fraction { population: String, fraction: f64 },
+    /// Every synapse from a neuron of region `from` onto one of region `to` is removed.
+    TractCut { from: String, to: String },
+}
+
+fn seven() -> f64 {
+    7.0
+}
+
+/// A heightened-plasticity window: the learning rates and element growth of surviving neurons
+/// are multiplied by 1 + (boost - 1) n exp(-days since the lesion / decay_days), n = 1 at the
+/// lesion's edge falling as exp(-distance beyond it / radius_mm) (for fraction lesions and tract
+/// cuts, n = 1 in the affected region).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// Peak factor (>= 1).
+    pub boost: f64,
+    /// Decay time constant (days, > 0).
+    pub decay_days: f64,
+    /// Spatial reach beyond the lesion's edge (mm, > 0). Default 2.
+    #[serde(default = "two")]
+    pub radius_mm: f64,
+}
+
+fn two() -> f64 {
+    2.0
 }
 
 /// Structural plasticity of the scene. Every `every_ms` of simulated time, an update stands for

@@ -140,10 +140,13 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
     if !(scene.dt_ms.is_finite() && scene.dt_ms > 0.0) {
         return Err(cx.err(&[F("dt_ms")], format!("time step {} ms must be > 0", scene.dt_ms)));
     }
-    if !(scene.duration_ms.is_finite() && scene.duration_ms >= 0.0) {
+    let Some(duration_ms) = scene.duration_ms else {
+        return Err(cx.err(&[], "a scene without a protocol needs `duration_ms`"));
+    };
+    if !(duration_ms.is_finite() && duration_ms >= 0.0) {
         return Err(cx.err(
             &[F("duration_ms")],
-            format!("duration {} ms must be >= 0", scene.duration_ms),
+            format!("duration {} ms must be >= 0", duration_ms),
         ));
     }
     if !(scene.sample_every_ms.is_finite() && scene.sample_every_ms >= scene.dt_ms) {
@@ -770,7 +773,7 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         }
     }
 
-    let steps = (scene.duration_ms / scene.dt_ms).round() as u64;
+    let steps = (duration_ms / scene.dt_ms).round() as u64;
     let sample_every_steps = ((scene.sample_every_ms / scene.dt_ms).round() as u64).max(1);
     Ok(Model {
         name: if scene.name.is_empty() {
@@ -790,6 +793,8 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         rewards,
         pair_reward,
         structure,
+        task: None,
+        protocol: None,
         neurons: neurons as u32,
     })
 }

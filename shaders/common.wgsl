@@ -26,6 +26,12 @@ struct Globals {
     traced: u32,
     capture_every: u32,
     structural: u32,
+    learning: f32,
+    offline: f32,
+    _pad0: u32,
+    _pad1: u32,
+    deficit: vec4<f32>,
+    window: vec4<f32>,
 }
 
 struct Pop {
@@ -54,8 +60,8 @@ struct Pop {
     grow_xi: f32,
     grow_inv_zeta: f32,
     grow_inv_eps: f32,
-    _pad1: u32,
-    _pad2: u32,
+    gain: f32,
+    learn: f32,
     _pad3: u32,
 }
 
@@ -159,6 +165,14 @@ struct SimState {
 }
 
 const EMPTY: u32 = 0xffffffffu;
+const STATUS_ALIVE: u32 = 1u;
+const STATUS_SLOT_SHIFT: u32 = 8u;
+const TASK_GROUP_SHIFT: u32 = 16u;
+const T_DRIVE: u32 = 0u;
+const T_GUIDE: u32 = 16u;
+const T_COUNTING: u32 = 32u;
+const T_COUNTS: u32 = 48u;
+const T_FIRST: u32 = 64u;
 const DELAY_MASK: u32 = 0xfffu;
 const SPINE_STABLE: u32 = 0x1000u;
 const SPINE_PROPOSED: u32 = 0x2000u;
@@ -251,6 +265,14 @@ fn poisson_knuth(base: u32, exp_neg_lambda: f32, cap: u32) -> u32 {
 // product and sum is rounded exactly as in the CPU reference.
 fn rn(x: f32) -> f32 {
     return bitcast<f32>(bitcast<u32>(x) ^ g.opaque_zero);
+}
+
+// The factor on learning rates of synapses onto a neuron with status `st` in population `pop`:
+// learning (0 in probes) x neuromodulation x (1 + closeness to its lesion x the window now).
+fn plasticity_factor(st: vec4<u32>, pop_learn: f32) -> f32 {
+    let slot = (st.x >> STATUS_SLOT_SHIFT) & 3u;
+    let near = bitcast<f32>(st.z);
+    return rn(rn(g.learning * pop_learn) * rn(1.0 + rn(near * g.window[slot])));
 }
 
 fn is_nonfinite(x: f32) -> bool {

@@ -20,6 +20,8 @@
 @group(0) @binding(11) var<storage, read> syn_owner: array<u32>;
 // Eligibility per slot (three-factor rules write it instead of the weight).
 @group(0) @binding(12) var<storage, read_write> syn_elig: array<f32>;
+// Per neuron status (common.wgsl `plasticity_factor`).
+@group(0) @binding(13) var<storage, read> status: array<vec4<u32>>;
 
 fn rule_at(i: u32) -> StdpRule {
     let b = g.n_pops * g.n_pops + RULE_WORDS * i;
@@ -55,6 +57,7 @@ fn post(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     }
     let end = rows[3u + n - rows[0]];
     let post_pop = neurons[n].pop;
+    let factor = plasticity_factor(status[n], pops[post_pop].learn);
     for (var k = rows[2u + n - rows[0]] + lid; k < end; k += 64u) {
         let pre = syn_pre[k];
         if pre == EMPTY {
@@ -70,7 +73,7 @@ fn post(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         if rule.multiplicative != 0u {
             f = rn(rule.w_max - w);
         }
-        let dw = rn(rn(rule.a_plus * f) * traces[pre].x);
+        let dw = rn(rn(rn(rule.a_plus * f) * traces[pre].x) * factor);
         if rule.modulated != 0u {
             syn_elig[k] = rn(syn_elig[k] + dw);
         } else {
@@ -95,8 +98,13 @@ fn pre(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li
     let end = out_start[n + 1u];
     for (var k = out_start[n] + lid; k < end; k += 64u) {
         let slot = out_slots[k];
+        if syn_pre[slot] == EMPTY {
+            // Removed by a lesion; the index still lists it until it is rebuilt.
+            continue;
+        }
         let post = syn_owner[slot >> ROW_CHUNK_SHIFT];
-        let ri = rules[pre_pop * g.n_pops + neurons[post].pop];
+        let post_pop = neurons[post].pop;
+        let ri = rules[pre_pop * g.n_pops + post_pop];
         if ri == NO_RULE {
             continue;
         }
@@ -106,7 +114,8 @@ fn pre(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li
         if rule.multiplicative != 0u {
             f = rn(w - rule.w_min);
         }
-        let dw = rn(rn(rule.a_minus * f) * traces[post].y);
+        let factor = plasticity_factor(status[post], pops[post_pop].learn);
+        let dw = rn(rn(rn(rule.a_minus * f) * traces[post].y) * factor);
         if rule.modulated != 0u {
             syn_elig[slot] = rn(syn_elig[slot] - dw);
         } else {

@@ -9,6 +9,7 @@
 @group(0) @binding(6) var<storage, read> syn_owner: array<u32>;
 @group(0) @binding(7) var<storage, read> rules: array<u32>;
 @group(0) @binding(8) var<storage, read> modulators: array<vec2<f32>>;
+@group(0) @binding(9) var<storage, read> status: array<vec4<u32>>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -20,7 +21,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if pre == EMPTY {
         return;
     }
-    let post_pop = neurons[syn_owner[slot >> ROW_CHUNK_SHIFT]].pop;
+    let post = syn_owner[slot >> ROW_CHUNK_SHIFT];
+    let post_pop = neurons[post].pop;
     let ri = rules[neurons[pre].pop * g.n_pops + post_pop];
     if ri == NO_RULE {
         return;
@@ -34,6 +36,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let elig_decay = bitcast<f32>(rules[b + 6u]);
     let c = syn_elig[slot];
     let m = rn(g.da_tonic + modulators[pops[post_pop].region].x);
-    syn_weight[slot] = min(max(rn(syn_weight[slot] + rn(m * c)), w_min), w_max);
+    let factor = plasticity_factor(status[post], pops[post_pop].learn);
+    syn_weight[slot] = min(max(rn(syn_weight[slot] + rn(rn(m * c) * factor)), w_min), w_max);
     syn_elig[slot] = rn(c * elig_decay);
 }

@@ -13,6 +13,10 @@
 @group(0) @binding(8) var<storage, read_write> traces: array<vec4<f32>>;
 // Structural plasticity: [calcium, bouton elements, spine elements, neurotrophin] per neuron.
 @group(0) @binding(9) var<storage, read_write> grow: array<vec4<f32>>;
+// Per neuron: alive flag and lesion slot, penumbra loss, closeness to the lesion, task map.
+@group(0) @binding(10) var<storage, read> status: array<vec4<u32>>;
+// Cue and guidance currents, the counting flag, output-group spike counts and first spikes.
+@group(0) @binding(11) var<storage, read_write> task: array<atomic<u32>>;
 
 // 0.04 v^2 + 5 v + 140 - u + I, each operation rounded as written.
 fn izhikevich_dv(v: f32, u: f32, i: f32) -> f32 {
@@ -34,6 +38,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     // This step's slot of the delay ring, read and cleared for step + ring_len.
     // Every float product and sum goes through rn() (common.wgsl) to match the reference bit for bit.
     let ring_in = atomicExchange(&ring[(step % g.ring_len) * g.n_neurons + n], 0);
+    let st = status[n];
+    if (st.x & STATUS_ALIVE) == 0u {
+        // A dead neuron neither integrates nor fires; its input is dropped.
+        return;
+    }
     var syn = rn(f32(ring_in) * g.inv_ring_scale);
     for (var i = 0u; i < pop.input_count; i++) {
         let src = poisson[pop.input_first + i];
@@ -51,6 +60,25 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if pop.noise_sd > 0.0 {
         current = rn(current + rn(pop.noise_sd * normal_f32(rng_base(g.key, STREAM_NOISE, step, n), 0u)));
     }
+
+    // Task cues drive their channels' neurons; guidance drives an output group.
+    let map = st.w;
+    if map != 0u {
+        for (var c = 0u; c < 16u; c++) {
+            if (map & (1u << c)) != 0u {
+                current = rn(current + bitcast<f32>(atomicLoad(&task[T_DRIVE + c])));
+            }
+        }
+        let group = map >> TASK_GROUP_SHIFT;
+        if group != 0u {
+            current = rn(current + bitcast<f32>(atomicLoad(&task[T_GUIDE + group - 1u])));
+        }
+    }
+    // Excitability: neuromodulation of the population times what a penumbra left of the input.
+    let slot = (st.x >> STATUS_SLOT_SHIFT) & 3u;
+    let gain = rn(pop.gain * rn(1.0 - rn(bitcast<f32>(st.y) * g.deficit[slot])));
+    syn = rn(syn * gain);
+    current = rn(current * gain);
 
     var spiked = false;
     if pop.model == MODEL_IZHIKEVICH {
@@ -126,6 +154,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
         if n == sim.watch_post {
             sim.last_post = step;
+        }
+        let group = map >> TASK_GROUP_SHIFT;
+        if group != 0u && atomicLoad(&task[T_COUNTING]) != 0u {
+            atomicAdd(&task[T_COUNTS + group - 1u], 1u);
+            atomicMin(&task[T_FIRST + group - 1u], step);
         }
         sim.spikes[atomicAdd(&sim.n_spikes, 1u)] = n;
         atomicAdd(&counters[s.pop], 1u);

@@ -27,7 +27,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let w = syn_weight[slot];
-    let d = rn(pop.scale_gain * rn(pop.scale_target - traces[post].z));
+    let d = rn(rn(pop.scale_gain * g.offline) * rn(pop.scale_target - traces[post].z));
     let factor = max(select(rn(1.0 - d), rn(1.0 + d), w >= 0.0), 0.0);
     var v = min(max(rn(w * factor), -pop.scale_cap), pop.scale_cap);
     let ri = rules[neurons[pre].pop * g.n_pops + post_pop];

@@ -47,6 +47,8 @@
 @group(0) @binding(22) var<storage, read_write> cursor: array<atomic<u32>>;
 // Block sums of the scans (ceil((n + 1) / 1024) + 1 words).
 @group(0) @binding(23) var<storage, read_write> blocks: array<u32>;
+// Per neuron status: alive, lesion slot, closeness to the lesion (the plasticity window).
+@group(0) @binding(24) var<storage, read> status: array<vec4<u32>>;
 
 fn params() -> StructParams {
     var p: StructParams;
@@ -56,9 +58,10 @@ fn params() -> StructParams {
     p.stab_after_steps = structure[3];
     p.stab_w = bitcast<f32>(structure[4]);
     p.prune_w = bitcast<f32>(structure[5]);
-    p.r_stab = bitcast<f32>(structure[6]);
-    p.r_nascent = bitcast<f32>(structure[7]);
-    p.r_stable = bitcast<f32>(structure[8]);
+    // Offline phases run the spine life cycle faster.
+    p.r_stab = rn(bitcast<f32>(structure[6]) * g.offline);
+    p.r_nascent = rn(bitcast<f32>(structure[7]) * g.offline);
+    p.r_stable = rn(bitcast<f32>(structure[8]) * g.offline);
     p.trophin_decay = bitcast<f32>(structure[9]);
     p.trophin_reward = bitcast<f32>(structure[10]);
     p.tries = structure[11];
@@ -159,7 +162,11 @@ fn elements(@builtin(global_invocation_id) gid: vec3<u32>) {
     atomicStore(&boutons[t], 0u);
     atomicStore(&demand[t], 0u);
     let bin = elem[2u * t].w;
-    if pop.grow_nu <= 0.0 {
+    let st = status[t];
+    if pop.grow_nu <= 0.0 || (st.x & STATUS_ALIVE) == 0u {
+        if (st.x & STATUS_ALIVE) == 0u {
+            grow[t] = vec4<f32>(0.0);
+        }
         elem[2u * t] = vec4<u32>(0u, 0u, 0u, bin);
         elem[2u * t + 1u] = vec4<u32>(0u);
         return;
@@ -168,7 +175,10 @@ fn elements(@builtin(global_invocation_id) gid: vec3<u32>) {
     let gr = grow[t];
     let ca = gr.x;
     let x = rn(rn(ca - pop.grow_xi) * pop.grow_inv_zeta);
-    let dz = rn(pop.grow_nu * rn(rn(2.0 * exp_f32(-rn(x * x))) - 1.0));
+    // Growth speeds up offline and near a lesion while its plasticity window is open.
+    let slot = (st.x >> STATUS_SLOT_SHIFT) & 3u;
+    let boost = rn(g.offline * rn(1.0 + rn(bitcast<f32>(st.z) * g.window[slot])));
+    let dz = rn(rn(pop.grow_nu * rn(rn(2.0 * exp_f32(-rn(x * x))) - 1.0)) * boost);
     let za = max(rn(gr.y + dz), 0.0);
     let zd = max(rn(gr.z + dz), 0.0);
     let da = modulators[pop.region].x;

@@ -21,6 +21,73 @@ pub struct RawSample {
     pub structure: Vec<u32>,
 }
 
+/// What a protocol changes between batches of steps (layout::Globals' dynamic part, the
+/// populations' neuromodulation and the Poisson inputs' rates).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Control {
+    /// Factor on every learning rate (0: plasticity frozen, as in probe trials).
+    pub learning: f32,
+    /// Factor on structural rates and on synaptic scaling (offline phases).
+    pub offline: f32,
+    /// Per lesion slot: the share of the penumbra's loss still present, and the plasticity
+    /// window's extra factor now.
+    pub deficit: [f32; 4],
+    pub window: [f32; 4],
+    /// Per population: factors on input (excitability) and on learning (plasticity).
+    pub gain: Vec<f32>,
+    pub learn: Vec<f32>,
+    /// Per Poisson source: the factor on its rate as built (enrichment, context jitter).
+    pub input_rate: Vec<f64>,
+    /// Skip the slow updates (modulated weights, scaling, capture, structure).
+    pub frozen: bool,
+}
+
+impl Control {
+    /// Nothing changed from the network as built.
+    pub fn rest(n_pops: usize, n_inputs: usize) -> Self {
+        Control {
+            learning: 1.0,
+            offline: 1.0,
+            deficit: [0.0; 4],
+            window: [0.0; 4],
+            gain: vec![1.0; n_pops],
+            learn: vec![1.0; n_pops],
+            input_rate: vec![1.0; n_inputs],
+            frozen: false,
+        }
+    }
+
+    /// Applies the globals' part to `g`, the populations' to `pops`, and rebuilds the Poisson
+    /// sources from their built means `lambda`.
+    pub fn apply(
+        &self,
+        g: &mut crate::layout::Globals,
+        pops: &mut [crate::layout::Pop],
+        poisson: &mut [crate::layout::PoissonSource],
+        lambda: &[f64],
+    ) {
+        g.learning = self.learning;
+        g.offline = self.offline;
+        g.deficit = self.deficit;
+        g.window = self.window;
+        for (i, p) in pops.iter_mut().enumerate() {
+            p.gain = self.gain[i];
+            p.learn = self.learn[i];
+        }
+        for (i, src) in poisson.iter_mut().enumerate() {
+            crate::build::poisson_rate(src, lambda[i] * self.input_rate[i]);
+        }
+    }
+}
+
+/// Spikes of one output group counted while counting was on: how many, and the step of the
+/// first (None: none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GroupCount {
+    pub spikes: u32,
+    pub first_step: Option<u32>,
+}
+
 /// A simulation engine over one built network.
 pub trait Engine {
     /// Queues `steps` more steps (the GPU may still be running them on return).
@@ -38,6 +105,18 @@ pub trait Engine {
     fn reward(&mut self, region: Option<u32>, amount: f32);
     /// Names the engine and its device for outputs.
     fn describe(&self) -> String;
+    /// Sets what a protocol controls, from the next queued step on.
+    fn control(&mut self, c: &Control);
+    /// Applies a lesion from the next queued step on: `status` replaces every neuron's status
+    /// words (layout::STATUS_*), then every synapse from or onto a dead neuron, and from region a
+    /// onto region b where `cut[a * n_regions + b] != 0`, is removed.
+    fn lesion(&mut self, status: &[[u32; 4]], cut: &[u32]) -> Result<()>;
+    /// Sets the task's cue-channel currents, the guidance current per output group, and whether
+    /// output spikes are counted, from the next queued step on.
+    fn task_drive(&mut self, channels: &[f32; 16], guide: &[f32; 16], counting: bool);
+    /// Waits for queued steps and returns each output group's count since the last call
+    /// (clearing them).
+    fn task_counts(&mut self) -> Result<Vec<GroupCount>>;
 }
 
 /// The error for a non-finite neuron state, naming population, region, neuron and step.

@@ -72,6 +72,50 @@ pub struct Globals {
     pub capture_every: u32,
     /// 1 when the scene has structural plasticity: calcium is traced and the structure stages run.
     pub structural: u32,
+    /// Factor on every learning rate (STDP and the modulated update): 0 while probe trials run
+    /// with plasticity frozen, else 1. Written by the schedule (`Control`).
+    pub learning: f32,
+    /// Factor on structural rates (element growth, spine stabilization and pruning) and on the
+    /// gain of synaptic scaling: a protocol's `offline_speedup` in offline phases, else 1.
+    pub offline: f32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    /// Per lesion slot: the share of the penumbra's excitability loss still present.
+    pub deficit: [f32; 4],
+    /// Per lesion slot: the plasticity window's extra factor now, (boost - 1) exp(-days / decay).
+    pub window: [f32; 4],
+}
+
+/// Per-neuron status words (`status` buffer, one `[u32; 4]` per neuron): x holds STATUS_ALIVE
+/// and the neuron's lesion slot (bits 8..10); y the excitability loss it took in a penumbra (f32
+/// bits, scaled over time by `Globals::deficit[slot]`); z its closeness to the lesion (f32 bits in
+/// [0, 1], scaling `Globals::window[slot]`); w its task map (TASK_* bits).
+pub const STATUS_ALIVE: u32 = 1;
+pub const STATUS_SLOT_SHIFT: u32 = 8;
+/// Lesion slots: lesions of a run at most (model::MAX_LESIONS).
+pub const LESION_SLOTS: usize = 4;
+/// Task map: bits 0..16 the cue channels driving the neuron, bits 16..32 its output group + 1.
+pub const TASK_GROUP_SHIFT: u32 = 16;
+pub const TASK_CHANNELS: usize = 16;
+/// Words of the `task` buffer: cue channel currents (f32 bits), guidance currents per output
+/// group (f32 bits), the counting flag, then per output group spikes counted and the step of the
+/// first counted spike (EMPTY: none).
+pub const TASK_WORDS: usize = 80;
+pub const T_DRIVE: usize = 0;
+pub const T_GUIDE: usize = 16;
+pub const T_COUNTING: usize = 32;
+pub const T_COUNTS: usize = 48;
+pub const T_FIRST: usize = 64;
+
+impl Globals {
+    /// The dynamic part at its resting values: learning on, no offline speedup, no lesion.
+    pub fn at_rest(mut self) -> Self {
+        self.learning = 1.0;
+        self.offline = 1.0;
+        self.deficit = [0.0; 4];
+        self.window = [0.0; 4];
+        self
+    }
 }
 
 /// Words of the weight statistics of one plastic projection (`weights` stage): count, weight sum
@@ -128,8 +172,10 @@ pub struct Pop {
     pub grow_xi: f32,
     pub grow_inv_zeta: f32,
     pub grow_inv_eps: f32,
-    pub _pad1: u32,
-    pub _pad2: u32,
+    /// Neuromodulation: factors on the input current of this population's neurons (excitability)
+    /// and on the learning rate of synapses onto them (plasticity). 1 unless a session sets them.
+    pub gain: f32,
+    pub learn: f32,
     pub _pad3: u32,
 }
 

@@ -14,6 +14,7 @@ pub const STAGES: &[(&str, &str)] = &[
     ("connectivity", include_str!("../shaders/connectivity.wgsl")),
     ("weights", include_str!("../shaders/weights.wgsl")),
     ("structure", include_str!("../shaders/structure.wgsl")),
+    ("lesion", include_str!("../shaders/lesion.wgsl")),
     // Not a simulation stage: the bandwidth probe of `rewire bench`.
     ("stream", include_str!("../shaders/stream.wgsl")),
 ];

@@ -218,6 +218,14 @@ fn wgsl_constants_match_rust() {
         ("ERR_NONFINITE", format!("{ERR_NONFINITE}u")),
         ("STREAM_NOISE", format!("{}u", rewire::rng::stream::NOISE)),
         ("STREAM_POISSON", format!("0x{:x}u", rewire::rng::stream::POISSON_SIM)),
+        ("STATUS_ALIVE", format!("{STATUS_ALIVE}u")),
+        ("STATUS_SLOT_SHIFT", format!("{STATUS_SLOT_SHIFT}u")),
+        ("TASK_GROUP_SHIFT", format!("{TASK_GROUP_SHIFT}u")),
+        ("T_DRIVE", format!("{T_DRIVE}u")),
+        ("T_GUIDE", format!("{T_GUIDE}u")),
+        ("T_COUNTING", format!("{T_COUNTING}u")),
+        ("T_COUNTS", format!("{T_COUNTS}u")),
+        ("T_FIRST", format!("{T_FIRST}u")),
     ] {
         let line = format!("const {name}: u32 = {value};");
         assert!(src.contains(&line), "common.wgsl lacks `{line}`");

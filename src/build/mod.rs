@@ -44,6 +44,12 @@ pub struct Network {
     pub globals: Globals,
     pub pops: Vec<Pop>,
     pub poisson: Vec<PoissonSource>,
+    /// Mean input spikes per step of each Poisson source as built (rate factors scale it).
+    pub poisson_lambda: Vec<f64>,
+    /// Per neuron status words (layout::STATUS_ALIVE and the lesion and task fields).
+    pub status: Vec<[u32; 4]>,
+    /// The `task` buffer (layout::TASK_WORDS).
+    pub task: Vec<u32>,
     pub state: Vec<NeuronState>,
     pub params: Vec<NeuronParams>,
     /// Neuron positions (mm).
@@ -97,6 +103,48 @@ pub struct Network {
     pub synapses: u64,
     /// "population (region)" for each population, for messages.
     pub labels: Vec<String>,
+}
+
+/// Sets a Poisson source's mean input spikes per step to `lambda`: a sum of `repeats` Knuth draws
+/// of at most 30 each, each capped far in its tail.
+pub fn poisson_rate(src: &mut PoissonSource, lambda: f64) {
+    let repeats = (lambda / 30.0).ceil().max(1.0);
+    let part = lambda / repeats;
+    src.exp_neg_lambda = (-part).exp() as f32;
+    src.repeats = repeats as u32;
+    src.cap = (10.0 * part + 50.0) as u32;
+}
+
+/// The task map of every neuron (layout::TASK_* bits): cue channels and output groups.
+pub fn task_map(model: &Model) -> Vec<u32> {
+    let mut map = vec![0u32; model.neurons as usize];
+    if let Some(t) = &model.task {
+        let cue_first = model.populations[t.cue_pop].first;
+        for k in 0..t.cues {
+            for i in 0..t.cue_neurons {
+                map[(cue_first + k * t.cue_neurons + i) as usize] |= 1 << k;
+            }
+        }
+        if let Some(shared) = t.transfer_shared {
+            let new = t.cue_neurons - shared;
+            for k in 0..t.cues {
+                let channel = 1 << (layout::TASK_CHANNELS as u32 / 2 + k);
+                for i in 0..shared {
+                    map[(cue_first + k * t.cue_neurons + i) as usize] |= channel;
+                }
+                for i in 0..new {
+                    map[(cue_first + t.cues * t.cue_neurons + k * new + i) as usize] |= channel;
+                }
+            }
+        }
+        let out_first = model.populations[t.out_pop].first;
+        for k in 0..t.cues {
+            for i in 0..t.out_neurons {
+                map[(out_first + k * t.out_neurons + i) as usize] |= (k + 1) << layout::TASK_GROUP_SHIFT;
+            }
+        }
+    }
+    map
 }
 
 /// Chooses a power-of-two fixed-point scale so that `max_abs` times it stays below 2^30.
@@ -180,6 +228,8 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
             region: p.region as u32,
             slot_base: slot_base.min(u32::MAX as u64) as u32,
             slot_end: row_start.last().copied().unwrap_or(0).min(u32::MAX as u64) as u32,
+            gain: 1.0,
+            learn: 1.0,
             ..Default::default()
         });
     }
@@ -225,6 +275,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
 
     // External drive aggregated per population.
     let mut poisson = Vec::new();
+    let mut poisson_lambda = Vec::new();
     for (pi, pop) in pops.iter_mut().enumerate() {
         pop.input_first = poisson.len() as u32;
         let mut noise_var = 0.0;
@@ -243,17 +294,14 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
                     end,
                 } => {
                     let lambda = rate_hz * in_degree as f64 * dt * 1e-3;
-                    let repeats = (lambda / 30.0).ceil().max(1.0);
-                    let part = lambda / repeats;
+                    poisson_lambda.push(lambda);
                     poisson.push(PoissonSource {
-                        exp_neg_lambda: (-part).exp() as f32,
                         weight: weight as f32,
-                        repeats: repeats as u32,
-                        cap: (10.0 * part + 50.0) as u32,
                         start: start.min(u32::MAX as u64) as u32,
                         end: end.min(u32::MAX as u64) as u32,
                         ..Default::default()
                     });
+                    poisson_rate(poisson.last_mut().expect("pushed"), lambda);
                 }
             }
         }
@@ -416,11 +464,22 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         traced: traced as u32,
         capture_every: capture_every as u32,
         structural: model.structure.is_some() as u32,
-    };
+        ..Default::default()
+    }
+    .at_rest();
+    let status = task_map(model)
+        .into_iter()
+        .map(|m| [layout::STATUS_ALIVE, 0, 0, m])
+        .collect();
+    let mut task = vec![0u32; layout::TASK_WORDS];
+    task[layout::T_FIRST..layout::T_FIRST + 16].fill(EMPTY);
     Ok(Network {
         globals,
         pops,
         poisson,
+        poisson_lambda,
+        status,
+        task,
         state,
         params,
         positions,
@@ -935,6 +994,8 @@ impl Network {
             ("traces".into(), if g.traced != 0 { 16 * n } else { 16 }),
             ("rules".into(), words(self.rules.len() as u64)),
             ("modulators".into(), words(2 * g.n_regions as u64)),
+            ("status".into(), 16 * n),
+            ("task".into(), 4 * layout::TASK_WORDS as u64),
         ];
         let structural = g.structural != 0;
         if structural {

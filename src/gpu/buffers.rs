@@ -42,6 +42,9 @@ pub struct Buffers {
     pub positions: wgpu::Buffer,
     pub structure: wgpu::Buffer,
     pub sstats: wgpu::Buffer,
+    /// Per neuron status words (layout::STATUS_*), and the task's currents and counts.
+    pub status: wgpu::Buffer,
+    pub task: wgpu::Buffer,
     pub structural: bool,
     pub plastic: bool,
     pub modulated: bool,
@@ -107,7 +110,11 @@ impl Buffers {
             }
         };
         let b = Buffers {
-            globals: init("globals", bytemuck::bytes_of(&globals), wgpu::BufferUsages::UNIFORM),
+            globals: init(
+                "globals",
+                bytemuck::bytes_of(&globals),
+                wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            ),
             pops: init("pops", bytemuck::cast_slice(&net.pops), RW),
             neurons: init("neurons", bytemuck::cast_slice(&net.state), RW),
             params: init("params", bytemuck::cast_slice(&net.params), RW),
@@ -204,6 +211,8 @@ impl Buffers {
             },
             structure: init("structure", bytemuck::cast_slice(&net.structure), RW),
             sstats: init("sstats", bytemuck::cast_slice(&net.sstats), RW),
+            status: init("status", bytemuck::cast_slice(&net.status), RW),
+            task: init("task", bytemuck::cast_slice(&net.task), RW),
             structural,
             plastic: g.plastic != 0,
             modulated: g.modulated != 0,

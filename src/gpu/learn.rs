@@ -33,6 +33,8 @@ impl Learn {
                         (7, &b.traces),
                         (8, &b.rules),
                         (12, &s.syn_elig),
+                        (1, &b.pops),
+                        (13, &b.status),
                     ],
                 );
                 let pre_bind = stage::bind(
@@ -50,6 +52,9 @@ impl Learn {
                         (10, &s.out_slots),
                         (11, &s.syn_owner),
                         (12, &s.syn_elig),
+                        (1, &b.pops),
+                        (4, &s.syn_pre),
+                        (13, &b.status),
                     ],
                 );
                 (post_bind, pre_bind)

@@ -8,6 +8,7 @@ pub mod capture;
 pub mod connectivity;
 pub mod context;
 pub mod learn;
+pub mod lesion;
 pub mod modulate;
 pub mod neurons;
 pub mod propagate;
@@ -19,9 +20,9 @@ pub mod weights;
 pub use context::{AdapterChoice, GpuContext};
 
 use crate::build::Network;
-use crate::engine::{Engine, RawSample, nonfinite};
+use crate::engine::{Control, Engine, GroupCount, RawSample, nonfinite};
 use crate::error::{Error, Result};
-use crate::layout::{ERR_NONFINITE, SimHeader};
+use crate::layout::{ERR_NONFINITE, Globals, PoissonSource, Pop, SimHeader};
 use buffers::Buffers;
 
 /// A stage to time on its own (`GpuEngine::run_stage`).
@@ -79,6 +80,14 @@ pub struct GpuEngine {
     /// Population first neurons and labels, for error messages.
     pop_first: Vec<u32>,
     labels: Vec<String>,
+    /// What `control` rewrites: the globals, populations and Poisson sources as uploaded, and
+    /// the sources' built means.
+    globals: Globals,
+    pops: Vec<Pop>,
+    poisson: Vec<PoissonSource>,
+    poisson_lambda: Vec<f64>,
+    /// Slow updates are skipped (probe trials).
+    frozen: bool,
 }
 
 /// Refuses a network whose buffers exceed the adapter's limits, before anything is allocated.
@@ -120,10 +129,10 @@ impl GpuEngine {
     /// Uploads a network; `raster_steps` steps of spike raster are recorded (0: none).
     pub fn new(ctx: &GpuContext, net: &Network, raster_steps: u32) -> Result<Self> {
         check_fits(net, raster_steps, ctx)?;
-        // learn.pre binds nine storage buffers.
-        if net.globals.plastic != 0 && ctx.limits.max_storage_buffers_per_shader_stage < 9 {
+        // learn.pre binds twelve storage buffers.
+        if net.globals.plastic != 0 && ctx.limits.max_storage_buffers_per_shader_stage < 12 {
             return Err(Error::Gpu(format!(
-                "plasticity needs 9 storage buffers per shader stage; {} allows {}",
+                "plasticity needs 12 storage buffers per shader stage; {} allows {}",
                 context::describe(&ctx.info),
                 ctx.limits.max_storage_buffers_per_shader_stage
             )));
@@ -217,6 +226,14 @@ impl GpuEngine {
             conn_valid: false,
             pop_first: net.pops.iter().map(|p| p.first).collect(),
             labels: net.labels.clone(),
+            globals: Globals {
+                raster_steps,
+                ..net.globals
+            },
+            pops: net.pops.clone(),
+            poisson: net.poisson.clone(),
+            poisson_lambda: net.poisson_lambda.clone(),
+            frozen: false,
         })
     }
 
@@ -351,6 +368,9 @@ impl GpuEngine {
     /// Records the slow updates due at the end of step `step`: modulated weights, scaling,
     /// capture and structure, in that order.
     fn record_slow(&self, pass: &mut wgpu::ComputePass, step: u64) {
+        if self.frozen {
+            return;
+        }
         if let Some(m) = &self.modulate
             && (step + 1).is_multiple_of(self.modulate_every)
         {
@@ -665,6 +685,74 @@ impl Engine for GpuEngine {
 
     fn describe(&self) -> String {
         self.adapter.clone()
+    }
+
+    fn control(&mut self, c: &Control) {
+        c.apply(&mut self.globals, &mut self.pops, &mut self.poisson, &self.poisson_lambda);
+        self.frozen = c.frozen;
+        self.queue
+            .write_buffer(&self.b.globals, 0, bytemuck::bytes_of(&self.globals));
+        self.queue.write_buffer(&self.b.pops, 0, bytemuck::cast_slice(&self.pops));
+        if !self.poisson.is_empty() {
+            self.queue
+                .write_buffer(&self.b.poisson, 0, bytemuck::cast_slice(&self.poisson));
+        }
+    }
+
+    fn lesion(&mut self, status: &[[u32; 4]], cut: &[u32]) -> Result<()> {
+        use wgpu::util::DeviceExt;
+        assert_eq!(status.len(), self.b.n_neurons as usize, "one status per neuron");
+        assert_eq!(cut.len(), self.n_regions * self.n_regions, "one cut word per region pair");
+        self.queue.write_buffer(&self.b.status, 0, bytemuck::cast_slice(status));
+        let cut = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("cut"),
+            contents: bytemuck::cast_slice(cut),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let stage = lesion::new(&self.device, &self.b, &cut);
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("lesion") });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("lesion"),
+                timestamp_writes: None,
+            });
+            stage.record(&mut pass);
+        }
+        self.queue.submit([enc.finish()]);
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Gpu(format!("applying the lesion failed: {e}")));
+        }
+        self.conn_valid = false;
+        Ok(())
+    }
+
+    fn task_drive(&mut self, channels: &[f32; 16], guide: &[f32; 16], counting: bool) {
+        let mut words = [0u32; 33];
+        for i in 0..16 {
+            words[crate::layout::T_DRIVE + i] = channels[i].to_bits();
+            words[crate::layout::T_GUIDE + i] = guide[i].to_bits();
+        }
+        words[crate::layout::T_COUNTING] = counting as u32;
+        self.queue.write_buffer(&self.b.task, 0, bytemuck::cast_slice(&words));
+    }
+
+    fn task_counts(&mut self) -> Result<Vec<GroupCount>> {
+        use crate::layout::{EMPTY, T_COUNTS, T_FIRST};
+        let data = self.read_buffer(&self.b.task, 4 * crate::layout::TASK_WORDS as u64)?;
+        let words: &[u32] = bytemuck::cast_slice(&data);
+        let mut reset = [0u32; 32];
+        reset[16..].fill(EMPTY);
+        self.queue
+            .write_buffer(&self.b.task, 4 * T_COUNTS as u64, bytemuck::cast_slice(&reset));
+        Ok((0..16)
+            .map(|g| GroupCount {
+                spikes: words[T_COUNTS + g],
+                first_step: (words[T_FIRST + g] != EMPTY).then_some(words[T_FIRST + g]),
+            })
+            .collect())
     }
 }
 

@@ -22,6 +22,7 @@ pub fn new(device: &wgpu::Device, b: &Buffers) -> PerShard {
                 (6, &s.syn_owner),
                 (7, &b.rules),
                 (8, &b.modulators),
+                (9, &b.status),
             ]
         },
     )

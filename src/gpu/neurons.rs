@@ -27,6 +27,8 @@ impl Neurons {
                 (7, &b.counters),
                 (8, &b.traces),
                 (9, &b.grow),
+                (10, &b.status),
+                (11, &b.task),
             ],
         );
         Neurons {

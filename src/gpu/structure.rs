@@ -91,6 +91,7 @@ impl Structure {
                     (16, DEMAND),
                     (17, SSTATS),
                     (19, MODULATORS),
+                    (24, STATUS),
                 ]
             }),
             pool_blocks: single("pool_blocks", &[(0, &b.globals), (13, &b.elem), (23, &b.blocks)]),
@@ -291,6 +292,7 @@ const OUT_START: u32 = 20;
 const OUT_SLOTS: u32 = 21;
 const CURSOR: u32 = 22;
 const BLOCKS: u32 = 23;
+const STATUS: u32 = 24;
 
 fn buffer<'a>(b: &'a Buffers, s: &'a ShardBuffers, code: u32) -> &'a wgpu::Buffer {
     match code {
@@ -318,6 +320,7 @@ fn buffer<'a>(b: &'a Buffers, s: &'a ShardBuffers, code: u32) -> &'a wgpu::Buffe
         OUT_SLOTS => &s.out_slots,
         CURSOR => &b.cursor,
         BLOCKS => &b.blocks,
+        STATUS => &b.status,
         _ => unreachable!("unknown buffer code {code}"),
     }
 }

@@ -1,7 +1,7 @@
 //! CPU twin of shaders/learn.wgsl (event-driven STDP) and of the trace update in neurons.wgsl.
 
 use crate::build::Network;
-use crate::layout::{EMPTY, NO_RULE, NeuronState, Pop, RULE_WORDS, StdpRule, TRACE_POST_NEAREST, TRACE_PRE_NEAREST};
+use crate::layout::{EMPTY, NO_RULE, STATUS_SLOT_SHIFT, NeuronState, Pop, RULE_WORDS, StdpRule, TRACE_POST_NEAREST, TRACE_PRE_NEAREST};
 
 fn rn(g: &crate::layout::Globals, x: f32) -> f32 {
     f32::from_bits(x.to_bits() ^ g.opaque_zero)
@@ -30,6 +30,15 @@ pub fn update_traces(net: &mut Network, n: usize, spiked: bool) {
     }
 }
 
+/// The factor on learning rates of synapses onto `post` (common.wgsl `plasticity_factor`).
+pub fn plasticity_factor(net: &Network, post: usize) -> f32 {
+    let g = net.globals;
+    let st = net.status[post];
+    let slot = ((st[0] >> STATUS_SLOT_SHIFT) & 3) as usize;
+    let learn = net.pops[net.state[post].pop as usize].learn;
+    rn(&g, rn(&g, g.learning * learn) * rn(&g, 1.0 + rn(&g, f32::from_bits(st[2]) * g.window[slot])))
+}
+
 fn rule(net: &Network, pre: &NeuronState, post: &NeuronState) -> Option<StdpRule> {
     let np = net.pops.len();
     let ri = net.rules[pre.pop as usize * np + post.pop as usize];
@@ -50,6 +59,7 @@ pub fn post(net: &mut Network, spikes: &[u32]) {
             net.row_start[n as usize] as usize,
             net.row_start[n as usize + 1] as usize,
         );
+        let factor = plasticity_factor(net, n as usize);
         for k in a..b {
             let pre = net.syn_pre[k];
             if pre == EMPTY {
@@ -65,7 +75,7 @@ pub fn post(net: &mut Network, spikes: &[u32]) {
                 1.0
             };
             let x = net.traces[pre as usize][0];
-            let dw = rn(&g, rn(&g, r.a_plus * f) * x);
+            let dw = rn(&g, rn(&g, rn(&g, r.a_plus * f) * x) * factor);
             if r.modulated != 0 {
                 net.syn_elig[k] = rn(&g, net.syn_elig[k] + dw);
             } else {
@@ -89,6 +99,10 @@ pub fn pre(net: &mut Network, spikes: &[u32]) {
             let first = shard.first_slot;
             for li in range {
                 let slot = (first + net.shards[si].out_slots[li]) as usize;
+                if net.syn_pre[slot] == EMPTY {
+                    // Removed by a lesion; the index still lists it until it is rebuilt.
+                    continue;
+                }
                 let post = net.target_of(slot as u32);
                 let Some(r) = rule(net, &net.state[n as usize], &net.state[post as usize]) else {
                     continue;
@@ -100,7 +114,8 @@ pub fn pre(net: &mut Network, spikes: &[u32]) {
                     1.0
                 };
                 let y = net.traces[post as usize][1];
-                let dw = rn(&g, rn(&g, r.a_minus * f) * y);
+                let factor = plasticity_factor(net, post as usize);
+                let dw = rn(&g, rn(&g, rn(&g, r.a_minus * f) * y) * factor);
                 if r.modulated != 0 {
                     net.syn_elig[slot] = rn(&g, net.syn_elig[slot] - dw);
                 } else {
@@ -144,7 +159,10 @@ pub fn modulate(net: &mut Network) {
         let region = net.pops[net.state[post as usize].pop as usize].region as usize;
         let c = net.syn_elig[slot];
         let m = rn(&g, g.da_tonic + net.modulators[region][0]);
-        net.syn_weight[slot] = rn(&g, net.syn_weight[slot] + rn(&g, m * c)).max(r.w_min).min(r.w_max);
+        let factor = plasticity_factor(net, post as usize);
+        net.syn_weight[slot] = rn(&g, net.syn_weight[slot] + rn(&g, rn(&g, m * c) * factor))
+            .max(r.w_min)
+            .min(r.w_max);
         net.syn_elig[slot] = rn(&g, c * r.elig_decay);
     }
 }
@@ -225,7 +243,10 @@ pub fn scale(net: &mut Network) {
             continue;
         }
         let w = net.syn_weight[slot];
-        let d = rn(&g, pop.scale_gain * rn(&g, pop.scale_target - net.traces[post][2]));
+        let d = rn(
+            &g,
+            rn(&g, pop.scale_gain * g.offline) * rn(&g, pop.scale_target - net.traces[post][2]),
+        );
         let factor = if w >= 0.0 { rn(&g, 1.0 + d) } else { rn(&g, 1.0 - d) }.max(0.0);
         let mut v = rn(&g, w * factor).max(-pop.scale_cap).min(pop.scale_cap);
         if net.rules[net.state[pre as usize].pop as usize * np + post_pop] != NO_RULE {

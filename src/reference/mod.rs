@@ -4,12 +4,13 @@
 
 pub mod connectivity;
 pub mod learn;
+pub mod lesion;
 pub mod neurons;
 pub mod propagate;
 pub mod structure;
 
 use crate::build::Network;
-use crate::engine::{Engine, RawSample, nonfinite};
+use crate::engine::{Control, Engine, GroupCount, RawSample, nonfinite};
 use crate::error::Result;
 use crate::layout::REGION_STRUCT_WORDS;
 
@@ -27,6 +28,8 @@ pub struct CpuEngine {
     conn: Option<(Vec<u32>, Vec<i64>)>,
     /// Index of the next scheduled reward.
     next_reward: usize,
+    /// Slow updates are skipped (probe trials).
+    frozen: bool,
 }
 
 impl CpuEngine {
@@ -42,6 +45,7 @@ impl CpuEngine {
             error: None,
             conn: None,
             next_reward: 0,
+            frozen: false,
             net: net.clone(),
         }
     }
@@ -65,6 +69,9 @@ impl CpuEngine {
         self.spikes.clear();
         for i in 0..n {
             let ring_in = std::mem::take(&mut self.ring[slot + i]);
+            if self.net.status[i][0] & crate::layout::STATUS_ALIVE == 0 {
+                continue;
+            }
             let net = &mut self.net;
             let out = neurons::step_neuron(
                 &g,
@@ -75,6 +82,8 @@ impl CpuEngine {
                 ring_in,
                 step,
                 i as u32,
+                &net.status[i],
+                &mut net.task,
             );
             if out.nonfinite && self.error.is_none_or(|(_, s)| s > step) {
                 self.error = Some((i as u32, step));
@@ -121,6 +130,10 @@ impl CpuEngine {
         if g.plastic != 0 {
             learn::pre(&mut self.net, &self.spikes);
             self.conn = None;
+        }
+        if self.frozen {
+            self.step += 1;
+            return;
         }
         if self.net.modulate_every > 0 && (step as u64 + 1).is_multiple_of(self.net.modulate_every) {
             learn::modulate(&mut self.net);
@@ -212,5 +225,41 @@ impl Engine for CpuEngine {
 
     fn describe(&self) -> String {
         "CPU reference".into()
+    }
+
+    fn control(&mut self, c: &Control) {
+        let net = &mut self.net;
+        c.apply(&mut net.globals, &mut net.pops, &mut net.poisson, &net.poisson_lambda);
+        self.frozen = c.frozen;
+    }
+
+    fn lesion(&mut self, status: &[[u32; 4]], cut: &[u32]) -> Result<()> {
+        self.net.status = status.to_vec();
+        lesion::apply(&mut self.net, cut);
+        self.conn = None;
+        Ok(())
+    }
+
+    fn task_drive(&mut self, channels: &[f32; 16], guide: &[f32; 16], counting: bool) {
+        use crate::layout::{T_COUNTING, T_DRIVE, T_GUIDE};
+        for i in 0..16 {
+            self.net.task[T_DRIVE + i] = channels[i].to_bits();
+            self.net.task[T_GUIDE + i] = guide[i].to_bits();
+        }
+        self.net.task[T_COUNTING] = counting as u32;
+    }
+
+    fn task_counts(&mut self) -> Result<Vec<GroupCount>> {
+        use crate::layout::{EMPTY, T_COUNTS, T_FIRST};
+        let t = &mut self.net.task;
+        let counts = (0..16)
+            .map(|g| GroupCount {
+                spikes: t[T_COUNTS + g],
+                first_step: (t[T_FIRST + g] != EMPTY).then_some(t[T_FIRST + g]),
+            })
+            .collect();
+        t[T_COUNTS..T_COUNTS + 16].fill(0);
+        t[T_FIRST..T_FIRST + 16].fill(EMPTY);
+        Ok(counts)
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::layout::{
     Globals, MODEL_IZHIKEVICH, MODEL_PERIODIC, MODEL_SPIKE_SOURCE, NeuronParams, NeuronState, PoissonSource, Pop,
+    STATUS_ALIVE, STATUS_SLOT_SHIFT, T_COUNTING, T_COUNTS, T_DRIVE, T_FIRST, T_GUIDE, TASK_GROUP_SHIFT,
 };
 use crate::rng;
 
@@ -22,9 +23,18 @@ pub fn step_neuron(
     ring_in: i32,
     step: u32,
     n: u32,
+    st: &[u32; 4],
+    task: &mut [u32],
 ) -> Outcome {
     let pop = &pops[s.pop as usize];
     let rn = |x: f32| f32::from_bits(x.to_bits() ^ g.opaque_zero);
+    if st[0] & STATUS_ALIVE == 0 {
+        // A dead neuron neither integrates nor fires; its input is dropped.
+        return Outcome {
+            spiked: false,
+            nonfinite: false,
+        };
+    }
     let mut syn = rn(ring_in as f32 * g.inv_ring_scale);
     for i in 0..pop.input_count {
         let src = &poisson[(pop.input_first + i) as usize];
@@ -42,6 +52,23 @@ pub fn step_neuron(
     if pop.noise_sd > 0.0 {
         current = rn(current + rn(pop.noise_sd * rng::normal_f32(rng::base(g.key, rng::stream::NOISE, step, n), 0)));
     }
+
+    let map = st[3];
+    let group = map >> TASK_GROUP_SHIFT;
+    if map != 0 {
+        for c in 0..16 {
+            if map & (1 << c) != 0 {
+                current = rn(current + f32::from_bits(task[T_DRIVE + c]));
+            }
+        }
+        if group != 0 {
+            current = rn(current + f32::from_bits(task[T_GUIDE + group as usize - 1]));
+        }
+    }
+    let slot = ((st[0] >> STATUS_SLOT_SHIFT) & 3) as usize;
+    let gain = rn(pop.gain * rn(1.0 - rn(f32::from_bits(st[1]) * g.deficit[slot])));
+    syn = rn(syn * gain);
+    current = rn(current * gain);
 
     let mut spiked = false;
     if pop.model == MODEL_IZHIKEVICH {
@@ -79,6 +106,11 @@ pub fn step_neuron(
             s.v = prm.p5;
             s.refr = prm.p7 as u32;
         }
+    }
+    if spiked && group != 0 && task[T_COUNTING] != 0 {
+        let g = group as usize - 1;
+        task[T_COUNTS + g] += 1;
+        task[T_FIRST + g] = task[T_FIRST + g].min(step);
     }
     Outcome {
         spiked,

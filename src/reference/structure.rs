@@ -6,7 +6,7 @@ use crate::build::{self, Network};
 use crate::layout::{
     EMPTY, NO_RULE, REGION_STRUCT_WORDS, ROW_CHUNK_SHIFT, SPINE_PROPOSED, SPINE_STABLE, SPROUT_WORDS, SS_BOUTONS,
     SS_FORMED, SS_FREE_BOUTONS, SS_FREE_SPINES, SS_MISSES, SS_NASCENT, SS_PERSISTENT, SS_PRUNED, SS_RETRACTED,
-    SS_SPINES, SS_STABLE, STRUCT_HEADER_WORDS, SproutRule, StructParams,
+    SS_SPINES, SS_STABLE, STATUS_ALIVE, STATUS_SLOT_SHIFT, STRUCT_HEADER_WORDS, SproutRule, StructParams,
 };
 use crate::rng::{self, exp_f32, stream};
 
@@ -65,7 +65,13 @@ impl<'a> View<'a> {
 }
 
 fn view<'a>(net: &Network, words: &'a [u32]) -> View<'a> {
-    View::new(words, net.pops.len(), net.globals.n_regions as usize)
+    let mut v = View::new(words, net.pops.len(), net.globals.n_regions as usize);
+    // Offline phases run the spine life cycle faster.
+    let k = net.globals.offline;
+    v.p.r_stab *= k;
+    v.p.r_nascent *= k;
+    v.p.r_stable *= k;
+    v
 }
 
 fn dist2(d: [f32; 3]) -> f32 {
@@ -122,14 +128,22 @@ fn elements(net: &mut Network) {
         let pi = pop_of(net, t as u32);
         let pop = net.pops[pi as usize];
         let bin = net.elem[t][3];
-        if pop.grow_nu <= 0.0 {
+        let st = net.status[t];
+        let alive = st[0] & STATUS_ALIVE != 0;
+        if pop.grow_nu <= 0.0 || !alive {
             net.elem[t] = [0, 0, 0, bin, 0, 0, 0, 0];
+            if !alive {
+                net.grow[t] = [0.0; 4];
+            }
             continue;
         }
         let g = net.grow[t];
         let ca = g[0];
         let x = (ca - pop.grow_xi) * pop.grow_inv_zeta;
-        let dz = pop.grow_nu * (2.0 * exp_f32(-(x * x)) - 1.0);
+        let gl = net.globals;
+        let slot = ((st[0] >> STATUS_SLOT_SHIFT) & 3) as usize;
+        let boost = gl.offline * (1.0 + f32::from_bits(st[2]) * gl.window[slot]);
+        let dz = pop.grow_nu * (2.0 * exp_f32(-(x * x)) - 1.0) * boost;
         let za = (g[1] + dz).max(0.0);
         let zd = (g[2] + dz).max(0.0);
         let p = view.p;

@@ -1,0 +1,53 @@
+// lesion.wgsl: remove the synapses a lesion destroys, once per shard, one thread per pair of
+// slots (one delay word): every synapse from or onto a dead neuron (status without
+// STATUS_ALIVE), and every synapse from region a onto region b where cut[a * n_regions + b] != 0.
+// A removed slot becomes empty (source EMPTY, weight 0, spine state cleared, eligibility and late
+// phase 0), as structural pruning leaves it, so spines can form there later. The index still
+// lists it until a structural update rebuilds it; delivery adds its weight 0 and learning skips
+// it. reference/lesion.rs is the CPU twin.
+
+@group(0) @binding(2) var<storage, read> neurons: array<NeuronState>;
+@group(0) @binding(3) var<storage, read> status: array<vec4<u32>>;
+@group(0) @binding(4) var<storage, read_write> syn_pre: array<u32>;
+@group(0) @binding(5) var<storage, read_write> syn_weight: array<f32>;
+@group(0) @binding(6) var<storage, read_write> syn_delay: array<u32>;
+@group(0) @binding(7) var<storage, read> syn_owner: array<u32>;
+@group(0) @binding(8) var<storage, read_write> syn_elig: array<f32>;
+@group(0) @binding(9) var<storage, read_write> syn_late: array<f32>;
+@group(0) @binding(10) var<storage, read> cut: array<u32>;
+
+fn alive(n: u32) -> bool {
+    return (status[n].x & STATUS_ALIVE) != 0u;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let word = gid.x + gid.y * MAX_GROUPS_X * 256u;
+    if 2u * word >= arrayLength(&syn_pre) {
+        return;
+    }
+    var delays = syn_delay[word];
+    for (var h = 0u; h < 2u; h++) {
+        let slot = 2u * word + h;
+        let pre = syn_pre[slot];
+        if pre == EMPTY {
+            continue;
+        }
+        let post = syn_owner[slot >> ROW_CHUNK_SHIFT];
+        let from = pops[neurons[pre].pop].region;
+        let to = pops[neurons[post].pop].region;
+        if alive(pre) && alive(post) && cut[from * g.n_regions + to] == 0u {
+            continue;
+        }
+        syn_pre[slot] = EMPTY;
+        syn_weight[slot] = 0.0;
+        delays &= ~((SPINE_STABLE | SPINE_PROPOSED) << (16u * h));
+        if slot < arrayLength(&syn_elig) {
+            syn_elig[slot] = 0.0;
+        }
+        if slot < arrayLength(&syn_late) {
+            syn_late[slot] = 0.0;
+        }
+    }
+    syn_delay[word] = delays;
+}

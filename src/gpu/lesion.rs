@@ -1,0 +1,30 @@
+//! The `lesion` stage: remove the synapses of dead neurons and of cut tracts (shaders/lesion.wgsl).
+
+use super::buffers::Buffers;
+use super::stage::PerShard;
+
+/// The stage, bound to the `cut` table buffer (n_regions^2 words).
+pub fn new(device: &wgpu::Device, b: &Buffers, cut: &wgpu::Buffer) -> PerShard {
+    PerShard::new(
+        device,
+        "lesion",
+        &b.shards,
+        256,
+        |s| s.slots.div_ceil(2) as u64,
+        |s| {
+            vec![
+                (0, &b.globals),
+                (1, &b.pops),
+                (2, &b.neurons),
+                (3, &b.status),
+                (4, &s.syn_pre),
+                (5, &s.syn_weight),
+                (6, &s.syn_delay),
+                (7, &s.syn_owner),
+                (8, &s.syn_elig),
+                (9, &s.syn_late),
+                (10, cut),
+            ]
+        },
+    )
+}

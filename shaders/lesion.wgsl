@@ -34,9 +34,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             continue;
         }
         let post = syn_owner[slot >> ROW_CHUNK_SHIFT];
-        let from = pops[neurons[pre].pop].region;
-        let to = pops[neurons[post].pop].region;
-        if alive(pre) && alive(post) && cut[from * g.n_regions + to] == 0u {
+        let src_region = pops[neurons[pre].pop].region;
+        let dst_region = pops[neurons[post].pop].region;
+        if alive(pre) && alive(post) && cut[src_region * g.n_regions + dst_region] == 0u {
             continue;
         }
         syn_pre[slot] = EMPTY;

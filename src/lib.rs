@@ -16,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod gpu;
 pub mod layout;
+pub mod protocol;
 pub mod reference;
 pub mod rng;
 pub mod scene;

@@ -24,6 +24,10 @@ pub mod stream {
     pub const PARAMS: u32 = 1000;
     /// Neuron positions at build time.
     pub const POSITION: u32 = 1001;
+    /// Neurons a fraction lesion removes (host, per lesion).
+    pub const LESION: u32 = 1002;
+    /// Task trials: cue order, cue and context jitter (host, per trial).
+    pub const TASK: u32 = 1003;
     /// Connectivity at build time: projection index (< 2^20) is added.
     pub const CONNECT: u32 = 0x0200_0000;
     /// Synapse weights at build time: projection index (< 2^20) is added.

@@ -55,6 +55,9 @@ pub struct Summary {
     /// synapses formed and eliminated (pruned or retracted) over it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub structure: Option<StructureSummary>,
+    /// Protocol scenes: performance before and after the lesion, recovery, lesion volume.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<crate::protocol::ProtocolSummary>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -167,6 +170,9 @@ pub struct RunTotals {
     pub events: f64,
     pub samples: usize,
     pub wall_s: f64,
+    /// Task trials run in training sessions and in probes (protocols).
+    pub training_trials: u64,
+    pub probe_trials: u64,
 }
 
 fn progress_bar(steps: u64) -> indicatif::ProgressBar {
@@ -193,7 +199,7 @@ pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
         eliminated: 0,
         capacity_misses: 0,
     });
-    let totals = sim.run(steps, opts.progress, |s| {
+    let each = |s: &Stats| {
         if let Some(st) = &mut structure {
             st.synapses_end = s.connectivity.iter().map(|c| c.synapses).sum();
             for r in &s.structure {
@@ -203,7 +209,14 @@ pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
             }
         }
         rec.record(s)
-    })?;
+    };
+    let (totals, protocol) = if sim.model.protocol.is_some() {
+        let (t, p) = crate::protocol::run(&mut sim, out, opts.progress, each)?;
+        (t, Some(p))
+    } else {
+        (sim.run(steps, opts.progress, each)?, None)
+    };
+    let steps = totals.steps;
     rec.finish()?;
     let net = &sim.network;
     let gpu_bytes: u64 = net.gpu_buffers(0).iter().map(|(_, b)| b).sum();
@@ -228,6 +241,7 @@ pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
         synaptic_events_per_s: totals.events / totals.wall_s.max(1e-9),
         samples: totals.samples,
         structure,
+        protocol,
     };
     stats::write_json(out, "summary.json", &summary)?;
     Ok(summary)

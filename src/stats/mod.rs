@@ -233,14 +233,14 @@ impl Stats {
 }
 
 /// A file being written under `NAME.partial`, renamed to `NAME` by `finish`.
-struct Pending {
+pub struct Pending {
     path: PathBuf,
     tmp: PathBuf,
     out: std::io::BufWriter<std::fs::File>,
 }
 
 impl Pending {
-    fn create(dir: &Path, name: &str) -> Result<Self> {
+    pub fn create(dir: &Path, name: &str) -> Result<Self> {
         let path = dir.join(name);
         let tmp = dir.join(format!("{name}.partial"));
         let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
@@ -250,10 +250,10 @@ impl Pending {
             out: std::io::BufWriter::new(file),
         })
     }
-    fn line(&mut self, s: &str) -> Result<()> {
+    pub fn line(&mut self, s: &str) -> Result<()> {
         writeln!(self.out, "{s}").map_err(|e| Error::io(&self.tmp, e))
     }
-    fn finish(mut self) -> Result<()> {
+    pub fn finish(mut self) -> Result<()> {
         self.out.flush().map_err(|e| Error::io(&self.tmp, e))?;
         std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::io(&self.path, e))
     }
@@ -312,7 +312,9 @@ impl Recorder {
                 )?;
                 let mut t = Pending::create(dir, "turnover_by_distance.csv")?;
                 t.line("step,t_ms,day,structural_day,bin_lo_mm,bin_hi_mm,formed,eliminated")?;
-                Some((s, t, st.speedup))
+                // A protocol's rows carry the biological day itself.
+                let speedup = if model.protocol.is_some() { 1.0 } else { st.speedup };
+                Some((s, t, speedup))
             }
             None => None,
         };

@@ -1,0 +1,145 @@
+//! Lesions planned on the host from the model and the neurons' positions: which neurons die,
+//! which survivors lose excitability and how close each is to the lesion, and which tracts are
+//! cut. The engine applies the plan (`Engine::lesion`: shaders/lesion.wgsl and its twin).
+
+use crate::build::Network;
+use crate::layout::{STATUS_ALIVE, STATUS_SLOT_SHIFT};
+use crate::rng;
+use crate::scene::Model;
+use crate::scene::model::{LesionKindModel, LesionModel};
+
+/// Closeness below which a neuron is not counted as near a lesion (its window factor is ~1).
+const NEAR_MIN: f32 = 1e-3;
+
+/// What a lesion does, ready for `Engine::lesion`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Every neuron's status words after the lesion.
+    pub status: Vec<[u32; 4]>,
+    /// Region x region: 1 where the tract is cut.
+    pub cut: Vec<u32>,
+    /// Neurons this lesion killed, per region.
+    pub killed: Vec<u64>,
+}
+
+/// Plans lesion number `index` (its slot) on top of the current `status`. A survivor near the
+/// lesion (or in its penumbra) takes this lesion's slot, so it follows the latest lesion that
+/// reaches it.
+pub fn plan(model: &Model, net: &Network, status: &[[u32; 4]], lesion: &LesionModel, index: usize) -> Plan {
+    let regions = model.regions.len();
+    let mut status = status.to_vec();
+    let mut cut = vec![0u32; regions * regions];
+    let mut killed = vec![0u64; regions];
+    let slot = (index as u32) << STATUS_SLOT_SHIFT;
+    let region_of = |n: usize| model.populations[model.population_of(n as u32)].region;
+    let touch = |st: &mut [u32; 4], loss: f32, near: f32| {
+        st[0] = STATUS_ALIVE | slot;
+        st[1] = loss.to_bits();
+        st[2] = near.to_bits();
+    };
+    match &lesion.kind {
+        LesionKindModel::Focal {
+            centre_mm,
+            core_mm,
+            penumbra_mm,
+            excitability_loss,
+            ..
+        } => {
+            for (n, st) in status.iter_mut().enumerate() {
+                if st[0] & STATUS_ALIVE == 0 {
+                    continue;
+                }
+                let p = net.positions[n];
+                let d = ((0..3).map(|k| (p[k] as f64 - centre_mm[k]).powi(2)).sum::<f64>()).sqrt();
+                if d <= *core_mm {
+                    st[0] &= !STATUS_ALIVE;
+                    killed[region_of(n)] += 1;
+                    continue;
+                }
+                let beyond = d - core_mm;
+                let loss = if beyond < *penumbra_mm {
+                    (excitability_loss * (1.0 - beyond / penumbra_mm)) as f32
+                } else {
+                    0.0
+                };
+                let near = lesion
+                    .window
+                    .as_ref()
+                    .map_or(0.0, |w| (-beyond / w.radius_mm).exp() as f32);
+                if loss > 0.0 || near >= NEAR_MIN {
+                    touch(st, loss, if near >= NEAR_MIN { near } else { 0.0 });
+                }
+            }
+        }
+        LesionKindModel::Fraction { population, fraction } => {
+            let p = &model.populations[*population];
+            let key = rng::seed_key(model.seed);
+            // Rank the population's living neurons by a hash and remove the lowest.
+            let mut living: Vec<(u32, u32)> = (p.first..p.first + p.count)
+                .filter(|&n| status[n as usize][0] & STATUS_ALIVE != 0)
+                .map(|n| (rng::draw(rng::base(key, rng::stream::LESION, index as u32, n), 0), n))
+                .collect();
+            living.sort_unstable();
+            let k = (fraction * p.count as f64).round() as usize;
+            for &(_, n) in living.iter().take(k) {
+                status[n as usize][0] &= !STATUS_ALIVE;
+                killed[p.region] += 1;
+            }
+            if lesion.window.is_some() {
+                for (n, st) in status.iter_mut().enumerate() {
+                    if st[0] & STATUS_ALIVE != 0 && region_of(n) == p.region {
+                        touch(st, 0.0, 1.0);
+                    }
+                }
+            }
+        }
+        LesionKindModel::TractCut { from, to } => {
+            cut[from * regions + to] = 1;
+            if lesion.window.is_some() {
+                for (n, st) in status.iter_mut().enumerate() {
+                    if st[0] & STATUS_ALIVE != 0 && region_of(n) == *to {
+                        touch(st, 0.0, 1.0);
+                    }
+                }
+            }
+        }
+    }
+    Plan { status, cut, killed }
+}
+
+/// The volume of tissue lost (mm^3): each region's volume times the share of its neurons dead.
+pub fn volume_mm3(model: &Model, status: &[[u32; 4]]) -> f64 {
+    let mut dead = vec![0u64; model.regions.len()];
+    let mut all = vec![0u64; model.regions.len()];
+    for p in &model.populations {
+        for n in p.first..p.first + p.count {
+            all[p.region] += 1;
+            if status[n as usize][0] & STATUS_ALIVE == 0 {
+                dead[p.region] += 1;
+            }
+        }
+    }
+    model
+        .regions
+        .iter()
+        .enumerate()
+        .map(|(r, reg)| {
+            let v = 4.0 / 3.0 * std::f64::consts::PI * (reg.radius_mm.powi(3) - reg.inner_radius_mm.powi(3));
+            v * dead[r] as f64 / all[r].max(1) as f64
+        })
+        .sum()
+}
+
+/// The share of the penumbra's loss still present, and the window's extra factor, `days` after
+/// the lesion.
+pub fn time_course(lesion: &LesionModel, days: f64) -> (f32, f32) {
+    let deficit = match lesion.kind {
+        LesionKindModel::Focal { recovery_days, .. } => (-days / recovery_days).exp(),
+        _ => 0.0,
+    };
+    let window = lesion
+        .window
+        .as_ref()
+        .map_or(0.0, |w| (w.boost - 1.0) * (-days / w.decay_days).exp());
+    (deficit as f32, window as f32)
+}

@@ -1,0 +1,385 @@
+//! Protocols: a scene's timeline in biological days. Each day applies its lesions, runs its
+//! training sessions trial by trial at full resolution, probes the tasks with plasticity frozen,
+//! then runs an offline phase whose structural and homeostatic rates are sped up to stand for
+//! the rest of the day (docs/MODEL.md, "Days and simulated time").
+
+pub mod lesion;
+pub mod task;
+
+use crate::engine::Control;
+use crate::error::{Error, Result};
+use crate::rng;
+use crate::scene::Model;
+use crate::scene::model::{DayPlan, ProtocolModel, SessionPlan, TaskModel};
+use crate::sim::{RunTotals, Simulation};
+use crate::stats::{Pending, Stats};
+use serde::Serialize;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use task::{TaskKind, TrialSpec};
+
+/// One row of `performance.csv`: a block of trials of one task on one day.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Performance {
+    pub day: i32,
+    /// Simulated time at the end of the block (ms).
+    pub t_ms: f64,
+    /// "probe", or the session's kind: "train", "rehab", "booster".
+    pub phase: &'static str,
+    pub task: &'static str,
+    pub trials: u32,
+    pub correct: u32,
+    pub accuracy: f64,
+    /// Trials with no response (a tie or no spike in the window).
+    pub no_response: u32,
+    /// Mean time from cue onset to the first spike of the chosen group over correct trials (ms;
+    /// None without any).
+    pub latency_ms: Option<f64>,
+}
+
+/// The protocol's part of `summary.json`: performance is the motor task's probe accuracy.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProtocolSummary {
+    pub first_day: i32,
+    pub last_day: i32,
+    pub lesion_days: Vec<i32>,
+    /// Neurons the lesions removed, and the tissue volume they stand for (mm^3).
+    pub neurons_lost: u64,
+    pub lesion_volume_mm3: f64,
+    /// The last probe before the first lesion.
+    pub pre_lesion: Option<f64>,
+    /// The first probe on or after the first lesion's day.
+    pub post_lesion: Option<f64>,
+    /// The last probe, and the best probe after the first lesion.
+    pub final_performance: Option<f64>,
+    pub peak_after_lesion: Option<f64>,
+    /// The first probe day after the lesion reaching 90 % of the pre-lesion level.
+    pub recovery_day: Option<i32>,
+    pub training_trials: u64,
+    pub probe_trials: u64,
+    /// Final probe accuracy of each task.
+    pub final_by_task: Vec<(String, f64)>,
+}
+
+/// Runs the model's protocol from its first day to its last, handing each phase's statistics
+/// (with its biological day) to `each`, and writes `performance.csv`, `activation.csv` and
+/// `lesions.csv` into `out`.
+pub fn run(
+    sim: &mut Simulation,
+    out: &Path,
+    progress: bool,
+    mut each: impl FnMut(&Stats) -> Result<()>,
+) -> Result<(RunTotals, ProtocolSummary)> {
+    let model = sim.model.clone();
+    let protocol = model.protocol.clone().ok_or_else(|| Error::Numerics("no protocol".into()))?;
+    let mut r = Runner::new(sim, &model, out)?;
+    let t0 = Instant::now();
+    let total = model.steps;
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    for plan in &protocol.days {
+        r.day(plan, &protocol, &mut each)?;
+        if progress && bar.is_none() && t0.elapsed() > Duration::from_secs(2) {
+            bar = Some(progress_bar(total));
+        }
+        if let Some(b) = &bar {
+            b.set_position(r.sim.engine.step());
+            b.set_message(format!("day {} of {}..{}", plan.day, protocol.first_day, protocol.last_day));
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    r.totals.wall_s = t0.elapsed().as_secs_f64();
+    r.totals.steps = r.sim.engine.step();
+    r.finish(&protocol)
+}
+
+fn progress_bar(steps: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(steps);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {msg}, eta {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+struct Runner<'a> {
+    sim: &'a mut Simulation,
+    model: &'a Model,
+    task: Option<TaskModel>,
+    status: Vec<[u32; 4]>,
+    /// Lessons applied so far: (lesion index, slot).
+    applied: Vec<usize>,
+    killed: u64,
+    performance: Vec<Performance>,
+    perf: Pending,
+    activation: Pending,
+    lesions: Pending,
+    totals: RunTotals,
+    /// Step of the last sample, and trials run (for the per-trial draws).
+    sampled_at: u64,
+    trials: u32,
+    key: u32,
+}
+
+impl<'a> Runner<'a> {
+    fn new(sim: &'a mut Simulation, model: &'a Model, out: &Path) -> Result<Self> {
+        let mut perf = Pending::create(out, "performance.csv")?;
+        perf.line("day,t_ms,phase,task,trials,correct,accuracy,no_response,latency_ms")?;
+        let mut activation = Pending::create(out, "activation.csv")?;
+        activation.line("day,t_ms,task,population,region,rate_hz")?;
+        let mut lesions = Pending::create(out, "lesions.csv")?;
+        lesions.line("day,lesion,kind,region,neurons_lost,neurons,volume_mm3")?;
+        Ok(Runner {
+            status: sim.network.status.clone(),
+            sim,
+            model,
+            task: model.task.clone(),
+            applied: Vec::new(),
+            killed: 0,
+            performance: Vec::new(),
+            perf,
+            activation,
+            lesions,
+            totals: RunTotals::default(),
+            sampled_at: 0,
+            trials: 0,
+            key: rng::seed_key(model.seed),
+        })
+    }
+
+    /// The control of day `day` before sessions: lesion time courses, enrichment.
+    fn base_control(&self, protocol: &ProtocolModel, day: i32, enrichment: f64) -> Control {
+        let net = &self.sim.network;
+        let mut c = Control::rest(net.pops.len(), net.poisson.len());
+        for &li in &self.applied {
+            let l = &protocol.lesions[li];
+            let (deficit, window) = lesion::time_course(l, (day - l.day) as f64);
+            c.deficit[li] = deficit;
+            c.window[li] = window;
+        }
+        c.input_rate.iter_mut().for_each(|r| *r = enrichment);
+        c
+    }
+
+    fn day(&mut self, plan: &DayPlan, protocol: &ProtocolModel, each: &mut impl FnMut(&Stats) -> Result<()>) -> Result<()> {
+        for &li in &plan.lesions {
+            self.lesion(protocol, li, plan.day)?;
+        }
+        let base = self.base_control(protocol, plan.day, plan.enrichment);
+        for session in &plan.sessions {
+            let mut c = base.clone();
+            for (pi, p) in self.model.populations.iter().enumerate() {
+                c.gain[pi] = session.excitability[p.region] as f32;
+                c.learn[pi] = session.plasticity[p.region] as f32;
+            }
+            self.block(&c, plan.day, session.kind, TaskKind::Motor, session.trials, Some(session))?;
+            self.sample(plan.day, each)?;
+        }
+        if plan.probe_trials > 0 {
+            let mut c = base.clone();
+            c.learning = 0.0;
+            c.frozen = true;
+            let task = self.task.clone().expect("validated: probes need a task");
+            let mut kinds = vec![TaskKind::Motor];
+            if task.transfer_shared.is_some() {
+                kinds.push(TaskKind::Transfer);
+            }
+            if task.distractor.is_some() {
+                kinds.push(TaskKind::Distractor);
+            }
+            for kind in kinds {
+                self.block(&c, plan.day, "probe", kind, plan.probe_trials, None)?;
+                let stats = self.sample(plan.day, each)?;
+                for p in &stats.populations {
+                    self.activation.line(&format!(
+                        "{},{},{},{},{},{}",
+                        plan.day,
+                        stats.t_ms,
+                        kind.name(),
+                        p.population,
+                        p.region,
+                        p.rate_hz
+                    ))?;
+                }
+            }
+        }
+        if protocol.offline_steps > 0 {
+            let mut c = base;
+            c.offline = protocol.offline_speedup as f32;
+            self.sim.engine.control(&c);
+            self.sim.engine.advance(protocol.offline_steps)?;
+            self.sample(plan.day, each)?;
+        }
+        Ok(())
+    }
+
+    fn lesion(&mut self, protocol: &ProtocolModel, li: usize, day: i32) -> Result<()> {
+        let l = &protocol.lesions[li];
+        let plan = lesion::plan(self.model, &self.sim.network, &self.status, l, li);
+        self.sim.engine.lesion(&plan.status, &plan.cut)?;
+        self.status = plan.status;
+        self.applied.push(li);
+        let kind = match l.kind {
+            crate::scene::model::LesionKindModel::Focal { .. } => "focal",
+            crate::scene::model::LesionKindModel::Fraction { .. } => "fraction",
+            crate::scene::model::LesionKindModel::TractCut { .. } => "tract_cut",
+        };
+        let volume = lesion::volume_mm3(self.model, &self.status);
+        for (ri, region) in self.model.regions.iter().enumerate() {
+            let neurons: u32 = self
+                .model
+                .populations
+                .iter()
+                .filter(|p| p.region == ri)
+                .map(|p| p.count)
+                .sum();
+            self.lesions.line(&format!(
+                "{day},{li},{kind},{},{},{neurons},{volume}",
+                region.name, plan.killed[ri]
+            ))?;
+            self.killed += plan.killed[ri];
+        }
+        Ok(())
+    }
+
+    /// Runs `trials` trials of one task under control `c` and records their performance.
+    fn block(
+        &mut self,
+        c: &Control,
+        day: i32,
+        phase: &'static str,
+        kind: TaskKind,
+        trials: u32,
+        session: Option<&SessionPlan>,
+    ) -> Result<()> {
+        let task = self.task.clone().expect("validated: sessions need a task");
+        let reward_region = task.reward_region.map(|r| r as u32);
+        self.sim.engine.control(c);
+        let variability = session.map_or(0.0, |s| s.variability) as f32;
+        let (mut correct, mut silent, mut latency, mut timed) = (0u32, 0u32, 0.0f64, 0u32);
+        for t in 0..trials {
+            let base = rng::base(self.key, rng::stream::TASK, self.trials, 0);
+            self.trials += 1;
+            let cue = match session {
+                // Training cues come in random order; probes cycle through the cues.
+                Some(_) => rng::draw(base, 0) % task.cues,
+                None => t % task.cues,
+            };
+            let distractor = (cue + 1 + (t / task.cues) % (task.cues - 1).max(1)) % task.cues;
+            if variability > 0.0 {
+                // Context jitter: the background's rates move around their set value.
+                let mut cj = c.clone();
+                let f = (1.0 + variability * rng::normal_f32(base, 13)).max(0.0) as f64;
+                cj.input_rate.iter_mut().for_each(|r| *r *= f);
+                self.sim.engine.control(&cj);
+            }
+            let spec = TrialSpec {
+                kind,
+                cue,
+                distractor,
+                amplitude: 1.0 + variability * rng::normal_f32(base, 1),
+                guidance: session.map_or(0.0, |s| s.guidance) as f32,
+                reward: match session {
+                    Some(s) if s.reward => task.reward_amount as f32,
+                    _ => 0.0,
+                },
+            };
+            let o = task::trial(self.sim.engine.as_mut(), &task, reward_region, &spec)?;
+            if o.correct {
+                correct += 1;
+                if let Some(l) = o.latency_steps {
+                    latency += l as f64 * self.model.dt_ms;
+                    timed += 1;
+                }
+            }
+            if o.response.is_none() {
+                silent += 1;
+            }
+        }
+        let row = Performance {
+            day,
+            t_ms: self.model.time_ms(self.sim.engine.step()),
+            phase,
+            task: kind.name(),
+            trials,
+            correct,
+            accuracy: correct as f64 / trials.max(1) as f64,
+            no_response: silent,
+            latency_ms: (timed > 0).then(|| latency / timed as f64),
+        };
+        self.perf.line(&format!(
+            "{},{},{},{},{},{},{},{},{}",
+            row.day,
+            row.t_ms,
+            row.phase,
+            row.task,
+            row.trials,
+            row.correct,
+            row.accuracy,
+            row.no_response,
+            row.latency_ms.map_or(String::new(), |l| l.to_string())
+        ))?;
+        if phase == "probe" {
+            self.totals.probe_trials += trials as u64;
+        } else {
+            self.totals.training_trials += trials as u64;
+        }
+        self.performance.push(row);
+        Ok(())
+    }
+
+    /// Samples the statistics since the last sample, labelled with the biological day.
+    fn sample(&mut self, day: i32, each: &mut impl FnMut(&Stats) -> Result<()>) -> Result<Stats> {
+        let raw = self.sim.engine.sample()?;
+        let interval = raw.step - self.sampled_at;
+        self.sampled_at = raw.step;
+        let mut stats = Stats::from_raw(self.model, &raw, interval, &self.sim.network.globals);
+        stats.day = day as f64;
+        self.totals.spikes += raw.pop_spikes.iter().map(|&s| s as u64).sum::<u64>();
+        self.totals.samples += 1;
+        each(&stats)?;
+        Ok(stats)
+    }
+
+    fn finish(self, protocol: &ProtocolModel) -> Result<(RunTotals, ProtocolSummary)> {
+        self.perf.finish()?;
+        self.activation.finish()?;
+        self.lesions.finish()?;
+        let lesion_days: Vec<i32> = protocol.lesions.iter().map(|l| l.day).collect();
+        let first_lesion = lesion_days.iter().copied().min();
+        let probes: Vec<&Performance> = self
+            .performance
+            .iter()
+            .filter(|p| p.phase == "probe" && p.task == "motor")
+            .collect();
+        let pre = first_lesion.and_then(|d| probes.iter().rev().find(|p| p.day < d).map(|p| p.accuracy));
+        let after: Vec<&&Performance> = first_lesion.map_or(Vec::new(), |d| probes.iter().filter(|p| p.day >= d).collect());
+        let post = after.first().map(|p| p.accuracy);
+        let peak = after.iter().map(|p| p.accuracy).fold(None, |m: Option<f64>, a| Some(m.map_or(a, |m| m.max(a))));
+        let recovery_day = pre.and_then(|pre| after.iter().find(|p| p.accuracy >= 0.9 * pre).map(|p| p.day));
+        let mut final_by_task: Vec<(String, f64)> = Vec::new();
+        for p in self.performance.iter().filter(|p| p.phase == "probe") {
+            match final_by_task.iter_mut().find(|(t, _)| t == p.task) {
+                Some(entry) => entry.1 = p.accuracy,
+                None => final_by_task.push((p.task.to_string(), p.accuracy)),
+            }
+        }
+        let summary = ProtocolSummary {
+            first_day: protocol.first_day,
+            last_day: protocol.last_day,
+            lesion_days,
+            neurons_lost: self.killed,
+            lesion_volume_mm3: lesion::volume_mm3(self.model, &self.status),
+            pre_lesion: pre,
+            post_lesion: post,
+            final_performance: probes.last().map(|p| p.accuracy),
+            peak_after_lesion: peak,
+            recovery_day,
+            training_trials: self.totals.training_trials,
+            probe_trials: self.totals.probe_trials,
+            final_by_task,
+        };
+        Ok((self.totals, summary))
+    }
+}

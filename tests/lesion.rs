@@ -1,0 +1,220 @@
+//! Lesions: the GPU's lesion stage against the CPU twin (slots, weights, spikes, statistics
+//! after the lesion, with plasticity, scaling and structural plasticity running on), exactly the
+//! neurons and synapses a lesion should remove, and dead neurons that never fire or receive.
+
+mod common;
+
+use rewire::build::{Network, build_sharded};
+use rewire::engine::{Control, Engine};
+use rewire::gpu::GpuEngine;
+use rewire::layout::{EMPTY, STATUS_ALIVE};
+use rewire::protocol::lesion;
+use rewire::reference::CpuEngine;
+use rewire::scene::model::{LesionKindModel, LesionModel, WindowModel};
+
+/// Two regions 3 mm apart with STDP (eligibility and dopamine), inhibition, scaling and a tract.
+const NET: &str = r#"Scene(seed: 9, dt_ms: 1.0, duration_ms: 600, sample_every_ms: 100,
+    regions: [
+        Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 0.5,
+               populations: [
+                   Population(name: "E", count: 160, model: RegularSpiking, capacity: 40 GROWTH_E),
+                   Population(name: "I", count: 40, model: FastSpiking),
+               ]),
+        Region(name: "B", centre_mm: (3, 0, 0), radius_mm: 0.5,
+               populations: [
+                   Population(name: "F", count: 80, model: RegularSpiking, capacity: 16,
+                       scaling: Scaling(target_hz: 5, tau_ms: 2000, activity_tau_ms: 500, update_every_ms: 50)),
+               ]),
+    ],
+    projections: [
+        Projection(from: "E", to: "E", rule: FixedInDegree(8), weight: Uniform(2, 6), delay_ms: Uniform(1, 5),
+                   plasticity: Stdp(eligibility_tau_ms: 1000, w_max: 8, w_min: 0.5)),
+        Projection(from: "E", to: "I", rule: FixedProbability(0.2), weight: 4.0, delay_ms: 1.0),
+        Projection(from: "I", to: "E", rule: FixedProbability(0.2), weight: -5.0, delay_ms: 1.0),
+        Projection(from: "E", to: "F", rule: FixedInDegree(5), weight: 3.0, delay_ms: 4.0),
+        Projection(from: "F", to: "E", rule: FixedInDegree(3), weight: 2.0, delay_ms: 4.0),
+    ],
+    inputs: [
+        Poisson(to: "E", rate_hz: 600, in_degree: 10, weight: 1.5),
+        Poisson(to: "F", rate_hz: 500, in_degree: 10, weight: 1.5),
+        Poisson(to: "I", rate_hz: 500, in_degree: 10, weight: 1.5),
+    ],
+    dopamine: Dopamine(),
+    rewards: [Reward(at_ms: 150, amount: 0.5), Reward(at_ms: 350, amount: 0.5)],
+    STRUCTURE
+)"#;
+
+const GROWTH: &str = ",\n growth: Growth(eps: 0.04, eta: 0.002, nu_per_ms: 2e-6, tau_ca_ms: 200, beta_ca: 0.01)";
+const STRUCTURE: &str = r#"structure: Structure(every_ms: 20, speedup: 100000,
+        sprouting: [Sprout(from: "E", to: "E", length_mm: 0.4)],
+        spines: Spines(stabilize_tau_ms: 4e6, nascent_lifetime_ms: 4e6, stable_lifetime_ms: 4e7)),"#;
+
+fn scene(structural: bool) -> String {
+    NET.replace(" GROWTH_E", if structural { GROWTH } else { "" })
+        .replace("STRUCTURE", if structural { STRUCTURE } else { "" })
+}
+
+const BEFORE: u64 = 200;
+const AFTER: u64 = 400;
+
+/// A focal lesion at region A's centre (core 0.3 mm, penumbra 0.2 mm, window) and a cut of the
+/// tract from B onto A.
+fn lesions() -> Vec<LesionModel> {
+    vec![
+        LesionModel {
+            day: 0,
+            kind: LesionKindModel::Focal {
+                centre_mm: [0.0, 0.0, 0.0],
+                core_mm: 0.3,
+                penumbra_mm: 0.2,
+                excitability_loss: 0.6,
+                recovery_days: 5.0,
+            },
+            window: Some(WindowModel {
+                boost: 4.0,
+                decay_days: 10.0,
+                radius_mm: 0.3,
+            }),
+        },
+        LesionModel {
+            day: 0,
+            kind: LesionKindModel::TractCut { from: 1, to: 0 },
+            window: None,
+        },
+    ]
+}
+
+/// Runs GPU and CPU through BEFORE steps, both lesions, then AFTER steps with the penumbra and
+/// window in force, comparing everything; returns the network before the lesion, the final
+/// status and the GPU engine.
+fn run(structural: bool, shard_slots: u64) -> (Network, Vec<[u32; 4]>, GpuEngine, CpuEngine) {
+    let model = common::model(&scene(structural));
+    let net = build_sharded(&model, shard_slots).unwrap();
+    let ctx = common::gpu();
+    let steps = (BEFORE + AFTER) as u32;
+    let mut gpu = GpuEngine::new(&ctx, &net, steps).expect("upload");
+    let mut cpu = CpuEngine::new(&net, steps);
+    gpu.advance(BEFORE).unwrap();
+    cpu.advance(BEFORE).unwrap();
+    assert_eq!(gpu.sample().unwrap(), cpu.sample().unwrap());
+    let before = cpu.network().clone();
+    let mut status = net.status.clone();
+    for (i, l) in lesions().iter().enumerate() {
+        let plan = lesion::plan(&model, &before, &status, l, i);
+        gpu.lesion(&plan.status, &plan.cut).unwrap();
+        cpu.lesion(&plan.status, &plan.cut).unwrap();
+        status = plan.status;
+    }
+    let mut c = Control::rest(net.pops.len(), net.poisson.len());
+    c.deficit[0] = 0.8;
+    c.window[0] = 3.0;
+    gpu.control(&c);
+    cpu.control(&c);
+    for _ in 0..AFTER / 100 {
+        gpu.advance(100).unwrap();
+        cpu.advance(100).unwrap();
+        assert_eq!(gpu.sample().unwrap(), cpu.sample().unwrap(), "samples differ after the lesion");
+    }
+    let (pre, delay, born) = gpu.slots().unwrap();
+    let n = cpu.network();
+    assert_eq!(pre, n.syn_pre, "sources differ after the lesion");
+    assert_eq!(delay, n.syn_delay, "delay words differ after the lesion");
+    if structural {
+        assert_eq!(born, n.syn_born);
+    }
+    let w = gpu.weights().unwrap();
+    assert!(
+        w.iter().zip(&n.syn_weight).all(|(a, b)| a.to_bits() == b.to_bits()),
+        "weights differ after the lesion"
+    );
+    assert_eq!(gpu.raster().unwrap(), cpu.raster().unwrap(), "spikes differ");
+    (before, status, gpu, cpu)
+}
+
+fn dead(status: &[[u32; 4]]) -> Vec<usize> {
+    (0..status.len()).filter(|&i| status[i][0] & STATUS_ALIVE == 0).collect()
+}
+
+/// Checks what the lesion removed against the network before it, and that the dead stay silent.
+fn check(before: &Network, status: &[[u32; 4]], gpu: &mut GpuEngine, structural: bool) {
+    let model = common::model(&scene(structural));
+    // Exactly the neurons within the core die.
+    let expected: Vec<usize> = (0..before.positions.len())
+        .filter(|&i| {
+            let p = before.positions[i];
+            (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt() as f64 <= 0.3
+        })
+        .collect();
+    assert_eq!(dead(status), expected);
+    assert!(expected.len() > 20, "only {} neurons in the core", expected.len());
+    let is_dead = |i: u32| status[i as usize][0] & STATUS_ALIVE == 0;
+    let region = |i: u32| model.populations[model.population_of(i)].region;
+    let (pre, _, _) = gpu.slots().unwrap();
+    // Every synapse with a dead end or on the cut tract is gone; without structural growth
+    // every other one is still in place.
+    let (mut removed, mut kept) = (0, 0);
+    for slot in 0..before.syn_pre.len() {
+        let s = before.syn_pre[slot];
+        if s == EMPTY {
+            continue;
+        }
+        let t = before.target_of(slot as u32);
+        let doomed = is_dead(s) || is_dead(t) || (region(s) == 1 && region(t) == 0);
+        if doomed {
+            removed += 1;
+            assert!(
+                pre[slot] == EMPTY || (structural && !is_dead(t) && !is_dead(pre[slot])),
+                "slot {slot} ({s} -> {t}) survived the lesion"
+            );
+        } else if !structural {
+            assert_eq!(pre[slot], s, "slot {slot} ({s} -> {t}) was removed");
+            kept += 1;
+        }
+    }
+    assert!(removed > 100, "the lesion removed only {removed} synapses");
+    eprintln!("{} neurons and {removed} synapses removed, {kept} kept", expected.len());
+    // Nothing now connects from or to a dead neuron, or from B onto A.
+    for slot in 0..pre.len() {
+        if pre[slot] != EMPTY {
+            let t = before.target_of(slot as u32);
+            assert!(!is_dead(pre[slot]) && !is_dead(t), "slot {slot} joins a dead neuron");
+            assert!(!(region(pre[slot]) == 1 && region(t) == 0), "slot {slot} crosses the cut");
+        }
+    }
+    // Dead neurons never fire after the lesion, and nothing arrives for them.
+    let raster = gpu.raster().unwrap();
+    let words = before.globals.raster_words as usize;
+    for t in BEFORE as usize..(BEFORE + AFTER) as usize {
+        for &i in &expected {
+            assert_eq!(raster[t * words + i / 32] >> (i % 32) & 1, 0, "dead neuron {i} fired at step {t}");
+        }
+    }
+    let ring = gpu.ring().unwrap();
+    let n = before.globals.n_neurons as usize;
+    for &i in &expected {
+        assert!(
+            (0..before.globals.ring_len as usize).all(|k| ring[k * n + i] == 0),
+            "input is queued for dead neuron {i}"
+        );
+    }
+    let living_spikes: u32 = (BEFORE as usize..(BEFORE + AFTER) as usize)
+        .map(|t| raster[t * words..(t + 1) * words].iter().map(|w| w.count_ones()).sum::<u32>())
+        .sum();
+    assert!(living_spikes > 1000, "only {living_spikes} spikes after the lesion");
+}
+
+#[test]
+fn lesion_matches_the_twin_across_shards() {
+    let (before, status, mut gpu, _) = run(false, 1024);
+    assert!(before.shards.len() > 2);
+    check(&before, &status, &mut gpu, false);
+}
+
+#[test]
+fn lesion_with_structural_plasticity_matches_the_twin() {
+    let (before, status, mut gpu, cpu) = run(true, u32::MAX as u64);
+    check(&before, &status, &mut gpu, true);
+    // Growth goes on around the lesion: synapses formed after it, none touching the dead.
+    let formed: u32 = cpu.network().syn_born.iter().filter(|&&b| b > BEFORE as u32).count() as u32;
+    assert!(formed > 50, "only {formed} synapses formed after the lesion");
+}

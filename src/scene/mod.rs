@@ -2,6 +2,7 @@
 
 pub mod locate;
 pub mod model;
+mod protocol;
 pub mod schema;
 mod validate;
 

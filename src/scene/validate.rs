@@ -3,20 +3,21 @@
 
 use super::locate::{self, Seg};
 use super::model::*;
+use super::protocol;
 use super::schema::*;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
 
-type Path = Vec<Seg<'static>>;
+pub(super) type Path = Vec<Seg<'static>>;
 
-struct Ctx<'a> {
-    src: &'a str,
-    file: &'a str,
+pub(super) struct Ctx<'a> {
+    pub(super) src: &'a str,
+    pub(super) file: &'a str,
 }
 
 impl Ctx<'_> {
     /// Where `path` is written (or the nearest enclosing value that is).
-    fn at(&self, path: &[Seg<'static>]) -> At {
+    pub(super) fn at(&self, path: &[Seg]) -> At {
         match self.err(path, "") {
             Error::Scene {
                 file,
@@ -34,7 +35,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn err(&self, path: &[Seg<'static>], message: impl Into<String>) -> Error {
+    pub(super) fn err(&self, path: &[Seg], message: impl Into<String>) -> Error {
         // A field left out (its default applies) is not in the text: point at the nearest
         // enclosing value that is.
         let loc = (0..=path.len())
@@ -48,6 +49,16 @@ impl Ctx<'_> {
             field: path_text(path),
             message: message.into(),
         }
+    }
+
+    /// The path of an optional plain value (a number, a string): `path` itself, or `path[0]`
+    /// where it is written `Some(x)` (RON's implicit_some lets a scene write either). A struct in
+    /// an option is written bare or as `Some(field: ..)`, its fields right under `path`.
+    pub(super) fn some<'p>(&self, mut path: Vec<Seg<'p>>) -> Vec<Seg<'p>> {
+        if locate::value_name(self.src, &path).as_deref() == Some("Some") {
+            path.push(Seg::Index(0));
+        }
+        path
     }
 
     /// Checks a parameter's written constructor name and its values.
@@ -129,7 +140,7 @@ fn path_text(path: &[Seg]) -> String {
     if s.is_empty() { "scene".into() } else { s }
 }
 
-fn with(path: &[Seg<'static>], more: &[Seg<'static>]) -> Path {
+pub(super) fn with<'p>(path: &[Seg<'p>], more: &[Seg<'p>]) -> Vec<Seg<'p>> {
     path.iter().chain(more).copied().collect()
 }
 
@@ -140,14 +151,20 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
     if !(scene.dt_ms.is_finite() && scene.dt_ms > 0.0) {
         return Err(cx.err(&[F("dt_ms")], format!("time step {} ms must be > 0", scene.dt_ms)));
     }
-    let Some(duration_ms) = scene.duration_ms else {
-        return Err(cx.err(&[], "a scene without a protocol needs `duration_ms`"));
+    // A protocol sets the scene's length; without one, `duration_ms` does.
+    let duration_ms = match (scene.duration_ms, scene.protocol.is_empty()) {
+        (Some(_), false) => {
+            return Err(cx.err(
+                &[F("duration_ms")],
+                "a scene with a protocol takes its length from the protocol (its days' sessions, probes and \
+                 offline phases); remove `duration_ms`",
+            ));
+        }
+        (None, true) => return Err(cx.err(&[], "a scene without a protocol needs `duration_ms`")),
+        (d, _) => d.unwrap_or(0.0),
     };
     if !(duration_ms.is_finite() && duration_ms >= 0.0) {
-        return Err(cx.err(
-            &[F("duration_ms")],
-            format!("duration {} ms must be >= 0", duration_ms),
-        ));
+        return Err(cx.err(&[F("duration_ms")], format!("duration {} ms must be >= 0", duration_ms)));
     }
     if !(scene.sample_every_ms.is_finite() && scene.sample_every_ms >= scene.dt_ms) {
         return Err(cx.err(
@@ -773,7 +790,32 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         }
     }
 
-    let steps = (duration_ms / scene.dt_ms).round() as u64;
+    let task = match &scene.task {
+        None => None,
+        Some(t) => Some(protocol::task(
+            &cx,
+            t,
+            scene.dt_ms,
+            &populations,
+            &find_pop,
+            &region_names,
+        )?),
+    };
+    let time = protocol::time(&cx, &scene.time, scene.dt_ms)?;
+    let (protocol, steps) = if scene.protocol.is_empty() {
+        (None, (duration_ms / scene.dt_ms).round() as u64)
+    } else {
+        let (p, steps) = protocol::protocol(
+            &cx,
+            &scene.protocol,
+            time,
+            task.as_ref(),
+            &regions,
+            &find_pop,
+            &region_names,
+        )?;
+        (Some(p), steps)
+    };
     let sample_every_steps = ((scene.sample_every_ms / scene.dt_ms).round() as u64).max(1);
     Ok(Model {
         name: if scene.name.is_empty() {
@@ -793,8 +835,8 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         rewards,
         pair_reward,
         structure,
-        task: None,
-        protocol: None,
+        task,
+        protocol,
         neurons: neurons as u32,
     })
 }

@@ -1,0 +1,264 @@
+//! Scenes with a task and a protocol: a good one resolves, and each mistake gets one error naming
+//! the file, the line and column of the offending value, its field path and what is wrong.
+
+use rewire::Error;
+
+const GOOD: &str = r#"// Training, a stroke on day 0, rest, rehabilitation, a booster and weekly probes.
+Scene(
+    seed: 1,
+    dt_ms: 1.0,
+    regions: [
+        Region(name: "S1", centre_mm: (0, 0, 0), radius_mm: 2, populations: [
+            Population(name: "S", count: 100, model: RegularSpiking),
+        ]),
+        Region(name: "M1", centre_mm: (10, 0, 0), radius_mm: 2, populations: [
+            Population(name: "M", count: 50, model: RegularSpiking),
+        ]),
+    ],
+    task: Task(
+        cues: Cues(population: "S", count: 2, neurons: 20, current: 10),
+        outputs: Outputs(population: "M", neurons: 10),
+        trial_ms: 300,
+        reward: TaskReward(amount: 0.5, delay_ms: 100),
+    ),
+    time: Time(offline_ms: 500),
+    protocol: [
+        Train(days: (-7, -1), trials: 20),
+        Lesion(day: 0, kind: Focal(centre_mm: (10, 1, 0), core_mm: 1, penumbra_mm: 1), window: Window(boost: 3, decay_days: 7)),
+        Rest(days: (0, 2)),
+        Rehab(days: (3, 14), trials: 30, neuromodulation: {"M1": (plasticity: 2)}),
+        Booster(days: [21], trials: 30),
+        Probe(every_days: 7, trials: 10),
+    ],
+)
+"#;
+
+/// The scene error of `src`, checked to name the file: (line, column, field, message).
+fn error(src: &str) -> (usize, usize, String, String) {
+    match rewire::scene::parse(src, "file.ron") {
+        Err(Error::Scene {
+            file,
+            line,
+            column,
+            field,
+            message,
+        }) => {
+            assert_eq!(file, "file.ron");
+            (line, column, field, message)
+        }
+        Err(e) => panic!("not a scene error: {e}"),
+        Ok(_) => panic!("the scene should be refused:\n{src}"),
+    }
+}
+
+/// The 1-based line and column where `needle`, which occurs once in `src`, begins.
+fn position(src: &str, needle: &str) -> (usize, usize) {
+    assert_eq!(src.matches(needle).count(), 1, "`{needle}` must occur once");
+    let before = &src[..src.find(needle).unwrap()];
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
+/// `GOOD` with `from` replaced by `to` (each must change the scene).
+fn edit(src: &str, from: &str, to: &str) -> String {
+    assert!(src.contains(from), "`{from}` is not in the scene");
+    src.replacen(from, to, 1)
+}
+
+/// Asserts that `src` is refused at the start of `at` (a unique piece of its text), with the
+/// field path `field` and a message containing `words`.
+fn expect(src: &str, at: &str, field: &str, words: &str) {
+    let (line, column, got_field, message) = error(src);
+    assert_eq!((line, column), position(src, at), "position of `{at}`: {message}");
+    assert_eq!(got_field, field, "{message}");
+    assert!(message.contains(words), "expected `{words}` in: {message}");
+}
+
+#[test]
+fn the_good_scene_resolves() {
+    let m = rewire::scene::parse(GOOD, "file.ron").unwrap();
+    let p = m.protocol.unwrap();
+    assert_eq!((p.first_day, p.last_day), (-7, 21));
+    // Probes on days -7, 0, 7, 14 and the last day 21.
+    let probe_days: Vec<i32> = p.days.iter().filter(|d| d.probe_trials > 0).map(|d| d.day).collect();
+    assert_eq!(probe_days, [-7, 0, 7, 14, 21]);
+    // 7 x 20 + 12 x 30 + 30 session trials and 5 x 10 probe trials of 300 steps; 29 days of 500.
+    assert_eq!(m.steps, (140 + 360 + 30 + 50) * 300 + 29 * 500);
+}
+
+#[test]
+fn a_lesion_outside_every_region() {
+    let src = edit(
+        GOOD,
+        "centre_mm: (10, 1, 0), core_mm: 1",
+        "centre_mm: (40, 0, 0), core_mm: 2",
+    );
+    expect(
+        &src,
+        "(40, 0, 0)",
+        "protocol[1].kind.centre_mm",
+        "lesion at (40, 0, 0) mm with core 2 mm lies outside every region",
+    );
+}
+
+#[test]
+fn a_rehab_session_before_the_lesion_that_needs_it() {
+    let src = edit(GOOD, "Rehab(days: (3, 14)", "Rehab(days: (-3, 14)");
+    let src = edit(&src, "Train(days: (-7, -1)", "Train(days: (-7, -4)");
+    expect(
+        &src,
+        "(-3, 14)",
+        "protocol[3].days",
+        "rehab session on day -3 comes before the first lesion (day 0); use Train for training before a lesion",
+    );
+    // Without any lesion, and for a booster.
+    let src = edit(GOOD, "Booster(days: [21]", "Booster(days: [-5]");
+    expect(
+        &src,
+        "-5]",
+        "protocol[4].days[0]",
+        "booster session on day -5 comes before the first lesion (day 0)",
+    );
+    let lesion = &GOOD[GOOD.find("        Lesion").unwrap()..GOOD.find("        Rest").unwrap()];
+    expect(
+        &edit(GOOD, lesion, ""),
+        "(3, 14)",
+        "protocol[2].days",
+        "rehab sessions follow a lesion, and the protocol has none",
+    );
+}
+
+#[test]
+fn a_task_cue_on_a_population_that_does_not_exist() {
+    let src = edit(GOOD, r#"population: "S","#, r#"population: "S9","#);
+    expect(&src, r#""S9""#, "task.cues.population", r#"unknown population "S9""#);
+}
+
+#[test]
+fn overlapping_phases_are_named_at_the_one_written_second() {
+    // Training into the rest after the lesion: reported at the Rest (written second).
+    let src = edit(GOOD, "Train(days: (-7, -1)", "Train(days: (-7, 1)");
+    expect(
+        &src,
+        "(0, 2)",
+        "protocol[2].days",
+        "Rest days (0, 2) overlap Train days (-7, 1) (protocol[0])",
+    );
+    // Rehabilitation starting inside training.
+    let src = edit(GOOD, "Rest(days: (0, 2)),", "");
+    let src = edit(&src, "Train(days: (-7, -1)", "Train(days: (-7, 6)");
+    expect(
+        &src,
+        "(3, 14)",
+        "protocol[2].days",
+        "Rehab days (3, 14) overlap Train days (-7, 6) (protocol[0])",
+    );
+    // A booster inside the rehabilitation, and one on a day given twice.
+    let src = edit(GOOD, "Booster(days: [21]", "Booster(days: [21, 9]");
+    expect(
+        &src,
+        "9]",
+        "protocol[4].days[1]",
+        "Booster day 9 overlaps Rehab days (3, 14) (protocol[3])",
+    );
+    let src = edit(GOOD, "Booster(days: [21]", "Booster(days: [21, 22, 21]");
+    expect(&src, "21]", "protocol[4].days[2]", "Booster day 21 is listed twice");
+}
+
+#[test]
+fn duration_ms_with_a_protocol() {
+    let src = edit(GOOD, "    dt_ms: 1.0,\n", "    dt_ms: 1.0,\n    duration_ms: 5000,\n");
+    expect(
+        &src,
+        "5000",
+        "duration_ms",
+        "a scene with a protocol takes its length from the protocol",
+    );
+}
+
+#[test]
+fn a_protocol_without_a_task() {
+    let task = &GOOD[GOOD.find("    task:").unwrap()..GOOD.find("    time:").unwrap()];
+    let src = edit(GOOD, task, "");
+    expect(
+        &src,
+        "Train(",
+        "protocol[0]",
+        "a Train phase runs trials of the scene's task, and the scene has no `task: Task(...)`",
+    );
+}
+
+#[test]
+fn task_numbers_that_do_not_fit() {
+    let src = edit(GOOD, "count: 2, neurons: 20", "count: 2, neurons: 60");
+    expect(
+        &src,
+        "60",
+        "task.cues.neurons",
+        r#"2 cues of 60 neurons need 120 neurons, but population "S" has 100"#,
+    );
+    let src = edit(GOOD, "delay_ms: 100", "delay_ms: 250");
+    expect(
+        &src,
+        "250",
+        "task.reward.delay_ms",
+        "the reward falls due at 360 ms (the window's end 110 ms plus the delay 250 ms), which must come \
+         before the trial ends at 300 ms",
+    );
+    let src = edit(GOOD, r#"Outputs(population: "M""#, r#"Outputs(population: "S""#);
+    expect(
+        &src,
+        r#""S", neurons: 10"#,
+        "task.outputs.population",
+        "another population than the one the cues drive",
+    );
+}
+
+#[test]
+fn protocol_details() {
+    let src = edit(
+        GOOD,
+        r#"{"M1": (plasticity: 2)}"#,
+        r#"{"M1": (plasticity: 2), "V1": ()}"#,
+    );
+    expect(
+        &src,
+        "()}",
+        "protocol[3].neuromodulation.V1",
+        r#"unknown region "V1"; regions are: M1, S1"#,
+    );
+    let src = edit(GOOD, "boost: 3", "boost: 0.5");
+    expect(
+        &src,
+        "0.5, decay",
+        "protocol[1].window.boost",
+        "boost 0.5 must be a finite number >= 1",
+    );
+    let src = edit(
+        GOOD,
+        "Probe(every_days: 7, trials: 10)",
+        "Probe(every_days: 7, trials: 10, extra_days: [30])",
+    );
+    expect(
+        &src,
+        "30]",
+        "protocol[5].extra_days[0]",
+        "probe day 30 lies outside the protocol's days -7 to 21",
+    );
+    let src = edit(GOOD, "    ],\n)", "        Probe(trials: 1),\n    ],\n)");
+    expect(
+        &src,
+        "Probe(trials: 1)",
+        "protocol[6]",
+        "a second Probe phase (the first is protocol[5])",
+    );
+    let src = edit(
+        GOOD,
+        "Focal(centre_mm: (10, 1, 0), core_mm: 1, penumbra_mm: 1)",
+        r#"TractCut(from: "M1", to: "M1")"#,
+    );
+    expect(&src, r#""M1")"#, "protocol[1].kind.to", "two different regions");
+}

@@ -78,7 +78,13 @@ fn rust_structs_match_wgsl_layouts() {
             scale_every,
             traced,
             capture_every,
-            structural
+            structural,
+            learning,
+            offline,
+            _pad0,
+            _pad1,
+            deficit,
+            window
         ]
     );
     check_struct!(
@@ -110,8 +116,8 @@ fn rust_structs_match_wgsl_layouts() {
             grow_xi,
             grow_inv_zeta,
             grow_inv_eps,
-            _pad1,
-            _pad2,
+            gain,
+            learn,
             _pad3
         ]
     );

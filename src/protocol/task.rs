@@ -53,12 +53,13 @@ pub struct Outcome {
     pub latency_steps: Option<u64>,
 }
 
-/// The response: the group with most spikes, if it is the only one with that many and has any.
-fn decide(groups: &[GroupCount], cue: u32, start: u64) -> Outcome {
+/// The response: the group with most spikes, if it is the only one with that many and has at
+/// least `threshold`.
+fn decide(groups: &[GroupCount], threshold: u32, cue: u32, start: u64) -> Outcome {
     let best = groups.iter().map(|c| c.spikes).max().unwrap_or(0);
     let mut winners = (0..groups.len()).filter(|&g| groups[g].spikes == best);
     match (winners.next(), winners.next()) {
-        (Some(g), None) if best > 0 => Outcome {
+        (Some(g), None) if best >= threshold.max(1) => Outcome {
             response: Some(g as u32),
             correct: g as u32 == cue,
             latency_steps: groups[g].first_step.map(|s| (s as u64).saturating_sub(start)),
@@ -92,11 +93,11 @@ pub fn trial(engine: &mut dyn Engine, task: &TaskModel, reward_region: Option<u3
     marks.sort_unstable();
     marks.dedup();
     let off = [0f32; TASK_CHANNELS];
-    let mut outcome = decide(&[], spec.cue, start);
+    let mut outcome = decide(&[], 1, spec.cue, start);
     for pair in marks.windows(2) {
         let (at, next) = (pair[0], pair[1]);
         if at == w1 {
-            outcome = decide(&engine.task_counts()?[..task.cues as usize], spec.cue, start);
+            outcome = decide(&engine.task_counts()?[..task.cues as usize], task.threshold, spec.cue, start);
         }
         if at == due && outcome.correct && spec.reward > 0.0 {
             engine.reward(reward_region, spec.reward);
@@ -112,7 +113,7 @@ pub fn trial(engine: &mut dyn Engine, task: &TaskModel, reward_region: Option<u3
     }
     // A window that ends with the trial is read after it.
     if w1 == task.trial_steps {
-        outcome = decide(&engine.task_counts()?[..task.cues as usize], spec.cue, start);
+        outcome = decide(&engine.task_counts()?[..task.cues as usize], task.threshold, spec.cue, start);
     }
     engine.task_drive(&off, &off, false);
     Ok(outcome)

@@ -94,6 +94,8 @@ pub struct TaskModel {
     pub out_neurons: u32,
     /// Response window (steps after cue onset): `window.0 .. window.1`.
     pub window: (u64, u64),
+    /// Spikes the winning group needs for a response.
+    pub threshold: u32,
     pub trial_steps: u64,
     pub reward_amount: f64,
     pub reward_delay_steps: u64,

@@ -86,7 +86,8 @@ impl Default for Time {
 /// population; output group g is neurons `g * neurons .. (g + 1) * neurons` of the output
 /// population, and cue k asks for group k. A trial: the cue is on from 0 to `cue_ms`; spikes of
 /// each output group are counted from `window_ms.0` to `window_ms.1`; the response is the group
-/// with most spikes (a tie or no spike is no response); a correct response in a training trial
+/// with most spikes if it has at least `outputs.threshold` (a tie or a weaker output is no
+/// response); a correct response in a training trial
 /// releases dopamine; the trial lasts `trial_ms`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -151,6 +152,10 @@ pub struct Outputs {
     /// Response window after cue onset (ms). Default (10, 110).
     #[serde(default = "default_window")]
     pub window_ms: (f64, f64),
+    /// Spikes the winning group needs in the window for a response (movement initiation); a
+    /// weaker output is no response. Default 1.
+    #[serde(default = "one_u32")]
+    pub threshold: u32,
 }
 
 fn default_window() -> (f64, f64) {

@@ -22,6 +22,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Options that do not apply to the scene.
+    #[error("{0}")]
+    Usage(String),
     /// No usable GPU adapter, or the device could not be created.
     #[error("GPU: {0}")]
     Gpu(String),

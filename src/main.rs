@@ -28,7 +28,7 @@ struct Cli {
 enum Command {
     /// Run a scene and write rates.csv, connectivity.csv and summary.json.
     Run {
-        /// The scene file (RON). Default: the embedded quickstart scene.
+        /// The scene file (RON). Default: the embedded stroke and rehabilitation showcase.
         scene: Option<PathBuf>,
         /// Output directory.
         #[arg(long, default_value = "out")]
@@ -104,7 +104,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let model = match &path {
                 Some(p) => scene::load(p)?,
-                None => scene::parse(scene::QUICKSTART, "quickstart.ron")?,
+                None => scene::parse(scene::DEFAULT_SCENE, "stroke_rehab.ron")?,
             };
             eprintln!(
                 "running {} ({} neurons, {:.1} ms simulated)",
@@ -157,6 +157,21 @@ fn run(cli: Cli) -> Result<()> {
                 model.dt_ms,
                 model.sample_every_steps
             );
+            if let Some(p) = &model.protocol {
+                let sessions: usize = p.days.iter().map(|d| d.sessions.len()).sum();
+                let trials: u64 = p.days.iter().flat_map(|d| &d.sessions).map(|s| s.trials as u64).sum();
+                let probes = p.days.iter().filter(|d| d.probe_trials > 0).count();
+                println!(
+                    "protocol: days {} to {}, {} lesions (days {:?}), {sessions} sessions of {trials} trials in all, \
+                     {probes} probe days; each day ends with {} offline ms at {}x structural and homeostatic rates",
+                    p.first_day,
+                    p.last_day,
+                    p.lesions.len(),
+                    p.lesions.iter().map(|l| l.day).collect::<Vec<_>>(),
+                    p.offline_steps as f64 * model.dt_ms,
+                    p.offline_speedup
+                );
+            }
             if let Some(st) = &model.structure {
                 println!(
                     "structural plasticity: {} sprouting rules, an update every {} steps standing for {} biological ms \

@@ -24,15 +24,22 @@ fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
-fn run_default(out: &Path) {
-    let (ok, stdout, stderr) = rewire(&["run", "--out", out.to_str().unwrap(), "--duration", "500"]);
-    assert!(ok, "default run failed:\n{stdout}\n{stderr}");
+fn run_quickstart(out: &Path) {
+    let (ok, stdout, stderr) = rewire(&[
+        "run",
+        "scenes/quickstart.ron",
+        "--out",
+        out.to_str().unwrap(),
+        "--duration",
+        "500",
+    ]);
+    assert!(ok, "quickstart run failed:\n{stdout}\n{stderr}");
 }
 
 #[test]
-fn default_scene_runs_and_its_outputs_parse() {
+fn quickstart_runs_and_its_outputs_parse() {
     let out = temp_dir("default");
-    run_default(&out);
+    run_quickstart(&out);
     let rates = std::fs::read_to_string(out.join("rates.csv")).unwrap();
     let mut lines = rates.lines();
     assert_eq!(lines.next(), Some("step,t_ms,day,population,region,spikes,rate_hz"));
@@ -82,8 +89,8 @@ fn default_scene_runs_and_its_outputs_parse() {
 #[test]
 fn same_scene_and_seed_give_identical_outputs() {
     let (a, b) = (temp_dir("det-a"), temp_dir("det-b"));
-    run_default(&a);
-    run_default(&b);
+    run_quickstart(&a);
+    run_quickstart(&b);
     for f in ["rates.csv", "connectivity.csv"] {
         let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
         assert!(x == y, "{f} differs between two runs of the same scene and seed");
@@ -93,8 +100,16 @@ fn same_scene_and_seed_give_identical_outputs() {
 #[test]
 fn the_cpu_reference_writes_the_same_statistics_as_the_gpu() {
     let (g, c) = (temp_dir("eng-gpu"), temp_dir("eng-cpu"));
-    run_default(&g);
-    let (ok, _, stderr) = rewire(&["run", "--cpu", "--out", c.to_str().unwrap(), "--duration", "500"]);
+    run_quickstart(&g);
+    let (ok, _, stderr) = rewire(&[
+        "run",
+        "scenes/quickstart.ron",
+        "--cpu",
+        "--out",
+        c.to_str().unwrap(),
+        "--duration",
+        "500",
+    ]);
     assert!(ok, "{stderr}");
     for f in ["rates.csv", "connectivity.csv"] {
         assert!(
@@ -331,5 +346,23 @@ fn growth_without_structure_is_refused() {
     assert!(
         err.contains("populations[0].growth") && err.contains("needs the scene's `structure"),
         "{err}"
+    );
+}
+
+#[test]
+fn the_default_scene_is_the_stroke_showcase_and_refuses_a_duration() {
+    let out = temp_dir("showcase");
+    let (ok, _, stderr) = rewire(&["run", "--out", out.to_str().unwrap(), "--duration", "500"]);
+    assert!(!ok, "a duration was accepted for a protocol scene");
+    assert!(
+        stderr.contains("has a protocol") && stderr.contains("M1 stroke"),
+        "unclear refusal: {stderr}"
+    );
+    assert!(!out.join("summary.json").exists(), "a refused run wrote outputs");
+    let (ok, stdout, stderr) = rewire(&["validate", "scenes/stroke_rehab.ron"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("protocol: days -8 to 28, 1 lesions (days [0])"),
+        "{stdout}"
     );
 }

@@ -113,7 +113,11 @@ fn run(structural: bool, shard_slots: u64) -> (Network, Vec<[u32; 4]>, GpuEngine
     for _ in 0..AFTER / 100 {
         gpu.advance(100).unwrap();
         cpu.advance(100).unwrap();
-        assert_eq!(gpu.sample().unwrap(), cpu.sample().unwrap(), "samples differ after the lesion");
+        assert_eq!(
+            gpu.sample().unwrap(),
+            cpu.sample().unwrap(),
+            "samples differ after the lesion"
+        );
     }
     let (pre, delay, born) = gpu.slots().unwrap();
     let n = cpu.network();
@@ -132,7 +136,9 @@ fn run(structural: bool, shard_slots: u64) -> (Network, Vec<[u32; 4]>, GpuEngine
 }
 
 fn dead(status: &[[u32; 4]]) -> Vec<usize> {
-    (0..status.len()).filter(|&i| status[i][0] & STATUS_ALIVE == 0).collect()
+    (0..status.len())
+        .filter(|&i| status[i][0] & STATUS_ALIVE == 0)
+        .collect()
 }
 
 /// Checks what the lesion removed against the network before it, and that the dead stay silent.
@@ -178,7 +184,10 @@ fn check(before: &Network, status: &[[u32; 4]], gpu: &mut GpuEngine, structural:
         if pre[slot] != EMPTY {
             let t = before.target_of(slot as u32);
             assert!(!is_dead(pre[slot]) && !is_dead(t), "slot {slot} joins a dead neuron");
-            assert!(!(region(pre[slot]) == 1 && region(t) == 0), "slot {slot} crosses the cut");
+            assert!(
+                !(region(pre[slot]) == 1 && region(t) == 0),
+                "slot {slot} crosses the cut"
+            );
         }
     }
     // Dead neurons never fire after the lesion, and nothing arrives for them.
@@ -186,7 +195,11 @@ fn check(before: &Network, status: &[[u32; 4]], gpu: &mut GpuEngine, structural:
     let words = before.globals.raster_words as usize;
     for t in BEFORE as usize..(BEFORE + AFTER) as usize {
         for &i in &expected {
-            assert_eq!(raster[t * words + i / 32] >> (i % 32) & 1, 0, "dead neuron {i} fired at step {t}");
+            assert_eq!(
+                raster[t * words + i / 32] >> (i % 32) & 1,
+                0,
+                "dead neuron {i} fired at step {t}"
+            );
         }
     }
     let ring = gpu.ring().unwrap();
@@ -198,7 +211,12 @@ fn check(before: &Network, status: &[[u32; 4]], gpu: &mut GpuEngine, structural:
         );
     }
     let living_spikes: u32 = (BEFORE as usize..(BEFORE + AFTER) as usize)
-        .map(|t| raster[t * words..(t + 1) * words].iter().map(|w| w.count_ones()).sum::<u32>())
+        .map(|t| {
+            raster[t * words..(t + 1) * words]
+                .iter()
+                .map(|w| w.count_ones())
+                .sum::<u32>()
+        })
         .sum();
     assert!(living_spikes > 1000, "only {living_spikes} spikes after the lesion");
 }

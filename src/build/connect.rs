@@ -144,6 +144,20 @@ fn targets_sources(
         }
         Rule::FixedInDegree(k) => draw_sources(&mut d, k, src.first, ns, excluded, out),
         Rule::FixedTotalNumber(_) => draw_sources(&mut d, total.unwrap_or(0), src.first, ns, excluded, out),
+        Rule::Topographic {
+            block_from,
+            block_to,
+            p_in,
+            p_out,
+        } => {
+            let tb = (target - model.populations[p.target].first) / block_to;
+            for (i, s) in (src.first..src.first + src.count).enumerate() {
+                let q = if i as u32 / block_from == tb { p_in } else { p_out };
+                if d.unit() < q && !excluded(s) {
+                    out.push(s);
+                }
+            }
+        }
         Rule::DistanceDependent { p0, sigma_mm } => {
             let pt = positions[target as usize];
             let inv = 1.0 / (2.0 * sigma_mm * sigma_mm);

@@ -88,6 +88,8 @@ pub struct GpuEngine {
     poisson_lambda: Vec<f64>,
     /// Slow updates are skipped (probe trials).
     frozen: bool,
+    /// Readback of the task's counts (every trial).
+    task_staging: wgpu::Buffer,
 }
 
 /// Refuses a network whose buffers exceed the adapter's limits, before anything is allocated.
@@ -234,6 +236,12 @@ impl GpuEngine {
             poisson: net.poisson.clone(),
             poisson_lambda: net.poisson_lambda.clone(),
             frozen: false,
+            task_staging: ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("task staging"),
+                size: 4 * crate::layout::TASK_WORDS as u64,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }),
         })
     }
 
@@ -688,11 +696,17 @@ impl Engine for GpuEngine {
     }
 
     fn control(&mut self, c: &Control) {
-        c.apply(&mut self.globals, &mut self.pops, &mut self.poisson, &self.poisson_lambda);
+        c.apply(
+            &mut self.globals,
+            &mut self.pops,
+            &mut self.poisson,
+            &self.poisson_lambda,
+        );
         self.frozen = c.frozen;
         self.queue
             .write_buffer(&self.b.globals, 0, bytemuck::bytes_of(&self.globals));
-        self.queue.write_buffer(&self.b.pops, 0, bytemuck::cast_slice(&self.pops));
+        self.queue
+            .write_buffer(&self.b.pops, 0, bytemuck::cast_slice(&self.pops));
         if !self.poisson.is_empty() {
             self.queue
                 .write_buffer(&self.b.poisson, 0, bytemuck::cast_slice(&self.poisson));
@@ -702,7 +716,11 @@ impl Engine for GpuEngine {
     fn lesion(&mut self, status: &[[u32; 4]], cut: &[u32]) -> Result<()> {
         use wgpu::util::DeviceExt;
         assert_eq!(status.len(), self.b.n_neurons as usize, "one status per neuron");
-        assert_eq!(cut.len(), self.n_regions * self.n_regions, "one cut word per region pair");
+        assert_eq!(
+            cut.len(),
+            self.n_regions * self.n_regions,
+            "one cut word per region pair"
+        );
         self.queue.write_buffer(&self.b.status, 0, bytemuck::cast_slice(status));
         let cut = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("cut"),
@@ -741,7 +759,13 @@ impl Engine for GpuEngine {
 
     fn task_counts(&mut self) -> Result<Vec<GroupCount>> {
         use crate::layout::{EMPTY, T_COUNTS, T_FIRST};
-        let data = self.read_buffer(&self.b.task, 4 * crate::layout::TASK_WORDS as u64)?;
+        let bytes = 4 * crate::layout::TASK_WORDS as u64;
+        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("task counts"),
+        });
+        enc.copy_buffer_to_buffer(&self.b.task, 0, &self.task_staging, 0, bytes);
+        self.queue.submit([enc.finish()]);
+        let data = self.read(&self.task_staging, bytes)?;
         let words: &[u32] = bytemuck::cast_slice(&data);
         let mut reset = [0u32; 32];
         reset[16..].fill(EMPTY);

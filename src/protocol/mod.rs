@@ -71,7 +71,10 @@ pub fn run(
     mut each: impl FnMut(&Stats) -> Result<()>,
 ) -> Result<(RunTotals, ProtocolSummary)> {
     let model = sim.model.clone();
-    let protocol = model.protocol.clone().ok_or_else(|| Error::Numerics("no protocol".into()))?;
+    let protocol = model
+        .protocol
+        .clone()
+        .ok_or_else(|| Error::Usage("the scene has no protocol".into()))?;
     let mut r = Runner::new(sim, &model, out)?;
     let t0 = Instant::now();
     let total = model.steps;
@@ -83,7 +86,10 @@ pub fn run(
         }
         if let Some(b) = &bar {
             b.set_position(r.sim.engine.step());
-            b.set_message(format!("day {} of {}..{}", plan.day, protocol.first_day, protocol.last_day));
+            b.set_message(format!(
+                "day {} of {}..{}",
+                plan.day, protocol.first_day, protocol.last_day
+            ));
         }
     }
     if let Some(b) = bar {
@@ -120,6 +126,7 @@ struct Runner<'a> {
     sampled_at: u64,
     trials: u32,
     key: u32,
+    out_degree: Vec<f64>,
 }
 
 impl<'a> Runner<'a> {
@@ -132,6 +139,7 @@ impl<'a> Runner<'a> {
         lesions.line("day,lesion,kind,region,neurons_lost,neurons,volume_mm3")?;
         Ok(Runner {
             status: sim.network.status.clone(),
+            out_degree: sim.mean_out_degree(),
             sim,
             model,
             task: model.task.clone(),
@@ -162,7 +170,12 @@ impl<'a> Runner<'a> {
         c
     }
 
-    fn day(&mut self, plan: &DayPlan, protocol: &ProtocolModel, each: &mut impl FnMut(&Stats) -> Result<()>) -> Result<()> {
+    fn day(
+        &mut self,
+        plan: &DayPlan,
+        protocol: &ProtocolModel,
+        each: &mut impl FnMut(&Stats) -> Result<()>,
+    ) -> Result<()> {
         for &li in &plan.lesions {
             self.lesion(protocol, li, plan.day)?;
         }
@@ -173,7 +186,14 @@ impl<'a> Runner<'a> {
                 c.gain[pi] = session.excitability[p.region] as f32;
                 c.learn[pi] = session.plasticity[p.region] as f32;
             }
-            self.block(&c, plan.day, session.kind, TaskKind::Motor, session.trials, Some(session))?;
+            self.block(
+                &c,
+                plan.day,
+                session.kind,
+                TaskKind::Motor,
+                session.trials,
+                Some(session),
+            )?;
             self.sample(plan.day, each)?;
         }
         if plan.probe_trials > 0 {
@@ -284,6 +304,10 @@ impl<'a> Runner<'a> {
                     Some(s) if s.reward => task.reward_amount as f32,
                     _ => 0.0,
                 },
+                error: match session {
+                    Some(s) if s.reward => task.error_amount as f32,
+                    _ => 0.0,
+                },
             };
             let o = task::trial(self.sim.engine.as_mut(), &task, reward_region, &spec)?;
             if o.correct {
@@ -337,6 +361,12 @@ impl<'a> Runner<'a> {
         let mut stats = Stats::from_raw(self.model, &raw, interval, &self.sim.network.globals);
         stats.day = day as f64;
         self.totals.spikes += raw.pop_spikes.iter().map(|&s| s as u64).sum::<u64>();
+        self.totals.events += raw
+            .pop_spikes
+            .iter()
+            .zip(&self.out_degree)
+            .map(|(&s, d)| s as f64 * d)
+            .sum::<f64>();
         self.totals.samples += 1;
         each(&stats)?;
         Ok(stats)
@@ -354,9 +384,13 @@ impl<'a> Runner<'a> {
             .filter(|p| p.phase == "probe" && p.task == "motor")
             .collect();
         let pre = first_lesion.and_then(|d| probes.iter().rev().find(|p| p.day < d).map(|p| p.accuracy));
-        let after: Vec<&&Performance> = first_lesion.map_or(Vec::new(), |d| probes.iter().filter(|p| p.day >= d).collect());
+        let after: Vec<&&Performance> =
+            first_lesion.map_or(Vec::new(), |d| probes.iter().filter(|p| p.day >= d).collect());
         let post = after.first().map(|p| p.accuracy);
-        let peak = after.iter().map(|p| p.accuracy).fold(None, |m: Option<f64>, a| Some(m.map_or(a, |m| m.max(a))));
+        let peak = after
+            .iter()
+            .map(|p| p.accuracy)
+            .fold(None, |m: Option<f64>, a| Some(m.map_or(a, |m| m.max(a))));
         let recovery_day = pre.and_then(|pre| after.iter().find(|p| p.accuracy >= 0.9 * pre).map(|p| p.day));
         let mut final_by_task: Vec<(String, f64)> = Vec::new();
         for p in self.performance.iter().filter(|p| p.phase == "probe") {

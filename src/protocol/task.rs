@@ -39,8 +39,9 @@ pub struct TrialSpec {
     pub amplitude: f32,
     /// Guidance current into the correct group during the cue (training only).
     pub guidance: f32,
-    /// Dopamine released on a correct response (0: none).
+    /// Dopamine released on a correct response, and on an error or no response (<= 0).
     pub reward: f32,
+    pub error: f32,
 }
 
 /// What one trial gave.
@@ -73,7 +74,12 @@ fn decide(groups: &[GroupCount], threshold: u32, cue: u32, start: u64) -> Outcom
 }
 
 /// Runs one trial of `task` from the engine's current step.
-pub fn trial(engine: &mut dyn Engine, task: &TaskModel, reward_region: Option<u32>, spec: &TrialSpec) -> Result<Outcome> {
+pub fn trial(
+    engine: &mut dyn Engine,
+    task: &TaskModel,
+    reward_region: Option<u32>,
+    spec: &TrialSpec,
+) -> Result<Outcome> {
     let start = engine.step();
     let mut channels = [0f32; TASK_CHANNELS];
     let mut guide = [0f32; TASK_CHANNELS];
@@ -97,10 +103,18 @@ pub fn trial(engine: &mut dyn Engine, task: &TaskModel, reward_region: Option<u3
     for pair in marks.windows(2) {
         let (at, next) = (pair[0], pair[1]);
         if at == w1 {
-            outcome = decide(&engine.task_counts()?[..task.cues as usize], task.threshold, spec.cue, start);
+            outcome = decide(
+                &engine.task_counts()?[..task.cues as usize],
+                task.threshold,
+                spec.cue,
+                start,
+            );
         }
-        if at == due && outcome.correct && spec.reward > 0.0 {
-            engine.reward(reward_region, spec.reward);
+        if at == due {
+            let amount = if outcome.correct { spec.reward } else { spec.error };
+            if amount != 0.0 {
+                engine.reward(reward_region, amount);
+            }
         }
         let cue_on = at < task.cue_steps;
         let counting = at >= w0 && at < w1;
@@ -113,7 +127,12 @@ pub fn trial(engine: &mut dyn Engine, task: &TaskModel, reward_region: Option<u3
     }
     // A window that ends with the trial is read after it.
     if w1 == task.trial_steps {
-        outcome = decide(&engine.task_counts()?[..task.cues as usize], task.threshold, spec.cue, start);
+        outcome = decide(
+            &engine.task_counts()?[..task.cues as usize],
+            task.threshold,
+            spec.cue,
+            start,
+        );
     }
     engine.task_drive(&off, &off, false);
     Ok(outcome)

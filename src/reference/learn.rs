@@ -1,7 +1,9 @@
 //! CPU twin of shaders/learn.wgsl (event-driven STDP) and of the trace update in neurons.wgsl.
 
 use crate::build::Network;
-use crate::layout::{EMPTY, NO_RULE, STATUS_SLOT_SHIFT, NeuronState, Pop, RULE_WORDS, StdpRule, TRACE_POST_NEAREST, TRACE_PRE_NEAREST};
+use crate::layout::{
+    EMPTY, NO_RULE, NeuronState, Pop, RULE_WORDS, STATUS_SLOT_SHIFT, StdpRule, TRACE_POST_NEAREST, TRACE_PRE_NEAREST,
+};
 
 fn rn(g: &crate::layout::Globals, x: f32) -> f32 {
     f32::from_bits(x.to_bits() ^ g.opaque_zero)
@@ -36,7 +38,10 @@ pub fn plasticity_factor(net: &Network, post: usize) -> f32 {
     let st = net.status[post];
     let slot = ((st[0] >> STATUS_SLOT_SHIFT) & 3) as usize;
     let learn = net.pops[net.state[post].pop as usize].learn;
-    rn(&g, rn(&g, g.learning * learn) * rn(&g, 1.0 + rn(&g, f32::from_bits(st[2]) * g.window[slot])))
+    rn(
+        &g,
+        rn(&g, g.learning * learn) * rn(&g, 1.0 + rn(&g, f32::from_bits(st[2]) * g.window[slot])),
+    )
 }
 
 fn rule(net: &Network, pre: &NeuronState, post: &NeuronState) -> Option<StdpRule> {

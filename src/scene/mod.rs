@@ -14,8 +14,11 @@ pub use schema::{Param, Rule, Scene};
 use crate::error::{Error, Result};
 use std::path::Path;
 
-/// The default scene, embedded so that `rewire run` works with no arguments.
+/// The quickstart scene: two regions, two seconds of plain simulation.
 pub const QUICKSTART: &str = include_str!("../../scenes/quickstart.ron");
+/// The default scene, embedded so that `rewire run` works with no arguments: the stroke and
+/// rehabilitation showcase.
+pub const DEFAULT_SCENE: &str = include_str!("../../scenes/stroke_rehab.ron");
 
 /// Reads, parses and validates a scene file.
 pub fn load(path: &Path) -> Result<Model> {

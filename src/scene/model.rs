@@ -98,6 +98,8 @@ pub struct TaskModel {
     pub threshold: u32,
     pub trial_steps: u64,
     pub reward_amount: f64,
+    /// Dopamine (<= 0) on an error or no response in a rewarded training trial.
+    pub error_amount: f64,
     pub reward_delay_steps: u64,
     pub reward_region: Option<usize>,
     pub guidance: f64,
@@ -381,6 +383,23 @@ impl Model {
                     Rule::FixedInDegree(k) => k as f64 * nt,
                     Rule::FixedTotalNumber(n) => n as f64,
                     Rule::DistanceDependent { p0, .. } => p0 * ns * nt,
+                    Rule::Topographic {
+                        block_from,
+                        block_to,
+                        p_in,
+                        p_out,
+                    } => {
+                        let (cs, ct) = (self.populations[p.source].count, self.populations[p.target].count);
+                        let blocks = cs.div_ceil(block_from).min(ct.div_ceil(block_to));
+                        let matched: f64 = (0..blocks)
+                            .map(|b| {
+                                let s = (cs - b * block_from).min(block_from) as f64;
+                                let t = (ct - b * block_to).min(block_to) as f64;
+                                s * t
+                            })
+                            .sum();
+                        p_out * ns * nt + (p_in - p_out) * matched
+                    }
                 }
             })
             .collect()

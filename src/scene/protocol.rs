@@ -181,6 +181,15 @@ pub(super) fn task(
 
     let r = &t.reward;
     let rp = at(&[F("reward")]);
+    if !(r.error.is_finite() && r.error <= 0.0) {
+        return Err(cx.err(
+            &with(&rp, &[F("error")]),
+            format!(
+                "dopamine on an error {} must be a finite number <= 0 (a dip below baseline)",
+                r.error
+            ),
+        ));
+    }
     if !(r.amount.is_finite() && r.amount >= 0.0) {
         return Err(cx.err(
             &with(&rp, &[F("amount")]),
@@ -267,6 +276,7 @@ pub(super) fn task(
         threshold: o.threshold.max(1),
         trial_steps: trial as u64,
         reward_amount: r.amount,
+        error_amount: r.error,
         reward_delay_steps: delay as u64,
         reward_region,
         guidance: t.guidance,
@@ -854,6 +864,7 @@ mod tests {
                 threshold: 1,
                 trial_steps: 400,
                 reward_amount: 0.4,
+                error_amount: 0.0,
                 reward_delay_steps: 40,
                 reward_region: Some(1),
                 guidance: 2.0,

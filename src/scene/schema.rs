@@ -167,6 +167,9 @@ fn default_window() -> (f64, f64) {
 pub struct TaskReward {
     /// Dopamine per correct response. Default 0.5.
     pub amount: f64,
+    /// Dopamine on an error or no response (<= 0: a dip below baseline, the negative reward
+    /// prediction error of Schultz et al. 1997). Default 0.
+    pub error: f64,
     /// Delay after the response window closes (ms). Default 0.
     pub delay_ms: f64,
     /// Region receiving it. Default: every region.
@@ -177,6 +180,7 @@ impl Default for TaskReward {
     fn default() -> Self {
         TaskReward {
             amount: 0.5,
+            error: 0.0,
             delay_ms: 0.0,
             region: None,
         }
@@ -902,6 +906,16 @@ pub enum Rule {
     /// Pairwise Bernoulli with p = p0 exp(-d^2 / (2 sigma^2)), d the distance between the two
     /// neurons in mm. Costs source x target work at build time.
     DistanceDependent { p0: f64, sigma_mm: f64 },
+    /// A topographic map (e.g. somatotopy): source neurons form blocks of `block_from`
+    /// consecutive neurons and targets blocks of `block_to`; a pair in blocks of the same number
+    /// connects with probability `p_in`, any other pair with `p_out` (pairwise Bernoulli). With a
+    /// task, blocks the size of a cue and of an output group map cue k onto group k.
+    Topographic {
+        block_from: u32,
+        block_to: u32,
+        p_in: f64,
+        p_out: f64,
+    },
 }
 
 /// External drive onto a population.

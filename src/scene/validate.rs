@@ -374,6 +374,22 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
                     return Err(cx.err(&rule_path, format!("sigma_mm {sigma_mm} must be > 0")));
                 }
             }
+            Rule::Topographic {
+                block_from,
+                block_to,
+                p_in,
+                p_out,
+            } => {
+                if block_from == 0 || block_to == 0 {
+                    return Err(cx.err(&rule_path, "blocks must hold at least one neuron"));
+                }
+                if !(0.0..=1.0).contains(&p_in) || !(0.0..=1.0).contains(&p_out) {
+                    return Err(cx.err(
+                        &rule_path,
+                        format!("probabilities p_in {p_in} and p_out {p_out} must lie in [0, 1]"),
+                    ));
+                }
+            }
             Rule::FixedTotalNumber(n) if n > u32::MAX as u64 => {
                 return Err(cx.err(&rule_path, format!("{n} synapses in one projection exceed 2^32")));
             }

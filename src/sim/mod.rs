@@ -146,7 +146,8 @@ impl Simulation {
         Ok(totals)
     }
 
-    fn mean_out_degree(&self) -> Vec<f64> {
+    /// Mean outgoing synapses per neuron of each population as built (for event rates).
+    pub fn mean_out_degree(&self) -> Vec<f64> {
         let n = &self.network;
         n.pops
             .iter()
@@ -187,6 +188,13 @@ fn progress_bar(steps: u64) -> indicatif::ProgressBar {
 /// Runs a model to its end and writes `rates.csv`, `connectivity.csv` and `summary.json` to `out`.
 pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
     let mut model = model;
+    if opts.duration_ms.is_some() && model.protocol.is_some() {
+        return Err(crate::error::Error::Usage(format!(
+            "scene {:?} has a protocol, whose days set its length: a duration applies only to scenes without one \
+             (shorten the protocol instead)",
+            model.name
+        )));
+    }
     if let Some(d) = opts.duration_ms {
         model.steps = (d / model.dt_ms).round() as u64;
     }

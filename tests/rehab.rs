@@ -1,0 +1,266 @@
+//! Lesions, rehabilitation and tasks end to end: the showcase scene loses its skill to the lesion
+//! and regains it with rehabilitation but not without; rehabilitation started early recovers more
+//! than the same dose started late, and late about as little as none (Biernaskie et al. 2004);
+//! larger lesions leave larger deficits; spine formation rises near the lesion; and a protocol
+//! gives the same outputs on the GPU as on the CPU twin. The science runs on the CPU twin (bit
+//! for bit the GPU's arithmetic, tested here and in tests/lesion.rs) so that its many long runs fit
+//! the test budget.
+
+mod common;
+
+use rewire::sim::{EngineChoice, RunOptions, Summary};
+use std::path::{Path, PathBuf};
+
+const TIMING: &str = include_str!("../scenes/rehab_timing.ron");
+const SHOWCASE: &str = include_str!("../scenes/stroke_rehab.ron");
+const EARLY: &str = "Rehab(days: (2, 8), trials: 20), Rest(days: (9, 40)),";
+
+fn out_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rewire-rehab-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// Runs scene text on an engine; returns the summary and the motor probes (day, accuracy).
+fn run(src: &str, name: &str, engine: EngineChoice) -> (Summary, Vec<(i32, f64)>, PathBuf) {
+    let model = common::model(src);
+    let out = out_dir(name);
+    let opts = RunOptions {
+        engine,
+        duration_ms: None,
+        progress: false,
+    };
+    let summary = rewire::sim::run(model, &out, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let probes = probes(&out, "motor");
+    (summary, probes, out)
+}
+
+fn probes(out: &Path, task: &str) -> Vec<(i32, f64)> {
+    let text = std::fs::read_to_string(out.join("performance.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("day,t_ms,phase,task,trials,correct,accuracy,no_response,latency_ms")
+    );
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|r| r[2] == "probe" && r[3] == task)
+        .map(|r| (r[0].parse().unwrap(), r[6].parse().unwrap()))
+        .collect()
+}
+
+/// Mean accuracy of the probes on days `from..=to`.
+fn mean(probes: &[(i32, f64)], from: i32, to: i32) -> f64 {
+    let v: Vec<f64> = probes
+        .iter()
+        .filter(|(d, _)| (from..=to).contains(d))
+        .map(|p| p.1)
+        .collect();
+    assert!(!v.is_empty(), "no probe between days {from} and {to}");
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// Runs the variants on the CPU twin, two at a time.
+fn run_all(variants: Vec<(String, String)>) -> Vec<(Summary, Vec<(i32, f64)>, PathBuf)> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = variants
+            .iter()
+            .map(|(name, src)| s.spawn(move || run(src, name, EngineChoice::Cpu)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+#[test]
+fn early_rehabilitation_recovers_and_late_does_little_more_than_none() {
+    assert!(TIMING.contains(EARLY));
+    let arms = [
+        ("early", EARLY),
+        (
+            "middle",
+            "Rest(days: (2, 13)), Rehab(days: (14, 20), trials: 20), Rest(days: (21, 40)),",
+        ),
+        (
+            "late",
+            "Rest(days: (2, 29)), Rehab(days: (30, 36), trials: 20), Rest(days: (37, 40)),",
+        ),
+        ("none", "Rest(days: (2, 40)),"),
+    ];
+    let runs = run_all(
+        arms.iter()
+            .map(|(name, phase)| (name.to_string(), TIMING.replace(EARLY, phase)))
+            .collect(),
+    );
+    let finals: Vec<f64> = runs.iter().map(|(_, p, _)| mean(p, 37, 40)).collect();
+    for ((name, _), (s, p, _)) in arms.iter().zip(&runs) {
+        let pr = s.protocol.as_ref().unwrap();
+        eprintln!(
+            "{name}: pre {:?} post {:?} final {:?} recovery day {:?}, probes {p:?}",
+            pr.pre_lesion, pr.post_lesion, pr.final_performance, pr.recovery_day
+        );
+        assert!(
+            pr.pre_lesion.unwrap() >= 0.9,
+            "{name}: the skill was not learned before the lesion"
+        );
+        assert!(pr.post_lesion.unwrap() <= 0.3, "{name}: the lesion left no deficit");
+    }
+    let [early, middle, late, none] = finals[..] else {
+        unreachable!()
+    };
+    // Equal dose (7 days x 20 trials); only the onset differs.
+    for (s, _, _) in &runs[..3] {
+        assert_eq!(s.protocol.as_ref().unwrap().training_trials, 8 * 40 + 7 * 20);
+    }
+    assert!(early >= none + 0.5, "early rehabilitation {early} vs none {none}");
+    assert!(early >= late + 0.4, "early {early} vs late {late}");
+    assert!(
+        late <= none + 0.15,
+        "late rehabilitation {late} should do about as little as none {none}"
+    );
+    assert!(
+        middle >= late && middle <= early,
+        "middle {middle} between early {early} and late {late}"
+    );
+    assert!(runs[0].0.protocol.as_ref().unwrap().recovery_day.is_some());
+    assert!(runs[3].0.protocol.as_ref().unwrap().recovery_day.is_none());
+}
+
+#[test]
+fn larger_lesions_leave_larger_deficits() {
+    let none = TIMING.replace(EARLY, "Rest(days: (2, 40)),");
+    let cores = [0.75, 0.82, 0.88];
+    let runs = run_all(
+        cores
+            .iter()
+            .map(|c| {
+                (
+                    format!("core{c}"),
+                    none.replace("core_mm: 0.88", &format!("core_mm: {c}")),
+                )
+            })
+            .collect(),
+    );
+    let deficits: Vec<(u64, f64, f64)> = runs
+        .iter()
+        .map(|(s, p, _)| {
+            let pr = s.protocol.as_ref().unwrap();
+            (
+                pr.neurons_lost,
+                pr.lesion_volume_mm3,
+                pr.pre_lesion.unwrap() - mean(p, 0, 8),
+            )
+        })
+        .collect();
+    eprintln!("(neurons lost, volume mm^3, deficit) by core radius {cores:?}: {deficits:?}");
+    for w in deficits.windows(2) {
+        assert!(
+            w[1].0 > w[0].0 && w[1].1 > w[0].1,
+            "a larger core removed no more tissue"
+        );
+        assert!(
+            w[1].2 > w[0].2 + 0.05,
+            "a larger lesion left no larger deficit: {deficits:?}"
+        );
+    }
+}
+
+#[test]
+fn showcase_recovers_with_rehabilitation_and_sprouts_near_the_lesion() {
+    let none = SHOWCASE
+        .replace("Rehab(days: (2, 8), trials: 20),", "Rest(days: (2, 8)),")
+        .replace("Booster(days: [20], trials: 20),", "");
+    assert_ne!(none, SHOWCASE);
+    let runs = run_all(vec![("rehab".into(), SHOWCASE.to_string()), ("none".into(), none)]);
+    let (rehab, no_rehab) = (&runs[0], &runs[1]);
+    let pr = rehab.0.protocol.as_ref().unwrap();
+    let pn = no_rehab.0.protocol.as_ref().unwrap();
+    eprintln!("rehab {pr:?}\nnone {pn:?}");
+    assert!(pr.pre_lesion.unwrap() >= 0.9, "the skill was not learned");
+    assert!(
+        pr.post_lesion.unwrap() <= pr.pre_lesion.unwrap() - 0.5,
+        "the lesion left no deficit"
+    );
+    assert_eq!(
+        pr.pre_lesion, pn.pre_lesion,
+        "the same seed and prefix must give the same skill"
+    );
+    assert_eq!(pr.post_lesion, pn.post_lesion);
+    let (fr, fn_) = (mean(&rehab.1, 13, 28), mean(&no_rehab.1, 13, 28));
+    assert!(fr >= fn_ + 0.5, "recovery with rehabilitation {fr} vs without {fn_}");
+    assert!(pr.lesion_volume_mm3 > 10.0 && pr.neurons_lost > 100);
+    // The other tasks are probed too.
+    for task in ["transfer", "distractor"] {
+        assert!(probes(&rehab.2, task).len() >= 8, "{task} was not probed");
+    }
+    // Spine formation by distance from the lesion centre, per day.
+    let text = std::fs::read_to_string(rehab.2.join("turnover_by_distance.csv")).unwrap();
+    let mut formed = std::collections::BTreeMap::<(i32, usize), u64>::new();
+    for l in text.lines().skip(1) {
+        let r: Vec<&str> = l.split(',').collect();
+        let bin = match r[4] {
+            "0" => 0,
+            "2.5" => 1,
+            _ => 2,
+        };
+        *formed.entry((r[2].parse().unwrap(), bin)).or_default() += r[6].parse::<u64>().unwrap();
+    }
+    let sum = |bin: usize, from: i32, to: i32| {
+        (from..=to)
+            .map(|d| formed.get(&(d, bin)).copied().unwrap_or(0))
+            .sum::<u64>()
+    };
+    let (baseline, after) = (sum(0, -3, -1), sum(0, 0, 2));
+    eprintln!(
+        "formed near the lesion: days -3..-1 {baseline}, days 0..2 {after}; farther bins {} {}",
+        sum(1, 0, 2),
+        sum(2, 0, 2)
+    );
+    assert!(
+        after > 2 * baseline,
+        "formation near the lesion did not rise: {baseline} -> {after}"
+    );
+    assert!(
+        after > sum(1, 0, 2) && after > sum(2, 0, 2),
+        "formation does not fall off with distance"
+    );
+}
+
+#[test]
+fn a_protocol_runs_identically_on_the_gpu_and_the_cpu_twin() {
+    // The showcase cut to days -1..1: training, the lesion, a rehab session, probes of all three
+    // tasks each day, with structural plasticity on.
+    let short = SHOWCASE
+        .replace("Train(days: (-8, -1), trials: 40)", "Train(days: (-1, -1), trials: 6)")
+        .replace("Rehab(days: (2, 8), trials: 20),", "Rehab(days: (1, 1), trials: 6),")
+        .replace("Rest(days: (0, 1)),", "")
+        .replace("Booster(days: [20], trials: 20),", "")
+        .replace("Rest(days: (21, 28)),", "")
+        .replace(
+            "Probe(every_days: 7, trials: 24, extra_days: [0, 3])",
+            "Probe(every_days: 1, trials: 4)",
+        );
+    let ctx = common::gpu();
+    drop(ctx);
+    let (gs, _, g) = run(&short, "gpu", EngineChoice::Gpu(Default::default()));
+    let (cs, _, c) = run(&short, "cpu", EngineChoice::Cpu);
+    assert_eq!(gs.steps, cs.steps);
+    assert!(gs.protocol.as_ref().unwrap().neurons_lost > 100);
+    for f in [
+        "performance.csv",
+        "activation.csv",
+        "lesions.csv",
+        "rates.csv",
+        "connectivity.csv",
+        "structure.csv",
+        "weights.csv",
+    ] {
+        let (a, b) = (std::fs::read(g.join(f)).unwrap(), std::fs::read(c.join(f)).unwrap());
+        assert!(a == b, "{f} differs between the GPU and the CPU twin");
+    }
+    let perf = std::fs::read_to_string(g.join("performance.csv")).unwrap();
+    assert_eq!(
+        perf.lines().filter(|l| l.contains(",probe,")).count(),
+        3 * 3,
+        "three probe days x three tasks"
+    );
+}

@@ -159,8 +159,7 @@ fn check(before: &Network, status: &[[u32; 4]], gpu: &mut GpuEngine, structural:
     // Every synapse with a dead end or on the cut tract is gone; without structural growth
     // every other one is still in place.
     let (mut removed, mut kept) = (0, 0);
-    for slot in 0..before.syn_pre.len() {
-        let s = before.syn_pre[slot];
+    for (slot, (&s, &now)) in before.syn_pre.iter().zip(&pre).enumerate() {
         if s == EMPTY {
             continue;
         }
@@ -169,25 +168,22 @@ fn check(before: &Network, status: &[[u32; 4]], gpu: &mut GpuEngine, structural:
         if doomed {
             removed += 1;
             assert!(
-                pre[slot] == EMPTY || (structural && !is_dead(t) && !is_dead(pre[slot])),
+                now == EMPTY || (structural && !is_dead(t) && !is_dead(now)),
                 "slot {slot} ({s} -> {t}) survived the lesion"
             );
         } else if !structural {
-            assert_eq!(pre[slot], s, "slot {slot} ({s} -> {t}) was removed");
+            assert_eq!(now, s, "slot {slot} ({s} -> {t}) was removed");
             kept += 1;
         }
     }
     assert!(removed > 100, "the lesion removed only {removed} synapses");
     eprintln!("{} neurons and {removed} synapses removed, {kept} kept", expected.len());
     // Nothing now connects from or to a dead neuron, or from B onto A.
-    for slot in 0..pre.len() {
-        if pre[slot] != EMPTY {
+    for (slot, &s) in pre.iter().enumerate() {
+        if s != EMPTY {
             let t = before.target_of(slot as u32);
-            assert!(!is_dead(pre[slot]) && !is_dead(t), "slot {slot} joins a dead neuron");
-            assert!(
-                !(region(pre[slot]) == 1 && region(t) == 0),
-                "slot {slot} crosses the cut"
-            );
+            assert!(!is_dead(s) && !is_dead(t), "slot {slot} joins a dead neuron");
+            assert!(!(region(s) == 1 && region(t) == 0), "slot {slot} crosses the cut");
         }
     }
     // Dead neurons never fire after the lesion, and nothing arrives for them.

@@ -21,8 +21,11 @@ fn out_dir(name: &str) -> PathBuf {
     d
 }
 
-/// Runs scene text on an engine; returns the summary and the motor probes (day, accuracy).
-fn run(src: &str, name: &str, engine: EngineChoice) -> (Summary, Vec<(i32, f64)>, PathBuf) {
+/// A run's summary, its motor probes (day, accuracy) and its output folder.
+type Run = (Summary, Vec<(i32, f64)>, PathBuf);
+
+/// Runs scene text on an engine.
+fn run(src: &str, name: &str, engine: EngineChoice) -> Run {
     let model = common::model(src);
     let out = out_dir(name);
     let opts = RunOptions {
@@ -61,7 +64,7 @@ fn mean(probes: &[(i32, f64)], from: i32, to: i32) -> f64 {
 }
 
 /// Runs the variants on the CPU twin, two at a time.
-fn run_all(variants: Vec<(String, String)>) -> Vec<(Summary, Vec<(i32, f64)>, PathBuf)> {
+fn run_all(variants: Vec<(String, String)>) -> Vec<Run> {
     std::thread::scope(|s| {
         let handles: Vec<_> = variants
             .iter()

@@ -156,9 +156,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             sim.last_post = step;
         }
         let group = map >> TASK_GROUP_SHIFT;
-        if group != 0u && atomicLoad(&task[T_COUNTING]) != 0u {
-            atomicAdd(&task[T_COUNTS + group - 1u], 1u);
-            atomicMin(&task[T_FIRST + group - 1u], step);
+        if atomicLoad(&task[T_COUNTING]) != 0u {
+            if group != 0u {
+                atomicAdd(&task[T_COUNTS + group - 1u], 1u);
+                atomicMin(&task[T_FIRST + group - 1u], step);
+            }
+            // Probe trials count every neuron's window spikes per cue (task representation).
+            let cue = atomicLoad(&task[T_CUE]);
+            if cue != 0u {
+                atomicAdd(&task[TASK_WORDS + n * REP_CUES + cue - 1u], 1u);
+            }
         }
         sim.spikes[atomicAdd(&sim.n_spikes, 1u)] = n;
         atomicAdd(&counters[s.pop], 1u);

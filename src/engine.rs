@@ -117,6 +117,13 @@ pub trait Engine {
     /// Waits for queued steps and returns each output group's count since the last call
     /// (clearing them).
     fn task_counts(&mut self) -> Result<Vec<GroupCount>>;
+    /// Names the cue (None: none) whose response-window spikes every neuron counts from the next
+    /// queued step on, for the task representation.
+    fn record_cue(&mut self, cue: Option<u32>);
+    /// Counts, per region, the neurons selective for one of `cues` cues since the last call
+    /// (`represent.wgsl`: at least `min_spikes` for the preferred cue and twice the mean of the
+    /// others), clearing the counters. Only scenes with a task count anything.
+    fn representation(&mut self, cues: u32, min_spikes: u32) -> Result<Vec<u32>>;
 }
 
 /// The error for a non-finite neuron state, naming population, region, neuron and step.

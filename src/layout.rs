@@ -106,6 +106,15 @@ pub const T_GUIDE: usize = 16;
 pub const T_COUNTING: usize = 32;
 pub const T_COUNTS: usize = 48;
 pub const T_FIRST: usize = 64;
+/// The cue (+ 1) of the probe trial whose response-window spikes every neuron counts for the
+/// task representation (0: none), the number of cues, and the spikes a neuron needs for its
+/// preferred cue to count as selective.
+pub const T_CUE: usize = 33;
+pub const T_CUES: usize = 34;
+pub const T_MIN: usize = 35;
+/// With a task the `task` buffer continues with REP_CUES counters per neuron (spikes in the
+/// response windows of each cue's probe trials), then one word per region (selective neurons).
+pub const REP_CUES: usize = 8;
 
 impl Globals {
     /// The dynamic part at its resting values: learning on, no offline speedup, no lesion.

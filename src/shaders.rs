@@ -15,6 +15,7 @@ pub const STAGES: &[(&str, &str)] = &[
     ("weights", include_str!("../shaders/weights.wgsl")),
     ("structure", include_str!("../shaders/structure.wgsl")),
     ("lesion", include_str!("../shaders/lesion.wgsl")),
+    ("represent", include_str!("../shaders/represent.wgsl")),
     // Not a simulation stage: the bandwidth probe of `rewire bench`.
     ("stream", include_str!("../shaders/stream.wgsl")),
 ];

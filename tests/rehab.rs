@@ -195,6 +195,24 @@ fn showcase_recovers_with_rehabilitation_and_sprouts_near_the_lesion() {
     for task in ["transfer", "distractor"] {
         assert!(probes(&rehab.2, task).len() >= 8, "{task} was not probed");
     }
+    // The task representation in the left M1 grows with training, shrinks with the lesion and
+    // regrows with rehabilitation.
+    let rep = std::fs::read_to_string(rehab.2.join("representation.csv")).unwrap();
+    let m1: Vec<(i32, u64)> = rep
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|r| r[2] == "M1_L")
+        .map(|r| (r[0].parse().unwrap(), r[4].parse().unwrap()))
+        .collect();
+    eprintln!("selective neurons in M1_L by probe day: {m1:?}");
+    let at = |day: i32| m1.iter().find(|(d, _)| *d == day).unwrap().1;
+    assert!(at(-1) > at(-8) + 20, "training did not grow the representation: {m1:?}");
+    assert!(
+        at(0) < at(-1) / 2,
+        "the lesion did not shrink the representation: {m1:?}"
+    );
+    assert!(at(13) > at(0) + 10, "rehabilitation did not regrow it: {m1:?}");
     // Spine formation by distance from the lesion centre, per day.
     let text = std::fs::read_to_string(rehab.2.join("turnover_by_distance.csv")).unwrap();
     let mut formed = std::collections::BTreeMap::<(i32, usize), u64>::new();
@@ -251,6 +269,7 @@ fn a_protocol_runs_identically_on_the_gpu_and_the_cpu_twin() {
     for f in [
         "performance.csv",
         "activation.csv",
+        "representation.csv",
         "lesions.csv",
         "rates.csv",
         "connectivity.csv",

@@ -232,6 +232,11 @@ fn wgsl_constants_match_rust() {
         ("T_COUNTING", format!("{T_COUNTING}u")),
         ("T_COUNTS", format!("{T_COUNTS}u")),
         ("T_FIRST", format!("{T_FIRST}u")),
+        ("T_CUE", format!("{T_CUE}u")),
+        ("T_CUES", format!("{T_CUES}u")),
+        ("T_MIN", format!("{T_MIN}u")),
+        ("TASK_WORDS", format!("{TASK_WORDS}u")),
+        ("REP_CUES", format!("{REP_CUES}u")),
     ] {
         let line = format!("const {name}: u32 = {value};");
         assert!(src.contains(&line), "common.wgsl lacks `{line}`");

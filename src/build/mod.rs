@@ -471,7 +471,13 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         .into_iter()
         .map(|m| [layout::STATUS_ALIVE, 0, 0, m])
         .collect();
-    let mut task = vec![0u32; layout::TASK_WORDS];
+    // With a task: per-neuron cue counters and per-region words of the task representation.
+    let rep = if model.task.is_some() {
+        layout::REP_CUES * n + model.regions.len()
+    } else {
+        0
+    };
+    let mut task = vec![0u32; layout::TASK_WORDS + rep];
     task[layout::T_FIRST..layout::T_FIRST + 16].fill(EMPTY);
     Ok(Network {
         globals,
@@ -995,7 +1001,7 @@ impl Network {
             ("rules".into(), words(self.rules.len() as u64)),
             ("modulators".into(), words(2 * g.n_regions as u64)),
             ("status".into(), 16 * n),
-            ("task".into(), 4 * layout::TASK_WORDS as u64),
+            ("task".into(), 4 * self.task.len() as u64),
         ];
         let structural = g.structural != 0;
         if structural {

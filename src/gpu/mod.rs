@@ -504,6 +504,10 @@ impl GpuEngine {
     }
 
     fn read_buffer(&self, src: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
+        self.read_buffer_at(src, 0, size)
+    }
+
+    fn read_buffer_at(&self, src: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("debug staging"),
             size,
@@ -513,7 +517,7 @@ impl GpuEngine {
         let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("readback"),
         });
-        enc.copy_buffer_to_buffer(src, 0, &staging, 0, size);
+        enc.copy_buffer_to_buffer(src, offset, &staging, 0, size);
         self.queue.submit([enc.finish()]);
         self.read(&staging, size)
     }
@@ -755,6 +759,56 @@ impl Engine for GpuEngine {
         }
         words[crate::layout::T_COUNTING] = counting as u32;
         self.queue.write_buffer(&self.b.task, 0, bytemuck::cast_slice(&words));
+    }
+
+    fn record_cue(&mut self, cue: Option<u32>) {
+        let word = cue.map_or(0, |c| c + 1);
+        self.queue
+            .write_buffer(&self.b.task, 4 * crate::layout::T_CUE as u64, bytemuck::bytes_of(&word));
+    }
+
+    fn representation(&mut self, cues: u32, min_spikes: u32) -> Result<Vec<u32>> {
+        use crate::layout::{REP_CUES, T_CUES, TASK_WORDS};
+        let n = self.b.n_neurons as u64;
+        let at = 4 * (TASK_WORDS as u64 + REP_CUES as u64 * n);
+        let bytes = 4 * self.n_regions as u64;
+        if self.b.task.size() < at + bytes {
+            return Ok(vec![0; self.n_regions]);
+        }
+        self.queue.write_buffer(
+            &self.b.task,
+            4 * T_CUES as u64,
+            bytemuck::cast_slice(&[cues, min_spikes]),
+        );
+        let pipeline = stage::pipeline(&self.device, "represent", "main");
+        let bind = stage::bind(
+            &self.device,
+            "represent",
+            &pipeline,
+            &[
+                (0, &self.b.globals),
+                (1, &self.b.pops),
+                (2, &self.b.neurons),
+                (3, &self.b.task),
+            ],
+        );
+        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("represent"),
+        });
+        enc.clear_buffer(&self.b.task, at, Some(bytes));
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("represent"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &bind, &[]);
+            let groups = stage::groups(n, 64);
+            pass.dispatch_workgroups(groups.0, groups.1, 1);
+        }
+        self.queue.submit([enc.finish()]);
+        let data = self.read_buffer_at(&self.b.task, at, bytes)?;
+        Ok(bytemuck::cast_slice(&data).to_vec())
     }
 
     fn task_counts(&mut self) -> Result<Vec<GroupCount>> {

@@ -120,6 +120,7 @@ struct Runner<'a> {
     performance: Vec<Performance>,
     perf: Pending,
     activation: Pending,
+    representation: Pending,
     lesions: Pending,
     totals: RunTotals,
     /// Step of the last sample, and trials run (for the per-trial draws).
@@ -135,6 +136,8 @@ impl<'a> Runner<'a> {
         perf.line("day,t_ms,phase,task,trials,correct,accuracy,no_response,latency_ms")?;
         let mut activation = Pending::create(out, "activation.csv")?;
         activation.line("day,t_ms,task,population,region,rate_hz")?;
+        let mut representation = Pending::create(out, "representation.csv")?;
+        representation.line("day,t_ms,region,neurons,selective,fraction")?;
         let mut lesions = Pending::create(out, "lesions.csv")?;
         lesions.line("day,lesion,kind,region,neurons_lost,neurons,volume_mm3")?;
         Ok(Runner {
@@ -148,6 +151,7 @@ impl<'a> Runner<'a> {
             performance: Vec::new(),
             perf,
             activation,
+            representation,
             lesions,
             totals: RunTotals::default(),
             sampled_at: 0,
@@ -210,6 +214,9 @@ impl<'a> Runner<'a> {
             }
             for kind in kinds {
                 self.block(&c, plan.day, "probe", kind, plan.probe_trials, None)?;
+                if kind == TaskKind::Motor {
+                    self.representation(plan.day, &task, plan.probe_trials)?;
+                }
                 let stats = self.sample(plan.day, each)?;
                 for p in &stats.populations {
                     self.activation.line(&format!(
@@ -230,6 +237,32 @@ impl<'a> Runner<'a> {
             self.sim.engine.control(&c);
             self.sim.engine.advance(protocol.offline_steps)?;
             self.sample(plan.day, each)?;
+        }
+        Ok(())
+    }
+
+    /// Writes each region's task representation after a motor probe: the living neurons, and
+    /// those selective for one cue (at least one window spike per two of its trials, and twice
+    /// their mean for the other cues).
+    fn representation(&mut self, day: i32, task: &TaskModel, trials: u32) -> Result<()> {
+        let min = (trials / task.cues / 2).max(1);
+        let selective = self.sim.engine.representation(task.cues, min)?;
+        let t_ms = self.model.time_ms(self.sim.engine.step());
+        for (ri, region) in self.model.regions.iter().enumerate() {
+            let living = self
+                .model
+                .populations
+                .iter()
+                .filter(|p| p.region == ri)
+                .flat_map(|p| p.first..p.first + p.count)
+                .filter(|&n| self.status[n as usize][0] & crate::layout::STATUS_ALIVE != 0)
+                .count();
+            self.representation.line(&format!(
+                "{day},{t_ms},{},{living},{},{}",
+                region.name,
+                selective[ri],
+                selective[ri] as f64 / living.max(1) as f64
+            ))?;
         }
         Ok(())
     }
@@ -309,7 +342,14 @@ impl<'a> Runner<'a> {
                     _ => 0.0,
                 },
             };
+            let record = session.is_none() && kind == TaskKind::Motor;
+            if record {
+                self.sim.engine.record_cue(Some(cue));
+            }
             let o = task::trial(self.sim.engine.as_mut(), &task, reward_region, &spec)?;
+            if record {
+                self.sim.engine.record_cue(None);
+            }
             if o.correct {
                 correct += 1;
                 if let Some(l) = o.latency_steps {
@@ -375,6 +415,7 @@ impl<'a> Runner<'a> {
     fn finish(self, protocol: &ProtocolModel) -> Result<(RunTotals, ProtocolSummary)> {
         self.perf.finish()?;
         self.activation.finish()?;
+        self.representation.finish()?;
         self.lesions.finish()?;
         let lesion_days: Vec<i32> = protocol.lesions.iter().map(|l| l.day).collect();
         let first_lesion = lesion_days.iter().copied().min();

@@ -249,6 +249,31 @@ impl Engine for CpuEngine {
         self.net.task[T_COUNTING] = counting as u32;
     }
 
+    fn record_cue(&mut self, cue: Option<u32>) {
+        self.net.task[crate::layout::T_CUE] = cue.map_or(0, |c| c + 1);
+    }
+
+    fn representation(&mut self, cues: u32, min_spikes: u32) -> Result<Vec<u32>> {
+        use crate::layout::{REP_CUES, TASK_WORDS};
+        let n = self.net.globals.n_neurons as usize;
+        let regions = self.net.globals.n_regions as usize;
+        let at = TASK_WORDS + REP_CUES * n;
+        if self.net.task.len() < at + regions {
+            return Ok(vec![0; regions]);
+        }
+        let mut selective = vec![0u32; regions];
+        for i in 0..n {
+            let c = &mut self.net.task[TASK_WORDS + i * REP_CUES..TASK_WORDS + i * REP_CUES + cues as usize];
+            let best = c.iter().copied().max().unwrap_or(0);
+            let sum: u32 = c.iter().sum();
+            c.fill(0);
+            if cues > 1 && best >= min_spikes && best * (cues - 1) >= 2 * (sum - best) {
+                selective[self.net.pops[self.net.state[i].pop as usize].region as usize] += 1;
+            }
+        }
+        Ok(selective)
+    }
+
     fn task_counts(&mut self) -> Result<Vec<GroupCount>> {
         use crate::layout::{EMPTY, T_COUNTS, T_FIRST};
         let t = &mut self.net.task;

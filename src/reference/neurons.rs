@@ -2,7 +2,8 @@
 
 use crate::layout::{
     Globals, MODEL_IZHIKEVICH, MODEL_PERIODIC, MODEL_SPIKE_SOURCE, NeuronParams, NeuronState, PoissonSource, Pop,
-    STATUS_ALIVE, STATUS_SLOT_SHIFT, T_COUNTING, T_COUNTS, T_DRIVE, T_FIRST, T_GUIDE, TASK_GROUP_SHIFT,
+    REP_CUES, STATUS_ALIVE, STATUS_SLOT_SHIFT, T_COUNTING, T_COUNTS, T_CUE, T_DRIVE, T_FIRST, T_GUIDE,
+    TASK_GROUP_SHIFT, TASK_WORDS,
 };
 use crate::rng;
 
@@ -107,10 +108,16 @@ pub fn step_neuron(
             s.refr = prm.p7 as u32;
         }
     }
-    if spiked && group != 0 && task[T_COUNTING] != 0 {
-        let g = group as usize - 1;
-        task[T_COUNTS + g] += 1;
-        task[T_FIRST + g] = task[T_FIRST + g].min(step);
+    if spiked && task[T_COUNTING] != 0 {
+        if group != 0 {
+            let g = group as usize - 1;
+            task[T_COUNTS + g] += 1;
+            task[T_FIRST + g] = task[T_FIRST + g].min(step);
+        }
+        let cue = task[T_CUE] as usize;
+        if cue != 0 {
+            task[TASK_WORDS + n as usize * REP_CUES + cue - 1] += 1;
+        }
     }
     Outcome {
         spiked,

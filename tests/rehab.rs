@@ -286,3 +286,98 @@ fn a_protocol_runs_identically_on_the_gpu_and_the_cpu_twin() {
         "three probe days x three tasks"
     );
 }
+
+/// A small scene with Poisson background, for the protocol's other phases and lesion kinds.
+const SMALL: &str = r#"Scene(seed: 2, dt_ms: 1.0, sample_every_ms: 1000,
+    regions: [
+        Region(name: "S1", centre_mm: (0, 0, 0), radius_mm: 1.0, populations: [
+            Population(name: "S1_E", count: 100, model: RegularSpiking)]),
+        Region(name: "M1", centre_mm: (5, 0, 0), radius_mm: 1.0, populations: [
+            Population(name: "M1_E", count: 100, model: RegularSpiking)]),
+    ],
+    projections: [
+        Projection(from: "S1_E", to: "M1_E", rule: Topographic(block_from: 20, block_to: 20, p_in: 0.3, p_out: 0.02),
+                   weight: 3.0, delay_ms: 2),
+    ],
+    inputs: [
+        Poisson(to: "S1_E", rate_hz: 20, in_degree: 20, weight: 3.0),
+        Poisson(to: "M1_E", rate_hz: 20, in_degree: 20, weight: 3.0),
+    ],
+    task: Task(cues: Cues(population: "S1_E", count: 4, neurons: 20, current: 15),
+               outputs: Outputs(population: "M1_E", neurons: 20, window_ms: (5, 60)), trial_ms: 200),
+    time: Time(offline_ms: 1000),
+    protocol: [
+        Train(days: (-2, -1), trials: 10),
+        Lesion(day: 0, kind: Fraction(population: "M1_E", fraction: 0.5)),
+        Rehab(days: (0, 1), trials: 10, neuromodulation: {"M1": (excitability: 1.6)}, enrichment: 2.0),
+        Lesion(day: 2, kind: TractCut(from: "S1", to: "M1")),
+        Rest(days: (2, 3)),
+        Probe(every_days: 1, trials: 8),
+    ],
+)"#;
+
+/// Rows of a CSV file as maps from column name to value.
+fn table(out: &Path, file: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(out.join(file)).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    lines
+        .map(|l| head.iter().cloned().zip(l.split(',').map(String::from)).collect())
+        .collect()
+}
+
+#[test]
+fn fraction_lesions_tract_cuts_enrichment_and_neuromodulation_act_on_their_days() {
+    let (s, _, out) = run(SMALL, "small", EngineChoice::Cpu);
+    let p = s.protocol.unwrap();
+    assert_eq!(p.lesion_days, vec![0, 2]);
+    // Half of M1_E dies on day 0; the tract cut kills nobody.
+    let lesions = table(&out, "lesions.csv");
+    let lost = |day: &str, region: &str| {
+        lesions
+            .iter()
+            .find(|r| r["day"] == day && r["region"] == region)
+            .unwrap()["neurons_lost"]
+            .clone()
+    };
+    assert_eq!(
+        (lost("0", "M1"), lost("0", "S1"), lost("2", "M1")),
+        ("50".into(), "0".into(), "0".into())
+    );
+    assert_eq!(p.neurons_lost, 50);
+    // S1 -> M1 synapses: half gone with the dead on day 0, none left after the cut on day 2.
+    let conn = table(&out, "connectivity.csv");
+    let tract = |day: &str| {
+        conn.iter()
+            .filter(|r| r["day"] == day && r["source"] == "S1" && r["target"] == "M1")
+            .map(|r| r["synapses"].parse::<u64>().unwrap())
+            .next_back()
+            .unwrap()
+    };
+    let (before, after_death, after_cut) = (tract("-1"), tract("1"), tract("3"));
+    eprintln!("S1 -> M1 synapses: {before} -> {after_death} -> {after_cut}");
+    assert!(after_death < before * 6 / 10 && after_death > before * 4 / 10);
+    assert_eq!(after_cut, 0);
+    // Rates per phase: sessions with neuromodulation and enrichment (days 0, 1) against
+    // training sessions before (days -2, -1): M1 and S1 fire more (M1 per living neuron).
+    let rates = table(&out, "rates.csv");
+    let rate = |pop: &str, days: &[&str]| {
+        let v: Vec<f64> = rates
+            .iter()
+            .filter(|r| r["population"] == pop && days.contains(&r["day"].as_str()))
+            .map(|r| r["spikes"].parse::<f64>().unwrap())
+            .collect();
+        v.iter().sum::<f64>()
+    };
+    let (s1_before, s1_rehab) = (rate("S1_E", &["-2", "-1"]), rate("S1_E", &["0", "1"]));
+    let (m1_before, m1_rehab) = (rate("M1_E", &["-2", "-1"]), 2.0 * rate("M1_E", &["0", "1"]));
+    eprintln!("S1 spikes {s1_before} -> {s1_rehab}; M1 spikes per living neuron x100: {m1_before} -> {m1_rehab}");
+    assert!(
+        s1_rehab > 1.5 * s1_before,
+        "enrichment did not raise background activity"
+    );
+    assert!(
+        m1_rehab > 1.5 * m1_before,
+        "neuromodulation and enrichment did not raise M1's activity"
+    );
+}

@@ -90,6 +90,8 @@ pub struct GpuEngine {
     frozen: bool,
     /// Readback of the task's counts (every trial).
     task_staging: wgpu::Buffer,
+    /// The `represent` stage, made at its first use.
+    represent: Option<(wgpu::ComputePipeline, wgpu::BindGroup)>,
 }
 
 /// Refuses a network whose buffers exceed the adapter's limits, before anything is allocated.
@@ -242,6 +244,7 @@ impl GpuEngine {
                 usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             }),
+            represent: None,
         })
     }
 
@@ -780,18 +783,17 @@ impl Engine for GpuEngine {
             4 * T_CUES as u64,
             bytemuck::cast_slice(&[cues, min_spikes]),
         );
-        let pipeline = stage::pipeline(&self.device, "represent", "main");
-        let bind = stage::bind(
-            &self.device,
-            "represent",
-            &pipeline,
-            &[
-                (0, &self.b.globals),
-                (1, &self.b.pops),
-                (2, &self.b.neurons),
-                (3, &self.b.task),
-            ],
-        );
+        let (device, b) = (&self.device, &self.b);
+        let (pipeline, bind) = self.represent.get_or_insert_with(|| {
+            let pipeline = stage::pipeline(device, "represent", "main");
+            let bind = stage::bind(
+                device,
+                "represent",
+                &pipeline,
+                &[(0, &b.globals), (1, &b.pops), (2, &b.neurons), (3, &b.task)],
+            );
+            (pipeline, bind)
+        });
         let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("represent"),
         });
@@ -801,8 +803,8 @@ impl Engine for GpuEngine {
                 label: Some("represent"),
                 timestamp_writes: None,
             });
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind, &[]);
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, &*bind, &[]);
             let groups = stage::groups(n, 64);
             pass.dispatch_workgroups(groups.0, groups.1, 1);
         }

@@ -82,7 +82,7 @@ pub fn run(
     for plan in &protocol.days {
         r.day(plan, &protocol, &mut each)?;
         if progress && bar.is_none() && t0.elapsed() > Duration::from_secs(2) {
-            bar = Some(progress_bar(total));
+            bar = Some(crate::sim::progress_bar(total, "{msg}"));
         }
         if let Some(b) = &bar {
             b.set_position(r.sim.engine.step());
@@ -98,15 +98,6 @@ pub fn run(
     r.totals.wall_s = t0.elapsed().as_secs_f64();
     r.totals.steps = r.sim.engine.step();
     r.finish(&protocol)
-}
-
-fn progress_bar(steps: u64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(steps);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {msg}, eta {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar
 }
 
 struct Runner<'a> {

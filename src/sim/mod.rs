@@ -119,7 +119,7 @@ impl Simulation {
                 self.engine.advance(chunk)?;
                 left -= chunk;
                 if progress && bar.is_none() && t0.elapsed() > Duration::from_secs(2) {
-                    bar = Some(progress_bar(steps));
+                    bar = Some(progress_bar(steps, "{pos}/{len} steps"));
                 }
                 if let Some(b) = &bar {
                     b.set_position(done + n - left);
@@ -176,10 +176,11 @@ pub struct RunTotals {
     pub probe_trials: u64,
 }
 
-fn progress_bar(steps: u64) -> indicatif::ProgressBar {
+/// A progress bar over `steps`, labelled by `what` (an indicatif template: `{pos}`, `{msg}`...).
+pub(crate) fn progress_bar(steps: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(steps);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} steps, eta {eta}")
+        indicatif::ProgressStyle::with_template(&format!("{{elapsed_precise}} [{{bar:40}}] {what}, eta {{eta}}"))
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar

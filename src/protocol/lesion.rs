@@ -109,25 +109,28 @@ pub fn plan(model: &Model, net: &Network, status: &[[u32; 4]], lesion: &LesionMo
 
 /// The volume of tissue lost (mm^3): each region's volume times the share of its neurons dead.
 pub fn volume_mm3(model: &Model, status: &[[u32; 4]]) -> f64 {
-    let mut dead = vec![0u64; model.regions.len()];
-    let mut all = vec![0u64; model.regions.len()];
-    for p in &model.populations {
-        for n in p.first..p.first + p.count {
-            all[p.region] += 1;
-            if status[n as usize][0] & STATUS_ALIVE == 0 {
-                dead[p.region] += 1;
-            }
-        }
-    }
     model
         .regions
         .iter()
-        .enumerate()
-        .map(|(r, reg)| {
+        .zip(census(model, status))
+        .map(|(reg, (all, living))| {
             let v = 4.0 / 3.0 * std::f64::consts::PI * (reg.radius_mm.powi(3) - reg.inner_radius_mm.powi(3));
-            v * dead[r] as f64 / all[r].max(1) as f64
+            v * (all - living) as f64 / all.max(1) as f64
         })
         .sum()
+}
+
+/// Per region: (neurons, living neurons).
+pub fn census(model: &Model, status: &[[u32; 4]]) -> Vec<(u64, u64)> {
+    let mut counts = vec![(0u64, 0u64); model.regions.len()];
+    for p in &model.populations {
+        let c = &mut counts[p.region];
+        c.0 += p.count as u64;
+        c.1 += (p.first..p.first + p.count)
+            .filter(|&n| status[n as usize][0] & STATUS_ALIVE != 0)
+            .count() as u64;
+    }
+    counts
 }
 
 /// The share of the penumbra's loss still present, and the window's extra factor, `days` after

@@ -239,15 +239,9 @@ impl<'a> Runner<'a> {
         let min = (trials / task.cues / 2).max(1);
         let selective = self.sim.engine.representation(task.cues, min)?;
         let t_ms = self.model.time_ms(self.sim.engine.step());
+        let census = lesion::census(self.model, &self.status);
         for (ri, region) in self.model.regions.iter().enumerate() {
-            let living = self
-                .model
-                .populations
-                .iter()
-                .filter(|p| p.region == ri)
-                .flat_map(|p| p.first..p.first + p.count)
-                .filter(|&n| self.status[n as usize][0] & crate::layout::STATUS_ALIVE != 0)
-                .count();
+            let living = census[ri].1;
             self.representation.line(&format!(
                 "{day},{t_ms},{},{living},{},{}",
                 region.name,
@@ -270,14 +264,9 @@ impl<'a> Runner<'a> {
             crate::scene::model::LesionKindModel::TractCut { .. } => "tract_cut",
         };
         let volume = lesion::volume_mm3(self.model, &self.status);
+        let census = lesion::census(self.model, &self.status);
         for (ri, region) in self.model.regions.iter().enumerate() {
-            let neurons: u32 = self
-                .model
-                .populations
-                .iter()
-                .filter(|p| p.region == ri)
-                .map(|p| p.count)
-                .sum();
+            let neurons = census[ri].0;
             self.lesions.line(&format!(
                 "{day},{li},{kind},{},{},{neurons},{volume}",
                 region.name, plan.killed[ri]

@@ -22,6 +22,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A run folder's output file is malformed (read back for figures or comparisons).
+    #[error("{path}: {message}")]
+    Data { path: PathBuf, message: String },
     /// Options that do not apply to the scene.
     #[error("{0}")]
     Usage(String),
@@ -53,6 +56,12 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+    pub(crate) fn data(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::Data {
+            path: path.into(),
+            message: message.into(),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod gpu;
 pub mod layout;
 pub mod protocol;
 pub mod reference;
+pub mod report;
 pub mod rng;
 pub mod scene;
 pub mod shaders;

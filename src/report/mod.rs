@@ -1,0 +1,5 @@
+//! Reports drawn from a run folder's files: figures, and comparisons of several runs.
+
+pub mod table;
+
+pub use table::Table;

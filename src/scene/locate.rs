@@ -48,6 +48,28 @@ pub fn value_name(src: &str, path: &[Seg]) -> Option<String> {
     (ends && !literal).then(|| name.to_string())
 }
 
+/// The byte range of the value at `path` in `src`, from its first character to its last (trailing
+/// whitespace, comments and separators excluded). None when the path is not present.
+pub fn span(src: &str, path: &[Seg]) -> Option<std::ops::Range<usize>> {
+    let start = find(src, path)?;
+    let mut sc = Scanner { s: src, i: start };
+    let end = sc.skip_value();
+    (end > start).then_some(start..end)
+}
+
+/// The byte offset just inside the opening parenthesis of the struct at `path` (e.g. after the
+/// `(` of `Task(`), where a field can be inserted. None when the value is not a parenthesized struct.
+pub fn inside(src: &str, path: &[Seg]) -> Option<usize> {
+    let mut sc = Scanner {
+        s: src,
+        i: find(src, path)?,
+    };
+    sc.ident();
+    sc.ws();
+    sc.eat('(')?;
+    Some(sc.i)
+}
+
 /// Byte offset of the value at `path`, past leading whitespace, comments and `#![...]` attributes.
 fn find(src: &str, path: &[Seg]) -> Option<usize> {
     let mut sc = Scanner { s: src, i: 0 };
@@ -361,6 +383,21 @@ Scene(
         for (path, want) in cases.into_iter().chain(nones.split(' ').map(|n| (n, None))) {
             assert_eq!(value_name(SCENE, &p(path)).as_deref(), want, "{path}");
         }
+    }
+
+    #[test]
+    fn spans_cover_whole_values() {
+        let text = |path: &str| span(SCENE, &p(path)).map(|r| &SCENE[r]);
+        assert_eq!(text("seed"), Some("7"));
+        assert_eq!(text("regions.1.populations.0.model"), Some("Uniform(0, 1)"));
+        assert_eq!(text("regions.1.populations.1.count"), Some("+2"));
+        assert_eq!(text("pair"), Some("(1, 2)"));
+        assert_eq!(text("weights.a, b"), Some("[1, 2]"));
+        assert_eq!(text("regions.0"), Some("(name: \"r0\", populations: [])"));
+        assert_eq!(text("nope"), None);
+        let at = inside(SCENE, &p("regions.1.populations.1")).unwrap();
+        assert!(SCENE[at..].starts_with("count: +2"));
+        assert_eq!(inside(SCENE, &p("seed")), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod locate;
 pub mod model;
 mod protocol;
 pub mod schema;
+pub mod set;
 mod validate;
 
 pub use model::{

@@ -24,6 +24,7 @@ pub mod scene;
 pub mod shaders;
 pub mod sim;
 pub mod stats;
+pub mod sweep;
 
 pub use engine::{Engine, RawSample};
 pub use error::{Error, Result};

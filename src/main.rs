@@ -39,6 +39,39 @@ enum Command {
         /// Run on the CPU reference engine instead of the GPU (slow; for checking).
         #[arg(long)]
         cpu: bool,
+        /// Change a field of the scene: PATH=VALUE (e.g. `protocol.Rehab.days=(14, 20)`,
+        /// `regions.M1.radius_mm=2`); repeatable. See `rewire sweep` for paths.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// Compare run folders: final and peak performance, recovery day, area under the recovery
+    /// curve, tract strength changes, spine turnover near and far from the lesion; writes
+    /// comparison.csv and comparison.png/.svg (overlaid recovery curves).
+    Compare {
+        /// Run folders (each written by `rewire run` or `rewire sweep`).
+        #[arg(required = true)]
+        runs: Vec<PathBuf>,
+        /// Where to write comparison.csv and the figure.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+    /// Run a grid of scenarios from one scene, each into its own folder, then compare them.
+    /// Paths name fields with dots; list elements by position (`protocol[3]`), by variant
+    /// (`protocol.Rehab`) or by name (`regions.M1`). Every scenario is validated before any runs;
+    /// scenarios already finished in DIR are skipped, so an interrupted sweep resumes.
+    Sweep {
+        /// The scene file (RON).
+        scene: PathBuf,
+        /// PATH=V1,V2,... (RON values; commas inside brackets belong to the value); repeatable,
+        /// the grid is every combination.
+        #[arg(long = "set", value_name = "PATH=V1,V2", required = true)]
+        set: Vec<String>,
+        /// Output directory: one folder per scenario, sweep.csv, comparison.csv and figure.
+        #[arg(long)]
+        out: PathBuf,
+        /// Run on the CPU reference engine instead of the GPU.
+        #[arg(long)]
+        cpu: bool,
     },
     /// Check a scene without touching the GPU; print what it would build.
     Validate {
@@ -95,17 +128,35 @@ fn run(cli: Cli) -> Result<()> {
         out: "out".into(),
         duration: None,
         cpu: false,
+        set: Vec::new(),
     }) {
         Command::Run {
             scene: path,
             out,
             duration,
             cpu,
+            set,
         } => {
-            let model = match &path {
-                Some(p) => scene::load(p)?,
-                None => scene::parse(scene::DEFAULT_SCENE, "stroke_rehab.ron")?,
+            let settings = set
+                .iter()
+                .map(|s| {
+                    let o = scene::set::SetOption::parse(s)?;
+                    match &o.values[..] {
+                        [v] => Ok((o.path, v.clone())),
+                        _ => Err(anyhow::anyhow!(
+                            "--set {s}: one value per field in a run (a sweep takes several)"
+                        )),
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let (src, file) = match &path {
+                Some(p) => (
+                    std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+                    p.display().to_string(),
+                ),
+                None => (scene::DEFAULT_SCENE.to_string(), "stroke_rehab.ron".to_string()),
             };
+            let model = scene::set::parse_with(&src, &file, &settings)?;
             eprintln!(
                 "running {} ({} neurons, {:.1} ms simulated)",
                 model.name,
@@ -136,6 +187,45 @@ fn run(cli: Cli) -> Result<()> {
                 s.synaptic_events_per_s,
                 out.display()
             );
+        }
+        Command::Compare { runs, out } => {
+            let (metrics, files) = rewire::report::compare::compare(&runs, &out)?;
+            print!("{}", rewire::report::compare::table(&metrics));
+            for f in files {
+                eprintln!("written {}", f.display());
+            }
+        }
+        Command::Sweep {
+            scene: path,
+            set,
+            out,
+            cpu,
+        } => {
+            let sets = set
+                .iter()
+                .map(|s| scene::set::SetOption::parse(s))
+                .collect::<rewire::Result<Vec<_>>>()?;
+            let plan = rewire::sweep::plan(&path, &sets)?;
+            eprintln!(
+                "sweep of {}: {} scenarios into {}",
+                path.display(),
+                plan.scenarios.len(),
+                out.display()
+            );
+            let opts = RunOptions {
+                engine: if cpu {
+                    EngineChoice::Cpu
+                } else {
+                    EngineChoice::Gpu(choice)
+                },
+                duration_ms: None,
+                progress: std::io::stderr().is_terminal(),
+            };
+            let outcome = rewire::sweep::run(&plan, &out, &opts, |line| eprintln!("{line}"))?;
+            print!("{}", rewire::report::compare::table(&outcome.runs));
+            for f in outcome.files {
+                eprintln!("written {}", f.display());
+            }
         }
         Command::Validate { scene: path } => {
             let model = scene::load(&path)?;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 const TIMING: &str = include_str!("../scenes/rehab_timing.ron");
 const SHOWCASE: &str = include_str!("../scenes/stroke_rehab.ron");
-const EARLY: &str = "Rehab(days: (2, 8), trials: 20), Rest(days: (9, 40)),";
+const EARLY: &str = "Rehab(days: (2, 8), trials: 20),";
 
 fn out_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("rewire-rehab-{}-{name}", std::process::id()));
@@ -79,15 +79,9 @@ fn early_rehabilitation_recovers_and_late_does_little_more_than_none() {
     assert!(TIMING.contains(EARLY));
     let arms = [
         ("early", EARLY),
-        (
-            "middle",
-            "Rest(days: (2, 13)), Rehab(days: (14, 20), trials: 20), Rest(days: (21, 40)),",
-        ),
-        (
-            "late",
-            "Rest(days: (2, 29)), Rehab(days: (30, 36), trials: 20), Rest(days: (37, 40)),",
-        ),
-        ("none", "Rest(days: (2, 40)),"),
+        ("middle", "Rehab(days: (14, 20), trials: 20),"),
+        ("late", "Rehab(days: (30, 36), trials: 20),"),
+        ("none", ""),
     ];
     let runs = run_all(
         arms.iter()
@@ -130,7 +124,7 @@ fn early_rehabilitation_recovers_and_late_does_little_more_than_none() {
 
 #[test]
 fn larger_lesions_leave_larger_deficits() {
-    let none = TIMING.replace(EARLY, "Rest(days: (2, 40)),");
+    let none = TIMING.replace(EARLY, "");
     let cores = [0.75, 0.82, 0.88];
     let runs = run_all(
         cores

@@ -55,6 +55,9 @@ pub struct ProtocolSummary {
     pub peak_after_lesion: Option<f64>,
     /// The first probe day after the lesion reaching 90 % of the pre-lesion level.
     pub recovery_day: Option<i32>,
+    /// Area under the motor recovery curve (probe accuracy x days, trapezoids) from the first
+    /// probe on or after the first lesion to the last probe: a whole recovery in one number.
+    pub recovery_auc: Option<f64>,
     pub training_trials: u64,
     pub probe_trials: u64,
     /// Final probe accuracy of each task.
@@ -413,6 +416,13 @@ impl<'a> Runner<'a> {
             .map(|p| p.accuracy)
             .fold(None, |m: Option<f64>, a| Some(m.map_or(a, |m| m.max(a))));
         let recovery_day = pre.and_then(|pre| after.iter().find(|p| p.accuracy >= 0.9 * pre).map(|p| p.day));
+        let recovery_auc = (!after.is_empty()).then(|| {
+            let days = || after.iter().map(|p| (p.day as f64, p.accuracy));
+            days()
+                .zip(days().skip(1))
+                .map(|((d0, a0), (d1, a1))| (d1 - d0) * (a0 + a1) / 2.0)
+                .sum()
+        });
         let mut final_by_task: Vec<(String, f64)> = Vec::new();
         for p in self.performance.iter().filter(|p| p.phase == "probe") {
             match final_by_task.iter_mut().find(|(t, _)| t == p.task) {
@@ -431,6 +441,7 @@ impl<'a> Runner<'a> {
             final_performance: probes.last().map(|p| p.accuracy),
             peak_after_lesion: peak,
             recovery_day,
+            recovery_auc,
             training_trials: self.totals.training_trials,
             probe_trials: self.totals.probe_trials,
             final_by_task,

@@ -328,14 +328,44 @@ pub fn apply(src: &str, settings: &[(String, String)]) -> Result<String> {
     Ok(text)
 }
 
-/// Parses scene text after `settings`, naming the settings in any error.
+/// Parses scene text after `settings`. When the result is refused, the first setting whose
+/// prefix of the settings fails is named (with a hint when a fraction replaced an integer), or
+/// all of them when only their combination fails.
 pub fn parse_with(src: &str, file: &str, settings: &[(String, String)]) -> Result<super::Model> {
-    let shown = || {
-        let s: Vec<String> = settings.iter().map(|(p, v)| format!("{p}={v}")).collect();
-        s.join(" ")
-    };
     let text = apply(src, settings)?;
-    super::parse(&text, file).map_err(|e| Error::Usage(format!("with --set {}: {e}", shown())))
+    let Err(whole) = super::parse(&text, file) else {
+        return super::parse(&text, file);
+    };
+    if settings.is_empty() {
+        return Err(whole);
+    }
+    for k in 1..=settings.len() {
+        let before = apply(src, &settings[..k - 1])?;
+        if let Err(e) = super::parse(&apply(src, &settings[..k])?, file) {
+            let (path, value) = &settings[k - 1];
+            let old = match resolve(&before, path) {
+                Ok(Target::Value(r)) => Some(before[r].to_string()),
+                _ => {
+                    // A field the scene did not write: the schema's message names what exists.
+                    if let Error::Scene { message, .. } = &e {
+                        return Err(Error::Usage(format!("--set {path}={value}: {message}")));
+                    }
+                    None
+                }
+            };
+            let integer =
+                |t: &str| !t.is_empty() && t.trim_start_matches(['-', '+']).chars().all(|c| c.is_ascii_digit());
+            let hint = match old {
+                Some(old) if integer(&old) && !integer(value) && Kind::of(value) == Some(Kind::Number) => {
+                    format!(" (the scene writes the integer `{old}` here: the field may take whole numbers only)")
+                }
+                _ => String::new(),
+            };
+            return Err(Error::Usage(format!("--set {path}={value}: {e}{hint}")));
+        }
+    }
+    let shown: Vec<String> = settings.iter().map(|(p, v)| format!("{p}={v}")).collect();
+    Err(Error::Usage(format!("with --set {}: {whole}", shown.join(" "))))
 }
 
 #[cfg(test)]

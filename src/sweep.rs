@@ -1,0 +1,200 @@
+//! `rewire sweep`: a grid of scenarios from one scene and `--set` options, run one after another
+//! into their own folders, resumable, and compared at the end.
+
+use crate::error::{Error, Result};
+use crate::report::compare::{self, RunMetrics};
+use crate::scene::set::{self, SetOption};
+use crate::scene::{self, Model};
+use crate::sim::{self, RunOptions};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// One scenario of a sweep: its settings, the scene text they give, and the validated model.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub index: usize,
+    /// The folder's name: the index and the settings, e.g. `01_days=14-20_core_mm=0.75`.
+    pub name: String,
+    pub settings: Vec<(String, String)>,
+    pub text: String,
+    pub model: Model,
+}
+
+/// A sweep's grid, every scenario validated.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub scene: PathBuf,
+    pub sets: Vec<SetOption>,
+    pub scenarios: Vec<Scenario>,
+}
+
+/// The last step of a path, for folder names: `protocol.Rehab.days` -> `days`.
+fn short(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path)
+}
+
+/// A folder-safe rendering of a value: `(2, 8)` -> `2-8`, `"a b"` -> `a_b`.
+fn folder_safe(value: &str) -> String {
+    let mut s = String::new();
+    for c in value.chars() {
+        match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' => s.push(c),
+            '-' if s.is_empty() => s.push(c),
+            ',' => s.push('-'),
+            ' ' | '"' | '(' | ')' | '[' | ']' => {}
+            _ => s.push('_'),
+        }
+    }
+    if s.is_empty() { "x".to_string() } else { s }
+}
+
+/// Expands the grid (the first `--set` varies slowest) and validates every scenario's scene
+/// before anything runs: a path that leads nowhere, a value of the wrong kind or a scene the
+/// values make invalid is refused here.
+pub fn plan(scene_path: &Path, sets: &[SetOption]) -> Result<Plan> {
+    let src = std::fs::read_to_string(scene_path).map_err(|e| Error::io(scene_path, e))?;
+    let file = scene_path.display().to_string();
+    scene::parse(&src, &file)?;
+    if sets.is_empty() {
+        return Err(Error::Usage("sweep: give at least one --set PATH=V1,V2".into()));
+    }
+    let mut grid: Vec<Vec<(String, String)>> = vec![Vec::new()];
+    for o in sets {
+        grid = grid
+            .into_iter()
+            .flat_map(|g| {
+                o.values.iter().map(move |v| {
+                    let mut g = g.clone();
+                    g.push((o.path.clone(), v.clone()));
+                    g
+                })
+            })
+            .collect();
+    }
+    let width = (grid.len().saturating_sub(1)).to_string().len().max(2);
+    let mut scenarios = Vec::new();
+    for (index, settings) in grid.into_iter().enumerate() {
+        let text = set::apply(&src, &settings)?;
+        let model = set::parse_with(&src, &file, &settings)?;
+        let mut name = format!("{index:0width$}");
+        for (p, v) in &settings {
+            name.push_str(&format!("_{}={}", short(p), folder_safe(v)));
+        }
+        scenarios.push(Scenario {
+            index,
+            name,
+            settings,
+            text,
+            model,
+        });
+    }
+    Ok(Plan {
+        scene: scene_path.to_path_buf(),
+        sets: sets.to_vec(),
+        scenarios,
+    })
+}
+
+/// What a sweep did.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Scenario folders run now, and those found finished and skipped.
+    pub ran: Vec<String>,
+    pub skipped: Vec<String>,
+    pub runs: Vec<RunMetrics>,
+    pub files: Vec<PathBuf>,
+}
+
+/// Whether `dir` holds a finished run of exactly this scenario: a folder only gets its final name
+/// once its run is complete, and it keeps the scene text it ran.
+fn finished(dir: &Path, s: &Scenario) -> bool {
+    dir.join("summary.json").is_file() && std::fs::read_to_string(dir.join("scene.ron")).is_ok_and(|t| t == s.text)
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+}
+
+/// Runs every scenario not yet finished into `out/NAME` (through `out/NAME.partial`, renamed when
+/// complete), then compares all of them into `out`. `log` receives one line per scenario.
+pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)) -> Result<Outcome> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let mut index = String::from("index,folder");
+    for o in &plan.sets {
+        index.push(',');
+        index.push_str(&o.path.replace(',', ";"));
+    }
+    for s in &plan.scenarios {
+        index.push_str(&format!("\n{},{}", s.index, s.name));
+        for (_, v) in &s.settings {
+            index.push_str(&format!(",\"{}\"", v.replace('"', "'")));
+        }
+    }
+    index.push('\n');
+    write(&out.join("sweep.csv"), &index)?;
+
+    let total = plan.scenarios.len();
+    let todo: Vec<&Scenario> = plan
+        .scenarios
+        .iter()
+        .filter(|s| !finished(&out.join(&s.name), s))
+        .collect();
+    let mut outcome = Outcome {
+        ran: Vec::new(),
+        skipped: Vec::new(),
+        runs: Vec::new(),
+        files: Vec::new(),
+    };
+    for s in &plan.scenarios {
+        if !todo.iter().any(|t| t.index == s.index) {
+            log(&format!(
+                "[{}/{total}] {}: finished earlier, skipped",
+                s.index + 1,
+                s.name
+            ));
+            outcome.skipped.push(s.name.clone());
+        }
+    }
+    let started = Instant::now();
+    for (k, s) in todo.iter().enumerate() {
+        let dir = out.join(&s.name);
+        let partial = out.join(format!("{}.partial", s.name));
+        for stale in [&partial, &dir] {
+            if stale.exists() {
+                std::fs::remove_dir_all(stale).map_err(|e| Error::io(stale, e))?;
+            }
+        }
+        std::fs::create_dir_all(&partial).map_err(|e| Error::io(&partial, e))?;
+        write(&partial.join("scene.ron"), &s.text)?;
+        let settings: Vec<String> = s.settings.iter().map(|(p, v)| format!("{p}={v}")).collect();
+        write(&partial.join("settings.txt"), &(settings.join("\n") + "\n"))?;
+        log(&format!(
+            "[{}/{total}] {}: running {}",
+            s.index + 1,
+            s.name,
+            settings.join(" ")
+        ));
+        let t0 = Instant::now();
+        sim::run(s.model.clone(), &partial, opts).map_err(|e| Error::Usage(format!("scenario {}: {e}", s.name)))?;
+        std::fs::rename(&partial, &dir).map_err(|e| Error::io(&dir, e))?;
+        let left = todo.len() - k - 1;
+        let eta = started.elapsed().as_secs_f64() / (k + 1) as f64 * left as f64;
+        log(&format!(
+            "[{}/{total}] {}: done in {:.1} s; {left} to go{}",
+            s.index + 1,
+            s.name,
+            t0.elapsed().as_secs_f64(),
+            if left > 0 {
+                format!(", about {eta:.0} s left")
+            } else {
+                String::new()
+            }
+        ));
+        outcome.ran.push(s.name.clone());
+    }
+    let dirs: Vec<PathBuf> = plan.scenarios.iter().map(|s| out.join(&s.name)).collect();
+    let (runs, files) = compare::compare(&dirs, out)?;
+    outcome.runs = runs;
+    outcome.files = files;
+    Ok(outcome)
+}

@@ -75,7 +75,9 @@ pub fn plan(scene_path: &Path, sets: &[SetOption]) -> Result<Plan> {
     let mut scenarios = Vec::new();
     for (index, settings) in grid.into_iter().enumerate() {
         let text = set::apply(&src, &settings)?;
-        let model = set::parse_with(&src, &file, &settings)?;
+        let mut model = set::parse_with(&src, &file, &settings)?;
+        let shown: Vec<String> = settings.iter().map(|(p, v)| format!("{p}={v}")).collect();
+        model.name = format!("{} [{}]", model.name, shown.join(" "));
         let mut name = format!("{index:0width$}");
         for (p, v) in &settings {
             name.push_str(&format!("_{}={}", short(p), folder_safe(v)));

@@ -1,5 +1,6 @@
 //! Reports drawn from a run folder's files: figures, and comparisons of several runs.
 
+pub mod figures;
 pub mod table;
 
 pub use table::Table;

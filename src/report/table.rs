@@ -40,7 +40,11 @@ impl Table {
 
     /// Reads `dir/name` when it exists (runs without a protocol or structure lack some files).
     pub fn read_optional(dir: &Path, name: &str) -> Result<Option<Table>> {
-        if dir.join(name).exists() { Table::read(dir, name).map(Some) } else { Ok(None) }
+        if dir.join(name).exists() {
+            Table::read(dir, name).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     /// The index of a column, or an error naming the file and the column.

@@ -477,7 +477,7 @@ fn day_text(d: f64) -> String {
 
 /// About `n` round tick values (1, 2 or 5 x 10^k apart) covering `lo..hi`.
 fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    if !(hi > lo) || !lo.is_finite() || !hi.is_finite() {
+    if hi <= lo || !lo.is_finite() || !hi.is_finite() {
         return vec![lo];
     }
     let raw = (hi - lo) / n.max(1) as f64;
@@ -1201,17 +1201,19 @@ fn activation(dir: &Path, info: &RunInfo) -> Result<Option<Heatmap>> {
     let half = |a: usize, b: usize| (cols[b] - cols[a]) / 2.0;
     let first_half = if m > 1 { half(0, 1) } else { 0.5 };
     edges.push(cols[0] - first_half);
-    for c in 0..m.saturating_sub(1) {
-        edges.push(cols[c] + half(c, c + 1));
-    }
+    edges.extend(cols.windows(2).map(|w| (w[0] + w[1]) / 2.0));
     edges.push(cols[m - 1] + if m > 1 { half(m - 2, m - 1) } else { 0.5 });
     let ticks = nice_ticks(edges[0], edges[m], 8);
     let step = if ticks.len() > 1 { ticks[1] - ticks[0] } else { 1.0 };
     let ticks = ticks.into_iter().map(|v| (v, tick_text(v, step))).collect();
+    // A probe on a lesion day comes after the lesion: mark the lesion at that column's left edge.
     let marks = if info.protocol {
         info.lesion_days
             .iter()
-            .map(|&d| (d, format!(" lesion (day {})", day_text(d))))
+            .map(|&d| {
+                let x = cols.iter().position(|&c| c >= d).map(|c| edges[c]).unwrap_or(d);
+                (x, format!(" lesion (day {})", day_text(d)))
+            })
             .collect()
     } else {
         Vec::new()
@@ -1248,12 +1250,15 @@ impl Figure for Heatmap {
 /// Projections drawn at most (the first ones in weight_hist.csv).
 const MAX_PROJECTIONS: usize = 6;
 
+/// A histogram bin: (lowest weight, highest weight, synapses).
+type Bin = (f64, f64, f64);
+
 struct Weights {
     title: String,
     moments: Vec<Moment>,
     protocol: bool,
-    /// (projection, for each moment its bins (lo, hi, synapses)).
-    panels: Vec<(String, Vec<Vec<(f64, f64, f64)>>)>,
+    /// (projection, for each moment its bins).
+    panels: Vec<(String, Vec<Vec<Bin>>)>,
     left_out: usize,
 }
 

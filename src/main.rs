@@ -145,6 +145,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Plot { runs } => {
             for dir in &runs {
+                anyhow::ensure!(dir.is_dir(), "{}: no such run folder", dir.display());
                 let written = rewire::report::figures::draw_run(dir)
                     .with_context(|| format!("drawing the figures of {}", dir.display()))?;
                 if written.is_empty() {

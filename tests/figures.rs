@@ -455,3 +455,43 @@ fn comparison_overlays_one_curve_per_run() {
     assert!(text.contains(&a.label) && text.contains("no rehabilitation") && text.contains("lesion (day 0)"));
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn rewire_plot_draws_from_a_run_folders_files_and_lists_them() {
+    // A copy of the plain run's data files only (the other tests redraw the run's own folder).
+    let dir = &out_dir("plot");
+    std::fs::create_dir_all(dir).unwrap();
+    for e in std::fs::read_dir(plain_run()).unwrap() {
+        let p = e.unwrap().path();
+        if matches!(p.extension().and_then(|x| x.to_str()), Some("csv" | "json")) {
+            std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rewire"))
+        .args(["plot", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Vec<PathBuf> = stdout.lines().map(PathBuf::from).collect();
+    assert_eq!(listed.len(), 6, "{stdout}");
+    assert!(listed.iter().all(|p| p.starts_with(dir) && p.exists()), "{stdout}");
+    let missing = std::env::temp_dir().join(format!("rewire-figures-{}-missing", std::process::id()));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rewire"))
+        .args(["plot", missing.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such run folder"));
+    for f in ["connectivity.svg", "activation.svg", "turnover.svg"] {
+        assert!(
+            read(&dir.join(f)) == read(&plain_run().join(f)),
+            "{f} differs from the run's own"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -880,8 +880,11 @@ impl Figure for Recovery {
             let colour = if single { PALETTE[0] } else { PALETTE[k % PALETTE.len()] };
             chart.draw_series(LineSeries::new(c.points.iter().copied(), colour.stroke_width(2)))?;
             chart.draw_series(c.points.iter().map(|&p| Circle::new(p, 4, colour.filled())))?;
+            // Long run names are cut to fit the legend column.
             let text = if single {
                 "motor probe accuracy".to_string()
+            } else if c.label.chars().count() > 26 {
+                format!("{}…", c.label.chars().take(25).collect::<String>())
             } else {
                 c.label.clone()
             };

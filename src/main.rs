@@ -1,4 +1,4 @@
-//! The `rewire` command line: run, validate, info.
+//! The `rewire` command line: run, plot, validate, info.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -72,6 +72,12 @@ enum Command {
         /// Run on the CPU reference engine instead of the GPU.
         #[arg(long)]
         cpu: bool,
+    },
+    /// (Re)draw the figures of existing run folders (PNG and SVG, beside their CSV files).
+    Plot {
+        /// Run folders, as written by `rewire run --out`.
+        #[arg(required = true)]
+        runs: Vec<PathBuf>,
     },
     /// Check a scene without touching the GPU; print what it would build.
     Validate {
@@ -225,6 +231,19 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", rewire::report::compare::table(&outcome.runs));
             for f in outcome.files {
                 eprintln!("written {}", f.display());
+            }
+        }
+        Command::Plot { runs } => {
+            for dir in &runs {
+                anyhow::ensure!(dir.is_dir(), "{}: no such run folder", dir.display());
+                let written = rewire::report::figures::draw_run(dir)
+                    .with_context(|| format!("drawing the figures of {}", dir.display()))?;
+                if written.is_empty() {
+                    eprintln!("{}: no files to draw figures from", dir.display());
+                }
+                for p in written {
+                    println!("{}", p.display());
+                }
             }
         }
         Command::Validate { scene: path } => {

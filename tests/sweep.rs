@@ -98,7 +98,11 @@ fn a_two_by_two_sweep_runs_four_scenarios_and_resumes_only_what_is_missing() {
         "the lesion does not depend on rehab"
     );
 
-    // The comparison's rows are the runs', in grid order, with the summaries' numbers.
+    // The comparison: overlaid recovery curves, and rows that are the runs', in grid order, with
+    // the summaries' numbers.
+    for f in ["comparison.png", "comparison.svg"] {
+        assert!(first.files.contains(&out.join(f)) && out.join(f).is_file(), "{f}");
+    }
     let table = csv(&out.join("comparison.csv"));
     assert_eq!(table.len(), 5);
     for (row, s) in table[1..].iter().zip(&plan.scenarios) {

@@ -37,47 +37,21 @@ pub struct RunMetrics {
     /// The scene's name (summary.json).
     pub scene: String,
     /// From summary.json's protocol block (None for runs without a protocol).
+    /// Days of the run's lesions (summary.json).
+    pub lesion_days: Vec<i64>,
     pub pre_lesion: Option<f64>,
     pub post_lesion: Option<f64>,
     pub final_performance: Option<f64>,
     pub peak_after_lesion: Option<f64>,
     pub recovery_day: Option<i64>,
     pub recovery_auc: Option<f64>,
-    /// Tracts between regions, in connectivity.csv order.
+    /// Tracts between regions that carry weight before or at the end, in region order.
     pub tracts: Vec<TractChange>,
     /// Synapses formed plus eliminated from the first lesion's day on (the whole run without a
     /// lesion), onto neurons in the nearest distance bin of turnover_by_distance.csv, and beyond
     /// it (None without structural plasticity).
     pub turnover_near: Option<u64>,
     pub turnover_far: Option<u64>,
-}
-
-/// The day of the first lesion of a run (summary.json), if it had one.
-fn first_lesion(summary: &serde_json::Value) -> Option<i64> {
-    summary["protocol"]["lesion_days"]
-        .as_array()?
-        .iter()
-        .filter_map(|d| d.as_i64())
-        .min()
-}
-
-/// Rows of connectivity.csv (or any per-sample file) at the sample before the first lesion and at
-/// the last sample: their `step` values. Before is the last sample whose day is earlier than the
-/// lesion's, or the first sample when there is no lesion or none before it.
-pub fn before_and_end(steps: &[f64], days: &[f64], lesion_day: Option<i64>) -> Option<(f64, f64)> {
-    let first = *steps.first()?;
-    let end = *steps.last()?;
-    let before = lesion_day
-        .and_then(|l| {
-            steps
-                .iter()
-                .zip(days)
-                .rev()
-                .find(|(_, d)| **d < l as f64)
-                .map(|(s, _)| *s)
-        })
-        .unwrap_or(first);
-    Some((before, end))
 }
 
 /// Reads what `rewire compare` reports from a run folder.
@@ -87,38 +61,30 @@ pub fn metrics(dir: &Path) -> Result<RunMetrics> {
     let summary: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Error::data(&path, format!("not JSON: {e}")))?;
     let p = &summary["protocol"];
-    let lesion = first_lesion(&summary);
+    let lesion_days: Vec<i64> = p["lesion_days"]
+        .as_array()
+        .map_or(Vec::new(), |a| a.iter().filter_map(|d| d.as_i64()).collect());
+    let lesion = lesion_days.iter().copied().min();
 
-    let conn = Table::read(dir, "connectivity.csv")?;
-    let (steps, days, sums) = (conn.f64s("step")?, conn.f64s("day")?, conn.f64s("weight_sum")?);
-    let (src, tgt) = (conn.strs("source")?, conn.strs("target")?);
+    // Between-region tracts at the connectivity figure's first and last moments: the last sample
+    // before the first lesion (the first sample without one) and the last sample.
     let mut tracts: Vec<TractChange> = Vec::new();
-    if let Some((before, end)) = before_and_end(&steps, &days, lesion) {
-        for i in 0..conn.rows.len() {
-            if src[i] == tgt[i] || (steps[i] != before && steps[i] != end) {
-                continue;
-            }
-            let name = format!("{}->{}", src[i], tgt[i]);
-            let k = match tracts.iter().position(|t| t.tract == name) {
-                Some(k) => k,
-                None => {
+    if let Some(c) = super::figures::connectivity(dir)? {
+        let (first, last) = (&c.weight_sum[0], &c.weight_sum[c.weight_sum.len() - 1]);
+        let value = |x: f64| if x.is_nan() { 0.0 } else { x };
+        for (a, from) in c.regions.iter().enumerate() {
+            for (b, to) in c.regions.iter().enumerate() {
+                let (before, end) = (value(first[a][b]), value(last[a][b]));
+                if a != b && (before != 0.0 || end != 0.0) {
                     tracts.push(TractChange {
-                        tract: name,
-                        before: 0.0,
-                        end: 0.0,
+                        tract: format!("{from}->{to}"),
+                        before,
+                        end,
                     });
-                    tracts.len() - 1
                 }
-            };
-            if steps[i] == before {
-                tracts[k].before = sums[i];
-            }
-            if steps[i] == end {
-                tracts[k].end = sums[i];
             }
         }
     }
-    tracts.retain(|t| t.before != 0.0 || t.end != 0.0);
 
     let (mut near, mut far) = (None, None);
     if let Some(t) = Table::read_optional(dir, "turnover_by_distance.csv")? {
@@ -137,11 +103,10 @@ pub fn metrics(dir: &Path) -> Result<RunMetrics> {
     }
 
     Ok(RunMetrics {
-        label: dir
-            .file_name()
-            .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        label: super::figures::run_label(dir),
         dir: dir.to_path_buf(),
         scene: summary["scene"].as_str().unwrap_or("").to_string(),
+        lesion_days,
         pre_lesion: p["pre_lesion"].as_f64(),
         post_lesion: p["post_lesion"].as_f64(),
         final_performance: p["final_performance"].as_f64(),
@@ -313,6 +278,22 @@ pub fn compare(dirs: &[PathBuf], out: &Path) -> Result<(Vec<RunMetrics>, Vec<Pat
         return Err(Error::Usage("compare: no run folders given".into()));
     }
     let runs: Vec<RunMetrics> = dirs.iter().map(|d| metrics(d)).collect::<Result<_>>()?;
-    let files = vec![write_csv(&runs, out)?];
+    let mut files = vec![write_csv(&runs, out)?];
+    let mut curves = Vec::new();
+    let mut lesion_days: Vec<i32> = Vec::new();
+    for (r, dir) in runs.iter().zip(dirs) {
+        if let Some(mut c) = super::figures::recovery_curve(dir)? {
+            c.label = r.label.clone();
+            curves.push(c);
+        }
+        for d in r.lesion_days.iter().map(|&d| d as i32) {
+            if !lesion_days.contains(&d) {
+                lesion_days.push(d);
+            }
+        }
+    }
+    if !curves.is_empty() {
+        files.extend(super::figures::draw_comparison(&curves, &lesion_days, out)?);
+    }
     Ok((runs, files))
 }

@@ -186,7 +186,8 @@ pub(crate) fn progress_bar(steps: u64, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// Runs a model to its end and writes `rates.csv`, `connectivity.csv` and `summary.json` to `out`.
+/// Runs a model to its end and writes `rates.csv`, `connectivity.csv` and `summary.json` to `out`,
+/// then the figures drawn from them (`report::figures::draw_run`).
 pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
     let mut model = model;
     if opts.duration_ms.is_some() && model.protocol.is_some() {
@@ -253,6 +254,8 @@ pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
         protocol,
     };
     stats::write_json(out, "summary.json", &summary)?;
+    // Figures come from the files just written, so `rewire plot` redraws the same ones.
+    crate::report::figures::draw_run(out)?;
     Ok(summary)
 }
 

@@ -78,6 +78,10 @@ enum Command {
         /// Run folders, as written by `rewire run --out`.
         #[arg(required = true)]
         runs: Vec<PathBuf>,
+        /// Biological days at which to show the weight distributions, comma separated (each the
+        /// last sample on or before the day; default: before the lesion, after it, the end).
+        #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+        days: Vec<f64>,
     },
     /// Check a scene without touching the GPU; print what it would build.
     Validate {
@@ -233,10 +237,11 @@ fn run(cli: Cli) -> Result<()> {
                 eprintln!("written {}", f.display());
             }
         }
-        Command::Plot { runs } => {
+        Command::Plot { runs, days } => {
+            let options = rewire::report::figures::PlotOptions { weight_days: days };
             for dir in &runs {
                 anyhow::ensure!(dir.is_dir(), "{}: no such run folder", dir.display());
-                let written = rewire::report::figures::draw_run(dir)
+                let written = rewire::report::figures::draw_run_with(dir, &options)
                     .with_context(|| format!("drawing the figures of {}", dir.display()))?;
                 if written.is_empty() {
                     eprintln!("{}: no files to draw figures from", dir.display());

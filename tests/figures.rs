@@ -384,6 +384,37 @@ fn moments_without_a_lesion_or_without_earlier_samples() {
     );
     assert_eq!(steps(Some(5.0)), named(&[("before lesion", 30), ("end", 30)]));
     assert!(select_moments(&[], Some(0.0)).is_empty());
+    // Chosen days: the last sample on or before each; a day before every sample is refused.
+    let chosen = figures::moments_on_days(&s, &[0.7, 1.5, 9.0]).unwrap();
+    assert_eq!(chosen.iter().map(|m| m.step).collect::<Vec<_>>(), [10, 20, 30]);
+    let e = figures::moments_on_days(&s, &[0.1]).unwrap_err();
+    assert!(e.contains("no sample on or before day 0.1"), "{e}");
+}
+
+#[test]
+fn weight_distributions_at_chosen_days() {
+    // A copy of the protocol run, so the shared folder's figures stay as drawn.
+    let dir = out_dir("chosen");
+    std::fs::create_dir_all(&dir).unwrap();
+    for e in std::fs::read_dir(protocol_run()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+    }
+    let options = figures::PlotOptions {
+        weight_days: vec![-1.0, 3.0],
+    };
+    figures::draw_run_with(&dir, &options).unwrap();
+    let text = all_text(&assert_svg(&dir.join("weights.svg")));
+    assert!(
+        text.contains("chosen, day -1") && text.contains("chosen, day 3"),
+        "{text}"
+    );
+    assert!(!text.contains("before lesion"), "{text}");
+    let bad = figures::PlotOptions {
+        weight_days: vec![-100.0],
+    };
+    let e = figures::draw_run_with(&dir, &bad).unwrap_err().to_string();
+    assert!(e.contains("weight_hist.csv") && e.contains("day -100"), "{e}");
 }
 
 #[test]

@@ -176,6 +176,25 @@ pub fn select_moments(samples: &[(u64, f64, f64)], lesion_day: Option<f64>) -> V
     out
 }
 
+/// For each of `days`, the last of `samples` (step, day, t_ms; in time order) on or before it,
+/// named "chosen"; an error names a day before the first sample.
+pub fn moments_on_days(samples: &[(u64, f64, f64)], days: &[f64]) -> std::result::Result<Vec<Moment>, String> {
+    days.iter()
+        .map(|&d| {
+            let s = samples.iter().rev().find(|s| s.1 <= d).ok_or_else(|| {
+                let first = samples.first().map_or(f64::NAN, |s| s.1);
+                format!("no sample on or before day {d} (the first is on day {first})")
+            })?;
+            Ok(Moment {
+                name: "chosen".to_string(),
+                step: s.0,
+                day: s.1,
+                t_ms: s.2,
+            })
+        })
+        .collect()
+}
+
 /// The distinct samples (step, day, t_ms) of a table with those columns, in row order.
 fn samples_of(t: &Table) -> Result<Vec<(u64, f64, f64)>> {
     let (step, day, t_ms) = (t.f64s("step")?, t.f64s("day")?, t.f64s("t_ms")?);
@@ -257,9 +276,22 @@ pub fn connectivity(dir: &Path) -> Result<Option<Connectivity>> {
 // Drawing
 // ---------------------------------------------------------------------------------------------
 
+/// Choices a user makes about a run's figures.
+#[derive(Clone, Debug, Default)]
+pub struct PlotOptions {
+    /// Biological days at which to show the weight distributions (each the last sample on or
+    /// before the day); empty: the moments of the connectivity figure.
+    pub weight_days: Vec<f64>,
+}
+
 /// Draws every figure that the files in `dir` allow (see the module documentation) and returns
 /// the paths written, PNG then SVG for each figure.
 pub fn draw_run(dir: &Path) -> Result<Vec<PathBuf>> {
+    draw_run_with(dir, &PlotOptions::default())
+}
+
+/// [`draw_run`] with choices.
+pub fn draw_run_with(dir: &Path, options: &PlotOptions) -> Result<Vec<PathBuf>> {
     let info = run_info(dir)?;
     let mut written = Vec::new();
     if let Some(curve) = recovery_curve(dir)? {
@@ -287,7 +319,7 @@ pub fn draw_run(dir: &Path) -> Result<Vec<PathBuf>> {
     if let Some(fig) = activation(dir, &info)? {
         written.extend(save(dir, "activation", &fig)?);
     }
-    if let Some(fig) = weights(dir, &info)? {
+    if let Some(fig) = weights(dir, &info, &options.weight_days)? {
         written.extend(save(dir, "weights", &fig)?);
     }
     Ok(written)
@@ -1282,14 +1314,19 @@ struct Weights {
     left_out: usize,
 }
 
-fn weights(dir: &Path, info: &RunInfo) -> Result<Option<Weights>> {
+fn weights(dir: &Path, info: &RunInfo, days: &[f64]) -> Result<Option<Weights>> {
     let Some(t) = Table::read_optional(dir, "weight_hist.csv")? else {
         return Ok(None);
     };
     if t.rows.is_empty() {
         return Ok(None);
     }
-    let moments = select_moments(&samples_of(&t)?, info.lesion_days.first().copied());
+    let samples = samples_of(&t)?;
+    let moments = if days.is_empty() {
+        select_moments(&samples, info.lesion_days.first().copied())
+    } else {
+        moments_on_days(&samples, days).map_err(|m| Error::data(&t.path, m))?
+    };
     let (step, proj) = (t.f64s("step")?, t.strs("projection")?);
     let (lo, hi, n) = (t.f64s("bin_lo")?, t.f64s("bin_hi")?, t.f64s("synapses")?);
     let mut names: Vec<&str> = Vec::new();
@@ -1344,7 +1381,7 @@ impl Figure for Weights {
         }
         let body = titled(root, &self.title, &note, if note.is_empty() { 40 } else { 60 })?;
         let (key, grid) = body.split_vertically(40);
-        let colours = [RGBColor(31, 119, 180), LESION, RGBColor(0, 0, 0), PALETTE[2]];
+        let colours = [PALETTE[0], PALETTE[3], PALETTE[2], PALETTE[1], PALETTE[4]];
         let colour = |k: usize| {
             if k + 1 == self.moments.len() {
                 BLACK

@@ -88,8 +88,30 @@ pub struct GroupCount {
     pub first_step: Option<u32>,
 }
 
+/// The complete dynamic state of an engine: every array a run changes or a later step reads
+/// (neuron state, delay ring, synapses and their index, traces, eligibilities, modulators,
+/// structural elements, status, task words, the control tables as last set), and the host-side
+/// counters (step, next scheduled reward, pending rewards, frozen). Loading it into an engine
+/// built from the same model continues the run bit for bit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EngineState {
+    pub step: u64,
+    /// (name, little-endian bytes), in a fixed order per engine kind.
+    pub arrays: Vec<(String, Vec<u8>)>,
+}
+
 /// A simulation engine over one built network.
 pub trait Engine {
+    /// Finishes queued work and reads back the engine's whole state.
+    fn save_state(&mut self) -> Result<EngineState> {
+        Err(Error::Usage(format!("{}: saving state is not supported", self.describe())))
+    }
+    /// Replaces the engine's state by `state` (saved from an engine of the same kind built from
+    /// the same model); refuses arrays whose names or sizes differ, naming the first.
+    fn load_state(&mut self, state: &EngineState) -> Result<()> {
+        let _ = state;
+        Err(Error::Usage(format!("{}: loading state is not supported", self.describe())))
+    }
     /// Queues `steps` more steps (the GPU may still be running them on return).
     fn advance(&mut self, steps: u64) -> Result<()>;
     /// Finishes queued work and reads the aggregates since the previous sample; fails on a

@@ -26,7 +26,7 @@ pub mod sim;
 pub mod stats;
 pub mod sweep;
 
-pub use engine::{Engine, RawSample};
+pub use engine::{Engine, EngineState, RawSample};
 pub use error::{Error, Result};
 pub use scene::{Model, Scene};
 pub use sim::{EngineChoice, RunOptions, Simulation, Summary};

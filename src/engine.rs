@@ -104,13 +104,19 @@ pub struct EngineState {
 pub trait Engine {
     /// Finishes queued work and reads back the engine's whole state.
     fn save_state(&mut self) -> Result<EngineState> {
-        Err(Error::Usage(format!("{}: saving state is not supported", self.describe())))
+        Err(Error::Usage(format!(
+            "{}: saving state is not supported",
+            self.describe()
+        )))
     }
     /// Replaces the engine's state by `state` (saved from an engine of the same kind built from
     /// the same model); refuses arrays whose names or sizes differ, naming the first.
     fn load_state(&mut self, state: &EngineState) -> Result<()> {
         let _ = state;
-        Err(Error::Usage(format!("{}: loading state is not supported", self.describe())))
+        Err(Error::Usage(format!(
+            "{}: loading state is not supported",
+            self.describe()
+        )))
     }
     /// Queues `steps` more steps (the GPU may still be running them on return).
     fn advance(&mut self, steps: u64) -> Result<()>;

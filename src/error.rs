@@ -25,6 +25,13 @@ pub enum Error {
     /// A run folder's output file is malformed (read back for figures or comparisons).
     #[error("{path}: {message}")]
     Data { path: PathBuf, message: String },
+    /// A checkpoint file cannot be used: not one, another format version, truncated, corrupt, or
+    /// from another scene or adapter.
+    #[error("{path}: {message}")]
+    Checkpoint { path: PathBuf, message: String },
+    /// A run stopped on request (Ctrl-C, SIGTERM) after writing a checkpoint.
+    #[error("{0}")]
+    Interrupted(String),
     /// Options that do not apply to the scene.
     #[error("{0}")]
     Usage(String),

@@ -12,6 +12,7 @@
 
 pub mod bench;
 pub mod build;
+pub mod checkpoint;
 pub mod engine;
 pub mod error;
 pub mod gpu;

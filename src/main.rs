@@ -39,10 +39,27 @@ enum Command {
         /// Run on the CPU reference engine instead of the GPU (slow; for checking).
         #[arg(long)]
         cpu: bool,
+        /// Write a checkpoint (OUT/checkpoint.rwck) this often: simulated time for scenes without
+        /// a protocol (e.g. 10s, 500ms, 2min; at the next sample) or days for protocol scenes
+        /// (e.g. 2d; at the end of a day). Ctrl-C always writes one before stopping.
+        #[arg(long, value_name = "T")]
+        checkpoint_every: Option<rewire::sim::Every>,
         /// Change a field of the scene: PATH=VALUE (e.g. `protocol.Rehab.days=(14, 20)`,
         /// `regions.M1.radius_mm=2`); repeatable. See `rewire sweep` for paths.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
+    },
+    /// Continue a run from its checkpoint (written by --checkpoint-every or Ctrl-C), on the
+    /// engine and adapter it started on, into the folder it was writing (or --out).
+    Resume {
+        /// The checkpoint file (e.g. out/checkpoint.rwck).
+        checkpoint: PathBuf,
+        /// Output directory (default: the run's own).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Keep writing checkpoints this often (as for `run`).
+        #[arg(long, value_name = "T")]
+        checkpoint_every: Option<rewire::sim::Every>,
     },
     /// Compare run folders: final and peak performance, recovery day, area under the recovery
     /// curve, tract strength changes, spine turnover near and far from the lesion; writes
@@ -122,6 +139,10 @@ fn main() -> std::process::ExitCode {
     match run(Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
+            if let Some(rewire::Error::Interrupted(why)) = e.downcast_ref::<rewire::Error>() {
+                eprintln!("{why}");
+                return std::process::ExitCode::from(130);
+            }
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
@@ -138,6 +159,7 @@ fn run(cli: Cli) -> Result<()> {
         out: "out".into(),
         duration: None,
         cpu: false,
+        checkpoint_every: None,
         set: Vec::new(),
     }) {
         Command::Run {
@@ -145,6 +167,7 @@ fn run(cli: Cli) -> Result<()> {
             out,
             duration,
             cpu,
+            checkpoint_every,
             set,
         } => {
             let settings = set
@@ -167,6 +190,11 @@ fn run(cli: Cli) -> Result<()> {
                 None => (scene::DEFAULT_SCENE.to_string(), "stroke_rehab.ron".to_string()),
             };
             let model = scene::set::parse_with(&src, &file, &settings)?;
+            let text = if settings.is_empty() {
+                src
+            } else {
+                scene::set::apply(&src, &settings)?
+            };
             eprintln!(
                 "running {} ({} neurons, {:.1} ms simulated)",
                 model.name,
@@ -182,21 +210,53 @@ fn run(cli: Cli) -> Result<()> {
                 duration_ms: duration,
                 progress: std::io::stderr().is_terminal(),
             };
-            let s = rewire::sim::run(model, &out, &opts).with_context(|| format!("running into {}", out.display()))?;
-            println!(
-                "{}: {} neurons, {} synapses on {}\n{} steps in {:.2} s ({:.0} steps/s, {:.3}x real time), {} spikes, {:.3e} synaptic events/s\nresults in {}",
-                s.scene,
-                s.neurons,
-                s.synapses,
-                s.engine,
-                s.steps,
-                s.wall_s,
-                s.steps_per_s,
-                s.realtime_factor,
-                s.spikes,
-                s.synaptic_events_per_s,
+            let ck = rewire::sim::Checkpointing {
+                every: checkpoint_every,
+                stop: Some(stop_on_signals()?),
+                scene_file: file,
+                scene_text: text,
+                ..Default::default()
+            };
+            execute(model, &out, &opts, &ck)?;
+        }
+        Command::Resume {
+            checkpoint,
+            out,
+            checkpoint_every,
+        } => {
+            let c = rewire::checkpoint::read(&checkpoint)?;
+            let h = &c.header;
+            let mut model = scene::parse(&h.scene_text, &h.scene_file)
+                .with_context(|| format!("the scene stored in {}", checkpoint.display()))?;
+            model.steps = h.steps;
+            let out = out.unwrap_or_else(|| h.out.clone());
+            eprintln!(
+                "resuming {} at {:.1} of {:.1} ms simulated (step {}) on {}, into {}",
+                model.name,
+                model.time_ms(h.position.step),
+                model.time_ms(h.steps),
+                h.position.step,
+                h.engine,
                 out.display()
             );
+            let opts = RunOptions {
+                engine: if h.engine == rewire::reference::CpuEngine::DESCRIPTION {
+                    EngineChoice::Cpu
+                } else {
+                    EngineChoice::Gpu(choice)
+                },
+                duration_ms: None,
+                progress: std::io::stderr().is_terminal(),
+            };
+            let ck = rewire::sim::Checkpointing {
+                every: checkpoint_every,
+                path: Some(checkpoint.clone()),
+                stop: Some(stop_on_signals()?),
+                scene_file: h.scene_file.clone(),
+                scene_text: h.scene_text.clone(),
+                resume: Some(c),
+            };
+            execute(model, &out, &opts, &ck).with_context(|| format!("resuming {}", checkpoint.display()))?;
         }
         Command::Compare { runs, out } => {
             let (metrics, files) = rewire::report::compare::compare(&runs, &out)?;
@@ -350,6 +410,50 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Runs a model with checkpoints and prints its summary.
+fn execute(
+    model: rewire::Model,
+    out: &std::path::Path,
+    opts: &RunOptions,
+    ck: &rewire::sim::Checkpointing,
+) -> Result<()> {
+    let s = rewire::sim::run_with(model, out, opts, ck).with_context(|| format!("running into {}", out.display()))?;
+    println!(
+        "{}: {} neurons, {} synapses on {}\n{} steps in {:.2} s ({:.0} steps/s, {:.3}x real time), {} spikes, {:.3e} synaptic events/s\nresults in {}",
+        s.scene,
+        s.neurons,
+        s.synapses,
+        s.engine,
+        s.steps,
+        s.wall_s,
+        s.steps_per_s,
+        s.realtime_factor,
+        s.spikes,
+        s.synaptic_events_per_s,
+        out.display()
+    );
+    Ok(())
+}
+
+/// A flag that Ctrl-C (SIGINT) or SIGTERM sets: the run stops at its next sample or day with a
+/// checkpoint. A second signal ends the process at once.
+fn stop_on_signals() -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    ctrlc::set_handler(move || {
+        if f.swap(true, Ordering::SeqCst) {
+            eprintln!("\nstopping now, without a new checkpoint");
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\nstopping at the next sample (or end of day) with a checkpoint; press Ctrl-C again to stop at once"
+        );
+    })
+    .context("installing the Ctrl-C handler")?;
+    Ok(flag)
 }
 
 #[expect(clippy::too_many_arguments, reason = "one argument per command-line option")]

@@ -10,52 +10,6 @@ use rewire::gpu::GpuEngine;
 use rewire::layout::{EMPTY, REGION_STRUCT_WORDS, SS_FORMED, SS_PRUNED, SS_RETRACTED};
 use rewire::reference::CpuEngine;
 
-/// A small random network with fast turnover: growth below and above the set point, pruning,
-/// stabilization, STDP with eligibility and dopamine (so empty slots' eligibility is tidied).
-const TURNOVER: &str = r#"Scene(seed: 5, dt_ms: 1.0, duration_ms: 600, sample_every_ms: 100,
-    regions: [
-        Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 0.5,
-               populations: [
-                   Population(name: "E", count: 120, model: RegularSpiking, capacity: 24,
-                       growth: Growth(eps: 0.04, eta: 0.002, nu_per_ms: 2e-6, tau_ca_ms: 200, beta_ca: 0.01)),
-                   Population(name: "I", count: 30, model: FastSpiking),
-               ]),
-        Region(name: "B", centre_mm: (3, 0, 0), radius_mm: 0.5,
-               populations: [
-                   Population(name: "F", count: 60, model: RegularSpiking, capacity: 16,
-                       growth: Growth(eps: 0.02, nu_per_ms: 3e-6, tau_ca_ms: 200, beta_ca: 0.01),
-                       scaling: Scaling(target_hz: 5, tau_ms: 2000, activity_tau_ms: 500, update_every_ms: 50)),
-               ]),
-    ],
-    projections: [
-        Projection(from: "E", to: "E", rule: FixedInDegree(8), weight: Uniform(2, 6), delay_ms: Uniform(1, 5),
-                   plasticity: Stdp(eligibility_tau_ms: 1000, w_max: 8)),
-        Projection(from: "E", to: "I", rule: FixedProbability(0.2), weight: 4.0, delay_ms: 1.0),
-        Projection(from: "I", to: "E", rule: FixedProbability(0.2), weight: -5.0, delay_ms: 1.0),
-        Projection(from: "E", to: "F", rule: FixedInDegree(5), weight: 3.0, delay_ms: 4.0),
-    ],
-    inputs: [
-        Poisson(to: "E", rate_hz: 600, in_degree: 10, weight: 1.5),
-        Poisson(to: "F", rate_hz: 500, in_degree: 10, weight: 1.5, until_ms: 300),
-        Poisson(to: "I", rate_hz: 500, in_degree: 10, weight: 1.5),
-    ],
-    dopamine: Dopamine(),
-    rewards: [Reward(at_ms: 150, amount: 0.5)],
-    structure: Structure(
-        every_ms: 20, speedup: 100000,
-        sprouting: [
-            Sprout(from: "E", to: "E", length_mm: 0.4),
-            Sprout(from: "E", to: "F", length_mm: 0.3),
-            Sprout(from: "F", to: "F", length_mm: 0.3, weight: 2.0, delay_ms: 2),
-        ],
-        spines: Spines(stabilize_above_w: 3.0, stabilize_tau_ms: 4e6, nascent_lifetime_ms: 4e6,
-                       stable_lifetime_ms: 4e7, prune_below_w: 1.0),
-        glia: {"B": 2.0},
-        persistent_after_ms: 5e7,
-        distance_bins_mm: [0.2, 0.4, 1.0],
-    ),
-)"#;
-
 /// Compares the whole synaptic and structural state of both engines.
 fn same_state(gpu: &GpuEngine, cpu: &CpuEngine, when: &str) {
     let net = cpu.network();
@@ -157,7 +111,7 @@ fn agree_on(net: &Network) {
 
 #[test]
 fn structural_updates_agree_with_the_cpu_twin_in_one_and_many_shards() {
-    let model = common::model(TURNOVER);
+    let model = common::model(common::TURNOVER);
     let whole = build(&model);
     agree_on(&whole);
     let sharded = build_sharded(&model, 512).unwrap();
@@ -167,7 +121,7 @@ fn structural_updates_agree_with_the_cpu_twin_in_one_and_many_shards() {
 
 #[test]
 fn rebuilt_index_lists_exactly_the_current_synapses_after_many_rounds() {
-    let model = common::model(TURNOVER);
+    let model = common::model(common::TURNOVER);
     let net = build_sharded(&model, 1024).unwrap();
     let ctx = common::gpu();
     let mut gpu = GpuEngine::new(&ctx, &net, 0).expect("upload");
@@ -183,7 +137,7 @@ fn rebuilt_index_lists_exactly_the_current_synapses_after_many_rounds() {
 
 #[test]
 fn same_seed_same_wiring() {
-    let model = common::model(TURNOVER);
+    let model = common::model(common::TURNOVER);
     let ctx = common::gpu();
     let run = || {
         let net = build(&model);
@@ -198,8 +152,8 @@ fn same_seed_same_wiring() {
 
 /// A scene error's text, for a variation of TURNOVER.
 fn scene_error(from: &str, to: &str) -> String {
-    assert!(TURNOVER.contains(from), "{from}");
-    match rewire::scene::parse(&TURNOVER.replace(from, to), "bad.ron") {
+    assert!(common::TURNOVER.contains(from), "{from}");
+    match rewire::scene::parse(&common::TURNOVER.replace(from, to), "bad.ron") {
         Ok(_) => panic!("{to:?} was accepted"),
         Err(e) => e.to_string(),
     }
@@ -227,7 +181,7 @@ fn bad_structure_input_gets_errors_naming_place_and_field() {
     let e = scene_error(r#"glia: {"B": 2.0}"#, r#"glia: {"Z": 2.0}"#);
     assert!(e.contains("structure.glia") && e.contains("unknown region"), "{e}");
     // A capacity below a random rule's in-degree is found when the network is built.
-    let src = TURNOVER.replace(
+    let src = common::TURNOVER.replace(
         r#"Population(name: "I", count: 30, model: FastSpiking)"#,
         r#"Population(name: "I", count: 30, model: FastSpiking, capacity: 8)"#,
     );
@@ -244,7 +198,7 @@ fn bad_structure_input_gets_errors_naming_place_and_field() {
 #[test]
 fn structural_updates_agree_when_scans_span_many_blocks() {
     // 4200 neurons: the prefix sums over neurons run in five blocks of 1024.
-    let src = TURNOVER
+    let src = common::TURNOVER
         .replace("count: 120,", "count: 2400,")
         .replace("count: 30,", "count: 600,")
         .replace("count: 60,", "count: 1200,")
@@ -346,9 +300,9 @@ fn capacity_misses_are_counted() {
         }
         misses
     };
-    let base = run(TURNOVER);
+    let base = run(common::TURNOVER);
     // Spines of E grow ten times faster than its 24-slot rows can take them.
-    let fast = run(&TURNOVER.replace("nu_per_ms: 2e-6", "nu_per_ms: 2e-5"));
+    let fast = run(&common::TURNOVER.replace("nu_per_ms: 2e-6", "nu_per_ms: 2e-5"));
     eprintln!("capacity misses {base}, with ten times the growth {fast}");
     assert!(
         fast > 5 * base.max(1),
@@ -417,11 +371,11 @@ fn long_range_sprouting_keeps_its_tract_and_maps_topographically() {
 #[test]
 fn fixed_point_and_delay_ring_hold_rows_full_of_new_synapses() {
     // A sprouting rule with a heavier weight and a longer delay than any initial synapse.
-    let src = TURNOVER.replace(
+    let src = common::TURNOVER.replace(
         r#"Sprout(from: "F", to: "F", length_mm: 0.3, weight: 2.0, delay_ms: 2)"#,
         r#"Sprout(from: "F", to: "F", length_mm: 0.3, weight: 40.0, delay_ms: 30)"#,
     );
-    let base = build(&common::model(TURNOVER));
+    let base = build(&common::model(common::TURNOVER));
     let net = build(&common::model(&src));
     assert!(
         net.globals.ring_len >= 31,

@@ -6,27 +6,28 @@
 pub mod lesion;
 pub mod task;
 
+use crate::checkpoint::Checkpoint;
 use crate::engine::Control;
 use crate::error::{Error, Result};
 use crate::rng;
 use crate::scene::Model;
 use crate::scene::model::{DayPlan, ProtocolModel, SessionPlan, TaskModel};
-use crate::sim::{RunTotals, Simulation};
+use crate::sim::{Checkpointing, Every, Outputs, RunTotals, Simulation, save_checkpoint};
 use crate::stats::{Pending, Stats};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use task::{TaskKind, TrialSpec};
 
 /// One row of `performance.csv`: a block of trials of one task on one day.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Performance {
     pub day: i32,
     /// Simulated time at the end of the block (ms).
     pub t_ms: f64,
     /// "probe", or the session's kind: "train", "rehab", "booster".
-    pub phase: &'static str,
-    pub task: &'static str,
+    pub phase: String,
+    pub task: String,
     pub trials: u32,
     pub correct: u32,
     pub accuracy: f64,
@@ -64,26 +65,57 @@ pub struct ProtocolSummary {
     pub final_by_task: Vec<(String, f64)>,
 }
 
-/// Runs the model's protocol from its first day to its last, handing each phase's statistics
-/// (with its biological day) to `each`, and writes `performance.csv`, `activation.csv` and
-/// `lesions.csv` into `out`.
-pub fn run(
+/// What a checkpoint keeps of a protocol runner, besides the engine's state and the files.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct RunnerState {
+    /// The index (into the protocol's days) of the next day to run.
+    next_day: usize,
+    applied: Vec<usize>,
+    killed: u64,
+    performance: Vec<Performance>,
+    steps: u64,
+    spikes: u64,
+    events: f64,
+    samples: usize,
+    wall_s: f64,
+    training_trials: u64,
+    probe_trials: u64,
+    sampled_at: u64,
+    trials: u32,
+}
+
+/// The runner's status words in a checkpoint's files (not an output file).
+const STATUS_FILE: &str = "state/protocol.status";
+
+/// Runs the model's protocol from its first day (or from a checkpoint's next day) to its last,
+/// handing each phase's statistics (with its biological day) to `outputs`, and writes
+/// `performance.csv`, `activation.csv`, `representation.csv` and `lesions.csv` into `out`; with
+/// `ck`, writes checkpoints at the end of every `ck.every` days and stops after a day when
+/// `ck.stop` is set.
+pub(crate) fn run_with(
     sim: &mut Simulation,
     out: &Path,
     progress: bool,
-    mut each: impl FnMut(&Stats) -> Result<()>,
+    ck: &Checkpointing,
+    outputs: &mut Outputs,
 ) -> Result<(RunTotals, ProtocolSummary)> {
     let model = sim.model.clone();
     let protocol = model
         .protocol
         .clone()
         .ok_or_else(|| Error::Usage("the scene has no protocol".into()))?;
-    let mut r = Runner::new(sim, &model, out)?;
+    let mut r = Runner::new(sim, &model, out, ck.resume.as_ref())?;
     let t0 = Instant::now();
+    let wall_before = r.totals.wall_s;
     let total = model.steps;
     let mut bar: Option<indicatif::ProgressBar> = None;
-    for plan in &protocol.days {
-        r.day(plan, &protocol, &mut each)?;
+    let every = match ck.every {
+        Some(Every::Days(d)) => Some(d as usize),
+        _ => None,
+    };
+    for (k, plan) in protocol.days.iter().enumerate().skip(r.next_day) {
+        r.day(plan, &protocol, &mut |s: &Stats| outputs.record(s))?;
+        r.next_day = k + 1;
         if progress && bar.is_none() && t0.elapsed() > Duration::from_secs(2) {
             bar = Some(crate::sim::progress_bar(total, "{msg}"));
         }
@@ -94,11 +126,30 @@ pub fn run(
                 plan.day, protocol.first_day, protocol.last_day
             ));
         }
+        let stopped = ck
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst));
+        let last = k + 1 == protocol.days.len();
+        if stopped || (!last && every.is_some_and(|e| (k + 1) % e == 0)) {
+            r.totals.wall_s = wall_before + t0.elapsed().as_secs_f64();
+            r.totals.steps = r.sim.engine.step();
+            let path = r.checkpoint(out, ck, outputs)?;
+            if stopped && !last {
+                if let Some(b) = bar.take() {
+                    b.finish_and_clear();
+                }
+                let step = r.sim.engine.step();
+                let e = crate::sim::interrupted(&model, step, &path);
+                r.close()?;
+                return Err(e);
+            }
+        }
     }
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    r.totals.wall_s = t0.elapsed().as_secs_f64();
+    r.totals.wall_s = wall_before + t0.elapsed().as_secs_f64();
     r.totals.steps = r.sim.engine.step();
     r.finish(&protocol)
 }
@@ -122,19 +173,33 @@ struct Runner<'a> {
     trials: u32,
     key: u32,
     out_degree: Vec<f64>,
+    /// The index of the next day to run.
+    next_day: usize,
 }
 
 impl<'a> Runner<'a> {
-    fn new(sim: &'a mut Simulation, model: &'a Model, out: &Path) -> Result<Self> {
-        let mut perf = Pending::create(out, "performance.csv")?;
-        perf.line("day,t_ms,phase,task,trials,correct,accuracy,no_response,latency_ms")?;
-        let mut activation = Pending::create(out, "activation.csv")?;
-        activation.line("day,t_ms,task,population,region,rate_hz")?;
-        let mut representation = Pending::create(out, "representation.csv")?;
-        representation.line("day,t_ms,region,neurons,selective,fraction")?;
-        let mut lesions = Pending::create(out, "lesions.csv")?;
-        lesions.line("day,lesion,kind,region,neurons_lost,neurons,volume_mm3")?;
-        Ok(Runner {
+    fn new(sim: &'a mut Simulation, model: &'a Model, out: &Path, resume: Option<&Checkpoint>) -> Result<Self> {
+        let files = resume.map(|c| &c.files);
+        let perf = Pending::open(
+            out,
+            "performance.csv",
+            "day,t_ms,phase,task,trials,correct,accuracy,no_response,latency_ms",
+            files,
+        )?;
+        let activation = Pending::open(out, "activation.csv", "day,t_ms,task,population,region,rate_hz", files)?;
+        let representation = Pending::open(
+            out,
+            "representation.csv",
+            "day,t_ms,region,neurons,selective,fraction",
+            files,
+        )?;
+        let lesions = Pending::open(
+            out,
+            "lesions.csv",
+            "day,lesion,kind,region,neurons_lost,neurons,volume_mm3",
+            files,
+        )?;
+        let mut r = Runner {
             status: sim.network.status.clone(),
             out_degree: sim.mean_out_degree(),
             sim,
@@ -151,7 +216,91 @@ impl<'a> Runner<'a> {
             sampled_at: 0,
             trials: 0,
             key: rng::seed_key(model.seed),
+            next_day: 0,
+        };
+        if let Some(c) = resume {
+            let bad = |why: String| Error::Usage(format!("checkpoint of {:?}: {why}", c.header.scene_name));
+            let value = c
+                .header
+                .position
+                .protocol
+                .clone()
+                .ok_or_else(|| bad("no protocol position".into()))?;
+            let st: RunnerState =
+                serde_json::from_value(value).map_err(|e| bad(format!("unreadable protocol position: {e}")))?;
+            let status = c
+                .files
+                .get(STATUS_FILE)
+                .ok_or_else(|| bad(format!("no {STATUS_FILE}")))?;
+            if status.len() != r.status.len() * 16 {
+                return Err(bad(format!(
+                    "{STATUS_FILE} holds {} bytes, not {}",
+                    status.len(),
+                    r.status.len() * 16
+                )));
+            }
+            r.status = bytemuck::pod_collect_to_vec(status);
+            r.next_day = st.next_day;
+            r.applied = st.applied;
+            r.killed = st.killed;
+            r.performance = st.performance;
+            r.totals = RunTotals {
+                steps: st.steps,
+                spikes: st.spikes,
+                events: st.events,
+                samples: st.samples,
+                wall_s: st.wall_s,
+                training_trials: st.training_trials,
+                probe_trials: st.probe_trials,
+            };
+            r.sampled_at = st.sampled_at;
+            r.trials = st.trials;
+        }
+        Ok(r)
+    }
+
+    /// Writes a checkpoint at the end of a day: the engine, this runner, and every file so far.
+    fn checkpoint(&mut self, out: &Path, ck: &Checkpointing, outputs: &mut Outputs) -> Result<std::path::PathBuf> {
+        let st = RunnerState {
+            next_day: self.next_day,
+            applied: self.applied.clone(),
+            killed: self.killed,
+            performance: self.performance.clone(),
+            steps: self.totals.steps,
+            spikes: self.totals.spikes,
+            events: self.totals.events,
+            samples: self.totals.samples,
+            wall_s: self.totals.wall_s,
+            training_trials: self.totals.training_trials,
+            probe_trials: self.totals.probe_trials,
+            sampled_at: self.sampled_at,
+            trials: self.trials,
+        };
+        let value = serde_json::to_value(&st).map_err(|e| Error::Usage(format!("protocol position: {e}")))?;
+        let position = outputs.position(&self.totals, Some(value));
+        let status: Vec<u8> = bytemuck::cast_slice(&self.status).to_vec();
+        let (perf, activation, representation, lesions) = (
+            &mut self.perf,
+            &mut self.activation,
+            &mut self.representation,
+            &mut self.lesions,
+        );
+        save_checkpoint(self.sim, out, ck, position, |files| {
+            outputs.rec.save(files)?;
+            for p in [perf, activation, representation, lesions] {
+                p.save(files)?;
+            }
+            files.insert(STATUS_FILE.to_string(), status);
+            Ok(())
         })
+    }
+
+    /// Finishes the files written so far (a run stopped on request).
+    fn close(self) -> Result<()> {
+        self.perf.finish()?;
+        self.activation.finish()?;
+        self.representation.finish()?;
+        self.lesions.finish()
     }
 
     /// The control of day `day` before sessions: lesion time courses, enrichment.
@@ -347,8 +496,8 @@ impl<'a> Runner<'a> {
         let row = Performance {
             day,
             t_ms: self.model.time_ms(self.sim.engine.step()),
-            phase,
-            task: kind.name(),
+            phase: phase.to_string(),
+            task: kind.name().to_string(),
             trials,
             correct,
             accuracy: correct as f64 / trials.max(1) as f64,
@@ -425,9 +574,9 @@ impl<'a> Runner<'a> {
         });
         let mut final_by_task: Vec<(String, f64)> = Vec::new();
         for p in self.performance.iter().filter(|p| p.phase == "probe") {
-            match final_by_task.iter_mut().find(|(t, _)| t == p.task) {
+            match final_by_task.iter_mut().find(|(t, _)| *t == p.task) {
                 Some(entry) => entry.1 = p.accuracy,
-                None => final_by_task.push((p.task.to_string(), p.accuracy)),
+                None => final_by_task.push((p.task.clone(), p.accuracy)),
             }
         }
         let summary = ProtocolSummary {

@@ -33,6 +33,9 @@ pub struct CpuEngine {
 }
 
 impl CpuEngine {
+    /// How the CPU engine names itself in outputs and checkpoints.
+    pub const DESCRIPTION: &str = "CPU reference";
+
     pub fn new(net: &Network, raster_steps: u32) -> Self {
         let g = net.globals;
         CpuEngine {
@@ -224,7 +227,7 @@ impl Engine for CpuEngine {
     }
 
     fn describe(&self) -> String {
-        "CPU reference".into()
+        Self::DESCRIPTION.into()
     }
 
     fn control(&mut self, c: &Control) {

@@ -8,7 +8,9 @@ use crate::reference::CpuEngine;
 use crate::scene::Model;
 use crate::stats::{self, Recorder, Stats};
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Which engine runs the network.
@@ -103,15 +105,33 @@ impl Simulation {
     }
 
     /// Runs `steps` steps, sampling every `sample_every_steps`, handing each sample to `each`.
-    pub fn run(&mut self, steps: u64, progress: bool, mut each: impl FnMut(&Stats) -> Result<()>) -> Result<RunTotals> {
+    pub fn run(&mut self, steps: u64, progress: bool, each: impl FnMut(&Stats) -> Result<()>) -> Result<RunTotals> {
+        self.run_span(0, steps, steps, progress, None, each)
+    }
+
+    /// Runs from step `from` (a sample boundary) to step `until`, sampling every
+    /// `sample_every_steps` counted from step 0, and returns early after a sample once `stop` is
+    /// set; `totals.steps` is the step reached. `steps` is the whole run's length, for progress.
+    pub fn run_span(
+        &mut self,
+        from: u64,
+        until: u64,
+        steps: u64,
+        progress: bool,
+        stop: Option<&AtomicBool>,
+        mut each: impl FnMut(&Stats) -> Result<()>,
+    ) -> Result<RunTotals> {
         let t0 = Instant::now();
         let every = self.model.sample_every_steps;
         let mut bar: Option<indicatif::ProgressBar> = None;
         let mut totals = RunTotals::default();
-        let mut done = 0;
+        let mut done = from;
         let out_degree = self.mean_out_degree();
-        while done < steps {
-            let n = every.min(steps - done);
+        while done < until {
+            if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+                break;
+            }
+            let n = every.min(until - done);
             // Advance in chunks so the progress bar moves; the GPU is only waited on at samples.
             let mut left = n;
             while left > 0 {
@@ -142,7 +162,7 @@ impl Simulation {
             b.finish_and_clear();
         }
         totals.wall_s = t0.elapsed().as_secs_f64();
-        totals.steps = steps;
+        totals.steps = done;
         Ok(totals)
     }
 
@@ -186,9 +206,75 @@ pub(crate) fn progress_bar(steps: u64, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// Runs a model to its end and writes `rates.csv`, `connectivity.csv` and `summary.json` to `out`,
-/// then the figures drawn from them (`report::figures::draw_run`).
+/// How often a run writes checkpoints.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Every {
+    /// Simulated milliseconds (scenes without a protocol); rounded up to whole samples.
+    Ms(f64),
+    /// Biological days (protocol scenes), at the end of a day.
+    Days(u32),
+}
+
+impl std::str::FromStr for Every {
+    type Err = String;
+    /// `500ms`, `2s`, `1.5min` or `3d` (`days`); a bare number is milliseconds.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let t = s.trim();
+        let split = t.find(|c: char| c.is_alphabetic()).unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let v: f64 = num
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?}: expected a number with a unit, e.g. 5000ms, 10s or 2d"))?;
+        if !(v > 0.0 && v.is_finite()) {
+            return Err(format!("{s:?}: must be more than zero"));
+        }
+        Ok(match unit.trim() {
+            "" | "ms" => Every::Ms(v),
+            "s" => Every::Ms(v * 1e3),
+            "min" => Every::Ms(v * 60e3),
+            "d" | "day" | "days" if v.fract() == 0.0 => Every::Days(v as u32),
+            "d" | "day" | "days" => return Err(format!("{s:?}: checkpoints fall between whole days")),
+            u => return Err(format!("{s:?}: unknown unit {u:?} (ms, s, min or d)")),
+        })
+    }
+}
+
+/// Checkpoints of one run: how often, where, a flag that stops the run (set by Ctrl-C), and a
+/// checkpoint to continue from.
+#[derive(Clone, Debug, Default)]
+pub struct Checkpointing {
+    pub every: Option<Every>,
+    /// The checkpoint file (default: `OUT/checkpoint.rwck`).
+    pub path: Option<PathBuf>,
+    /// When set, the run stops at the next sample (plain scenes) or end of a day (protocols),
+    /// writes a checkpoint and its outputs so far, and returns `Error::Interrupted`.
+    pub stop: Option<Arc<AtomicBool>>,
+    /// The scene file and text, stated in checkpoints (needed when `every` or `stop` is set).
+    pub scene_file: String,
+    pub scene_text: String,
+    /// Continue from this checkpoint (its scene must be the model's).
+    pub resume: Option<crate::checkpoint::Checkpoint>,
+}
+
+impl Checkpointing {
+    /// Where checkpoints of a run into `out` go.
+    pub fn file(&self, out: &Path) -> PathBuf {
+        self.path.clone().unwrap_or_else(|| out.join("checkpoint.rwck"))
+    }
+    fn stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
+    }
+}
+
+/// Runs a model to its end and writes `rates.csv`, `connectivity.csv` and `summary.json` to `out`.
 pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
+    run_with(model, out, opts, &Checkpointing::default())
+}
+
+/// [`run`] with checkpoints: written every `ck.every` and when `ck.stop` is set, or continued
+/// from `ck.resume`.
+pub fn run_with(model: Model, out: &Path, opts: &RunOptions, ck: &Checkpointing) -> Result<Summary> {
     let mut model = model;
     if opts.duration_ms.is_some() && model.protocol.is_some() {
         return Err(crate::error::Error::Usage(format!(
@@ -200,33 +286,81 @@ pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
     if let Some(d) = opts.duration_ms {
         model.steps = (d / model.dt_ms).round() as u64;
     }
+    match (ck.every, model.protocol.is_some()) {
+        (Some(Every::Ms(_)), true) => {
+            return Err(crate::error::Error::Usage(
+                "a protocol scene checkpoints between days: give --checkpoint-every in days, e.g. 2d".into(),
+            ));
+        }
+        (Some(Every::Days(_)), false) => {
+            return Err(crate::error::Error::Usage(
+                "a scene without a protocol has no days: give --checkpoint-every in time, e.g. 10s".into(),
+            ));
+        }
+        _ => {}
+    }
     let mut sim = Simulation::new(model, &opts.engine, 0)?;
-    let mut rec = Recorder::create(out, &sim.model)?;
+    if let Some(c) = &ck.resume {
+        crate::checkpoint::check_fits(c, &sim)?;
+        sim.engine.load_state(&c.state)?;
+    }
+    let restore = ck.resume.as_ref().map(|c| &c.files);
+    let mut outputs = Outputs {
+        rec: Recorder::open(out, &sim.model, restore)?,
+        structure: sim.model.structure.as_ref().map(|_| StructureSummary {
+            synapses_end: sim.network.synapses,
+            formed: 0,
+            eliminated: 0,
+            capacity_misses: 0,
+        }),
+    };
     let steps = sim.model.steps;
-    let mut structure = sim.model.structure.as_ref().map(|_| StructureSummary {
-        synapses_end: sim.network.synapses,
-        formed: 0,
-        eliminated: 0,
-        capacity_misses: 0,
-    });
-    let each = |s: &Stats| {
-        if let Some(st) = &mut structure {
-            st.synapses_end = s.connectivity.iter().map(|c| c.synapses).sum();
-            for r in &s.structure {
-                st.formed += r.formed;
-                st.eliminated += r.pruned + r.retracted;
-                st.capacity_misses += r.capacity_misses;
+    let mut totals = RunTotals::default();
+    if let Some(c) = &ck.resume {
+        let p = &c.header.position;
+        totals.steps = p.step;
+        totals.samples = p.samples;
+        totals.spikes = p.spikes;
+        totals.events = p.events;
+        totals.wall_s = p.wall_s;
+        if let (Some(st), Some((end, formed, gone, misses))) = (&mut outputs.structure, p.structure) {
+            (st.synapses_end, st.formed, st.eliminated, st.capacity_misses) = (end, formed, gone, misses);
+        }
+    }
+    let protocol = if sim.model.protocol.is_some() {
+        let (t, p) = crate::protocol::run_with(&mut sim, out, opts.progress, ck, &mut outputs)?;
+        totals = t;
+        Some(p)
+    } else {
+        // Checkpoints fall on samples: every `every` ms rounded up to whole sample intervals.
+        let sample = sim.model.sample_every_steps.max(1);
+        let every_steps = match ck.every {
+            Some(Every::Ms(ms)) => Some(((ms / sim.model.dt_ms / sample as f64).ceil() as u64).max(1) * sample),
+            _ => None,
+        };
+        let stop = ck.stop.as_deref();
+        while totals.steps < steps {
+            let until = every_steps.map_or(steps, |e| ((totals.steps / e + 1) * e).min(steps));
+            let t = sim.run_span(totals.steps, until, steps, opts.progress, stop, |s| outputs.record(s))?;
+            totals.steps = t.steps;
+            totals.spikes += t.spikes;
+            totals.events += t.events;
+            totals.samples += t.samples;
+            totals.wall_s += t.wall_s;
+            let stopped = ck.stopped();
+            if stopped || (every_steps.is_some() && totals.steps < steps) {
+                let position = outputs.position(&totals, None);
+                let path = save_checkpoint(&mut sim, out, ck, position, |files| outputs.rec.save(files))?;
+                if stopped {
+                    outputs.rec.finish()?;
+                    return Err(interrupted(&sim.model, totals.steps, &path));
+                }
             }
         }
-        rec.record(s)
-    };
-    let (totals, protocol) = if sim.model.protocol.is_some() {
-        let (t, p) = crate::protocol::run(&mut sim, out, opts.progress, each)?;
-        (t, Some(p))
-    } else {
-        (sim.run(steps, opts.progress, each)?, None)
+        None
     };
     let steps = totals.steps;
+    let Outputs { rec, structure } = outputs;
     rec.finish()?;
     let net = &sim.network;
     let gpu_bytes: u64 = net.gpu_buffers(0).iter().map(|(_, b)| b).sum();
@@ -254,9 +388,90 @@ pub fn run(model: Model, out: &Path, opts: &RunOptions) -> Result<Summary> {
         protocol,
     };
     stats::write_json(out, "summary.json", &summary)?;
-    // Figures come from the files just written, so `rewire plot` redraws the same ones.
     crate::report::figures::draw_run(out)?;
     Ok(summary)
+}
+
+/// Where a run's samples go: the recorder's files, and the structural counts of summary.json.
+pub(crate) struct Outputs {
+    pub rec: Recorder,
+    pub structure: Option<StructureSummary>,
+}
+
+impl Outputs {
+    pub fn record(&mut self, s: &Stats) -> Result<()> {
+        if let Some(st) = &mut self.structure {
+            st.synapses_end = s.connectivity.iter().map(|c| c.synapses).sum();
+            for r in &s.structure {
+                st.formed += r.formed;
+                st.eliminated += r.pruned + r.retracted;
+                st.capacity_misses += r.capacity_misses;
+            }
+        }
+        self.rec.record(s)
+    }
+
+    /// The schedule's position for a checkpoint after `totals` (and a protocol runner's state).
+    pub fn position(&self, totals: &RunTotals, protocol: Option<serde_json::Value>) -> crate::checkpoint::Position {
+        crate::checkpoint::Position {
+            step: totals.steps,
+            samples: totals.samples,
+            spikes: totals.spikes,
+            events: totals.events,
+            wall_s: totals.wall_s,
+            structure: self
+                .structure
+                .as_ref()
+                .map(|s| (s.synapses_end, s.formed, s.eliminated, s.capacity_misses)),
+            protocol,
+        }
+    }
+}
+
+/// Writes a checkpoint of `sim` at `position`, with the files `save_files` adds; returns its path.
+pub(crate) fn save_checkpoint(
+    sim: &mut Simulation,
+    out: &Path,
+    ck: &Checkpointing,
+    position: crate::checkpoint::Position,
+    save_files: impl FnOnce(&mut crate::checkpoint::Files) -> Result<()>,
+) -> Result<PathBuf> {
+    if ck.scene_text.is_empty() {
+        return Err(crate::error::Error::Usage(
+            "checkpoints need the scene's text (Checkpointing::scene_text)".into(),
+        ));
+    }
+    let state = sim.engine.save_state()?;
+    let mut files = crate::checkpoint::Files::new();
+    save_files(&mut files)?;
+    let c = crate::checkpoint::Checkpoint::new(
+        crate::checkpoint::Source {
+            file: ck.scene_file.clone(),
+            text: ck.scene_text.clone(),
+            name: sim.model.name.clone(),
+            engine: sim.engine.describe(),
+            out: out.to_path_buf(),
+            steps: sim.model.steps,
+        },
+        position,
+        state,
+        files,
+    );
+    let path = ck.file(out);
+    crate::checkpoint::write(&path, &c)?;
+    Ok(path)
+}
+
+/// The error of a run stopped on request, saying how to continue it.
+pub(crate) fn interrupted(model: &Model, step: u64, checkpoint: &Path) -> crate::error::Error {
+    crate::error::Error::Interrupted(format!(
+        "stopped at {:.1} ms simulated (step {step}) of {:?}; the outputs so far are written and a checkpoint is in \
+         {}: continue with `rewire resume {}`",
+        model.time_ms(step),
+        model.name,
+        checkpoint.display(),
+        checkpoint.display()
+    ))
 }
 
 /// Refuses, before building anything, a model that cannot fit the adapter: more than 2^32 slots,

@@ -250,8 +250,30 @@ impl Pending {
             out: std::io::BufWriter::new(file),
         })
     }
+    /// Creates `NAME.partial` holding `restore[name]` when a resumed run has it (the file as it
+    /// was at the checkpoint), else the header line alone.
+    pub fn open(dir: &Path, name: &str, header: &str, restore: Option<&crate::checkpoint::Files>) -> Result<Self> {
+        let mut p = Pending::create(dir, name)?;
+        match restore.and_then(|f| f.get(name)) {
+            Some(bytes) => p.out.write_all(bytes).map_err(|e| Error::io(&p.tmp, e))?,
+            None => p.line(header)?,
+        }
+        Ok(p)
+    }
     pub fn line(&mut self, s: &str) -> Result<()> {
         writeln!(self.out, "{s}").map_err(|e| Error::io(&self.tmp, e))
+    }
+    /// Flushes and adds what has been written so far to `files` under the file's name.
+    pub fn save(&mut self, files: &mut crate::checkpoint::Files) -> Result<()> {
+        self.out.flush().map_err(|e| Error::io(&self.tmp, e))?;
+        let bytes = std::fs::read(&self.tmp).map_err(|e| Error::io(&self.tmp, e))?;
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        files.insert(name, bytes);
+        Ok(())
     }
     pub fn finish(mut self) -> Result<()> {
         self.out.flush().map_err(|e| Error::io(&self.tmp, e))?;
@@ -279,39 +301,66 @@ fn num(x: f64) -> String {
 
 impl Recorder {
     pub fn create(dir: &Path, model: &Model) -> Result<Self> {
+        Recorder::open(dir, model, None)
+    }
+
+    /// Creates the files, or with `restore` (a resumed run) reopens them as they were at the
+    /// checkpoint.
+    pub fn open(dir: &Path, model: &Model, restore: Option<&crate::checkpoint::Files>) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let mut rates = Pending::create(dir, "rates.csv")?;
-        rates.line("step,t_ms,day,population,region,spikes,rate_hz")?;
-        let mut conn = Pending::create(dir, "connectivity.csv")?;
-        conn.line("step,t_ms,day,source,target,synapses,weight_sum,weight_mean")?;
+        let rates = Pending::open(
+            dir,
+            "rates.csv",
+            "step,t_ms,day,population,region,spikes,rate_hz",
+            restore,
+        )?;
+        let conn = Pending::open(
+            dir,
+            "connectivity.csv",
+            "step,t_ms,day,source,target,synapses,weight_sum,weight_mean",
+            restore,
+        )?;
         let weights = if model.projections.iter().any(|p| p.plasticity.is_some()) {
-            let mut w = Pending::create(dir, "weights.csv")?;
-            w.line(
+            let w = Pending::open(
+                dir,
+                "weights.csv",
                 "step,t_ms,day,projection,synapses,mean,sd,frac_at_min,frac_at_max,mean_eligibility,tagged,consolidated",
+                restore,
             )?;
-            let mut h = Pending::create(dir, "weight_hist.csv")?;
-            h.line("step,t_ms,day,projection,bin_lo,bin_hi,synapses")?;
+            let h = Pending::open(
+                dir,
+                "weight_hist.csv",
+                "step,t_ms,day,projection,bin_lo,bin_hi,synapses",
+                restore,
+            )?;
             Some((w, h))
         } else {
             None
         };
         let dopamine = match model.dopamine {
-            Some(_) => {
-                let mut d = Pending::create(dir, "dopamine.csv")?;
-                d.line("step,t_ms,day,region,dopamine")?;
-                Some(d)
-            }
+            Some(_) => Some(Pending::open(
+                dir,
+                "dopamine.csv",
+                "step,t_ms,day,region,dopamine",
+                restore,
+            )?),
             None => None,
         };
         let structure = match &model.structure {
             Some(st) => {
-                let mut s = Pending::create(dir, "structure.csv")?;
-                s.line(
+                let s = Pending::open(
+                    dir,
+                    "structure.csv",
                     "step,t_ms,day,structural_day,region,spines,nascent,stable,persistent,persistent_fraction,formed,\
                      pruned,retracted,capacity_misses,free_boutons,free_spines,bouton_elements,spine_elements",
+                    restore,
                 )?;
-                let mut t = Pending::create(dir, "turnover_by_distance.csv")?;
-                t.line("step,t_ms,day,structural_day,bin_lo_mm,bin_hi_mm,formed,eliminated")?;
+                let t = Pending::open(
+                    dir,
+                    "turnover_by_distance.csv",
+                    "step,t_ms,day,structural_day,bin_lo_mm,bin_hi_mm,formed,eliminated",
+                    restore,
+                )?;
                 // A protocol's rows carry the biological day itself.
                 let speedup = if model.protocol.is_some() { 1.0 } else { st.speedup };
                 Some((s, t, speedup))
@@ -325,6 +374,24 @@ impl Recorder {
             dopamine,
             structure,
         })
+    }
+
+    /// Adds every file written so far to `files` (for a checkpoint).
+    pub fn save(&mut self, files: &mut crate::checkpoint::Files) -> Result<()> {
+        self.rates.save(files)?;
+        self.conn.save(files)?;
+        if let Some((w, h)) = &mut self.weights {
+            w.save(files)?;
+            h.save(files)?;
+        }
+        if let Some(d) = &mut self.dopamine {
+            d.save(files)?;
+        }
+        if let Some((s, t, _)) = &mut self.structure {
+            s.save(files)?;
+            t.save(files)?;
+        }
+        Ok(())
     }
 
     pub fn record(&mut self, s: &Stats) -> Result<()> {

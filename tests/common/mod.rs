@@ -23,3 +23,49 @@ pub fn model(src: &str) -> rewire::Model {
 pub fn spikes_in(raster: &[u32]) -> u32 {
     raster.iter().map(|w| w.count_ones()).sum()
 }
+
+/// A small random network with fast turnover: growth below and above the set point, pruning,
+/// stabilization, STDP with eligibility and dopamine (so empty slots' eligibility is tidied).
+pub const TURNOVER: &str = r#"Scene(seed: 5, dt_ms: 1.0, duration_ms: 600, sample_every_ms: 100,
+    regions: [
+        Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 0.5,
+               populations: [
+                   Population(name: "E", count: 120, model: RegularSpiking, capacity: 24,
+                       growth: Growth(eps: 0.04, eta: 0.002, nu_per_ms: 2e-6, tau_ca_ms: 200, beta_ca: 0.01)),
+                   Population(name: "I", count: 30, model: FastSpiking),
+               ]),
+        Region(name: "B", centre_mm: (3, 0, 0), radius_mm: 0.5,
+               populations: [
+                   Population(name: "F", count: 60, model: RegularSpiking, capacity: 16,
+                       growth: Growth(eps: 0.02, nu_per_ms: 3e-6, tau_ca_ms: 200, beta_ca: 0.01),
+                       scaling: Scaling(target_hz: 5, tau_ms: 2000, activity_tau_ms: 500, update_every_ms: 50)),
+               ]),
+    ],
+    projections: [
+        Projection(from: "E", to: "E", rule: FixedInDegree(8), weight: Uniform(2, 6), delay_ms: Uniform(1, 5),
+                   plasticity: Stdp(eligibility_tau_ms: 1000, w_max: 8)),
+        Projection(from: "E", to: "I", rule: FixedProbability(0.2), weight: 4.0, delay_ms: 1.0),
+        Projection(from: "I", to: "E", rule: FixedProbability(0.2), weight: -5.0, delay_ms: 1.0),
+        Projection(from: "E", to: "F", rule: FixedInDegree(5), weight: 3.0, delay_ms: 4.0),
+    ],
+    inputs: [
+        Poisson(to: "E", rate_hz: 600, in_degree: 10, weight: 1.5),
+        Poisson(to: "F", rate_hz: 500, in_degree: 10, weight: 1.5, until_ms: 300),
+        Poisson(to: "I", rate_hz: 500, in_degree: 10, weight: 1.5),
+    ],
+    dopamine: Dopamine(),
+    rewards: [Reward(at_ms: 150, amount: 0.5)],
+    structure: Structure(
+        every_ms: 20, speedup: 100000,
+        sprouting: [
+            Sprout(from: "E", to: "E", length_mm: 0.4),
+            Sprout(from: "E", to: "F", length_mm: 0.3),
+            Sprout(from: "F", to: "F", length_mm: 0.3, weight: 2.0, delay_ms: 2),
+        ],
+        spines: Spines(stabilize_above_w: 3.0, stabilize_tau_ms: 4e6, nascent_lifetime_ms: 4e6,
+                       stable_lifetime_ms: 4e7, prune_below_w: 1.0),
+        glia: {"B": 2.0},
+        persistent_after_ms: 5e7,
+        distance_bins_mm: [0.2, 0.4, 1.0],
+    ),
+)"#;

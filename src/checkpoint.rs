@@ -1,0 +1,294 @@
+//! Checkpoints: the whole state of a run in one file, so that it can stop and later continue
+//! bit for bit (`rewire run --checkpoint-every`, Ctrl-C, `rewire resume`).
+//!
+//! The file: the 8 bytes `REWIRECK`, the format version (u32), the length of a JSON header (u64)
+//! and the header (scene text and hash, engine, step, the schedule's position, the names and
+//! sizes of what follows), then the engine's arrays and the output files written so far, raw, in
+//! the header's order, and last an FNV-1a 64 checksum of everything before it. Little endian
+//! throughout. It is written under a temporary name and renamed, so an interrupted write never
+//! replaces a good checkpoint.
+
+use crate::engine::EngineState;
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The version of the file layout and of what the header and arrays mean. A checkpoint of
+/// another version is refused.
+pub const FORMAT_VERSION: u32 = 1;
+const MAGIC: &[u8; 8] = b"REWIRECK";
+
+/// Output files as written so far (name -> bytes), restored on resume.
+pub type Files = BTreeMap<String, Vec<u8>>;
+
+/// FNV-1a, 64 bits: the scene hash and the file checksum (not cryptographic; it detects
+/// corruption and tells scenes apart).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The hash of a scene text, as checkpoints state it.
+pub fn scene_hash(text: &str) -> String {
+    format!("{:016x}", fnv1a(text.as_bytes()))
+}
+
+/// Where a run's schedule stands at a checkpoint, and what it has accumulated.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Position {
+    /// Steps done.
+    pub step: u64,
+    /// Plain runs: samples taken, spikes, synaptic events, wall seconds so far, and the
+    /// structural counts of summary.json.
+    pub samples: usize,
+    pub spikes: u64,
+    pub events: f64,
+    pub wall_s: f64,
+    pub structure: Option<(u64, u64, u64, u64)>,
+    /// Protocol runs: the runner's own state (the next day to run, performance rows, lesions
+    /// applied, ...), as JSON.
+    pub protocol: Option<serde_json::Value>,
+}
+
+/// What a checkpoint file states about itself.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Header {
+    pub format_version: u32,
+    /// The rewire version that wrote it.
+    pub written_by: String,
+    pub scene_name: String,
+    /// The scene file it was run from (for messages), its text and the text's hash.
+    pub scene_file: String,
+    pub scene_text: String,
+    pub scene_hash: String,
+    /// The engine and adapter (`Engine::describe`).
+    pub engine: String,
+    /// The run's output folder.
+    pub out: PathBuf,
+    /// The run's length in steps (the scene's, or as `--duration` set it).
+    pub steps: u64,
+    pub position: Position,
+    /// Names and byte sizes of the engine's arrays and of the files that follow.
+    pub arrays: Vec<(String, u64)>,
+    pub files: Vec<(String, u64)>,
+}
+
+/// A checkpoint in memory.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    pub header: Header,
+    pub state: EngineState,
+    pub files: Files,
+}
+
+/// Where a checkpoint comes from: the scene (file name, text, name), the engine, the output folder.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub file: String,
+    pub text: String,
+    pub name: String,
+    pub engine: String,
+    pub out: PathBuf,
+    pub steps: u64,
+}
+
+impl Checkpoint {
+    pub fn new(source: Source, position: Position, state: EngineState, files: Files) -> Checkpoint {
+        Checkpoint {
+            header: Header {
+                format_version: FORMAT_VERSION,
+                written_by: format!("rewire {}", env!("CARGO_PKG_VERSION")),
+                scene_name: source.name,
+                scene_file: source.file,
+                scene_hash: scene_hash(&source.text),
+                scene_text: source.text,
+                engine: source.engine,
+                out: std::path::absolute(&source.out).unwrap_or(source.out),
+                steps: source.steps,
+                position,
+                arrays: state.arrays.iter().map(|(n, b)| (n.clone(), b.len() as u64)).collect(),
+                files: files.iter().map(|(n, b)| (n.clone(), b.len() as u64)).collect(),
+            },
+            state,
+            files,
+        }
+    }
+}
+
+/// Refuses to continue checkpoint `c` on `sim` when the engine or adapter differs (results are
+/// bit-identical only on the engine that wrote it).
+pub fn check_fits(c: &Checkpoint, sim: &crate::sim::Simulation) -> Result<()> {
+    let here = sim.engine.describe();
+    if c.header.engine != here {
+        return Err(Error::Usage(format!(
+            "the checkpoint was written by the engine {:?}, and this run is on {here:?}: a run continues bit for \
+             bit only on the engine and adapter it started on (choose it with --cpu, --backend or --adapter)",
+            c.header.engine
+        )));
+    }
+    Ok(())
+}
+
+/// Writes `c` to `path` through `path.partial`, flushed to disk before the rename.
+pub fn write(path: &Path, c: &Checkpoint) -> Result<()> {
+    let header = serde_json::to_vec(&c.header).map_err(|e| Error::data(path, format!("header: {e}")))?;
+    let mut bytes: Vec<u8> = Vec::new();
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&header);
+    for (_, b) in &c.state.arrays {
+        bytes.extend_from_slice(b);
+    }
+    for b in c.files.values() {
+        bytes.extend_from_slice(b);
+    }
+    let sum = fnv1a(&bytes);
+    bytes.extend_from_slice(&sum.to_le_bytes());
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    f.write_all(&bytes).map_err(|e| Error::io(&tmp, e))?;
+    f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// Reads a checkpoint, refusing with a reason a file that is not one, one of another format
+/// version, a truncated or corrupt one.
+pub fn read(path: &Path) -> Result<Checkpoint> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bad = |why: String| Error::Checkpoint {
+        path: path.to_path_buf(),
+        message: why,
+    };
+    if bytes.len() < 20 || &bytes[..8] != MAGIC {
+        return Err(bad("not a rewire checkpoint (it does not start with REWIRECK)".into()));
+    }
+    let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
+    if version != FORMAT_VERSION {
+        return Err(bad(format!(
+            "checkpoint format version {version}; this rewire reads version {FORMAT_VERSION} only"
+        )));
+    }
+    let truncated = || {
+        bad(format!(
+            "truncated ({} bytes): the file ends before its contents do",
+            bytes.len()
+        ))
+    };
+    let header_len = u64::from_le_bytes(bytes[12..20].try_into().unwrap()) as usize;
+    let header_end = 20usize.checked_add(header_len).ok_or_else(truncated)?;
+    if bytes.len() < header_end + 8 {
+        return Err(truncated());
+    }
+    let body_end = bytes.len() - 8;
+    let sum = u64::from_le_bytes(bytes[body_end..].try_into().unwrap());
+    let header: std::result::Result<Header, _> = serde_json::from_slice(&bytes[20..header_end]);
+    let header = match header {
+        Ok(h) => h,
+        Err(e) if fnv1a(&bytes[..body_end]) != sum => {
+            return Err(bad(format!("corrupt: the checksum does not match (header: {e})")));
+        }
+        Err(e) => return Err(bad(format!("unreadable header: {e}"))),
+    };
+    let needed: u64 = header.arrays.iter().chain(&header.files).map(|(_, n)| n).sum();
+    if (body_end - header_end) as u64 != needed {
+        return Err(if ((body_end - header_end) as u64) < needed {
+            truncated()
+        } else {
+            bad(format!(
+                "{} bytes of contents where the header lists {needed}",
+                body_end - header_end
+            ))
+        });
+    }
+    if fnv1a(&bytes[..body_end]) != sum {
+        return Err(bad("corrupt: the checksum does not match the contents".into()));
+    }
+    let mut at = header_end;
+    let mut take = |n: u64| {
+        let s = bytes[at..at + n as usize].to_vec();
+        at += n as usize;
+        s
+    };
+    let arrays = header.arrays.iter().map(|(name, n)| (name.clone(), take(*n))).collect();
+    let files = header.files.iter().map(|(name, n)| (name.clone(), take(*n))).collect();
+    Ok(Checkpoint {
+        state: EngineState {
+            step: header.position.step,
+            arrays,
+        },
+        files,
+        header,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Checkpoint {
+        let state = EngineState {
+            step: 42,
+            arrays: vec![("ring".into(), vec![1, 2, 3, 4]), ("neurons".into(), vec![9; 16])],
+        };
+        let mut files = Files::new();
+        files.insert("rates.csv".into(), b"step,t_ms\n1,2\n".to_vec());
+        let position = Position {
+            step: 42,
+            samples: 1,
+            spikes: 7,
+            events: 70.0,
+            wall_s: 0.5,
+            structure: None,
+            protocol: None,
+        };
+        let source = Source {
+            file: "a.ron".into(),
+            text: "Scene()".into(),
+            name: "a".into(),
+            engine: "CPU reference".into(),
+            out: "/tmp/x".into(),
+            steps: 100,
+        };
+        Checkpoint::new(source, position, state, files)
+    }
+
+    fn dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("rewire-ckpt-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn round_trips_and_refuses_damage() {
+        let c = sample();
+        let path = dir().join("a.rwck");
+        write(&path, &c).unwrap();
+        assert_eq!(read(&path).unwrap(), c);
+        let good = std::fs::read(&path).unwrap();
+        let check = |bytes: &[u8], want: &str| {
+            std::fs::write(&path, bytes).unwrap();
+            let e = read(&path).unwrap_err().to_string();
+            assert!(e.contains(want), "{want}: {e}");
+        };
+        check(&good[..good.len() - 5], "truncated");
+        check(&good[..30], "truncated");
+        check(b"hello world, not a checkpoint", "not a rewire checkpoint");
+        let mut flipped = good.clone();
+        let n = flipped.len();
+        flipped[n - 12] ^= 0x10;
+        check(&flipped, "corrupt");
+        let mut v2 = good.clone();
+        v2[8] = 2;
+        check(&v2, "format version 2");
+    }
+}

@@ -103,15 +103,11 @@ pub struct EngineState {
 /// A simulation engine over one built network.
 pub trait Engine {
     /// Finishes queued work and reads back the engine's whole state.
-    fn save_state(&mut self) -> Result<EngineState> {
-        Err(Error::Usage(format!("{}: saving state is not supported", self.describe())))
-    }
+    fn save_state(&mut self) -> Result<EngineState>;
     /// Replaces the engine's state by `state` (saved from an engine of the same kind built from
     /// the same model); refuses arrays whose names or sizes differ, naming the first.
-    fn load_state(&mut self, state: &EngineState) -> Result<()> {
-        let _ = state;
-        Err(Error::Usage(format!("{}: loading state is not supported", self.describe())))
-    }
+    /// Nothing is written unless every array fits.
+    fn load_state(&mut self, state: &EngineState) -> Result<()>;
     /// Queues `steps` more steps (the GPU may still be running them on return).
     fn advance(&mut self, steps: u64) -> Result<()>;
     /// Finishes queued work and reads the aggregates since the previous sample; fails on a

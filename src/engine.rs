@@ -103,21 +103,11 @@ pub struct EngineState {
 /// A simulation engine over one built network.
 pub trait Engine {
     /// Finishes queued work and reads back the engine's whole state.
-    fn save_state(&mut self) -> Result<EngineState> {
-        Err(Error::Usage(format!(
-            "{}: saving state is not supported",
-            self.describe()
-        )))
-    }
+    fn save_state(&mut self) -> Result<EngineState>;
     /// Replaces the engine's state by `state` (saved from an engine of the same kind built from
     /// the same model); refuses arrays whose names or sizes differ, naming the first.
-    fn load_state(&mut self, state: &EngineState) -> Result<()> {
-        let _ = state;
-        Err(Error::Usage(format!(
-            "{}: loading state is not supported",
-            self.describe()
-        )))
-    }
+    /// Nothing is written unless every array fits.
+    fn load_state(&mut self, state: &EngineState) -> Result<()>;
     /// Queues `steps` more steps (the GPU may still be running them on return).
     fn advance(&mut self, steps: u64) -> Result<()>;
     /// Finishes queued work and reads the aggregates since the previous sample; fails on a
@@ -162,4 +152,55 @@ pub(crate) fn nonfinite(neuron: u32, step: u32, pop_first: &[u32], labels: &[Str
         "non-finite membrane state in population {label}, neuron {neuron}, at step {step}; \
          reduce dt or the input and weights"
     ))
+}
+
+/// Refuses a state whose arrays differ from `expected` (this engine's names and byte sizes, in
+/// order), naming the first that differs; `engine` names the engine in the message.
+pub(crate) fn check_state(engine: &str, expected: &[(&str, usize)], state: &EngineState) -> Result<()> {
+    let refuse = |what: String| {
+        Err(Error::Usage(format!(
+            "{engine}: the saved state does not fit this engine (was it saved from another model or \
+             engine?): {what}"
+        )))
+    };
+    for (i, ((name, bytes), (s_name, s_bytes))) in expected.iter().zip(&state.arrays).enumerate() {
+        if name != s_name {
+            return refuse(format!("array {i} is `{s_name}` where this engine has `{name}`"));
+        }
+        if *bytes != s_bytes.len() {
+            return refuse(format!(
+                "array `{name}` holds {} bytes where this engine's holds {bytes}",
+                s_bytes.len()
+            ));
+        }
+    }
+    if let Some((name, _)) = expected.get(state.arrays.len()) {
+        return refuse(format!(
+            "it has {} arrays where this engine has {}; array `{name}` is missing",
+            state.arrays.len(),
+            expected.len()
+        ));
+    }
+    if let Some((name, _)) = state.arrays.get(expected.len()) {
+        return refuse(format!(
+            "it has {} arrays where this engine has {}; array `{name}` is extra",
+            state.arrays.len(),
+            expected.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The bytes of `values` as one state array.
+pub(crate) fn state_bytes<T: bytemuck::Pod>(values: &[T]) -> Vec<u8> {
+    bytemuck::cast_slice(values).to_vec()
+}
+
+/// The values held by a state array (whose size `check_state` has matched: a whole number of
+/// values; a partial value at the end is dropped).
+pub(crate) fn state_values<T: bytemuck::Pod>(bytes: &[u8]) -> Vec<T> {
+    let mut v = vec![T::zeroed(); bytes.len() / std::mem::size_of::<T>()];
+    let whole = v.len() * std::mem::size_of::<T>();
+    bytemuck::cast_slice_mut(&mut v).copy_from_slice(&bytes[..whole]);
+    v
 }

@@ -20,7 +20,9 @@ pub mod weights;
 pub use context::{AdapterChoice, GpuContext};
 
 use crate::build::Network;
-use crate::engine::{Control, Engine, GroupCount, RawSample, nonfinite};
+use crate::engine::{
+    Control, Engine, EngineState, GroupCount, RawSample, check_state, nonfinite, state_bytes, state_values,
+};
 use crate::error::{Error, Result};
 use crate::layout::{ERR_NONFINITE, Globals, PoissonSource, Pop, SimHeader};
 use buffers::Buffers;
@@ -35,6 +37,9 @@ pub enum Stage {
 
 /// Steps recorded into one command buffer at most (bounds queue latency, not correctness).
 const MAX_STEPS_PER_SUBMIT: u64 = 256;
+
+/// Bytes one staging buffer of a state readback holds at most (larger buffers come in pieces).
+const STATE_CHUNK: u64 = 64 << 20;
 
 /// A network resident on the GPU.
 pub struct GpuEngine {
@@ -506,6 +511,122 @@ impl GpuEngine {
             .map(|d| bytemuck::cast_slice(&d).to_vec())
     }
 
+    /// The host-side part of a state, in its fixed order: the reward schedule's position, rewards
+    /// raised for the next step, whether slow updates are frozen, and what `control` rewrites (the
+    /// globals, populations and Poisson sources as uploaded: no stage writes them, and the
+    /// globals' uniform buffer cannot be read back) with the sources' built means.
+    fn host_state(&self) -> Vec<(String, Vec<u8>)> {
+        [
+            ("next_reward", state_bytes(&[self.next_reward as u64])),
+            ("pending", state_bytes(&self.pending)),
+            ("frozen", state_bytes(&[self.frozen as u32])),
+            ("globals", state_bytes(&[self.globals])),
+            ("pops", state_bytes(&self.pops)),
+            ("poisson", state_bytes(&self.poisson)),
+            ("poisson_lambda", state_bytes(&self.poisson_lambda)),
+        ]
+        .into_iter()
+        .map(|(name, bytes)| (name.to_string(), bytes))
+        .collect()
+    }
+
+    /// Every storage buffer of the simulation, in the state's fixed order after the host part:
+    /// those a run changes and the constants (which catch a state from another model), whole.
+    fn state_buffers(&self) -> Vec<(String, &wgpu::Buffer)> {
+        let b = &self.b;
+        let mut all: Vec<(String, &wgpu::Buffer)> = [
+            ("neurons", &b.neurons),
+            ("params", &b.params),
+            ("ring", &b.ring),
+            ("sim", &b.sim),
+            ("counters", &b.counters),
+            ("dispatch", &b.dispatch),
+            ("conn", &b.conn),
+            ("traces", &b.traces),
+            ("rules", &b.rules),
+            ("modulators", &b.modulators),
+            ("grow", &b.grow),
+            ("elem", &b.elem),
+            ("boutons", &b.boutons),
+            ("pool", &b.pool),
+            ("demand", &b.demand),
+            ("cursor", &b.cursor),
+            ("blocks", &b.blocks),
+            ("positions", &b.positions),
+            ("structure", &b.structure),
+            ("sstats", &b.sstats),
+            ("status", &b.status),
+            ("task", &b.task),
+        ]
+        .into_iter()
+        .map(|(name, buffer)| (name.to_string(), buffer))
+        .collect();
+        for (i, s) in b.shards.iter().enumerate() {
+            for (name, buffer) in [
+                ("syn_pre", &s.syn_pre),
+                ("syn_weight", &s.syn_weight),
+                ("syn_delay", &s.syn_delay),
+                ("syn_owner", &s.syn_owner),
+                ("out_start", &s.out_start),
+                ("out_slots", &s.out_slots),
+                ("rows", &s.rows),
+                ("syn_elig", &s.syn_elig),
+                ("syn_late", &s.syn_late),
+                ("syn_born", &s.syn_born),
+            ] {
+                all.push((format!("shard{i}.{name}"), buffer));
+            }
+        }
+        all
+    }
+
+    /// Reads back whole buffers, packing them into staging buffers of at most STATE_CHUNK bytes
+    /// (a larger buffer in pieces), one submit and wait per staging buffer.
+    fn read_whole(&self, buffers: &[&wgpu::Buffer]) -> Result<Vec<Vec<u8>>> {
+        // (buffer, offset, bytes); buffer sizes are multiples of 4, as copies need.
+        let mut pieces = Vec::new();
+        for (i, b) in buffers.iter().enumerate() {
+            let mut at = 0;
+            while at < b.size() {
+                let len = (b.size() - at).min(STATE_CHUNK);
+                pieces.push((i, at, len));
+                at += len;
+            }
+        }
+        let mut out: Vec<Vec<u8>> = buffers.iter().map(|b| Vec::with_capacity(b.size() as usize)).collect();
+        let mut first = 0;
+        while first < pieces.len() {
+            let (mut end, mut total) = (first, 0);
+            while end < pieces.len() && total + pieces[end].2 <= STATE_CHUNK {
+                total += pieces[end].2;
+                end += 1;
+            }
+            let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("state staging"),
+                size: total,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("save state"),
+            });
+            let mut at = 0;
+            for &(i, offset, len) in &pieces[first..end] {
+                enc.copy_buffer_to_buffer(buffers[i], offset, &staging, at, len);
+                at += len;
+            }
+            self.queue.submit([enc.finish()]);
+            let data = self.read(&staging, total)?;
+            let mut at = 0;
+            for &(i, _, len) in &pieces[first..end] {
+                out[i].extend_from_slice(&data[at as usize..(at + len) as usize]);
+                at += len;
+            }
+            first = end;
+        }
+        Ok(out)
+    }
+
     fn read_buffer(&self, src: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
         self.read_buffer_at(src, 0, size)
     }
@@ -547,6 +668,56 @@ impl GpuEngine {
 }
 
 impl Engine for GpuEngine {
+    fn save_state(&mut self) -> Result<EngineState> {
+        let mut arrays = self.host_state();
+        let (names, buffers): (Vec<String>, Vec<&wgpu::Buffer>) = self.state_buffers().into_iter().unzip();
+        let mut data = self.read_whole(&buffers)?;
+        let sim = names.iter().position(|n| n == "sim").expect("the state holds `sim`");
+        canonical_spikes(&mut data[sim]);
+        arrays.extend(names.into_iter().zip(data));
+        Ok(EngineState {
+            step: self.step,
+            arrays,
+        })
+    }
+
+    fn load_state(&mut self, state: &EngineState) -> Result<()> {
+        let host = self.host_state();
+        let n_host = host.len();
+        {
+            let buffers = self.state_buffers();
+            let sizes: Vec<(&str, usize)> = host
+                .iter()
+                .map(|(name, bytes)| (name.as_str(), bytes.len()))
+                .chain(buffers.iter().map(|(name, b)| (name.as_str(), b.size() as usize)))
+                .collect();
+            check_state(&self.describe(), &sizes, state)?;
+        }
+        let a = &state.arrays;
+        self.next_reward = state_values::<u64>(&a[0].1)[0] as usize;
+        self.pending = state_values(&a[1].1);
+        self.frozen = state_values::<u32>(&a[2].1)[0] != 0;
+        self.globals = state_values(&a[3].1)[0];
+        self.pops = state_values(&a[4].1);
+        self.poisson = state_values(&a[5].1);
+        self.poisson_lambda = state_values(&a[6].1);
+        self.queue
+            .write_buffer(&self.b.globals, 0, bytemuck::bytes_of(&self.globals));
+        self.queue
+            .write_buffer(&self.b.pops, 0, bytemuck::cast_slice(&self.pops));
+        if !self.poisson.is_empty() {
+            self.queue
+                .write_buffer(&self.b.poisson, 0, bytemuck::cast_slice(&self.poisson));
+        }
+        for ((_, buffer), (_, bytes)) in self.state_buffers().iter().zip(&a[n_host..]) {
+            self.queue.write_buffer(buffer, 0, bytes);
+        }
+        self.queue.submit([]);
+        self.step = state.step;
+        self.conn_valid = false;
+        Ok(())
+    }
+
     fn advance(&mut self, steps: u64) -> Result<()> {
         let mut left = steps;
         while left > 0 {
@@ -834,6 +1005,24 @@ impl Engine for GpuEngine {
             })
             .collect())
     }
+}
+
+/// Puts the `sim` buffer's spike list in a canonical form: threads append spikes in whatever order
+/// they run, and no stage depends on it (delivery adds integers, learning touches each spike's own
+/// row or outgoing slots), so the live spikes are sorted and the entries past them, stale spikes of
+/// earlier steps that nothing reads, cleared. Equal runs then save equal states.
+fn canonical_spikes(sim: &mut [u8]) {
+    let at = std::mem::size_of::<SimHeader>();
+    if sim.len() < at {
+        return;
+    }
+    let header: SimHeader = bytemuck::pod_read_unaligned(&sim[..at]);
+    let list = &mut sim[at..];
+    let mut spikes: Vec<u32> = state_values(list);
+    let live = (header.n_spikes.max(header.prop_count) as usize).min(spikes.len());
+    spikes[..live].sort_unstable();
+    spikes[live..].fill(0);
+    list[..4 * spikes.len()].copy_from_slice(bytemuck::cast_slice(&spikes));
 }
 
 /// Timestamp queries around a sequence of compute passes (two per pass), for profiling.

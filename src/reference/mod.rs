@@ -10,7 +10,9 @@ pub mod propagate;
 pub mod structure;
 
 use crate::build::Network;
-use crate::engine::{Control, Engine, GroupCount, RawSample, nonfinite};
+use crate::engine::{
+    Control, Engine, EngineState, GroupCount, RawSample, check_state, nonfinite, state_bytes, state_values,
+};
 use crate::error::Result;
 use crate::layout::REGION_STRUCT_WORDS;
 
@@ -61,6 +63,63 @@ impl CpuEngine {
     /// The delay ring (fixed-point input per step slot and neuron).
     pub fn ring(&self) -> &[i32] {
         &self.ring
+    }
+
+    /// The state's arrays, in their fixed order: the host counters, the control tables, then
+    /// every array of the network a step reads or changes (constants included, so that a state
+    /// from another model is refused), the ring, counters and raster. Lists of varying length (the
+    /// last step's spikes, each shard's outgoing slots) are padded to their largest size.
+    fn state_arrays(&self) -> Vec<(String, Vec<u8>)> {
+        let net = &self.net;
+        let n = net.globals.n_neurons as usize;
+        let error = self.error.map_or([0, 0, 0], |(neuron, step)| [1, neuron, step]);
+        let mut spikes = vec![0u32; n + 1];
+        spikes[0] = self.spikes.len() as u32;
+        spikes[1..=self.spikes.len()].copy_from_slice(&self.spikes);
+        let mut arrays = vec![
+            ("next_reward", state_bytes(&[self.next_reward as u64])),
+            ("frozen", state_bytes(&[self.frozen as u32])),
+            ("error", state_bytes(&error)),
+            ("globals", state_bytes(&[net.globals])),
+            ("pops", state_bytes(&net.pops)),
+            ("poisson", state_bytes(&net.poisson)),
+            ("poisson_lambda", state_bytes(&net.poisson_lambda)),
+            ("neurons", state_bytes(&net.state)),
+            ("params", state_bytes(&net.params)),
+            ("status", state_bytes(&net.status)),
+            ("task", state_bytes(&net.task)),
+            ("header", state_bytes(&[net.header])),
+            ("ring", state_bytes(&self.ring)),
+            ("pop_spikes", state_bytes(&self.pop_spikes)),
+            ("raster", state_bytes(&self.raster)),
+            ("spikes", state_bytes(&spikes)),
+            ("syn_pre", state_bytes(&net.syn_pre)),
+            ("syn_weight", state_bytes(&net.syn_weight)),
+            ("syn_delay", state_bytes(&net.syn_delay)),
+            ("syn_owner", state_bytes(&net.syn_owner)),
+            ("syn_elig", state_bytes(&net.syn_elig)),
+            ("syn_late", state_bytes(&net.syn_late)),
+            ("syn_born", state_bytes(&net.syn_born)),
+            ("traces", state_bytes(&net.traces)),
+            ("rules", state_bytes(&net.rules)),
+            ("modulators", state_bytes(&net.modulators)),
+            ("grow", state_bytes(&net.grow)),
+            ("elem", state_bytes(&net.elem)),
+            ("boutons", state_bytes(&net.boutons)),
+            ("structure", state_bytes(&net.structure)),
+            ("sstats", state_bytes(&net.sstats)),
+            ("positions", state_bytes(&net.positions)),
+        ]
+        .into_iter()
+        .map(|(name, bytes)| (name.to_string(), bytes))
+        .collect::<Vec<_>>();
+        for (i, s) in net.shards.iter().enumerate() {
+            let mut slots = s.out_slots.clone();
+            slots.resize(s.slots() as usize, 0);
+            arrays.push((format!("shard{i}.out_start"), state_bytes(&s.out_start)));
+            arrays.push((format!("shard{i}.out_slots"), state_bytes(&slots)));
+        }
+        arrays
     }
 
     /// One step: every neuron (the `neurons` stage), then delivery of its spikes (`propagate`).
@@ -161,6 +220,68 @@ impl CpuEngine {
 }
 
 impl Engine for CpuEngine {
+    fn save_state(&mut self) -> Result<EngineState> {
+        Ok(EngineState {
+            step: self.step,
+            arrays: self.state_arrays(),
+        })
+    }
+
+    fn load_state(&mut self, state: &EngineState) -> Result<()> {
+        let expected = self.state_arrays();
+        let sizes: Vec<(&str, usize)> = expected.iter().map(|(name, b)| (name.as_str(), b.len())).collect();
+        check_state(&self.describe(), &sizes, state)?;
+        let mut a = state.arrays.iter().map(|(_, bytes)| bytes.as_slice());
+        let mut next = || a.next().expect("checked against this engine's arrays");
+        let n = self.net.globals.n_neurons as usize;
+        self.next_reward = state_values::<u64>(next())[0] as usize;
+        self.frozen = state_values::<u32>(next())[0] != 0;
+        let error = state_values::<u32>(next());
+        self.error = (error[0] != 0).then_some((error[1], error[2]));
+        let net = &mut self.net;
+        net.globals = state_values(next())[0];
+        net.pops = state_values(next());
+        net.poisson = state_values(next());
+        net.poisson_lambda = state_values(next());
+        net.state = state_values(next());
+        net.params = state_values(next());
+        net.status = state_values(next());
+        net.task = state_values(next());
+        net.header = state_values(next())[0];
+        self.ring = state_values(next());
+        self.pop_spikes = state_values(next());
+        self.raster = state_values(next());
+        let spikes: Vec<u32> = state_values(next());
+        let count = (spikes[0] as usize).min(n);
+        self.spikes = spikes[1..=count].to_vec();
+        net.syn_pre = state_values(next());
+        net.syn_weight = state_values(next());
+        net.syn_delay = state_values(next());
+        net.syn_owner = state_values(next());
+        net.syn_elig = state_values(next());
+        net.syn_late = state_values(next());
+        net.syn_born = state_values(next());
+        net.traces = state_values(next());
+        net.rules = state_values(next());
+        net.modulators = state_values(next());
+        net.grow = state_values(next());
+        net.elem = state_values(next());
+        net.boutons = state_values(next());
+        net.structure = state_values(next());
+        net.sstats = state_values(next());
+        net.positions = state_values(next());
+        for s in &mut net.shards {
+            s.out_start = state_values(next());
+            let mut slots: Vec<u32> = state_values(next());
+            let used = s.out_start.last().map_or(0, |&u| u as usize).min(slots.len());
+            slots.truncate(used);
+            s.out_slots = slots;
+        }
+        self.step = state.step;
+        self.conn = None;
+        Ok(())
+    }
+
     fn advance(&mut self, steps: u64) -> Result<()> {
         for _ in 0..steps {
             self.one_step();

@@ -135,6 +135,97 @@ pub fn check_fits(c: &Checkpoint, sim: &crate::sim::Simulation) -> Result<()> {
     Ok(())
 }
 
+/// Checks that `model` may continue from checkpoint `c` written by another scene (a fork): the
+/// checkpoint ends a protocol day, and both scenes are the same in everything but their names and
+/// their protocols from the next day on. Returns the biological day the fork starts on.
+pub fn check_fork(c: &Checkpoint, model: &crate::scene::Model) -> Result<i32> {
+    let refuse = |why: String| {
+        Error::Usage(format!(
+            "scene {:?} cannot start from the checkpoint of {:?} ({}): {why}",
+            model.name, c.header.scene_name, c.header.scene_file
+        ))
+    };
+    let base = crate::scene::parse(&c.header.scene_text, &c.header.scene_file)
+        .map_err(|e| refuse(format!("its scene no longer parses: {e}")))?;
+    let next = c
+        .header
+        .position
+        .protocol
+        .as_ref()
+        .and_then(|p| p["next_day"].as_u64())
+        .ok_or_else(|| refuse("it was not written at the end of a protocol day".into()))? as usize;
+    let (Some(bp), Some(mp)) = (&base.protocol, &model.protocol) else {
+        return Err(refuse("both scenes need a protocol".into()));
+    };
+    let Some(day) = mp.days.get(next).map(|d| d.day) else {
+        return Err(refuse(format!("this scene's protocol has only {} days", mp.days.len())));
+    };
+    if bp.days.get(next).map(|d| d.day) != Some(day) {
+        return Err(refuse("the protocols start on different days".into()));
+    }
+    // Everything but the names and the days from the fork on must be equal.
+    let (a, b) = (prefix_parts(&base, next), prefix_parts(model, next));
+    for ((field, x), (_, y)) in a.iter().zip(b.iter()) {
+        if x != y {
+            return Err(refuse(format!(
+                "the scenes differ in `{field}`, which must be equal up to day {day} (the fork)"
+            )));
+        }
+    }
+    Ok(day)
+}
+
+/// What two scenes must share to fork after their first `days` protocol days: every part of the
+/// model but the name and the protocol's later days (and their lesions), as text.
+fn prefix_parts(m: &crate::scene::Model, days: usize) -> Vec<(&'static str, String)> {
+    let mut m = m.clone();
+    m.name.clear();
+    m.steps = 0;
+    m.start_from = None;
+    if let Some(p) = &mut m.protocol {
+        let day = p.days.get(days).map_or(i32::MAX, |d| d.day);
+        p.days.truncate(days);
+        p.lesions.retain(|l| l.day < day);
+        p.last_day = 0;
+    }
+    vec![
+        ("seed", format!("{:?}", m.seed)),
+        ("dt_ms", format!("{:?}", m.dt_ms)),
+        ("sample_every_ms", format!("{:?}", m.sample_every_steps)),
+        ("regions", format!("{:?}", m.regions)),
+        ("populations", format!("{:?}", m.populations)),
+        ("projections", format!("{:?}", m.projections)),
+        ("inputs", format!("{:?}", m.inputs)),
+        ("dopamine", format!("{:?}", m.dopamine)),
+        ("rewards", format!("{:?}", m.rewards)),
+        ("pair_reward", format!("{:?}", m.pair_reward)),
+        ("structure", format!("{:?}", m.structure)),
+        ("task", format!("{:?}", m.task)),
+        ("protocol (before the fork)", format!("{:?}", m.protocol)),
+    ]
+}
+
+/// How many leading protocol days all `models` share (so that one run of them can be forked into
+/// each), leaving at least one day to each; 0 when they differ outside their protocols or have
+/// none.
+pub fn shared_days(models: &[crate::scene::Model]) -> usize {
+    let Some(first) = models.first() else { return 0 };
+    let days = |m: &crate::scene::Model| m.protocol.as_ref().map_or(0, |p| p.days.len());
+    let most = models.iter().map(days).min().unwrap_or(0).saturating_sub(1);
+    let day_of = |m: &crate::scene::Model, k: usize| m.protocol.as_ref().and_then(|p| p.days.get(k)).map(|d| d.day);
+    let mut shared = 0;
+    for k in 1..=most {
+        let same = models
+            .iter()
+            .all(|m| day_of(m, k) == day_of(first, k) && prefix_parts(m, k) == prefix_parts(first, k));
+        if !same {
+            break;
+        }
+        shared = k;
+    }
+    shared
+}
+
 /// Writes `c` to `path` through `path.partial`, flushed to disk before the rename.
 pub fn write(path: &Path, c: &Checkpoint) -> Result<()> {
     let header = serde_json::to_vec(&c.header).map_err(|e| Error::data(path, format!("header: {e}")))?;

@@ -255,6 +255,7 @@ fn run(cli: Cli) -> Result<()> {
                 scene_file: h.scene_file.clone(),
                 scene_text: h.scene_text.clone(),
                 resume: Some(c),
+                ..Default::default()
             };
             execute(model, &out, &opts, &ck).with_context(|| format!("resuming {}", checkpoint.display()))?;
         }

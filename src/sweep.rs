@@ -1,11 +1,12 @@
 //! `rewire sweep`: a grid of scenarios from one scene and `--set` options, run one after another
 //! into their own folders, resumable, and compared at the end.
 
+use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
 use crate::report::compare::{self, RunMetrics};
 use crate::scene::set::{self, SetOption};
 use crate::scene::{self, Model};
-use crate::sim::{self, RunOptions};
+use crate::sim::{self, Checkpointing, RunOptions};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -157,6 +158,13 @@ pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)
             outcome.skipped.push(s.name.clone());
         }
     }
+    // Scenarios that share their first protocol days start from one run of them (a fork).
+    let models: Vec<Model> = plan.scenarios.iter().map(|s| s.model.clone()).collect();
+    let shared = crate::checkpoint::shared_days(&models);
+    let prefix = match (shared, todo.first()) {
+        (1.., Some(_)) if plan.scenarios.len() > 1 => Some(prefix(plan, out, opts, shared, &mut log)?),
+        _ => None,
+    };
     let started = Instant::now();
     for (k, s) in todo.iter().enumerate() {
         let dir = out.join(&s.name);
@@ -177,7 +185,14 @@ pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)
             settings.join(" ")
         ));
         let t0 = Instant::now();
-        sim::run(s.model.clone(), &partial, opts).map_err(|e| Error::Usage(format!("scenario {}: {e}", s.name)))?;
+        let ck = Checkpointing {
+            scene_file: plan.scene.display().to_string(),
+            scene_text: s.text.clone(),
+            resume: prefix.clone(),
+            ..Default::default()
+        };
+        sim::run_with(s.model.clone(), &partial, opts, &ck)
+            .map_err(|e| Error::Usage(format!("scenario {}: {e}", s.name)))?;
         std::fs::rename(&partial, &dir).map_err(|e| Error::io(&dir, e))?;
         let left = todo.len() - k - 1;
         let eta = started.elapsed().as_secs_f64() / (k + 1) as f64 * left as f64;
@@ -199,4 +214,42 @@ pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)
     outcome.runs = runs;
     outcome.files = files;
     Ok(outcome)
+}
+
+/// The checkpoint after the first `days` protocol days that every scenario shares
+/// (`DIR/prefix.rwck`), run now unless a checkpoint of the same days of the same scene is there.
+fn prefix(plan: &Plan, out: &Path, opts: &RunOptions, days: usize, log: &mut impl FnMut(&str)) -> Result<Checkpoint> {
+    let first = &plan.scenarios[0];
+    let path = out.join("prefix.rwck");
+    let day = first.model.protocol.as_ref().map_or(0, |p| p.days[days].day);
+    if let Ok(c) = crate::checkpoint::read(&path)
+        && c.header.position.protocol.as_ref().and_then(|p| p["next_day"].as_u64()) == Some(days as u64)
+        && crate::checkpoint::check_fork(&c, &first.model).is_ok()
+    {
+        log(&format!(
+            "[prefix] the days before day {day} shared by every scenario: finished earlier"
+        ));
+        return Ok(c);
+    }
+    log(&format!(
+        "[prefix] running the {days} days before day {day} once: every scenario starts from them"
+    ));
+    let dir = out.join("prefix.partial");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    }
+    let ck = Checkpointing {
+        stop_after_days: Some(days),
+        path: Some(path.clone()),
+        scene_file: plan.scene.display().to_string(),
+        scene_text: first.text.clone(),
+        ..Default::default()
+    };
+    match sim::run_with(first.model.clone(), &dir, opts, &ck) {
+        Err(Error::Interrupted(_)) => {}
+        Ok(_) => return Err(Error::Usage("sweep: the shared days ended the protocol".into())),
+        Err(e) => return Err(e),
+    }
+    std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    crate::checkpoint::read(&path)
 }

@@ -320,3 +320,53 @@ fn ctrl_c_and_kill_leave_a_checkpoint_that_resumes_to_the_same_results() {
         );
     }
 }
+
+#[test]
+fn forks_from_one_checkpoint_equal_runs_from_scratch() {
+    let text = short_timing();
+    let dir = temp_dir("fork");
+    let cpu = EngineChoice::Cpu;
+    // The shared prefix: the two training days, stopped before the lesion's day.
+    let prefix = dir.join("trained.rwck");
+    let mut ck = with_text(&text);
+    ck.stop_after_days = Some(2);
+    ck.path = Some(prefix.clone());
+    let e = rewire::sim::run_with(common::model(&text), &dir.join("prefix"), &opts(&cpu), &ck).unwrap_err();
+    assert!(matches!(e, rewire::Error::Interrupted(_)), "{e}");
+    let files = [
+        "performance.csv",
+        "activation.csv",
+        "representation.csv",
+        "lesions.csv",
+        "rates.csv",
+        "connectivity.csv",
+        "weights.csv",
+    ];
+    for core in ["0.75", "0.88"] {
+        let arm = rewire::scene::set::apply(&text, &[("protocol.Lesion.kind.core_mm".into(), core.into())]).unwrap();
+        let scratch = dir.join(format!("scratch{core}"));
+        rewire::sim::run(common::model(&arm), &scratch, &opts(&cpu)).unwrap();
+        // The scene names the checkpoint (relative to the scene file) and starts from it.
+        let forked_text = rewire::scene::set::apply(&arm, &[("start_from".into(), "\"trained.rwck\"".into())]).unwrap();
+        let scene = dir.join(format!("fork{core}.ron"));
+        std::fs::write(&scene, &forked_text).unwrap();
+        let model = rewire::scene::load(&scene).unwrap();
+        assert_eq!(model.start_from.as_deref(), Some(prefix.as_path()));
+        let forked = dir.join(format!("fork{core}"));
+        rewire::sim::run_with(model, &forked, &opts(&cpu), &with_text(&forked_text)).unwrap();
+        same_files(&scratch, &forked, &files);
+        assert_eq!(summary(&scratch)["protocol"], summary(&forked)["protocol"]);
+    }
+    // A scene that differs before the fork (another seed) is refused, naming what differs.
+    let other = rewire::scene::set::apply(&text, &[("seed".into(), "4".into())]).unwrap();
+    let mut ck = with_text(&other);
+    ck.resume = Some(checkpoint::read(&prefix).unwrap());
+    let e = rewire::sim::run_with(common::model(&other), &dir.join("other"), &opts(&cpu), &ck).unwrap_err();
+    assert!(e.to_string().contains("differ in `seed`"), "{e}");
+    // So is one whose training days differ.
+    let other = text.replace("Train(days: (-2, -1), trials: 12)", "Train(days: (-2, -1), trials: 10)");
+    let mut ck = with_text(&other);
+    ck.resume = Some(checkpoint::read(&prefix).unwrap());
+    let e = rewire::sim::run_with(common::model(&other), &dir.join("other2"), &opts(&cpu), &ck).unwrap_err();
+    assert!(e.to_string().contains("differ in `protocol (before the fork)`"), "{e}");
+}

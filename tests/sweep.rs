@@ -68,6 +68,29 @@ fn a_two_by_two_sweep_runs_four_scenarios_and_resumes_only_what_is_missing() {
     let first = rewire::sweep::run(&plan, &out, &opts(), |l| log.push(l.to_string())).unwrap();
     assert_eq!(first.ran.len(), 4, "{log:?}");
     assert!(first.skipped.is_empty());
+    // The two training days before the lesion are shared: run once, every scenario forks from
+    // them, and a forked scenario equals its scene run from scratch.
+    assert!(
+        log[0].starts_with("[prefix] running the 2 days before day 0"),
+        "{log:?}"
+    );
+    assert!(out.join("prefix.rwck").is_file());
+    let scratch = dir.join("scratch");
+    let text = std::fs::read_to_string(out.join(&plan.scenarios[3].name).join("scene.ron")).unwrap();
+    rewire::sim::run(rewire::scene::parse(&text, "s.ron").unwrap(), &scratch, &opts()).unwrap();
+    for f in [
+        "performance.csv",
+        "rates.csv",
+        "connectivity.csv",
+        "weights.csv",
+        "lesions.csv",
+    ] {
+        let a = std::fs::read(scratch.join(f)).unwrap();
+        assert!(
+            a == std::fs::read(out.join(&plan.scenarios[3].name).join(f)).unwrap(),
+            "{f}"
+        );
+    }
 
     // Each folder ran its own settings: rehab sessions of the set trial count, and the bigger
     // core killed more neurons.
@@ -135,7 +158,13 @@ fn a_two_by_two_sweep_runs_four_scenarios_and_resumes_only_what_is_missing() {
     std::fs::remove_dir_all(out.join(victim)).unwrap();
     std::fs::create_dir_all(out.join(format!("{victim}.partial"))).unwrap();
     std::fs::write(out.join(format!("{victim}.partial")).join("rates.csv"), "half").unwrap();
-    let resumed = rewire::sweep::run(&plan, &out, &opts(), |_| {}).unwrap();
+    let mut log = Vec::new();
+    let resumed = rewire::sweep::run(&plan, &out, &opts(), |l| log.push(l.to_string())).unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("[prefix]") && l.ends_with("finished earlier")),
+        "{log:?}"
+    );
     assert_eq!(resumed.ran, vec![victim.clone()]);
     assert_eq!(resumed.skipped.len(), 3);
     assert!(!out.join(format!("{victim}.partial")).exists());

@@ -97,6 +97,7 @@ pub(crate) fn run_with(
     out: &Path,
     progress: bool,
     ck: &Checkpointing,
+    resume: Option<&Checkpoint>,
     outputs: &mut Outputs,
 ) -> Result<(RunTotals, ProtocolSummary)> {
     let model = sim.model.clone();
@@ -104,7 +105,7 @@ pub(crate) fn run_with(
         .protocol
         .clone()
         .ok_or_else(|| Error::Usage("the scene has no protocol".into()))?;
-    let mut r = Runner::new(sim, &model, out, ck.resume.as_ref())?;
+    let mut r = Runner::new(sim, &model, out, resume)?;
     let t0 = Instant::now();
     let wall_before = r.totals.wall_s;
     let total = model.steps;
@@ -129,7 +130,8 @@ pub(crate) fn run_with(
         let stopped = ck
             .stop
             .as_ref()
-            .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst));
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst))
+            || ck.stop_after_days == Some(k + 1);
         let last = k + 1 == protocol.days.len();
         if stopped || (!last && every.is_some_and(|e| (k + 1) % e == 0)) {
             r.totals.wall_s = wall_before + t0.elapsed().as_secs_f64();

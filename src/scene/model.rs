@@ -27,6 +27,8 @@ pub struct Model {
     pub task: Option<TaskModel>,
     /// The protocol timeline, if any (then `steps` is its length).
     pub protocol: Option<ProtocolModel>,
+    /// The checkpoint this scene forks from (`start_from`, resolved against the scene's folder).
+    pub start_from: Option<std::path::PathBuf>,
     /// Total neurons.
     pub neurons: u32,
 }

@@ -58,6 +58,13 @@ pub struct Scene {
     /// probes. Default: none (the scene runs `duration_ms` of plain simulation).
     #[serde(default)]
     pub protocol: Vec<Phase>,
+    /// A checkpoint to start from instead of building afresh (a fork): a protocol scene run with
+    /// `--checkpoint-every` (or stopped) wrote it at the end of a day; this scene must equal that
+    /// one in everything but its name and its protocol from that day on, and continues from there
+    /// with its own lesions and sessions. A relative path is relative to the scene file. Default:
+    /// none.
+    #[serde(default)]
+    pub start_from: Option<String>,
 }
 
 /// How a protocol's biological days become simulated time. Each day runs its sessions (trial by

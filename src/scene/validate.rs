@@ -852,6 +852,19 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         pair_reward,
         structure,
         task,
+        start_from: match scene.start_from {
+            Some(p) if scene.protocol.is_empty() => {
+                return Err(cx.err(
+                    &[F("start_from")],
+                    format!("{p:?}: only a protocol scene starts from a checkpoint (at the end of one of its days)"),
+                ));
+            }
+            Some(p) => {
+                let folder = std::path::Path::new(file).parent().unwrap_or(std::path::Path::new(""));
+                Some(folder.join(p))
+            }
+            None => None,
+        },
         protocol,
         neurons: neurons as u32,
     })

@@ -250,6 +250,9 @@ pub struct Checkpointing {
     /// When set, the run stops at the next sample (plain scenes) or end of a day (protocols),
     /// writes a checkpoint and its outputs so far, and returns `Error::Interrupted`.
     pub stop: Option<Arc<AtomicBool>>,
+    /// Protocol scenes: stop after this many days of the protocol, with a checkpoint (the shared
+    /// prefix a fork starts from).
+    pub stop_after_days: Option<usize>,
     /// The scene file and text, stated in checkpoints (needed when `every` or `stop` is set).
     pub scene_file: String,
     pub scene_text: String,
@@ -299,12 +302,23 @@ pub fn run_with(model: Model, out: &Path, opts: &RunOptions, ck: &Checkpointing)
         }
         _ => {}
     }
+    // A fork: the scene names a checkpoint to start from (unless resuming one already).
+    let forked = match (&ck.resume, &model.start_from) {
+        (None, Some(path)) => Some(crate::checkpoint::read(path)?),
+        _ => None,
+    };
+    let resume = ck.resume.as_ref().or(forked.as_ref());
+    if let Some(c) = resume
+        && (forked.is_some() || c.header.scene_hash != crate::checkpoint::scene_hash(&ck.scene_text))
+    {
+        crate::checkpoint::check_fork(c, &model)?;
+    }
     let mut sim = Simulation::new(model, &opts.engine, 0)?;
-    if let Some(c) = &ck.resume {
+    if let Some(c) = resume {
         crate::checkpoint::check_fits(c, &sim)?;
         sim.engine.load_state(&c.state)?;
     }
-    let restore = ck.resume.as_ref().map(|c| &c.files);
+    let restore = resume.map(|c| &c.files);
     let mut outputs = Outputs {
         rec: Recorder::open(out, &sim.model, restore)?,
         structure: sim.model.structure.as_ref().map(|_| StructureSummary {
@@ -316,7 +330,7 @@ pub fn run_with(model: Model, out: &Path, opts: &RunOptions, ck: &Checkpointing)
     };
     let steps = sim.model.steps;
     let mut totals = RunTotals::default();
-    if let Some(c) = &ck.resume {
+    if let Some(c) = resume {
         let p = &c.header.position;
         totals.steps = p.step;
         totals.samples = p.samples;
@@ -328,7 +342,7 @@ pub fn run_with(model: Model, out: &Path, opts: &RunOptions, ck: &Checkpointing)
         }
     }
     let protocol = if sim.model.protocol.is_some() {
-        let (t, p) = crate::protocol::run_with(&mut sim, out, opts.progress, ck, &mut outputs)?;
+        let (t, p) = crate::protocol::run_with(&mut sim, out, opts.progress, ck, resume, &mut outputs)?;
         totals = t;
         Some(p)
     } else {

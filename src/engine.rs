@@ -149,7 +149,7 @@ pub(crate) fn nonfinite(neuron: u32, step: u32, pop_first: &[u32], labels: &[Str
     let pop = pop_first.partition_point(|&f| f <= neuron).saturating_sub(1);
     let label = labels.get(pop).map_or("?", String::as_str);
     Error::Numerics(format!(
-        "non-finite membrane state in population {label}, neuron {neuron}, at step {step}; \
+        "non-finite membrane state in the `neurons` stage: population {label}, neuron {neuron}, at step {step}; \
          reduce dt or the input and weights"
     ))
 }

@@ -370,3 +370,42 @@ fn forks_from_one_checkpoint_equal_runs_from_scratch() {
     let e = rewire::sim::run_with(common::model(&other), &dir.join("other2"), &opts(&cpu), &ck).unwrap_err();
     assert!(e.to_string().contains("differ in `protocol (before the fork)`"), "{e}");
 }
+
+#[test]
+fn a_planted_nan_stops_the_run_naming_stage_region_and_step_after_a_good_checkpoint() {
+    // A LIF population in region Q receives absurd Poisson weights from 1 234 ms on.
+    let scene = r#"Scene(seed: 1, dt_ms: 1, duration_ms: 2000, sample_every_ms: 100,
+      regions: [
+        Region(name: "R", centre_mm: (0, 0, 0), radius_mm: 1, populations: [
+          Population(name: "ok", count: 10, model: RegularSpiking)]),
+        Region(name: "Q", centre_mm: (5, 0, 0), radius_mm: 1, populations: [
+          Population(name: "blowup", count: 10, model: Lif())])],
+      inputs: [Noise(to: "ok", sd: 3), Poisson(to: "blowup", rate_hz: 1000, in_degree: 10, weight: 3e38, from_ms: 1234)])"#;
+    let dir = temp_dir("nan");
+    let path = dir.join("nan.ron");
+    std::fs::write(&path, scene).unwrap();
+    drop(common::gpu());
+    for (name, engine) in [("cpu", &["--cpu"][..]), ("gpu", &[][..])] {
+        let out = dir.join(name);
+        let o = rewire_bin()
+            .arg("run")
+            .arg(&path)
+            .args(engine)
+            .args(["--checkpoint-every", "500ms", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{name}: {e}");
+        for want in [
+            "`neurons` stage",
+            "blowup (Q)",
+            "at step 1234",
+            "last checkpoint, from step 1000",
+        ] {
+            assert!(e.contains(want), "{name}: {want:?} in {e}");
+        }
+        let c = checkpoint::read(&out.join("checkpoint.rwck")).unwrap();
+        assert_eq!(c.header.position.step, 1000, "{name}");
+    }
+}

@@ -353,9 +353,12 @@ pub fn run_with(model: Model, out: &Path, opts: &RunOptions, ck: &Checkpointing)
             _ => None,
         };
         let stop = ck.stop.as_deref();
+        let mut last = resume.map(|c| (ck.file(out), c.header.position.step));
         while totals.steps < steps {
             let until = every_steps.map_or(steps, |e| ((totals.steps / e + 1) * e).min(steps));
-            let t = sim.run_span(totals.steps, until, steps, opts.progress, stop, |s| outputs.record(s))?;
+            let t = sim
+                .run_span(totals.steps, until, steps, opts.progress, stop, |s| outputs.record(s))
+                .map_err(|e| after_checkpoint(e, &last))?;
             totals.steps = t.steps;
             totals.spikes += t.spikes;
             totals.events += t.events;
@@ -365,6 +368,7 @@ pub fn run_with(model: Model, out: &Path, opts: &RunOptions, ck: &Checkpointing)
             if stopped || (every_steps.is_some() && totals.steps < steps) {
                 let position = outputs.position(&totals, None);
                 let path = save_checkpoint(&mut sim, out, ck, position, |files| outputs.rec.save(files))?;
+                last = Some((path.clone(), totals.steps));
                 if stopped {
                     outputs.rec.finish()?;
                     return Err(interrupted(&sim.model, totals.steps, &path));
@@ -474,6 +478,18 @@ pub(crate) fn save_checkpoint(
     let path = ck.file(out);
     crate::checkpoint::write(&path, &c)?;
     Ok(path)
+}
+
+/// A run that failed (a non-finite state) after writing checkpoint `last` (path, step) says
+/// where the last good state is.
+pub(crate) fn after_checkpoint(e: crate::error::Error, last: &Option<(PathBuf, u64)>) -> crate::error::Error {
+    match (e, last) {
+        (crate::error::Error::Numerics(m), Some((path, step))) => crate::error::Error::Numerics(format!(
+            "{m}. The last checkpoint, from step {step} before the failure, is {}",
+            path.display()
+        )),
+        (e, _) => e,
+    }
 }
 
 /// The error of a run stopped on request, saying how to continue it.

@@ -11,8 +11,6 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-const TIMING: &str = include_str!("../scenes/rehab_timing.ron");
-
 /// The files every run compares (those a run writes that do not hold wall-clock times).
 const OUTPUTS: [&str; 7] = [
     "rates.csv",
@@ -111,20 +109,9 @@ fn a_plain_run_resumes_bit_for_bit_on_the_gpu() {
     plain_run_resumes_bit_for_bit(EngineChoice::Gpu(Default::default()), "plain-gpu");
 }
 
-/// rehab_timing cut to days -2..4 (training, the lesion, rehab, probes).
-fn short_timing() -> String {
-    let text = TIMING
-        .replace("Train(days: (-8, -1), trials: 40)", "Train(days: (-2, -1), trials: 12)")
-        .replace("Rehab(days: (2, 8), trials: 20)", "Rehab(days: (1, 2), trials: 8)")
-        .replace("Rest(days: (37, 40))", "Rest(days: (4, 4))")
-        .replace("Probe(every_days: 4, trials: 40)", "Probe(every_days: 2, trials: 8)");
-    assert_ne!(text, TIMING);
-    text
-}
-
 #[test]
 fn a_protocol_resumes_from_any_day_bit_for_bit() {
-    let text = short_timing();
+    let text = common::short_timing();
     let model = common::model(&text);
     let cpu = EngineChoice::Cpu;
     let dir = temp_dir("protocol");
@@ -323,7 +310,7 @@ fn ctrl_c_and_kill_leave_a_checkpoint_that_resumes_to_the_same_results() {
 
 #[test]
 fn forks_from_one_checkpoint_equal_runs_from_scratch() {
-    let text = short_timing();
+    let text = common::short_timing();
     let dir = temp_dir("fork");
     let cpu = EngineChoice::Cpu;
     // The shared prefix: the two training days, stopped before the lesion's day.

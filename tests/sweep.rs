@@ -3,25 +3,18 @@
 //! are refused before anything runs, and the comparison's numbers equal the runs' own files.
 //! (CPU engine: the sweep's bookkeeping is under test here; the GPU equals the twin elsewhere.)
 
+mod common;
+
 use rewire::report::compare;
 use rewire::scene::set::SetOption;
 use rewire::sim::{EngineChoice, RunOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const TIMING: &str = include_str!("../scenes/rehab_timing.ron");
-
-/// rehab_timing cut to days -2..4: two training days, the lesion, two rehab days, probes every
-/// other day.
+/// The short rehab_timing protocol (tests/common), written to a scene file.
 fn short_timing(dir: &Path) -> PathBuf {
-    let text = TIMING
-        .replace("Train(days: (-8, -1), trials: 40)", "Train(days: (-2, -1), trials: 12)")
-        .replace("Rehab(days: (2, 8), trials: 20)", "Rehab(days: (1, 2), trials: 8)")
-        .replace("Rest(days: (37, 40))", "Rest(days: (4, 4))")
-        .replace("Probe(every_days: 4, trials: 40)", "Probe(every_days: 2, trials: 8)");
-    assert_ne!(text, TIMING);
     let path = dir.join("short_timing.ron");
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, common::short_timing()).unwrap();
     path
 }
 

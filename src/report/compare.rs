@@ -56,10 +56,12 @@ pub struct RunMetrics {
 
 /// Reads what `rewire compare` reports from a run folder.
 pub fn metrics(dir: &Path) -> Result<RunMetrics> {
-    let path = dir.join("summary.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let summary: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| Error::data(&path, format!("not JSON: {e}")))?;
+    let summary = super::summary(dir)?.ok_or_else(|| {
+        Error::data(
+            dir.join("summary.json"),
+            "missing: the run has not finished (compare reads finished runs)",
+        )
+    })?;
     let p = &summary["protocol"];
     let lesion_days: Vec<i64> = p["lesion_days"]
         .as_array()

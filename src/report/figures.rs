@@ -96,13 +96,7 @@ struct RunInfo {
 }
 
 fn run_info(dir: &Path) -> Result<RunInfo> {
-    let path = dir.join("summary.json");
-    let summary: Option<serde_json::Value> = if path.exists() {
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        Some(serde_json::from_str(&text).map_err(|e| Error::data(&path, e.to_string()))?)
-    } else {
-        None
-    };
+    let summary = super::summary(dir)?;
     let protocol = summary
         .as_ref()
         .and_then(|s| s.get("protocol"))

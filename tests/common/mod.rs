@@ -69,3 +69,22 @@ pub const TURNOVER: &str = r#"Scene(seed: 5, dt_ms: 1.0, duration_ms: 600, sampl
         distance_bins_mm: [0.2, 0.4, 1.0],
     ),
 )"#;
+
+/// scenes/rehab_timing.ron cut to days -2..4: two training days, the lesion on day 0, two rehab
+/// days, probes every other day (a protocol that runs in a second on the CPU twin).
+pub fn short_timing() -> String {
+    let mut text = include_str!("../../scenes/rehab_timing.ron").to_string();
+    for (from, to) in [
+        ("Train(days: (-8, -1), trials: 40)", "Train(days: (-2, -1), trials: 12)"),
+        ("Rehab(days: (2, 8), trials: 20)", "Rehab(days: (1, 2), trials: 8)"),
+        ("Rest(days: (37, 40))", "Rest(days: (4, 4))"),
+        ("Probe(every_days: 4, trials: 40)", "Probe(every_days: 2, trials: 8)"),
+    ] {
+        assert!(
+            text.contains(from),
+            "rehab_timing.ron no longer has {from:?}: update this helper"
+        );
+        text = text.replace(from, to);
+    }
+    text
+}

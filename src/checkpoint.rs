@@ -12,7 +12,6 @@ use crate::engine::EngineState;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The version of the file layout and of what the header and arrays mean. A checkpoint of
@@ -242,14 +241,7 @@ pub fn write(path: &Path, c: &Checkpoint) -> Result<()> {
     }
     let sum = fnv1a(&bytes);
     bytes.extend_from_slice(&sum.to_le_bytes());
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    f.write_all(&bytes).map_err(|e| Error::io(&tmp, e))?;
-    f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    crate::stats::write_atomic(path, &bytes, true)
 }
 
 /// Reads a checkpoint, refusing with a reason a file that is not one, one of another format

@@ -201,15 +201,7 @@ fn run(cli: Cli) -> Result<()> {
                 model.neurons,
                 duration.unwrap_or(model.steps as f64 * model.dt_ms)
             );
-            let opts = RunOptions {
-                engine: if cpu {
-                    EngineChoice::Cpu
-                } else {
-                    EngineChoice::Gpu(choice)
-                },
-                duration_ms: duration,
-                progress: std::io::stderr().is_terminal(),
-            };
+            let opts = run_options(cpu, choice, duration);
             let ck = rewire::sim::Checkpointing {
                 every: checkpoint_every,
                 stop: Some(stop_on_signals()?),
@@ -239,15 +231,7 @@ fn run(cli: Cli) -> Result<()> {
                 h.engine,
                 out.display()
             );
-            let opts = RunOptions {
-                engine: if h.engine == rewire::reference::CpuEngine::DESCRIPTION {
-                    EngineChoice::Cpu
-                } else {
-                    EngineChoice::Gpu(choice)
-                },
-                duration_ms: None,
-                progress: std::io::stderr().is_terminal(),
-            };
+            let opts = run_options(h.engine == rewire::reference::CpuEngine::DESCRIPTION, choice, None);
             let ck = rewire::sim::Checkpointing {
                 every: checkpoint_every,
                 path: Some(checkpoint.clone()),
@@ -283,15 +267,7 @@ fn run(cli: Cli) -> Result<()> {
                 plan.scenarios.len(),
                 out.display()
             );
-            let opts = RunOptions {
-                engine: if cpu {
-                    EngineChoice::Cpu
-                } else {
-                    EngineChoice::Gpu(choice)
-                },
-                duration_ms: None,
-                progress: std::io::stderr().is_terminal(),
-            };
+            let opts = run_options(cpu, choice, None);
             let outcome = rewire::sweep::run(&plan, &out, &opts, |line| eprintln!("{line}"))?;
             print!("{}", rewire::report::compare::table(&outcome.runs));
             for f in outcome.files {
@@ -411,6 +387,19 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The options of a run on the CPU twin (`cpu`) or the chosen GPU, with a progress bar on a terminal.
+fn run_options(cpu: bool, choice: AdapterChoice, duration_ms: Option<f64>) -> RunOptions {
+    RunOptions {
+        engine: if cpu {
+            EngineChoice::Cpu
+        } else {
+            EngineChoice::Gpu(choice)
+        },
+        duration_ms,
+        progress: std::io::stderr().is_terminal(),
+    }
 }
 
 /// Runs a model with checkpoints and prints its summary.

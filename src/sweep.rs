@@ -134,7 +134,7 @@ pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)
         }
     }
     index.push('\n');
-    write(&out.join("sweep.csv"), &index)?;
+    crate::stats::write_atomic(&out.join("sweep.csv"), index.as_bytes(), false)?;
 
     let total = plan.scenarios.len();
     let todo: Vec<&Scenario> = plan

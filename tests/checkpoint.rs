@@ -6,7 +6,7 @@ mod common;
 
 use rewire::checkpoint;
 use rewire::sim::{Checkpointing, EngineChoice, Every, RunOptions};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -21,13 +21,6 @@ const OUTPUTS: [&str; 7] = [
     "structure.csv",
     "turnover_by_distance.csv",
 ];
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rewire-ckpt-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn opts(engine: &EngineChoice) -> RunOptions {
     RunOptions {
@@ -61,7 +54,7 @@ fn summary(dir: &Path) -> serde_json::Value {
 /// files and the same counts.
 fn plain_run_resumes_bit_for_bit(engine: EngineChoice, name: &str) {
     let model = common::model(common::TURNOVER);
-    let dir = temp_dir(name);
+    let dir = common::temp_dir(name);
     let straight = dir.join("straight");
     rewire::sim::run(model.clone(), &straight, &opts(&engine)).unwrap();
 
@@ -114,7 +107,7 @@ fn a_protocol_resumes_from_any_day_bit_for_bit() {
     let text = common::short_timing();
     let model = common::model(&text);
     let cpu = EngineChoice::Cpu;
-    let dir = temp_dir("protocol");
+    let dir = common::temp_dir("protocol");
     let straight = dir.join("straight");
     rewire::sim::run(model.clone(), &straight, &opts(&cpu)).unwrap();
     let files = [
@@ -177,7 +170,7 @@ fn a_protocol_resumes_from_any_day_bit_for_bit() {
 
 #[test]
 fn checkpoints_of_another_engine_or_kind_are_refused() {
-    let dir = temp_dir("refused");
+    let dir = common::temp_dir("refused");
     let model = common::model(common::TURNOVER);
     let mut ck = with_text(common::TURNOVER);
     ck.every = Some(Every::Ms(300.0));
@@ -221,7 +214,7 @@ fn wait_for(path: &Path, child: &mut std::process::Child) {
 
 #[test]
 fn ctrl_c_and_kill_leave_a_checkpoint_that_resumes_to_the_same_results() {
-    let dir = temp_dir("signals");
+    let dir = common::temp_dir("signals");
     // The deafferentation scene (structural plasticity), 20 s simulated on the CPU twin.
     let scene = Path::new("scenes/deafferentation.ron");
     let run = |out: &Path, extra: &[&str]| {
@@ -311,7 +304,7 @@ fn ctrl_c_and_kill_leave_a_checkpoint_that_resumes_to_the_same_results() {
 #[test]
 fn forks_from_one_checkpoint_equal_runs_from_scratch() {
     let text = common::short_timing();
-    let dir = temp_dir("fork");
+    let dir = common::temp_dir("fork");
     let cpu = EngineChoice::Cpu;
     // The shared prefix: the two training days, stopped before the lesion's day.
     let prefix = dir.join("trained.rwck");
@@ -368,7 +361,7 @@ fn a_planted_nan_stops_the_run_naming_stage_region_and_step_after_a_good_checkpo
         Region(name: "Q", centre_mm: (5, 0, 0), radius_mm: 1, populations: [
           Population(name: "blowup", count: 10, model: Lif())])],
       inputs: [Noise(to: "ok", sd: 3), Poisson(to: "blowup", rate_hz: 1000, in_degree: 10, weight: 3e38, from_ms: 1234)])"#;
-    let dir = temp_dir("nan");
+    let dir = common::temp_dir("nan");
     let path = dir.join("nan.ron");
     std::fs::write(&path, scene).unwrap();
     drop(common::gpu());

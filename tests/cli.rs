@@ -2,7 +2,9 @@
 //! scene and seed give byte-identical outputs, and bad input gets one clear error naming file,
 //! line, column and field, without touching the GPU for `validate`.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
 fn rewire(args: &[&str]) -> (bool, String, String) {
@@ -15,13 +17,6 @@ fn rewire(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).into(),
         String::from_utf8_lossy(&out.stderr).into(),
     )
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rewire-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 fn run_quickstart(out: &Path) {
@@ -38,7 +33,7 @@ fn run_quickstart(out: &Path) {
 
 #[test]
 fn quickstart_runs_and_its_outputs_parse() {
-    let out = temp_dir("default");
+    let out = common::temp_dir("default");
     run_quickstart(&out);
     let rates = std::fs::read_to_string(out.join("rates.csv")).unwrap();
     let mut lines = rates.lines();
@@ -88,7 +83,7 @@ fn quickstart_runs_and_its_outputs_parse() {
 
 #[test]
 fn same_scene_and_seed_give_identical_outputs() {
-    let (a, b) = (temp_dir("det-a"), temp_dir("det-b"));
+    let (a, b) = (common::temp_dir("det-a"), common::temp_dir("det-b"));
     run_quickstart(&a);
     run_quickstart(&b);
     for f in ["rates.csv", "connectivity.csv"] {
@@ -99,7 +94,7 @@ fn same_scene_and_seed_give_identical_outputs() {
 
 #[test]
 fn the_cpu_reference_writes_the_same_statistics_as_the_gpu() {
-    let (g, c) = (temp_dir("eng-gpu"), temp_dir("eng-cpu"));
+    let (g, c) = (common::temp_dir("eng-gpu"), common::temp_dir("eng-cpu"));
     run_quickstart(&g);
     let (ok, _, stderr) = rewire(&[
         "run",
@@ -136,7 +131,7 @@ const GOOD: &str = r#"Scene(
 
 /// Validates `text` written to a file; returns (file path, error text).
 fn validate(name: &str, text: &str) -> (String, String) {
-    let dir = temp_dir(name);
+    let dir = common::temp_dir(name);
     let path = dir.join(format!("{name}.ron"));
     std::fs::write(&path, text).unwrap();
     let (ok, stdout, stderr) = rewire(&["validate", path.to_str().unwrap()]);
@@ -158,7 +153,7 @@ fn expect_error(name: &str, text: &str, line: usize, column: usize, field: &str,
 
 #[test]
 fn good_scene_validates() {
-    let dir = temp_dir("good");
+    let dir = common::temp_dir("good");
     let path = dir.join("good.ron");
     std::fs::write(&path, GOOD).unwrap();
     let (ok, stdout, stderr) = rewire(&["validate", path.to_str().unwrap()]);
@@ -237,7 +232,7 @@ fn scene_too_big_for_the_adapter_is_refused_before_allocation() {
     // 4e9 synapses need about 58 GB: more than this machine's memory, which a software adapter
     // allocates from (and more than a workstation GPU has).
     let text = GOOD.replace("FixedProbability(0.5)", "FixedTotalNumber(4000000000)");
-    let dir = temp_dir("toobig");
+    let dir = common::temp_dir("toobig");
     let path = dir.join("big.ron");
     std::fs::write(&path, text).unwrap();
     let out = dir.join("out");
@@ -261,7 +256,7 @@ fn scene_too_big_for_the_adapter_is_refused_before_allocation() {
 
 #[test]
 fn bench_writes_figures_that_separate_spikes_from_idle_synapses() {
-    let dir = temp_dir("bench");
+    let dir = common::temp_dir("bench");
     let out = dir.join("bench.json");
     let (ok, stdout, stderr) = rewire(&[
         "bench",
@@ -297,7 +292,7 @@ fn bench_writes_figures_that_separate_spikes_from_idle_synapses() {
 
 #[test]
 fn structural_scene_writes_structure_and_turnover_tables() {
-    let out = temp_dir("structure");
+    let out = common::temp_dir("structure");
     let scene = concat!(env!("CARGO_MANIFEST_DIR"), "/scenes/deafferentation.ron");
     let (ok, stdout, stderr) = rewire(&["run", scene, "--out", out.to_str().unwrap(), "--duration", "2000"]);
     assert!(ok, "{stdout}\n{stderr}");
@@ -351,7 +346,7 @@ fn growth_without_structure_is_refused() {
 
 #[test]
 fn the_default_scene_is_the_stroke_showcase_and_refuses_a_duration() {
-    let out = temp_dir("showcase");
+    let out = common::temp_dir("showcase");
     let (ok, _, stderr) = rewire(&["run", "--out", out.to_str().unwrap(), "--duration", "500"]);
     assert!(!ok, "a duration was accepted for a protocol scene");
     assert!(

@@ -4,6 +4,8 @@
 //! structure) with its protocol shortened to a few days, and the deafferentation scene (no
 //! protocol, structure) shortened to 8 s.
 
+mod common;
+
 use rewire::report::figures::{self, Curve, select_moments};
 use rewire::sim::{EngineChoice, RunOptions};
 use std::collections::BTreeMap;
@@ -12,14 +14,8 @@ use std::sync::OnceLock;
 
 const FIGURES: [&str; 5] = ["recovery", "connectivity", "turnover", "activation", "weights"];
 
-fn out_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rewire-figures-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
 fn run(model: rewire::Model, name: &str, duration_ms: Option<f64>) -> PathBuf {
-    let dir = out_dir(name);
+    let dir = common::temp_dir(name);
     let opts = RunOptions {
         engine: EngineChoice::Cpu,
         duration_ms,
@@ -394,7 +390,7 @@ fn moments_without_a_lesion_or_without_earlier_samples() {
 #[test]
 fn weight_distributions_at_chosen_days() {
     // A copy of the protocol run, so the shared folder's figures stay as drawn.
-    let dir = out_dir("chosen");
+    let dir = common::temp_dir("chosen");
     std::fs::create_dir_all(&dir).unwrap();
     for e in std::fs::read_dir(protocol_run()).unwrap() {
         let e = e.unwrap();
@@ -476,7 +472,7 @@ fn comparison_overlays_one_curve_per_run() {
         label: "no rehabilitation".into(),
         points: a.points.iter().map(|&(d, y)| (d, y * 0.5)).collect(),
     };
-    let out = out_dir("comparison");
+    let out = common::temp_dir("comparison");
     let written = figures::draw_comparison(&[a.clone(), b.clone()], &[0], &out).unwrap();
     assert_eq!(written, [out.join("comparison.png"), out.join("comparison.svg")]);
     assert_png(&written[0], 600, 400);
@@ -492,7 +488,7 @@ fn comparison_overlays_one_curve_per_run() {
 #[test]
 fn rewire_plot_draws_from_a_run_folders_files_and_lists_them() {
     // A copy of the plain run's data files only (the other tests redraw the run's own folder).
-    let dir = &out_dir("plot");
+    let dir = &common::temp_dir("plot");
     std::fs::create_dir_all(dir).unwrap();
     for e in std::fs::read_dir(plain_run()).unwrap() {
         let p = e.unwrap().path();

@@ -15,19 +15,13 @@ const TIMING: &str = include_str!("../scenes/rehab_timing.ron");
 const SHOWCASE: &str = include_str!("../scenes/stroke_rehab.ron");
 const EARLY: &str = "Rehab(days: (2, 8), trials: 20),";
 
-fn out_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rewire-rehab-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
 /// A run's summary, its motor probes (day, accuracy) and its output folder.
 type Run = (Summary, Vec<(i32, f64)>, PathBuf);
 
 /// Runs scene text on an engine.
 fn run(src: &str, name: &str, engine: EngineChoice) -> Run {
     let model = common::model(src);
-    let out = out_dir(name);
+    let out = common::temp_dir(name);
     let opts = RunOptions {
         engine,
         duration_ms: None,

@@ -18,13 +18,6 @@ fn short_timing(dir: &Path) -> PathBuf {
     path
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rewire-sweep-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 fn opts() -> RunOptions {
     RunOptions {
         engine: EngineChoice::Cpu,
@@ -51,7 +44,7 @@ fn column(rows: &[Vec<String>], name: &str) -> usize {
 
 #[test]
 fn a_two_by_two_sweep_runs_four_scenarios_and_resumes_only_what_is_missing() {
-    let dir = temp_dir("grid");
+    let dir = common::temp_dir("grid");
     let scene = short_timing(&dir);
     let out = dir.join("sweep");
     let grid = sets(&["protocol.Rehab.trials=4,8", "protocol.Lesion.kind.core_mm=0.75,0.88"]);
@@ -167,7 +160,7 @@ fn a_two_by_two_sweep_runs_four_scenarios_and_resumes_only_what_is_missing() {
 
 #[test]
 fn comparison_numbers_equal_the_runs_files() {
-    let dir = temp_dir("compare");
+    let dir = common::temp_dir("compare");
     let scene = short_timing(&dir);
     let plan = rewire::sweep::plan(&scene, &sets(&["protocol.Rehab.trials=8,0"])).unwrap_err();
     // Zero rehab trials is refused by the scene's own validation, naming the setting.
@@ -250,7 +243,7 @@ fn comparison_numbers_equal_the_runs_files() {
 
 #[test]
 fn bad_set_options_are_refused_before_anything_runs() {
-    let dir = temp_dir("bad");
+    let dir = common::temp_dir("bad");
     let scene = short_timing(&dir);
     let out = dir.join("never");
     let cases: [(&[&str], &str); 6] = [

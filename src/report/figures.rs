@@ -17,6 +17,7 @@
 
 use super::table::Table;
 use crate::error::{Error, Result};
+use crate::stats::write_atomic;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
@@ -372,17 +373,9 @@ fn save(dir: &Path, name: &str, fig: &impl Figure) -> Result<Vec<PathBuf>> {
         wr.write_image_data(&rgb).map_err(io)?;
         wr.finish().map_err(io)?;
     }
-    write_atomic(&png_path, &png)?;
-    write_atomic(&svg_path, svg.as_bytes())?;
+    write_atomic(&png_path, &png, false)?;
+    write_atomic(&svg_path, svg.as_bytes(), false)?;
     Ok(vec![png_path, svg_path])
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
 // --- colours, numbers, legends ---

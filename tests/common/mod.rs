@@ -14,6 +14,14 @@ pub fn gpu() -> GpuContext {
     }
 }
 
+/// A fresh, empty folder for one test's files: `rewire-test-PID-NAME` in the temporary folder.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("rewire-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 /// Parses scene text (panicking with the scene error).
 pub fn model(src: &str) -> rewire::Model {
     rewire::scene::parse(src, "test.ron").unwrap_or_else(|e| panic!("{e}"))

@@ -110,15 +110,7 @@ fn a_protocol_resumes_from_any_day_bit_for_bit() {
     let dir = common::temp_dir("protocol");
     let straight = dir.join("straight");
     rewire::sim::run(model.clone(), &straight, &opts(&cpu)).unwrap();
-    let files = [
-        "performance.csv",
-        "activation.csv",
-        "representation.csv",
-        "lesions.csv",
-        "rates.csv",
-        "connectivity.csv",
-        "weights.csv",
-    ];
+    let files = common::PROTOCOL_FILES;
     // Stopped on request (the flag Ctrl-C sets) after the first day, before the lesion: outputs
     // so far and a checkpoint.
     let stopped = dir.join("stopped");
@@ -313,15 +305,7 @@ fn forks_from_one_checkpoint_equal_runs_from_scratch() {
     ck.path = Some(prefix.clone());
     let e = rewire::sim::run_with(common::model(&text), &dir.join("prefix"), &opts(&cpu), &ck).unwrap_err();
     assert!(matches!(e, rewire::Error::Interrupted(_)), "{e}");
-    let files = [
-        "performance.csv",
-        "activation.csv",
-        "representation.csv",
-        "lesions.csv",
-        "rates.csv",
-        "connectivity.csv",
-        "weights.csv",
-    ];
+    let files = common::PROTOCOL_FILES;
     for core in ["0.75", "0.88"] {
         let arm = rewire::scene::set::apply(&text, &[("protocol.Lesion.kind.core_mm".into(), core.into())]).unwrap();
         let scratch = dir.join(format!("scratch{core}"));

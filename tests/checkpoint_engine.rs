@@ -8,7 +8,6 @@ mod common;
 use rewire::engine::{Control, Engine, EngineState, RawSample};
 use rewire::gpu::AdapterChoice;
 use rewire::protocol::lesion;
-use rewire::scene::model::{LesionKindModel, LesionModel, WindowModel};
 use rewire::{EngineChoice, Model, Simulation};
 use std::time::Instant;
 
@@ -79,28 +78,7 @@ fn first_part(sim: &mut Simulation) -> Vec<RawSample> {
         e.advance(EVERY).unwrap();
         samples.push(e.sample().unwrap());
     }
-    let lesions = [
-        LesionModel {
-            day: 0,
-            kind: LesionKindModel::Focal {
-                centre_mm: [0.0, 0.0, 0.0],
-                core_mm: 0.3,
-                penumbra_mm: 0.2,
-                excitability_loss: 0.6,
-                recovery_days: 5.0,
-            },
-            window: Some(WindowModel {
-                boost: 4.0,
-                decay_days: 10.0,
-                radius_mm: 0.3,
-            }),
-        },
-        LesionModel {
-            day: 0,
-            kind: LesionKindModel::TractCut { from: 1, to: 0 },
-            window: None,
-        },
-    ];
+    let lesions = common::two_lesions();
     let mut status = sim.network.status.clone();
     for (i, l) in lesions.iter().enumerate() {
         let plan = lesion::plan(&sim.model, &sim.network, &status, l, i);

@@ -10,7 +10,6 @@ use rewire::gpu::GpuEngine;
 use rewire::layout::{EMPTY, STATUS_ALIVE};
 use rewire::protocol::lesion;
 use rewire::reference::CpuEngine;
-use rewire::scene::model::{LesionKindModel, LesionModel, WindowModel};
 
 /// Two regions 3 mm apart with STDP (eligibility and dopamine), inhibition, scaling and a tract.
 const NET: &str = r#"Scene(seed: 9, dt_ms: 1.0, duration_ms: 600, sample_every_ms: 100,
@@ -57,33 +56,6 @@ fn scene(structural: bool) -> String {
 const BEFORE: u64 = 200;
 const AFTER: u64 = 400;
 
-/// A focal lesion at region A's centre (core 0.3 mm, penumbra 0.2 mm, window) and a cut of the
-/// tract from B onto A.
-fn lesions() -> Vec<LesionModel> {
-    vec![
-        LesionModel {
-            day: 0,
-            kind: LesionKindModel::Focal {
-                centre_mm: [0.0, 0.0, 0.0],
-                core_mm: 0.3,
-                penumbra_mm: 0.2,
-                excitability_loss: 0.6,
-                recovery_days: 5.0,
-            },
-            window: Some(WindowModel {
-                boost: 4.0,
-                decay_days: 10.0,
-                radius_mm: 0.3,
-            }),
-        },
-        LesionModel {
-            day: 0,
-            kind: LesionKindModel::TractCut { from: 1, to: 0 },
-            window: None,
-        },
-    ]
-}
-
 /// Runs GPU and CPU through BEFORE steps, both lesions, then AFTER steps with the penumbra and
 /// window in force, comparing everything; returns the network before the lesion, the final
 /// status and the GPU engine.
@@ -99,7 +71,7 @@ fn run(structural: bool, shard_slots: u64) -> (Network, Vec<[u32; 4]>, GpuEngine
     assert_eq!(gpu.sample().unwrap(), cpu.sample().unwrap());
     let before = cpu.network().clone();
     let mut status = net.status.clone();
-    for (i, l) in lesions().iter().enumerate() {
+    for (i, l) in common::two_lesions().iter().enumerate() {
         let plan = lesion::plan(&model, &before, &status, l, i);
         gpu.lesion(&plan.status, &plan.cut).unwrap();
         cpu.lesion(&plan.status, &plan.cut).unwrap();

@@ -254,16 +254,7 @@ fn a_protocol_runs_identically_on_the_gpu_and_the_cpu_twin() {
     let (cs, _, c) = run(&short, "cpu", EngineChoice::Cpu);
     assert_eq!(gs.steps, cs.steps);
     assert!(gs.protocol.as_ref().unwrap().neurons_lost > 100);
-    for f in [
-        "performance.csv",
-        "activation.csv",
-        "representation.csv",
-        "lesions.csv",
-        "rates.csv",
-        "connectivity.csv",
-        "structure.csv",
-        "weights.csv",
-    ] {
+    for f in common::PROTOCOL_FILES.into_iter().chain(["structure.csv"]) {
         let (a, b) = (std::fs::read(g.join(f)).unwrap(), std::fs::read(c.join(f)).unwrap());
         assert!(a == b, "{f} differs between the GPU and the CPU twin");
     }

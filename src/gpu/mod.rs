@@ -511,6 +511,18 @@ impl GpuEngine {
             .map(|d| bytemuck::cast_slice(&d).to_vec())
     }
 
+    /// Writes the tables `control` sets (globals, populations, Poisson sources) to their buffers.
+    fn upload_control(&self) {
+        self.queue
+            .write_buffer(&self.b.globals, 0, bytemuck::bytes_of(&self.globals));
+        self.queue
+            .write_buffer(&self.b.pops, 0, bytemuck::cast_slice(&self.pops));
+        if !self.poisson.is_empty() {
+            self.queue
+                .write_buffer(&self.b.poisson, 0, bytemuck::cast_slice(&self.poisson));
+        }
+    }
+
     /// The host-side part of a state, in its fixed order: the reward schedule's position, rewards
     /// raised for the next step, whether slow updates are frozen, and what `control` rewrites (the
     /// globals, populations and Poisson sources as uploaded: no stage writes them, and the
@@ -701,14 +713,7 @@ impl Engine for GpuEngine {
         self.pops = state_values(&a[4].1);
         self.poisson = state_values(&a[5].1);
         self.poisson_lambda = state_values(&a[6].1);
-        self.queue
-            .write_buffer(&self.b.globals, 0, bytemuck::bytes_of(&self.globals));
-        self.queue
-            .write_buffer(&self.b.pops, 0, bytemuck::cast_slice(&self.pops));
-        if !self.poisson.is_empty() {
-            self.queue
-                .write_buffer(&self.b.poisson, 0, bytemuck::cast_slice(&self.poisson));
-        }
+        self.upload_control();
         for ((_, buffer), (_, bytes)) in self.state_buffers().iter().zip(&a[n_host..]) {
             self.queue.write_buffer(buffer, 0, bytes);
         }
@@ -881,14 +886,7 @@ impl Engine for GpuEngine {
             &self.poisson_lambda,
         );
         self.frozen = c.frozen;
-        self.queue
-            .write_buffer(&self.b.globals, 0, bytemuck::bytes_of(&self.globals));
-        self.queue
-            .write_buffer(&self.b.pops, 0, bytemuck::cast_slice(&self.pops));
-        if !self.poisson.is_empty() {
-            self.queue
-                .write_buffer(&self.b.poisson, 0, bytemuck::cast_slice(&self.poisson));
-        }
+        self.upload_control();
     }
 
     fn lesion(&mut self, status: &[[u32; 4]], cut: &[u32]) -> Result<()> {

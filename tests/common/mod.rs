@@ -96,3 +96,43 @@ pub fn short_timing() -> String {
     }
     text
 }
+
+/// What a protocol run writes besides its plain statistics, and the statistics every run writes
+/// (without `structure.csv`): the files tests compare between runs.
+pub const PROTOCOL_FILES: [&str; 7] = [
+    "performance.csv",
+    "activation.csv",
+    "representation.csv",
+    "lesions.csv",
+    "rates.csv",
+    "connectivity.csv",
+    "weights.csv",
+];
+
+/// A focal lesion at the centre of region 0 (core 0.3 mm, penumbra 0.2 mm, a window) and a cut
+/// of the tract from region 1 onto region 0.
+pub fn two_lesions() -> Vec<rewire::scene::model::LesionModel> {
+    use rewire::scene::model::{LesionKindModel, LesionModel, WindowModel};
+    vec![
+        LesionModel {
+            day: 0,
+            kind: LesionKindModel::Focal {
+                centre_mm: [0.0, 0.0, 0.0],
+                core_mm: 0.3,
+                penumbra_mm: 0.2,
+                excitability_loss: 0.6,
+                recovery_days: 5.0,
+            },
+            window: Some(WindowModel {
+                boost: 4.0,
+                decay_days: 10.0,
+                radius_mm: 0.3,
+            }),
+        },
+        LesionModel {
+            day: 0,
+            kind: LesionKindModel::TractCut { from: 1, to: 0 },
+            window: None,
+        },
+    ]
+}

@@ -10,7 +10,7 @@
 use crate::error::{Error, Result};
 use std::fmt::Write as _;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A connectome as read from a zip; matrices as written in the file (`[row][column]`).
 #[derive(Clone, Debug, PartialEq)]
@@ -462,5 +462,5 @@ pub fn import(zip: &Path, out: &Path, o: &ImportOptions) -> Result<(usize, usize
 pub fn default_name(out: &Path) -> String {
     out.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| PathBuf::from("connectome").display().to_string())
+        .unwrap_or_else(|| "connectome".into())
 }

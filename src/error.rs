@@ -25,6 +25,14 @@ pub enum Error {
     /// A run folder's output file is malformed (read back for figures or comparisons).
     #[error("{path}: {message}")]
     Data { path: PathBuf, message: String },
+    /// A connectome zip (The Virtual Brain's format) is malformed: a member is missing, not
+    /// numbers, or of the wrong size.
+    #[error("{path}: {member}: {message}")]
+    Connectome {
+        path: PathBuf,
+        member: String,
+        message: String,
+    },
     /// A checkpoint file cannot be used: not one, another format version, truncated, corrupt, or
     /// from another scene or adapter.
     #[error("{path}: {message}")]

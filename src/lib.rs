@@ -13,6 +13,7 @@
 pub mod bench;
 pub mod build;
 pub mod checkpoint;
+pub mod connectome;
 pub mod engine;
 pub mod error;
 pub mod gpu;

@@ -105,6 +105,31 @@ enum Command {
         /// The scene file (RON).
         scene: PathBuf,
     },
+    /// Write a whole-cortex scene from a connectome in The Virtual Brain's zip format
+    /// (centres.txt, weights.txt, tract_lengths.txt, optional areas.txt and cortical.txt, each
+    /// plain or .bz2): one region per row, E and I populations, long-range E->E tracts.
+    ImportConnectome {
+        /// The connectivity zip.
+        zip: PathBuf,
+        /// Neurons per region (80 % excitatory, 20 % inhibitory).
+        #[arg(long, default_value_t = 1000)]
+        neurons_per_region: u32,
+        /// The scene file to write.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Axonal conduction velocity in m/s (delay = tract length / velocity).
+        #[arg(long, default_value_t = 3.0)]
+        velocity_m_per_s: f64,
+        /// Connection probability of the strongest tract; others scale with their weight.
+        #[arg(long, default_value_t = 0.02)]
+        max_probability: f64,
+        /// Read matrix rows as sources (weights[i][j] from i to j) instead of TVB's targets.
+        #[arg(long)]
+        rows_are_sources: bool,
+        /// The scene's name (default: the output file's stem).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// List every adapter found, its backend and limits, and how large a network fits.
     Info,
     /// Time synthetic networks (a sweep over sizes and rates) and scenes on the GPU; print a
@@ -287,6 +312,35 @@ fn run(cli: Cli) -> Result<()> {
                     println!("{}", p.display());
                 }
             }
+        }
+        Command::ImportConnectome {
+            zip,
+            neurons_per_region,
+            out,
+            velocity_m_per_s,
+            max_probability,
+            rows_are_sources,
+            name,
+        } => {
+            if neurons_per_region < 2 {
+                anyhow::bail!("--neurons-per-region must be at least 2 (one E and one I neuron)");
+            }
+            if !(velocity_m_per_s > 0.0 && velocity_m_per_s.is_finite()) {
+                anyhow::bail!("--velocity-m-per-s must be a positive number");
+            }
+            if !(max_probability > 0.0 && max_probability <= 1.0) {
+                anyhow::bail!("--max-probability must be in (0, 1]");
+            }
+            let opts = rewire::connectome::ImportOptions {
+                name: name.unwrap_or_else(|| rewire::connectome::default_name(&out)),
+                neurons_per_region,
+                velocity_m_per_s,
+                max_probability,
+                rows_are_sources,
+                ..Default::default()
+            };
+            let (regions, tracts) = rewire::connectome::import(&zip, &out, &opts)?;
+            println!("{}: {regions} regions, {tracts} long-range projections", out.display());
         }
         Command::Validate { scene: path } => {
             let model = scene::load(&path)?;

@@ -27,6 +27,8 @@ pub struct Connectome {
     pub areas: Option<Vec<f64>>,
     /// Whether each region is cortical, when the zip has `cortical.txt`.
     pub cortical: Option<Vec<bool>>,
+    /// Whether each region lies in the right hemisphere, when the zip has `hemispheres.txt`.
+    pub right_hemisphere: Option<Vec<bool>>,
 }
 
 impl Connectome {
@@ -59,43 +61,47 @@ impl Connectome {
     }
 }
 
-/// How a connectome becomes a scene. Defaults as documented in docs/SCENES.md.
+/// The scene around an imported connectome (`rewire import-connectome`); how the connectome is
+/// wired is `wiring`, the same fields a scene's `connectome` states.
 #[derive(Clone, Debug)]
 pub struct ImportOptions {
     /// The scene's name.
     pub name: String,
-    /// Neurons per region: 80 % excitatory (RegularSpiking), 20 % inhibitory (FastSpiking).
-    pub neurons_per_region: u32,
-    /// Axonal conduction velocity in m/s (= mm/ms): delay = tract length / velocity. Default 3
-    /// (TVB's default conduction speed).
-    pub velocity_m_per_s: f64,
-    /// Connection probability of the strongest long-range connection; others scale linearly with
-    /// their weight. Default 0.02.
-    pub max_probability: f64,
-    /// Radius of a region without an area (mm). Default 2.
-    pub default_radius_mm: f64,
-    /// Read matrix rows as sources (`weights[i][j]` from i to j) instead of TVB's targets.
-    pub rows_are_sources: bool,
+    /// The scene's seed. Default 1.
+    pub seed: u64,
     /// The scene's time step (ms). Default 1.
     pub dt_ms: f64,
     /// The scene's duration (ms). Default 1000.
     pub duration_ms: f64,
-    /// The scene's seed. Default 1.
-    pub seed: u64,
+    pub wiring: Wiring,
 }
 
-impl Default for ImportOptions {
-    fn default() -> Self {
-        ImportOptions {
-            name: "connectome".into(),
+/// How a connectome becomes regions and projections (docs/SCENES.md, "Importing a connectome");
+/// `file` is the zip.
+pub type Wiring = crate::scene::schema::Connectome;
+
+impl Wiring {
+    /// The defaults of a scene's `connectome` for the zip `file`.
+    pub fn new(file: impl Into<String>) -> Self {
+        Wiring {
+            file: file.into(),
             neurons_per_region: 1000,
             velocity_m_per_s: 3.0,
-            max_probability: 0.02,
+            max_in_degree: 16.0,
             default_radius_mm: 2.0,
             rows_are_sources: false,
+        }
+    }
+}
+
+impl ImportOptions {
+    pub fn new(name: impl Into<String>, zip: &Path) -> Self {
+        ImportOptions {
+            name: name.into(),
+            seed: 1,
             dt_ms: 1.0,
             duration_ms: 1000.0,
-            seed: 1,
+            wiring: Wiring::new(zip.display().to_string()),
         }
     }
 }
@@ -137,6 +143,7 @@ pub fn read(path: &Path) -> Result<Connectome> {
     let lengths = member("tract_lengths.txt", true)?.expect("required");
     let areas = member("areas.txt", false)?;
     let cortical = member("cortical.txt", false)?;
+    let hemispheres = member("hemispheres.txt", false)?;
 
     let mut labels = Vec::new();
     let mut centres = Vec::new();
@@ -174,16 +181,21 @@ pub fn read(path: &Path) -> Result<Connectome> {
             Some(v)
         }
     };
-    let cortical = match cortical {
-        None => None,
-        Some((name, text)) => Some(vector(path, &name, &text, n, |line, col, t| {
+    let flags = |member: Option<(String, String)>| -> Result<Option<Vec<bool>>> {
+        let Some((name, text)) = member else {
+            return Ok(None);
+        };
+        let v = vector(path, &name, &text, n, |line, col, t| {
             match t.1.to_ascii_lowercase().as_str() {
                 "1" | "1.0" | "true" => Ok(true),
                 "0" | "0.0" | "false" => Ok(false),
                 _ => Err(at(path, &name, line, col, t, "not 0 or 1")),
             }
-        })?),
+        })?;
+        Ok(Some(v))
     };
+    let cortical = flags(cortical)?;
+    let right_hemisphere = flags(hemispheres)?;
     Ok(Connectome {
         labels,
         centres,
@@ -191,6 +203,7 @@ pub fn read(path: &Path) -> Result<Connectome> {
         tract_lengths,
         areas,
         cortical,
+        right_hemisphere,
     })
 }
 
@@ -338,13 +351,56 @@ pub fn region_names(labels: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The local template of every region: (from, to, probability, weight, delay), populations
-/// `E` and `I` (Izhikevich 2003's weight ranges).
-const LOCAL: [(&str, &str, f64, &str, &str); 4] = [
-    ("E", "E", 0.05, "Uniform(0.0, 0.5)", "Uniform(1.0, 5.0)"),
-    ("E", "I", 0.1, "Uniform(0.0, 0.5)", "1.0"),
-    ("I", "E", 0.1, "Uniform(-1.0, 0.0)", "1.0"),
-    ("I", "I", 0.1, "Uniform(-1.0, 0.0)", "1.0"),
+/// The hemisphere of a region from its label: a token `l`, `lh` or `left` (or `r`, `rh`,
+/// `right`) between '_', '-', '.' or spaces, in any case (`lh_M1`, `ctx-rh-precentral`, `M1_R`,
+/// `Left-Thalamus`), or a leading `l` or `r` before a capital (`lM1`, `rPFCDL`, TVB's 76-region
+/// labels). None when neither or both are found.
+pub fn hemisphere_of(label: &str) -> Option<Hemisphere> {
+    let side = |tok: &str| match tok.to_ascii_lowercase().as_str() {
+        "l" | "lh" | "left" => Some(Hemisphere::Left),
+        "r" | "rh" | "right" => Some(Hemisphere::Right),
+        _ => None,
+    };
+    let mut found: Vec<Hemisphere> = label.split(['_', '-', '.', ' ']).filter_map(side).collect();
+    if found.is_empty() {
+        let mut chars = label.chars();
+        if let (Some(first), Some(c)) = (chars.next(), chars.next())
+            && c.is_ascii_uppercase()
+            && matches!(first, 'l' | 'r')
+        {
+            found.extend(side(&first.to_string()));
+        }
+    }
+    found.dedup();
+    match found[..] {
+        [h] => Some(h),
+        _ => None,
+    }
+}
+
+/// Each region's hemisphere: from `hemispheres.txt` when the zip has it (1 = right, as in TVB),
+/// else from its label ([`hemisphere_of`]).
+pub fn hemispheres(c: &Connectome) -> Vec<Option<Hemisphere>> {
+    match &c.right_hemisphere {
+        Some(v) => v
+            .iter()
+            .map(|&r| Some(if r { Hemisphere::Right } else { Hemisphere::Left }))
+            .collect(),
+        None => c.labels.iter().map(|l| hemisphere_of(l)).collect(),
+    }
+}
+
+use crate::scene::schema::Hemisphere;
+
+/// The local template of every region: (from, to, in-degree, weight, delay), populations `E` and
+/// `I`. In-degrees are those of Izhikevich 2003's network thinned to 5 % (E->E) and 10 % (the
+/// rest) at 1000 neurons (800 E, 200 I), with its weight ranges; fixed in-degrees keep every
+/// neuron's input the same at any region size.
+const LOCAL: [(&str, &str, u32, &str, &str); 4] = [
+    ("E", "E", 40, "Uniform(0.0, 0.5)", "Uniform(1.0, 5.0)"),
+    ("E", "I", 80, "Uniform(0.0, 0.5)", "1.0"),
+    ("I", "E", 20, "Uniform(-1.0, 0.0)", "1.0"),
+    ("I", "I", 20, "Uniform(-1.0, 0.0)", "1.0"),
 ];
 /// Long-range excitatory weights.
 const LONG_RANGE_WEIGHT: &str = "Uniform(0.0, 0.5)";
@@ -352,11 +408,60 @@ const LONG_RANGE_WEIGHT: &str = "Uniform(0.0, 0.5)";
 /// input).
 const NOISE_SD: (f64, f64) = (5.0, 2.0);
 
-/// Writes the scene of a connectome (RON text; `rewire::scene::parse` accepts it).
-pub fn scene(c: &Connectome, o: &ImportOptions) -> String {
+/// Excitatory neurons of a region of `n` neurons (80 %).
+fn excitatory(n: u32) -> u32 {
+    ((n as f64) * 0.8).round() as u32
+}
+
+/// Checks the wiring's numbers; an error names the field.
+pub fn check(w: &Wiring) -> std::result::Result<(), (&'static str, String)> {
+    let min = (w.max_in_degree / 0.8).ceil().max(2.0);
+    if (w.neurons_per_region as f64) < min {
+        return Err((
+            "neurons_per_region",
+            format!(
+                "{} neurons per region are too few: the strongest tract brings {} synapses onto each excitatory \
+                 neuron, so a region needs at least {min} (80 % excitatory)",
+                w.neurons_per_region, w.max_in_degree
+            ),
+        ));
+    }
+    if !(w.velocity_m_per_s.is_finite() && w.velocity_m_per_s > 0.0) {
+        return Err((
+            "velocity_m_per_s",
+            format!("velocity {} m/s must be > 0", w.velocity_m_per_s),
+        ));
+    }
+    if !(w.max_in_degree.is_finite() && w.max_in_degree > 0.0) {
+        return Err(("max_in_degree", format!("in-degree {} must be > 0", w.max_in_degree)));
+    }
+    if !(w.default_radius_mm.is_finite() && w.default_radius_mm > 0.0) {
+        return Err((
+            "default_radius_mm",
+            format!("radius {} mm must be > 0", w.default_radius_mm),
+        ));
+    }
+    Ok(())
+}
+
+/// A connectome's regions, projections and inputs as RON lists, each parseable on its own.
+pub struct Parts {
+    pub regions: String,
+    pub projections: String,
+    pub inputs: String,
+    /// Long-range projections among `projections`.
+    pub tracts: usize,
+    /// The largest off-diagonal weight (the normalization).
+    pub max_weight: f64,
+}
+
+/// Writes a connectome's regions, projections and inputs; `dt_ms` bounds delays from below.
+/// `w` must have passed [`check`].
+pub fn parts(c: &Connectome, w: &Wiring, dt_ms: f64) -> Parts {
     let names = region_names(&c.labels);
-    let n_e = ((o.neurons_per_region as f64) * 0.8).round() as u32;
-    let n_i = o.neurons_per_region - n_e;
+    let sides = hemispheres(c);
+    let n_e = excitatory(w.neurons_per_region);
+    let n_i = w.neurons_per_region - n_e;
     let n = c.len();
     let mut max_w = 0.0f64;
     for i in 0..n {
@@ -366,24 +471,11 @@ pub fn scene(c: &Connectome, o: &ImportOptions) -> String {
             }
         }
     }
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "// Imported by `rewire import-connectome`: {n} regions of {} neurons (E {n_e}, I {n_i}),\n\
-         // long-range E->E probability = weight / {max_w:?} * {:?}, delay = tract length / {:?} m/s.",
-        o.neurons_per_region, o.max_probability, o.velocity_m_per_s
-    );
-    let _ = writeln!(s, "Scene(");
-    let _ = writeln!(s, "    name: {:?},", o.name);
-    let _ = writeln!(s, "    seed: {},", o.seed);
-    let _ = writeln!(s, "    dt_ms: {:?},", o.dt_ms);
-    let _ = writeln!(s, "    duration_ms: {:?},", o.duration_ms);
-    let _ = writeln!(s, "    sample_every_ms: 100.0,");
-    let _ = writeln!(s, "    regions: [");
+    let mut regions = String::from("[\n");
     for (i, name) in names.iter().enumerate() {
         let radius = match &c.areas {
             Some(a) if a[i] > 0.0 => (a[i] / std::f64::consts::PI).sqrt(),
-            _ => o.default_radius_mm,
+            _ => w.default_radius_mm,
         };
         let [x, y, z] = c.centres[i];
         let kind = match &c.cortical {
@@ -391,66 +483,118 @@ pub fn scene(c: &Connectome, o: &ImportOptions) -> String {
             Some(_) => ", cortical",
             None => "",
         };
-        let _ = writeln!(s, "        // {:?}{kind}", c.labels[i]);
-        let _ = writeln!(s, "        Region(");
-        let _ = writeln!(s, "            name: {name:?},");
-        let _ = writeln!(s, "            centre_mm: ({x:?}, {y:?}, {z:?}),");
-        let _ = writeln!(s, "            radius_mm: {radius:?},");
-        let _ = writeln!(s, "            populations: [");
+        let _ = writeln!(regions, "    // {:?}{kind}", c.labels[i]);
+        let _ = writeln!(regions, "    Region(");
+        let _ = writeln!(regions, "        name: {name:?},");
+        let _ = writeln!(regions, "        centre_mm: ({x:?}, {y:?}, {z:?}),");
+        let _ = writeln!(regions, "        radius_mm: {radius:?},");
+        if let Some(h) = sides[i] {
+            let _ = writeln!(regions, "        hemisphere: {h:?},");
+        }
+        let _ = writeln!(regions, "        populations: [");
         let _ = writeln!(
-            s,
-            "                Population(name: \"{name}_E\", count: {n_e}, model: RegularSpiking),"
+            regions,
+            "            Population(name: \"{name}_E\", count: {n_e}, model: RegularSpiking),"
         );
         let _ = writeln!(
-            s,
-            "                Population(name: \"{name}_I\", count: {n_i}, model: FastSpiking),"
+            regions,
+            "            Population(name: \"{name}_I\", count: {n_i}, model: FastSpiking),"
         );
-        let _ = writeln!(s, "            ],");
-        let _ = writeln!(s, "        ),");
+        let _ = writeln!(regions, "        ],");
+        let _ = writeln!(regions, "    ),");
     }
-    let _ = writeln!(s, "    ],");
-    let _ = writeln!(s, "    projections: [");
+    regions.push(']');
+    let mut projections = String::from("[\n");
     for name in &names {
-        for (from, to, p, w, d) in LOCAL {
+        for (from, to, k, weight, delay) in LOCAL {
             let _ = writeln!(
-                s,
-                "        Projection(from: \"{name}_{from}\", to: \"{name}_{to}\", rule: FixedProbability({p:?}), weight: {w}, delay_ms: {d}),"
+                projections,
+                "    Projection(from: \"{name}_{from}\", to: \"{name}_{to}\", rule: FixedInDegree({k}), weight: {weight}, delay_ms: {delay}),"
             );
         }
     }
+    let mut tracts = 0;
     if max_w > 0.0 {
-        let _ = writeln!(s, "        // Long-range tracts.");
+        let _ = writeln!(
+            projections,
+            "    // Long-range tracts: probability = weight / {max_w:?} * {:?} / {n_e}, delay = length / {:?} m/s.",
+            w.max_in_degree, w.velocity_m_per_s
+        );
         for from in 0..n {
             for to in 0..n {
-                let w = c.weight(from, to, o.rows_are_sources);
-                if from == to || w <= 0.0 {
+                let weight = c.weight(from, to, w.rows_are_sources);
+                if from == to || weight <= 0.0 {
                     continue;
                 }
-                let p = w / max_w * o.max_probability;
-                let delay = (c.tract_length(from, to, o.rows_are_sources) / o.velocity_m_per_s).max(o.dt_ms);
+                let p = (weight / max_w * w.max_in_degree / n_e as f64).min(1.0);
+                let delay = (c.tract_length(from, to, w.rows_are_sources) / w.velocity_m_per_s).max(dt_ms);
                 let _ = writeln!(
-                    s,
-                    "        Projection(from: \"{}_E\", to: \"{}_E\", rule: FixedProbability({p:?}), weight: {LONG_RANGE_WEIGHT}, delay_ms: {delay:?}),",
+                    projections,
+                    "    Projection(from: \"{}_E\", to: \"{}_E\", rule: FixedProbability({p:?}), weight: {LONG_RANGE_WEIGHT}, delay_ms: {delay:?}),",
                     names[from], names[to]
                 );
+                tracts += 1;
             }
         }
     }
-    let _ = writeln!(s, "    ],");
-    let _ = writeln!(s, "    inputs: [");
+    projections.push(']');
+    let mut inputs = String::from("[\n");
     for name in &names {
-        let _ = writeln!(s, "        Noise(to: \"{name}_E\", sd: {:?}),", NOISE_SD.0);
-        let _ = writeln!(s, "        Noise(to: \"{name}_I\", sd: {:?}),", NOISE_SD.1);
+        let _ = writeln!(inputs, "    Noise(to: \"{name}_E\", sd: {:?}),", NOISE_SD.0);
+        let _ = writeln!(inputs, "    Noise(to: \"{name}_I\", sd: {:?}),", NOISE_SD.1);
     }
-    let _ = writeln!(s, "    ],");
+    inputs.push(']');
+    Parts {
+        regions,
+        projections,
+        inputs,
+        tracts,
+        max_weight: max_w,
+    }
+}
+
+/// Indents every line after the first by `pad`.
+fn indent(text: &str, pad: &str) -> String {
+    text.replace('\n', &format!("\n{pad}"))
+}
+
+/// Writes the scene of a connectome (RON text; `rewire::scene::parse` accepts it). `o.wiring`
+/// must have passed [`check`].
+pub fn scene(c: &Connectome, o: &ImportOptions) -> String {
+    let w = &o.wiring;
+    let n_e = excitatory(w.neurons_per_region);
+    let p = parts(c, w, o.dt_ms);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "// Imported by `rewire import-connectome` from {}: {} regions of {} neurons (E {n_e}, I {}),\n\
+         // long-range E->E probability = weight / {:?} * {:?} / {n_e}, delay = tract length / {:?} m/s.",
+        w.file,
+        c.len(),
+        w.neurons_per_region,
+        w.neurons_per_region - n_e,
+        p.max_weight,
+        w.max_in_degree,
+        w.velocity_m_per_s
+    );
+    let _ = writeln!(s, "Scene(");
+    let _ = writeln!(s, "    name: {:?},", o.name);
+    let _ = writeln!(s, "    seed: {},", o.seed);
+    let _ = writeln!(s, "    dt_ms: {:?},", o.dt_ms);
+    let _ = writeln!(s, "    duration_ms: {:?},", o.duration_ms);
+    let _ = writeln!(s, "    sample_every_ms: 100.0,");
+    let _ = writeln!(s, "    regions: {},", indent(&p.regions, "    "));
+    let _ = writeln!(s, "    projections: {},", indent(&p.projections, "    "));
+    let _ = writeln!(s, "    inputs: {},", indent(&p.inputs, "    "));
     let _ = writeln!(s, ")");
     s
 }
 
 /// Reads `zip`, writes its scene to `out` atomically after checking that it parses; returns the
-/// number of regions and of long-range projections.
+/// number of regions and of long-range projections. A wiring error names the field.
 pub fn import(zip: &Path, out: &Path, o: &ImportOptions) -> Result<(usize, usize)> {
     let c = read(zip)?;
+    check(&o.wiring).map_err(|(field, message)| Error::Usage(format!("--{}: {message}", field.replace('_', "-"))))?;
     let text = scene(&c, o);
     let model = crate::scene::parse(&text, &out.display().to_string())?;
     let long_range = model.projections.len() - LOCAL.len() * c.len();

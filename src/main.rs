@@ -106,8 +106,9 @@ enum Command {
         scene: PathBuf,
     },
     /// Write a whole-cortex scene from a connectome in The Virtual Brain's zip format
-    /// (centres.txt, weights.txt, tract_lengths.txt, optional areas.txt and cortical.txt, each
-    /// plain or .bz2): one region per row, E and I populations, long-range E->E tracts.
+    /// (centres.txt, weights.txt, tract_lengths.txt, optional areas.txt, cortical.txt and
+    /// hemispheres.txt, each plain or .bz2): one region per row, E and I populations, long-range
+    /// E->E tracts.
     ImportConnectome {
         /// The connectivity zip.
         zip: PathBuf,
@@ -120,9 +121,13 @@ enum Command {
         /// Axonal conduction velocity in m/s (delay = tract length / velocity).
         #[arg(long, default_value_t = 3.0)]
         velocity_m_per_s: f64,
-        /// Connection probability of the strongest tract; others scale with their weight.
-        #[arg(long, default_value_t = 0.02)]
-        max_probability: f64,
+        /// Expected synapses onto each excitatory neuron from the strongest tract's source region;
+        /// a tract brings this times its weight over the largest weight.
+        #[arg(long, default_value_t = 16.0)]
+        max_in_degree: f64,
+        /// Radius (mm) of a region the zip gives no area for.
+        #[arg(long, default_value_t = 2.0)]
+        default_radius_mm: f64,
         /// Read matrix rows as sources (weights[i][j] from i to j) instead of TVB's targets.
         #[arg(long)]
         rows_are_sources: bool,
@@ -318,26 +323,22 @@ fn run(cli: Cli) -> Result<()> {
             neurons_per_region,
             out,
             velocity_m_per_s,
-            max_probability,
+            max_in_degree,
+            default_radius_mm,
             rows_are_sources,
             name,
         } => {
-            if neurons_per_region < 2 {
-                anyhow::bail!("--neurons-per-region must be at least 2 (one E and one I neuron)");
-            }
-            if !(velocity_m_per_s > 0.0 && velocity_m_per_s.is_finite()) {
-                anyhow::bail!("--velocity-m-per-s must be a positive number");
-            }
-            if !(max_probability > 0.0 && max_probability <= 1.0) {
-                anyhow::bail!("--max-probability must be in (0, 1]");
-            }
-            let opts = rewire::connectome::ImportOptions {
-                name: name.unwrap_or_else(|| rewire::connectome::default_name(&out)),
+            let mut opts = rewire::connectome::ImportOptions::new(
+                name.unwrap_or_else(|| rewire::connectome::default_name(&out)),
+                &zip,
+            );
+            opts.wiring = rewire::connectome::Wiring {
                 neurons_per_region,
                 velocity_m_per_s,
-                max_probability,
+                max_in_degree,
+                default_radius_mm,
                 rows_are_sources,
-                ..Default::default()
+                ..opts.wiring
             };
             let (regions, tracts) = rewire::connectome::import(&zip, &out, &opts)?;
             println!("{}: {regions} regions, {tracts} long-range projections", out.display());

@@ -73,21 +73,22 @@ pub fn plan(model: &Model, net: &Network, status: &[[u32; 4]], lesion: &LesionMo
         }
         LesionKindModel::Fraction { population, fraction } => {
             let p = &model.populations[*population];
-            let key = rng::seed_key(model.seed);
-            // Rank the population's living neurons by a hash and remove the lowest.
-            let mut living: Vec<(u32, u32)> = (p.first..p.first + p.count)
-                .filter(|&n| status[n as usize][0] & STATUS_ALIVE != 0)
-                .map(|n| (rng::draw(rng::base(key, rng::stream::LESION, index as u32, n), 0), n))
-                .collect();
-            living.sort_unstable();
-            let k = (fraction * p.count as f64).round() as usize;
-            for &(_, n) in living.iter().take(k) {
-                status[n as usize][0] &= !STATUS_ALIVE;
-                killed[p.region] += 1;
-            }
+            kill_fraction(model, &mut status, &mut killed, p, *fraction, index);
             if lesion.window.is_some() {
                 for (n, st) in status.iter_mut().enumerate() {
                     if st[0] & STATUS_ALIVE != 0 && region_of(n) == p.region {
+                        touch(st, 0.0, 1.0);
+                    }
+                }
+            }
+        }
+        LesionKindModel::Region { region, fraction } => {
+            for p in model.populations.iter().filter(|p| p.region == *region) {
+                kill_fraction(model, &mut status, &mut killed, p, *fraction, index);
+            }
+            if lesion.window.is_some() {
+                for (n, st) in status.iter_mut().enumerate() {
+                    if st[0] & STATUS_ALIVE != 0 && region_of(n) == *region {
                         touch(st, 0.0, 1.0);
                     }
                 }
@@ -105,6 +106,29 @@ pub fn plan(model: &Model, net: &Network, status: &[[u32; 4]], lesion: &LesionMo
         }
     }
     Plan { status, cut, killed }
+}
+
+/// Kills `round(fraction * count)` of population `p`'s neurons, the living ones with the lowest
+/// hash of (lesion slot, neuron) first.
+fn kill_fraction(
+    model: &Model,
+    status: &mut [[u32; 4]],
+    killed: &mut [u64],
+    p: &crate::scene::PopulationModel,
+    fraction: f64,
+    index: usize,
+) {
+    let key = rng::seed_key(model.seed);
+    let mut living: Vec<(u32, u32)> = (p.first..p.first + p.count)
+        .filter(|&n| status[n as usize][0] & STATUS_ALIVE != 0)
+        .map(|n| (rng::draw(rng::base(key, rng::stream::LESION, index as u32, n), 0), n))
+        .collect();
+    living.sort_unstable();
+    let k = (fraction * p.count as f64).round() as usize;
+    for &(_, n) in living.iter().take(k) {
+        status[n as usize][0] &= !STATUS_ALIVE;
+        killed[p.region] += 1;
+    }
 }
 
 /// The volume of tissue lost (mm^3): each region's volume times the share of its neurons dead.

@@ -419,6 +419,7 @@ impl<'a> Runner<'a> {
             crate::scene::model::LesionKindModel::Focal { .. } => "focal",
             crate::scene::model::LesionKindModel::Fraction { .. } => "fraction",
             crate::scene::model::LesionKindModel::TractCut { .. } => "tract_cut",
+            crate::scene::model::LesionKindModel::Region { .. } => "region",
         };
         let volume = lesion::volume_mm3(self.model, &self.status);
         let census = lesion::census(self.model, &self.status);

@@ -29,26 +29,28 @@ pub fn load(path: &Path) -> Result<Model> {
 
 /// Parses and validates scene text; `file` names the source in errors.
 pub fn parse(src: &str, file: &str) -> Result<Model> {
-    let scene: Scene = ron::Options::default()
-        .with_default_extension(
-            ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES | ron::extensions::Extensions::IMPLICIT_SOME,
-        )
-        .from_str(src)
-        .map_err(|e| {
-            let (line, column) = (e.span.start.line, e.span.start.col);
-            Error::Scene {
-                file: file.to_string(),
-                line,
-                column,
-                field: field_before(src, line, column),
-                message: e.code.to_string(),
-            }
-        })?;
+    let scene: Scene = ron_options().from_str(src).map_err(|e| {
+        let (line, column) = (e.span.start.line, e.span.start.col);
+        Error::Scene {
+            file: file.to_string(),
+            line,
+            column,
+            field: field_before(src, line, column),
+            message: e.code.to_string(),
+        }
+    })?;
     let default_name = Path::new(file)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     validate::resolve(scene, src, file, default_name)
+}
+
+/// How scene text is read: RON with implicit `Some` and unwrapped newtype variants.
+pub(crate) fn ron_options() -> ron::Options {
+    ron::Options::default().with_default_extension(
+        ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES | ron::extensions::Extensions::IMPLICIT_SOME,
+    )
 }
 
 /// The name of the field whose value contains the given position: the last `name:` written

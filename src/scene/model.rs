@@ -39,6 +39,7 @@ pub struct RegionModel {
     pub centre_mm: [f64; 3],
     pub radius_mm: f64,
     pub inner_radius_mm: f64,
+    pub hemisphere: Option<super::schema::Hemisphere>,
 }
 
 #[derive(Clone, Debug)]
@@ -172,6 +173,11 @@ pub enum LesionKindModel {
     TractCut {
         from: usize,
         to: usize,
+    },
+    /// A fraction of every population of a region.
+    Region {
+        region: usize,
+        fraction: f64,
     },
 }
 

@@ -687,12 +687,32 @@ fn lesion(
     let at = |f: &'static str| with(&kp, &[F(f)]);
     let kind = match &l.kind {
         &LesionKind::Focal {
-            centre_mm: (x, y, z),
+            centre_mm,
+            ref region,
             core_mm,
             penumbra_mm,
             excitability_loss,
             recovery_days,
         } => {
+            let (x, y, z) = match (centre_mm, region) {
+                (Some(c), None) => c,
+                (None, Some(name)) => {
+                    let [x, y, z] = regions[find_region(cx, &at("region"), name, region_names)?].centre_mm;
+                    (x, y, z)
+                }
+                (Some(_), Some(_)) => {
+                    return Err(cx.err(
+                        &at("region"),
+                        "give the lesion's centre either as `centre_mm` or as a `region` (its centre), not both",
+                    ));
+                }
+                (None, None) => {
+                    return Err(cx.err(
+                        &kp,
+                        "a focal lesion needs its centre: `centre_mm: (x, y, z)` or `region: \"NAME\"`",
+                    ));
+                }
+            };
             if ![x, y, z].iter().all(|v| v.is_finite()) {
                 return Err(cx.err(&at("centre_mm"), "centre coordinates must be finite"));
             }
@@ -753,6 +773,16 @@ fn lesion(
             }
             LesionKindModel::Fraction {
                 population,
+                fraction: *fraction,
+            }
+        }
+        LesionKind::Region { name, fraction } => {
+            let region = find_region(cx, &at("name"), name, region_names)?;
+            if !(*fraction > 0.0 && *fraction <= 1.0) {
+                return Err(cx.err(&at("fraction"), format!("fraction {fraction} must lie in (0, 1]")));
+            }
+            LesionKindModel::Region {
+                region,
                 fraction: *fraction,
             }
         }

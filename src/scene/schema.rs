@@ -24,7 +24,9 @@ pub struct Scene {
     /// Interval between statistics samples in ms (rounded to whole steps). Default: 100 ms.
     #[serde(default = "default_sample_every")]
     pub sample_every_ms: f64,
-    /// Cortical regions, each holding neuron populations.
+    /// Cortical regions, each holding neuron populations. Default: none (then a `connectome`
+    /// gives them).
+    #[serde(default)]
     pub regions: Vec<Region>,
     /// Projections between populations.
     #[serde(default)]
@@ -65,6 +67,55 @@ pub struct Scene {
     /// none.
     #[serde(default)]
     pub start_from: Option<String>,
+    /// Regions, local wiring, long-range tracts and noise input generated from a connectome zip
+    /// (The Virtual Brain's format), added after the scene's own `regions`, `projections` and
+    /// `inputs` (docs/SCENES.md, "Importing a connectome"). Default: none.
+    #[serde(default)]
+    pub connectome: Option<Connectome>,
+}
+
+/// A connectome and how it becomes regions and projections: each row of the zip becomes a region
+/// of `neurons_per_region` neurons, 80 % excitatory (`NAME_E`, RegularSpiking) and 20 %
+/// inhibitory (`NAME_I`, FastSpiking), wired locally by a fixed template, with long-range
+/// excitatory tracts whose connection probability follows the connectome's weights.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connectome {
+    /// The zip (centres.txt, weights.txt, tract_lengths.txt, optional areas.txt, cortical.txt,
+    /// hemispheres.txt; members plain or .bz2). A relative path is relative to the scene file.
+    pub file: String,
+    /// Neurons per region (>= 20). The wiring keeps every neuron's expected number of inputs
+    /// whatever this is, so it scales the scene alone. Default 1000.
+    #[serde(default = "thousand")]
+    pub neurons_per_region: u32,
+    /// Axonal conduction velocity (m/s = mm/ms): a tract's delay is its length over this (at
+    /// least one step). Default 3.
+    #[serde(default = "three")]
+    pub velocity_m_per_s: f64,
+    /// Expected synapses onto each excitatory neuron from the strongest tract's source region;
+    /// a tract of weight w brings w / (largest weight) times this. Default 16.
+    #[serde(default = "sixteen")]
+    pub max_in_degree: f64,
+    /// Radius (mm) of a region the zip gives no area for; with `areas.txt`, sqrt(area / pi).
+    /// Default 2.
+    #[serde(default = "two")]
+    pub default_radius_mm: f64,
+    /// Read the matrices' rows as sources (`weights[i][j]` from region i to region j) instead of
+    /// TVB's rows as targets. Default false.
+    #[serde(default)]
+    pub rows_are_sources: bool,
+}
+
+fn thousand() -> u32 {
+    1000
+}
+
+fn three() -> f64 {
+    3.0
+}
+
+fn sixteen() -> f64 {
+    16.0
 }
 
 /// How a protocol's biological days become simulated time. Each day runs its sessions (trial by
@@ -319,9 +370,13 @@ pub struct Lesion {
 pub enum LesionKind {
     /// Every neuron within `core_mm` of the centre dies; survivors within a further
     /// `penumbra_mm` lose `excitability_loss` of their input (linearly less towards the edge),
-    /// recovering with time constant `recovery_days`.
+    /// recovering with time constant `recovery_days`. The centre is `centre_mm` (mm) or the
+    /// centre of the region named by `region` (give one of the two).
     Focal {
-        centre_mm: (f64, f64, f64),
+        #[serde(default)]
+        centre_mm: Option<(f64, f64, f64)>,
+        #[serde(default)]
+        region: Option<String>,
         core_mm: f64,
         #[serde(default)]
         penumbra_mm: f64,
@@ -332,6 +387,13 @@ pub enum LesionKind {
     },
     /// A random `fraction` of a population's neurons dies.
     Fraction { population: String, fraction: f64 },
+    /// A random `fraction` (default 1: all) of the neurons of every population of the region
+    /// named `name` dies: a region lesion by label (e.g. an imported connectome's "rM1").
+    Region {
+        name: String,
+        #[serde(default = "one")]
+        fraction: f64,
+    },
     /// Every synapse from a neuron of region `from` onto one of region `to` is removed.
     TractCut { from: String, to: String },
 }
@@ -606,8 +668,30 @@ pub struct Region {
     /// surround enclosing another region). Default 0 (a ball).
     #[serde(default)]
     pub inner_radius_mm: f64,
+    /// The hemisphere the region lies in (`Left` or `Right`): statistics are also aggregated per
+    /// hemisphere (hemispheres.csv, hemisphere_connectivity.csv) when any region has one.
+    /// Default: none.
+    #[serde(default)]
+    pub hemisphere: Option<Hemisphere>,
     /// The populations of this region.
     pub populations: Vec<Population>,
+}
+
+/// A cerebral hemisphere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum Hemisphere {
+    Left,
+    Right,
+}
+
+impl Hemisphere {
+    /// The name written in output files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Hemisphere::Left => "left",
+            Hemisphere::Right => "right",
+        }
+    }
 }
 
 /// A population: neurons of one model inside a region.

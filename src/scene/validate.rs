@@ -68,7 +68,9 @@ impl Ctx<'_> {
             // An optional parameter written `Some(x)`: check what it wraps.
             return self.param(&with(path, &[Seg::Index(0)]), p);
         }
-        if written.as_deref() != p.written_name() {
+        // A value not in the text (a default, or generated from a `connectome`) is as parsed.
+        let in_text = locate::locate(self.src, path).is_some();
+        if in_text && written.as_deref() != p.written_name() {
             let expected = p.written_name().unwrap_or("a plain number");
             return Err(self.err(
                 path,
@@ -144,9 +146,12 @@ pub(super) fn with<'p>(path: &[Seg<'p>], more: &[Seg<'p>]) -> Vec<Seg<'p>> {
     path.iter().chain(more).copied().collect()
 }
 
-pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String) -> Result<Model> {
+pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: String) -> Result<Model> {
     use Seg::{Field as F, Index as I};
     let cx = Ctx { src, file };
+    if let Some(c) = scene.connectome.clone() {
+        connectome(&cx, &mut scene, &c)?;
+    }
 
     if !(scene.dt_ms.is_finite() && scene.dt_ms > 0.0) {
         return Err(cx.err(&[F("dt_ms")], format!("time step {} ms must be > 0", scene.dt_ms)));
@@ -176,7 +181,10 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         ));
     }
     if scene.regions.is_empty() {
-        return Err(cx.err(&[F("regions")], "a scene needs at least one region"));
+        return Err(cx.err(
+            &[F("regions")],
+            "a scene needs at least one region (in `regions`, or from a `connectome`)",
+        ));
     }
 
     let mut regions = Vec::new();
@@ -219,6 +227,7 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
             centre_mm: [x, y, z],
             radius_mm: r.radius_mm,
             inner_radius_mm: r.inner_radius_mm,
+            hemisphere: r.hemisphere,
         });
         for (pi, p) in r.populations.iter().enumerate() {
             let pp = with(&rp, &[F("populations"), I(pi)]);
@@ -868,6 +877,31 @@ pub(super) fn resolve(scene: Scene, src: &str, file: &str, default_name: String)
         protocol,
         neurons: neurons as u32,
     })
+}
+
+/// Adds the regions, projections and inputs of the scene's `connectome` after its own.
+fn connectome(cx: &Ctx, scene: &mut Scene, c: &Connectome) -> Result<()> {
+    use Seg::Field as F;
+    crate::connectome::check(c).map_err(|(field, message)| cx.err(&[F("connectome"), F(field)], message))?;
+    let folder = std::path::Path::new(cx.file)
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
+    let zip = folder.join(&c.file);
+    let data = crate::connectome::read(&zip).map_err(|e| cx.err(&[F("connectome"), F("file")], e.to_string()))?;
+    let parts = crate::connectome::parts(&data, c, scene.dt_ms);
+    let generated = |e: ron::error::SpannedError| {
+        cx.err(
+            &[F("connectome")],
+            format!("the generated scene does not parse (a bug): {e}"),
+        )
+    };
+    let regions: Vec<Region> = super::ron_options().from_str(&parts.regions).map_err(generated)?;
+    let projections: Vec<Projection> = super::ron_options().from_str(&parts.projections).map_err(generated)?;
+    let inputs: Vec<Input> = super::ron_options().from_str(&parts.inputs).map_err(generated)?;
+    scene.regions.extend(regions);
+    scene.projections.extend(projections);
+    scene.inputs.extend(inputs);
+    Ok(())
 }
 
 /// Validates the scene's structural plasticity.

@@ -33,6 +33,22 @@ pub struct ConnStat {
     pub weight_mean: f64,
 }
 
+/// Activity of a region or a hemisphere over one sample interval (scenes whose regions name
+/// their hemisphere).
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupStat {
+    /// The region's name, or the hemisphere's ("left", "right").
+    pub name: String,
+    /// The hemisphere ("left", "right"; empty for a region without one).
+    pub hemisphere: String,
+    /// Regions in the group (1 for a region).
+    pub regions: u32,
+    pub neurons: u64,
+    pub spikes: u64,
+    /// Mean firing rate (Hz) over the interval, over all the group's neurons.
+    pub rate_hz: f64,
+}
+
 /// Weights of one plastic projection at a sample.
 #[derive(Clone, Debug, Serialize)]
 pub struct WeightStat {
@@ -107,6 +123,11 @@ pub struct Stats {
     /// `structure`).
     pub structure: Vec<StructStat>,
     pub turnover: Vec<BinStat>,
+    /// Per region and per hemisphere, and hemisphere to hemisphere connectivity (scenes whose
+    /// regions name their hemisphere; regions without one are left out of the hemispheres).
+    pub regions: Vec<GroupStat>,
+    pub hemispheres: Vec<GroupStat>,
+    pub hemisphere_connectivity: Vec<ConnStat>,
 }
 
 impl Stats {
@@ -218,6 +239,11 @@ impl Stats {
                 });
             }
         }
+        let (regions, hemispheres, hemisphere_connectivity) = if model.regions.iter().any(|r| r.hemisphere.is_some()) {
+            groups(model, raw, interval_s, &connectivity)
+        } else {
+            Default::default()
+        };
         Stats {
             step: raw.step,
             t_ms,
@@ -228,8 +254,98 @@ impl Stats {
             dopamine,
             structure,
             turnover,
+            regions,
+            hemispheres,
+            hemisphere_connectivity,
         }
     }
+}
+
+/// Activity per region and per hemisphere, and the region x region `connectivity` summed by
+/// hemisphere (left, right).
+fn groups(
+    model: &Model,
+    raw: &RawSample,
+    interval_s: f64,
+    connectivity: &[ConnStat],
+) -> (Vec<GroupStat>, Vec<GroupStat>, Vec<ConnStat>) {
+    use crate::scene::schema::Hemisphere;
+    let rate = |spikes: u64, neurons: u64| {
+        if interval_s > 0.0 && neurons > 0 {
+            spikes as f64 / (neurons as f64 * interval_s)
+        } else {
+            0.0
+        }
+    };
+    let side = |h: Option<Hemisphere>| h.map_or("", Hemisphere::name).to_string();
+    let mut totals = vec![(0u64, 0u64); model.regions.len()];
+    for (p, &s) in model.populations.iter().zip(&raw.pop_spikes) {
+        totals[p.region].0 += p.count as u64;
+        totals[p.region].1 += s as u64;
+    }
+    let regions: Vec<GroupStat> = model
+        .regions
+        .iter()
+        .zip(&totals)
+        .map(|(r, &(neurons, spikes))| GroupStat {
+            name: r.name.clone(),
+            hemisphere: side(r.hemisphere),
+            regions: 1,
+            neurons,
+            spikes,
+            rate_hz: rate(spikes, neurons),
+        })
+        .collect();
+    let sides = [Hemisphere::Left, Hemisphere::Right];
+    let hemispheres = sides
+        .iter()
+        .map(|&h| {
+            let members: Vec<&GroupStat> = model
+                .regions
+                .iter()
+                .zip(&regions)
+                .filter(|(r, _)| r.hemisphere == Some(h))
+                .map(|(_, g)| g)
+                .collect();
+            let neurons = members.iter().map(|g| g.neurons).sum();
+            let spikes = members.iter().map(|g| g.spikes).sum();
+            GroupStat {
+                name: h.name().into(),
+                hemisphere: h.name().into(),
+                regions: members.len() as u32,
+                neurons,
+                spikes,
+                rate_hz: rate(spikes, neurons),
+            }
+        })
+        .collect();
+    let r = model.regions.len();
+    let mut between = Vec::new();
+    for &a in &sides {
+        for &b in &sides {
+            let (mut synapses, mut weight_sum) = (0u64, 0.0f64);
+            for (i, src) in model.regions.iter().enumerate() {
+                for (j, dst) in model.regions.iter().enumerate() {
+                    if src.hemisphere == Some(a) && dst.hemisphere == Some(b) {
+                        synapses += connectivity[i * r + j].synapses;
+                        weight_sum += connectivity[i * r + j].weight_sum;
+                    }
+                }
+            }
+            between.push(ConnStat {
+                source: a.name().into(),
+                target: b.name().into(),
+                synapses,
+                weight_sum,
+                weight_mean: if synapses > 0 {
+                    weight_sum / synapses as f64
+                } else {
+                    0.0
+                },
+            });
+        }
+    }
+    (regions, hemispheres, between)
 }
 
 /// A file being written under `NAME.partial`, renamed to `NAME` by `finish`.
@@ -292,6 +408,9 @@ pub struct Recorder {
     /// structure.csv and turnover_by_distance.csv (scenes with structure), and the biological
     /// ms per simulated ms of structural updates.
     structure: Option<(Pending, Pending, f64)>,
+    /// regions.csv, hemispheres.csv and hemisphere_connectivity.csv (scenes whose regions name
+    /// their hemisphere).
+    groups: Option<[Pending; 3]>,
 }
 
 /// Formats a float so that the same value always prints the same text.
@@ -367,12 +486,33 @@ impl Recorder {
             }
             None => None,
         };
+        let groups = if model.regions.iter().any(|r| r.hemisphere.is_some()) {
+            let activity = "step,t_ms,day,region,hemisphere,neurons,spikes,rate_hz";
+            Some([
+                Pending::open(dir, "regions.csv", activity, restore)?,
+                Pending::open(
+                    dir,
+                    "hemispheres.csv",
+                    "step,t_ms,day,hemisphere,regions,neurons,spikes,rate_hz",
+                    restore,
+                )?,
+                Pending::open(
+                    dir,
+                    "hemisphere_connectivity.csv",
+                    "step,t_ms,day,source,target,synapses,weight_sum,weight_mean",
+                    restore,
+                )?,
+            ])
+        } else {
+            None
+        };
         Ok(Recorder {
             rates,
             conn,
             weights,
             dopamine,
             structure,
+            groups,
         })
     }
 
@@ -390,6 +530,9 @@ impl Recorder {
         if let Some((s, t, _)) = &mut self.structure {
             s.save(files)?;
             t.save(files)?;
+        }
+        for g in self.groups.iter_mut().flatten() {
+            g.save(files)?;
         }
         Ok(())
     }
@@ -466,7 +609,46 @@ impl Recorder {
                 ))?;
             }
         }
-        self.record_structure(s)
+        self.record_structure(s)?;
+        self.record_groups(s)
+    }
+
+    fn record_groups(&mut self, s: &Stats) -> Result<()> {
+        let Some([regions, hemispheres, between]) = &mut self.groups else {
+            return Ok(());
+        };
+        let head = format!("{},{},{}", s.step, num(s.t_ms), num(s.day));
+        for g in &s.regions {
+            regions.line(&format!(
+                "{head},{},{},{},{},{}",
+                g.name,
+                g.hemisphere,
+                g.neurons,
+                g.spikes,
+                num(g.rate_hz)
+            ))?;
+        }
+        for g in &s.hemispheres {
+            hemispheres.line(&format!(
+                "{head},{},{},{},{},{}",
+                g.name,
+                g.regions,
+                g.neurons,
+                g.spikes,
+                num(g.rate_hz)
+            ))?;
+        }
+        for c in &s.hemisphere_connectivity {
+            between.line(&format!(
+                "{head},{},{},{},{},{}",
+                c.source,
+                c.target,
+                c.synapses,
+                num(c.weight_sum),
+                num(c.weight_mean)
+            ))?;
+        }
+        Ok(())
     }
 
     fn record_structure(&mut self, s: &Stats) -> Result<()> {
@@ -522,6 +704,9 @@ impl Recorder {
         if let Some((s, t, _)) = self.structure {
             s.finish()?;
             t.finish()?;
+        }
+        for g in self.groups.into_iter().flatten() {
+            g.finish()?;
         }
         Ok(())
     }

@@ -49,14 +49,14 @@ fn zip_of(dir: &Path, name: &str, m: &[(&str, Vec<u8>)]) -> PathBuf {
     make_zip(dir, name, &refs)
 }
 
+/// 50 neurons per region (40 E), 5 m/s, and 8 synapses per E neuron from the strongest tract:
+/// a tract of weight w has probability w / 4 * 8 / 40.
 fn opts() -> ImportOptions {
-    ImportOptions {
-        name: "four".into(),
-        neurons_per_region: 50,
-        velocity_m_per_s: 5.0,
-        max_probability: 0.2,
-        ..Default::default()
-    }
+    let mut o = ImportOptions::new("four", Path::new("c.zip"));
+    o.wiring.neurons_per_region = 50;
+    o.wiring.velocity_m_per_s = 5.0;
+    o.wiring.max_in_degree = 8.0;
+    o
 }
 
 #[test]
@@ -90,6 +90,27 @@ fn four_regions_plain_and_bz2_import_alike() {
     assert_eq!(model.regions[2].radius_mm, 2.0, "an area of 0 takes the default radius");
     assert_eq!(model.populations.len(), 8);
     assert_eq!((model.populations[0].count, model.populations[1].count), (40, 10));
+    assert!(
+        model.regions.iter().all(|r| r.hemisphere.is_none()),
+        "no label names a side"
+    );
+
+    // The local template: fixed in-degrees, E->E 40, E->I 80, I->E 20, I->I 20, in every region.
+    for r in 0..4 {
+        let (e, i) = (2 * r, 2 * r + 1);
+        let local: Vec<(usize, usize, u32)> = model
+            .projections
+            .iter()
+            .filter(|p| model.populations[p.source].region == r && model.populations[p.target].region == r)
+            .map(|p| {
+                let Rule::FixedInDegree(k) = p.rule else {
+                    panic!("{:?}", p.rule)
+                };
+                (p.source, p.target, k)
+            })
+            .collect();
+        assert_eq!(local, [(e, e, 40), (e, i, 80), (i, e, 20), (i, i, 20)]);
+    }
 
     // Long-range projections: E -> E between different regions.
     let region_of = |pop: usize| model.populations[pop].region;
@@ -119,19 +140,15 @@ fn four_regions_plain_and_bz2_import_alike() {
     assert_eq!(long.len(), expected.len(), "{long:?}");
     for (key, w, len) in expected {
         let (q, d) = long[&key];
-        assert!((q - w / 4.0 * 0.2).abs() < 1e-12, "{key:?}: p {q}");
+        assert!((q - w / 4.0 * 8.0 / 40.0).abs() < 1e-12, "{key:?}: p {q}");
         // A 2 mm tract at 5 m/s takes 0.4 ms: at least one time step.
         assert!((d - (len / 5.0f64).max(1.0)).abs() < 1e-12, "{key:?}: delay {d}");
     }
 
     // Rows as sources: the transpose.
-    let t = connectome::scene(
-        &a,
-        &ImportOptions {
-            rows_are_sources: true,
-            ..opts()
-        },
-    );
+    let mut transposed = opts();
+    transposed.wiring.rows_are_sources = true;
+    let t = connectome::scene(&a, &transposed);
     let mt = common::model(&t);
     let pairs: Vec<(usize, usize)> = mt
         .projections
@@ -278,4 +295,352 @@ fn imported_scene_runs_on_the_cpu_with_every_region_active() {
     for r in ["V1", "M1", "ctx_3_", "PFC"] {
         assert!(per_region.get(r).copied().unwrap_or(0) > 0, "{r}: {per_region:?}");
     }
+}
+
+#[test]
+fn hemispheres_come_from_labels_or_from_hemispheres_txt() {
+    use rewire::scene::schema::Hemisphere::{Left, Right};
+    for (label, side) in [
+        ("lM1", Some(Left)),
+        ("rPFCDL", Some(Right)),
+        ("lh_V1", Some(Left)),
+        ("ctx-rh-precentral", Some(Right)),
+        ("M1_R", Some(Right)),
+        ("Left-Thalamus", Some(Left)),
+        ("rh.V1", Some(Right)),
+        ("V1", None),
+        ("lateral", None),
+        ("rostral", None),
+        ("L_M1_R", None),
+        ("CC", None),
+    ] {
+        assert_eq!(connectome::hemisphere_of(label), side, "{label}");
+    }
+    let dir = common::temp_dir("connectome-sides");
+    let mut m = members();
+    m[0].1 = b"lV1 0 0 0\nrM1 1 0 0\nCC 2 0 0\nR_PFC 3 0 0\n".to_vec();
+    let by_label = connectome::read(&zip_of(&dir, "labels.zip", &m)).unwrap();
+    assert_eq!(
+        connectome::hemispheres(&by_label),
+        [Some(Left), Some(Right), None, Some(Right)]
+    );
+    // hemispheres.txt (TVB: 1 = right) wins over the labels.
+    m.push(("hemispheres.txt", b"1\n0\n0\n1\n".to_vec()));
+    let listed = connectome::read(&zip_of(&dir, "listed.zip", &m)).unwrap();
+    let sides = connectome::hemispheres(&listed);
+    assert_eq!(sides, [Some(Right), Some(Left), Some(Left), Some(Right)]);
+    let model = common::model(&connectome::scene(&listed, &opts()));
+    let got: Vec<_> = model.regions.iter().map(|r| r.hemisphere).collect();
+    assert_eq!(got, sides);
+    m.last_mut().unwrap().1 = b"1 0 2 1\n".to_vec();
+    let e = refused(&dir, "badside.zip", &m);
+    assert!(e.contains("hemispheres.txt") && e.contains("not 0 or 1"), "{e}");
+}
+
+/// A scene that names the zip: `regions` (optional) first, then the connectome's.
+fn referencing(zip: &str, regions: &str, rest: &str) -> String {
+    format!(
+        "Scene(\n    name: \"four\",\n    seed: 1,\n    dt_ms: 1.0,\n    {regions}\n    connectome: Connectome(\n        \
+         file: {zip:?},\n        neurons_per_region: 50,\n        velocity_m_per_s: 5.0,\n        max_in_degree: 8.0,\n    \
+         ),\n    {rest}\n)\n"
+    )
+}
+
+fn load_in(dir: &Path, name: &str, text: &str) -> rewire::Result<rewire::Model> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    rewire::scene::load(&path)
+}
+
+#[test]
+fn a_scene_may_name_the_zip_and_scales_by_neurons_per_region() {
+    let dir = common::temp_dir("connectome-ref");
+    zip_of(&dir, "c.zip", &members());
+    let c = connectome::read(&dir.join("c.zip")).unwrap();
+    let imported = common::model(&connectome::scene(&c, &opts()));
+    let named = load_in(&dir, "named.ron", &referencing("c.zip", "", "duration_ms: 1000.0,")).unwrap();
+    assert_eq!(format!("{imported:?}"), format!("{named:?}"));
+
+    // The scene's own regions come first; the connectome's follow.
+    let own = r#"regions: [Region(name: "extra", centre_mm: (0, 0, 0), radius_mm: 1,
+        populations: [Population(name: "extra_E", count: 10, model: RegularSpiking)])],"#;
+    let both = load_in(&dir, "both.ron", &referencing("c.zip", own, "duration_ms: 100.0,")).unwrap();
+    let names: Vec<&str> = both.regions.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["extra", "V1", "M1", "ctx_3_", "PFC"]);
+    assert_eq!(both.projections.len(), imported.projections.len());
+
+    // neurons_per_region alone scales the scene; each neuron's expected inputs stay the same.
+    let text = referencing("c.zip", "", "duration_ms: 100.0,");
+    let per_neuron = |n: &str| {
+        let setting = ("connectome.neurons_per_region".to_string(), n.to_string());
+        let src = rewire::scene::set::apply(&text, &[setting]).unwrap();
+        let m = load_in(&dir, &format!("n{n}.ron"), &src).unwrap();
+        (m.neurons, m.expected_synapses() / m.neurons as f64)
+    };
+    let (small, big) = (per_neuron("50"), per_neuron("5000"));
+    assert_eq!((small.0, big.0), (200, 20_000));
+    assert!((small.1 - big.1).abs() < 1e-9 * big.1, "{small:?} vs {big:?}");
+}
+
+#[test]
+fn a_named_zip_that_is_missing_or_wired_wrong_is_refused_at_its_field() {
+    let dir = common::temp_dir("connectome-ref-bad");
+    zip_of(&dir, "c.zip", &members());
+    let e = load_in(&dir, "missing.ron", &referencing("nope.zip", "", "duration_ms: 100.0,"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("missing.ron:7:15: connectome.file:") && e.contains("nope.zip"),
+        "{e}"
+    );
+    let text =
+        referencing("c.zip", "", "duration_ms: 100.0,").replace("neurons_per_region: 50", "neurons_per_region: 5");
+    let e = load_in(&dir, "few.ron", &text).unwrap_err().to_string();
+    assert!(
+        e.contains("few.ron:8:29: connectome.neurons_per_region:") && e.contains("at least 10"),
+        "{e}"
+    );
+    let text = referencing("c.zip", "", "duration_ms: 100.0,").replace("velocity_m_per_s: 5.0", "velocity_m_per_s: 0");
+    let e = load_in(&dir, "slow.ron", &text).unwrap_err().to_string();
+    assert!(e.contains("slow.ron:9:27: connectome.velocity_m_per_s:"), "{e}");
+    // A malformed zip named by a scene: the scene's field, then the zip's member.
+    let mut m = members();
+    m[1].1 = b"0 1\n1 0\n".to_vec();
+    zip_of(&dir, "bad.zip", &m);
+    let e = load_in(&dir, "bad.ron", &referencing("bad.zip", "", "duration_ms: 100.0,"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("bad.ron:7:15: connectome.file:") && e.contains("weights.txt") && e.contains("2 x 2"),
+        "{e}"
+    );
+}
+
+#[test]
+fn lesions_name_regions_by_label() {
+    use rewire::scene::model::LesionKindModel;
+    let dir = common::temp_dir("connectome-lesion");
+    zip_of(&dir, "c.zip", &members());
+    let protocol = |lesion: &str| {
+        format!("time: Time(offline_ms: 300.0),\n    protocol: [Rest(days: (-1, 1)), Lesion(day: 0, kind: {lesion})],")
+    };
+    let m = load_in(
+        &dir,
+        "focal.ron",
+        &referencing("c.zip", "", &protocol(r#"Focal(region: "PFC", core_mm: 2.0)"#)),
+    )
+    .unwrap();
+    let p = m.protocol.as_ref().unwrap();
+    let LesionKindModel::Focal { centre_mm, core_mm, .. } = &p.lesions[0].kind else {
+        panic!("{:?}", p.lesions[0].kind)
+    };
+    assert_eq!((*centre_mm, *core_mm), ([0.0, 50.0, 20.0], 2.0), "PFC's centre");
+
+    for (lesion, needle) in [
+        (
+            r#"Focal(region: "PFC", centre_mm: (0, 0, 0), core_mm: 2.0)"#,
+            "not both",
+        ),
+        ("Focal(core_mm: 2.0)", "needs its centre"),
+        (
+            r#"Focal(region: "Nowhere", core_mm: 2.0)"#,
+            "unknown region \"Nowhere\"",
+        ),
+        (r#"Region(name: "Nowhere")"#, "unknown region \"Nowhere\""),
+        (r#"Region(name: "M1", fraction: 1.5)"#, "fraction 1.5"),
+    ] {
+        let e = load_in(&dir, "bad.ron", &referencing("c.zip", "", &protocol(lesion)))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("bad.ron:") && e.contains("protocol[1].kind") && e.contains(needle),
+            "{lesion}: {e}"
+        );
+    }
+
+    // Removing "M1" by label kills its 50 neurons and no others; it never fires again.
+    let m = load_in(
+        &dir,
+        "region.ron",
+        &referencing("c.zip", "", &protocol(r#"Region(name: "M1")"#)),
+    )
+    .unwrap();
+    let out = dir.join("run");
+    let opts = rewire::RunOptions {
+        engine: rewire::EngineChoice::Cpu,
+        duration_ms: None,
+        progress: false,
+    };
+    rewire::sim::run(m, &out, &opts).unwrap();
+    let lesions = rewire::report::table::Table::read(&out, "lesions.csv").unwrap();
+    let lost: Vec<(String, f64)> = lesions
+        .strs("region")
+        .unwrap()
+        .into_iter()
+        .map(str::to_owned)
+        .zip(lesions.f64s("neurons_lost").unwrap())
+        .collect();
+    for (region, n) in &lost {
+        assert_eq!(*n, if region == "M1" { 50.0 } else { 0.0 }, "{lost:?}");
+    }
+    assert_eq!(lesions.strs("kind").unwrap(), vec!["region"; 4]);
+    let rates = rewire::report::table::Table::read(&out, "rates.csv").unwrap();
+    let rows = rates
+        .strs("region")
+        .unwrap()
+        .into_iter()
+        .zip(rates.f64s("day").unwrap())
+        .zip(rates.f64s("spikes").unwrap());
+    let (mut before, mut after) = (0.0, 0.0);
+    for ((region, day), spikes) in rows {
+        if region == "M1" {
+            if day < 0.0 { before += spikes } else { after += spikes }
+        }
+    }
+    assert!(before > 0.0 && after == 0.0, "M1 spikes before {before}, after {after}");
+}
+
+#[test]
+fn statistics_add_up_per_region_and_per_hemisphere() {
+    use rewire::report::table::Table;
+    let dir = common::temp_dir("connectome-groups");
+    let mut m = members();
+    m.push(("hemispheres.txt", b"0 0 1 1\n".to_vec()));
+    let c = connectome::read(&zip_of(&dir, "c.zip", &m)).unwrap();
+    let model = common::model(&connectome::scene(&c, &opts()));
+    let out = dir.join("run");
+    let opts = rewire::RunOptions {
+        engine: rewire::EngineChoice::Cpu,
+        duration_ms: Some(300.0),
+        progress: false,
+    };
+    rewire::sim::run(model, &out, &opts).unwrap();
+    let read = |f: &str| Table::read(&out, f).unwrap();
+    let (rates, regions, sides, conn, between) = (
+        read("rates.csv"),
+        read("regions.csv"),
+        read("hemispheres.csv"),
+        read("connectivity.csv"),
+        read("hemisphere_connectivity.csv"),
+    );
+    let side = |region: &str| if matches!(region, "V1" | "M1") { "left" } else { "right" };
+    // Sums keyed by (step, name).
+    let sum = |t: &Table, key: &dyn Fn(&str) -> String, name: &str, value: &str| {
+        let mut m: HashMap<(u64, String), f64> = HashMap::new();
+        let steps = t.f64s("step").unwrap();
+        for ((s, k), v) in steps.iter().zip(t.strs(name).unwrap()).zip(t.f64s(value).unwrap()) {
+            *m.entry((*s as u64, key(k))).or_default() += v;
+        }
+        m
+    };
+    let same = |a: &HashMap<(u64, String), f64>, b: &HashMap<(u64, String), f64>, what: &str| {
+        assert_eq!(a.len(), b.len(), "{what}");
+        for (k, v) in a {
+            assert!(
+                (v - b[k]).abs() <= 1e-9 * v.abs().max(1.0),
+                "{what} {k:?}: {v} vs {}",
+                b[k]
+            );
+        }
+    };
+    let id = |s: &str| s.to_string();
+    let by_region = sum(&rates, &id, "region", "spikes");
+    same(
+        &by_region,
+        &sum(&regions, &id, "region", "spikes"),
+        "regions.csv spikes",
+    );
+    assert!(by_region.values().all(|&s| s > 0.0), "{by_region:?}");
+    let by_side = sum(&rates, &|r| side(r).to_string(), "region", "spikes");
+    same(
+        &by_side,
+        &sum(&sides, &id, "hemisphere", "spikes"),
+        "hemispheres.csv spikes",
+    );
+    assert_eq!(
+        regions.strs("hemisphere").unwrap()[..4],
+        ["left", "left", "right", "right"]
+    );
+    assert_eq!(sides.f64s("neurons").unwrap()[..2], [100.0, 100.0]);
+    // Region pairs summed by side equal the hemisphere pairs.
+    let steps = conn.f64s("step").unwrap();
+    let mut pairs: HashMap<(u64, String), f64> = HashMap::new();
+    for (((s, a), b), w) in steps
+        .iter()
+        .zip(conn.strs("source").unwrap())
+        .zip(conn.strs("target").unwrap())
+        .zip(conn.f64s("synapses").unwrap())
+    {
+        *pairs
+            .entry((*s as u64, format!("{}>{}", side(a), side(b))))
+            .or_default() += w;
+    }
+    let steps = between.f64s("step").unwrap();
+    let mut got: HashMap<(u64, String), f64> = HashMap::new();
+    for (((s, a), b), w) in steps
+        .iter()
+        .zip(between.strs("source").unwrap())
+        .zip(between.strs("target").unwrap())
+        .zip(between.f64s("synapses").unwrap())
+    {
+        got.insert((*s as u64, format!("{a}>{b}")), w);
+    }
+    same(&pairs, &got, "hemisphere_connectivity.csv synapses");
+    // Tracts cross both ways (V1 -> PFC, PFC -> V1) and join M1 to V1 and ctx_3_ to PFC within
+    // each side: every hemisphere pair has synapses.
+    assert!(got.values().all(|&w| w > 0.0), "{got:?}");
+}
+
+#[test]
+fn the_command_line_imports_or_says_why_not_leaving_nothing() {
+    let dir = common::temp_dir("connectome-cli");
+    let zip = zip_of(&dir, "c.zip", &members());
+    let rewire = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rewire"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = dir.join("four.ron");
+    let (zip_s, out_s) = (zip.to_str().unwrap(), out.to_str().unwrap());
+    let o = rewire(&["import-connectome", zip_s, "--neurons-per-region", "5", "-o", out_s]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("--neurons-per-region") && err.contains("at least 20"),
+        "{err}"
+    );
+    let o = rewire(&[
+        "import-connectome",
+        &dir.join("none.zip").display().to_string(),
+        "-o",
+        out_s,
+    ]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("none.zip"));
+    assert!(
+        !out.exists() && !dir.join("four.ron.partial").exists(),
+        "nothing is written"
+    );
+
+    let o = rewire(&[
+        "import-connectome",
+        zip_s,
+        "--neurons-per-region",
+        "40",
+        "--velocity-m-per-s",
+        "10",
+        "-o",
+        out_s,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("4 regions, 5 long-range projections"));
+    let model = rewire::scene::load(&out).unwrap();
+    assert_eq!((model.name.as_str(), model.neurons), ("four", 160));
+    // 40 mm at 10 m/s.
+    let delays: Vec<f64> = model
+        .projections
+        .iter()
+        .filter(|p| model.populations[p.source].region == 1 && model.populations[p.target].region == 0)
+        .map(|p| p.delay_ms.bounds().0)
+        .collect();
+    assert_eq!(delays, [4.0]);
 }

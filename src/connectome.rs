@@ -394,12 +394,14 @@ use crate::scene::schema::Hemisphere;
 
 /// The local template of every region: (from, to, in-degree, weight, delay), populations `E` and
 /// `I`. In-degrees are those of Izhikevich 2003's network thinned to 5 % (E->E) and 10 % (the
-/// rest) at 1000 neurons (800 E, 200 I), with its weight ranges; fixed in-degrees keep every
-/// neuron's input the same at any region size.
+/// rest) at 1000 neurons (800 E, 200 I); fixed in-degrees keep every neuron's input the same at
+/// any region size. E->E keeps that network's weights; E->I and I->E weights are raised (12x and
+/// 4x its ranges) so that the thinned interneurons still fire and inhibit on TVB's 76 regions (excitatory cells about 5 Hz; interneurons fire about 10 Hz at 100 neurons per
+/// region and 5 Hz at 1000, where their inputs share fewer sources).
 const LOCAL: [(&str, &str, u32, &str, &str); 4] = [
     ("E", "E", 40, "Uniform(0.0, 0.5)", "Uniform(1.0, 5.0)"),
-    ("E", "I", 80, "Uniform(0.0, 0.5)", "1.0"),
-    ("I", "E", 20, "Uniform(-1.0, 0.0)", "1.0"),
+    ("E", "I", 80, "Uniform(0.0, 6.0)", "1.0"),
+    ("I", "E", 20, "Uniform(-4.0, 0.0)", "1.0"),
     ("I", "I", 20, "Uniform(-1.0, 0.0)", "1.0"),
 ];
 /// Long-range excitatory weights.

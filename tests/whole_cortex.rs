@@ -72,6 +72,28 @@ fn tvb_76_imports_with_every_region_and_wiring_that_follows_the_weights() {
     assert_eq!(spikes.len(), 76);
     let silent: Vec<_> = spikes.iter().filter(|(_, s)| **s == 0.0).collect();
     assert!(silent.is_empty(), "silent regions: {silent:?}");
+    // Both populations of every region fire, interneurons faster than excitatory cells.
+    let rates = Table::read(&run, "rates.csv").unwrap();
+    let (mut e, mut i) = (Vec::new(), Vec::new());
+    for (p, r) in rates
+        .strs("population")
+        .unwrap()
+        .into_iter()
+        .zip(rates.f64s("rate_hz").unwrap())
+    {
+        if p.ends_with("_E") { e.push(r) } else { i.push(r) }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    assert!(
+        e.iter().chain(&i).all(|&r| r > 0.0),
+        "a population fell silent in a sample"
+    );
+    assert!(
+        (2.0..10.0).contains(&mean(&e)) && mean(&i) > mean(&e),
+        "E {} Hz, I {} Hz",
+        mean(&e),
+        mean(&i)
+    );
 
     // Synapses between regions follow the connectome: none where it has no tract, some on every
     // tract in its strongest quarter, and more on strong tracts than on weak ones.

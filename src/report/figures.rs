@@ -674,8 +674,14 @@ where
     let n = h.rows.len();
     let (x0, x1) = (h.x_edges[0], h.x_edges[h.x_edges.len() - 1]);
     let label_w = h.rows.iter().map(|r| r.chars().count()).max().unwrap_or(1) as u32 * 8 + 24;
-    let xt: Vec<f64> = h.x_ticks.iter().map(|t| t.0).collect();
-    let yt: Vec<f64> = (0..n).map(|r| (n - r) as f64 - 0.5).collect();
+    // Many rows or columns (a whole-cortex scene's 76 regions): label every k-th so that labels
+    // do not overlap (about 16 px per row label, 8 px per character plus a gap per column label).
+    let (pw, ph) = plot.dim_in_pixel();
+    let ky = (16 * n).div_ceil(ph.saturating_sub(100).max(1) as usize).max(1);
+    let chars = h.x_ticks.iter().map(|t| t.1.chars().count()).max().unwrap_or(1);
+    let kx = ((chars * 8 + 10) * h.x_ticks.len()).div_ceil(pw.saturating_sub(label_w + 40).max(1) as usize);
+    let xt: Vec<f64> = h.x_ticks.iter().step_by(kx.max(1)).map(|t| t.0).collect();
+    let yt: Vec<f64> = (0..n).step_by(ky).map(|r| (n - r) as f64 - 0.5).collect();
     let mut chart = ChartBuilder::on(&plot)
         .caption(&h.title, font(16.0))
         .margin(8)

@@ -80,20 +80,6 @@ pub struct ImportOptions {
 /// `file` is the zip.
 pub type Wiring = crate::scene::schema::Connectome;
 
-impl Wiring {
-    /// The defaults of a scene's `connectome` for the zip `file`.
-    pub fn new(file: impl Into<String>) -> Self {
-        Wiring {
-            file: file.into(),
-            neurons_per_region: 1000,
-            velocity_m_per_s: 3.0,
-            max_in_degree: 16.0,
-            default_radius_mm: 2.0,
-            rows_are_sources: false,
-        }
-    }
-}
-
 impl ImportOptions {
     pub fn new(name: impl Into<String>, zip: &Path) -> Self {
         ImportOptions {

@@ -112,22 +112,22 @@ enum Command {
     ImportConnectome {
         /// The connectivity zip.
         zip: PathBuf,
-        /// Neurons per region (80 % excitatory, 20 % inhibitory).
-        #[arg(long, default_value_t = 1000)]
-        neurons_per_region: u32,
+        /// Neurons per region (80 % excitatory, 20 % inhibitory). Default 1000.
+        #[arg(long)]
+        neurons_per_region: Option<u32>,
         /// The scene file to write.
         #[arg(short, long)]
         out: PathBuf,
-        /// Axonal conduction velocity in m/s (delay = tract length / velocity).
-        #[arg(long, default_value_t = 3.0)]
-        velocity_m_per_s: f64,
+        /// Axonal conduction velocity in m/s (delay = tract length / velocity). Default 3.
+        #[arg(long)]
+        velocity_m_per_s: Option<f64>,
         /// Expected synapses onto each excitatory neuron from the strongest tract's source region;
-        /// a tract brings this times its weight over the largest weight.
-        #[arg(long, default_value_t = 16.0)]
-        max_in_degree: f64,
-        /// Radius (mm) of a region the zip gives no area for.
-        #[arg(long, default_value_t = 2.0)]
-        default_radius_mm: f64,
+        /// a tract brings this times its weight over the largest weight. Default 16.
+        #[arg(long)]
+        max_in_degree: Option<f64>,
+        /// Radius (mm) of a region the zip gives no area for. Default 2.
+        #[arg(long)]
+        default_radius_mm: Option<f64>,
         /// Read matrix rows as sources (weights[i][j] from i to j) instead of TVB's targets.
         #[arg(long)]
         rows_are_sources: bool,
@@ -332,14 +332,12 @@ fn run(cli: Cli) -> Result<()> {
                 name.unwrap_or_else(|| rewire::connectome::default_name(&out)),
                 &zip,
             );
-            opts.wiring = rewire::connectome::Wiring {
-                neurons_per_region,
-                velocity_m_per_s,
-                max_in_degree,
-                default_radius_mm,
-                rows_are_sources,
-                ..opts.wiring
-            };
+            let w = &mut opts.wiring;
+            w.neurons_per_region = neurons_per_region.unwrap_or(w.neurons_per_region);
+            w.velocity_m_per_s = velocity_m_per_s.unwrap_or(w.velocity_m_per_s);
+            w.max_in_degree = max_in_degree.unwrap_or(w.max_in_degree);
+            w.default_radius_mm = default_radius_mm.unwrap_or(w.default_radius_mm);
+            w.rows_are_sources = rows_are_sources;
             let (regions, tracts) = rewire::connectome::import(&zip, &out, &opts)?;
             println!("{}: {regions} regions, {tracts} long-range projections", out.display());
         }

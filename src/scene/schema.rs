@@ -106,6 +106,20 @@ pub struct Connectome {
     pub rows_are_sources: bool,
 }
 
+impl Connectome {
+    /// The defaults for the zip `file`, as a scene that gives only `file` gets them.
+    pub fn new(file: impl Into<String>) -> Self {
+        Connectome {
+            file: file.into(),
+            neurons_per_region: thousand(),
+            velocity_m_per_s: three(),
+            max_in_degree: sixteen(),
+            default_radius_mm: two(),
+            rows_are_sources: false,
+        }
+    }
+}
+
 fn thousand() -> u32 {
     1000
 }

@@ -393,13 +393,7 @@ fn run(cli: Cli) -> Result<()> {
             rewire::slurm::task(&dir, step, &opts, |line| eprintln!("{line}"))?;
         }
         Command::SweepResubmit { dir, cluster, submit } => {
-            cluster.resources().check()?;
-            let mut overrides = Vec::new();
-            overrides.extend(cluster.partition.map(|p| format!("--partition={p}")));
-            overrides.extend(cluster.gpus_per_task.map(|g| format!("--gres=gpu:{g}")));
-            overrides.extend(cluster.time.map(|t| format!("--time={t}")));
-            overrides.extend(cluster.sbatch);
-            let r = rewire::slurm::resubmit(&dir, &overrides)?;
+            let r = rewire::slurm::resubmit(&dir, &cluster.resources())?;
             if r.missing.is_empty() {
                 eprintln!("every scenario in {} has finished", dir.display());
             } else {

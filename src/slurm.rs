@@ -248,7 +248,7 @@ pub fn write(
     for (name, text) in scripts(&stored, &dir, res, cmd) {
         crate::stats::write_atomic(&dir.join(name), text.as_bytes(), false)?;
     }
-    let subs = submissions(&dir, stored.prefix.is_some(), None, &[]);
+    let subs = submissions(&dir, stored.prefix.is_some(), None, &Resources::default());
     let submit_sh = dir.join("submit.sh");
     crate::stats::write_atomic(&submit_sh, submit_script(&subs).as_bytes(), false)?;
     set_executable(&submit_sh)?;
@@ -376,9 +376,10 @@ pub struct Resubmit {
 }
 
 /// The resubmission of the sweep in `dir`: exactly the array tasks with an unfinished scenario,
-/// the prefix job first when its checkpoint is missing, and a new comparison. `overrides` are
-/// sbatch options for every job (`--time=...`, `--partition=...`).
-pub fn resubmit(dir: &Path, overrides: &[String]) -> Result<Resubmit> {
+/// the prefix job first when its checkpoint is missing, and a new comparison. `res` overrides
+/// the scripts' resources (a longer `--time`, another partition).
+pub fn resubmit(dir: &Path, res: &Resources) -> Result<Resubmit> {
+    res.check()?;
     let dir = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
     let l = load(&dir)?;
     let missing = l.missing();
@@ -393,7 +394,7 @@ pub fn resubmit(dir: &Path, overrides: &[String]) -> Result<Resubmit> {
         submissions: if done {
             Vec::new()
         } else {
-            submissions(&dir, prefix, Some(&tasks), overrides)
+            submissions(&dir, prefix, Some(&tasks), res)
         },
         tasks,
         prefix,

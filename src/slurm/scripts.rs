@@ -224,14 +224,22 @@ pub struct Submission {
 }
 
 /// The submissions of a sweep: the prefix job (when `prefix`), the array over `tasks` (all of
-/// them when None, else as `--array=LIST`), and the comparison.
-pub fn submissions(dir: &Path, prefix: bool, tasks: Option<&[usize]>, overrides: &[String]) -> Vec<Submission> {
+/// them when None, else as `--array=LIST`), and the comparison. `res` (a resubmission's) is given
+/// on sbatch's command line, overriding the scripts' values; its GPUs only to the jobs that run
+/// scenarios.
+pub fn submissions(dir: &Path, prefix: bool, tasks: Option<&[usize]>, res: &Resources) -> Vec<Submission> {
+    let mut every: Vec<String> = Vec::new();
+    every.extend(res.partition.iter().map(|p| format!("--partition={p}")));
+    every.extend(res.time.iter().map(|t| format!("--time={t}")));
+    every.extend(res.extra.iter().cloned());
+    let mut runs = every.clone();
+    runs.extend(res.gpus_per_task.map(|g| format!("--gres=gpu:{g}")));
     let mut subs = Vec::new();
     if prefix {
         subs.push(Submission {
             what: "prefix",
             script: dir.join("prefix.sbatch"),
-            options: overrides.to_vec(),
+            options: runs.clone(),
             after: None,
         });
     }
@@ -240,7 +248,7 @@ pub fn submissions(dir: &Path, prefix: bool, tasks: Option<&[usize]>, overrides:
             .map(|t| format!("--array={}", array_list(t)))
             .into_iter()
             .collect();
-        options.extend(overrides.iter().cloned());
+        options.extend(runs);
         if prefix {
             options.push("--kill-on-invalid-dep=yes".into());
         }
@@ -255,7 +263,7 @@ pub fn submissions(dir: &Path, prefix: bool, tasks: Option<&[usize]>, overrides:
     subs.push(Submission {
         what: "compare",
         script: dir.join("compare.sbatch"),
-        options: overrides.to_vec(),
+        options: every,
         after: last.map(|k| ("afterany", k)),
     });
     subs

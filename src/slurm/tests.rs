@@ -135,7 +135,7 @@ fn per_task_chunks_scenarios_and_cpu_passes_through() {
 #[test]
 fn the_array_waits_for_the_prefix_and_the_comparison_for_every_task() {
     let dir = Path::new("/s/grid");
-    let subs = submissions(dir, true, None, &[]);
+    let subs = submissions(dir, true, None, &Resources::default());
     let sh = submit_script(&subs);
     let lines: Vec<&str> = sh.lines().filter(|l| l.contains("sbatch ")).collect();
     assert_eq!(
@@ -150,7 +150,7 @@ fn the_array_waits_for_the_prefix_and_the_comparison_for_every_task() {
     assert!(sh.ends_with("echo \"submitted: prefix ${prefix%%;*}, array ${array%%;*}, compare ${compare%%;*}\"\n"));
 
     // Without shared days the array goes first and alone.
-    let subs = submissions(dir, false, None, &[]);
+    let subs = submissions(dir, false, None, &Resources::default());
     assert_eq!(
         subs.iter().map(|s| (s.what, s.after)).collect::<Vec<_>>(),
         [("array", None), ("compare", Some(("afterany", 0)))]
@@ -160,15 +160,26 @@ fn the_array_waits_for_the_prefix_and_the_comparison_for_every_task() {
 #[test]
 fn a_resubmission_runs_exactly_the_listed_tasks_with_overrides() {
     let dir = Path::new("/s/grid");
-    let subs = submissions(dir, false, Some(&[3, 1, 5, 6, 7]), &["--time=04:00:00".into()]);
+    let res = Resources {
+        time: Some("04:00:00".into()),
+        gpus_per_task: Some(2),
+        ..Default::default()
+    };
+    let subs = submissions(dir, false, Some(&[3, 1, 5, 6, 7]), &res);
     let sh = submit_script(&subs);
     assert!(
-        sh.contains("array=$(sbatch --parsable --array=1,3,5-7 --time=04:00:00 /s/grid/array.sbatch)\n"),
+        sh.contains("array=$(sbatch --parsable --array=1,3,5-7 --time=04:00:00 --gres=gpu:2 /s/grid/array.sbatch)\n"),
         "{sh}"
     );
-    assert!(sh.contains("compare=$(sbatch --parsable --time=04:00:00 --dependency=afterany:\"${array%%;*}\""));
+    // The comparison gets the new time limit, and still no GPU.
+    assert!(
+        sh.contains(
+            "compare=$(sbatch --parsable --time=04:00:00 --dependency=afterany:\"${array%%;*}\" /s/grid/compare.sbatch)"
+        ),
+        "{sh}"
+    );
     // Nothing left to run but the comparison.
-    let subs = submissions(dir, false, Some(&[]), &[]);
+    let subs = submissions(dir, false, Some(&[]), &Resources::default());
     assert_eq!(subs.len(), 1);
     assert_eq!((subs[0].what, subs[0].after), ("compare", None));
 }

@@ -92,7 +92,7 @@ fn version() -> String {
     format!("rewire {}", env!("CARGO_PKG_VERSION"))
 }
 
-/// The plan of `plan` in `dir` with `per_task` scenarios per array task.
+/// What plan.json stores of `plan`, with `per_task` scenarios per array task.
 pub fn store(plan: &Plan, per_task: usize) -> Result<StoredPlan> {
     if per_task == 0 {
         return Err(Error::Usage("--per-task must be at least 1".into()));
@@ -117,17 +117,20 @@ pub fn store(plan: &Plan, per_task: usize) -> Result<StoredPlan> {
         prefix: (shared > 0).then(|| sweep::PREFIX_FILE.to_string()),
         per_task,
         tasks: plan.scenarios.len().div_ceil(per_task),
-        scenarios: plan
-            .scenarios
-            .iter()
-            .map(|s| StoredScenario {
-                index: s.index,
-                name: s.name.clone(),
-                settings: s.settings.clone(),
-                scene_hash: crate::checkpoint::scene_hash(&s.text),
-            })
-            .collect(),
+        scenarios: stored_scenarios(plan),
     })
+}
+
+fn stored_scenarios(plan: &Plan) -> Vec<StoredScenario> {
+    plan.scenarios
+        .iter()
+        .map(|s| StoredScenario {
+            index: s.index,
+            name: s.name.clone(),
+            settings: s.settings.clone(),
+            scene_hash: crate::checkpoint::scene_hash(&s.text),
+        })
+        .collect()
 }
 
 /// Reads `dir/plan.json` and expands it again, refusing a missing or corrupt plan, one of
@@ -182,8 +185,7 @@ pub fn load(dir: &Path) -> Result<Loaded> {
         })
         .collect();
     let plan = sweep::plan_text(&stored.scene_text, &stored.scene_file, &sets)?;
-    let again = store_from(&stored, &plan);
-    if again.scenarios != stored.scenarios || again.shared_days != stored.shared_days {
+    if stored_scenarios(&plan) != stored.scenarios || sweep::shared_days(&plan) != stored.shared_days {
         return Err(refuse(
             "it no longer expands to the scenarios it lists (edited by hand?): write the plan again".into(),
         ));
@@ -193,25 +195,6 @@ pub fn load(dir: &Path) -> Result<Loaded> {
         stored,
         plan,
     })
-}
-
-/// `stored` with its scenarios and shared days recomputed from `plan` (to check a loaded plan).
-fn store_from(stored: &StoredPlan, plan: &Plan) -> StoredPlan {
-    let shared = sweep::shared_days(plan);
-    StoredPlan {
-        shared_days: shared,
-        scenarios: plan
-            .scenarios
-            .iter()
-            .map(|s| StoredScenario {
-                index: s.index,
-                name: s.name.clone(),
-                settings: s.settings.clone(),
-                scene_hash: crate::checkpoint::scene_hash(&s.text),
-            })
-            .collect(),
-        ..stored.clone()
-    }
 }
 
 /// Writes the plan, the scripts and submit.sh of `plan` into `dir` (made absolute), and the

@@ -311,12 +311,12 @@ fn which(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Two ports free now (bound together, so they differ), for slurmctld and slurmd: each run of
+/// the test has its own, so a second run never meets the first's sockets in TIME_WAIT.
+fn free_ports() -> (u16, u16) {
+    let bind = || std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let (a, b) = (bind(), bind());
+    (a.local_addr().unwrap().port(), b.local_addr().unwrap().port())
 }
 
 impl Cluster {
@@ -377,7 +377,7 @@ impl Cluster {
             .unwrap_or_else(|| panic!("slurmd -C: {}", text(&o.stdout)))
             .to_string();
         let host = node["NodeName=".len()..].split_whitespace().next().unwrap().to_string();
-        let (ctld_port, d_port) = (free_port(), free_port());
+        let (ctld_port, d_port) = free_ports();
         for sub in ["state", "spool"] {
             std::fs::create_dir_all(d.join(sub)).unwrap();
         }

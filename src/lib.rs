@@ -25,6 +25,7 @@ pub mod rng;
 pub mod scene;
 pub mod shaders;
 pub mod sim;
+pub mod slurm;
 pub mod stats;
 pub mod sweep;
 

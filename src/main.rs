@@ -1,4 +1,4 @@
-//! The `rewire` command line: run, plot, validate, info.
+//! The `rewire` command line: run, resume, sweep (here or on Slurm), compare, plot, validate, info, bench.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -89,6 +89,42 @@ enum Command {
         /// Run on the CPU reference engine instead of the GPU.
         #[arg(long)]
         cpu: bool,
+        /// Do not run here: write the plan and Slurm job scripts into OUT (plan.json, a prefix job
+        /// when the scenarios share days, an array job, a comparison job, submit.sh).
+        #[arg(long)]
+        slurm: bool,
+        /// With --slurm: scenarios per array task.
+        #[arg(long, value_name = "K", default_value_t = 1)]
+        per_task: usize,
+        #[command(flatten)]
+        cluster: Cluster,
+        /// With --slurm: submit the jobs with sbatch and print their ids.
+        #[arg(long)]
+        submit: bool,
+    },
+    /// Run one step of a sweep written with `rewire sweep --slurm` (what its Slurm jobs run):
+    /// `prefix` (the shared days), an array task's INDEX (default: SLURM_ARRAY_TASK_ID), or
+    /// `compare`. A finished scenario is not run again.
+    SweepTask {
+        /// The sweep folder (holding plan.json).
+        dir: PathBuf,
+        /// `prefix`, an array task index, or `compare`.
+        step: Option<String>,
+        /// Run on the CPU reference engine instead of the GPU.
+        #[arg(long)]
+        cpu: bool,
+    },
+    /// List the scenarios of a Slurm sweep without a finished folder, and the jobs that would run
+    /// exactly those again (the array tasks as `--array=LIST`, the prefix job if its checkpoint
+    /// is missing, a new comparison); --submit submits them.
+    SweepResubmit {
+        /// The sweep folder (holding plan.json).
+        dir: PathBuf,
+        #[command(flatten)]
+        cluster: Cluster,
+        /// Submit the jobs with sbatch and print their ids.
+        #[arg(long)]
+        submit: bool,
     },
     /// (Re)draw the figures of existing run folders (PNG and SVG, beside their CSV files).
     Plot {
@@ -162,6 +198,38 @@ enum Command {
         #[arg(long, default_value = "bench.json")]
         out: PathBuf,
     },
+}
+
+/// What Slurm jobs ask for (written into the scripts by `sweep --slurm`, given on the sbatch command
+/// line by `sweep-resubmit`, where they override the scripts').
+#[derive(clap::Args)]
+struct Cluster {
+    /// Slurm partition.
+    #[arg(long)]
+    partition: Option<String>,
+    /// GPUs per array task and for the prefix job (`--gres=gpu:N`).
+    #[arg(long, value_name = "N")]
+    gpus_per_task: Option<u32>,
+    /// Time limit per job (`HH:MM:SS`, or any form sbatch takes).
+    #[arg(long)]
+    time: Option<String>,
+    /// A further sbatch option for every job, e.g. `--sbatch=--account=lab`; repeatable.
+    #[arg(long = "sbatch", value_name = "OPTION", allow_hyphen_values = true)]
+    sbatch: Vec<String>,
+}
+
+impl Cluster {
+    fn given(&self) -> bool {
+        self.partition.is_some() || self.gpus_per_task.is_some() || self.time.is_some() || !self.sbatch.is_empty()
+    }
+    fn resources(&self) -> rewire::slurm::Resources {
+        rewire::slurm::Resources {
+            partition: self.partition.clone(),
+            gpus_per_task: self.gpus_per_task,
+            time: self.time.clone(),
+            extra: self.sbatch.clone(),
+        }
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -285,12 +353,24 @@ fn run(cli: Cli) -> Result<()> {
             set,
             out,
             cpu,
+            slurm,
+            per_task,
+            cluster,
+            submit,
         } => {
             let sets = set
                 .iter()
                 .map(|s| scene::set::SetOption::parse(s))
                 .collect::<rewire::Result<Vec<_>>>()?;
+            if !slurm && (cluster.given() || submit || per_task != 1) {
+                anyhow::bail!(
+                    "--partition, --gpus-per-task, --time, --sbatch, --per-task and --submit go with --slurm"
+                );
+            }
             let plan = rewire::sweep::plan(&path, &sets)?;
+            if slurm {
+                return sweep_on_slurm(&plan, &out, per_task, &cluster, submit, cpu, &choice);
+            }
             eprintln!(
                 "sweep of {}: {} scenarios into {}",
                 path.display(),
@@ -302,6 +382,49 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", rewire::report::compare::table(&outcome.runs));
             for f in outcome.files {
                 eprintln!("written {}", f.display());
+            }
+        }
+        Command::SweepTask { dir, step, cpu } => {
+            let step: rewire::slurm::Step = match step {
+                Some(s) => s.parse()?,
+                None => std::env::var("SLURM_ARRAY_TASK_ID")
+                    .context("sweep-task: give the step (prefix, INDEX or compare), or run in a Slurm array job")?
+                    .parse()?,
+            };
+            if !cpu && step != rewire::slurm::Step::Compare {
+                warn_if_gpus_are_shared(&choice);
+            }
+            let opts = run_options(cpu, choice, None);
+            rewire::slurm::task(&dir, step, &opts, |line| eprintln!("{line}"))?;
+        }
+        Command::SweepResubmit { dir, cluster, submit } => {
+            let r = rewire::slurm::resubmit(&dir, &cluster.resources())?;
+            if r.missing.is_empty() {
+                eprintln!("every scenario in {} has finished", dir.display());
+            } else {
+                eprintln!("{} scenarios have not finished:", r.missing.len());
+                for m in &r.missing {
+                    eprintln!("  {m}");
+                }
+                eprintln!(
+                    "array tasks to run again: {}{}",
+                    rewire::slurm::array_list(&r.tasks),
+                    if r.prefix {
+                        " (after the prefix job: its checkpoint is missing)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            if r.submissions.is_empty() {
+                eprintln!("and the comparison is written: nothing to resubmit");
+            } else if submit {
+                for (what, id) in rewire::slurm::submit(&r.submissions)? {
+                    println!("{what} {id}");
+                }
+            } else {
+                eprintln!("submit them with --submit, or with:");
+                print!("{}", rewire::slurm::submit_script(&r.submissions));
             }
         }
         Command::Plot { runs, days } => {
@@ -440,6 +563,95 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `rewire sweep --slurm`: writes the plan and the job scripts into `out`, and with `submit`
+/// submits them, printing each job's id.
+fn sweep_on_slurm(
+    plan: &rewire::sweep::Plan,
+    out: &std::path::Path,
+    per_task: usize,
+    cluster: &Cluster,
+    submit: bool,
+    cpu: bool,
+    choice: &AdapterChoice,
+) -> Result<()> {
+    let mut args = Vec::new();
+    if cpu {
+        args.push("--cpu".to_string());
+    } else {
+        for (flag, v) in [("--backend", &choice.backend), ("--adapter", &choice.adapter)] {
+            if let Some(v) = v {
+                args.extend([flag.to_string(), v.clone()]);
+            }
+        }
+    }
+    let cmd = rewire::slurm::Command {
+        exe: std::env::current_exe().context("finding the rewire binary the jobs are to run")?,
+        args,
+    };
+    let (stored, subs) = rewire::slurm::write(plan, out, per_task, &cluster.resources(), &cmd)?;
+    eprintln!(
+        "sweep of {}: {} scenarios in {} array tasks{}{}",
+        plan.scene.display(),
+        stored.scenarios.len(),
+        stored.tasks,
+        if per_task > 1 {
+            format!(" of up to {per_task}")
+        } else {
+            String::new()
+        },
+        if stored.shared_days > 0 {
+            format!(
+                ", after a prefix job running the {} protocol days they share",
+                stored.shared_days
+            )
+        } else {
+            String::new()
+        }
+    );
+    if stored.tasks > 1000 {
+        eprintln!("warning: more than 1000 array tasks exceed Slurm's default MaxArraySize; use --per-task");
+    }
+    for s in &subs {
+        eprintln!("written {}", s.script.display());
+    }
+    let dir = std::path::absolute(out)?;
+    eprintln!(
+        "written {} and {}",
+        dir.join("plan.json").display(),
+        dir.join("submit.sh").display()
+    );
+    if submit {
+        for (what, id) in rewire::slurm::submit(&subs)? {
+            println!("{what} {id}");
+        }
+    } else {
+        eprintln!("submit with {} (or add --submit)", dir.join("submit.sh").display());
+    }
+    Ok(())
+}
+
+/// Under Slurm, warns when a task sees more than one GPU: rewire takes the first (or --adapter's),
+/// so unless the cluster confines each job to its own GPUs (cgroup ConstrainDevices), tasks
+/// sharing a node would all pick the same one. wgpu does not read CUDA_VISIBLE_DEVICES.
+fn warn_if_gpus_are_shared(choice: &AdapterChoice) {
+    if choice.adapter.is_some() || std::env::var_os("SLURM_JOB_ID").is_none() {
+        return;
+    }
+    let gpus: Vec<String> = context::adapters(choice)
+        .iter()
+        .map(|a| a.get_info())
+        .filter(|i| i.device_type != wgpu::DeviceType::Cpu)
+        .map(|i| i.name)
+        .collect();
+    if gpus.len() > 1 {
+        eprintln!(
+            "warning: this Slurm task sees {} GPUs ({}) and uses the first; unless the cluster confines each job to              its own GPUs (ConstrainDevices=yes in cgroup.conf), tasks on one node share it: pass --adapter",
+            gpus.len(),
+            gpus.join(", ")
+        );
+    }
 }
 
 /// The options of a run on the CPU twin (`cpu`) or the chosen GPU, with a progress bar on a terminal.

@@ -10,6 +10,9 @@ use crate::sim::{self, Checkpointing, RunOptions};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// The shared days' checkpoint in a sweep's folder.
+pub const PREFIX_FILE: &str = "prefix.rwck";
+
 /// One scenario of a sweep: its settings, the scene text they give, and the validated model.
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -54,8 +57,14 @@ fn folder_safe(value: &str) -> String {
 /// values make invalid is refused here.
 pub fn plan(scene_path: &Path, sets: &[SetOption]) -> Result<Plan> {
     let src = std::fs::read_to_string(scene_path).map_err(|e| Error::io(scene_path, e))?;
+    plan_text(&src, scene_path, sets)
+}
+
+/// [`plan`] of the scene text `src`, read from `scene_path` (a stored plan is expanded again
+/// from the text it stored).
+pub fn plan_text(src: &str, scene_path: &Path, sets: &[SetOption]) -> Result<Plan> {
     let file = scene_path.display().to_string();
-    scene::parse(&src, &file)?;
+    scene::parse(src, &file)?;
     if sets.is_empty() {
         return Err(Error::Usage("sweep: give at least one --set PATH=V1,V2".into()));
     }
@@ -75,8 +84,8 @@ pub fn plan(scene_path: &Path, sets: &[SetOption]) -> Result<Plan> {
     let width = (grid.len().saturating_sub(1)).to_string().len().max(2);
     let mut scenarios = Vec::new();
     for (index, settings) in grid.into_iter().enumerate() {
-        let text = set::apply(&src, &settings)?;
-        let mut model = set::parse_with(&src, &file, &settings)?;
+        let text = set::apply(src, &settings)?;
+        let mut model = set::parse_with(src, &file, &settings)?;
         let shown: Vec<String> = settings.iter().map(|(p, v)| format!("{p}={v}")).collect();
         model.name = format!("{} [{}]", model.name, shown.join(" "));
         let mut name = format!("{index:0width$}");
@@ -108,9 +117,10 @@ pub struct Outcome {
     pub files: Vec<PathBuf>,
 }
 
-/// Whether `dir` holds a finished run of exactly this scenario: a folder only gets its final name
-/// once its run is complete, and it keeps the scene text it ran.
-fn finished(dir: &Path, s: &Scenario) -> bool {
+/// Whether `out/NAME` holds a finished run of exactly scenario `s`: a folder only gets its final
+/// name once its run is complete, and it keeps the scene text it ran.
+pub fn finished(out: &Path, s: &Scenario) -> bool {
+    let dir = out.join(&s.name);
     dir.join("summary.json").is_file() && std::fs::read_to_string(dir.join("scene.ron")).is_ok_and(|t| t == s.text)
 }
 
@@ -118,10 +128,8 @@ fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(|e| Error::io(path, e))
 }
 
-/// Runs every scenario not yet finished into `out/NAME` (through `out/NAME.partial`, renamed when
-/// complete), then compares all of them into `out`. `log` receives one line per scenario.
-pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)) -> Result<Outcome> {
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+/// Writes `out/sweep.csv`: each scenario's index, folder and settings.
+pub fn write_index(plan: &Plan, out: &Path) -> Result<()> {
     let mut index = String::from("index,folder");
     for o in &plan.sets {
         index.push(',');
@@ -134,14 +142,26 @@ pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)
         }
     }
     index.push('\n');
-    crate::stats::write_atomic(&out.join("sweep.csv"), index.as_bytes(), false)?;
+    crate::stats::write_atomic(&out.join("sweep.csv"), index.as_bytes(), false)
+}
 
+/// How many leading protocol days every scenario shares: they run once, into `out/prefix.rwck`,
+/// and each scenario forks from there (0: no shared prefix; a single scenario has none).
+pub fn shared_days(plan: &Plan) -> usize {
+    if plan.scenarios.len() < 2 {
+        return 0;
+    }
+    let models: Vec<Model> = plan.scenarios.iter().map(|s| s.model.clone()).collect();
+    crate::checkpoint::shared_days(&models)
+}
+
+/// Runs every scenario not yet finished into `out/NAME` (through `out/NAME.partial`, renamed when
+/// complete), then compares all of them into `out`. `log` receives one line per scenario.
+pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)) -> Result<Outcome> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    write_index(plan, out)?;
     let total = plan.scenarios.len();
-    let todo: Vec<&Scenario> = plan
-        .scenarios
-        .iter()
-        .filter(|s| !finished(&out.join(&s.name), s))
-        .collect();
+    let todo: Vec<&Scenario> = plan.scenarios.iter().filter(|s| !finished(out, s)).collect();
     let mut outcome = Outcome {
         ran: Vec::new(),
         skipped: Vec::new(),
@@ -159,41 +179,15 @@ pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)
         }
     }
     // Scenarios that share their first protocol days start from one run of them (a fork).
-    let models: Vec<Model> = plan.scenarios.iter().map(|s| s.model.clone()).collect();
-    let shared = crate::checkpoint::shared_days(&models);
-    let prefix = match (shared, todo.first()) {
-        (1.., Some(_)) if plan.scenarios.len() > 1 => Some(prefix(plan, out, opts, shared, &mut log)?),
+    let shared = shared_days(plan);
+    let prefix = match shared {
+        1.. if !todo.is_empty() => Some(prefix(plan, out, opts, shared, &mut log)?),
         _ => None,
     };
     let started = Instant::now();
     for (k, s) in todo.iter().enumerate() {
-        let dir = out.join(&s.name);
-        let partial = out.join(format!("{}.partial", s.name));
-        for stale in [&partial, &dir] {
-            if stale.exists() {
-                std::fs::remove_dir_all(stale).map_err(|e| Error::io(stale, e))?;
-            }
-        }
-        std::fs::create_dir_all(&partial).map_err(|e| Error::io(&partial, e))?;
-        write(&partial.join("scene.ron"), &s.text)?;
-        let settings: Vec<String> = s.settings.iter().map(|(p, v)| format!("{p}={v}")).collect();
-        write(&partial.join("settings.txt"), &(settings.join("\n") + "\n"))?;
-        log(&format!(
-            "[{}/{total}] {}: running {}",
-            s.index + 1,
-            s.name,
-            settings.join(" ")
-        ));
         let t0 = Instant::now();
-        let ck = Checkpointing {
-            scene_file: plan.scene.display().to_string(),
-            scene_text: s.text.clone(),
-            resume: prefix.clone(),
-            ..Default::default()
-        };
-        sim::run_with(s.model.clone(), &partial, opts, &ck)
-            .map_err(|e| Error::Usage(format!("scenario {}: {e}", s.name)))?;
-        std::fs::rename(&partial, &dir).map_err(|e| Error::io(&dir, e))?;
+        run_scenario(plan, s, out, opts, prefix.as_ref(), &mut log)?;
         let left = todo.len() - k - 1;
         let eta = started.elapsed().as_secs_f64() / (k + 1) as f64 * left as f64;
         log(&format!(
@@ -209,23 +203,81 @@ pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)
         ));
         outcome.ran.push(s.name.clone());
     }
-    let dirs: Vec<PathBuf> = plan.scenarios.iter().map(|s| out.join(&s.name)).collect();
-    let (runs, files) = compare::compare(&dirs, out)?;
+    let (runs, files) = compare_all(plan, out)?;
     outcome.runs = runs;
     outcome.files = files;
     Ok(outcome)
 }
 
+/// Runs scenario `s` of `plan` into `out/NAME`: into `out/NAME.partial` first (any stale one, and
+/// any unfinished `out/NAME`, removed), renamed only once the run is complete, so a run killed at
+/// any moment leaves no folder that looks finished. Starts from `prefix` when given (the shared
+/// days). The local sweep and each Slurm array task (`rewire sweep-task`) run scenarios here.
+pub fn run_scenario(
+    plan: &Plan,
+    s: &Scenario,
+    out: &Path,
+    opts: &RunOptions,
+    prefix: Option<&Checkpoint>,
+    log: &mut impl FnMut(&str),
+) -> Result<sim::Summary> {
+    let dir = out.join(&s.name);
+    let partial = out.join(format!("{}.partial", s.name));
+    for stale in [&partial, &dir] {
+        if stale.exists() {
+            std::fs::remove_dir_all(stale).map_err(|e| Error::io(stale, e))?;
+        }
+    }
+    std::fs::create_dir_all(&partial).map_err(|e| Error::io(&partial, e))?;
+    write(&partial.join("scene.ron"), &s.text)?;
+    let settings: Vec<String> = s.settings.iter().map(|(p, v)| format!("{p}={v}")).collect();
+    write(&partial.join("settings.txt"), &(settings.join("\n") + "\n"))?;
+    log(&format!(
+        "[{}/{}] {}: running {}",
+        s.index + 1,
+        plan.scenarios.len(),
+        s.name,
+        settings.join(" ")
+    ));
+    let ck = Checkpointing {
+        scene_file: plan.scene.display().to_string(),
+        scene_text: s.text.clone(),
+        resume: prefix.cloned(),
+        ..Default::default()
+    };
+    let summary = sim::run_with(s.model.clone(), &partial, opts, &ck)
+        .map_err(|e| Error::Usage(format!("scenario {}: {e}", s.name)))?;
+    std::fs::rename(&partial, &dir).map_err(|e| Error::io(&dir, e))?;
+    Ok(summary)
+}
+
+/// `rewire compare` over every scenario folder of `plan`, into `out`.
+pub fn compare_all(plan: &Plan, out: &Path) -> Result<(Vec<RunMetrics>, Vec<PathBuf>)> {
+    let dirs: Vec<PathBuf> = plan.scenarios.iter().map(|s| out.join(&s.name)).collect();
+    compare::compare(&dirs, out)
+}
+
+/// The checkpoint of the first `days` protocol days of `plan` in `out/prefix.rwck`, when it is
+/// there, whole, and of those days of this plan's scene.
+pub fn read_prefix(plan: &Plan, out: &Path, days: usize) -> Option<Checkpoint> {
+    let c = crate::checkpoint::read(&out.join(PREFIX_FILE)).ok()?;
+    let next = c.header.position.protocol.as_ref().and_then(|p| p["next_day"].as_u64());
+    (next == Some(days as u64) && crate::checkpoint::check_fork(&c, &plan.scenarios[0].model).is_ok()).then_some(c)
+}
+
 /// The checkpoint after the first `days` protocol days that every scenario shares
 /// (`DIR/prefix.rwck`), run now unless a checkpoint of the same days of the same scene is there.
-fn prefix(plan: &Plan, out: &Path, opts: &RunOptions, days: usize, log: &mut impl FnMut(&str)) -> Result<Checkpoint> {
+pub fn prefix(
+    plan: &Plan,
+    out: &Path,
+    opts: &RunOptions,
+    days: usize,
+    log: &mut impl FnMut(&str),
+) -> Result<Checkpoint> {
     let first = &plan.scenarios[0];
-    let path = out.join("prefix.rwck");
+    let path = out.join(PREFIX_FILE);
     let day = first.model.protocol.as_ref().map_or(0, |p| p.days[days].day);
-    if let Ok(c) = crate::checkpoint::read(&path)
-        && c.header.position.protocol.as_ref().and_then(|p| p["next_day"].as_u64()) == Some(days as u64)
-        && crate::checkpoint::check_fork(&c, &first.model).is_ok()
-    {
+    if let Some(c) = read_prefix(plan, out, days) {
         log(&format!(
             "[prefix] the days before day {day} shared by every scenario: finished earlier"
         ));

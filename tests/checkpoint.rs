@@ -38,14 +38,6 @@ fn with_text(text: &str) -> Checkpointing {
     }
 }
 
-fn same_files(a: &Path, b: &Path, names: &[&str]) {
-    for f in names {
-        let (x, y) = (std::fs::read(a.join(f)), std::fs::read(b.join(f)));
-        let (x, y) = (x.unwrap_or_else(|e| panic!("{}/{f}: {e}", a.display())), y.unwrap());
-        assert!(x == y, "{f} differs between {} and {}", a.display(), b.display());
-    }
-}
-
 fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
@@ -65,7 +57,7 @@ fn plain_run_resumes_bit_for_bit(engine: EngineChoice, name: &str) {
     let kept = dir.join("at400.rwck");
     ck.path = Some(every.join("checkpoint.rwck"));
     let s = rewire::sim::run_with(model.clone(), &every, &opts(&engine), &ck).unwrap();
-    same_files(&straight, &every, &OUTPUTS);
+    common::same_files(&straight, &every, &OUTPUTS);
     assert_eq!(s.spikes, summary(&straight)["spikes"].as_u64().unwrap());
     let last = checkpoint::read(&every.join("checkpoint.rwck")).unwrap();
     assert_eq!(
@@ -81,7 +73,7 @@ fn plain_run_resumes_bit_for_bit(engine: EngineChoice, name: &str) {
     let mut ck = with_text(common::TURNOVER);
     ck.resume = Some(c);
     let r = rewire::sim::run_with(model, &resumed, &opts(&engine), &ck).unwrap();
-    same_files(&straight, &resumed, &OUTPUTS);
+    common::same_files(&straight, &resumed, &OUTPUTS);
     let st = summary(&straight);
     assert_eq!(r.spikes, st["spikes"].as_u64().unwrap());
     assert_eq!(r.samples as u64, st["samples"].as_u64().unwrap());
@@ -139,7 +131,7 @@ fn a_protocol_resumes_from_any_day_bit_for_bit() {
             ck.path = Some(n.clone());
         }
         let s = rewire::sim::run_with(model.clone(), &resumed, &opts(&cpu), &ck).unwrap();
-        same_files(&straight, &resumed, &files);
+        common::same_files(&straight, &resumed, &files);
         let (a, b) = (summary(&straight), summary(&resumed));
         assert_eq!(
             a["protocol"],
@@ -189,10 +181,6 @@ fn checkpoints_of_another_engine_or_kind_are_refused() {
     assert!("1.5d".parse::<Every>().is_err() && "0s".parse::<Every>().is_err() && "3h".parse::<Every>().is_err());
 }
 
-fn rewire_bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rewire"))
-}
-
 /// Waits until `path` exists (or the child ends), up to a minute.
 fn wait_for(path: &Path, child: &mut std::process::Child) {
     for _ in 0..600 {
@@ -210,7 +198,7 @@ fn ctrl_c_and_kill_leave_a_checkpoint_that_resumes_to_the_same_results() {
     // The deafferentation scene (structural plasticity), 20 s simulated on the CPU twin.
     let scene = Path::new("scenes/deafferentation.ron");
     let run = |out: &Path, extra: &[&str]| {
-        let mut c = rewire_bin();
+        let mut c = common::rewire();
         c.args(["run", scene.to_str().unwrap(), "--cpu", "--duration", "20000", "--out"])
             .arg(out)
             .args(extra)
@@ -244,9 +232,9 @@ fn ctrl_c_and_kill_leave_a_checkpoint_that_resumes_to_the_same_results() {
         "{stderr}"
     );
     assert!(stopped.join("rates.csv").is_file() && !stopped.join("rates.csv.partial").exists());
-    let o = rewire_bin().arg("resume").arg(&ckpt).output().unwrap();
+    let o = common::rewire().arg("resume").arg(&ckpt).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    same_files(&straight, &stopped, &files);
+    common::same_files(&straight, &stopped, &files);
 
     // SIGKILL after a periodic checkpoint: the last complete checkpoint still resumes.
     let killed = dir.join("killed");
@@ -258,9 +246,9 @@ fn ctrl_c_and_kill_leave_a_checkpoint_that_resumes_to_the_same_results() {
     let ckpt = killed.join("checkpoint.rwck");
     let c = checkpoint::read(&ckpt).unwrap();
     assert!(c.header.position.step > 0 && c.header.position.step.is_multiple_of(2000));
-    let o = rewire_bin().arg("resume").arg(&ckpt).output().unwrap();
+    let o = common::rewire().arg("resume").arg(&ckpt).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    same_files(&straight, &killed, &files);
+    common::same_files(&straight, &killed, &files);
 
     // A damaged checkpoint is refused with a reason, never a crash.
     let bytes = std::fs::read(&ckpt).unwrap();
@@ -284,7 +272,7 @@ fn ctrl_c_and_kill_leave_a_checkpoint_that_resumes_to_the_same_results() {
     ] {
         let p = dir.join(format!("{name}.rwck"));
         std::fs::write(&p, damaged).unwrap();
-        let o = rewire_bin().arg("resume").arg(&p).output().unwrap();
+        let o = common::rewire().arg("resume").arg(&p).output().unwrap();
         let e = String::from_utf8_lossy(&o.stderr);
         assert!(
             !o.status.success() && e.contains(want) && e.contains(p.to_str().unwrap()),
@@ -318,7 +306,7 @@ fn forks_from_one_checkpoint_equal_runs_from_scratch() {
         assert_eq!(model.start_from.as_deref(), Some(prefix.as_path()));
         let forked = dir.join(format!("fork{core}"));
         rewire::sim::run_with(model, &forked, &opts(&cpu), &with_text(&forked_text)).unwrap();
-        same_files(&scratch, &forked, &files);
+        common::same_files(&scratch, &forked, &files);
         assert_eq!(summary(&scratch)["protocol"], summary(&forked)["protocol"]);
     }
     // A scene that differs before the fork (another seed) is refused, naming what differs.
@@ -351,7 +339,7 @@ fn a_planted_nan_stops_the_run_naming_stage_region_and_step_after_a_good_checkpo
     drop(common::gpu());
     for (name, engine) in [("cpu", &["--cpu"][..]), ("gpu", &[][..])] {
         let out = dir.join(name);
-        let o = rewire_bin()
+        let o = common::rewire()
             .arg("run")
             .arg(&path)
             .args(engine)

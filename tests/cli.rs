@@ -5,13 +5,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 fn rewire(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rewire"))
-        .args(args)
-        .output()
-        .expect("run rewire");
+    let out = common::rewire().args(args).output().expect("run rewire");
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into(),

@@ -595,12 +595,7 @@ fn statistics_add_up_per_region_and_per_hemisphere() {
 fn the_command_line_imports_or_says_why_not_leaving_nothing() {
     let dir = common::temp_dir("connectome-cli");
     let zip = zip_of(&dir, "c.zip", &members());
-    let rewire = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_rewire"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let rewire = |args: &[&str]| common::rewire().args(args).output().unwrap();
     let out = dir.join("four.ron");
     let (zip_s, out_s) = (zip.to_str().unwrap(), out.to_str().unwrap());
     let o = rewire(&["import-connectome", zip_s, "--neurons-per-region", "5", "-o", out_s]);

@@ -496,10 +496,7 @@ fn rewire_plot_draws_from_a_run_folders_files_and_lists_them() {
             std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
         }
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rewire"))
-        .args(["plot", dir.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = common::rewire().args(["plot", dir.to_str().unwrap()]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -510,7 +507,7 @@ fn rewire_plot_draws_from_a_run_folders_files_and_lists_them() {
     assert_eq!(listed.len(), 6, "{stdout}");
     assert!(listed.iter().all(|p| p.starts_with(dir) && p.exists()), "{stdout}");
     let missing = std::env::temp_dir().join(format!("rewire-figures-{}-missing", std::process::id()));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rewire"))
+    let out = common::rewire()
         .args(["plot", missing.to_str().unwrap()])
         .output()
         .unwrap();

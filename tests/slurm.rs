@@ -28,7 +28,7 @@ const WALL_CLOCK: [&str; 5] = [
 ];
 
 fn rewire() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rewire"))
+    common::rewire()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -125,21 +125,12 @@ fn same_as_local(out: &Path, names: &[String]) {
     let local = local();
     for name in names {
         let (a, b) = (local.join(name), out.join(name));
-        for f in common::PROTOCOL_FILES.iter().chain(&["scene.ron", "settings.txt"]) {
-            let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)));
-            let y = y.unwrap_or_else(|e| panic!("{}/{f}: {e}", b.display()));
-            assert!(x == y, "{name}/{f} differs from the local sweep's");
-        }
+        common::same_files(&a, &b, &common::PROTOCOL_FILES);
+        common::same_files(&a, &b, &["scene.ron", "settings.txt"]);
         assert_eq!(summary_without_wall_clock(&a), summary_without_wall_clock(&b), "{name}");
         assert!(!out.join(format!("{name}.partial")).exists());
     }
-    for f in ["comparison.csv", "sweep.csv"] {
-        let x = std::fs::read(local.join(f)).unwrap();
-        assert!(
-            x == std::fs::read(out.join(f)).unwrap(),
-            "{f} differs from the local sweep's"
-        );
-    }
+    common::same_files(local, out, &["comparison.csv", "sweep.csv"]);
     assert!(out.join("comparison.png").is_file() && out.join("comparison.svg").is_file());
 }
 

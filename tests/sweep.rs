@@ -9,7 +9,6 @@ use rewire::report::compare;
 use rewire::scene::set::SetOption;
 use rewire::sim::{EngineChoice, RunOptions};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The short rehab_timing protocol (tests/common), written to a scene file.
 fn short_timing(dir: &Path) -> PathBuf {
@@ -223,7 +222,7 @@ fn comparison_numbers_equal_the_runs_files() {
 
     // `rewire compare` on the folder prints the same table and writes the same file.
     let cmp = dir.join("cmp");
-    let status = Command::new(env!("CARGO_BIN_EXE_rewire"))
+    let status = common::rewire()
         .args(["compare", folder.to_str().unwrap(), "--out", cmp.to_str().unwrap()])
         .output()
         .unwrap();
@@ -280,14 +279,14 @@ fn bad_set_options_are_refused_before_anything_runs() {
         for a in args {
             cmd.extend(["--set", a]);
         }
-        let o = Command::new(env!("CARGO_BIN_EXE_rewire")).args(&cmd).output().unwrap();
+        let o = common::rewire().args(&cmd).output().unwrap();
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success(), "{args:?} was accepted");
         assert!(stderr.contains(want), "{args:?}: {stderr}");
         assert!(!out.exists(), "{args:?} wrote {}", out.display());
     }
     // `rewire run --set` takes the same paths, one value each.
-    let o = Command::new(env!("CARGO_BIN_EXE_rewire"))
+    let o = common::rewire()
         .args(["run", scene.to_str().unwrap(), "--cpu", "--set", "seed=1,2", "--out"])
         .arg(&out)
         .output()

@@ -187,20 +187,19 @@ fn whole_cortex_runs_lesions_by_label_and_the_gpu_equals_its_cpu_twin() {
     if let Err(e) = rewire::sim::run(model, &gpu_out, &gpu) {
         panic!("the GPU run failed (GPU tests need an adapter): {e}");
     }
-    for f in [
-        "rates.csv",
-        "regions.csv",
-        "hemispheres.csv",
-        "connectivity.csv",
-        "hemisphere_connectivity.csv",
-        "lesions.csv",
-    ] {
-        let (a, b) = (
-            std::fs::read(cpu_out.join(f)).unwrap(),
-            std::fs::read(gpu_out.join(f)).unwrap(),
-        );
-        assert!(a == b, "{f} differs between the CPU twin and the GPU");
-    }
+    // The GPU equals its CPU twin.
+    common::same_files(
+        &cpu_out,
+        &gpu_out,
+        &[
+            "rates.csv",
+            "regions.csv",
+            "hemispheres.csv",
+            "connectivity.csv",
+            "hemisphere_connectivity.csv",
+            "lesions.csv",
+        ],
+    );
 
     let lesions = Table::read(&cpu_out, "lesions.csv").unwrap();
     let lost: Vec<(f64, &str, f64)> = lesions

@@ -37,6 +37,16 @@ pub fn plan(model: &Model, net: &Network, status: &[[u32; 4]], lesion: &LesionMo
         st[1] = loss.to_bits();
         st[2] = near.to_bits();
     };
+    // A window on a whole region (fraction and region lesions, tract cuts): its survivors at n = 1.
+    let window_on = |status: &mut [[u32; 4]], region: usize| {
+        if lesion.window.is_some() {
+            for (n, st) in status.iter_mut().enumerate() {
+                if st[0] & STATUS_ALIVE != 0 && region_of(n) == region {
+                    touch(st, 0.0, 1.0);
+                }
+            }
+        }
+    };
     match &lesion.kind {
         LesionKindModel::Focal {
             centre_mm,
@@ -74,35 +84,17 @@ pub fn plan(model: &Model, net: &Network, status: &[[u32; 4]], lesion: &LesionMo
         LesionKindModel::Fraction { population, fraction } => {
             let p = &model.populations[*population];
             kill_fraction(model, &mut status, &mut killed, p, *fraction, index);
-            if lesion.window.is_some() {
-                for (n, st) in status.iter_mut().enumerate() {
-                    if st[0] & STATUS_ALIVE != 0 && region_of(n) == p.region {
-                        touch(st, 0.0, 1.0);
-                    }
-                }
-            }
+            window_on(&mut status, p.region);
         }
         LesionKindModel::Region { region, fraction } => {
             for p in model.populations.iter().filter(|p| p.region == *region) {
                 kill_fraction(model, &mut status, &mut killed, p, *fraction, index);
             }
-            if lesion.window.is_some() {
-                for (n, st) in status.iter_mut().enumerate() {
-                    if st[0] & STATUS_ALIVE != 0 && region_of(n) == *region {
-                        touch(st, 0.0, 1.0);
-                    }
-                }
-            }
+            window_on(&mut status, *region);
         }
         LesionKindModel::TractCut { from, to } => {
             cut[from * regions + to] = 1;
-            if lesion.window.is_some() {
-                for (n, st) in status.iter_mut().enumerate() {
-                    if st[0] & STATUS_ALIVE != 0 && region_of(n) == *to {
-                        touch(st, 0.0, 1.0);
-                    }
-                }
-            }
+            window_on(&mut status, *to);
         }
     }
     Plan { status, cut, killed }

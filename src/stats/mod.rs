@@ -33,6 +33,23 @@ pub struct ConnStat {
     pub weight_mean: f64,
 }
 
+impl ConnStat {
+    /// A cell of `synapses` whose weights sum to `weight_sum` (mean 0 when empty).
+    fn new(source: String, target: String, synapses: u64, weight_sum: f64) -> Self {
+        ConnStat {
+            source,
+            target,
+            synapses,
+            weight_sum,
+            weight_mean: if synapses > 0 {
+                weight_sum / synapses as f64
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
 /// Activity of a region or a hemisphere over one sample interval (scenes whose regions name
 /// their hemisphere).
 #[derive(Clone, Debug, Serialize)]
@@ -158,17 +175,7 @@ impl Stats {
             for (j, dst) in model.regions.iter().enumerate() {
                 let synapses = raw.conn_count[i * r + j] as u64;
                 let weight_sum = raw.conn_weight[i * r + j] as f64 / conn_scale as f64;
-                connectivity.push(ConnStat {
-                    source: src.name.clone(),
-                    target: dst.name.clone(),
-                    synapses,
-                    weight_sum,
-                    weight_mean: if synapses > 0 {
-                        weight_sum / synapses as f64
-                    } else {
-                        0.0
-                    },
-                });
+                connectivity.push(ConnStat::new(src.name.clone(), dst.name.clone(), synapses, weight_sum));
             }
         }
         use crate::layout::{ELIG_SCALE, HIST_BINS, PLASTIC_WORDS};
@@ -332,17 +339,7 @@ fn groups(
                     }
                 }
             }
-            between.push(ConnStat {
-                source: a.name().into(),
-                target: b.name().into(),
-                synapses,
-                weight_sum,
-                weight_mean: if synapses > 0 {
-                    weight_sum / synapses as f64
-                } else {
-                    0.0
-                },
-            });
+            between.push(ConnStat::new(a.name().into(), b.name().into(), synapses, weight_sum));
         }
     }
     (regions, hemispheres, between)

@@ -14,6 +14,20 @@ pub fn gpu() -> GpuContext {
     }
 }
 
+/// The `rewire` command-line program built with the tests.
+pub fn rewire() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_rewire"))
+}
+
+/// The files `names` are byte-identical in folders `a` and `b`.
+pub fn same_files<S: AsRef<str>>(a: &std::path::Path, b: &std::path::Path, names: &[S]) {
+    for f in names.iter().map(AsRef::as_ref) {
+        let x = std::fs::read(a.join(f)).unwrap_or_else(|e| panic!("{}/{f}: {e}", a.display()));
+        let y = std::fs::read(b.join(f)).unwrap_or_else(|e| panic!("{}/{f}: {e}", b.display()));
+        assert!(x == y, "{f} differs between {} and {}", a.display(), b.display());
+    }
+}
+
 /// A fresh, empty folder for one test's files: `rewire-test-PID-NAME` in the temporary folder.
 pub fn temp_dir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("rewire-test-{}-{name}", std::process::id()));

@@ -206,58 +206,50 @@ fn malformed_zips_are_refused_naming_the_member() {
     let e = refused(&dir, "missing.zip", &missing);
     assert!(e.contains("tract_lengths.txt") && e.contains("missing"), "{e}");
 
-    let e = refused(
-        &dir,
-        "nonsquare.zip",
-        &with("weights.txt", b"0 1 0 0\n1 0 0 0\n0 0 0 1\n"),
-    );
-    assert!(e.contains("weights.txt") && e.contains("not square"), "{e}");
-
-    let e = refused(&dir, "size.zip", &with("weights.txt", b"0 1 0\n1 0 0\n0 0 0\n"));
-    assert!(
-        e.contains("weights.txt") && e.contains("3 x 3") && e.contains("4 regions"),
-        "{e}"
-    );
-
-    let e = refused(
-        &dir,
-        "row.zip",
-        &with("tract_lengths.txt", b"0 1 1 1\n1 0 1\n1 1 0 1\n1 1 1 0\n"),
-    );
-    assert!(
-        e.contains("tract_lengths.txt") && e.contains("line 2 has 3 values"),
-        "{e}"
-    );
-
-    let e = refused(
-        &dir,
-        "nan.zip",
-        &with("weights.txt", b"0 1 0 0\n1 0 NaN 0\n0 0 0 1\n0 0 1 0\n"),
-    );
-    assert!(
-        e.contains("weights.txt") && e.contains("line 2, column 5 (value 3)") && e.contains("NaN"),
-        "{e}"
-    );
-
-    let e = refused(
-        &dir,
-        "word.zip",
-        &with("weights.txt", b"0 1 0 0\n1 0 0 0\n0 0 0 x1\n0 0 1 0\n"),
-    );
-    assert!(
-        e.contains("line 3, column 7 (value 4)") && e.contains("not a number"),
-        "{e}"
-    );
-
-    let e = refused(
-        &dir,
-        "centres.zip",
-        &with("centres.txt", b"V1 1 2 3\nM1 1 2\nS1 0 0 0\nPFC 0 0 0\n"),
-    );
-    assert!(e.contains("centres.txt") && e.contains("line 2"), "{e}");
-
-    let e = refused(&dir, "areas.zip", &with("areas.txt", b"1 2 3\n"));
-    assert!(e.contains("areas.txt") && e.contains("3 values"), "{e}");
+    // (zip, member, its content, what the message says)
+    let cases: [(&str, &str, &[u8], &[&str]); 7] = [
+        (
+            "nonsquare.zip",
+            "weights.txt",
+            b"0 1 0 0\n1 0 0 0\n0 0 0 1\n",
+            &["weights.txt", "not square"],
+        ),
+        (
+            "size.zip",
+            "weights.txt",
+            b"0 1 0\n1 0 0\n0 0 0\n",
+            &["weights.txt", "3 x 3", "4 regions"],
+        ),
+        (
+            "row.zip",
+            "tract_lengths.txt",
+            b"0 1 1 1\n1 0 1\n1 1 0 1\n1 1 1 0\n",
+            &["tract_lengths.txt", "line 2 has 3 values"],
+        ),
+        (
+            "nan.zip",
+            "weights.txt",
+            b"0 1 0 0\n1 0 NaN 0\n0 0 0 1\n0 0 1 0\n",
+            &["weights.txt", "line 2, column 5 (value 3)", "NaN"],
+        ),
+        (
+            "word.zip",
+            "weights.txt",
+            b"0 1 0 0\n1 0 0 0\n0 0 0 x1\n0 0 1 0\n",
+            &["line 3, column 7 (value 4)", "not a number"],
+        ),
+        (
+            "centres.zip",
+            "centres.txt",
+            b"V1 1 2 3\nM1 1 2\nS1 0 0 0\nPFC 0 0 0\n",
+            &["centres.txt", "line 2"],
+        ),
+        ("areas.zip", "areas.txt", b"1 2 3\n", &["areas.txt", "3 values"]),
+    ];
+    for (zip, member, bytes, needles) in cases {
+        let e = refused(&dir, zip, &with(member, bytes));
+        assert!(needles.iter().all(|n| e.contains(n)), "{zip}: {e}");
+    }
 
     let mut m = members();
     m[1] = ("weights.txt.bz2", b"BZh91AY&SY this is not a bz2 stream".to_vec());

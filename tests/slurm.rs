@@ -55,6 +55,13 @@ fn fails(c: &mut Command) -> String {
 }
 
 /// The short rehab_timing protocol (tests/common), written into `dir`.
+/// `rewire sweep-task OUT STEP --cpu`.
+fn sweep_task(out: &Path, step: &str) -> Command {
+    let mut c = rewire();
+    c.arg("sweep-task").arg(out).args([step, "--cpu"]);
+    c
+}
+
 fn scene(dir: &Path) -> PathBuf {
     let path = dir.join("short_timing.ron");
     std::fs::write(&path, common::short_timing()).unwrap();
@@ -161,11 +168,7 @@ fn a_task_killed_mid_run_leaves_no_finished_folder_and_is_the_one_resubmitted() 
     }
     assert!(out.join("logs").is_dir());
     let out_s = out.to_str().unwrap();
-    let task = |step: &str| {
-        let mut c = rewire();
-        c.args(["sweep-task", out_s, step, "--cpu"]);
-        c
-    };
+    let task = |step: &str| sweep_task(&out, step);
     // A task before the prefix job has run refuses, saying why.
     let e = fails(&mut task("0"));
     assert!(e.contains("the prefix job must succeed first"), "{e}");
@@ -234,11 +237,7 @@ fn bad_plans_and_indices_are_refused_with_the_reason() {
     let scene = scene(&dir);
     let out = dir.join("sweep");
     let out_s = out.to_str().unwrap();
-    let task = |step: &str| {
-        let mut c = rewire();
-        c.args(["sweep-task", out_s, step, "--cpu"]);
-        c
-    };
+    let task = |step: &str| sweep_task(&out, step);
     let e = fails(&mut task("0"));
     assert!(e.contains("plan.json: no sweep plan here"), "{e}");
     let e = fails(&mut sweep(&scene, &out, &["--time=01:00:00"]));

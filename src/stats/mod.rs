@@ -48,6 +48,19 @@ impl ConnStat {
             },
         }
     }
+
+    /// `source,target,synapses,weight_sum,weight_mean`: a row of connectivity.csv and
+    /// hemisphere_connectivity.csv after its step, time and day.
+    fn row(&self) -> String {
+        format!(
+            "{},{},{},{},{}",
+            self.source,
+            self.target,
+            self.synapses,
+            num(self.weight_sum),
+            num(self.weight_mean)
+        )
+    }
 }
 
 /// Activity of a region or a hemisphere over one sample interval (scenes whose regions name
@@ -547,18 +560,9 @@ impl Recorder {
                 num(p.rate_hz)
             ))?;
         }
+        let head = format!("{},{},{}", s.step, num(s.t_ms), num(s.day));
         for c in &s.connectivity {
-            self.conn.line(&format!(
-                "{},{},{},{},{},{},{},{}",
-                s.step,
-                num(s.t_ms),
-                num(s.day),
-                c.source,
-                c.target,
-                c.synapses,
-                num(c.weight_sum),
-                num(c.weight_mean)
-            ))?;
+            self.conn.line(&format!("{head},{}", c.row()))?;
         }
         if let Some((w, h)) = &mut self.weights {
             for p in &s.weights {
@@ -636,14 +640,7 @@ impl Recorder {
             ))?;
         }
         for c in &s.hemisphere_connectivity {
-            between.line(&format!(
-                "{head},{},{},{},{},{}",
-                c.source,
-                c.target,
-                c.synapses,
-                num(c.weight_sum),
-                num(c.weight_mean)
-            ))?;
+            between.line(&format!("{head},{}", c.row()))?;
         }
         Ok(())
     }

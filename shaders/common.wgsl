@@ -31,7 +31,9 @@ struct Globals {
     _pad0: u32,
     _pad1: u32,
     deficit: vec4<f32>,
-    window: vec4<f32>,
+    learn_window: vec4<f32>,
+    grow_window: vec4<f32>,
+    tonic: vec4<f32>,
 }
 
 struct Pop {
@@ -272,12 +274,14 @@ fn rn(x: f32) -> f32 {
     return bitcast<f32>(bitcast<u32>(x) ^ g.opaque_zero);
 }
 
-// The factor on learning rates of synapses onto a neuron with status `st` in population `pop`:
-// learning (0 in probes) x neuromodulation x (1 + closeness to its lesion x the window now).
+// The factor on weight changes of synapses onto a neuron with status `st` in population `pop`:
+// learning (0 in probes) x neuromodulation x (1 + closeness to its lesion x the learning window
+// now). It multiplies each weight change once: the STDP step of a plain rule, the dopamine-gated
+// step of a modulated one (whose eligibility takes only `g.learning`).
 fn plasticity_factor(st: vec4<u32>, pop_learn: f32) -> f32 {
     let slot = (st.x >> STATUS_SLOT_SHIFT) & 3u;
     let near = bitcast<f32>(st.z);
-    return rn(rn(g.learning * pop_learn) * rn(1.0 + rn(near * g.window[slot])));
+    return rn(rn(g.learning * pop_learn) * rn(1.0 + rn(near * g.learn_window[slot])));
 }
 
 fn is_nonfinite(x: f32) -> bool {

@@ -73,10 +73,13 @@ fn post(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         if rule.multiplicative != 0u {
             f = rn(rule.w_max - w);
         }
-        let dw = rn(rn(rn(rule.a_plus * f) * traces[pre].x) * factor);
+        let step_dw = rn(rn(rule.a_plus * f) * traces[pre].x);
         if rule.modulated != 0u {
-            syn_elig[k] = rn(syn_elig[k] + dw);
+            // Eligibility is gated by `learning` only: the window and neuromodulation act once,
+            // on the dopamine-gated weight change (modulate.wgsl).
+            syn_elig[k] = rn(syn_elig[k] + rn(step_dw * g.learning));
         } else {
+            let dw = rn(step_dw * factor);
             let v = min(rn(w + dw), rule.w_max);
             syn_weight[k] = v;
             if rule.capture != 0u {
@@ -114,11 +117,11 @@ fn pre(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li
         if rule.multiplicative != 0u {
             f = rn(w - rule.w_min);
         }
-        let factor = plasticity_factor(status[post], pops[post_pop].learn);
-        let dw = rn(rn(rn(rule.a_minus * f) * traces[post].y) * factor);
+        let step_dw = rn(rn(rule.a_minus * f) * traces[post].y);
         if rule.modulated != 0u {
-            syn_elig[slot] = rn(syn_elig[slot] - dw);
+            syn_elig[slot] = rn(syn_elig[slot] - rn(step_dw * g.learning));
         } else {
+            let dw = rn(step_dw * plasticity_factor(status[post], pops[post_pop].learn));
             let v = max(rn(w - dw), rule.w_min);
             syn_weight[slot] = v;
             if rule.capture != 0u {

@@ -74,11 +74,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             current = rn(current + bitcast<f32>(atomicLoad(&task[T_GUIDE + group - 1u])));
         }
     }
-    // Excitability: neuromodulation of the population times what a penumbra left of the input.
+    // Excitability: neuromodulation of the population times what a penumbra left of the input;
+    // then the penumbra's tonic inhibitory current (Clarkson et al. 2010), by the neuron's place in it.
     let slot = (st.x >> STATUS_SLOT_SHIFT) & 3u;
-    let gain = rn(pop.gain * rn(1.0 - rn(bitcast<f32>(st.y) * g.deficit[slot])));
+    let pen = bitcast<f32>(st.y);
+    let gain = rn(pop.gain * rn(1.0 - rn(pen * g.deficit[slot])));
     syn = rn(syn * gain);
-    current = rn(current * gain);
+    current = rn(rn(current * gain) - rn(pen * g.tonic[slot]));
 
     var spiked = false;
     if pop.model == MODEL_IZHIKEVICH {

@@ -177,7 +177,7 @@ fn elements(@builtin(global_invocation_id) gid: vec3<u32>) {
     let x = rn(rn(ca - pop.grow_xi) * pop.grow_inv_zeta);
     // Growth speeds up offline and near a lesion while its plasticity window is open.
     let slot = (st.x >> STATUS_SLOT_SHIFT) & 3u;
-    let boost = rn(g.offline * rn(1.0 + rn(bitcast<f32>(st.z) * g.window[slot])));
+    let boost = rn(g.offline * rn(1.0 + rn(bitcast<f32>(st.z) * g.grow_window[slot])));
     let dz = rn(rn(pop.grow_nu * rn(rn(2.0 * exp_f32(-rn(x * x))) - 1.0)) * boost);
     let za = max(rn(gr.y + dz), 0.0);
     let zd = max(rn(gr.z + dz), 0.0);

@@ -29,10 +29,12 @@ pub struct Control {
     pub learning: f32,
     /// Factor on structural rates and on synaptic scaling (offline phases).
     pub offline: f32,
-    /// Per lesion slot: the share of the penumbra's loss still present, and the plasticity
-    /// window's extra factor now.
+    /// Per lesion slot: the penumbra's excitability loss now, the plasticity windows' extra
+    /// factors on learning and on growth, and the tonic inhibitory current (layout::Globals).
     pub deficit: [f32; 4],
-    pub window: [f32; 4],
+    pub learn_window: [f32; 4],
+    pub grow_window: [f32; 4],
+    pub tonic: [f32; 4],
     /// Per population: factors on input (excitability) and on learning (plasticity).
     pub gain: Vec<f32>,
     pub learn: Vec<f32>,
@@ -49,7 +51,9 @@ impl Control {
             learning: 1.0,
             offline: 1.0,
             deficit: [0.0; 4],
-            window: [0.0; 4],
+            learn_window: [0.0; 4],
+            grow_window: [0.0; 4],
+            tonic: [0.0; 4],
             gain: vec![1.0; n_pops],
             learn: vec![1.0; n_pops],
             input_rate: vec![1.0; n_inputs],
@@ -69,7 +73,9 @@ impl Control {
         g.learning = self.learning;
         g.offline = self.offline;
         g.deficit = self.deficit;
-        g.window = self.window;
+        g.learn_window = self.learn_window;
+        g.grow_window = self.grow_window;
+        g.tonic = self.tonic;
         for (i, p) in pops.iter_mut().enumerate() {
             p.gain = self.gain[i];
             p.learn = self.learn[i];

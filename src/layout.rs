@@ -80,16 +80,23 @@ pub struct Globals {
     pub offline: f32,
     pub _pad0: u32,
     pub _pad1: u32,
-    /// Per lesion slot: the share of the penumbra's excitability loss still present.
+    /// Per lesion slot: the penumbra's excitability loss now (fraction of input lost at the
+    /// lesion's edge, `excitability_loss x exp(-days / recovery_days)`).
     pub deficit: [f32; 4],
-    /// Per lesion slot: the plasticity window's extra factor now, (boost - 1) exp(-days / decay).
-    pub window: [f32; 4],
+    /// Per lesion slot: the plasticity window's extra factor on learning now (window curve - 1).
+    pub learn_window: [f32; 4],
+    /// Per lesion slot: the plasticity window's extra factor on element growth now (curve - 1).
+    pub grow_window: [f32; 4],
+    /// Per lesion slot: the peri-infarct tonic inhibitory current at the lesion's edge now (the
+    /// neuron model's input current units), after any drug that reduces it.
+    pub tonic: [f32; 4],
 }
 
 /// Per-neuron status words (`status` buffer, one `[u32; 4]` per neuron): x holds STATUS_ALIVE
-/// and the neuron's lesion slot (bits 8..10); y the excitability loss it took in a penumbra (f32
-/// bits, scaled over time by `Globals::deficit[slot]`); z its closeness to the lesion (f32 bits in
-/// [0, 1], scaling `Globals::window[slot]`); w its task map (TASK_* bits).
+/// and the neuron's lesion slot (bits 8..10); y its place in a penumbra (f32 bits: 1 at the core's
+/// edge falling linearly to 0 at the penumbra's, scaling `Globals::deficit[slot]` and
+/// `Globals::tonic[slot]`); z its closeness to the lesion (f32 bits in [0, 1], scaling
+/// `Globals::learn_window[slot]` and `Globals::grow_window[slot]`); w its task map (TASK_* bits).
 pub const STATUS_ALIVE: u32 = 1;
 pub const STATUS_SLOT_SHIFT: u32 = 8;
 /// Lesion slots: lesions of a run at most (model::MAX_LESIONS).
@@ -122,7 +129,9 @@ impl Globals {
         self.learning = 1.0;
         self.offline = 1.0;
         self.deficit = [0.0; 4];
-        self.window = [0.0; 4];
+        self.learn_window = [0.0; 4];
+        self.grow_window = [0.0; 4];
+        self.tonic = [0.0; 4];
         self
     }
 }

@@ -87,7 +87,9 @@ fn first_part(sim: &mut Simulation) -> Vec<RawSample> {
     }
     let mut c = Control::rest(sim.network.pops.len(), sim.network.poisson.len());
     c.deficit[0] = 0.8;
-    c.window[0] = 3.0;
+    c.learn_window[0] = 3.0;
+    c.grow_window[0] = 2.0;
+    c.tonic[0] = 1.0;
     c.gain[1] = 0.9;
     c.learn[0] = 1.5;
     c.input_rate[0] = 1.2;

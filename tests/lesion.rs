@@ -79,7 +79,9 @@ fn run(structural: bool, shard_slots: u64) -> (Network, Vec<[u32; 4]>, GpuEngine
     }
     let mut c = Control::rest(net.pops.len(), net.poisson.len());
     c.deficit[0] = 0.8;
-    c.window[0] = 3.0;
+    c.learn_window[0] = 3.0;
+    c.grow_window[0] = 2.0;
+    c.tonic[0] = 1.5;
     gpu.control(&c);
     cpu.control(&c);
     for _ in 0..AFTER / 100 {

@@ -262,3 +262,126 @@ fn protocol_details() {
     );
     expect(&src, r#""M1")"#, "protocol[1].kind.to", "two different regions");
 }
+
+#[test]
+fn window_curves_tonic_inhibition_and_drugs() {
+    let good = edit(
+        GOOD,
+        "window: Window(boost: 3, decay_days: 7)",
+        "tonic_inhibition: Tonic(current: 2), excitability_loss: 0), \
+         window: Window(learning: Points([(0, 3), (14, 1)]), growth: Carmichael(peak: 4))",
+    );
+    let good = edit(&good, "penumbra_mm: 1)", "penumbra_mm: 1");
+    let good = edit(
+        &good,
+        "Booster(days: [21], trials: 30),",
+        r#"Booster(days: [21], trials: 30),
+        Drug(days: (3, 14), tonic_inhibition: 0.25),
+        Drug(days: (5, 6), region: "M1", excitability: 1.5, plasticity: 2),"#,
+    );
+    let m = rewire::scene::parse(&good, "file.ron").unwrap();
+    let p = m.protocol.as_ref().unwrap();
+    let w = p.lesions[0].window.as_ref().unwrap();
+    assert_eq!(w.learning.at(7.0), 2.0, "halfway between (0, 3) and (14, 1)");
+    assert_eq!((w.learning.at(-1.0), w.learning.at(30.0)), (3.0, 1.0), "held at the ends");
+    assert_eq!((w.growth.at(0.0), w.growth.at(5.0), w.growth.at(14.0), w.growth.at(40.0)), (1.0, 4.0, 2.5, 1.0));
+    let day = |d: i32| &p.days[(d - p.first_day) as usize];
+    assert_eq!(day(2).tonic_factor, 1.0);
+    assert_eq!((day(3).tonic_factor, day(14).tonic_factor, day(15).tonic_factor), (0.25, 0.25, 1.0));
+    assert_eq!((day(5).excitability.clone(), day(5).plasticity.clone()), (vec![1.0, 1.5], vec![1.0, 2.0]));
+    assert_eq!(day(7).excitability, vec![1.0, 1.0]);
+
+    let src = edit(&good, "Points([(0, 3), (14, 1)])", "Points([(0, 3), (14, 1), (10, 2)])");
+    expect(
+        &src,
+        "10, 2)",
+        "protocol[1].window.learning[0][2][0]",
+        "day 10 comes after day 14: a curve's days must ascend",
+    );
+    let src = edit(&good, "Carmichael(peak: 4)", "Carmichael(peak: -4)");
+    expect(&src, "-4)", "protocol[1].window.growth.peak", "peak -4 must be a finite number >= 0");
+    let src = edit(&good, "Window(learning:", "Window(boost: 2, decay_days: 5, learning:");
+    expect(&src, "Points(", "protocol[1].window.learning", "not both");
+    let src = edit(&good, r#"region: "M1", excitability"#, r#"region: "M2", excitability"#);
+    expect(&src, r#""M2""#, "protocol[6].region", r#"unknown region "M2"; regions are: M1, S1"#);
+    let src = edit(&good, "tonic_inhibition: 0.25", "tonic_inhibition: -0.5");
+    expect(&src, "-0.5)", "protocol[5].tonic_inhibition", "must be a finite number >= 0");
+    let src = edit(&good, "Drug(days: (3, 14)", "Drug(days: (14, 3)");
+    expect(&src, "(14, 3)", "protocol[5].days", "run backwards");
+    let src = edit(&good, "penumbra_mm: 1", "penumbra_mm: 0");
+    expect(&src, "Tonic(", "protocol[1].kind.tonic_inhibition", "give `penumbra_mm`");
+    let src = edit(&good, "Tonic(current: 2)", "Tonic(current: 2, course: Points([(0, 0), (3, 1.5)]))");
+    expect(&src, "1.5)", "protocol[1].kind.tonic_inhibition.course[0][1][1]", "must lie in [0, 1]");
+}
+
+#[test]
+fn the_biological_clock_gives_every_day_the_same_time() {
+    let src = edit(GOOD, "time: Time(offline_ms: 500)", "time: Time(day_ms: 12000)");
+    let m = rewire::scene::parse(&src, "file.ron").unwrap();
+    let p = m.protocol.as_ref().unwrap();
+    assert_eq!(p.day_steps, Some(12000));
+    // Sessions take their trials out of the day; the rest of it runs offline.
+    let trial = m.task.as_ref().unwrap().trial_steps;
+    for d in &p.days {
+        let sessions: u64 = d.sessions.iter().map(|s| s.trials as u64).sum::<u64>() * trial;
+        assert_eq!(sessions + p.offline_steps_of(d, trial), 12000, "day {}", d.day);
+    }
+    // 29 days of 12 000 steps, plus the probes (outside the clock): 5 x 10 trials of 300 steps.
+    assert_eq!(m.steps, 29 * 12000 + 50 * 300);
+
+    let bad = edit(&src, "Time(day_ms: 12000)", "Time(day_ms: 12000, offline_ms: 500)");
+    expect(&bad, "500)", "time.offline_ms", "belongs to the legacy mapping");
+    let bad = edit(&src, "Time(day_ms: 12000)", "Time(day_ms: 8000)");
+    expect(
+        &bad,
+        "Rehab(days: (3, 14)",
+        "protocol[3]",
+        "day 3's sessions take 9000 steps, more than the day's 8000 (`time.day_ms`)",
+    );
+    let bad = edit(&src, "Time(day_ms: 12000)", "Time(day_ms: 12000, structural_updates_per_day: 9)");
+    expect(&bad, "9)", "time.structural_updates_per_day", "divide the day's 12000 steps");
+    let bad = edit(GOOD, "Time(offline_ms: 500)", "Time(offline_ms: 500, structural_updates_per_day: 11)");
+    expect(&bad, "11)", "time.structural_updates_per_day", "give `day_ms` too");
+}
+
+/// `GOOD` with growing M neurons and structural plasticity, under the clock of `time`.
+fn growing(time: &str, growth: &str) -> String {
+    let src = edit(
+        GOOD,
+        r#"Population(name: "M", count: 50, model: RegularSpiking)"#,
+        &format!(r#"Population(name: "M", count: 50, model: RegularSpiking, growth: {growth})"#),
+    );
+    let src = edit(&src, "time: Time(offline_ms: 500)", time);
+    edit(
+        &src,
+        "    protocol: [",
+        r#"    structure: Structure(sprouting: [Sprout(from: "M", to: "M", length_mm: 1, weight: 1, delay_ms: 1)]),
+    protocol: ["#,
+    )
+}
+
+#[test]
+fn stability_rules_of_structural_plasticity() {
+    // 12 s a day and 10 updates: 8.64e6 biological ms per update; x the window's peak 3.
+    let clock = "time: Time(day_ms: 12000)";
+    let ok = growing(clock, "Growth(eps: 0.02, nu_per_ms: 1.5e-8, tau_ca_ms: 1000)");
+    let m = rewire::scene::parse(&ok, "file.ron").unwrap();
+    let st = m.structure.as_ref().unwrap();
+    assert_eq!((st.every_steps, st.bio_ms, st.speedup), (1200, 8.64e6, 7200.0));
+    let src = growing(clock, "Growth(eps: 0.02, nu_per_ms: 5e-8, tau_ca_ms: 1000)");
+    expect(
+        &src,
+        "5e-8",
+        "regions[1].populations[0].growth.nu_per_ms",
+        "may grow 1.296 elements in one structural update",
+    );
+    let src = growing(clock, "Growth(eps: 0.02, nu_per_ms: 1.5e-8, tau_ca_ms: 5000)");
+    expect(
+        &src,
+        "5000)",
+        "regions[1].populations[0].growth.tau_ca_ms",
+        "cannot follow a simulated day of 12000 ms",
+    );
+    let src = edit(&ok, "Structure(sprouting:", "Structure(every_ms: 100, sprouting:");
+    expect(&src, "100, sprouting", "structure.every_ms", "sets the structure's every_ms");
+}

@@ -84,7 +84,9 @@ fn rust_structs_match_wgsl_layouts() {
             _pad0,
             _pad1,
             deficit,
-            window
+            learn_window,
+            grow_window,
+            tonic
         ]
     );
     check_struct!(

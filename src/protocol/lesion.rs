@@ -32,9 +32,9 @@ pub fn plan(model: &Model, net: &Network, status: &[[u32; 4]], lesion: &LesionMo
     let mut killed = vec![0u64; regions];
     let slot = (index as u32) << STATUS_SLOT_SHIFT;
     let region_of = |n: usize| model.populations[model.population_of(n as u32)].region;
-    let touch = |st: &mut [u32; 4], loss: f32, near: f32| {
+    let touch = |st: &mut [u32; 4], penumbra: f32, near: f32| {
         st[0] = STATUS_ALIVE | slot;
-        st[1] = loss.to_bits();
+        st[1] = penumbra.to_bits();
         st[2] = near.to_bits();
     };
     // A window on a whole region (fraction and region lesions, tract cuts): its survivors at n = 1.
@@ -52,7 +52,6 @@ pub fn plan(model: &Model, net: &Network, status: &[[u32; 4]], lesion: &LesionMo
             centre_mm,
             core_mm,
             penumbra_mm,
-            excitability_loss,
             ..
         } => {
             for (n, st) in status.iter_mut().enumerate() {
@@ -67,8 +66,9 @@ pub fn plan(model: &Model, net: &Network, status: &[[u32; 4]], lesion: &LesionMo
                     continue;
                 }
                 let beyond = d - core_mm;
-                let loss = if beyond < *penumbra_mm {
-                    (excitability_loss * (1.0 - beyond / penumbra_mm)) as f32
+                // Place in the penumbra: 1 at the core's edge, 0 at the penumbra's.
+                let pen = if beyond < *penumbra_mm {
+                    (1.0 - beyond / penumbra_mm) as f32
                 } else {
                     0.0
                 };
@@ -76,8 +76,8 @@ pub fn plan(model: &Model, net: &Network, status: &[[u32; 4]], lesion: &LesionMo
                     .window
                     .as_ref()
                     .map_or(0.0, |w| (-beyond / w.radius_mm).exp() as f32);
-                if loss > 0.0 || near >= NEAR_MIN {
-                    touch(st, loss, if near >= NEAR_MIN { near } else { 0.0 });
+                if pen > 0.0 || near >= NEAR_MIN {
+                    touch(st, pen, if near >= NEAR_MIN { near } else { 0.0 });
                 }
             }
         }
@@ -149,16 +149,40 @@ pub fn census(model: &Model, status: &[[u32; 4]]) -> Vec<(u64, u64)> {
     counts
 }
 
-/// The share of the penumbra's loss still present, and the window's extra factor, `days` after
-/// the lesion.
-pub fn time_course(lesion: &LesionModel, days: f64) -> (f32, f32) {
-    let deficit = match lesion.kind {
-        LesionKindModel::Focal { recovery_days, .. } => (-days / recovery_days).exp(),
-        _ => 0.0,
+/// A lesion's time courses `days` after it (`Globals` per lesion slot).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Course {
+    /// Excitability lost at the penumbra's inner edge: `excitability_loss exp(-days / recovery_days)`.
+    pub deficit: f32,
+    /// The windows' extra factors on learning and on element growth (curve - 1).
+    pub learn_window: f32,
+    pub grow_window: f32,
+    /// Tonic inhibitory current at the penumbra's inner edge, before drugs.
+    pub tonic: f32,
+}
+
+/// The lesion's time courses `days` after it.
+pub fn time_course(lesion: &LesionModel, days: f64) -> Course {
+    let (deficit, tonic) = match &lesion.kind {
+        LesionKindModel::Focal {
+            excitability_loss,
+            recovery_days,
+            tonic,
+            ..
+        } => (
+            excitability_loss * (-days / recovery_days).exp(),
+            tonic.as_ref().map_or(0.0, |(current, course)| current * course.at(days)),
+        ),
+        _ => (0.0, 0.0),
     };
-    let window = lesion
+    let (learn_window, grow_window) = lesion
         .window
         .as_ref()
-        .map_or(0.0, |w| (w.boost - 1.0) * (-days / w.decay_days).exp());
-    (deficit as f32, window as f32)
+        .map_or((0.0, 0.0), |w| (w.learning.at(days) - 1.0, w.growth.at(days) - 1.0));
+    Course {
+        deficit: deficit as f32,
+        learn_window: learn_window as f32,
+        grow_window: grow_window as f32,
+        tonic: tonic as f32,
+    }
 }

@@ -308,17 +308,23 @@ impl<'a> Runner<'a> {
         self.lesions.finish()
     }
 
-    /// The control of day `day` before sessions: lesion time courses, enrichment.
-    fn base_control(&self, protocol: &ProtocolModel, day: i32, enrichment: f64) -> Control {
+    /// The control of a day before sessions: lesion time courses, drugs, enrichment.
+    fn base_control(&self, protocol: &ProtocolModel, plan: &DayPlan) -> Control {
         let net = &self.sim.network;
         let mut c = Control::rest(net.pops.len(), net.poisson.len());
         for &li in &self.applied {
             let l = &protocol.lesions[li];
-            let (deficit, window) = lesion::time_course(l, (day - l.day) as f64);
-            c.deficit[li] = deficit;
-            c.window[li] = window;
+            let course = lesion::time_course(l, (plan.day - l.day) as f64);
+            c.deficit[li] = course.deficit;
+            c.learn_window[li] = course.learn_window;
+            c.grow_window[li] = course.grow_window;
+            c.tonic[li] = course.tonic * plan.tonic_factor as f32;
         }
-        c.input_rate.iter_mut().for_each(|r| *r = enrichment);
+        for (pi, p) in self.model.populations.iter().enumerate() {
+            c.gain[pi] = plan.excitability[p.region] as f32;
+            c.learn[pi] = plan.plasticity[p.region] as f32;
+        }
+        c.input_rate.iter_mut().for_each(|r| *r = plan.enrichment);
         c
     }
 
@@ -331,12 +337,12 @@ impl<'a> Runner<'a> {
         for &li in &plan.lesions {
             self.lesion(protocol, li, plan.day)?;
         }
-        let base = self.base_control(protocol, plan.day, plan.enrichment);
+        let base = self.base_control(protocol, plan);
         for session in &plan.sessions {
             let mut c = base.clone();
             for (pi, p) in self.model.populations.iter().enumerate() {
-                c.gain[pi] = session.excitability[p.region] as f32;
-                c.learn[pi] = session.plasticity[p.region] as f32;
+                c.gain[pi] *= session.excitability[p.region] as f32;
+                c.learn[pi] *= session.plasticity[p.region] as f32;
             }
             self.block(
                 &c,
@@ -379,11 +385,13 @@ impl<'a> Runner<'a> {
                 }
             }
         }
-        if protocol.offline_steps > 0 {
+        let trial_steps = self.task.as_ref().map_or(0, |t| t.trial_steps);
+        let offline_steps = protocol.offline_steps_of(plan, trial_steps);
+        if offline_steps > 0 {
             let mut c = base;
             c.offline = protocol.offline_speedup as f32;
             self.sim.engine.control(&c);
-            self.sim.engine.advance(protocol.offline_steps)?;
+            self.sim.engine.advance(offline_steps)?;
             self.sample(plan.day, each)?;
         }
         Ok(())

@@ -32,7 +32,8 @@ pub fn update_traces(net: &mut Network, n: usize, spiked: bool) {
     }
 }
 
-/// The factor on learning rates of synapses onto `post` (common.wgsl `plasticity_factor`).
+/// The factor on weight changes of synapses onto `post` (common.wgsl `plasticity_factor`): it
+/// multiplies each weight change once (a modulated rule's eligibility takes only `learning`).
 pub fn plasticity_factor(net: &Network, post: usize) -> f32 {
     let g = net.globals;
     let st = net.status[post];
@@ -40,7 +41,7 @@ pub fn plasticity_factor(net: &Network, post: usize) -> f32 {
     let learn = net.pops[net.state[post].pop as usize].learn;
     rn(
         &g,
-        rn(&g, g.learning * learn) * rn(&g, 1.0 + rn(&g, f32::from_bits(st[2]) * g.window[slot])),
+        rn(&g, g.learning * learn) * rn(&g, 1.0 + rn(&g, f32::from_bits(st[2]) * g.learn_window[slot])),
     )
 }
 
@@ -80,10 +81,11 @@ pub fn post(net: &mut Network, spikes: &[u32]) {
                 1.0
             };
             let x = net.traces[pre as usize][0];
-            let dw = rn(&g, rn(&g, rn(&g, r.a_plus * f) * x) * factor);
+            let step_dw = rn(&g, rn(&g, r.a_plus * f) * x);
             if r.modulated != 0 {
-                net.syn_elig[k] = rn(&g, net.syn_elig[k] + dw);
+                net.syn_elig[k] = rn(&g, net.syn_elig[k] + rn(&g, step_dw * g.learning));
             } else {
+                let dw = rn(&g, step_dw * factor);
                 let v = rn(&g, w + dw).min(r.w_max);
                 net.syn_weight[k] = v;
                 if r.capture != 0 {
@@ -119,11 +121,11 @@ pub fn pre(net: &mut Network, spikes: &[u32]) {
                     1.0
                 };
                 let y = net.traces[post as usize][1];
-                let factor = plasticity_factor(net, post as usize);
-                let dw = rn(&g, rn(&g, rn(&g, r.a_minus * f) * y) * factor);
+                let step_dw = rn(&g, rn(&g, r.a_minus * f) * y);
                 if r.modulated != 0 {
-                    net.syn_elig[slot] = rn(&g, net.syn_elig[slot] - dw);
+                    net.syn_elig[slot] = rn(&g, net.syn_elig[slot] - rn(&g, step_dw * g.learning));
                 } else {
+                    let dw = rn(&g, step_dw * plasticity_factor(net, post as usize));
                     let v = rn(&g, w - dw).max(r.w_min);
                     net.syn_weight[slot] = v;
                     if r.capture != 0 {

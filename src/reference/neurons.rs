@@ -67,9 +67,10 @@ pub fn step_neuron(
         }
     }
     let slot = ((st[0] >> STATUS_SLOT_SHIFT) & 3) as usize;
-    let gain = rn(pop.gain * rn(1.0 - rn(f32::from_bits(st[1]) * g.deficit[slot])));
+    let pen = f32::from_bits(st[1]);
+    let gain = rn(pop.gain * rn(1.0 - rn(pen * g.deficit[slot])));
     syn = rn(syn * gain);
-    current = rn(current * gain);
+    current = rn(rn(current * gain) - rn(pen * g.tonic[slot]));
 
     let mut spiked = false;
     if pop.model == MODEL_IZHIKEVICH {

@@ -142,7 +142,7 @@ fn elements(net: &mut Network) {
         let x = (ca - pop.grow_xi) * pop.grow_inv_zeta;
         let gl = net.globals;
         let slot = ((st[0] >> STATUS_SLOT_SHIFT) & 3) as usize;
-        let boost = gl.offline * (1.0 + f32::from_bits(st[2]) * gl.window[slot]);
+        let boost = gl.offline * (1.0 + f32::from_bits(st[2]) * gl.grow_window[slot]);
         let dz = pop.grow_nu * (2.0 * exp_f32(-(x * x)) - 1.0) * boost;
         let za = (g[1] + dz).max(0.0);
         let zd = (g[2] + dz).max(0.0);

@@ -118,8 +118,11 @@ pub struct TaskModel {
 pub struct ProtocolModel {
     pub first_day: i32,
     pub last_day: i32,
+    /// Legacy mapping: steps of each day's offline phase and its speedup (1 with a clock).
     pub offline_steps: u64,
     pub offline_speedup: f64,
+    /// The biological clock: steps that stand for one day (sessions and offline together).
+    pub day_steps: Option<u64>,
     pub days: Vec<DayPlan>,
     pub lesions: Vec<LesionModel>,
 }
@@ -135,6 +138,22 @@ pub struct DayPlan {
     pub probe_trials: u32,
     /// Factor on background Poisson rates all day.
     pub enrichment: f64,
+    /// Drugs of the day: the factor on tonic inhibition, and per region on excitability and
+    /// plasticity (products over the drugs given that day; 1 without one).
+    pub tonic_factor: f64,
+    pub excitability: Vec<f64>,
+    pub plasticity: Vec<f64>,
+}
+
+impl ProtocolModel {
+    /// Steps of the offline phase of `day`: the legacy `offline_steps`, or with the clock what
+    /// the day's sessions leave of it.
+    pub fn offline_steps_of(&self, day: &DayPlan, trial_steps: u64) -> u64 {
+        match self.day_steps {
+            None => self.offline_steps,
+            Some(d) => d - day.sessions.iter().map(|s| s.trials as u64).sum::<u64>() * trial_steps,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -165,6 +184,8 @@ pub enum LesionKindModel {
         penumbra_mm: f64,
         excitability_loss: f64,
         recovery_days: f64,
+        /// Tonic inhibition: amplitude at the core's edge and its time course (share).
+        tonic: Option<(f64, CurveModel)>,
     },
     Fraction {
         population: usize,
@@ -183,9 +204,50 @@ pub enum LesionKindModel {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct WindowModel {
-    pub boost: f64,
-    pub decay_days: f64,
+    /// The factors on learning and on element growth over days since the lesion.
+    pub learning: CurveModel,
+    pub growth: CurveModel,
     pub radius_mm: f64,
+}
+
+/// A validated time course over days since a lesion (schema::Curve; named shapes as points).
+#[derive(Clone, Debug, PartialEq)]
+pub enum CurveModel {
+    Constant(f64),
+    Exponential { peak: f64, decay_days: f64 },
+    /// (day, value), days strictly ascending, at least one point.
+    Points(Vec<(f64, f64)>),
+}
+
+impl CurveModel {
+    /// The value `days` after the lesion.
+    pub fn at(&self, days: f64) -> f64 {
+        match self {
+            CurveModel::Constant(v) => *v,
+            CurveModel::Exponential { peak, decay_days } => 1.0 + (peak - 1.0) * (-days / decay_days).exp(),
+            CurveModel::Points(p) => {
+                let (first, last) = (p[0], p[p.len() - 1]);
+                if days <= first.0 {
+                    return first.1;
+                }
+                if days >= last.0 {
+                    return last.1;
+                }
+                let k = p.iter().position(|q| q.0 > days).expect("inside the points");
+                let ((d0, v0), (d1, v1)) = (p[k - 1], p[k]);
+                v0 + (v1 - v0) * (days - d0) / (d1 - d0)
+            }
+        }
+    }
+
+    /// The largest value the curve takes.
+    pub fn max(&self) -> f64 {
+        match self {
+            CurveModel::Constant(v) => *v,
+            CurveModel::Exponential { peak, .. } => peak.max(1.0),
+            CurveModel::Points(p) => p.iter().map(|q| q.1).fold(f64::MIN, f64::max),
+        }
+    }
 }
 
 /// Validated element growth of a population.

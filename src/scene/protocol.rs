@@ -32,22 +32,75 @@ fn find_region(cx: &Ctx, path: &[Seg], name: &str, region_names: &HashMap<String
     })
 }
 
-/// Validates the scene's `time`: (offline steps per day, offline speedup).
-pub(super) fn time(cx: &Ctx, t: &Time, dt_ms: f64) -> Result<(u64, f64)> {
-    let offline = (t.offline_ms / dt_ms).round();
-    if !(t.offline_ms.is_finite() && t.offline_ms >= 0.0 && offline < 1e12) {
+/// The scene's `time`, validated: the legacy offline phase (steps, speedup), or the clock.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct TimeModel {
+    pub offline_steps: u64,
+    pub offline_speedup: f64,
+    /// The biological clock: (steps per day, structural updates per day).
+    pub clock: Option<(u64, u32)>,
+}
+
+/// Validates the scene's `time`.
+pub(super) fn time(cx: &Ctx, t: &Time, dt_ms: f64) -> Result<TimeModel> {
+    if let Some(day_ms) = t.day_ms {
+        let at = |f: &'static str| vec![F("time"), F(f)];
+        for (f, given) in [("offline_ms", t.offline_ms.is_some()), ("offline_speedup", t.offline_speedup.is_some())] {
+            if given {
+                return Err(cx.err(
+                    &cx.some(at(f)),
+                    format!("{f} belongs to the legacy mapping; with `day_ms` every day runs its sessions and then offline to the end of the day"),
+                ));
+            }
+        }
+        let steps = (day_ms / dt_ms).round();
+        if !(day_ms.is_finite() && steps >= 1.0 && steps < 1e12) {
+            return Err(cx.err(
+                &cx.some(at("day_ms")),
+                format!("a day of {day_ms} ms must be a finite number of at least one step"),
+            ));
+        }
+        let updates = t.structural_updates_per_day.unwrap_or(10);
+        if updates == 0 || steps as u64 % updates as u64 != 0 {
+            return Err(cx.err(
+                &cx.some(at("structural_updates_per_day")),
+                format!(
+                    "{updates} structural updates a day must be at least 1 and divide the day's {} steps",
+                    steps as u64
+                ),
+            ));
+        }
+        return Ok(TimeModel {
+            offline_steps: 0,
+            offline_speedup: 1.0,
+            clock: Some((steps as u64, updates)),
+        });
+    }
+    if t.structural_updates_per_day.is_some() {
         return Err(cx.err(
-            &[F("time"), F("offline_ms")],
-            format!("offline phase {} ms must be a finite number >= 0", t.offline_ms),
+            &cx.some(vec![F("time"), F("structural_updates_per_day")]),
+            "structural updates per day need the biological clock: give `day_ms` too",
         ));
     }
-    if !(t.offline_speedup.is_finite() && t.offline_speedup >= 1.0) {
+    let (offline_ms, speedup) = (t.offline_ms.unwrap_or(2000.0), t.offline_speedup.unwrap_or(10.0));
+    let offline = (offline_ms / dt_ms).round();
+    if !(offline_ms.is_finite() && offline_ms >= 0.0 && offline < 1e12) {
         return Err(cx.err(
-            &[F("time"), F("offline_speedup")],
-            format!("offline speedup {} must be a finite number >= 1", t.offline_speedup),
+            &cx.some(vec![F("time"), F("offline_ms")]),
+            format!("offline phase {offline_ms} ms must be a finite number >= 0"),
         ));
     }
-    Ok((offline as u64, t.offline_speedup))
+    if !(speedup.is_finite() && speedup >= 1.0) {
+        return Err(cx.err(
+            &cx.some(vec![F("time"), F("offline_speedup")]),
+            format!("offline speedup {speedup} must be a finite number >= 1"),
+        ));
+    }
+    Ok(TimeModel {
+        offline_steps: offline as u64,
+        offline_speedup: speedup,
+        clock: None,
+    })
 }
 
 /// Validates the scene's task and converts its times into steps.
@@ -292,8 +345,9 @@ fn phase_name(p: &Phase) -> &'static str {
         Phase::Rehab(_) => "Rehab",
         Phase::Booster(_) => "Booster",
         Phase::Lesion(_) => "Lesion",
-        Phase::Rest(_) => "Rest",
         Phase::Probe(_) => "Probe",
+        Phase::Drug(_) => "Drug",
+        Phase::Rest(_) => "Rest",
     }
 }
 
@@ -309,7 +363,7 @@ fn occupies(p: &Phase) -> Occupies<'_> {
         Phase::Train(s) | Phase::Rehab(s) => Occupies::Range(s.days.0, s.days.1),
         Phase::Rest(r) => Occupies::Range(r.days.0, r.days.1),
         Phase::Booster(b) => Occupies::Days(&b.days),
-        Phase::Lesion(_) | Phase::Probe(_) => Occupies::Nothing,
+        Phase::Lesion(_) | Phase::Probe(_) | Phase::Drug(_) => Occupies::Nothing,
     }
 }
 
@@ -318,7 +372,7 @@ fn occupies(p: &Phase) -> Occupies<'_> {
 pub(super) fn protocol(
     cx: &Ctx,
     phases: &[Phase],
-    (offline_steps, offline_speedup): (u64, f64),
+    time: TimeModel,
     task: Option<&TaskModel>,
     regions: &[RegionModel],
     find_pop: &dyn Fn(Path, &str) -> Result<usize>,
@@ -336,7 +390,7 @@ pub(super) fn protocol(
         let pp: Path = vec![F("protocol"), I(i)];
         let at = |f: &'static str| with(&pp, &[F(f)]);
         let name = phase_name(phase);
-        if task.is_none() && !matches!(phase, Phase::Lesion(_) | Phase::Rest(_)) {
+        if task.is_none() && !matches!(phase, Phase::Lesion(_) | Phase::Rest(_) | Phase::Drug(_)) {
             return Err(cx.err(
                 &pp,
                 format!("a {name} phase runs trials of the scene's task, and the scene has no `task: Task(...)`"),
@@ -371,6 +425,25 @@ pub(super) fn protocol(
                 }
                 lesions.push(lesion(cx, &pp, l, regions, find_pop, region_names)?);
                 days.push(l.day);
+            }
+            Phase::Drug(d) => {
+                let (a, b) = d.days;
+                if a > b {
+                    return Err(cx.err(&at("days"), format!("days ({a}, {b}) run backwards")));
+                }
+                if let Some(name) = &d.region {
+                    find_region(cx, &cx.some(at("region")), name, region_names)?;
+                }
+                for (f, v) in [
+                    ("tonic_inhibition", d.tonic_inhibition),
+                    ("excitability", d.excitability),
+                    ("plasticity", d.plasticity),
+                ] {
+                    if !(v.is_finite() && v >= 0.0) {
+                        return Err(cx.err(&at(f), format!("{f} factor {v} must be a finite number >= 0")));
+                    }
+                }
+                days.extend([a, b]);
             }
             Phase::Probe(p) => {
                 if let Some((first, _)) = probe {
@@ -519,6 +592,9 @@ pub(super) fn protocol(
             sessions: Vec::new(),
             probe_trials: 0,
             enrichment: 1.0,
+            tonic_factor: 1.0,
+            excitability: vec![1.0; n_regions],
+            plasticity: vec![1.0; n_regions],
         })
         .collect();
     let index = |d: i32| (d as i64 - first_day as i64) as usize;
@@ -548,6 +624,16 @@ pub(super) fn protocol(
                     day.enrichment = s.enrichment;
                     day.sessions
                         .extend(std::iter::repeat_n(&plan, s.sessions_per_day as usize).cloned());
+                }
+            }
+            (Phase::Drug(d), _) => {
+                let region = d.region.as_ref().map(|name| region_names[name]);
+                for day in &mut days[index(d.days.0)..=index(d.days.1)] {
+                    day.tonic_factor *= d.tonic_inhibition;
+                    for r in (0..n_regions).filter(|&r| region.is_none_or(|x| x == r)) {
+                        day.excitability[r] *= d.excitability;
+                        day.plasticity[r] *= d.plasticity;
+                    }
                 }
             }
             (Phase::Booster(b), Some(t)) => {
@@ -580,12 +666,38 @@ pub(super) fn protocol(
         let probed = 1 + t.transfer_shared.is_some() as u128 + t.distractor.is_some() as u128;
         (t.trial_steps as u128, probed)
     });
+    if let Some((day_steps, _)) = time.clock {
+        for (i, day) in days.iter().enumerate() {
+            let sessions = day.sessions.iter().map(|s| s.trials as u128).sum::<u128>() * trial_steps;
+            if sessions > day_steps as u128 {
+                let phase = phases
+                    .iter()
+                    .position(|p| match p {
+                        Phase::Train(s) | Phase::Rehab(s) => (s.days.0..=s.days.1).contains(&day.day),
+                        Phase::Booster(b) => b.days.contains(&day.day),
+                        _ => false,
+                    })
+                    .expect("a day with sessions has a session phase");
+                return Err(cx.err(
+                    &[F("protocol"), I(phase)],
+                    format!(
+                        "day {}'s sessions take {sessions} steps, more than the day's {day_steps} (`time.day_ms`)",
+                        first_day as i64 + i as i64
+                    ),
+                ));
+            }
+        }
+    }
+    let offline = |day: &DayPlan| match time.clock {
+        None => time.offline_steps as u128,
+        Some((d, _)) => d as u128 - day.sessions.iter().map(|s| s.trials as u128).sum::<u128>() * trial_steps,
+    };
     let steps: u128 = days
         .iter()
         .map(|day| {
             let trials =
                 day.sessions.iter().map(|s| s.trials as u128).sum::<u128>() + day.probe_trials as u128 * probed;
-            trials * trial_steps + offline_steps as u128
+            trials * trial_steps + offline(day)
         })
         .sum();
     let steps = u64::try_from(steps).map_err(|_| {
@@ -598,8 +710,9 @@ pub(super) fn protocol(
         ProtocolModel {
             first_day,
             last_day,
-            offline_steps,
-            offline_speedup,
+            offline_steps: time.offline_steps,
+            offline_speedup: time.offline_speedup,
+            day_steps: time.clock.map(|c| c.0),
             days,
             lesions,
         },
@@ -693,6 +806,7 @@ fn lesion(
             penumbra_mm,
             excitability_loss,
             recovery_days,
+            ref tonic_inhibition,
         } => {
             let (x, y, z) = match (centre_mm, region) {
                 (Some(c), None) => c,
@@ -758,12 +872,41 @@ fn lesion(
                     ),
                 ));
             }
+            let tonic = match tonic_inhibition {
+                None => None,
+                Some(t) => {
+                    let tp = at("tonic_inhibition");
+                    if !(t.current.is_finite() && t.current >= 0.0) {
+                        return Err(cx.err(
+                            &with(&tp, &[F("current")]),
+                            format!("tonic current {} must be a finite number >= 0", t.current),
+                        ));
+                    }
+                    if penumbra_mm <= 0.0 {
+                        return Err(cx.err(
+                            &tp,
+                            "tonic inhibition acts in the penumbra, and this lesion has none: give `penumbra_mm`",
+                        ));
+                    }
+                    let course = curve(cx, &with(&tp, &[F("course")]), &t.course)?;
+                    if let CurveModel::Points(p) = &course
+                        && let Some(k) = p.iter().position(|q| !(0.0..=1.0).contains(&q.1))
+                    {
+                        return Err(cx.err(
+                            &with(&tp, &[F("course"), I(0), I(k), I(1)]),
+                            format!("a share of the tonic current, {}, must lie in [0, 1]", p[k].1),
+                        ));
+                    }
+                    Some((t.current, course))
+                }
+            };
             LesionKindModel::Focal {
                 centre_mm: centre,
                 core_mm,
                 penumbra_mm,
                 excitability_loss,
                 recovery_days,
+                tonic,
             }
         }
         LesionKind::Fraction { population, fraction } => {
@@ -806,21 +949,41 @@ fn lesion(
         Some(w) => {
             let wp = with(pp, &[F("window")]);
             let at = |f: &'static str| with(&wp, &[F(f)]);
-            if !(w.boost.is_finite() && w.boost >= 1.0) {
-                return Err(cx.err(&at("boost"), format!("boost {} must be a finite number >= 1", w.boost)));
-            }
-            if !(w.decay_days.is_finite() && w.decay_days > 0.0) {
-                return Err(cx.err(
-                    &at("decay_days"),
-                    format!("decay time {} days must be > 0", w.decay_days),
-                ));
+            let shorthand = match (w.boost, w.decay_days) {
+                (None, None) => None,
+                (Some(boost), Some(decay_days)) => {
+                    if !(boost.is_finite() && boost >= 1.0) {
+                        return Err(cx.err(&at("boost"), format!("boost {boost} must be a finite number >= 1")));
+                    }
+                    if !(decay_days.is_finite() && decay_days > 0.0) {
+                        return Err(cx.err(&at("decay_days"), format!("decay time {decay_days} days must be > 0")));
+                    }
+                    Some(CurveModel::Exponential { peak: boost, decay_days })
+                }
+                (Some(_), None) => return Err(cx.err(&at("boost"), "`boost` needs `decay_days` too")),
+                (None, Some(_)) => return Err(cx.err(&at("decay_days"), "`decay_days` needs `boost` too")),
+            };
+            let mut curves = [CurveModel::Constant(1.0), CurveModel::Constant(1.0)];
+            for (k, (f, given)) in [("learning", &w.learning), ("growth", &w.growth)].into_iter().enumerate() {
+                curves[k] = match (given, &shorthand) {
+                    (Some(_), Some(_)) => {
+                        return Err(cx.err(
+                            &cx.some(at(f)),
+                            format!("give either the shorthand `boost`/`decay_days` or the `{f}` curve, not both"),
+                        ));
+                    }
+                    (Some(c), None) => curve(cx, &cx.some(at(f)), c)?,
+                    (None, Some(c)) => c.clone(),
+                    (None, None) => CurveModel::Constant(1.0),
+                };
             }
             if !(w.radius_mm.is_finite() && w.radius_mm > 0.0) {
                 return Err(cx.err(&at("radius_mm"), format!("radius {} mm must be > 0", w.radius_mm)));
             }
+            let [learning, growth] = curves;
             Some(WindowModel {
-                boost: w.boost,
-                decay_days: w.decay_days,
+                learning,
+                growth,
                 radius_mm: w.radius_mm,
             })
         }
@@ -829,6 +992,55 @@ fn lesion(
         day: l.day,
         kind,
         window,
+    })
+}
+
+/// Validates a time course: finite values >= 0, points with days in ascending order.
+fn curve(cx: &Ctx, path: &[Seg<'static>], c: &Curve) -> Result<CurveModel> {
+    let value = |p: Vec<Seg<'static>>, v: f64, what: &str| {
+        if v.is_finite() && v >= 0.0 {
+            Ok(())
+        } else {
+            Err(cx.err(&p, format!("{what} {v} must be a finite number >= 0")))
+        }
+    };
+    Ok(match c {
+        Curve::Constant(v) => {
+            value(with(path, &[I(0)]), *v, "value")?;
+            CurveModel::Constant(*v)
+        }
+        &Curve::Exponential { peak, decay_days } => {
+            value(with(path, &[F("peak")]), peak, "peak")?;
+            if !(decay_days.is_finite() && decay_days > 0.0) {
+                return Err(cx.err(
+                    &with(path, &[F("decay_days")]),
+                    format!("decay time {decay_days} days must be > 0"),
+                ));
+            }
+            CurveModel::Exponential { peak, decay_days }
+        }
+        &Curve::Carmichael { peak } => {
+            value(with(path, &[F("peak")]), peak, "peak")?;
+            CurveModel::Points(vec![(0.0, 1.0), (3.0, peak), (7.0, peak), (14.0, (1.0 + peak) / 2.0), (28.0, 1.0)])
+        }
+        Curve::Points(p) => {
+            if p.is_empty() {
+                return Err(cx.err(path, "a curve needs at least one (day, value) point"));
+            }
+            for (k, &(d, v)) in p.iter().enumerate() {
+                if !d.is_finite() {
+                    return Err(cx.err(&with(path, &[I(0), I(k), I(0)]), format!("day {d} must be finite")));
+                }
+                value(with(path, &[I(0), I(k), I(1)]), v, "value")?;
+                if k > 0 && d <= p[k - 1].0 {
+                    return Err(cx.err(
+                        &with(path, &[I(0), I(k), I(0)]),
+                        format!("day {d} comes after day {}: a curve's days must ascend", p[k - 1].0),
+                    ));
+                }
+            }
+            CurveModel::Points(p.clone())
+        }
     })
 }
 
@@ -926,10 +1138,17 @@ mod tests {
                     penumbra_mm: 0.0,
                     excitability_loss: 0.5,
                     recovery_days: 7.0,
+                    tonic: None,
                 },
                 window: Some(WindowModel {
-                    boost: 3.0,
-                    decay_days: 7.0,
+                    learning: CurveModel::Exponential {
+                        peak: 3.0,
+                        decay_days: 7.0
+                    },
+                    growth: CurveModel::Exponential {
+                        peak: 3.0,
+                        decay_days: 7.0
+                    },
                     radius_mm: 2.0,
                 }),
             }

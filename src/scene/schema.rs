@@ -132,27 +132,31 @@ fn sixteen() -> f64 {
     16.0
 }
 
-/// How a protocol's biological days become simulated time. Each day runs its sessions (trial by
-/// trial at full resolution), then its probe, then an offline phase of `offline_ms` that stands
-/// for the rest of the day: in it structural and homeostatic updates run `offline_speedup`
-/// times faster (docs/MODEL.md, "Days and simulated time").
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+/// How a protocol's biological days become simulated time (docs/MODEL.md, "Days and simulated
+/// time"). With `day_ms` (the biological clock), every day stands for the same simulated time:
+/// its sessions run trial by trial inside it, the rest of it runs offline (spontaneous activity),
+/// structural updates run `structural_updates_per_day` times a day at one rate whatever the day
+/// holds, and probes are assays outside the clock (plasticity frozen). Without it, each day runs
+/// its sessions, its probe, then an offline phase of `offline_ms` in which structural and
+/// homeostatic updates run `offline_speedup` times faster (the legacy mapping: a training day then
+/// holds more rewiring than a rest day).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Time {
-    /// Simulated ms of each day's offline phase (rest and sleep). Default 2000.
-    pub offline_ms: f64,
-    /// Factor on structural and homeostatic rates in offline phases (>= 1). Default 10.
-    pub offline_speedup: f64,
+    /// Simulated ms that stand for one biological day (24 h). Default: none (legacy mapping).
+    pub day_ms: Option<f64>,
+    /// Structural updates per day with `day_ms` (>= 1): the structure's interval becomes
+    /// `day_ms / structural_updates_per_day` and its speedup `86 400 000 / day_ms`. Default 10.
+    pub structural_updates_per_day: Option<u32>,
+    /// Legacy mapping: simulated ms of each day's offline phase (rest and sleep). Default 2000.
+    pub offline_ms: Option<f64>,
+    /// Legacy mapping: factor on structural and homeostatic rates in offline phases (>= 1).
+    /// Default 10.
+    pub offline_speedup: Option<f64>,
 }
 
-impl Default for Time {
-    fn default() -> Self {
-        Time {
-            offline_ms: 2000.0,
-            offline_speedup: 10.0,
-        }
-    }
-}
+/// Biological ms in a day.
+pub const DAY_MS: f64 = 86_400_000.0;
 
 /// A behavioural task. Cue k drives neurons `k * neurons .. (k + 1) * neurons` of the cue
 /// population; output group g is neurons `g * neurons .. (g + 1) * neurons` of the output
@@ -289,6 +293,8 @@ pub enum Phase {
     Rest(Rest),
     /// Probe trials with plasticity frozen, at the end of the day, every `every_days` days.
     Probe(Probe),
+    /// A drug or stimulation over days (tonic inhibition, excitability, plasticity).
+    Drug(Drug),
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -384,7 +390,8 @@ pub struct Lesion {
 pub enum LesionKind {
     /// Every neuron within `core_mm` of the centre dies; survivors within a further
     /// `penumbra_mm` lose `excitability_loss` of their input (linearly less towards the edge),
-    /// recovering with time constant `recovery_days`. The centre is `centre_mm` (mm) or the
+    /// recovering with time constant `recovery_days` (an imposed time course: `excitability_loss:
+    /// 0` turns it off and leaves recovery to the network's mechanisms). The centre is `centre_mm` (mm) or the
     /// centre of the region named by `region` (give one of the two).
     Focal {
         #[serde(default)]
@@ -398,6 +405,9 @@ pub enum LesionKind {
         excitability_loss: f64,
         #[serde(default = "seven")]
         recovery_days: f64,
+        /// Peri-infarct tonic inhibition in the penumbra. Default: none.
+        #[serde(default)]
+        tonic_inhibition: Option<Tonic>,
     },
     /// A random `fraction` of a population's neurons dies.
     Fraction { population: String, fraction: f64 },
@@ -416,20 +426,93 @@ fn seven() -> f64 {
     7.0
 }
 
-/// A heightened-plasticity window: the learning rates and element growth of surviving neurons
-/// are multiplied by 1 + (boost - 1) n exp(-days since the lesion / decay_days), n = 1 at the
-/// lesion's edge falling as exp(-distance beyond it / radius_mm) (for fraction lesions and tract
-/// cuts, n = 1 in the affected region).
+/// A heightened-plasticity window. Each weight change of a synapse onto a surviving neuron (the
+/// STDP step of a plain rule, the dopamine-gated step of a modulated one) is multiplied once by
+/// `1 + n (learning(days) - 1)`, and its elements' growth by `1 + n (growth(days) - 1)`, with
+/// `days` since the lesion and `n = exp(-distance beyond the lesion's edge / radius_mm)` (for
+/// fraction and region lesions and tract cuts, `n = 1` in the affected region). Give the curves,
+/// or the shorthand `boost` and `decay_days` for `Exponential(peak: boost, decay_days)` on both.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Window {
-    /// Peak factor (>= 1).
-    pub boost: f64,
-    /// Decay time constant (days, > 0).
-    pub decay_days: f64,
+    /// Shorthand: peak factor (>= 1) of an exponential window on learning and growth alike.
+    #[serde(default)]
+    pub boost: Option<f64>,
+    /// Shorthand: its decay time constant (days, > 0).
+    #[serde(default)]
+    pub decay_days: Option<f64>,
+    /// The factor on learning over days since the lesion. Default: `Constant(1)` (off) unless the
+    /// shorthand is given.
+    #[serde(default)]
+    pub learning: Option<Curve>,
+    /// The factor on element growth over days since the lesion. Default as `learning`.
+    #[serde(default)]
+    pub growth: Option<Curve>,
     /// Spatial reach beyond the lesion's edge (mm, > 0). Default 2.
     #[serde(default = "two")]
     pub radius_mm: f64,
+}
+
+/// A time course over days since a lesion (a factor for windows, a share of the amplitude for
+/// tonic inhibition).
+#[derive(Clone, Debug, Deserialize)]
+pub enum Curve {
+    /// The same value every day (`Constant(1)`: a window that is off).
+    Constant(f64),
+    /// `1 + (peak - 1) exp(-days / decay_days)`: the window's classic form.
+    Exponential { peak: f64, decay_days: f64 },
+    /// Straight lines between `(day, value)` points, days in ascending order; held at the first
+    /// value before the first day and at the last after the last.
+    Points(Vec<(f64, f64)>),
+    /// The time course of growth-promoting gene expression in peri-infarct cortex (Carmichael et
+    /// al. 2005: induced within days, largely gone within about a month), as points: 1 on day 0,
+    /// `peak` from day 3 to day 7, halfway back by day 14, 1 from day 28. The shape's days are
+    /// read off the paper's time course (chosen, not fitted).
+    Carmichael { peak: f64 },
+}
+
+/// Peri-infarct tonic inhibition (Clarkson et al. 2010): an extra inhibitory current into the
+/// survivors of a focal lesion's penumbra, `current x course(days) x p`, `p` 1 at the core's edge
+/// falling linearly to 0 at the penumbra's; a `Drug` with `tonic_inhibition` scales it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tonic {
+    /// Amplitude at the core's edge (the neuron model's input current: pA for LIF, Izhikevich's
+    /// dimensionless current), >= 0. Chosen, not measured (the paper measured a doubled tonic
+    /// GABA-A current, not a model input).
+    pub current: f64,
+    /// Its time course, a share of the amplitude in [0, 1]. Default: rises from 0 on day 0 to 1 on
+    /// day 3 and stays to day 28, back to 0 by day 42: raised over days 3-14 as measured, the rest
+    /// chosen, not measured.
+    #[serde(default = "tonic_course")]
+    pub course: Curve,
+}
+
+fn tonic_course() -> Curve {
+    Curve::Points(vec![(0.0, 0.0), (3.0, 1.0), (28.0, 1.0), (42.0, 0.0)])
+}
+
+/// A drug or stimulation over days: factors on tonic inhibition (every lesion's, as a systemic
+/// drug), and on the excitability and plasticity of a region's neurons (or of every region) for
+/// whole days (sessions, probes and the rest of the day).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Drug {
+    /// First and last day (inclusive).
+    pub days: (i32, i32),
+    /// Region it acts on (excitability and plasticity). Default: every region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Factor on peri-infarct tonic inhibition (>= 0; Clarkson et al.'s alpha5 inverse agonist
+    /// L655,708 reduced it). Default 1.
+    #[serde(default = "one")]
+    pub tonic_inhibition: f64,
+    /// Factor on its neurons' input (>= 0). Default 1.
+    #[serde(default = "one")]
+    pub excitability: f64,
+    /// Factor on learning of synapses onto its neurons (>= 0). Default 1.
+    #[serde(default = "one")]
+    pub plasticity: f64,
 }
 
 fn two() -> f64 {
@@ -441,13 +524,14 @@ fn two() -> f64 {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Structure {
-    /// Interval between structural updates (ms, whole steps). Default 100.
-    #[serde(default = "hundred")]
-    pub every_ms: f64,
+    /// Interval between structural updates (ms, whole steps). Default 100; set by the scene's
+    /// biological clock (`time: Time(day_ms, structural_updates_per_day)`) when it has one.
+    #[serde(default)]
+    pub every_ms: Option<f64>,
     /// Biological time per simulated time in structural updates (>= 1 lets slow growth fit in
-    /// shorter simulated phases). Default 1.
-    #[serde(default = "one")]
-    pub speedup: f64,
+    /// shorter simulated phases). Default 1; set by the biological clock when the scene has one.
+    #[serde(default)]
+    pub speedup: Option<f64>,
     /// Which synapses form and retract: one rule per (source, target) population pair.
     #[serde(default)]
     pub sprouting: Vec<Sprout>,

@@ -783,6 +783,7 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
             "growth needs the scene's `structure: Structure(...)` (its interval and sprouting rules)",
         ));
     }
+    let time = protocol::time(&cx, &scene.time, scene.dt_ms)?;
     let structure = match &scene.structure {
         None => None,
         Some(st) => Some(structure(
@@ -793,6 +794,7 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
             &projections,
             &find_pop,
             &region_names,
+            time.clock,
         )?),
     };
     // A capacity must hold the initial synapses; fixed in-degrees are known now, the rest are
@@ -826,7 +828,6 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
             &region_names,
         )?),
     };
-    let time = protocol::time(&cx, &scene.time, scene.dt_ms)?;
     let (protocol, steps) = if scene.protocol.is_empty() {
         (None, (duration_ms / scene.dt_ms).round() as u64)
     } else {
@@ -841,6 +842,9 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
         )?;
         (Some(p), steps)
     };
+    if let Some(st) = &structure {
+        stability(&cx, &scene, &populations, st, protocol.as_ref(), task.as_ref())?;
+    }
     let sample_every_steps = ((scene.sample_every_ms / scene.dt_ms).round() as u64).max(1);
     Ok(Model {
         name: if scene.name.is_empty() {
@@ -904,6 +908,83 @@ fn connectome(cx: &Ctx, scene: &mut Scene, c: &Connectome) -> Result<()> {
     Ok(())
 }
 
+/// The most elements a neuron may grow or retract in one structural update (docs/MODEL.md,
+/// "Time scales": growth per update well below one element, so the rate is resolved in time).
+pub const MAX_GROWTH_PER_UPDATE: f64 = 0.5;
+/// Calcium must relax within a simulated day: its time constant at most this share of the
+/// shortest day (sessions and offline phase, probes excluded).
+pub const MAX_CALCIUM_TAU_PER_DAY: f64 = 1.0 / 3.0;
+
+/// Checks the structural model's stability rules for every growing population: growth per update
+/// (with the offline speedup and the largest growth window of any lesion) and, in a protocol,
+/// calcium's time constant against the shortest simulated day.
+fn stability(
+    cx: &Ctx,
+    scene: &Scene,
+    populations: &[PopulationModel],
+    st: &StructureModel,
+    protocol: Option<&ProtocolModel>,
+    task: Option<&TaskModel>,
+) -> Result<()> {
+    use Seg::{Field as F, Index as I};
+    let offline = protocol.map_or(1.0, |p| p.offline_speedup.max(1.0));
+    let window = protocol
+        .map(|p| {
+            p.lesions
+                .iter()
+                .filter_map(|l| l.window.as_ref())
+                .map(|w| w.growth.max())
+                .fold(1.0, f64::max)
+        })
+        .unwrap_or(1.0);
+    let shortest_day_ms = protocol.map(|p| {
+        let trial = task.map_or(0, |t| t.trial_steps);
+        p.days
+            .iter()
+            .map(|d| {
+                d.sessions.iter().map(|s| s.trials as u64).sum::<u64>() * trial + p.offline_steps_of(d, trial)
+            })
+            .min()
+            .unwrap_or(0) as f64
+            * scene.dt_ms
+    });
+    let mut pi = 0;
+    for (ri, region) in scene.regions.iter().enumerate() {
+        for (k, _) in region.populations.iter().enumerate() {
+            let p = &populations[pi];
+            pi += 1;
+            let Some(g) = &p.growth else { continue };
+            let at = |f: &'static str| vec![F("regions"), I(ri), F("populations"), I(k), F("growth"), F(f)];
+            let per_update = g.nu_per_ms * st.bio_ms * offline * window;
+            if per_update > MAX_GROWTH_PER_UPDATE {
+                return Err(cx.err(
+                    &at("nu_per_ms"),
+                    format!(
+                        "population {:?} may grow {per_update:.3} elements in one structural update ({} per ms x \
+                         {} biological ms per update x offline speedup {offline} x largest growth window {window}); \
+                         the model's stability rule allows at most {MAX_GROWTH_PER_UPDATE}: lower nu_per_ms, the \
+                         time per update or the window",
+                        p.name, g.nu_per_ms, st.bio_ms
+                    ),
+                ));
+            }
+            if let Some(day_ms) = shortest_day_ms
+                && g.tau_ca_ms > MAX_CALCIUM_TAU_PER_DAY * day_ms
+            {
+                return Err(cx.err(
+                    &at("tau_ca_ms"),
+                    format!(
+                        "calcium of population {:?} (tau {} ms) cannot follow a simulated day of {day_ms} ms; the \
+                         model's stability rule keeps tau_ca_ms at most a third of the shortest day",
+                        p.name, g.tau_ca_ms
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Validates the scene's structural plasticity.
 fn structure(
     cx: &Ctx,
@@ -913,20 +994,40 @@ fn structure(
     projections: &[ProjectionModel],
     find_pop: &dyn Fn(Path, &str) -> Result<usize>,
     region_names: &HashMap<String, usize>,
+    clock: Option<(u64, u32)>,
 ) -> Result<StructureModel> {
     use Seg::{Field as F, Index as I};
-    let at = |f: &'static str| vec![F("structure"), F(f)];
-    let every = (st.every_ms / scene.dt_ms).round();
-    if !(st.every_ms.is_finite() && (1.0..1e9).contains(&every)) {
+    let at = |f: &'static str| cx.some(vec![F("structure"), F(f)]);
+    // The biological clock sets the interval and the speedup; the scene may not set them again.
+    let (every_ms, speedup) = match clock {
+        Some((day_steps, updates)) => {
+            for (f, given) in [("every_ms", st.every_ms.is_some()), ("speedup", st.speedup.is_some())] {
+                if given {
+                    return Err(cx.err(
+                        &at(f),
+                        format!(
+                            "the scene's biological clock (`time: Time(day_ms, structural_updates_per_day)`) sets \
+                         the structure's {f}; remove it here"
+                        ),
+                    ));
+                }
+            }
+            let day_ms = day_steps as f64 * scene.dt_ms;
+            (day_ms / updates as f64, DAY_MS / day_ms)
+        }
+        None => (st.every_ms.unwrap_or(100.0), st.speedup.unwrap_or(1.0)),
+    };
+    let every = (every_ms / scene.dt_ms).round();
+    if !(every_ms.is_finite() && (1.0..1e9).contains(&every)) {
         return Err(cx.err(
             &at("every_ms"),
-            format!("structural interval {} ms must be at least one step", st.every_ms),
+            format!("structural interval {every_ms} ms must be at least one step"),
         ));
     }
-    if !(st.speedup.is_finite() && st.speedup > 0.0) {
-        return Err(cx.err(&at("speedup"), format!("speedup {} must be > 0", st.speedup)));
+    if !(speedup.is_finite() && speedup > 0.0) {
+        return Err(cx.err(&at("speedup"), format!("speedup {speedup} must be > 0")));
     }
-    let bio_ms = every * scene.dt_ms * st.speedup;
+    let bio_ms = every * scene.dt_ms * speedup;
     let mut sprouts: Vec<SproutModel> = Vec::new();
     for (i, r) in st.sprouting.iter().enumerate() {
         let rp = vec![F("structure"), F("sprouting"), I(i)];
@@ -1068,13 +1169,13 @@ fn structure(
         ));
     }
     // Persistence counts biological age in simulated steps.
-    let persist_steps = (st.persistent_after_ms / st.speedup / scene.dt_ms)
+    let persist_steps = (st.persistent_after_ms / speedup / scene.dt_ms)
         .ceil()
         .min(u32::MAX as f64) as u64;
     Ok(StructureModel {
         every_steps: every as u64,
         bio_ms,
-        speedup: st.speedup,
+        speedup,
         sprouts,
         spines: sp.clone(),
         trophin_tau_ms: nt.tau_ms,

@@ -126,7 +126,7 @@ pub const PROTOCOL_FILES: [&str; 7] = [
 /// A focal lesion at the centre of region 0 (core 0.3 mm, penumbra 0.2 mm, a window) and a cut
 /// of the tract from region 1 onto region 0.
 pub fn two_lesions() -> Vec<rewire::scene::model::LesionModel> {
-    use rewire::scene::model::{LesionKindModel, LesionModel, WindowModel};
+    use rewire::scene::model::{CurveModel, LesionKindModel, LesionModel, WindowModel};
     vec![
         LesionModel {
             day: 0,
@@ -136,10 +136,14 @@ pub fn two_lesions() -> Vec<rewire::scene::model::LesionModel> {
                 penumbra_mm: 0.2,
                 excitability_loss: 0.6,
                 recovery_days: 5.0,
+                tonic: Some((1.5, CurveModel::Constant(1.0))),
             },
             window: Some(WindowModel {
-                boost: 4.0,
-                decay_days: 10.0,
+                learning: CurveModel::Exponential {
+                    peak: 4.0,
+                    decay_days: 10.0,
+                },
+                growth: CurveModel::Points(vec![(0.0, 1.0), (3.0, 5.0), (20.0, 1.0)]),
                 radius_mm: 0.3,
             }),
         },

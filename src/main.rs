@@ -488,15 +488,24 @@ fn run(cli: Cli) -> Result<()> {
                 let sessions: usize = p.days.iter().map(|d| d.sessions.len()).sum();
                 let trials: u64 = p.days.iter().flat_map(|d| &d.sessions).map(|s| s.trials as u64).sum();
                 let probes = p.days.iter().filter(|d| d.probe_trials > 0).count();
+                let days = match p.day_steps {
+                    Some(d) => format!(
+                        "every day is {} simulated ms (sessions, then offline to its end; probes outside it)",
+                        d as f64 * model.dt_ms
+                    ),
+                    None => format!(
+                        "each day ends with {} offline ms at {}x structural and homeostatic rates",
+                        p.offline_steps as f64 * model.dt_ms,
+                        p.offline_speedup
+                    ),
+                };
                 println!(
                     "protocol: days {} to {}, {} lesions (days {:?}), {sessions} sessions of {trials} trials in all, \
-                     {probes} probe days; each day ends with {} offline ms at {}x structural and homeostatic rates",
+                     {probes} probe days; {days}",
                     p.first_day,
                     p.last_day,
                     p.lesions.len(),
                     p.lesions.iter().map(|l| l.day).collect::<Vec<_>>(),
-                    p.offline_steps as f64 * model.dt_ms,
-                    p.offline_speedup
                 );
             }
             if let Some(st) = &model.structure {

@@ -45,7 +45,7 @@ const NET: &str = r#"Scene(seed: SEED, dt_ms: 1.0, duration_ms: 400, sample_ever
     ],
     dopamine: Dopamine(),
     rewards: [Reward(at_ms: 150, amount: 0.5), Reward(at_ms: 350, amount: 0.5)],
-    structure: Structure(every_ms: 20, speedup: 100000,
+    structure: Structure(every_ms: 20, speedup: 100000, check_stability: false,
         sprouting: [Sprout(from: "E", to: "E", length_mm: 0.4)],
         spines: Spines(stabilize_tau_ms: 4e6, nascent_lifetime_ms: 4e6, stable_lifetime_ms: 4e7)),
 )"#;

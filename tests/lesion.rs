@@ -44,7 +44,7 @@ const NET: &str = r#"Scene(seed: 9, dt_ms: 1.0, duration_ms: 600, sample_every_m
 )"#;
 
 const GROWTH: &str = ",\n growth: Growth(eps: 0.04, eta: 0.002, nu_per_ms: 2e-6, tau_ca_ms: 200, beta_ca: 0.01)";
-const STRUCTURE: &str = r#"structure: Structure(every_ms: 20, speedup: 100000,
+const STRUCTURE: &str = r#"structure: Structure(every_ms: 20, speedup: 100000, check_stability: false,
         sprouting: [Sprout(from: "E", to: "E", length_mm: 0.4)],
         spines: Spines(stabilize_tau_ms: 4e6, nascent_lifetime_ms: 4e6, stable_lifetime_ms: 4e7)),"#;
 

@@ -556,6 +556,12 @@ pub struct Structure {
     /// Default [0.25, 0.5, 1, 2].
     #[serde(default = "default_bins")]
     pub distance_bins_mm: Vec<f64>,
+    /// Whether validation checks the stability rules of structural plasticity (growth per update
+    /// at most half an element; in a protocol, calcium's time constant at most a third of a day).
+    /// Default true. `false` is for engine tests that stress the structural stages with fast
+    /// growth; such a scene's rewiring is not resolved in time, and it may not have a protocol.
+    #[serde(default = "yes")]
+    pub check_stability: bool,
 }
 
 fn one_day() -> f64 {

@@ -843,7 +843,16 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
         (Some(p), steps)
     };
     if let Some(st) = &structure {
-        stability(&cx, &scene, &populations, st, protocol.as_ref(), task.as_ref())?;
+        let checked = scene.structure.as_ref().is_none_or(|s| s.check_stability);
+        if !checked && protocol.is_some() {
+            return Err(cx.err(
+                &[F("structure"), F("check_stability")],
+                "a protocol's rewiring must be resolved in time: its stability rules are always checked",
+            ));
+        }
+        if checked {
+            stability(&cx, &scene, &populations, st, protocol.as_ref(), task.as_ref())?;
+        }
     }
     let sample_every_steps = ((scene.sample_every_ms / scene.dt_ms).round() as u64).max(1);
     Ok(Model {

@@ -78,7 +78,7 @@ pub const TURNOVER: &str = r#"Scene(seed: 5, dt_ms: 1.0, duration_ms: 600, sampl
     dopamine: Dopamine(),
     rewards: [Reward(at_ms: 150, amount: 0.5)],
     structure: Structure(
-        every_ms: 20, speedup: 100000,
+        every_ms: 20, speedup: 100000, check_stability: false,
         sprouting: [
             Sprout(from: "E", to: "E", length_mm: 0.4),
             Sprout(from: "E", to: "F", length_mm: 0.3),

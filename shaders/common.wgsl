@@ -120,8 +120,8 @@ struct SproutRule {
     delay: u32,
     inv_len2: f32,
     autapses: u32,
-    _pad0: u32,
-    _pad1: u32,
+    distance: u32,
+    gain: f32,
 }
 
 struct NeuronState {
@@ -185,6 +185,8 @@ const SPINE_STABLE: u32 = 0x1000u;
 const SPINE_PROPOSED: u32 = 0x2000u;
 const STRUCT_HEADER_WORDS: u32 = 16u;
 const SPROUT_WORDS: u32 = 8u;
+const SPROUT_TOPOGRAPHIC: u32 = 0u;
+const SPROUT_ABSOLUTE: u32 = 1u;
 const REGION_STRUCT_WORDS: u32 = 12u;
 const SS_FORMED: u32 = 0u;
 const SS_PRUNED: u32 = 1u;

@@ -77,6 +77,8 @@ fn rule(k: u32) -> SproutRule {
     r.delay = structure[at + 3u];
     r.inv_len2 = bitcast<f32>(structure[at + 4u]);
     r.autapses = structure[at + 5u];
+    r.distance = structure[at + 6u];
+    r.gain = bitcast<f32>(structure[at + 7u]);
     return r;
 }
 
@@ -451,13 +453,17 @@ fn form(@builtin(global_invocation_id) gid: vec3<u32>) {
             if lo == t && r.autapses == 0u {
                 continue;
             }
-            let ci = centre(s.region);
             let pos_i = positions[lo].xyz;
-            let dx = rn(rn(pos_i.x - ci.x) - off_t.x);
-            let dy = rn(rn(pos_i.y - ci.y) - off_t.y);
-            let dzz = rn(rn(pos_i.z - ci.z) - off_t.z);
-            let d2 = rn(rn(rn(dx * dx) + rn(dy * dy)) + rn(dzz * dzz));
-            if u < exp_f32(-rn(d2 * r.inv_len2)) {
+            // Topographic: between the offsets from the region centres; absolute: in space.
+            var dv = vec3<f32>(rn(pos_i.x - pos_t.x), rn(pos_i.y - pos_t.y), rn(pos_i.z - pos_t.z));
+            if r.distance != SPROUT_ABSOLUTE {
+                let ci = centre(s.region);
+                dv = vec3<f32>(rn(rn(pos_i.x - ci.x) - off_t.x), rn(rn(pos_i.y - ci.y) - off_t.y),
+                    rn(rn(pos_i.z - ci.z) - off_t.z));
+            }
+            let d2 = rn(rn(rn(dv.x * dv.x) + rn(dv.y * dv.y)) + rn(dv.z * dv.z));
+            // gain 1 leaves the probability exactly as it is (1 x p rounds to p).
+            if u < rn(r.gain * exp_f32(-rn(d2 * r.inv_len2))) {
                 found = lo;
                 break;
             }

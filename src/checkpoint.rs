@@ -15,8 +15,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The version of the file layout and of what the header and arrays mean. A checkpoint of
-/// another version is refused.
-pub const FORMAT_VERSION: u32 = 1;
+/// another version is refused. 2: the last two words of each sprout rule in `structure`, padding
+/// in version 1, hold its distance mode and gain (read as gain 0, a version-1 checkpoint would
+/// resume without sprouting).
+pub const FORMAT_VERSION: u32 = 2;
 const MAGIC: &[u8; 8] = b"REWIRECK";
 
 /// Output files as written so far (name -> bytes), restored on resume.
@@ -370,8 +372,8 @@ mod tests {
         let n = flipped.len();
         flipped[n - 12] ^= 0x10;
         check(&flipped, "corrupt");
-        let mut v2 = good.clone();
-        v2[8] = 2;
-        check(&v2, "format version 2");
+        let mut next = good.clone();
+        next[8] = FORMAT_VERSION as u8 + 1;
+        check(&next, &format!("format version {}", FORMAT_VERSION + 1));
     }
 }

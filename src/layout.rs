@@ -384,9 +384,18 @@ pub struct SproutRule {
     pub inv_len2: f32,
     /// 1: a neuron may connect to itself.
     pub autapses: u32,
-    pub _pad0: u32,
-    pub _pad1: u32,
+    /// How d is measured: SPROUT_TOPOGRAPHIC (between the neurons' offsets from their regions'
+    /// centres) or SPROUT_ABSOLUTE (between their positions).
+    pub distance: u32,
+    /// Factor on the acceptance probability (>= 0; 1 leaves it as it is): a candidate is
+    /// accepted with probability min(1, gain exp(-d^2 / length^2)).
+    pub gain: f32,
 }
+
+/// `SproutRule::distance`: offsets from the region centres (a tract mapped topographically), or
+/// positions in mm (sprouting within a radius, across region borders).
+pub const SPROUT_TOPOGRAPHIC: u32 = 0;
+pub const SPROUT_ABSOLUTE: u32 = 1;
 
 /// Words of `StructParams` and of one `SproutRule` in the `structure` buffer.
 pub const STRUCT_HEADER_WORDS: usize = 16;

@@ -173,7 +173,7 @@ fn rust_structs_match_wgsl_layouts() {
     check_struct!(
         &st,
         SproutRule,
-        [from_pop, to_pop, weight, delay, inv_len2, autapses, _pad0, _pad1]
+        [from_pop, to_pop, weight, delay, inv_len2, autapses, distance, gain]
     );
     check_struct!(&m, NeuronState, [v, u, refr, pop]);
     check_struct!(&m, NeuronParams, [p0, p1, p2, p3, p4, p5, p6, p7]);
@@ -221,6 +221,8 @@ fn wgsl_constants_match_rust() {
         ("PLASTIC_WORDS", format!("{PLASTIC_WORDS}u")),
         ("HIST_BINS", format!("{HIST_BINS}u")),
         ("ROW_CHUNK_SHIFT", format!("{ROW_CHUNK_SHIFT}u")),
+        ("SPROUT_TOPOGRAPHIC", format!("{SPROUT_TOPOGRAPHIC}u")),
+        ("SPROUT_ABSOLUTE", format!("{SPROUT_ABSOLUTE}u")),
         ("STREAM_SOURCE", format!("{}u", rewire::rng::stream::SOURCE)),
         ("STREAM_REWARD", format!("{}u", rewire::rng::stream::REWARD)),
         ("ERR_NONFINITE", format!("{ERR_NONFINITE}u")),

@@ -10,30 +10,6 @@ use rewire::gpu::GpuEngine;
 use rewire::layout::{EMPTY, REGION_STRUCT_WORDS, SS_FORMED, SS_PRUNED, SS_RETRACTED};
 use rewire::reference::CpuEngine;
 
-/// Compares the whole synaptic and structural state of both engines.
-fn same_state(gpu: &GpuEngine, cpu: &CpuEngine, when: &str) {
-    let net = cpu.network();
-    let (pre, delay, born) = gpu.slots().unwrap();
-    for (k, (&g, &c)) in pre.iter().zip(&net.syn_pre).enumerate() {
-        assert_eq!(g, c, "{when}: source of slot {k} differs");
-    }
-    assert_eq!(delay, net.syn_delay, "{when}: delay and spine-state words differ");
-    assert_eq!(born, net.syn_born, "{when}: birth steps differ");
-    let weights = gpu.weights().unwrap();
-    for (k, (g, c)) in weights.iter().zip(&net.syn_weight).enumerate() {
-        assert_eq!(
-            g.to_bits(),
-            c.to_bits(),
-            "{when}: weight of slot {k} differs: GPU {g} CPU {c}"
-        );
-    }
-    let index = gpu.outgoing().unwrap();
-    for (s, (shard, (start, slots))) in net.shards.iter().zip(&index).enumerate() {
-        assert_eq!(start, &shard.out_start, "{when}: out_start of shard {s} differs");
-        assert_eq!(slots, &shard.out_slots, "{when}: out_slots of shard {s} differs");
-    }
-}
-
 /// Every occupied slot appears exactly once in its shard's index, under its source, and no
 /// entry points at an empty slot.
 fn index_is_exact(net: &Network, pre: &[u32], index: &[(Vec<u32>, Vec<u32>)]) {
@@ -87,7 +63,7 @@ fn agree_on(net: &Network) {
         formed += events(&c, SS_FORMED);
         pruned += events(&c, SS_PRUNED);
         retracted += events(&c, SS_RETRACTED);
-        same_state(&gpu, &cpu, &format!("after round {round}"));
+        common::same_state(&gpu, &cpu, &format!("after round {round}"));
     }
     eprintln!(
         "{} shards: {formed} formed, {pruned} pruned, {retracted} retracted, all identical",

@@ -16,6 +16,7 @@ pub mod neurons;
 use crate::error::{Error, Result};
 use crate::layout::{self, DELAY_MASK, EMPTY, Globals, NeuronParams, NeuronState, PoissonSource, Pop, ROW_CHUNK};
 use crate::rng::{self, Draws, stream};
+use crate::scene::schema::SproutDistance;
 use crate::scene::{InputKind, Model};
 
 /// A range of target neurons whose rows are stored (and bound on the GPU) together.
@@ -641,7 +642,11 @@ fn structural(
             delay: r.delay_steps,
             inv_len2: (1.0 / (r.length_mm * r.length_mm)) as f32,
             autapses: r.autapses as u32,
-            ..Default::default()
+            distance: match r.distance {
+                SproutDistance::Topographic => layout::SPROUT_TOPOGRAPHIC,
+                SproutDistance::Absolute => layout::SPROUT_ABSOLUTE,
+            },
+            gain: r.gain as f32,
         };
         words.extend_from_slice(bytemuck::cast_slice(&[rule]));
     }

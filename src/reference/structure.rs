@@ -4,9 +4,9 @@
 
 use crate::build::{self, Network};
 use crate::layout::{
-    EMPTY, NO_RULE, REGION_STRUCT_WORDS, ROW_CHUNK_SHIFT, SPINE_PROPOSED, SPINE_STABLE, SPROUT_WORDS, SS_BOUTONS,
-    SS_FORMED, SS_FREE_BOUTONS, SS_FREE_SPINES, SS_MISSES, SS_NASCENT, SS_PERSISTENT, SS_PRUNED, SS_RETRACTED,
-    SS_SPINES, SS_STABLE, STATUS_ALIVE, STATUS_SLOT_SHIFT, STRUCT_HEADER_WORDS, SproutRule, StructParams,
+    EMPTY, NO_RULE, REGION_STRUCT_WORDS, ROW_CHUNK_SHIFT, SPINE_PROPOSED, SPINE_STABLE, SPROUT_ABSOLUTE, SPROUT_WORDS,
+    SS_BOUTONS, SS_FORMED, SS_FREE_BOUTONS, SS_FREE_SPINES, SS_MISSES, SS_NASCENT, SS_PERSISTENT, SS_PRUNED,
+    SS_RETRACTED, SS_SPINES, SS_STABLE, STATUS_ALIVE, STATUS_SLOT_SHIFT, STRUCT_HEADER_WORDS, SproutRule, StructParams,
 };
 use crate::rng::{self, exp_f32, stream};
 
@@ -274,7 +274,8 @@ fn tidy(net: &mut Network) {
 
 /// Partner choice per neuron with free spines (`form` stage): each free spine takes an empty slot
 /// of the row and draws up to `tries` candidates, source population by free boutons, source
-/// neuron by free boutons, accepted with exp(-d^2 / length^2). Returns proposals per source.
+/// neuron by free boutons, accepted with min(1, gain exp(-d^2 / length^2)), d topographic or
+/// absolute as the rule says. Returns proposals per source.
 fn form(net: &mut Network, step: u32, pool: &[u32]) -> Vec<u32> {
     let n = net.globals.n_neurons as usize;
     let key = net.globals.key;
@@ -354,10 +355,16 @@ fn form(net: &mut Network, step: u32, pool: &[u32]) -> Vec<u32> {
                 if i == t as u32 && rule.autapses == 0 {
                     continue;
                 }
-                let ci = view.centre(s.region);
                 let pos_i = net.positions[i as usize];
-                let d = [0, 1, 2].map(|x| (pos_i[x] - ci[x]) - off_t[x]);
-                if u < exp_f32(-(dist2(d) * rule.inv_len2)) {
+                // Topographic: between the offsets from the region centres; absolute: in space.
+                let d = if rule.distance == SPROUT_ABSOLUTE {
+                    [0, 1, 2].map(|x| pos_i[x] - pos_t[x])
+                } else {
+                    let ci = view.centre(s.region);
+                    [0, 1, 2].map(|x| (pos_i[x] - ci[x]) - off_t[x])
+                };
+                // gain 1 leaves the probability exactly as it is (1 x p rounds to p).
+                if u < rule.gain * exp_f32(-(dist2(d) * rule.inv_len2)) {
                     found = Some(i);
                     break;
                 }

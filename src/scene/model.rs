@@ -286,6 +286,9 @@ pub struct SproutModel {
     pub weight: f64,
     pub delay_steps: u32,
     pub autapses: bool,
+    pub distance: super::schema::SproutDistance,
+    /// Factor on the acceptance probability (>= 0).
+    pub gain: f64,
 }
 
 /// Validated synaptic scaling of a population.

@@ -572,9 +572,12 @@ fn default_bins() -> Vec<f64> {
 }
 
 /// A sprouting rule: synapses from population `from` onto `to` form in free spines, with
-/// partners drawn with probability proportional to free boutons times exp(-d^2 / length_mm^2),
-/// d the distance between source and target measured from their regions' centres (so a
-/// projection between regions keeps its tract and maps topographically).
+/// partners drawn with probability proportional to free boutons times
+/// min(1, gain exp(-d^2 / length_mm^2)), d the distance between source and target as `distance`
+/// says: measured from their regions' centres (topographic, the default: a projection between
+/// regions keeps its tract and maps topographically) or between their positions (absolute:
+/// sprouting within a radius, across the borders of nearby regions, as ventral premotor axons
+/// grow into somatosensory cortex after an M1 lesion, Dancause et al. 2005).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sprout {
@@ -591,6 +594,27 @@ pub struct Sprout {
     /// Whether a neuron may connect to itself. Default false.
     #[serde(default)]
     pub autapses: bool,
+    /// How the distance d between a candidate source and the target is measured. Default
+    /// `Topographic`.
+    #[serde(default)]
+    pub distance: SproutDistance,
+    /// Growth factor of the source side (>= 0, no unit): a candidate is accepted with probability
+    /// min(1, gain exp(-d^2 / length_mm^2)). Chosen, not measured: 1 (the default) is the plain
+    /// rule, 0 forms no new synapses of the pair (a control arm).
+    #[serde(default = "one")]
+    pub gain: f64,
+}
+
+/// How a sprouting rule measures the distance between a candidate source and the target.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+pub enum SproutDistance {
+    /// Between the two neurons' offsets from their regions' centres (mm): within a region the
+    /// plain distance, between regions a tract that maps topographically.
+    #[default]
+    Topographic,
+    /// Between the two neurons' positions (mm): sprouting within a radius, crossing region
+    /// borders where regions are near each other.
+    Absolute,
 }
 
 /// The spine life cycle (biological times). A new spine is nascent (thin); a nascent spine with

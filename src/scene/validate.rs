@@ -1102,6 +1102,12 @@ fn structure(
                 ),
             ));
         }
+        if !(r.gain.is_finite() && r.gain >= 0.0) {
+            return Err(cx.err(
+                &with(&rp, &[F("gain")]),
+                format!("sprouting gain {} must be finite and >= 0", r.gain),
+            ));
+        }
         sprouts.push(SproutModel {
             source,
             target,
@@ -1109,6 +1115,8 @@ fn structure(
             weight,
             delay_steps: delay.max(1.0) as u32,
             autapses: r.autapses,
+            distance: r.distance,
+            gain: r.gain,
         });
     }
     let sp = &st.spines;

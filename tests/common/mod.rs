@@ -14,6 +14,30 @@ pub fn gpu() -> GpuContext {
     }
 }
 
+/// Compares the whole synaptic and structural state of both engines.
+pub fn same_state(gpu: &rewire::gpu::GpuEngine, cpu: &rewire::reference::CpuEngine, when: &str) {
+    let net = cpu.network();
+    let (pre, delay, born) = gpu.slots().unwrap();
+    for (k, (&g, &c)) in pre.iter().zip(&net.syn_pre).enumerate() {
+        assert_eq!(g, c, "{when}: source of slot {k} differs");
+    }
+    assert_eq!(delay, net.syn_delay, "{when}: delay and spine-state words differ");
+    assert_eq!(born, net.syn_born, "{when}: birth steps differ");
+    let weights = gpu.weights().unwrap();
+    for (k, (g, c)) in weights.iter().zip(&net.syn_weight).enumerate() {
+        assert_eq!(
+            g.to_bits(),
+            c.to_bits(),
+            "{when}: weight of slot {k} differs: GPU {g} CPU {c}"
+        );
+    }
+    let index = gpu.outgoing().unwrap();
+    for (s, (shard, (start, slots))) in net.shards.iter().zip(&index).enumerate() {
+        assert_eq!(start, &shard.out_start, "{when}: out_start of shard {s} differs");
+        assert_eq!(slots, &shard.out_slots, "{when}: out_slots of shard {s} differs");
+    }
+}
+
 /// The `rewire` command-line program built with the tests.
 pub fn rewire() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_rewire"))

@@ -178,6 +178,7 @@ const T_FIRST: u32 = 64u;
 const T_CUE: u32 = 33u;
 const T_CUES: u32 = 34u;
 const T_MIN: u32 = 35u;
+const T_ROUTE: u32 = 36u;
 const TASK_WORDS: u32 = 80u;
 const REP_CUES: u32 = 8u;
 const DELAY_MASK: u32 = 0xfffu;

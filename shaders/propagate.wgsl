@@ -3,6 +3,15 @@
 // one workgroup per spike, and adds each of the shard's outgoing synapses' weight, in fixed
 // point, into the target's delay-ring slot. Integer atomics make the sums independent of thread
 // order. Slot numbers here are local to the shard.
+//
+// Routes: while counting is on (`task[T_COUNTING]`, the response window) and `task[T_ROUTE]`
+// names an output group (+ 1), `main` also sums |weight| of every synapse it delivers onto a
+// neuron of that group (the status word's task map), per region of the spiking neuron. The spike
+// is counted when it is emitted (this step) though it arrives `delay` steps later, so a window
+// counts what its spikes send, some of which lands after it closes. Each thread sums its own
+// synapses in a 64-bit unsigned fixed-point number (scale conn_scale, |w| rounded to nearest even
+// first, as the connectivity sums are) and adds it once to the region's [low, high] pair with a
+// carry: integer sums, independent of thread order.
 
 @group(0) @binding(2) var<storage, read_write> sim: SimState;
 @group(0) @binding(3) var<storage, read_write> args: array<u32>;
@@ -15,6 +24,10 @@
 // Per region: [dopamine, reward pending for this step] (used by `prepare` when modulated).
 @group(0) @binding(10) var<storage, read_write> modulators: array<vec2<f32>>;
 @group(0) @binding(9) var<storage, read> syn_owner: array<u32>;
+@group(0) @binding(11) var<storage, read> neurons: array<NeuronState>;
+@group(0) @binding(12) var<storage, read> status: array<vec4<u32>>;
+// The task buffer: its counting flag and route group, and the route words (layout.rs).
+@group(0) @binding(13) var<storage, read_write> task: array<atomic<u32>>;
 
 // Steps from `then` to `now`, or a huge number when `then` is EMPTY (never).
 fn step_since(then: u32, now: u32) -> u32 {
@@ -79,11 +92,25 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     let pre = sim.spikes[i];
     let step = sim.prop_step;
     let end = out_start[pre + 1u];
+    let route = select(0u, atomicLoad(&task[T_ROUTE]), atomicLoad(&task[T_COUNTING]) != 0u);
+    var lo = 0u;
+    var hi = 0u;
     for (var k = out_start[pre] + lid; k < end; k += 64u) {
         let slot = out_slots[k];
         let post = syn_owner[slot >> ROW_CHUNK_SHIFT];
         let delay = (syn_delay[slot >> 1u] >> ((slot & 1u) * 16u)) & DELAY_MASK;
-        let w = i32(round(syn_weight[slot] * g.ring_scale));
+        let weight = syn_weight[slot];
+        let w = i32(round(weight * g.ring_scale));
         atomicAdd(&ring[((step + delay) % g.ring_len) * g.n_neurons + post], w);
+        if route != 0u && (status[post].w >> TASK_GROUP_SHIFT) == route {
+            let sum = lo + u32(round(abs(weight) * g.conn_scale));
+            hi += select(0u, 1u, sum < lo);
+            lo = sum;
+        }
+    }
+    if lo != 0u || hi != 0u {
+        let at = TASK_WORDS + g.n_neurons * REP_CUES + g.n_regions + 2u * pops[neurons[pre].pop].region;
+        let old = atomicAdd(&task[at], lo);
+        atomicAdd(&task[at + 1u], hi + select(0u, 1u, old + lo < old));
     }
 }

@@ -94,6 +94,17 @@ pub struct GroupCount {
     pub first_step: Option<u32>,
 }
 
+/// What the task counters held at the end of a response window.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskCounts {
+    /// Per output group (16): spikes counted and the first one's step.
+    pub groups: Vec<GroupCount>,
+    /// Per source region: summed |weight| of the synapses delivered onto the route group while
+    /// counting was on (`record_routes`), fixed point at the network's `conn_scale`; empty
+    /// without a task.
+    pub routes: Vec<u64>,
+}
+
 /// The complete dynamic state of an engine: every array a run changes or a later step reads
 /// (neuron state, delay ring, synapses and their index, traces, eligibilities, modulators,
 /// structural elements, status, task words, the control tables as last set), and the host-side
@@ -138,12 +149,15 @@ pub trait Engine {
     /// Sets the task's cue-channel currents, the guidance current per output group, and whether
     /// output spikes are counted, from the next queued step on.
     fn task_drive(&mut self, channels: &[f32; 16], guide: &[f32; 16], counting: bool);
-    /// Waits for queued steps and returns each output group's count since the last call
-    /// (clearing them).
-    fn task_counts(&mut self) -> Result<Vec<GroupCount>>;
+    /// Waits for queued steps and returns each output group's count and the route sums since
+    /// the last call (clearing them), in one readback.
+    fn task_counts(&mut self) -> Result<TaskCounts>;
     /// Names the cue (None: none) whose response-window spikes every neuron counts from the next
     /// queued step on, for the task representation.
     fn record_cue(&mut self, cue: Option<u32>);
+    /// Names the output group (None: none) whose synaptic input `propagate` sums per source
+    /// region while counting is on, from the next queued step on (the routes).
+    fn record_routes(&mut self, group: Option<u32>);
     /// Counts, per region, the neurons selective for one of `cues` cues since the last call
     /// (`represent.wgsl`: at least `min_spikes` for the preferred cue and twice the mean of the
     /// others), clearing the counters. Only scenes with a task count anything.

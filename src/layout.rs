@@ -120,8 +120,19 @@ pub const T_CUE: usize = 33;
 pub const T_CUES: usize = 34;
 pub const T_MIN: usize = 35;
 /// With a task the `task` buffer continues with REP_CUES counters per neuron (spikes in the
-/// response windows of each cue's probe trials), then one word per region (selective neurons).
+/// response windows of each cue's probe trials), then one word per region (selective neurons),
+/// then the routes: per source region a u64 [low, high] word pair (see T_ROUTE).
 pub const REP_CUES: usize = 8;
+/// The output group (+ 1) whose synaptic input `propagate` sums per source region while counting
+/// is on (0: none): |weight| of every synapse delivered onto one of the group's neurons, fixed
+/// point at `Globals::conn_scale`, into the route words (`route_words_at`).
+pub const T_ROUTE: usize = 36;
+
+/// Where the route words begin in a task buffer (with a task): after the fixed words, the
+/// per-neuron cue counters and the per-region representation words. Two words per region.
+pub fn route_words_at(n_neurons: usize, n_regions: usize) -> usize {
+    TASK_WORDS + REP_CUES * n_neurons + n_regions
+}
 
 impl Globals {
     /// The dynamic part at its resting values: learning on, no offline speedup, no lesion.

@@ -15,6 +15,9 @@ Scene(
             Population(name: "M", count: 50, model: RegularSpiking),
         ]),
     ],
+    projections: [
+        Projection(from: "S", to: "M", rule: FixedProbability(0.1), weight: 1.0, delay_ms: 1.0),
+    ],
     task: Task(
         cues: Cues(population: "S", count: 2, neurons: 20, current: 10),
         outputs: Outputs(population: "M", neurons: 10),

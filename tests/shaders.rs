@@ -239,6 +239,7 @@ fn wgsl_constants_match_rust() {
         ("T_CUE", format!("{T_CUE}u")),
         ("T_CUES", format!("{T_CUES}u")),
         ("T_MIN", format!("{T_MIN}u")),
+        ("T_ROUTE", format!("{T_ROUTE}u")),
         ("TASK_WORDS", format!("{TASK_WORDS}u")),
         ("REP_CUES", format!("{REP_CUES}u")),
     ] {

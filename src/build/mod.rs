@@ -472,13 +472,14 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         .into_iter()
         .map(|m| [layout::STATUS_ALIVE, 0, 0, m])
         .collect();
-    // With a task: per-neuron cue counters and per-region words of the task representation.
-    let rep = if model.task.is_some() {
-        layout::REP_CUES * n + model.regions.len()
+    // With a task: per-neuron cue counters, per-region words of the task representation, and
+    // per-region route sums (two words each).
+    let words = if model.task.is_some() {
+        layout::route_words_at(n, model.regions.len()) + 2 * model.regions.len()
     } else {
-        0
+        layout::TASK_WORDS
     };
-    let mut task = vec![0u32; layout::TASK_WORDS + rep];
+    let mut task = vec![0u32; words];
     task[layout::T_FIRST..layout::T_FIRST + 16].fill(EMPTY);
     Ok(Network {
         globals,

@@ -21,7 +21,7 @@ pub use context::{AdapterChoice, GpuContext};
 
 use crate::build::Network;
 use crate::engine::{
-    Control, Engine, EngineState, GroupCount, RawSample, check_state, nonfinite, state_bytes, state_values,
+    Control, Engine, EngineState, GroupCount, RawSample, TaskCounts, check_state, nonfinite, state_bytes, state_values,
 };
 use crate::error::{Error, Result};
 use crate::layout::{ERR_NONFINITE, Globals, PoissonSource, Pop, SimHeader};
@@ -93,8 +93,10 @@ pub struct GpuEngine {
     poisson_lambda: Vec<f64>,
     /// Slow updates are skipped (probe trials).
     frozen: bool,
-    /// Readback of the task's counts (every trial).
+    /// Readback of the task's counts and route words (every trial).
     task_staging: wgpu::Buffer,
+    /// Where the route words lie in the task buffer (words; empty without a task).
+    routes: std::ops::Range<usize>,
     /// The `represent` stage, made at its first use.
     represent: Option<(wgpu::ComputePipeline, wgpu::BindGroup)>,
 }
@@ -245,11 +247,12 @@ impl GpuEngine {
             frozen: false,
             task_staging: ctx.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("task staging"),
-                size: 4 * crate::layout::TASK_WORDS as u64,
+                size: 4 * (crate::layout::TASK_WORDS + route_words(net).len()) as u64,
                 usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             }),
             represent: None,
+            routes: route_words(net),
         })
     }
 
@@ -939,6 +942,15 @@ impl Engine for GpuEngine {
             .write_buffer(&self.b.task, 4 * crate::layout::T_CUE as u64, bytemuck::bytes_of(&word));
     }
 
+    fn record_routes(&mut self, group: Option<u32>) {
+        let word = group.map_or(0, |c| c + 1);
+        self.queue.write_buffer(
+            &self.b.task,
+            4 * crate::layout::T_ROUTE as u64,
+            bytemuck::bytes_of(&word),
+        );
+    }
+
     fn representation(&mut self, cues: u32, min_spikes: u32) -> Result<Vec<u32>> {
         use crate::layout::{REP_CUES, T_CUES, TASK_WORDS};
         let n = self.b.n_neurons as u64;
@@ -982,27 +994,47 @@ impl Engine for GpuEngine {
         Ok(bytemuck::cast_slice(&data).to_vec())
     }
 
-    fn task_counts(&mut self) -> Result<Vec<GroupCount>> {
-        use crate::layout::{EMPTY, T_COUNTS, T_FIRST};
-        let bytes = 4 * crate::layout::TASK_WORDS as u64;
+    fn task_counts(&mut self) -> Result<TaskCounts> {
+        use crate::layout::{EMPTY, T_COUNTS, T_FIRST, TASK_WORDS};
+        // The fixed words and the route words, two copies into one staging buffer, one wait.
+        let bytes = 4 * TASK_WORDS as u64;
+        let route_bytes = 4 * self.routes.len() as u64;
         let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("task counts"),
         });
         enc.copy_buffer_to_buffer(&self.b.task, 0, &self.task_staging, 0, bytes);
+        if route_bytes > 0 {
+            let at = 4 * self.routes.start as u64;
+            enc.copy_buffer_to_buffer(&self.b.task, at, &self.task_staging, bytes, route_bytes);
+            enc.clear_buffer(&self.b.task, at, Some(route_bytes));
+        }
         self.queue.submit([enc.finish()]);
-        let data = self.read(&self.task_staging, bytes)?;
+        let data = self.read(&self.task_staging, bytes + route_bytes)?;
         let words: &[u32] = bytemuck::cast_slice(&data);
         let mut reset = [0u32; 32];
         reset[16..].fill(EMPTY);
         self.queue
             .write_buffer(&self.b.task, 4 * T_COUNTS as u64, bytemuck::cast_slice(&reset));
-        Ok((0..16)
-            .map(|g| GroupCount {
-                spikes: words[T_COUNTS + g],
-                first_step: (words[T_FIRST + g] != EMPTY).then_some(words[T_FIRST + g]),
-            })
-            .collect())
+        Ok(TaskCounts {
+            groups: (0..16)
+                .map(|g| GroupCount {
+                    spikes: words[T_COUNTS + g],
+                    first_step: (words[T_FIRST + g] != EMPTY).then_some(words[T_FIRST + g]),
+                })
+                .collect(),
+            routes: words[TASK_WORDS..]
+                .chunks_exact(2)
+                .map(|w| w[0] as u64 | (w[1] as u64) << 32)
+                .collect(),
+        })
     }
+}
+
+/// The words of a network's task buffer that hold the route sums (empty without a task).
+fn route_words(net: &Network) -> std::ops::Range<usize> {
+    let g = &net.globals;
+    let at = crate::layout::route_words_at(g.n_neurons as usize, g.n_regions as usize);
+    at.min(net.task.len())..net.task.len()
 }
 
 /// Puts the `sim` buffer's spike list in a canonical form: threads append spikes in whatever order

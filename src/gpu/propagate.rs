@@ -1,5 +1,6 @@
 //! The `propagate` stage: close the step's spike list, then deliver each spike through the
-//! outgoing index into the delay ring, one workgroup per spike (shaders/propagate.wgsl).
+//! outgoing index into the delay ring, one workgroup per spike (shaders/propagate.wgsl), summing
+//! the routes into the task's correct output group while counting is on.
 
 use super::buffers::Buffers;
 use super::stage;
@@ -32,6 +33,7 @@ impl Propagate {
                     &deliver,
                     &[
                         (0, &b.globals),
+                        (1, &b.pops),
                         (2, &b.sim),
                         (4, &s.out_start),
                         (5, &s.out_slots),
@@ -39,6 +41,9 @@ impl Propagate {
                         (7, &s.syn_delay),
                         (8, &b.ring),
                         (9, &s.syn_owner),
+                        (11, &b.neurons),
+                        (12, &b.status),
+                        (13, &b.task),
                     ],
                 )
             })

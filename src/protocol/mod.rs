@@ -4,6 +4,7 @@
 //! the rest of the day (docs/MODEL.md, "Days and simulated time").
 
 pub mod lesion;
+pub mod routes;
 pub mod task;
 
 use crate::checkpoint::Checkpoint;
@@ -89,7 +90,8 @@ const STATUS_FILE: &str = "state/protocol.status";
 
 /// Runs the model's protocol from its first day (or from a checkpoint's next day) to its last,
 /// handing each phase's statistics (with its biological day) to `outputs`, and writes
-/// `performance.csv`, `activation.csv`, `representation.csv` and `lesions.csv` into `out`; with
+/// `performance.csv`, `activation.csv`, `representation.csv`, `routes.csv` and `lesions.csv` into
+/// `out`; with
 /// `ck`, writes checkpoints at the end of every `ck.every` days and stops after a day when
 /// `ck.stop` is set.
 pub(crate) fn run_with(
@@ -171,6 +173,7 @@ struct Runner<'a> {
     perf: Pending,
     activation: Pending,
     representation: Pending,
+    routes: Pending,
     lesions: Pending,
     totals: RunTotals,
     /// Step of the last sample, and trials run (for the per-trial draws).
@@ -198,6 +201,7 @@ impl<'a> Runner<'a> {
             "day,t_ms,region,neurons,selective,fraction",
             files,
         )?;
+        let routes = Pending::open(out, "routes.csv", "day,t_ms,task,region,input,share", files)?;
         let lesions = Pending::open(
             out,
             "lesions.csv",
@@ -216,6 +220,7 @@ impl<'a> Runner<'a> {
             perf,
             activation,
             representation,
+            routes,
             lesions,
             totals: RunTotals::default(),
             sampled_at: 0,
@@ -284,15 +289,16 @@ impl<'a> Runner<'a> {
         let value = serde_json::to_value(&st).map_err(|e| Error::Usage(format!("protocol position: {e}")))?;
         let position = outputs.position(&self.totals, Some(value));
         let status: Vec<u8> = bytemuck::cast_slice(&self.status).to_vec();
-        let (perf, activation, representation, lesions) = (
+        let (perf, activation, representation, routes, lesions) = (
             &mut self.perf,
             &mut self.activation,
             &mut self.representation,
+            &mut self.routes,
             &mut self.lesions,
         );
         save_checkpoint(self.sim, out, ck, position, |files| {
             outputs.rec.save(files)?;
-            for p in [perf, activation, representation, lesions] {
+            for p in [perf, activation, representation, routes, lesions] {
                 p.save(files)?;
             }
             files.insert(STATUS_FILE.to_string(), status);
@@ -305,6 +311,7 @@ impl<'a> Runner<'a> {
         self.perf.finish()?;
         self.activation.finish()?;
         self.representation.finish()?;
+        self.routes.finish()?;
         self.lesions.finish()
     }
 
@@ -442,7 +449,9 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    /// Runs `trials` trials of one task under control `c` and records their performance.
+    /// Runs `trials` trials of one task under control `c` and records their performance, and for
+    /// a probe block (no session) the routes: per source region, the input that reached the
+    /// correct group in the response windows (`routes.csv`).
     fn block(
         &mut self,
         c: &Control,
@@ -457,6 +466,7 @@ impl<'a> Runner<'a> {
         self.sim.engine.control(c);
         let variability = session.map_or(0.0, |s| s.variability) as f32;
         let (mut correct, mut silent, mut latency, mut timed) = (0u32, 0u32, 0.0f64, 0u32);
+        let mut routes = routes::BlockRoutes::new(self.model.regions.len());
         for t in 0..trials {
             let base = rng::base(self.key, rng::stream::TASK, self.trials, 0);
             self.trials += 1;
@@ -487,6 +497,7 @@ impl<'a> Runner<'a> {
                     Some(s) if s.reward => task.error_amount as f32,
                     _ => 0.0,
                 },
+                routes: session.is_none(),
             };
             let record = session.is_none() && kind == TaskKind::Motor;
             if record {
@@ -506,6 +517,7 @@ impl<'a> Runner<'a> {
             if o.response.is_none() {
                 silent += 1;
             }
+            routes.add(&o.routes);
         }
         let row = Performance {
             day,
@@ -530,6 +542,15 @@ impl<'a> Runner<'a> {
             row.no_response,
             row.latency_ms.map_or(String::new(), |l| l.to_string())
         ))?;
+        if session.is_none() {
+            let scale = self.sim.network.globals.conn_scale;
+            for (region, r) in self.model.regions.iter().zip(routes.routes(scale)) {
+                self.routes.line(&format!(
+                    "{},{},{},{},{},{}",
+                    row.day, row.t_ms, row.task, region.name, r.input, r.share
+                ))?;
+            }
+        }
         if phase == "probe" {
             self.totals.probe_trials += trials as u64;
         } else {
@@ -562,6 +583,7 @@ impl<'a> Runner<'a> {
         self.perf.finish()?;
         self.activation.finish()?;
         self.representation.finish()?;
+        self.routes.finish()?;
         self.lesions.finish()?;
         let lesion_days: Vec<i32> = protocol.lesions.iter().map(|l| l.day).collect();
         let first_lesion = lesion_days.iter().copied().min();

@@ -1,7 +1,7 @@
 //! Trials of the task, run by the host between batches of GPU steps: cues on, output groups
 //! counted in the response window, the response decided, dopamine on a correct training trial.
 
-use crate::engine::{Engine, GroupCount};
+use crate::engine::{Engine, TaskCounts};
 use crate::error::Result;
 use crate::layout::TASK_CHANNELS;
 use crate::scene::model::TaskModel;
@@ -42,21 +42,28 @@ pub struct TrialSpec {
     /// Dopamine released on a correct response, and on an error or no response (<= 0).
     pub reward: f32,
     pub error: f32,
+    /// Sum the correct group's synaptic input per source region in the window (the routes).
+    pub routes: bool,
 }
 
 /// What one trial gave.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     /// The output group with most spikes in the window (None: a tie or no spike).
     pub response: Option<u32>,
     pub correct: bool,
     /// Steps from cue onset to the first counted spike of the chosen group.
     pub latency_steps: Option<u64>,
+    /// With `TrialSpec::routes`, per source region the summed |weight| delivered onto the correct
+    /// group in the window (fixed point at `conn_scale`); otherwise empty.
+    pub routes: Vec<u64>,
 }
 
 /// The response: the group with most spikes, if it is the only one with that many and has at
-/// least `threshold`.
-fn decide(groups: &[GroupCount], threshold: u32, cue: u32, start: u64) -> Outcome {
+/// least `threshold`; with the routes of the window when `routes`.
+fn decide(counts: TaskCounts, cues: u32, threshold: u32, cue: u32, start: u64, routes: bool) -> Outcome {
+    let groups = &counts.groups[..cues as usize];
+    let routes = if routes { counts.routes } else { Vec::new() };
     let best = groups.iter().map(|c| c.spikes).max().unwrap_or(0);
     let mut winners = (0..groups.len()).filter(|&g| groups[g].spikes == best);
     match (winners.next(), winners.next()) {
@@ -64,11 +71,13 @@ fn decide(groups: &[GroupCount], threshold: u32, cue: u32, start: u64) -> Outcom
             response: Some(g as u32),
             correct: g as u32 == cue,
             latency_steps: groups[g].first_step.map(|s| (s as u64).saturating_sub(start)),
+            routes,
         },
         _ => Outcome {
             response: None,
             correct: false,
             latency_steps: None,
+            routes,
         },
     }
 }
@@ -99,16 +108,22 @@ pub fn trial(
     marks.sort_unstable();
     marks.dedup();
     let off = [0f32; TASK_CHANNELS];
-    let mut outcome = decide(&[], 1, spec.cue, start);
+    let none = TaskCounts {
+        groups: Vec::new(),
+        routes: Vec::new(),
+    };
+    let mut outcome = decide(none, 0, 1, spec.cue, start, false);
+    if spec.routes {
+        engine.record_routes(Some(spec.cue));
+    }
+    let read = |engine: &mut dyn Engine| -> Result<Outcome> {
+        let counts = engine.task_counts()?;
+        Ok(decide(counts, task.cues, task.threshold, spec.cue, start, spec.routes))
+    };
     for pair in marks.windows(2) {
         let (at, next) = (pair[0], pair[1]);
         if at == w1 {
-            outcome = decide(
-                &engine.task_counts()?[..task.cues as usize],
-                task.threshold,
-                spec.cue,
-                start,
-            );
+            outcome = read(engine)?;
         }
         if at == due {
             let amount = if outcome.correct { spec.reward } else { spec.error };
@@ -127,13 +142,11 @@ pub fn trial(
     }
     // A window that ends with the trial is read after it.
     if w1 == task.trial_steps {
-        outcome = decide(
-            &engine.task_counts()?[..task.cues as usize],
-            task.threshold,
-            spec.cue,
-            start,
-        );
+        outcome = read(engine)?;
     }
     engine.task_drive(&off, &off, false);
+    if spec.routes {
+        engine.record_routes(None);
+    }
     Ok(outcome)
 }

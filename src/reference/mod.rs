@@ -11,7 +11,7 @@ pub mod structure;
 
 use crate::build::Network;
 use crate::engine::{
-    Control, Engine, EngineState, GroupCount, RawSample, check_state, nonfinite, state_bytes, state_values,
+    Control, Engine, EngineState, GroupCount, RawSample, TaskCounts, check_state, nonfinite, state_bytes, state_values,
 };
 use crate::error::Result;
 use crate::layout::REGION_STRUCT_WORDS;
@@ -189,6 +189,7 @@ impl CpuEngine {
             learn::post(&mut self.net, &self.spikes);
         }
         propagate::deliver(&self.net, &self.spikes, step, &mut self.ring);
+        propagate::routes(&mut self.net, &self.spikes);
         if g.plastic != 0 {
             learn::pre(&mut self.net, &self.spikes);
             self.conn = None;
@@ -377,6 +378,10 @@ impl Engine for CpuEngine {
         self.net.task[crate::layout::T_CUE] = cue.map_or(0, |c| c + 1);
     }
 
+    fn record_routes(&mut self, group: Option<u32>) {
+        self.net.task[crate::layout::T_ROUTE] = group.map_or(0, |c| c + 1);
+    }
+
     fn representation(&mut self, cues: u32, min_spikes: u32) -> Result<Vec<u32>> {
         use crate::layout::{REP_CUES, TASK_WORDS};
         let n = self.net.globals.n_neurons as usize;
@@ -398,10 +403,12 @@ impl Engine for CpuEngine {
         Ok(selective)
     }
 
-    fn task_counts(&mut self) -> Result<Vec<GroupCount>> {
-        use crate::layout::{EMPTY, T_COUNTS, T_FIRST};
+    fn task_counts(&mut self) -> Result<TaskCounts> {
+        use crate::layout::{EMPTY, T_COUNTS, T_FIRST, route_words_at};
+        let g = &self.net.globals;
+        let at = route_words_at(g.n_neurons as usize, g.n_regions as usize);
         let t = &mut self.net.task;
-        let counts = (0..16)
+        let groups = (0..16)
             .map(|g| GroupCount {
                 spikes: t[T_COUNTS + g],
                 first_step: (t[T_FIRST + g] != EMPTY).then_some(t[T_FIRST + g]),
@@ -409,6 +416,17 @@ impl Engine for CpuEngine {
             .collect();
         t[T_COUNTS..T_COUNTS + 16].fill(0);
         t[T_FIRST..T_FIRST + 16].fill(EMPTY);
-        Ok(counts)
+        let routes = match t.get_mut(at..) {
+            Some(words) => {
+                let r = words
+                    .chunks_exact(2)
+                    .map(|w| w[0] as u64 | (w[1] as u64) << 32)
+                    .collect();
+                words.fill(0);
+                r
+            }
+            None => Vec::new(),
+        };
+        Ok(TaskCounts { groups, routes })
     }
 }

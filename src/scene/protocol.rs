@@ -103,12 +103,14 @@ pub(super) fn time(cx: &Ctx, t: &Time, dt_ms: f64) -> Result<TimeModel> {
     })
 }
 
-/// Validates the scene's task and converts its times into steps.
+/// Validates the scene's task and converts its times into steps. `fed[p]`: some projection or
+/// sprouting rule from another population reaches population p.
 pub(super) fn task(
     cx: &Ctx,
     t: &Task,
     dt_ms: f64,
     populations: &[PopulationModel],
+    fed: &[bool],
     find_pop: &dyn Fn(Path, &str) -> Result<usize>,
     region_names: &HashMap<String, usize>,
 ) -> Result<TaskModel> {
@@ -167,6 +169,17 @@ pub(super) fn task(
             &at(&[F("outputs"), F("population")]),
             format!(
                 "the outputs must be another population than the one the cues drive ({:?})",
+                o.population
+            ),
+        ));
+    }
+    if !fed[out_pop] {
+        // An effector with no inputs: no region could carry the response (routes.csv).
+        return Err(cx.err(
+            &at(&[F("outputs"), F("population")]),
+            format!(
+                "output population {:?} receives no projection from another population, so no region \
+                 can carry the task's response; add a Projection onto it",
                 o.population
             ),
         ));
@@ -1061,7 +1074,7 @@ mod tests {
         Region(name: "M1", centre_mm: (10, 0, 0), radius_mm: 2, populations: [
             Population(name: "M", count: 50, model: RegularSpiking),
         ]),
-    ],
+    ], projections: [Projection(from: "S", to: "M", rule: FixedProbability(0.1), weight: 1.0, delay_ms: 1.0)],
     task: Task(
         cues: Cues(population: "S", count: 2, neurons: 20, current: 10, cue_ms: 50),
         outputs: Outputs(population: "M", neurons: 10, window_ms: (10, 110)),

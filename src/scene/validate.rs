@@ -817,6 +817,15 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
         }
     }
 
+    // Populations some other population reaches, by a projection or a sprouting rule.
+    let mut fed = vec![false; populations.len()];
+    let sprouts = structure
+        .iter()
+        .flat_map(|st| &st.sprouts)
+        .map(|r| (r.source, r.target));
+    for (source, target) in projections.iter().map(|p| (p.source, p.target)).chain(sprouts) {
+        fed[target] |= source != target;
+    }
     let task = match &scene.task {
         None => None,
         Some(t) => Some(protocol::task(
@@ -824,6 +833,7 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
             t,
             scene.dt_ms,
             &populations,
+            &fed,
             &find_pop,
             &region_names,
         )?),

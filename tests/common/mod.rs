@@ -137,10 +137,11 @@ pub fn short_timing() -> String {
 
 /// What a protocol run writes besides its plain statistics, and the statistics every run writes
 /// (without `structure.csv`): the files tests compare between runs.
-pub const PROTOCOL_FILES: [&str; 7] = [
+pub const PROTOCOL_FILES: [&str; 8] = [
     "performance.csv",
     "activation.csv",
     "representation.csv",
+    "routes.csv",
     "lesions.csv",
     "rates.csv",
     "connectivity.csv",

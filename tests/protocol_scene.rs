@@ -286,12 +286,25 @@ fn window_curves_tonic_inhibition_and_drugs() {
     let p = m.protocol.as_ref().unwrap();
     let w = p.lesions[0].window.as_ref().unwrap();
     assert_eq!(w.learning.at(7.0), 2.0, "halfway between (0, 3) and (14, 1)");
-    assert_eq!((w.learning.at(-1.0), w.learning.at(30.0)), (3.0, 1.0), "held at the ends");
-    assert_eq!((w.growth.at(0.0), w.growth.at(5.0), w.growth.at(14.0), w.growth.at(40.0)), (1.0, 4.0, 2.5, 1.0));
+    assert_eq!(
+        (w.learning.at(-1.0), w.learning.at(30.0)),
+        (3.0, 1.0),
+        "held at the ends"
+    );
+    assert_eq!(
+        (w.growth.at(0.0), w.growth.at(5.0), w.growth.at(14.0), w.growth.at(40.0)),
+        (1.0, 4.0, 2.5, 1.0)
+    );
     let day = |d: i32| &p.days[(d - p.first_day) as usize];
     assert_eq!(day(2).tonic_factor, 1.0);
-    assert_eq!((day(3).tonic_factor, day(14).tonic_factor, day(15).tonic_factor), (0.25, 0.25, 1.0));
-    assert_eq!((day(5).excitability.clone(), day(5).plasticity.clone()), (vec![1.0, 1.5], vec![1.0, 2.0]));
+    assert_eq!(
+        (day(3).tonic_factor, day(14).tonic_factor, day(15).tonic_factor),
+        (0.25, 0.25, 1.0)
+    );
+    assert_eq!(
+        (day(5).excitability.clone(), day(5).plasticity.clone()),
+        (vec![1.0, 1.5], vec![1.0, 2.0])
+    );
     assert_eq!(day(7).excitability, vec![1.0, 1.0]);
 
     let src = edit(&good, "Points([(0, 3), (14, 1)])", "Points([(0, 3), (14, 1), (10, 2)])");
@@ -302,19 +315,48 @@ fn window_curves_tonic_inhibition_and_drugs() {
         "day 10 comes after day 14: a curve's days must ascend",
     );
     let src = edit(&good, "Carmichael(peak: 4)", "Carmichael(peak: -4)");
-    expect(&src, "-4)", "protocol[1].window.growth.peak", "peak -4 must be a finite number >= 0");
+    expect(
+        &src,
+        "-4)",
+        "protocol[1].window.growth.peak",
+        "peak -4 must be a finite number >= 0",
+    );
     let src = edit(&good, "Window(learning:", "Window(boost: 2, decay_days: 5, learning:");
     expect(&src, "Points(", "protocol[1].window.learning", "not both");
     let src = edit(&good, r#"region: "M1", excitability"#, r#"region: "M2", excitability"#);
-    expect(&src, r#""M2""#, "protocol[6].region", r#"unknown region "M2"; regions are: M1, S1"#);
+    expect(
+        &src,
+        r#""M2""#,
+        "protocol[6].region",
+        r#"unknown region "M2"; regions are: M1, S1"#,
+    );
     let src = edit(&good, "tonic_inhibition: 0.25", "tonic_inhibition: -0.5");
-    expect(&src, "-0.5)", "protocol[5].tonic_inhibition", "must be a finite number >= 0");
+    expect(
+        &src,
+        "-0.5)",
+        "protocol[5].tonic_inhibition",
+        "must be a finite number >= 0",
+    );
     let src = edit(&good, "Drug(days: (3, 14)", "Drug(days: (14, 3)");
     expect(&src, "(14, 3)", "protocol[5].days", "run backwards");
     let src = edit(&good, "penumbra_mm: 1", "penumbra_mm: 0");
-    expect(&src, "Tonic(", "protocol[1].kind.tonic_inhibition", "give `penumbra_mm`");
-    let src = edit(&good, "Tonic(current: 2)", "Tonic(current: 2, course: Points([(0, 0), (3, 1.5)]))");
-    expect(&src, "1.5)", "protocol[1].kind.tonic_inhibition.course[0][1][1]", "must lie in [0, 1]");
+    expect(
+        &src,
+        "Tonic(",
+        "protocol[1].kind.tonic_inhibition",
+        "give `penumbra_mm`",
+    );
+    let src = edit(
+        &good,
+        "Tonic(current: 2)",
+        "Tonic(current: 2, course: Points([(0, 0), (3, 1.5)]))",
+    );
+    expect(
+        &src,
+        "1.5)",
+        "protocol[1].kind.tonic_inhibition.course[0][1][1]",
+        "must lie in [0, 1]",
+    );
 }
 
 #[test]
@@ -341,9 +383,22 @@ fn the_biological_clock_gives_every_day_the_same_time() {
         "protocol[3]",
         "day 3's sessions take 9000 steps, more than the day's 8000 (`time.day_ms`)",
     );
-    let bad = edit(&src, "Time(day_ms: 12000)", "Time(day_ms: 12000, structural_updates_per_day: 9)");
-    expect(&bad, "9)", "time.structural_updates_per_day", "divide the day's 12000 steps");
-    let bad = edit(GOOD, "Time(offline_ms: 500)", "Time(offline_ms: 500, structural_updates_per_day: 11)");
+    let bad = edit(
+        &src,
+        "Time(day_ms: 12000)",
+        "Time(day_ms: 12000, structural_updates_per_day: 9)",
+    );
+    expect(
+        &bad,
+        "9)",
+        "time.structural_updates_per_day",
+        "divide the day's 12000 steps",
+    );
+    let bad = edit(
+        GOOD,
+        "Time(offline_ms: 500)",
+        "Time(offline_ms: 500, structural_updates_per_day: 11)",
+    );
     expect(&bad, "11)", "time.structural_updates_per_day", "give `day_ms` too");
 }
 
@@ -386,5 +441,10 @@ fn stability_rules_of_structural_plasticity() {
         "cannot follow a simulated day of 12000 ms",
     );
     let src = edit(&ok, "Structure(sprouting:", "Structure(every_ms: 100, sprouting:");
-    expect(&src, "100, sprouting", "structure.every_ms", "sets the structure's every_ms");
+    expect(
+        &src,
+        "100, sprouting",
+        "structure.every_ms",
+        "sets the structure's every_ms",
+    );
 }

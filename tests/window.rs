@@ -65,7 +65,10 @@ fn arm(engine: &mut dyn Engine, n_neurons: usize, n_pops: usize, learn: f32, gro
 fn ratio(before: &[f32], a: &[f32], b: &[f32]) -> f64 {
     let change = |x: &[f32]| -> f64 { x.iter().zip(before).map(|(v, w)| (*v as f64 - *w as f64).abs()).sum() };
     let (ca, cb) = (change(a), change(b));
-    assert!(cb > 0.0, "nothing changed without the window: the test would prove nothing");
+    assert!(
+        cb > 0.0,
+        "nothing changed without the window: the test would prove nothing"
+    );
     ca / cb
 }
 

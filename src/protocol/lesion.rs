@@ -171,7 +171,9 @@ pub fn time_course(lesion: &LesionModel, days: f64) -> Course {
             ..
         } => (
             excitability_loss * (-days / recovery_days).exp(),
-            tonic.as_ref().map_or(0.0, |(current, course)| current * course.at(days)),
+            tonic
+                .as_ref()
+                .map_or(0.0, |(current, course)| current * course.at(days)),
         ),
         _ => (0.0, 0.0),
     };

@@ -214,7 +214,10 @@ pub struct WindowModel {
 #[derive(Clone, Debug, PartialEq)]
 pub enum CurveModel {
     Constant(f64),
-    Exponential { peak: f64, decay_days: f64 },
+    Exponential {
+        peak: f64,
+        decay_days: f64,
+    },
     /// (day, value), days strictly ascending, at least one point.
     Points(Vec<(f64, f64)>),
 }

@@ -45,7 +45,10 @@ pub(super) struct TimeModel {
 pub(super) fn time(cx: &Ctx, t: &Time, dt_ms: f64) -> Result<TimeModel> {
     if let Some(day_ms) = t.day_ms {
         let at = |f: &'static str| vec![F("time"), F(f)];
-        for (f, given) in [("offline_ms", t.offline_ms.is_some()), ("offline_speedup", t.offline_speedup.is_some())] {
+        for (f, given) in [
+            ("offline_ms", t.offline_ms.is_some()),
+            ("offline_speedup", t.offline_speedup.is_some()),
+        ] {
             if given {
                 return Err(cx.err(
                     &cx.some(at(f)),
@@ -971,13 +974,19 @@ fn lesion(
                     if !(decay_days.is_finite() && decay_days > 0.0) {
                         return Err(cx.err(&at("decay_days"), format!("decay time {decay_days} days must be > 0")));
                     }
-                    Some(CurveModel::Exponential { peak: boost, decay_days })
+                    Some(CurveModel::Exponential {
+                        peak: boost,
+                        decay_days,
+                    })
                 }
                 (Some(_), None) => return Err(cx.err(&at("boost"), "`boost` needs `decay_days` too")),
                 (None, Some(_)) => return Err(cx.err(&at("decay_days"), "`decay_days` needs `boost` too")),
             };
             let mut curves = [CurveModel::Constant(1.0), CurveModel::Constant(1.0)];
-            for (k, (f, given)) in [("learning", &w.learning), ("growth", &w.growth)].into_iter().enumerate() {
+            for (k, (f, given)) in [("learning", &w.learning), ("growth", &w.growth)]
+                .into_iter()
+                .enumerate()
+            {
                 curves[k] = match (given, &shorthand) {
                     (Some(_), Some(_)) => {
                         return Err(cx.err(
@@ -1034,7 +1043,13 @@ fn curve(cx: &Ctx, path: &[Seg<'static>], c: &Curve) -> Result<CurveModel> {
         }
         &Curve::Carmichael { peak } => {
             value(with(path, &[F("peak")]), peak, "peak")?;
-            CurveModel::Points(vec![(0.0, 1.0), (3.0, peak), (7.0, peak), (14.0, (1.0 + peak) / 2.0), (28.0, 1.0)])
+            CurveModel::Points(vec![
+                (0.0, 1.0),
+                (3.0, peak),
+                (7.0, peak),
+                (14.0, (1.0 + peak) / 2.0),
+                (28.0, 1.0),
+            ])
         }
         Curve::Points(p) => {
             if p.is_empty() {

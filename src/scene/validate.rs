@@ -960,9 +960,7 @@ fn stability(
         let trial = task.map_or(0, |t| t.trial_steps);
         p.days
             .iter()
-            .map(|d| {
-                d.sessions.iter().map(|s| s.trials as u64).sum::<u64>() * trial + p.offline_steps_of(d, trial)
-            })
+            .map(|d| d.sessions.iter().map(|s| s.trials as u64).sum::<u64>() * trial + p.offline_steps_of(d, trial))
             .min()
             .unwrap_or(0) as f64
             * scene.dt_ms

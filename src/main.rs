@@ -508,7 +508,16 @@ fn run(cli: Cli) -> Result<()> {
                     p.lesions.iter().map(|l| l.day).collect::<Vec<_>>(),
                 );
             }
-            if let Some(st) = &model.structure {
+            if let Some(st) = &model.structure
+                && let Some(day_steps) = model.protocol.as_ref().and_then(|p| p.day_steps)
+            {
+                println!(
+                    "structural plasticity: {} sprouting rules, {} updates a day, each standing for {} biological ms",
+                    st.sprouts.len(),
+                    day_steps / st.every_steps,
+                    st.bio_ms
+                );
+            } else if let Some(st) = &model.structure {
                 println!(
                     "structural plasticity: {} sprouting rules, an update every {} steps standing for {} biological ms \
                      ({} simulated s stand for {:.2} biological days)",

@@ -39,7 +39,7 @@ const NEAR: &str = r#"Scene(seed: 7, dt_ms: 1.0, duration_ms: 600, sample_every_
         Poisson(to: "I", rate_hz: 500, in_degree: 10, weight: 1.5),
     ],
     structure: Structure(
-        every_ms: 20, speedup: 100000,
+        every_ms: 20, speedup: 100000, check_stability: false,
         sprouting: [
             Sprout(from: "E", to: "E", length_mm: 0.3),
             Sprout(from: "E", to: "F", length_mm: 0.4, weight: 3.0, delay_ms: 3, distance: Absolute, gain: 2),
@@ -143,11 +143,11 @@ const DANCAUSE: &str = r#"Scene(name: "dancause", seed: 11, dt_ms: 1.0, sample_e
     regions: [
         Region(name: "A", centre_mm: (-1, 0, 0), radius_mm: 0.45, populations: [
             Population(name: "A_E", count: 200, model: RegularSpiking, capacity: 64,
-                growth: Growth(eta: 0.0, eps: 0.1, nu_per_ms: 2.3e-8, tau_ca_ms: 1000, beta_ca: 0.01)),
+                growth: Growth(eta: 0.0, eps: 0.1, nu_per_ms: 2.3e-8, tau_ca_ms: 600, beta_ca: 0.016667)),
         ]),
         Region(name: "S", centre_mm: (0, 0, 0), radius_mm: 0.45, populations: [
             Population(name: "S_E", count: 200, model: RegularSpiking, capacity: 120,
-                growth: Growth(eta: 0.01, eps: 0.09, nu_per_ms: 2.3e-8, tau_ca_ms: 1000, beta_ca: 0.01)),
+                growth: Growth(eta: 0.01, eps: 0.09, nu_per_ms: 2.3e-8, tau_ca_ms: 600, beta_ca: 0.016667)),
         ]),
         Region(name: "M", centre_mm: (1, 0, 0), radius_mm: 0.45, populations: [
             Population(name: "M_E", count: 200, model: RegularSpiking),

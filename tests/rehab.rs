@@ -175,6 +175,18 @@ fn larger_lesions_leave_larger_deficits() {
     }
 }
 
+/// (probe day, neurons selective for one cue) of `region` in a run's representation.csv.
+fn selective(out: &Path, region: &str) -> Vec<(i32, u64)> {
+    std::fs::read_to_string(out.join("representation.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|r| r[2] == region)
+        .map(|r| (r[0].parse().unwrap(), r[4].parse().unwrap()))
+        .collect()
+}
+
 #[test]
 fn showcase_recovers_with_rehabilitation_and_sprouts_near_the_lesion() {
     let none = SHOWCASE
@@ -205,14 +217,7 @@ fn showcase_recovers_with_rehabilitation_and_sprouts_near_the_lesion() {
     }
     // The task representation in the left M1 grows with training, shrinks with the lesion and
     // regrows with rehabilitation.
-    let rep = std::fs::read_to_string(rehab.2.join("representation.csv")).unwrap();
-    let m1: Vec<(i32, u64)> = rep
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').collect::<Vec<_>>())
-        .filter(|r| r[2] == "M1_L")
-        .map(|r| (r[0].parse().unwrap(), r[4].parse().unwrap()))
-        .collect();
+    let m1 = selective(&rehab.2, "M1_L");
     eprintln!("selective neurons in M1_L by probe day: {m1:?}");
     let at = |day: i32| m1.iter().find(|(d, _)| *d == day).unwrap().1;
     assert!(at(-1) > at(-8) + 20, "training did not grow the representation: {m1:?}");
@@ -222,14 +227,7 @@ fn showcase_recovers_with_rehabilitation_and_sprouts_near_the_lesion() {
     );
     // Nudo et al. 1996: the peri-lesion representation shrinks without rehabilitation and is
     // kept or grows with it.
-    let rep = std::fs::read_to_string(no_rehab.2.join("representation.csv")).unwrap();
-    let m1_none: Vec<(i32, u64)> = rep
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').collect::<Vec<_>>())
-        .filter(|r| r[2] == "M1_L")
-        .map(|r| (r[0].parse().unwrap(), r[4].parse().unwrap()))
-        .collect();
+    let m1_none = selective(&no_rehab.2, "M1_L");
     eprintln!("without rehabilitation: {m1_none:?}");
     let none_at = |day: i32| m1_none.iter().find(|(d, _)| *d == day).unwrap().1;
     assert_eq!(none_at(0), at(0), "the same lesion");

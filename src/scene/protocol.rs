@@ -57,14 +57,14 @@ pub(super) fn time(cx: &Ctx, t: &Time, dt_ms: f64) -> Result<TimeModel> {
             }
         }
         let steps = (day_ms / dt_ms).round();
-        if !(day_ms.is_finite() && steps >= 1.0 && steps < 1e12) {
+        if !(day_ms.is_finite() && (1.0..1e12).contains(&steps)) {
             return Err(cx.err(
                 &cx.some(at("day_ms")),
                 format!("a day of {day_ms} ms must be a finite number of at least one step"),
             ));
         }
         let updates = t.structural_updates_per_day.unwrap_or(10);
-        if updates == 0 || steps as u64 % updates as u64 != 0 {
+        if updates == 0 || !(steps as u64).is_multiple_of(updates as u64) {
             return Err(cx.err(
                 &cx.some(at("structural_updates_per_day")),
                 format!(

@@ -1003,6 +1003,10 @@ fn stability(
 }
 
 /// Validates the scene's structural plasticity.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the scene's resolved parts it checks against, each once"
+)]
 fn structure(
     cx: &Ctx,
     st: &Structure,

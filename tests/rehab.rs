@@ -301,6 +301,18 @@ fn a_protocol_runs_identically_on_the_gpu_and_the_cpu_twin() {
         3 * 3,
         "three probe days x three tasks"
     );
+    // The biological clock (12 s a day): 6 trials of 200 ms cover hours 0 to 2.4 of their day, and
+    // the probes are taken at that moment; a day without sessions is probed at hour 0.
+    for l in perf.lines().skip(1) {
+        let r: Vec<&str> = l.split(',').collect();
+        let (day, phase, hours) = (r[0], r[2], (r[9], r[10]));
+        match (day, phase) {
+            (_, "train" | "rehab") => assert_eq!(hours, ("0", "2.4"), "{l}"),
+            ("-1" | "1", "probe") => assert_eq!(hours, ("2.4", "2.4"), "{l}"),
+            (_, "probe") => assert_eq!(hours, ("0", "0"), "{l}"),
+            _ => panic!("unexpected row {l}"),
+        }
+    }
 }
 
 /// A small scene with Poisson background, for the protocol's other phases and lesion kinds.

@@ -183,6 +183,10 @@ struct Runner<'a> {
     out_degree: Vec<f64>,
     /// The index of the next day to run.
     next_day: usize,
+    /// The step the current day began, and the probe steps run in it so far (outside the
+    /// clock): the biological hours of its rows under the clock.
+    day_start: u64,
+    probe_steps: u64,
 }
 
 impl<'a> Runner<'a> {
@@ -191,7 +195,7 @@ impl<'a> Runner<'a> {
         let perf = Pending::open(
             out,
             "performance.csv",
-            "day,t_ms,phase,task,trials,correct,accuracy,no_response,latency_ms",
+            "day,t_ms,phase,task,trials,correct,accuracy,no_response,latency_ms,hour_from,hour_to",
             files,
         )?;
         let activation = Pending::open(out, "activation.csv", "day,t_ms,task,population,region,rate_hz", files)?;
@@ -227,6 +231,8 @@ impl<'a> Runner<'a> {
             trials: 0,
             key: rng::seed_key(model.seed),
             next_day: 0,
+            day_start: 0,
+            probe_steps: 0,
         };
         if let Some(c) = resume {
             let bad = |why: String| Error::Usage(format!("checkpoint of {:?}: {why}", c.header.scene_name));
@@ -341,6 +347,8 @@ impl<'a> Runner<'a> {
         protocol: &ProtocolModel,
         each: &mut impl FnMut(&Stats) -> Result<()>,
     ) -> Result<()> {
+        self.day_start = self.sim.engine.step();
+        self.probe_steps = 0;
         for &li in &plan.lesions {
             self.lesion(protocol, li, plan.day)?;
         }
@@ -463,6 +471,7 @@ impl<'a> Runner<'a> {
     ) -> Result<()> {
         let task = self.task.clone().expect("validated: sessions need a task");
         let reward_region = task.reward_region.map(|r| r as u32);
+        let start = self.sim.engine.step();
         self.sim.engine.control(c);
         let variability = session.map_or(0.0, |s| s.variability) as f32;
         let (mut correct, mut silent, mut latency, mut timed) = (0u32, 0u32, 0.0f64, 0u32);
@@ -530,8 +539,25 @@ impl<'a> Runner<'a> {
             no_response: silent,
             latency_ms: (timed > 0).then(|| latency / timed as f64),
         };
+        // Under the biological clock, the hours of the day the block covers: a session's trials,
+        // or for a probe (an assay outside the clock) the moment it is taken.
+        let hours = match self.model.protocol.as_ref().and_then(|p| p.day_steps) {
+            Some(day_steps) => {
+                let hour = |step: u64| 24.0 * (step - self.day_start - self.probe_steps) as f64 / day_steps as f64;
+                let end = if session.is_some() {
+                    self.sim.engine.step()
+                } else {
+                    start
+                };
+                format!("{},{}", hour(start), hour(end))
+            }
+            None => ",".to_string(),
+        };
+        if session.is_none() {
+            self.probe_steps += self.sim.engine.step() - start;
+        }
         self.perf.line(&format!(
-            "{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{hours}",
             row.day,
             row.t_ms,
             row.phase,

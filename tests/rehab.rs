@@ -37,7 +37,7 @@ fn probes(out: &Path, task: &str) -> Vec<(i32, f64)> {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("day,t_ms,phase,task,trials,correct,accuracy,no_response,latency_ms")
+        Some("day,t_ms,phase,task,trials,correct,accuracy,no_response,latency_ms,hour_from,hour_to")
     );
     lines
         .map(|l| l.split(',').collect::<Vec<_>>())

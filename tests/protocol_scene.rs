@@ -1,7 +1,7 @@
 //! Scenes with a task and a protocol: a good one resolves, and each mistake gets one error naming
 //! the file, the line and column of the offending value, its field path and what is wrong.
 
-use rewire::Error;
+mod common;
 
 const GOOD: &str = r#"// Training, a stroke on day 0, rest, rehabilitation, a booster and weekly probes.
 Scene(
@@ -36,34 +36,12 @@ Scene(
 )
 "#;
 
-/// The scene error of `src`, checked to name the file: (line, column, field, message).
+/// The scene error of `src` (as "file.ron"): (line, column, field, message).
 fn error(src: &str) -> (usize, usize, String, String) {
-    match rewire::scene::parse(src, "file.ron") {
-        Err(Error::Scene {
-            file,
-            line,
-            column,
-            field,
-            message,
-        }) => {
-            assert_eq!(file, "file.ron");
-            (line, column, field, message)
-        }
-        Err(e) => panic!("not a scene error: {e}"),
-        Ok(_) => panic!("the scene should be refused:\n{src}"),
-    }
+    common::scene_error(src, "file.ron")
 }
 
-/// The 1-based line and column where `needle`, which occurs once in `src`, begins.
-fn position(src: &str, needle: &str) -> (usize, usize) {
-    assert_eq!(src.matches(needle).count(), 1, "`{needle}` must occur once");
-    let before = &src[..src.find(needle).unwrap()];
-    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
-}
+use common::position;
 
 /// `GOOD` with `from` replaced by `to` (each must change the scene).
 fn edit(src: &str, from: &str, to: &str) -> String {

@@ -147,37 +147,22 @@ fn an_effector_with_no_inputs_is_refused() {
                 "",
             );
         assert!(!src.contains(r#"to: "CST_E", rule: FixedProbability(0.2)"#));
-        match rewire::scene::parse(&src, "effector.ron") {
-            Err(rewire::Error::Scene {
-                file,
-                line,
-                column,
-                field,
-                message,
-            }) => {
-                // Where `"CST_E"` is written in `Outputs(population: "CST_E", ...)`.
-                let at = src.find(r#""CST_E", neurons"#).unwrap();
-                let before = &src[..at];
-                let want_line = before.matches('\n').count() + 1;
-                let want_column = at - before.rfind('\n').map_or(0, |n| n + 1) + 1;
-                assert_eq!(file, "effector.ron");
-                assert_eq!((line, column), (want_line, want_column), "{message}");
-                assert_eq!(field, "task.outputs.population");
-                assert!(
-                    message.contains(r#"output population "CST_E" receives no projection from another population"#),
-                    "{message}"
-                );
-                let shown = rewire::scene::parse(&src, "effector.ron").unwrap_err().to_string();
-                assert!(
-                    shown.starts_with(&format!(
-                        "effector.ron:{want_line}:{want_column}: task.outputs.population: "
-                    )),
-                    "{shown}"
-                );
-            }
-            Err(e) => panic!("not a scene error: {e}"),
-            Ok(_) => panic!("an effector with no inputs was accepted"),
-        }
+        // Where `"CST_E"` is written in `Outputs(population: "CST_E", ...)`.
+        let (line, column, field, message) = common::scene_error(&src, "effector.ron");
+        let (want_line, want_column) = common::position(&src, r#""CST_E", neurons"#);
+        assert_eq!((line, column), (want_line, want_column), "{message}");
+        assert_eq!(field, "task.outputs.population");
+        assert!(
+            message.contains(r#"output population "CST_E" receives no projection from another population"#),
+            "{message}"
+        );
+        let shown = rewire::scene::parse(&src, "effector.ron").unwrap_err().to_string();
+        assert!(
+            shown.starts_with(&format!(
+                "effector.ron:{want_line}:{want_column}: task.outputs.population: "
+            )),
+            "{shown}"
+        );
     }
     // The scene with both projections is accepted.
     common::model(&fed);

@@ -179,3 +179,33 @@ pub fn two_lesions() -> Vec<rewire::scene::model::LesionModel> {
         },
     ]
 }
+
+/// The scene error of `src` parsed as `file`, checked to name that file: (line, column, field,
+/// message). Panics on any other error or when the scene is accepted.
+pub fn scene_error(src: &str, file: &str) -> (usize, usize, String, String) {
+    match rewire::scene::parse(src, file) {
+        Err(rewire::Error::Scene {
+            file: f,
+            line,
+            column,
+            field,
+            message,
+        }) => {
+            assert_eq!(f, file);
+            (line, column, field, message)
+        }
+        Err(e) => panic!("not a scene error: {e}"),
+        Ok(_) => panic!("the scene should be refused:\n{src}"),
+    }
+}
+
+/// The 1-based line and column where `needle`, which occurs once in `src`, begins.
+pub fn position(src: &str, needle: &str) -> (usize, usize) {
+    assert_eq!(src.matches(needle).count(), 1, "`{needle}` must occur once");
+    let before = &src[..src.find(needle).unwrap()];
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}

@@ -69,7 +69,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
                 current = rn(current + bitcast<f32>(atomicLoad(&task[T_DRIVE + c])));
             }
         }
-        let group = map >> TASK_GROUP_SHIFT;
+        let group = (map >> TASK_GROUP_SHIFT) & TASK_GROUP_MASK;
         if group != 0u {
             current = rn(current + bitcast<f32>(atomicLoad(&task[T_GUIDE + group - 1u])));
         }
@@ -157,7 +157,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         if n == sim.watch_post {
             sim.last_post = step;
         }
-        let group = map >> TASK_GROUP_SHIFT;
+        // A guided group of another population is driven, never counted.
+        let group = select((map >> TASK_GROUP_SHIFT) & TASK_GROUP_MASK, 0u, (map & TASK_GUIDED) != 0u);
         if atomicLoad(&task[T_COUNTING]) != 0u {
             if group != 0u {
                 atomicAdd(&task[T_COUNTS + group - 1u], 1u);

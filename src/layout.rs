@@ -101,8 +101,12 @@ pub const STATUS_ALIVE: u32 = 1;
 pub const STATUS_SLOT_SHIFT: u32 = 8;
 /// Lesion slots: lesions of a run at most (model::MAX_LESIONS).
 pub const LESION_SLOTS: usize = 4;
-/// Task map: bits 0..16 the cue channels driving the neuron, bits 16..32 its output group + 1.
+/// Task map: bits 0..16 the cue channels driving the neuron, bits 16..31 its output group + 1,
+/// and bit 31 (`TASK_GUIDED`) set where that group is a guided group of another population
+/// (driven by the guidance, never counted as a response).
 pub const TASK_GROUP_SHIFT: u32 = 16;
+pub const TASK_GROUP_MASK: u32 = 0x7fff;
+pub const TASK_GUIDED: u32 = 1 << 31;
 pub const TASK_CHANNELS: usize = 16;
 /// Words of the `task` buffer: cue channel currents (f32 bits), guidance currents per output
 /// group (f32 bits), the counting flag, then per output group spikes counted and the step of the

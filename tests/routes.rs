@@ -167,3 +167,109 @@ fn an_effector_with_no_inputs_is_refused() {
     // The scene with both projections is accepted.
     common::model(&fed);
 }
+
+/// The routes scene with `guided: ["A_E"]`, guidance `guidance` and the effector held below
+/// threshold by a constant current `effector_dc` (0: none).
+fn guided_scene(guidance: &str, effector_dc: &str) -> String {
+    scene("2.0", "0.5")
+        .replace(
+            "outputs: Outputs(population: \"CST_E\", neurons: 20, window_ms: (5, 60)), trial_ms: 200),",
+            &format!(
+                "outputs: Outputs(population: \"CST_E\", neurons: 20, window_ms: (5, 60)), trial_ms: 200,\n               guidance: {guidance}, guided: [\"A_E\"]),"
+            ),
+        )
+        .replace(
+            "Poisson(to: \"CST_E\", rate_hz: 20, in_degree: 20, weight: 3.0),",
+            &format!("Poisson(to: \"CST_E\", rate_hz: 20, in_degree: 20, weight: 3.0), Dc(to: \"CST_E\", amplitude: {effector_dc}),"),
+        )
+}
+
+/// A_E's mean rate in the training sessions (rates.csv rows of the days -2 and -1 that end where
+/// performance.csv's train rows end).
+fn train_rate(out: &Path, population: &str) -> f64 {
+    let perf = std::fs::read_to_string(out.join("performance.csv")).unwrap();
+    let ends: Vec<String> = perf
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(2) == Some("train"))
+        .map(|l| l.split(',').nth(1).unwrap().to_string())
+        .collect();
+    assert_eq!(ends.len(), 2, "{perf}");
+    let rates = std::fs::read_to_string(out.join("rates.csv")).unwrap();
+    let rows: Vec<f64> = rates
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|r| r[3] == population && ends.contains(&r[1].to_string()))
+        .map(|r| r[6].parse().unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "{rates}");
+    rows.iter().sum::<f64>() / 2.0
+}
+
+/// Guided groups (`Task(guided: [...])`) take the guidance current in training trials, the same
+/// on the GPU as on the CPU twin, and are never counted as responses: with the effector held far
+/// below threshold, A's guided groups fire but no training trial has a response.
+#[test]
+fn guided_groups_are_driven_by_the_guidance_and_never_counted() {
+    drop(common::gpu());
+    let silent = guided_scene("30", "-60");
+    let g = run(&silent, "guided-gpu", EngineChoice::Gpu(Default::default()));
+    let c = run(&silent, "guided-cpu", EngineChoice::Cpu);
+    common::same_files(&g, &c, &["performance.csv", "rates.csv", "routes.csv"]);
+    let perf = std::fs::read_to_string(c.join("performance.csv")).unwrap();
+    for l in perf.lines().skip(1) {
+        let r: Vec<&str> = l.split(',').collect();
+        assert_eq!((r[5], r[7]), ("0", r[4]), "a response from a silent effector: {l}");
+    }
+    assert_eq!(train_rate(&c, "CST_E"), 0.0, "the effector fired");
+    // The same scene without guidance: A's training rate is what the guidance adds to.
+    let unguided = run(&guided_scene("0", "-60"), "guided-none", EngineChoice::Cpu);
+    let (with, without) = (train_rate(&c, "A_E"), train_rate(&unguided, "A_E"));
+    eprintln!("A_E in training: {with:.2} Hz guided, {without:.2} Hz without guidance");
+    assert!(with > without + 5.0, "guidance did not drive A's groups");
+    // B is not guided: its rate does not change.
+    assert_eq!(train_rate(&c, "B_E"), train_rate(&unguided, "B_E"));
+}
+
+#[test]
+fn a_guided_population_that_cannot_hold_the_groups_or_is_unknown_is_refused() {
+    let ok = guided_scene("4", "0");
+    common::model(&ok);
+    for (bad, field, says) in [
+        (r#"guided: ["X_E"]"#, "task.guided[0]", r#"unknown population "X_E""#),
+        (
+            r#"guided: ["A_E", "CST_E"]"#,
+            "task.guided[1]",
+            r#"population "CST_E" is already the outputs"#,
+        ),
+        (
+            r#"guided: ["S_E"]"#,
+            "task.guided[0]",
+            r#"population "S_E" is already the cue population"#,
+        ),
+        (
+            r#"guided: ["A_E", "A_E"]"#,
+            "task.guided[1]",
+            r#"population "A_E" is already guided"#,
+        ),
+    ] {
+        let src = ok.replace(r#"guided: ["A_E"]"#, bad);
+        let (line, column, f, message) = common::scene_error(&src, "guided.ron");
+        assert_eq!(f, field, "{message}");
+        assert!(message.contains(says), "{message}");
+        assert_eq!(line, common::position(&src, "guided: [").0, "{message}");
+        assert!(column > 0);
+    }
+    // Two groups of 20 need 40 neurons of A_E.
+    let small = ok.replace(
+        r#"Population(name: "A_E", count: 80"#,
+        r#"Population(name: "A_E", count: 30"#,
+    );
+    let (_, _, f, message) = common::scene_error(&small, "guided.ron");
+    assert_eq!(f, "task.guided[0]");
+    assert!(
+        message.contains("2 guided groups (one per cue) of 20 neurons need 40 neurons"),
+        "{message}"
+    );
+}

@@ -231,6 +231,8 @@ fn wgsl_constants_match_rust() {
         ("STATUS_ALIVE", format!("{STATUS_ALIVE}u")),
         ("STATUS_SLOT_SHIFT", format!("{STATUS_SLOT_SHIFT}u")),
         ("TASK_GROUP_SHIFT", format!("{TASK_GROUP_SHIFT}u")),
+        ("TASK_GROUP_MASK", format!("0x{TASK_GROUP_MASK:x}u")),
+        ("TASK_GUIDED", format!("0x{TASK_GUIDED:x}u")),
         ("T_DRIVE", format!("{T_DRIVE}u")),
         ("T_GUIDE", format!("{T_GUIDE}u")),
         ("T_COUNTING", format!("{T_COUNTING}u")),

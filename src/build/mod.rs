@@ -144,6 +144,15 @@ pub fn task_map(model: &Model) -> Vec<u32> {
                 map[(out_first + k * t.out_neurons + i) as usize] |= (k + 1) << layout::TASK_GROUP_SHIFT;
             }
         }
+        for &p in &t.guided {
+            let first = model.populations[p].first;
+            for k in 0..t.cues {
+                for i in 0..t.out_neurons {
+                    map[(first + k * t.out_neurons + i) as usize] |=
+                        layout::TASK_GUIDED | (k + 1) << layout::TASK_GROUP_SHIFT;
+                }
+            }
+        }
     }
     map
 }

@@ -2,8 +2,8 @@
 
 use crate::layout::{
     Globals, MODEL_IZHIKEVICH, MODEL_PERIODIC, MODEL_SPIKE_SOURCE, NeuronParams, NeuronState, PoissonSource, Pop,
-    REP_CUES, STATUS_ALIVE, STATUS_SLOT_SHIFT, T_COUNTING, T_COUNTS, T_CUE, T_DRIVE, T_FIRST, T_GUIDE,
-    TASK_GROUP_SHIFT, TASK_WORDS,
+    REP_CUES, STATUS_ALIVE, STATUS_SLOT_SHIFT, T_COUNTING, T_COUNTS, T_CUE, T_DRIVE, T_FIRST, T_GUIDE, TASK_GROUP_MASK,
+    TASK_GROUP_SHIFT, TASK_GUIDED, TASK_WORDS,
 };
 use crate::rng;
 
@@ -55,7 +55,9 @@ pub fn step_neuron(
     }
 
     let map = st[3];
-    let group = map >> TASK_GROUP_SHIFT;
+    let group = (map >> TASK_GROUP_SHIFT) & TASK_GROUP_MASK;
+    // A guided group of another population is driven, never counted.
+    let counted = if map & TASK_GUIDED != 0 { 0 } else { group };
     if map != 0 {
         for c in 0..16 {
             if map & (1 << c) != 0 {
@@ -110,8 +112,8 @@ pub fn step_neuron(
         }
     }
     if spiked && task[T_COUNTING] != 0 {
-        if group != 0 {
-            let g = group as usize - 1;
+        if counted != 0 {
+            let g = counted as usize - 1;
             task[T_COUNTS + g] += 1;
             task[T_FIRST + g] = task[T_FIRST + g].min(step);
         }

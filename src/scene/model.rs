@@ -106,6 +106,8 @@ pub struct TaskModel {
     pub reward_delay_steps: u64,
     pub reward_region: Option<usize>,
     pub guidance: f64,
+    /// Populations (besides the outputs) whose group k the guidance also drives; never counted.
+    pub guided: Vec<usize>,
     pub variability: f64,
     /// Neurons each transfer cue shares with its trained cue (None: no transfer task).
     pub transfer_shared: Option<u32>,

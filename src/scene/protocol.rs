@@ -208,6 +208,40 @@ pub(super) fn task(
         ));
     }
 
+    let mut guided = Vec::new();
+    for (i, name) in t.guided.iter().enumerate() {
+        let path = at(&[F("guided"), I(i)]);
+        let p = find_pop(path.clone(), name)?;
+        if p == out_pop || p == cue_pop || guided.contains(&p) {
+            return Err(cx.err(
+                &path,
+                format!(
+                    "population {name:?} is already {}; a guided population is one the guidance drives besides the outputs",
+                    if p == out_pop {
+                        "the outputs"
+                    } else if p == cue_pop {
+                        "the cue population"
+                    } else {
+                        "guided"
+                    }
+                ),
+            ));
+        }
+        if c.count as u64 * o.neurons as u64 > populations[p].count as u64 {
+            return Err(cx.err(
+                &path,
+                format!(
+                    "{} guided groups (one per cue) of {} neurons need {} neurons, but population {name:?} has {}",
+                    c.count,
+                    o.neurons,
+                    c.count as u64 * o.neurons as u64,
+                    populations[p].count
+                ),
+            ));
+        }
+        guided.push(p);
+    }
+
     let steps = |ms: f64| (ms / dt_ms).round();
     let trial = steps(t.trial_ms);
     if !(t.trial_ms.is_finite() && t.trial_ms > 0.0 && (1.0..1e9).contains(&trial)) {
@@ -349,6 +383,7 @@ pub(super) fn task(
         reward_delay_steps: delay as u64,
         reward_region,
         guidance: t.guidance,
+        guided,
         variability: t.variability,
         transfer_shared,
         distractor,
@@ -1138,6 +1173,7 @@ mod tests {
                 reward_delay_steps: 40,
                 reward_region: Some(1),
                 guidance: 2.0,
+                guided: vec![],
                 variability: 0.1,
                 transfer_shared: Some(10),
                 distractor: None,

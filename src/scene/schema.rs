@@ -180,6 +180,13 @@ pub struct Task {
     /// guidance; model units, as `Dc`). Default 0.
     #[serde(default)]
     pub guidance: f64,
+    /// Populations beyond the outputs whose group k also takes the guidance current when cue k is
+    /// guided: the proprioceptive and efference drive a guided movement gives motor cortex when the
+    /// response is read downstream (an effector). Group k is neurons `k * outputs.neurons ..
+    /// (k + 1) * outputs.neurons` of each, as in the outputs; they are never counted as responses.
+    /// Chosen, not measured. Default: none.
+    #[serde(default)]
+    pub guided: Vec<String>,
     /// Trial-to-trial variability: SD of the cue amplitude as a fraction of it (cue jitter), and
     /// of the background input rates around their set value (context jitter). Default 0.
     #[serde(default)]

@@ -1,8 +1,11 @@
 //! Lesions, rehabilitation and tasks end to end: the showcase scene loses its skill to the lesion
 //! and regains it with rehabilitation but not without; rehabilitation started early recovers more
 //! than the same dose started late, and late about as little as none (Biernaskie et al. 2004);
-//! larger lesions leave larger deficits; spine formation rises near the lesion; and a protocol
-//! gives the same outputs on the GPU as on the CPU twin. The science runs on the CPU twin (bit
+//! larger lesions leave larger deficits; spine formation rises near the lesion; the left M1's
+//! task representation is kept with rehabilitation and shrinks without (Nudo et al. 1996); the
+//! effector's input from beyond the lesioned region rises with the lesion and falls as the task
+//! recovers (Ward et al. 2003); lowering tonic inhibition improves recovery (Clarkson et al. 2010);
+//! and a protocol gives the same outputs on the GPU as on the CPU twin. The science runs on the CPU twin (bit
 //! for bit the GPU's arithmetic, tested here and in tests/lesion.rs) so that its many long runs fit
 //! the test budget.
 
@@ -187,6 +190,28 @@ fn selective(out: &Path, region: &str) -> Vec<(i32, u64)> {
         .collect()
 }
 
+/// (probe day, summed share of the effector's input) over the regions `keep` accepts, from a
+/// run's routes.csv (motor probes).
+fn shares(out: &Path, keep: impl Fn(&str) -> bool) -> Vec<(i32, f64)> {
+    let mut by_day = std::collections::BTreeMap::<i32, f64>::new();
+    let text = std::fs::read_to_string(out.join("routes.csv")).unwrap();
+    for l in text.lines().skip(1) {
+        let r: Vec<&str> = l.split(',').collect();
+        if r[2] == "motor" && keep(r[3]) {
+            *by_day.entry(r[0].parse().unwrap()).or_default() += r[5].parse::<f64>().unwrap();
+        }
+    }
+    by_day.into_iter().collect()
+}
+
+fn on(series: &[(i32, f64)], day: i32) -> f64 {
+    series
+        .iter()
+        .find(|(d, _)| *d == day)
+        .unwrap_or_else(|| panic!("no day {day} in {series:?}"))
+        .1
+}
+
 #[test]
 fn showcase_recovers_with_rehabilitation_and_sprouts_near_the_lesion() {
     let none = SHOWCASE
@@ -236,6 +261,24 @@ fn showcase_recovers_with_rehabilitation_and_sprouts_near_the_lesion() {
         none_at(13) < none_at(0),
         "without rehabilitation it did not shrink: {m1_none:?}"
     );
+    // Ward et al. 2003: the effector's input from regions other than the lesioned M1_L is high
+    // early after the lesion and falls as performance recovers (with rehabilitation); without
+    // rehabilitation performance does not recover and the share does not fall.
+    let beyond = shares(&rehab.2, |r| r != "M1_L");
+    let beyond_none = shares(&no_rehab.2, |r| r != "M1_L");
+    eprintln!("share beyond M1_L by probe day: rehab {beyond:?}\nnone {beyond_none:?}");
+    assert!(
+        on(&beyond, 0) > on(&beyond, -1) + 0.1,
+        "the lesion did not shift the input: {beyond:?}"
+    );
+    assert!(
+        on(&beyond, 13) < on(&beyond, 0) - 0.05 && mean(&rehab.1, 13, 13) > mean(&rehab.1, 0, 0) + 0.3,
+        "with rehabilitation recovery came without the share falling: {beyond:?}"
+    );
+    assert!(
+        on(&beyond_none, 13) > on(&beyond, 13) + 0.03,
+        "without rehabilitation the share fell as far: {beyond_none:?}"
+    );
     // Spine formation by distance from the lesion centre, per day.
     let text = std::fs::read_to_string(rehab.2.join("turnover_by_distance.csv")).unwrap();
     let mut formed = std::collections::BTreeMap::<(i32, usize), u64>::new();
@@ -254,9 +297,14 @@ fn showcase_recovers_with_rehabilitation_and_sprouts_near_the_lesion() {
             .sum::<u64>()
     };
     let (baseline, after) = (sum(0, -3, -1), sum(0, 0, 2));
+    // Each bin's rise over its own baseline: the bins hold different populations (the survivors of
+    // M1_L within 2.5 mm, PMd within 25 mm, M1_R beyond), so raw counts compare their sizes.
+    let rise = |bin: usize| sum(bin, 0, 2) as f64 / sum(bin, -3, -1) as f64;
     eprintln!(
-        "formed near the lesion: days -3..-1 {baseline}, days 0..2 {after}; farther bins {} {}",
+        "formed near the lesion: days -3..-1 {baseline}, days 0..2 {after}; farther bins {} -> {}, {} -> {}",
+        sum(1, -3, -1),
         sum(1, 0, 2),
+        sum(2, -3, -1),
         sum(2, 0, 2)
     );
     // A burst on the lesion day (freed slots, fallen calcium); the weeks-long several-fold rise of
@@ -266,8 +314,11 @@ fn showcase_recovers_with_rehabilitation_and_sprouts_near_the_lesion() {
         "formation near the lesion did not rise: {baseline} -> {after}"
     );
     assert!(
-        after > sum(1, 0, 2) && after > sum(2, 0, 2),
-        "formation does not fall off with distance"
+        rise(0) > rise(1) + 0.3 && rise(0) > rise(2) + 0.3,
+        "formation does not rise most near the lesion: {} {} {}",
+        rise(0),
+        rise(1),
+        rise(2)
     );
 }
 
@@ -469,4 +520,43 @@ fn cohort_reducing_tonic_inhibition_from_day_3_improves_recovery() {
     let mean_gain = gains.iter().sum::<f64>() / gains.len() as f64;
     eprintln!("drug - untreated per seed {gains:?}, mean {mean_gain:.3}");
     assert!(mean_gain > 0.05, "mean gain {mean_gain}");
+}
+
+/// Ward et al. 2003 on three seeds: the share of the effector's input that comes from regions
+/// other than the lesioned M1_L (routes.csv, motor probes) rises with the lesion and falls again as
+/// rehabilitation restores the task; without rehabilitation the task does not recover and the share
+/// does not fall. The showcase cut at day 14, CPU twin.
+#[test]
+fn cohort_recruitment_beyond_the_lesion_falls_as_rehabilitation_restores_the_task() {
+    let seeds = [1u64, 2, 3];
+    let mut variants = Vec::new();
+    for &s in &seeds {
+        let none = showcase_no_rehab(s);
+        let rehab = none.replace("Rest(days: (2, 8)),", "Rehab(days: (2, 8), trials: 20),");
+        assert!(rehab != none && rehab.contains("Rest(days: (9, 14)),"));
+        variants.extend([(format!("ward-rehab{s}"), rehab), (format!("ward-none{s}"), none)]);
+    }
+    let runs = run_all(variants);
+    for (k, &s) in seeds.iter().enumerate() {
+        let (rehab, none) = (&runs[2 * k], &runs[2 * k + 1]);
+        let beyond = shares(&rehab.2, |r| r != "M1_L");
+        let beyond_none = shares(&none.2, |r| r != "M1_L");
+        eprintln!(
+            "seed {s}: beyond M1_L with rehab {beyond:?}, accuracy {:?}\n         without {beyond_none:?}, accuracy {:?}",
+            rehab.1, none.1
+        );
+        let acc = |r: &Run, d: i32| mean(&r.1, d, d);
+        // The lesion shifts the input away from M1_L (the same in both arms up to day 1).
+        assert_eq!(on(&beyond, 0), on(&beyond_none, 0), "seed {s}");
+        assert!(on(&beyond, 0) > on(&beyond, -1) + 0.1, "seed {s}: {beyond:?}");
+        // With rehabilitation the task recovers and the share falls back toward M1_L.
+        assert!(acc(rehab, 14) > acc(rehab, 0) + 0.3, "seed {s}: no recovery");
+        assert!(on(&beyond, 14) < on(&beyond, 0) - 0.05, "seed {s}: {beyond:?}");
+        // Without it neither happens.
+        assert!(acc(none, 14) < acc(rehab, 14) - 0.3, "seed {s}");
+        assert!(
+            on(&beyond_none, 14) > on(&beyond, 14) + 0.05,
+            "seed {s}: {beyond_none:?}"
+        );
+    }
 }

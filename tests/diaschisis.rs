@@ -54,7 +54,7 @@ fn run(src: &str, name: &str) -> BTreeMap<String, BTreeMap<i32, f64>> {
 }
 
 #[test]
-fn remote_activity_falls_after_the_lesion_and_structural_plasticity_restores_it() {
+fn cohort_remote_activity_falls_after_the_lesion_and_structural_plasticity_restores_it() {
     let growth = "Population(name: \"R_E\", count: 400, model: RegularSpiking, capacity: 128,\n                       growth: Growth(eta: 0.005, eps: 0.056, nu_per_ms: 2e-7,";
     assert!(SCENE.contains(growth));
     let mut variants = Vec::new();

@@ -18,10 +18,16 @@ const SEEDS: [u64; 5] = [1, 2, 3, 4, 5];
 fn daily_rates(out: &Path) -> BTreeMap<String, BTreeMap<i32, f64>> {
     let text = std::fs::read_to_string(out.join("rates.csv")).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("step,t_ms,day,population,region,spikes,rate_hz"));
+    // Under the biological clock each row ends with the hours of its day it covers (a rest day: the
+    // whole day offline, hours 0 to 24).
+    assert_eq!(
+        lines.next(),
+        Some("step,t_ms,day,population,region,spikes,rate_hz,hour_from,hour_to")
+    );
     let mut sums = BTreeMap::<(String, i32), (f64, u32)>::new();
     for l in lines {
         let r: Vec<&str> = l.split(',').collect();
+        assert_eq!((r[7], r[8]), ("0", "24"), "{l}");
         let e = sums.entry((r[3].to_string(), r[2].parse().unwrap())).or_default();
         e.0 += r[6].parse::<f64>().unwrap();
         e.1 += 1;

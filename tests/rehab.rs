@@ -364,6 +364,49 @@ fn a_protocol_runs_identically_on_the_gpu_and_the_cpu_twin() {
             _ => panic!("unexpected row {l}"),
         }
     }
+    // Every sampled file carries the hours too: rates.csv has one row per population per phase,
+    // and a day's phases cover its hours in order (sessions, probes at the moment they are
+    // taken, offline to hour 24).
+    let rates = std::fs::read_to_string(g.join("rates.csv")).unwrap();
+    let mut lines = rates.lines();
+    assert_eq!(
+        lines.next(),
+        Some("step,t_ms,day,population,region,spikes,rate_hz,hour_from,hour_to")
+    );
+    let phases: Vec<(String, String, String)> = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|r| r[3] == "S1_E")
+        .map(|r| (r[2].to_string(), r[7].to_string(), r[8].to_string()))
+        .collect();
+    let want: Vec<(String, String, String)> = [
+        ("-1", "0", "2.4"),
+        ("-1", "2.4", "2.4"),
+        ("-1", "2.4", "2.4"),
+        ("-1", "2.4", "2.4"),
+        ("-1", "2.4", "24"),
+        ("0", "0", "0"),
+        ("0", "0", "0"),
+        ("0", "0", "0"),
+        ("0", "0", "24"),
+        ("1", "0", "2.4"),
+        ("1", "2.4", "2.4"),
+        ("1", "2.4", "2.4"),
+        ("1", "2.4", "2.4"),
+        ("1", "2.4", "24"),
+    ]
+    .iter()
+    .map(|(d, a, b)| (d.to_string(), a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(phases, want);
+    for f in [
+        "connectivity.csv",
+        "weights.csv",
+        "structure.csv",
+        "turnover_by_distance.csv",
+    ] {
+        let text = std::fs::read_to_string(g.join(f)).unwrap();
+        assert!(text.lines().next().unwrap().ends_with(",hour_from,hour_to"), "{f}");
+    }
 }
 
 /// A small scene with Poisson background, for the protocol's other phases and lesion kinds.

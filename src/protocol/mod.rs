@@ -367,7 +367,7 @@ impl<'a> Runner<'a> {
                 session.trials,
                 Some(session),
             )?;
-            self.sample(plan.day, each)?;
+            self.sample(plan.day, false, each)?;
         }
         if plan.probe_trials > 0 {
             let mut c = base.clone();
@@ -386,7 +386,7 @@ impl<'a> Runner<'a> {
                 if kind == TaskKind::Motor {
                     self.representation(plan.day, &task, plan.probe_trials)?;
                 }
-                let stats = self.sample(plan.day, each)?;
+                let stats = self.sample(plan.day, true, each)?;
                 for p in &stats.populations {
                     self.activation.line(&format!(
                         "{},{},{},{},{},{}",
@@ -407,7 +407,7 @@ impl<'a> Runner<'a> {
             c.offline = protocol.offline_speedup as f32;
             self.sim.engine.control(&c);
             self.sim.engine.advance(offline_steps)?;
-            self.sample(plan.day, each)?;
+            self.sample(plan.day, false, each)?;
         }
         Ok(())
     }
@@ -586,13 +586,21 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    /// Samples the statistics since the last sample, labelled with the biological day.
-    fn sample(&mut self, day: i32, each: &mut impl FnMut(&Stats) -> Result<()>) -> Result<Stats> {
+    /// Samples the statistics since the last sample (one phase of the day), labelled with the
+    /// biological day and, under the clock, the hours of it the phase covers: for a probe (`assay`,
+    /// outside the clock, its steps already counted in `probe_steps`) the moment it is taken.
+    fn sample(&mut self, day: i32, assay: bool, each: &mut impl FnMut(&Stats) -> Result<()>) -> Result<Stats> {
         let raw = self.sim.engine.sample()?;
         let interval = raw.step - self.sampled_at;
-        self.sampled_at = raw.step;
         let mut stats = Stats::from_raw(self.model, &raw, interval, &self.sim.network.globals);
         stats.day = day as f64;
+        if let Some(day_steps) = self.model.protocol.as_ref().and_then(|p| p.day_steps) {
+            let clock = self.day_start + self.probe_steps;
+            let hour = |step: u64| 24.0 * step.saturating_sub(clock) as f64 / day_steps as f64;
+            let to = hour(raw.step);
+            stats.hours = Some((if assay { to } else { hour(self.sampled_at) }, to));
+        }
+        self.sampled_at = raw.step;
         self.totals.spikes += raw.pop_spikes.iter().map(|&s| s as u64).sum::<u64>();
         self.totals.events += raw
             .pop_spikes

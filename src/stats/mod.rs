@@ -143,6 +143,9 @@ pub struct Stats {
     pub t_ms: f64,
     /// The biological day this time stands for.
     pub day: f64,
+    /// Under a protocol's biological clock, the hours of that day the interval covers (a probe,
+    /// an assay outside the clock, covers the moment it is taken: from = to).
+    pub hours: Option<(f64, f64)>,
     pub populations: Vec<PopStat>,
     pub connectivity: Vec<ConnStat>,
     /// Per plastic projection, in scene order.
@@ -268,6 +271,7 @@ impl Stats {
             step: raw.step,
             t_ms,
             day: t_ms / MS_PER_DAY,
+            hours: None,
             populations,
             connectivity,
             weights,
@@ -421,6 +425,8 @@ pub struct Recorder {
     /// regions.csv, hemispheres.csv and hemisphere_connectivity.csv (scenes whose regions name
     /// their hemisphere).
     groups: Option<[Pending; 3]>,
+    /// The scene runs on the biological clock: every row ends with `hour_from,hour_to`.
+    clock: bool,
 }
 
 /// Formats a float so that the same value always prints the same text.
@@ -437,29 +443,40 @@ impl Recorder {
     /// checkpoint.
     pub fn open(dir: &Path, model: &Model, restore: Option<&crate::checkpoint::Files>) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let clock = model.protocol.as_ref().is_some_and(|p| p.day_steps.is_some());
+        // Under the clock every header ends with the hours its rows cover.
+        let head = |header: &str| {
+            if clock {
+                format!("{header},hour_from,hour_to")
+            } else {
+                header.to_string()
+            }
+        };
         let rates = Pending::open(
             dir,
             "rates.csv",
-            "step,t_ms,day,population,region,spikes,rate_hz",
+            &head("step,t_ms,day,population,region,spikes,rate_hz"),
             restore,
         )?;
         let conn = Pending::open(
             dir,
             "connectivity.csv",
-            "step,t_ms,day,source,target,synapses,weight_sum,weight_mean",
+            &head("step,t_ms,day,source,target,synapses,weight_sum,weight_mean"),
             restore,
         )?;
         let weights = if model.projections.iter().any(|p| p.plasticity.is_some()) {
             let w = Pending::open(
                 dir,
                 "weights.csv",
-                "step,t_ms,day,projection,synapses,mean,sd,frac_at_min,frac_at_max,mean_eligibility,tagged,consolidated",
+                &head(
+                    "step,t_ms,day,projection,synapses,mean,sd,frac_at_min,frac_at_max,mean_eligibility,tagged,consolidated",
+                ),
                 restore,
             )?;
             let h = Pending::open(
                 dir,
                 "weight_hist.csv",
-                "step,t_ms,day,projection,bin_lo,bin_hi,synapses",
+                &head("step,t_ms,day,projection,bin_lo,bin_hi,synapses"),
                 restore,
             )?;
             Some((w, h))
@@ -470,7 +487,7 @@ impl Recorder {
             Some(_) => Some(Pending::open(
                 dir,
                 "dopamine.csv",
-                "step,t_ms,day,region,dopamine",
+                &head("step,t_ms,day,region,dopamine"),
                 restore,
             )?),
             None => None,
@@ -480,14 +497,16 @@ impl Recorder {
                 let s = Pending::open(
                     dir,
                     "structure.csv",
-                    "step,t_ms,day,structural_day,region,spines,nascent,stable,persistent,persistent_fraction,formed,\
+                    &head(
+                        "step,t_ms,day,structural_day,region,spines,nascent,stable,persistent,persistent_fraction,formed,\
                      pruned,retracted,capacity_misses,free_boutons,free_spines,bouton_elements,spine_elements",
+                    ),
                     restore,
                 )?;
                 let t = Pending::open(
                     dir,
                     "turnover_by_distance.csv",
-                    "step,t_ms,day,structural_day,bin_lo_mm,bin_hi_mm,formed,eliminated",
+                    &head("step,t_ms,day,structural_day,bin_lo_mm,bin_hi_mm,formed,eliminated"),
                     restore,
                 )?;
                 // A protocol's rows carry the biological day itself.
@@ -499,17 +518,17 @@ impl Recorder {
         let groups = if model.regions.iter().any(|r| r.hemisphere.is_some()) {
             let activity = "step,t_ms,day,region,hemisphere,neurons,spikes,rate_hz";
             Some([
-                Pending::open(dir, "regions.csv", activity, restore)?,
+                Pending::open(dir, "regions.csv", &head(activity), restore)?,
                 Pending::open(
                     dir,
                     "hemispheres.csv",
-                    "step,t_ms,day,hemisphere,regions,neurons,spikes,rate_hz",
+                    &head("step,t_ms,day,hemisphere,regions,neurons,spikes,rate_hz"),
                     restore,
                 )?,
                 Pending::open(
                     dir,
                     "hemisphere_connectivity.csv",
-                    "step,t_ms,day,source,target,synapses,weight_sum,weight_mean",
+                    &head("step,t_ms,day,source,target,synapses,weight_sum,weight_mean"),
                     restore,
                 )?,
             ])
@@ -523,6 +542,7 @@ impl Recorder {
             dopamine,
             structure,
             groups,
+            clock,
         })
     }
 
@@ -547,10 +567,21 @@ impl Recorder {
         Ok(())
     }
 
+    /// What ends each row: `,hour_from,hour_to` under the clock (empty hours if the sample has
+    /// none), nothing otherwise.
+    fn tail(&self, s: &Stats) -> String {
+        match (self.clock, s.hours) {
+            (false, _) => String::new(),
+            (true, Some((from, to))) => format!(",{},{}", num(from), num(to)),
+            (true, None) => ",,".to_string(),
+        }
+    }
+
     pub fn record(&mut self, s: &Stats) -> Result<()> {
+        let tail = self.tail(s);
         for p in &s.populations {
             self.rates.line(&format!(
-                "{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{}{tail}",
                 s.step,
                 num(s.t_ms),
                 num(s.day),
@@ -562,12 +593,12 @@ impl Recorder {
         }
         let head = format!("{},{},{}", s.step, num(s.t_ms), num(s.day));
         for c in &s.connectivity {
-            self.conn.line(&format!("{head},{}", c.row()))?;
+            self.conn.line(&format!("{head},{}{tail}", c.row()))?;
         }
         if let Some((w, h)) = &mut self.weights {
             for p in &s.weights {
                 w.line(&format!(
-                    "{},{},{},{},{},{},{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{},{},{},{},{}{tail}",
                     s.step,
                     num(s.t_ms),
                     num(s.day),
@@ -586,7 +617,7 @@ impl Recorder {
                     let lo = p.w_min + (p.w_max - p.w_min) * k as f64 / bins;
                     let hi = p.w_min + (p.w_max - p.w_min) * (k + 1) as f64 / bins;
                     h.line(&format!(
-                        "{},{},{},{},{},{},{}",
+                        "{},{},{},{},{},{},{}{tail}",
                         s.step,
                         num(s.t_ms),
                         num(s.day),
@@ -601,7 +632,7 @@ impl Recorder {
         if let Some(d) = &mut self.dopamine {
             for (region, da) in &s.dopamine {
                 d.line(&format!(
-                    "{},{},{},{},{}",
+                    "{},{},{},{},{}{tail}",
                     s.step,
                     num(s.t_ms),
                     num(s.day),
@@ -610,18 +641,18 @@ impl Recorder {
                 ))?;
             }
         }
-        self.record_structure(s)?;
-        self.record_groups(s)
+        self.record_structure(s, &tail)?;
+        self.record_groups(s, &tail)
     }
 
-    fn record_groups(&mut self, s: &Stats) -> Result<()> {
+    fn record_groups(&mut self, s: &Stats, tail: &str) -> Result<()> {
         let Some([regions, hemispheres, between]) = &mut self.groups else {
             return Ok(());
         };
         let head = format!("{},{},{}", s.step, num(s.t_ms), num(s.day));
         for g in &s.regions {
             regions.line(&format!(
-                "{head},{},{},{},{},{}",
+                "{head},{},{},{},{},{}{tail}",
                 g.name,
                 g.hemisphere,
                 g.neurons,
@@ -631,7 +662,7 @@ impl Recorder {
         }
         for g in &s.hemispheres {
             hemispheres.line(&format!(
-                "{head},{},{},{},{},{}",
+                "{head},{},{},{},{},{}{tail}",
                 g.name,
                 g.regions,
                 g.neurons,
@@ -640,19 +671,19 @@ impl Recorder {
             ))?;
         }
         for c in &s.hemisphere_connectivity {
-            between.line(&format!("{head},{}", c.row()))?;
+            between.line(&format!("{head},{}{tail}", c.row()))?;
         }
         Ok(())
     }
 
-    fn record_structure(&mut self, s: &Stats) -> Result<()> {
+    fn record_structure(&mut self, s: &Stats, tail: &str) -> Result<()> {
         let Some((st, tb, speedup)) = &mut self.structure else {
             return Ok(());
         };
         let head = format!("{},{},{},{}", s.step, num(s.t_ms), num(s.day), num(s.day * *speedup));
         for r in &s.structure {
             st.line(&format!(
-                "{head},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{head},{},{},{},{},{},{},{},{},{},{},{},{},{},{}{tail}",
                 r.region,
                 r.spines,
                 r.nascent,
@@ -671,7 +702,7 @@ impl Recorder {
         }
         for b in &s.turnover {
             tb.line(&format!(
-                "{head},{},{},{},{}",
+                "{head},{},{},{},{}{tail}",
                 num(b.lo_mm),
                 if b.hi_mm.is_finite() {
                     num(b.hi_mm)

@@ -541,17 +541,14 @@ impl<'a> Runner<'a> {
         };
         // Under the biological clock, the hours of the day the block covers: a session's trials,
         // or for a probe (an assay outside the clock) the moment it is taken.
-        let hours = match self.model.protocol.as_ref().and_then(|p| p.day_steps) {
-            Some(day_steps) => {
-                let hour = |step: u64| 24.0 * (step - self.day_start - self.probe_steps) as f64 / day_steps as f64;
-                let end = if session.is_some() {
-                    self.sim.engine.step()
-                } else {
-                    start
-                };
-                format!("{},{}", hour(start), hour(end))
-            }
-            None => ",".to_string(),
+        let end = if session.is_some() {
+            self.sim.engine.step()
+        } else {
+            start
+        };
+        let hours = match (self.hour(start), self.hour(end)) {
+            (Some(from), Some(to)) => format!("{from},{to}"),
+            _ => ",".to_string(),
         };
         if session.is_none() {
             self.probe_steps += self.sim.engine.step() - start;
@@ -586,6 +583,14 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
+    /// Under the biological clock, the hour of the current day that `step` stands for. Probes are
+    /// assays outside the clock: the steps they have taken today do not count.
+    fn hour(&self, step: u64) -> Option<f64> {
+        let day_steps = self.model.protocol.as_ref()?.day_steps?;
+        let clock = self.day_start + self.probe_steps;
+        Some(24.0 * step.saturating_sub(clock) as f64 / day_steps as f64)
+    }
+
     /// Samples the statistics since the last sample (one phase of the day), labelled with the
     /// biological day and, under the clock, the hours of it the phase covers: for a probe (`assay`,
     /// outside the clock, its steps already counted in `probe_steps`) the moment it is taken.
@@ -594,11 +599,8 @@ impl<'a> Runner<'a> {
         let interval = raw.step - self.sampled_at;
         let mut stats = Stats::from_raw(self.model, &raw, interval, &self.sim.network.globals);
         stats.day = day as f64;
-        if let Some(day_steps) = self.model.protocol.as_ref().and_then(|p| p.day_steps) {
-            let clock = self.day_start + self.probe_steps;
-            let hour = |step: u64| 24.0 * step.saturating_sub(clock) as f64 / day_steps as f64;
-            let to = hour(raw.step);
-            stats.hours = Some((if assay { to } else { hour(self.sampled_at) }, to));
+        if let (Some(from), Some(to)) = (self.hour(self.sampled_at), self.hour(raw.step)) {
+            stats.hours = Some((if assay { to } else { from }, to));
         }
         self.sampled_at = raw.step;
         self.totals.spikes += raw.pop_spikes.iter().map(|&s| s as u64).sum::<u64>();

@@ -407,6 +407,21 @@ fn a_protocol_runs_identically_on_the_gpu_and_the_cpu_twin() {
         let text = std::fs::read_to_string(g.join(f)).unwrap();
         assert!(text.lines().next().unwrap().ends_with(",hour_from,hour_to"), "{f}");
     }
+    // The probe-only files: every row at its probe's moment (hour 2.4 on the days with a session,
+    // 0 on the lesion day), from = to.
+    for f in ["activation.csv", "representation.csv", "routes.csv"] {
+        let text = std::fs::read_to_string(g.join(f)).unwrap();
+        let mut lines = text.lines();
+        assert!(lines.next().unwrap().ends_with(",hour_from,hour_to"), "{f}");
+        let mut n = 0;
+        for l in lines {
+            let r: Vec<&str> = l.split(',').collect();
+            let at = if r[0] == "0" { "0" } else { "2.4" };
+            assert_eq!(&r[r.len() - 2..], &[at, at], "{f}: {l}");
+            n += 1;
+        }
+        assert!(n >= 3, "{f}: {n} rows");
+    }
 }
 
 /// A small scene with Poisson background, for the protocol's other phases and lesion kinds.

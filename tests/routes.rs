@@ -66,7 +66,7 @@ fn run(src: &str, name: &str, engine: EngineChoice) -> PathBuf {
 fn routes(out: &Path) -> HashMap<(i32, String), (f64, f64)> {
     let text = std::fs::read_to_string(out.join("routes.csv")).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("day,t_ms,task,region,input,share"));
+    assert_eq!(lines.next(), Some("day,t_ms,task,region,input,share,hour_from,hour_to"));
     let rows: HashMap<(i32, String), (f64, f64)> = lines
         .map(|l| {
             let r: Vec<&str> = l.split(',').collect();

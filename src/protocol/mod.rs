@@ -60,10 +60,41 @@ pub struct ProtocolSummary {
     /// Area under the motor recovery curve (probe accuracy x days, trapezoids) from the first
     /// probe on or after the first lesion to the last probe: a whole recovery in one number.
     pub recovery_auc: Option<f64>,
+    /// The impairment the first lesion caused (`pre_lesion - post_lesion`, accuracy), the part of
+    /// it recovered by the end (`final_performance - post_lesion`), and their ratio when there is
+    /// an impairment (> 0): the proportional recovery rule's numbers (Prabhakaran et al. 2008).
+    pub impairment: Option<f64>,
+    pub recovered: Option<f64>,
+    pub fraction_recovered: Option<f64>,
     pub training_trials: u64,
     pub probe_trials: u64,
     /// Final probe accuracy of each task.
     pub final_by_task: Vec<(String, f64)>,
+}
+
+/// The impairment (`pre - post`), the change recovered (`last - post`) and the fraction of the
+/// impairment recovered (`None` without an impairment > 0) from the probe accuracies before the
+/// lesion, just after it and at the end.
+pub fn recovery(pre: Option<f64>, post: Option<f64>, last: Option<f64>) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let impairment = pre.zip(post).map(|(a, b)| a - b);
+    let recovered = last.zip(post).map(|(a, b)| a - b);
+    let fraction = impairment.zip(recovered).filter(|(i, _)| *i > 0.0).map(|(i, r)| r / i);
+    (impairment, recovered, fraction)
+}
+
+#[cfg(test)]
+mod recovery_tests {
+    #[test]
+    fn impairment_and_the_fraction_recovered() {
+        let (i, r, f) = super::recovery(Some(0.9), Some(0.4), Some(0.75));
+        assert!((i.unwrap() - 0.5).abs() < 1e-12 && (r.unwrap() - 0.35).abs() < 1e-12);
+        assert!((f.unwrap() - 0.7).abs() < 1e-12);
+        // No impairment: no fraction; a decline after the lesion is a negative recovery.
+        assert_eq!(super::recovery(Some(0.5), Some(0.5), Some(0.6)).2, None);
+        assert!(super::recovery(Some(1.0), Some(0.5), Some(0.25)).2.unwrap() < 0.0);
+        let (i, r, f) = super::recovery(None, Some(0.5), Some(0.6));
+        assert!(i.is_none() && f.is_none() && (r.unwrap() - 0.1).abs() < 1e-12);
+    }
 }
 
 /// What a checkpoint keeps of a protocol runner, besides the engine's state and the files.
@@ -198,14 +229,24 @@ impl<'a> Runner<'a> {
             "day,t_ms,phase,task,trials,correct,accuracy,no_response,latency_ms,hour_from,hour_to",
             files,
         )?;
-        let activation = Pending::open(out, "activation.csv", "day,t_ms,task,population,region,rate_hz", files)?;
+        let activation = Pending::open(
+            out,
+            "activation.csv",
+            "day,t_ms,task,population,region,rate_hz,hour_from,hour_to",
+            files,
+        )?;
         let representation = Pending::open(
             out,
             "representation.csv",
-            "day,t_ms,region,neurons,selective,fraction",
+            "day,t_ms,region,neurons,selective,fraction,hour_from,hour_to",
             files,
         )?;
-        let routes = Pending::open(out, "routes.csv", "day,t_ms,task,region,input,share", files)?;
+        let routes = Pending::open(
+            out,
+            "routes.csv",
+            "day,t_ms,task,region,input,share,hour_from,hour_to",
+            files,
+        )?;
         let lesions = Pending::open(
             out,
             "lesions.csv",
@@ -387,9 +428,10 @@ impl<'a> Runner<'a> {
                     self.representation(plan.day, &task, plan.probe_trials)?;
                 }
                 let stats = self.sample(plan.day, true, each)?;
+                let hours = self.assay_hours();
                 for p in &stats.populations {
                     self.activation.line(&format!(
-                        "{},{},{},{},{},{}",
+                        "{},{},{},{},{},{},{hours}",
                         plan.day,
                         stats.t_ms,
                         kind.name(),
@@ -420,10 +462,11 @@ impl<'a> Runner<'a> {
         let selective = self.sim.engine.representation(task.cues, min)?;
         let t_ms = self.model.time_ms(self.sim.engine.step());
         let census = lesion::census(self.model, &self.status);
+        let hours = self.assay_hours();
         for (ri, region) in self.model.regions.iter().enumerate() {
             let living = census[ri].1;
             self.representation.line(&format!(
-                "{day},{t_ms},{},{living},{},{}",
+                "{day},{t_ms},{},{living},{},{},{hours}",
                 region.name,
                 selective[ri],
                 selective[ri] as f64 / living.max(1) as f64
@@ -569,7 +612,7 @@ impl<'a> Runner<'a> {
             let scale = self.sim.network.globals.conn_scale;
             for (region, r) in self.model.regions.iter().zip(routes.routes(scale)) {
                 self.routes.line(&format!(
-                    "{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{hours}",
                     row.day, row.t_ms, row.task, region.name, r.input, r.share
                 ))?;
             }
@@ -589,6 +632,13 @@ impl<'a> Runner<'a> {
         let day_steps = self.model.protocol.as_ref()?.day_steps?;
         let clock = self.day_start + self.probe_steps;
         Some(24.0 * step.saturating_sub(clock) as f64 / day_steps as f64)
+    }
+
+    /// Under the clock, `hour,hour` for a row of an assay (a probe, outside the clock) taken now,
+    /// the moment it stands for; `,` (empty hours) without the clock.
+    fn assay_hours(&self) -> String {
+        self.hour(self.sim.engine.step())
+            .map_or(",".to_string(), |h| format!("{h},{h}"))
     }
 
     /// Samples the statistics since the last sample (one phase of the day), labelled with the
@@ -651,6 +701,8 @@ impl<'a> Runner<'a> {
                 None => final_by_task.push((p.task.clone(), p.accuracy)),
             }
         }
+        let last = probes.last().map(|p| p.accuracy);
+        let (impairment, recovered, fraction_recovered) = recovery(pre, post, last);
         let summary = ProtocolSummary {
             first_day: protocol.first_day,
             last_day: protocol.last_day,
@@ -659,10 +711,13 @@ impl<'a> Runner<'a> {
             lesion_volume_mm3: lesion::volume_mm3(self.model, &self.status),
             pre_lesion: pre,
             post_lesion: post,
-            final_performance: probes.last().map(|p| p.accuracy),
+            final_performance: last,
             peak_after_lesion: peak,
             recovery_day,
             recovery_auc,
+            impairment,
+            recovered,
+            fraction_recovered,
             training_trials: self.totals.training_trials,
             probe_trials: self.totals.probe_trials,
             final_by_task,

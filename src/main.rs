@@ -71,6 +71,20 @@ enum Command {
         /// Where to write comparison.csv and the figure.
         #[arg(long, default_value = ".")]
         out: PathBuf,
+        /// Group the runs and compare the groups: `settings` (a sweep scenario's settings but the
+        /// seed: its replicates), `folder` (the folder's name without a trailing replicate number,
+        /// `rehab-3` -> `rehab`), `scene` (the scene's name), or a `--set` path (the value a sweep
+        /// scenario's settings give it). Writes groups.csv, contrasts.csv and groups.json (n, mean,
+        /// SD, 95 % t interval; between groups the difference with its Welch interval, Hedges' g
+        /// and Welch's t-test, Holm-corrected), and draws each group's mean curve with its interval.
+        #[arg(long, value_name = "KEY")]
+        group_by: Option<rewire::report::compare::Grouping>,
+        /// With --group-by: the metrics to compare (comma separated; default every metric all
+        /// runs have): pre_lesion, post_lesion, final_performance, peak_after_lesion,
+        /// recovery_day, recovery_auc, impairment, recovered, fraction_recovered, turnover_near,
+        /// turnover_far.
+        #[arg(long, value_delimiter = ',', requires = "group_by")]
+        metrics: Vec<String>,
     },
     /// Run a grid of scenarios from one scene, each into its own folder, then compare them.
     /// Paths name fields with dots; list elements by position (`protocol[3]`), by variant
@@ -81,8 +95,14 @@ enum Command {
         scene: PathBuf,
         /// PATH=V1,V2,... (RON values; commas inside brackets belong to the value); repeatable,
         /// the grid is every combination.
-        #[arg(long = "set", value_name = "PATH=V1,V2", required = true)]
+        #[arg(long = "set", value_name = "PATH=V1,V2", required_unless_present = "seeds")]
         set: Vec<String>,
+        /// Replicates: run every scenario with each of these seeds (N: seeds 1 to N; A-B; or
+        /// A,B,C). A replicate changes the network's realisation, the noise and the task's trial
+        /// order; each seed's shared days run once. The comparison groups the replicates of each
+        /// scenario (as `compare --group-by settings`).
+        #[arg(long, value_name = "N|A-B|A,B")]
+        seeds: Option<String>,
         /// Output directory: one folder per scenario, sweep.csv, comparison.csv and figure.
         #[arg(long)]
         out: PathBuf,
@@ -341,9 +361,27 @@ fn run(cli: Cli) -> Result<()> {
             };
             execute(model, &out, &opts, &ck).with_context(|| format!("resuming {}", checkpoint.display()))?;
         }
-        Command::Compare { runs, out } => {
-            let (metrics, files) = rewire::report::compare::compare(&runs, &out)?;
-            print!("{}", rewire::report::compare::table(&metrics));
+        Command::Compare {
+            runs,
+            out,
+            group_by,
+            metrics,
+        } => {
+            use rewire::report::compare;
+            let files = match group_by {
+                Some(by) => {
+                    let (runs, files, report) = compare::compare_groups(&runs, &out, &by, &metrics)?;
+                    print!("{}", compare::table(&runs));
+                    println!();
+                    print!("{}", compare::group_table(&report));
+                    files
+                }
+                None => {
+                    let (runs, files) = compare::compare(&runs, &out)?;
+                    print!("{}", compare::table(&runs));
+                    files
+                }
+            };
             for f in files {
                 eprintln!("written {}", f.display());
             }
@@ -357,11 +395,21 @@ fn run(cli: Cli) -> Result<()> {
             per_task,
             cluster,
             submit,
+            seeds,
         } => {
-            let sets = set
-                .iter()
-                .map(|s| scene::set::SetOption::parse(s))
-                .collect::<rewire::Result<Vec<_>>>()?;
+            let mut sets = Vec::new();
+            if let Some(seeds) = seeds {
+                // The seed varies slowest: each replicate's scenarios run together from its own
+                // shared days.
+                let seeds = rewire::sweep::parse_seeds(&seeds)?;
+                sets.push(scene::set::SetOption {
+                    path: rewire::sweep::SEED_PATH.to_string(),
+                    values: seeds.iter().map(u64::to_string).collect(),
+                });
+            }
+            for s in &set {
+                sets.push(scene::set::SetOption::parse(s)?);
+            }
             if !slurm && (cluster.given() || submit || per_task != 1) {
                 anyhow::bail!(
                     "--partition, --gpus-per-task, --time, --sbatch, --per-task and --submit go with --slurm"
@@ -380,6 +428,10 @@ fn run(cli: Cli) -> Result<()> {
             let opts = run_options(cpu, choice, None);
             let outcome = rewire::sweep::run(&plan, &out, &opts, |line| eprintln!("{line}"))?;
             print!("{}", rewire::report::compare::table(&outcome.runs));
+            if let Some(g) = &outcome.groups {
+                println!();
+                print!("{}", rewire::report::compare::group_table(g));
+            }
             for f in outcome.files {
                 eprintln!("written {}", f.display());
             }

@@ -114,7 +114,14 @@ pub fn store(plan: &Plan, per_task: usize) -> Result<StoredPlan> {
             })
             .collect(),
         shared_days: shared,
-        prefix: (shared > 0).then(|| sweep::PREFIX_FILE.to_string()),
+        // One checkpoint per replicate: `prefix_seed=*.rwck` when the sweep varies the seed.
+        prefix: (shared > 0).then(|| {
+            if plan.scenarios.iter().any(|s| s.seed().is_some()) {
+                "prefix_seed=*.rwck".to_string()
+            } else {
+                sweep::PREFIX_FILE.to_string()
+            }
+        }),
         per_task,
         tasks: plan.scenarios.len().div_ceil(per_task),
         scenarios: stored_scenarios(plan),
@@ -280,8 +287,14 @@ pub fn task(dir: &Path, step: Step, opts: &RunOptions, mut log: impl FnMut(&str)
                 log("[prefix] the scenarios share no days: nothing to do");
                 return Ok(Vec::new());
             }
-            sweep::prefix(plan, dir, opts, stored.shared_days, &mut log)?;
-            Ok(vec![dir.join(sweep::PREFIX_FILE)])
+            // Every replicate's shared days, one after another (each runs once: a finished one is
+            // found and kept).
+            let mut files = Vec::new();
+            for (seed, _) in sweep::replicates(plan) {
+                sweep::prefix(plan, dir, opts, stored.shared_days, seed, &mut log)?;
+                files.push(dir.join(sweep::prefix_file(seed)));
+            }
+            Ok(files)
         }
         Step::Task(i) => {
             if i >= stored.tasks {
@@ -292,7 +305,7 @@ pub fn task(dir: &Path, step: Step, opts: &RunOptions, mut log: impl FnMut(&str)
                     stored.tasks - 1
                 )));
             }
-            let mut prefix = None;
+            let mut prefixes: Vec<(Option<&str>, crate::checkpoint::Checkpoint)> = Vec::new();
             let mut ran = Vec::new();
             for s in l.chunk(i) {
                 if sweep::finished(dir, s) {
@@ -304,18 +317,20 @@ pub fn task(dir: &Path, step: Step, opts: &RunOptions, mut log: impl FnMut(&str)
                     ));
                     continue;
                 }
-                if stored.shared_days > 0 && prefix.is_none() {
-                    prefix = Some(sweep::read_prefix(plan, dir, stored.shared_days).ok_or_else(|| {
+                if stored.shared_days > 0 && !prefixes.iter().any(|(seed, _)| *seed == s.seed()) {
+                    let c = sweep::read_prefix(plan, dir, stored.shared_days, s.seed()).ok_or_else(|| {
                         Error::Usage(format!(
                             "{}: missing, or not the shared days of this plan: the prefix job must succeed first \
                              (`rewire sweep-task {} prefix`)",
-                            dir.join(sweep::PREFIX_FILE).display(),
+                            dir.join(sweep::prefix_file(s.seed())).display(),
                             dir.display()
                         ))
-                    })?);
+                    })?;
+                    prefixes.push((s.seed(), c));
                 }
+                let prefix = prefixes.iter().find(|(seed, _)| *seed == s.seed()).map(|(_, c)| c);
                 let t0 = std::time::Instant::now();
-                let summary = sweep::run_scenario(plan, s, dir, opts, prefix.as_ref(), &mut log)?;
+                let summary = sweep::run_scenario(plan, s, dir, opts, prefix, &mut log)?;
                 log(&format!(
                     "[{}/{}] {}: done in {:.1} s on {}",
                     s.index + 1,
@@ -340,8 +355,11 @@ pub fn task(dir: &Path, step: Step, opts: &RunOptions, mut log: impl FnMut(&str)
                     dir.display()
                 )));
             }
-            let (runs, files) = sweep::compare_all(plan, dir)?;
+            let (runs, files, groups) = sweep::compare_all(plan, dir)?;
             log(crate::report::compare::table(&runs).trim_end());
+            if let Some(g) = groups {
+                log(crate::report::compare::group_table(&g).trim_end());
+            }
             Ok(files)
         }
     }
@@ -368,9 +386,10 @@ pub fn resubmit(dir: &Path, res: &Resources) -> Result<Resubmit> {
     let missing = l.missing();
     let mut tasks: Vec<usize> = missing.iter().map(|s| s.index / l.stored.per_task).collect();
     tasks.dedup();
-    let prefix = !missing.is_empty()
-        && l.stored.shared_days > 0
-        && sweep::read_prefix(&l.plan, &dir, l.stored.shared_days).is_none();
+    let prefix = l.stored.shared_days > 0
+        && missing
+            .iter()
+            .any(|s| sweep::read_prefix(&l.plan, &dir, l.stored.shared_days, s.seed()).is_none());
     let done = missing.is_empty() && dir.join("comparison.csv").is_file();
     Ok(Resubmit {
         missing: missing.iter().map(|s| s.name.clone()).collect(),

@@ -3,15 +3,65 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
-use crate::report::compare::{self, RunMetrics};
+use crate::report::compare::{self, GroupReport, RunMetrics};
 use crate::scene::set::{self, SetOption};
 use crate::scene::{self, Model};
 use crate::sim::{self, Checkpointing, RunOptions};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// The shared days' checkpoint in a sweep's folder.
+/// The shared days' checkpoint in a sweep's folder (of a sweep without replicates).
 pub const PREFIX_FILE: &str = "prefix.rwck";
+
+/// The `--set` path of the scene's seed: a sweep that varies it runs replicates, and every seed
+/// has its own shared days (`prefix_seed=N.rwck`).
+pub const SEED_PATH: &str = "seed";
+
+/// The checkpoint of the shared days of the replicate with `seed` (`None`: a sweep without
+/// replicates).
+pub fn prefix_file(seed: Option<&str>) -> String {
+    match seed {
+        Some(s) => format!("prefix_seed={}.rwck", folder_safe(s)),
+        None => PREFIX_FILE.to_string(),
+    }
+}
+
+/// The seeds `--seeds` names: `N` (1 to N), a range `A-B` (inclusive) or a list `A,B,C`. Refuses
+/// 0 replicates, an empty or reversed range, a repeated seed and anything not a whole number.
+pub fn parse_seeds(text: &str) -> Result<Vec<u64>> {
+    let bad = |why: &str| {
+        Error::Usage(format!(
+            "--seeds {text:?}: {why} (give N for seeds 1 to N, A-B, or A,B,C)"
+        ))
+    };
+    let num = |t: &str| {
+        t.trim()
+            .parse::<u64>()
+            .map_err(|_| bad(&format!("{:?} is not a whole number", t.trim())))
+    };
+    let seeds: Vec<u64> = if text.contains(',') {
+        text.split(',').map(num).collect::<Result<_>>()?
+    } else if let Some((a, b)) = text.split_once('-') {
+        let (a, b) = (num(a)?, num(b)?);
+        if b < a {
+            return Err(bad("the range ends before it starts"));
+        }
+        (a..=b).collect()
+    } else {
+        let n = num(text)?;
+        if n == 0 {
+            return Err(bad("0 replicates"));
+        }
+        (1..=n).collect()
+    };
+    let mut sorted = seeds.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    if sorted.len() != seeds.len() {
+        return Err(bad("a seed is named twice"));
+    }
+    Ok(seeds)
+}
 
 /// One scenario of a sweep: its settings, the scene text they give, and the validated model.
 #[derive(Clone, Debug)]
@@ -22,6 +72,32 @@ pub struct Scenario {
     pub settings: Vec<(String, String)>,
     pub text: String,
     pub model: Model,
+}
+
+impl Scenario {
+    /// The replicate's seed, when the sweep varies it.
+    pub fn seed(&self) -> Option<&str> {
+        self.settings
+            .iter()
+            .find(|(p, _)| p == SEED_PATH)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The scenario's group: its settings but the seed (`path=value`, space separated), the
+    /// replicates of one arm; `all` when the seed is the only setting.
+    pub fn group(&self) -> String {
+        let shown: Vec<String> = self
+            .settings
+            .iter()
+            .filter(|(p, _)| p != SEED_PATH)
+            .map(|(p, v)| format!("{p}={v}"))
+            .collect();
+        if shown.is_empty() {
+            "all".to_string()
+        } else {
+            shown.join(" ")
+        }
+    }
 }
 
 /// A sweep's grid, every scenario validated.
@@ -66,7 +142,14 @@ pub fn plan_text(src: &str, scene_path: &Path, sets: &[SetOption]) -> Result<Pla
     let file = scene_path.display().to_string();
     scene::parse(src, &file)?;
     if sets.is_empty() {
-        return Err(Error::Usage("sweep: give at least one --set PATH=V1,V2".into()));
+        return Err(Error::Usage(
+            "sweep: give at least one --set PATH=V1,V2, or --seeds N for replicates".into(),
+        ));
+    }
+    if sets.iter().filter(|o| o.path == SEED_PATH).count() > 1 {
+        return Err(Error::Usage(
+            "sweep: the seed is set twice (--seeds and --set seed=...): give one".into(),
+        ));
     }
     let mut grid: Vec<Vec<(String, String)>> = vec![Vec::new()];
     for o in sets {
@@ -115,6 +198,8 @@ pub struct Outcome {
     pub skipped: Vec<String>,
     pub runs: Vec<RunMetrics>,
     pub files: Vec<PathBuf>,
+    /// The replicates' group statistics (a sweep with `--seeds`).
+    pub groups: Option<GroupReport>,
 }
 
 /// Whether `out/NAME` holds a finished run of exactly scenario `s`: a folder only gets its final
@@ -145,13 +230,31 @@ pub fn write_index(plan: &Plan, out: &Path) -> Result<()> {
     crate::stats::write_atomic(&out.join("sweep.csv"), index.as_bytes(), false)
 }
 
-/// How many leading protocol days every scenario shares: they run once, into `out/prefix.rwck`,
-/// and each scenario forks from there (0: no shared prefix; a single scenario has none).
+/// The scenarios by replicate: one entry per seed in first-seen order (one entry, seed `None`,
+/// for a sweep without replicates). Each replicate's scenarios share its own first days.
+pub fn replicates(plan: &Plan) -> Vec<(Option<&str>, Vec<&Scenario>)> {
+    let mut out: Vec<(Option<&str>, Vec<&Scenario>)> = Vec::new();
+    for s in &plan.scenarios {
+        match out.iter_mut().find(|(seed, _)| *seed == s.seed()) {
+            Some((_, v)) => v.push(s),
+            None => out.push((s.seed(), vec![s])),
+        }
+    }
+    out
+}
+
+/// How many leading protocol days the scenarios of one replicate share (every replicate alike:
+/// they differ only in the seed): they run once per replicate, into `out/prefix.rwck` (or
+/// `out/prefix_seed=N.rwck`), and each scenario forks from there (0: no shared prefix; a
+/// replicate of a single scenario has none).
 pub fn shared_days(plan: &Plan) -> usize {
-    if plan.scenarios.len() < 2 {
+    let Some((_, first)) = replicates(plan).into_iter().next() else {
+        return 0;
+    };
+    if first.len() < 2 {
         return 0;
     }
-    let models: Vec<Model> = plan.scenarios.iter().map(|s| s.model.clone()).collect();
+    let models: Vec<Model> = first.iter().map(|s| s.model.clone()).collect();
     crate::checkpoint::shared_days(&models)
 }
 
@@ -167,6 +270,7 @@ pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)
         skipped: Vec::new(),
         runs: Vec::new(),
         files: Vec::new(),
+        groups: None,
     };
     for s in &plan.scenarios {
         if !todo.iter().any(|t| t.index == s.index) {
@@ -178,16 +282,19 @@ pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)
             outcome.skipped.push(s.name.clone());
         }
     }
-    // Scenarios that share their first protocol days start from one run of them (a fork).
+    // Scenarios that share their first protocol days start from one run of them (a fork), one
+    // per replicate.
     let shared = shared_days(plan);
-    let prefix = match shared {
-        1.. if !todo.is_empty() => Some(prefix(plan, out, opts, shared, &mut log)?),
-        _ => None,
-    };
+    let mut prefixes: Vec<(Option<&str>, Checkpoint)> = Vec::new();
     let started = Instant::now();
     for (k, s) in todo.iter().enumerate() {
+        if shared > 0 && !prefixes.iter().any(|(seed, _)| *seed == s.seed()) {
+            let c = prefix(plan, out, opts, shared, s.seed(), &mut log)?;
+            prefixes.push((s.seed(), c));
+        }
+        let start = prefixes.iter().find(|(seed, _)| *seed == s.seed()).map(|(_, c)| c);
         let t0 = Instant::now();
-        run_scenario(plan, s, out, opts, prefix.as_ref(), &mut log)?;
+        run_scenario(plan, s, out, opts, start, &mut log)?;
         let left = todo.len() - k - 1;
         let eta = started.elapsed().as_secs_f64() / (k + 1) as f64 * left as f64;
         log(&format!(
@@ -203,9 +310,10 @@ pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)
         ));
         outcome.ran.push(s.name.clone());
     }
-    let (runs, files) = compare_all(plan, out)?;
+    let (runs, files, groups) = compare_all(plan, out)?;
     outcome.runs = runs;
     outcome.files = files;
+    outcome.groups = groups;
     Ok(outcome)
 }
 
@@ -251,42 +359,66 @@ pub fn run_scenario(
     Ok(summary)
 }
 
-/// `rewire compare` over every scenario folder of `plan`, into `out`.
-pub fn compare_all(plan: &Plan, out: &Path) -> Result<(Vec<RunMetrics>, Vec<PathBuf>)> {
+/// `rewire compare` over every scenario folder of `plan`, into `out`; a sweep with replicates
+/// groups them by their settings but the seed (`--group-by settings`) for the group statistics.
+pub fn compare_all(plan: &Plan, out: &Path) -> Result<(Vec<RunMetrics>, Vec<PathBuf>, Option<GroupReport>)> {
     let dirs: Vec<PathBuf> = plan.scenarios.iter().map(|s| out.join(&s.name)).collect();
-    compare::compare(&dirs, out)
+    if replicated(plan) {
+        let (runs, files, report) = compare::compare_groups(&dirs, out, &compare::Grouping::Settings, &[])?;
+        Ok((runs, files, Some(report)))
+    } else {
+        let (runs, files) = compare::compare(&dirs, out)?;
+        Ok((runs, files, None))
+    }
 }
 
-/// The checkpoint of the first `days` protocol days of `plan` in `out/prefix.rwck`, when it is
-/// there, whole, and of those days of this plan's scene.
-pub fn read_prefix(plan: &Plan, out: &Path, days: usize) -> Option<Checkpoint> {
-    let c = crate::checkpoint::read(&out.join(PREFIX_FILE)).ok()?;
+/// Whether the sweep runs replicates (it varies the seed over at least two values).
+pub fn replicated(plan: &Plan) -> bool {
+    plan.sets.iter().any(|o| o.path == SEED_PATH && o.values.len() > 1)
+}
+
+/// The first scenario of the replicate with `seed`.
+fn first_of<'a>(plan: &'a Plan, seed: Option<&str>) -> Option<&'a Scenario> {
+    plan.scenarios.iter().find(|s| s.seed() == seed)
+}
+
+/// The checkpoint of the first `days` protocol days of the replicate with `seed` of `plan`
+/// ([`prefix_file`] in `out`), when it is there, whole, and of those days of this plan's scene
+/// and seed.
+pub fn read_prefix(plan: &Plan, out: &Path, days: usize, seed: Option<&str>) -> Option<Checkpoint> {
+    let first = first_of(plan, seed)?;
+    let c = crate::checkpoint::read(&out.join(prefix_file(seed))).ok()?;
     let next = c.header.position.protocol.as_ref().and_then(|p| p["next_day"].as_u64());
-    (next == Some(days as u64) && crate::checkpoint::check_fork(&c, &plan.scenarios[0].model).is_ok()).then_some(c)
+    (next == Some(days as u64) && crate::checkpoint::check_fork(&c, &first.model).is_ok()).then_some(c)
 }
 
-/// The checkpoint after the first `days` protocol days that every scenario shares
-/// (`DIR/prefix.rwck`), run now unless a checkpoint of the same days of the same scene is there.
+/// The checkpoint after the first `days` protocol days that every scenario of the replicate with
+/// `seed` shares ([`prefix_file`] in `DIR`), run now unless a checkpoint of the same days of the
+/// same scene and seed is there.
 pub fn prefix(
     plan: &Plan,
     out: &Path,
     opts: &RunOptions,
     days: usize,
+    seed: Option<&str>,
     log: &mut impl FnMut(&str),
 ) -> Result<Checkpoint> {
-    let first = &plan.scenarios[0];
-    let path = out.join(PREFIX_FILE);
+    let first = first_of(plan, seed)
+        .ok_or_else(|| Error::Usage(format!("sweep: no scenario has the seed {}", seed.unwrap_or("-"))))?;
+    let file = prefix_file(seed);
+    let path = out.join(&file);
     let day = first.model.protocol.as_ref().map_or(0, |p| p.days[days].day);
-    if let Some(c) = read_prefix(plan, out, days) {
+    let whose = seed.map_or(String::new(), |s| format!(" of seed {s}"));
+    if let Some(c) = read_prefix(plan, out, days, seed) {
         log(&format!(
-            "[prefix] the days before day {day} shared by every scenario: finished earlier"
+            "[prefix] the days before day {day} shared by every scenario{whose}: finished earlier"
         ));
         return Ok(c);
     }
     log(&format!(
-        "[prefix] running the {days} days before day {day} once: every scenario starts from them"
+        "[prefix] running the {days} days before day {day} once: every scenario{whose} starts from them"
     ));
-    let dir = out.join("prefix.partial");
+    let dir = out.join(format!("{}.partial", file.trim_end_matches(".rwck")));
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     }
@@ -304,4 +436,29 @@ pub fn prefix(
     }
     std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     crate::checkpoint::read(&path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_are_a_count_a_range_or_a_list() {
+        assert_eq!(parse_seeds("3").unwrap(), vec![1, 2, 3]);
+        assert_eq!(parse_seeds("5-7").unwrap(), vec![5, 6, 7]);
+        assert_eq!(parse_seeds("4, 9,2").unwrap(), vec![4, 9, 2]);
+        for (bad, why) in [
+            ("0", "0 replicates"),
+            ("7-5", "ends before it starts"),
+            ("1,2,1", "named twice"),
+            ("x", "not a whole number"),
+            ("-2", "not a whole number"),
+            ("", "not a whole number"),
+        ] {
+            let e = parse_seeds(bad).unwrap_err().to_string();
+            assert!(e.contains(why) && e.contains("--seeds"), "{bad:?}: {e}");
+        }
+        assert_eq!(prefix_file(None), "prefix.rwck");
+        assert_eq!(prefix_file(Some("12")), "prefix_seed=12.rwck");
+    }
 }

@@ -58,6 +58,42 @@ pub struct Curve {
     pub points: Vec<(f64, f64)>,
 }
 
+/// One group's recovery curves (the replicates of one arm): per probe day the mean over the runs
+/// that probed that day and its 95 % t interval (the mean itself with one run), and the runs.
+#[derive(Clone, Debug)]
+pub struct Band {
+    pub label: String,
+    /// (day, mean, interval low, interval high, runs).
+    pub points: Vec<(f64, f64, f64, f64, usize)>,
+    pub runs: Vec<Curve>,
+}
+
+impl Band {
+    pub fn of(label: &str, runs: &[Curve]) -> Band {
+        let mut days: Vec<f64> = runs.iter().flat_map(|c| c.points.iter().map(|p| p.0)).collect();
+        days.sort_by(f64::total_cmp);
+        days.dedup();
+        let points = days
+            .into_iter()
+            .map(|d| {
+                let v: Vec<f64> = runs
+                    .iter()
+                    .filter_map(|c| c.points.iter().find(|p| p.0 == d).map(|p| p.1))
+                    .collect();
+                match super::groups::describe(&v) {
+                    Some(s) => (d, s.mean, s.ci.0.max(0.0), s.ci.1.min(1.0), v.len()),
+                    None => (d, v[0], v[0], v[0], 1),
+                }
+            })
+            .collect();
+        Band {
+            label: label.to_string(),
+            points,
+            runs: runs.to_vec(),
+        }
+    }
+}
+
 /// The motor-task probes of the run in `dir` (performance.csv rows with phase `probe` and task
 /// `motor`), labelled with the folder's name; `None` when the run has no performance.csv (a scene
 /// without a protocol) or no motor probe.
@@ -294,6 +330,7 @@ pub fn draw_run_with(dir: &Path, options: &PlotOptions) -> Result<Vec<PathBuf>> 
         let fig = Recovery {
             title: format!("{}: recovery of the motor task", info.scene),
             curves: vec![curve],
+            bands: Vec::new(),
             sessions,
             lesion_days: info.lesion_days.clone(),
             pre_lesion: info.pre_lesion,
@@ -327,6 +364,22 @@ pub fn draw_comparison(curves: &[Curve], lesion_days: &[i32], out_dir: &Path) ->
     let fig = Recovery {
         title: "recovery of the motor task, compared".into(),
         curves: curves.to_vec(),
+        bands: Vec::new(),
+        sessions: Vec::new(),
+        lesion_days: lesion_days.iter().map(|&d| d as f64).collect(),
+        pre_lesion: None,
+    };
+    save(out_dir, "comparison", &fig)
+}
+
+/// Draws `comparison.png` / `.svg` in `out_dir` for groups of runs: each group's mean motor
+/// recovery curve with its 95 % interval shaded and the group's runs faint behind it.
+pub fn draw_group_comparison(bands: &[Band], lesion_days: &[i32], out_dir: &Path) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    let fig = Recovery {
+        title: "recovery of the motor task, groups (mean, 95 % CI)".into(),
+        curves: Vec::new(),
+        bands: bands.to_vec(),
         sessions: Vec::new(),
         lesion_days: lesion_days.iter().map(|&d| d as f64).collect(),
         pre_lesion: None,
@@ -812,6 +865,8 @@ fn training_days(dir: &Path) -> Result<Vec<(f64, Session)>> {
 struct Recovery {
     title: String,
     curves: Vec<Curve>,
+    /// Groups of runs: each group's mean curve over a shaded 95 % interval, its runs faint.
+    bands: Vec<Band>,
     sessions: Vec<(f64, Session)>,
     lesion_days: Vec<f64>,
     pre_lesion: Option<f64>,
@@ -824,9 +879,10 @@ impl Recovery {
             .curves
             .iter()
             .map(|c| c.label.chars().count().min(60))
+            .chain(self.bands.iter().map(|b| b.label.chars().count().min(60) + 8))
             .max()
             .unwrap_or(0);
-        if self.curves.len() > 1 {
+        if self.curves.len() + self.bands.len() > 1 {
             (60 + 8 * longest as u32).max(210)
         } else {
             210
@@ -847,6 +903,7 @@ impl Figure for Recovery {
             .curves
             .iter()
             .flat_map(|c| c.points.iter().map(|p| p.0))
+            .chain(self.bands.iter().flat_map(|b| b.points.iter().map(|p| p.0)))
             .chain(self.sessions.iter().map(|s| s.0))
             .chain(self.lesion_days.iter().copied())
             .filter(|x| x.is_finite());
@@ -917,7 +974,28 @@ impl Figure for Recovery {
             ))?;
             entries.push((Icon::Dashed(grey), format!("pre-lesion level {p:.2}")));
         }
-        let single = self.curves.len() == 1;
+        for (k, b) in self.bands.iter().enumerate() {
+            let colour = PALETTE[k % PALETTE.len()];
+            for run in &b.runs {
+                chart.draw_series(LineSeries::new(
+                    run.points.iter().copied(),
+                    colour.mix(0.25).stroke_width(1),
+                ))?;
+            }
+            let mut outline: Vec<(f64, f64)> = b.points.iter().map(|p| (p.0, p.3)).collect();
+            outline.extend(b.points.iter().rev().map(|p| (p.0, p.2)));
+            chart.draw_series(std::iter::once(Polygon::new(outline, colour.mix(0.2).filled())))?;
+            let mean: Vec<(f64, f64)> = b.points.iter().map(|p| (p.0, p.1)).collect();
+            chart.draw_series(LineSeries::new(mean.iter().copied(), colour.stroke_width(2)))?;
+            chart.draw_series(mean.iter().map(|&p| Circle::new(p, 4, colour.filled())))?;
+            let text = if b.label.chars().count() > 60 {
+                format!("{}…", b.label.chars().take(59).collect::<String>())
+            } else {
+                b.label.clone()
+            };
+            entries.insert(k, (Icon::LineMarker(colour), format!("{text} (n = {})", b.runs.len())));
+        }
+        let single = self.curves.len() == 1 && self.bands.is_empty();
         for (k, c) in self.curves.iter().enumerate() {
             let colour = if single { PALETTE[0] } else { PALETTE[k % PALETTE.len()] };
             chart.draw_series(LineSeries::new(c.points.iter().copied(), colour.stroke_width(2)))?;

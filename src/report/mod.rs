@@ -2,6 +2,7 @@
 
 pub mod compare;
 pub mod figures;
+pub mod groups;
 pub mod table;
 
 pub use table::Table;

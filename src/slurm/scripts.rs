@@ -164,10 +164,16 @@ pub fn scripts(stored: &StoredPlan, dir: &Path, res: &Resources, cmd: &Command) 
             "prefix.sbatch".to_string(),
             script(
                 &format!(
-                    "rewire sweep of {}: the {} protocol days all {n} scenarios share, run once into {}.",
+                    "rewire sweep of {}: the {} protocol days all {n} scenarios share, run once{} into {}.",
                     stored.scene_file.display(),
                     stored.shared_days,
-                    dir.join(sweep::PREFIX_FILE).display()
+                    if stored.prefix.as_deref() == Some(sweep::PREFIX_FILE) {
+                        ""
+                    } else {
+                        " per seed"
+                    },
+                    dir.join(stored.prefix.as_deref().unwrap_or(sweep::PREFIX_FILE))
+                        .display()
                 ),
                 &common("-prefix", "%j_prefix.out", true),
                 &run(Some("prefix"), true),

@@ -23,6 +23,7 @@ pub mod reference;
 pub mod report;
 pub mod rng;
 pub mod scene;
+pub mod sensitivity;
 pub mod shaders;
 pub mod sim;
 pub mod slurm;

@@ -164,6 +164,14 @@ pub fn plan_text(src: &str, scene_path: &Path, sets: &[SetOption]) -> Result<Pla
             })
             .collect();
     }
+    plan_design(src, scene_path, sets, grid)
+}
+
+/// A plan of the scenarios `design` lists (each its settings, in order), read from `src` at
+/// `scene_path`; `sets` names every path and value they use (for `sweep.csv`). A sweep's grid is
+/// one design; a sensitivity screening (`crate::sensitivity`) another.
+pub fn plan_design(src: &str, scene_path: &Path, sets: &[SetOption], grid: Vec<Vec<(String, String)>>) -> Result<Plan> {
+    let file = scene_path.display().to_string();
     let width = (grid.len().saturating_sub(1)).to_string().len().max(2);
     let mut scenarios = Vec::new();
     for (index, settings) in grid.into_iter().enumerate() {
@@ -222,8 +230,12 @@ pub fn write_index(plan: &Plan, out: &Path) -> Result<()> {
     }
     for s in &plan.scenarios {
         index.push_str(&format!("\n{},{}", s.index, s.name));
-        for (_, v) in &s.settings {
-            index.push_str(&format!(",\"{}\"", v.replace('"', "'")));
+        // By path: a design's scenarios need not set every path (empty: the scene's value).
+        for o in &plan.sets {
+            match s.settings.iter().find(|(p, _)| *p == o.path) {
+                Some((_, v)) => index.push_str(&format!(",\"{}\"", v.replace('"', "'"))),
+                None => index.push(','),
+            }
         }
     }
     index.push('\n');

@@ -374,3 +374,109 @@ fn cohort_replicates_on_slurm_fork_each_seed_and_equal_the_sweep_run_here() {
     );
     assert!(e.contains("--group-by"), "{e}");
 }
+
+#[test]
+fn cohort_sensitivity_screening_ranks_factors_by_their_paired_effects() {
+    let dir = common::temp_dir("cohort_sensitivity");
+    let scene = scene(&dir);
+    use rewire::sensitivity::{self, Factor};
+    // The scene's own values (20 trials, core 0.88 mm) are the high levels: their effect must be
+    // exactly zero, a check on the pairing.
+    let factors = vec![
+        Factor::parse("protocol.Rehab.trials=2,20").unwrap(),
+        Factor::parse("protocol.Lesion.kind.core_mm=0.75,0.88").unwrap(),
+    ];
+    let seeds = [1, 2, 3, 4];
+    let plan = sensitivity::design(&scene, &factors, &seeds).unwrap();
+    assert_eq!(plan.scenarios.len(), 4 * 5);
+    let out = dir.join("screen");
+    rewire::sweep::run(&plan, &out, &opts(), |_| {}).unwrap();
+    let metrics = vec!["final_performance".to_string(), "recovered".to_string()];
+    let (runs, effects) = sensitivity::analyse(&plan, &out, &factors, &metrics).unwrap();
+    assert_eq!(effects.len(), 2 * 2 * 2);
+    for e in &effects {
+        // Each effect is the mean paired difference from the baseline run of the same seed.
+        let base: Vec<f64> = runs
+            .iter()
+            .step_by(5)
+            .map(|r| compare::scalar(r, &e.metric).unwrap())
+            .collect();
+        let column = 1 + 2 * factors.iter().position(|f| f.path == e.factor).unwrap() + usize::from(e.level == "high");
+        let level: Vec<f64> = runs
+            .iter()
+            .skip(column)
+            .step_by(5)
+            .map(|r| compare::scalar(r, &e.metric).unwrap())
+            .collect();
+        let diff = level.iter().zip(&base).map(|(l, b)| l - b).sum::<f64>() / 4.0;
+        assert!((e.effect.diff - diff).abs() < 1e-12, "{e:?}");
+        assert_eq!(e.effect.test, "paired");
+        if e.level == "high" {
+            assert_eq!((e.effect.diff, e.effect.ci), (0.0, (0.0, 0.0)), "{e:?}");
+        }
+        eprintln!(
+            "{} {} {}: {:+.3} [{:.3}, {:.3}]",
+            e.metric, e.factor, e.value, e.effect.diff, e.effect.ci.0, e.effect.ci.1
+        );
+    }
+    // Fewer trials recover less; the smaller lesion ends higher.
+    let of = |metric: &str, factor: &str| {
+        effects
+            .iter()
+            .find(|e| e.metric == metric && e.factor == factor && e.level == "low")
+            .unwrap()
+    };
+    assert!(of("recovered", "protocol.Rehab.trials").effect.diff < 0.0);
+    assert!(of("final_performance", "protocol.Lesion.kind.core_mm").effect.diff > 0.0);
+    // The tornado's order is the swing's.
+    let order = sensitivity::swings(&effects, "final_performance");
+    let swing = |p: &(&sensitivity::Effect, &sensitivity::Effect)| (p.1.effect.diff - p.0.effect.diff).abs();
+    assert!(swing(&order[0]) >= swing(&order[1]));
+    let files = sensitivity::write(&effects, &out).unwrap();
+    for f in [
+        "sensitivity.csv",
+        "tornado_final_performance.png",
+        "tornado_recovered.svg",
+    ] {
+        assert!(files.contains(&out.join(f)) && out.join(f).is_file(), "{f}");
+    }
+    let csv = std::fs::read_to_string(out.join("sensitivity.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + effects.len());
+
+    // Refused before anything runs.
+    for (args, want) in [
+        (vec!["--vary", "protocol.Rehab.trials=2"], "two different values"),
+        (
+            vec!["--vary", "protocol.Rehab.trials=2,20", "--seeds", "1"],
+            "at least two seeds",
+        ),
+        (vec!["--vary", "seed=1,2"], "the seed is the replicate"),
+        (
+            vec![
+                "--vary",
+                "protocol.Rehab.trials=2,20",
+                "--vary",
+                "protocol.Rehab.trials=4,8",
+            ],
+            "varied twice",
+        ),
+        (
+            vec!["--vary", "protocol.Rehab.trials=2,20", "--metrics", "accuracy"],
+            "unknown metric",
+        ),
+        (vec!["--vary", "protocol.Rehab.trials=0,20"], "at least 1 trial"),
+    ] {
+        let to = dir.join("refused");
+        let e = fails(
+            common::rewire()
+                .arg("sensitivity")
+                .arg(&scene)
+                .arg("--out")
+                .arg(&to)
+                .arg("--cpu")
+                .args(&args),
+        );
+        assert!(e.contains(want), "{args:?}: {e}");
+        assert!(!to.exists(), "{args:?} wrote {}", to.display());
+    }
+}

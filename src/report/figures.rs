@@ -387,6 +387,119 @@ pub fn draw_group_comparison(bands: &[Band], lesion_days: &[i32], out_dir: &Path
     save(out_dir, "comparison", &fig)
 }
 
+/// One factor of a sensitivity screening: its label and each level's effect against the baseline
+/// as (effect, interval low, interval high).
+#[derive(Clone, Debug)]
+pub struct TornadoBar {
+    pub label: String,
+    pub low: (f64, f64, f64),
+    pub high: (f64, f64, f64),
+}
+
+/// Draws `tornado_METRIC.png` / `.svg` in `out_dir`: per factor (largest swing first, at the
+/// top) a bar from 0 to the low level's effect and one to the high level's, each with its 95 %
+/// interval.
+pub fn draw_tornado(bars: &[TornadoBar], metric: &str, baseline: f64, out_dir: &Path) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    let fig = Tornado {
+        title: format!("sensitivity of {metric} (one factor at a time, mean and 95 % CI)"),
+        metric: metric.to_string(),
+        baseline,
+        bars: bars.to_vec(),
+    };
+    save(out_dir, &format!("tornado_{metric}"), &fig)
+}
+
+struct Tornado {
+    title: String,
+    metric: String,
+    baseline: f64,
+    bars: Vec<TornadoBar>,
+}
+
+impl Figure for Tornado {
+    fn size(&self) -> (u32, u32) {
+        (900, 160 + 90 * self.bars.len().max(1) as u32)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let (plot, side) = root.split_horizontally(720);
+        let values = self
+            .bars
+            .iter()
+            .flat_map(|b| [b.low.0, b.low.1, b.low.2, b.high.0, b.high.1, b.high.2])
+            .chain([0.0])
+            .filter(|x| x.is_finite());
+        let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+        let pad = ((hi - lo) * 0.08).max(1e-6);
+        let (x, xfmt) = axis(lo - pad, hi + pad, 8);
+        let n = self.bars.len() as f64;
+        let mut chart = ChartBuilder::on(&plot)
+            .caption(&self.title, font(16.0))
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(10)
+            .build_cartesian_2d(x, -0.5f64..(n - 0.5).max(0.5))?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .x_label_formatter(&xfmt)
+            .x_desc(format!(
+                "effect on {} (level - baseline {:.3})",
+                self.metric, self.baseline
+            ))
+            .label_style(font(13.0))
+            .axis_desc_style(font(15.0))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .draw()?;
+        chart.draw_series(LineSeries::new(
+            vec![(0.0, -0.5), (0.0, n - 0.5)],
+            BLACK.stroke_width(1),
+        ))?;
+        let (low_c, high_c) = (PALETTE[0], PALETTE[1]);
+        for (i, b) in self.bars.iter().enumerate() {
+            // The largest swing at the top.
+            let k = n - 1.0 - i as f64;
+            chart.draw_series(std::iter::once(Text::new(
+                b.label.clone(),
+                (lo - pad * 0.8, k + 0.38),
+                font(13.0),
+            )))?;
+            for (v, y, c) in [(b.low, k + 0.12, low_c), (b.high, k - 0.18, high_c)] {
+                if !v.0.is_finite() {
+                    continue;
+                }
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(0.0f64.min(v.0), y - 0.1), (0.0f64.max(v.0), y + 0.1)],
+                    c.mix(0.7).filled(),
+                )))?;
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(v.1, y), (v.2, y)],
+                    BLACK.stroke_width(2),
+                )))?;
+                for end in [v.1, v.2] {
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(end, y - 0.05), (end, y + 0.05)],
+                        BLACK.stroke_width(2),
+                    )))?;
+                }
+            }
+        }
+        legend(
+            &side,
+            60,
+            &[
+                (Icon::Block(low_c.mix(0.7)), "low value".into()),
+                (Icon::Block(high_c.mix(0.7)), "high value".into()),
+                (Icon::Line(BLACK), "95 % CI".into()),
+            ],
+        )
+    }
+}
+
 /// A figure that can be drawn on any plotters backend.
 trait Figure {
     fn size(&self) -> (u32, u32);

@@ -103,6 +103,11 @@ enum Command {
         /// scenario (as `compare --group-by settings`).
         #[arg(long, value_name = "N|A-B|A,B")]
         seeds: Option<String>,
+        /// Run K scenarios at once, each with its own engine (on the GPU its own device on the
+        /// same adapter: small networks leave most of a large GPU idle one at a time; with --cpu
+        /// one core each). The files are the same as one at a time.
+        #[arg(long, value_name = "K", default_value_t = 1)]
+        jobs: usize,
         /// Output directory: one folder per scenario, sweep.csv, comparison.csv and figure.
         #[arg(long)]
         out: PathBuf,
@@ -143,6 +148,9 @@ enum Command {
         /// Output directory: one folder per run, sensitivity.csv, the tornado figures.
         #[arg(long)]
         out: PathBuf,
+        /// Run K runs at once (as for sweep).
+        #[arg(long, value_name = "K", default_value_t = 1)]
+        jobs: usize,
         /// Run on the CPU reference engine instead of the GPU.
         #[arg(long)]
         cpu: bool,
@@ -421,6 +429,7 @@ fn run(cli: Cli) -> Result<()> {
             cluster,
             submit,
             seeds,
+            jobs,
         } => {
             let mut sets = Vec::new();
             if let Some(seeds) = seeds {
@@ -440,6 +449,9 @@ fn run(cli: Cli) -> Result<()> {
                     "--partition, --gpus-per-task, --time, --sbatch, --per-task and --submit go with --slurm"
                 );
             }
+            if slurm && jobs != 1 {
+                anyhow::bail!("--jobs runs scenarios here at once; on Slurm each array task runs its own (--per-task)");
+            }
             let plan = rewire::sweep::plan(&path, &sets)?;
             if slurm {
                 return sweep_on_slurm(&plan, &out, per_task, &cluster, submit, cpu, &choice);
@@ -451,7 +463,7 @@ fn run(cli: Cli) -> Result<()> {
                 out.display()
             );
             let opts = run_options(cpu, choice, None);
-            let outcome = rewire::sweep::run(&plan, &out, &opts, |line| eprintln!("{line}"))?;
+            let outcome = rewire::sweep::run_jobs(&plan, &out, &opts, jobs, |line| eprintln!("{line}"))?;
             print!("{}", rewire::report::compare::table(&outcome.runs));
             if let Some(g) = &outcome.groups {
                 println!();
@@ -468,6 +480,7 @@ fn run(cli: Cli) -> Result<()> {
             metrics,
             out,
             cpu,
+            jobs,
         } => {
             let factors = vary
                 .iter()
@@ -485,7 +498,7 @@ fn run(cli: Cli) -> Result<()> {
                 out.display()
             );
             let opts = run_options(cpu, choice, None);
-            rewire::sweep::run(&plan, &out, &opts, |line| eprintln!("{line}"))?;
+            rewire::sweep::run_jobs(&plan, &out, &opts, jobs, |line| eprintln!("{line}"))?;
             let (_, effects) = rewire::sensitivity::analyse(&plan, &out, &factors, &metrics)?;
             print!("{}", rewire::sensitivity::table(&effects));
             for f in rewire::sensitivity::write(&effects, &out)? {

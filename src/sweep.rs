@@ -272,7 +272,64 @@ pub fn shared_days(plan: &Plan) -> usize {
 
 /// Runs every scenario not yet finished into `out/NAME` (through `out/NAME.partial`, renamed when
 /// complete), then compares all of them into `out`. `log` receives one line per scenario.
-pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)) -> Result<Outcome> {
+pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, log: impl FnMut(&str) + Send) -> Result<Outcome> {
+    run_jobs(plan, out, opts, 1, log)
+}
+
+/// Calls `f` on every item, `jobs` at a time on their own threads, and returns the results in
+/// the items' order; after the first error no item is started and that error is returned.
+fn pool<T: Sync, R: Send>(jobs: usize, items: &[T], f: impl Fn(&T) -> Result<R> + Sync) -> Result<Vec<R>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<R>>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(items.len()).max(1) {
+            scope.spawn(|| {
+                loop {
+                    if failed.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(item) = items.get(i) else { break };
+                    let r = f(item);
+                    if r.is_err() {
+                        failed.store(true, Ordering::SeqCst);
+                    }
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+                }
+            });
+        }
+    });
+    let mut out = Vec::new();
+    for r in results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .flatten()
+    {
+        out.push(r?);
+    }
+    Ok(out)
+}
+
+/// [`run`] with `jobs` scenarios at once (`--jobs`): each on its own thread with its own engine
+/// (on the GPU its own device on the same adapter, so a small network leaves less of a large GPU
+/// idle; on the CPU twin one core each). Each seed's shared days run first, `jobs` at a time. The
+/// files of every run are the same as one at a time.
+pub fn run_jobs(
+    plan: &Plan,
+    out: &Path,
+    opts: &RunOptions,
+    jobs: usize,
+    log: impl FnMut(&str) + Send,
+) -> Result<Outcome> {
+    if jobs == 0 {
+        return Err(Error::Usage("--jobs must be at least 1".into()));
+    }
+    let log = std::sync::Mutex::new(log);
+    let say = |line: &str| (log.lock().unwrap_or_else(|e| e.into_inner()))(line);
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     write_index(plan, out)?;
     let total = plan.scenarios.len();
@@ -286,7 +343,7 @@ pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)
     };
     for s in &plan.scenarios {
         if !todo.iter().any(|t| t.index == s.index) {
-            log(&format!(
+            say(&format!(
                 "[{}/{total}] {}: finished earlier, skipped",
                 s.index + 1,
                 s.name
@@ -294,22 +351,33 @@ pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)
             outcome.skipped.push(s.name.clone());
         }
     }
+    // Progress bars of parallel runs would overwrite each other.
+    let opts = RunOptions {
+        progress: opts.progress && jobs == 1,
+        ..opts.clone()
+    };
     // Scenarios that share their first protocol days start from one run of them (a fork), one
     // per replicate.
     let shared = shared_days(plan);
-    let mut prefixes: Vec<(Option<&str>, Checkpoint)> = Vec::new();
-    let started = Instant::now();
-    for (k, s) in todo.iter().enumerate() {
-        if shared > 0 && !prefixes.iter().any(|(seed, _)| *seed == s.seed()) {
-            let c = prefix(plan, out, opts, shared, s.seed(), &mut log)?;
-            prefixes.push((s.seed(), c));
+    let mut seeds: Vec<Option<&str>> = Vec::new();
+    for s in &todo {
+        if shared > 0 && !seeds.contains(&s.seed()) {
+            seeds.push(s.seed());
         }
+    }
+    let prefixes: Vec<(Option<&str>, Checkpoint)> = pool(jobs, &seeds, |seed| {
+        prefix(plan, out, &opts, shared, *seed, &mut |l: &str| say(l)).map(|c| (*seed, c))
+    })?;
+    let started = Instant::now();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    outcome.ran = pool(jobs, &todo, |s| {
         let start = prefixes.iter().find(|(seed, _)| *seed == s.seed()).map(|(_, c)| c);
         let t0 = Instant::now();
-        run_scenario(plan, s, out, opts, start, &mut log)?;
-        let left = todo.len() - k - 1;
-        let eta = started.elapsed().as_secs_f64() / (k + 1) as f64 * left as f64;
-        log(&format!(
+        run_scenario(plan, s, out, &opts, start, &mut |l: &str| say(l))?;
+        let k = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let left = todo.len() - k;
+        let eta = started.elapsed().as_secs_f64() / k as f64 * left as f64;
+        say(&format!(
             "[{}/{total}] {}: done in {:.1} s; {left} to go{}",
             s.index + 1,
             s.name,
@@ -320,8 +388,8 @@ pub fn run(plan: &Plan, out: &Path, opts: &RunOptions, mut log: impl FnMut(&str)
                 String::new()
             }
         ));
-        outcome.ran.push(s.name.clone());
-    }
+        Ok(s.name.clone())
+    })?;
     let (runs, files, groups) = compare_all(plan, out)?;
     outcome.runs = runs;
     outcome.files = files;

@@ -332,11 +332,31 @@ fn cohort_replicates_on_slurm_fork_each_seed_and_equal_the_sweep_run_here() {
         );
         assert!(a == b, "{f} differs between the sweep here and on Slurm");
     }
+    // Two at a time (--jobs 2, each run on its own thread and engine): the same files.
+    let par = dir.join("par");
+    ok(&mut sweep(&par, &["--jobs", "2"]));
+    for f in ["comparison.csv", "groups.csv", "contrasts.csv", "sweep.csv"] {
+        let (a, b) = (
+            std::fs::read(here.join(f)).unwrap(),
+            std::fs::read(par.join(f)).unwrap(),
+        );
+        assert!(a == b, "{f} differs with --jobs 2");
+    }
+    let names: Vec<String> = std::fs::read_dir(&here)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| here.join(n).join("summary.json").is_file())
+        .collect();
+    assert_eq!(names.len(), 4);
+    for n in &names {
+        common::same_files(&here.join(n), &par.join(n), &common::PROTOCOL_FILES);
+    }
     // Bad replicate options are refused before anything is written.
     for (args, want) in [
         (vec!["--seeds", "0"], "0 replicates"),
         (vec!["--seeds", "3-1"], "ends before it starts"),
         (vec!["--seeds", "2", "--set", "seed=4,5"], "the seed is set twice"),
+        (vec!["--seeds", "2", "--jobs", "0"], "--jobs must be at least 1"),
     ] {
         let out = dir.join("refused");
         let mut c = common::rewire();

@@ -294,3 +294,39 @@ fn bad_set_options_are_refused_before_anything_runs() {
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("one value per field"));
     assert!(!out.exists());
 }
+
+#[test]
+fn scenarios_run_two_at_a_time_on_one_gpu_give_the_files_of_one_at_a_time() {
+    // Each scenario gets its own device on the same adapter (--jobs 2): the throughput mode for
+    // replicates of small networks. The files must not depend on it.
+    drop(common::gpu());
+    let dir = common::temp_dir("jobs_gpu");
+    let scene = short_timing(&dir);
+    let gpu = RunOptions {
+        engine: EngineChoice::Gpu(Default::default()),
+        duration_ms: None,
+        progress: false,
+    };
+    let grid = sets(&["seed=1,2", "protocol.Lesion.kind.core_mm=0.75,0.88"]);
+    let plan = rewire::sweep::plan(&scene, &grid).unwrap();
+    let one = rewire::sweep::run_jobs(&plan, &dir.join("one"), &gpu, 1, |_| {}).unwrap();
+    let two = rewire::sweep::run_jobs(&plan, &dir.join("two"), &gpu, 2, |_| {}).unwrap();
+    assert_eq!(one.ran.len(), 4);
+    // Results come back in the plan's order whatever order the runs finished in.
+    assert_eq!(one.ran, two.ran);
+    for s in &plan.scenarios {
+        common::same_files(
+            &dir.join("one").join(&s.name),
+            &dir.join("two").join(&s.name),
+            &common::PROTOCOL_FILES,
+        );
+    }
+    common::same_files(
+        &dir.join("one"),
+        &dir.join("two"),
+        &["comparison.csv", "groups.csv", "contrasts.csv"],
+    );
+    let e = rewire::sweep::run_jobs(&plan, &dir.join("zero"), &gpu, 0, |_| {}).unwrap_err();
+    assert!(e.to_string().contains("--jobs must be at least 1"), "{e}");
+    assert!(!dir.join("zero").exists());
+}

@@ -13,9 +13,9 @@ use std::time::Instant;
 /// The shared days' checkpoint in a sweep's folder (of a sweep without replicates).
 pub const PREFIX_FILE: &str = "prefix.rwck";
 
-/// The `--set` path of the scene's seed: a sweep that varies it runs replicates, and every seed
-/// has its own shared days (`prefix_seed=N.rwck`).
-pub const SEED_PATH: &str = "seed";
+/// The `--set` path of the scene's seed (see [`crate::scene::set::SEED_PATH`]): a sweep that
+/// varies it runs replicates, and every seed has its own shared days (`prefix_seed=N.rwck`).
+pub use crate::scene::set::SEED_PATH;
 
 /// The checkpoint of the shared days of the replicate with `seed` (`None`: a sweep without
 /// replicates).
@@ -83,20 +83,9 @@ impl Scenario {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The scenario's group: its settings but the seed (`path=value`, space separated), the
-    /// replicates of one arm; `all` when the seed is the only setting.
+    /// The scenario's group: its settings but the seed, the replicates of one arm.
     pub fn group(&self) -> String {
-        let shown: Vec<String> = self
-            .settings
-            .iter()
-            .filter(|(p, _)| p != SEED_PATH)
-            .map(|(p, v)| format!("{p}={v}"))
-            .collect();
-        if shown.is_empty() {
-            "all".to_string()
-        } else {
-            shown.join(" ")
-        }
+        crate::scene::set::arm_label(&self.settings)
     }
 }
 

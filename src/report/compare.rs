@@ -269,6 +269,11 @@ pub fn table(runs: &[RunMetrics]) -> String {
 }
 
 fn align(rows: &[Vec<String>]) -> String {
+    align_left(rows, 1)
+}
+
+/// `rows` as a text table: the first `left` columns left-aligned, the rest right-aligned.
+pub(crate) fn align_left(rows: &[Vec<String>], left: usize) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let width: Vec<usize> = (0..cols)
         .map(|c| {
@@ -285,7 +290,7 @@ fn align(rows: &[Vec<String>]) -> String {
             .iter()
             .enumerate()
             .map(|(c, s)| {
-                if c == 0 {
+                if c < left {
                     format!("{s:<w$}", w = width[c])
                 } else {
                     format!("{s:>w$}", w = width[c])
@@ -402,18 +407,7 @@ fn group_of(dir: &Path, m: &RunMetrics, by: &Grouping) -> Result<String> {
         })
     };
     Ok(match by {
-        Grouping::Settings => {
-            let shown: Vec<String> = need_settings()?
-                .into_iter()
-                .filter(|(p, _)| p != crate::sweep::SEED_PATH)
-                .map(|(p, v)| format!("{p}={v}"))
-                .collect();
-            if shown.is_empty() {
-                "all".to_string()
-            } else {
-                shown.join(" ")
-            }
-        }
+        Grouping::Settings => crate::scene::set::arm_label(&need_settings()?),
         Grouping::Folder => without_replicate(&m.label),
         Grouping::Scene => {
             let words: Vec<&str> = m

@@ -12,6 +12,24 @@
 use super::locate::{self, Seg};
 use crate::error::{Error, Result};
 
+/// The `--set` path of the scene's seed: a sweep or screening that varies it runs replicates.
+pub const SEED_PATH: &str = "seed";
+
+/// The arm a scenario's settings stand for: every setting but the seed, `path=value`, space
+/// separated; `all` when the seed is the only one (the replicates of one arm share it).
+pub fn arm_label(settings: &[(String, String)]) -> String {
+    let shown: Vec<String> = settings
+        .iter()
+        .filter(|(p, _)| p != SEED_PATH)
+        .map(|(p, v)| format!("{p}={v}"))
+        .collect();
+    if shown.is_empty() {
+        "all".to_string()
+    } else {
+        shown.join(" ")
+    }
+}
+
 /// One `--set PATH=V1,V2,...` option: a field and the values it takes (a sweep runs each).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SetOption {

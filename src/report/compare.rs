@@ -396,6 +396,42 @@ fn without_replicate(name: &str) -> String {
     }
 }
 
+/// A scene's name without the seed a sweep writes into it: `rehab [seed=3 days=(2, 8)]` ->
+/// `rehab [days=(2, 8)]`, `rehab [seed=3]` -> `rehab`.
+fn scene_without_seed(name: &str) -> String {
+    let Some((base, settings)) = name.strip_suffix(']').and_then(|n| n.rsplit_once(" [")) else {
+        return name.to_string();
+    };
+    // Settings are `path=value` separated by spaces, and a value may hold spaces: a new setting
+    // starts at a word holding `=` before any bracket.
+    let mut kept: Vec<String> = Vec::new();
+    let mut skipping = false;
+    for word in settings.split(' ') {
+        let starts = word
+            .split_once('=')
+            .is_some_and(|(p, _)| !p.is_empty() && !p.contains(['(', '[', '"']));
+        if starts {
+            skipping = word.starts_with("seed=");
+            if !skipping {
+                kept.push(word.to_string());
+            }
+        } else if !skipping {
+            match kept.last_mut() {
+                Some(last) => {
+                    last.push(' ');
+                    last.push_str(word);
+                }
+                None => kept.push(word.to_string()),
+            }
+        }
+    }
+    if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base} [{}]", kept.join(" "))
+    }
+}
+
 /// The group of the run in `dir` (its metrics `m`).
 fn group_of(dir: &Path, m: &RunMetrics, by: &Grouping) -> Result<String> {
     let need_settings = || -> Result<Vec<(String, String)>> {
@@ -409,14 +445,7 @@ fn group_of(dir: &Path, m: &RunMetrics, by: &Grouping) -> Result<String> {
     Ok(match by {
         Grouping::Settings => crate::scene::set::arm_label(&need_settings()?),
         Grouping::Folder => without_replicate(&m.label),
-        Grouping::Scene => {
-            let words: Vec<&str> = m
-                .scene
-                .split(' ')
-                .filter(|w| !w.trim_end_matches(']').starts_with("seed="))
-                .collect();
-            words.join(" ").replace(" ]", "]").replace(" []", "")
-        }
+        Grouping::Scene => scene_without_seed(&m.scene),
         Grouping::Path(path) => {
             let found = need_settings()?.into_iter().find(|(p, _)| p == path);
             match found {
@@ -775,5 +804,19 @@ mod group_tests {
             Grouping::Path("protocol.Lesion.kind.core_mm".into())
         );
         assert!("".parse::<Grouping>().is_err());
+        assert_eq!(
+            scene_without_seed("rehab [seed=3 protocol.Rehab.days=(2, 8)]"),
+            "rehab [protocol.Rehab.days=(2, 8)]"
+        );
+        assert_eq!(
+            scene_without_seed("rehab [protocol.Rehab.days=(2, 8) seed=3]"),
+            "rehab [protocol.Rehab.days=(2, 8)]"
+        );
+        assert_eq!(scene_without_seed("rehab [seed=12]"), "rehab");
+        assert_eq!(
+            scene_without_seed("M1 stroke, rehabilitation from day 2"),
+            "M1 stroke, rehabilitation from day 2"
+        );
+        assert_eq!(scene_without_seed("a [b=1 c=x y]"), "a [b=1 c=x y]");
     }
 }

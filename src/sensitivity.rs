@@ -103,13 +103,7 @@ pub struct Effect {
 
 /// Refuses a metric `rewire compare` does not know, before anything runs.
 pub fn check_metrics(metrics: &[String]) -> Result<()> {
-    match metrics.iter().find(|m| !compare::COLUMNS.contains(&m.as_str())) {
-        Some(m) => Err(Error::Usage(format!(
-            "sensitivity --metrics: unknown metric {m:?}; known: {}",
-            compare::COLUMNS.join(", ")
-        ))),
-        None => Ok(()),
-    }
+    compare::check_known(metrics, "sensitivity")
 }
 
 /// Reads the finished runs of `plan` from `out` and computes every level's effect on `metrics`
@@ -126,24 +120,12 @@ pub fn analyse(
         .iter()
         .map(|s| compare::metrics(&out.join(&s.name)))
         .collect::<Result<_>>()?;
-    let chosen: Vec<String> = if metrics.is_empty() {
-        ["final_performance", "recovery_auc", "fraction_recovered"]
-            .iter()
-            .filter(|m| runs.iter().all(|r| compare::scalar(r, m).is_some_and(f64::is_finite)))
-            .map(|m| m.to_string())
-            .collect()
-    } else {
-        check_metrics(metrics)?;
-        for m in metrics {
-            if let Some(r) = runs.iter().find(|r| !compare::scalar(r, m).is_some_and(f64::is_finite)) {
-                return Err(Error::Usage(format!(
-                    "sensitivity --metrics: run {} has no {m}",
-                    r.dir.display()
-                )));
-            }
-        }
-        metrics.to_vec()
-    };
+    let chosen = compare::choose_metrics(
+        &runs,
+        metrics,
+        &["final_performance", "recovery_auc", "fraction_recovered"],
+        "sensitivity",
+    )?;
     if chosen.is_empty() {
         return Err(Error::Usage(
             "sensitivity: no metric that every run has (a protocol with a lesion and probes gives them): name one with --metrics"

@@ -492,6 +492,41 @@ pub struct GroupReport {
     pub proportional: Option<super::groups::Proportional>,
 }
 
+/// Refuses a metric that is not one of [`COLUMNS`]; `who` names the command in the message.
+pub fn check_known(metrics: &[String], who: &str) -> Result<()> {
+    match metrics.iter().find(|m| !COLUMNS.contains(&m.as_str())) {
+        Some(m) => Err(Error::Usage(format!(
+            "{who} --metrics: unknown metric {m:?}; known: {}",
+            COLUMNS.join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The metrics a comparison of `runs` reports: those `named`, each known and present in every
+/// run, or when none is named those of `defaults` that every run has. `who` names the command in
+/// the messages.
+pub fn choose_metrics(runs: &[RunMetrics], named: &[String], defaults: &[&str], who: &str) -> Result<Vec<String>> {
+    let has = |r: &RunMetrics, m: &str| scalar(r, m).is_some_and(f64::is_finite);
+    if named.is_empty() {
+        return Ok(defaults
+            .iter()
+            .filter(|m| runs.iter().all(|r| has(r, m)))
+            .map(|m| m.to_string())
+            .collect());
+    }
+    check_known(named, who)?;
+    for m in named {
+        if let Some(r) = runs.iter().find(|r| !has(r, m)) {
+            return Err(Error::Usage(format!(
+                "{who} --metrics: run {} has no {m} (e.g. no lesion, no impairment, or no structural plasticity)",
+                r.dir.display()
+            )));
+        }
+    }
+    Ok(named.to_vec())
+}
+
 /// The group statistics of `runs` (from `dirs`), grouped `by`, on `metrics` (empty: every column
 /// all runs have). Refuses a grouping that leaves a group of one run (no interval), a metric it
 /// does not know, and a named metric that some run lacks.
@@ -514,29 +549,7 @@ pub fn group(runs: &[RunMetrics], dirs: &[PathBuf], by: &Grouping, metrics: &[St
             )));
         }
     }
-    let chosen: Vec<String> = if metrics.is_empty() {
-        COLUMNS
-            .iter()
-            .filter(|c| runs.iter().all(|r| scalar(r, c).is_some_and(f64::is_finite)))
-            .map(|c| c.to_string())
-            .collect()
-    } else {
-        for m in metrics {
-            if !COLUMNS.contains(&m.as_str()) {
-                return Err(Error::Usage(format!(
-                    "compare --metrics: unknown metric {m:?}; known: {}",
-                    COLUMNS.join(", ")
-                )));
-            }
-            if let Some(r) = runs.iter().find(|r| !scalar(r, m).is_some_and(f64::is_finite)) {
-                return Err(Error::Usage(format!(
-                    "compare --metrics: run {} has no {m} (e.g. no lesion, no impairment, or no structural plasticity)",
-                    r.dir.display()
-                )));
-            }
-        }
-        metrics.to_vec()
-    };
+    let chosen = choose_metrics(runs, metrics, &COLUMNS, "compare")?;
     let values =
         |members: &[usize], m: &str| -> Vec<f64> { members.iter().filter_map(|&i| scalar(&runs[i], m)).collect() };
     let mut stats = Vec::new();

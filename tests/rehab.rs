@@ -5,6 +5,8 @@
 //! task representation is kept with rehabilitation and shrinks without (Nudo et al. 1996); the
 //! effector's input from beyond the lesioned region rises with the lesion and falls as the task
 //! recovers (Ward et al. 2003); lowering tonic inhibition improves recovery (Clarkson et al. 2010);
+//! with the effector's inputs scaled, the premotor route strengthens the more of M1 is lost (Frost
+//! et al. 2003);
 //! and a protocol gives the same outputs on the GPU as on the CPU twin. The science runs on the CPU twin (bit
 //! for bit the GPU's arithmetic, tested here and in tests/lesion.rs) so that its many long runs fit
 //! the test budget.
@@ -615,6 +617,85 @@ fn cohort_recruitment_beyond_the_lesion_falls_as_rehabilitation_restores_the_tas
         assert!(
             on(&beyond_none, 14) > on(&beyond, 14) + 0.05,
             "seed {s}: {beyond_none:?}"
+        );
+    }
+}
+
+/// The showcase cut at day 14 with rehabilitation, for seed `seed` (as scripts/recovery-controls).
+fn showcase_rehab(seed: u64) -> String {
+    showcase_no_rehab(seed).replace("Rest(days: (2, 8)),", "Rehab(days: (2, 8), trials: 20),")
+}
+
+/// The mean weight of `source`'s synapses onto the Spinal region at the end of `day`
+/// (connectivity.csv).
+fn descending_weight(out: &Path, source: &str, day: i32) -> f64 {
+    let rows = table(out, "connectivity.csv");
+    let row = rows
+        .iter()
+        .rev()
+        .find(|r| r["source"] == source && r["target"] == "Spinal" && r["day"] == day.to_string())
+        .unwrap_or_else(|| panic!("no {source} -> Spinal row on day {day}"));
+    row["weight_mean"].parse().unwrap()
+}
+
+/// Frost et al. 2003 on three seeds, with homeostatic synaptic scaling of the effector's inputs
+/// (`scale_*` arms of scripts/recovery-controls): the larger the loss of M1_L, the more the premotor
+/// corticospinal route strengthens. Each seed runs a sham lesion (no neuron lost), the showcase's
+/// 1.75 mm core and the whole M1_L (2.0 mm), all with rehabilitation; nothing in the scene ties
+/// scaling to the lesion: the effector loses input and its set point pulls every remaining input
+/// up. Control arm: the whole M1_L lost without scaling, where the fixed premotor route never brings
+/// the task back. CPU twin.
+#[test]
+fn cohort_premotor_drive_to_the_effector_grows_with_the_m1_loss_under_effector_scaling() {
+    let seeds = [1u64, 2, 3];
+    let effector = "Population(name: \"CST_E\", count: 120, model: RegularSpiking),";
+    let scaled = "Population(name: \"CST_E\", count: 120, model: RegularSpiking, \
+                  scaling: Scaling(target_hz: 1.3, tau_ms: 12000, activity_tau_ms: 12000)),";
+    let core = "core_mm: 1.75, penumbra_mm: 0.6,";
+    let mut variants = Vec::new();
+    for &s in &seeds {
+        let fixed = showcase_rehab(s);
+        let scale = fixed.replace(effector, scaled);
+        assert!(scale != fixed && fixed.contains(core));
+        let sham = scale
+            .replace(core, "core_mm: 0.01, penumbra_mm: 0.6,")
+            .replace("Tonic(current: 1.5)", "Tonic(current: 0)");
+        let whole = |src: &str| src.replace(core, "core_mm: 2.0, penumbra_mm: 0.6,");
+        assert!(sham != scale);
+        variants.extend([
+            (format!("frost-sham{s}"), sham),
+            (format!("frost-core{s}"), scale.clone()),
+            (format!("frost-whole{s}"), whole(&scale)),
+            (format!("frost-whole-fixed{s}"), whole(&fixed)),
+        ]);
+    }
+    let runs = run_all(variants);
+    for (k, &s) in seeds.iter().enumerate() {
+        let arm = |i: usize| &runs[4 * k + i];
+        let pmd = |i: usize, day: i32| descending_weight(&arm(i).2, "PMd", day);
+        let (sham, core, whole) = (pmd(0, 14), pmd(1, 14), pmd(2, 14));
+        let acc = |i: usize, d: i32| mean(&arm(i).1, d, d);
+        eprintln!(
+            "seed {s}: PMd -> Spinal mean weight day -1 {:.2}, day 14: sham {sham:.2}, core 1.75 {core:.2}, \
+             whole M1_L {whole:.2}; accuracy day 14: {:.2} {:.2} {:.2}, whole without scaling {:.2}",
+            pmd(0, -1),
+            acc(0, 14),
+            acc(1, 14),
+            acc(2, 14),
+            acc(3, 14)
+        );
+        // The same network and days up to the lesion.
+        assert_eq!(pmd(0, -1), pmd(2, -1), "seed {s}");
+        // The premotor route's weight grows with the loss, beyond what the days alone do.
+        assert!(core > sham + 0.5, "seed {s}: core {core} sham {sham}");
+        assert!(whole > core + 1.5, "seed {s}: whole {whole} core {core}");
+        // After the whole M1_L is lost, the scaled premotor route carries the task back; the
+        // fixed one does not.
+        assert!(acc(2, 0) < 0.1 && acc(2, 14) > 0.8, "seed {s}: {:?}", arm(2).1);
+        assert!(acc(3, 14) < 0.1, "seed {s}: {:?}", arm(3).1);
+        assert_eq!(
+            descending_weight(&arm(3).2, "PMd", 14),
+            descending_weight(&arm(3).2, "PMd", -1)
         );
     }
 }

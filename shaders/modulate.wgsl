@@ -1,6 +1,8 @@
 // modulate.wgsl: the three-factor weight update (Izhikevich 2007), every `update_every_ms`, one
-// thread per slot of one shard: each modulated synapse moves by (tonic + dopamine of its target's
-// region) times its eligibility, within its bounds, and the eligibility decays.
+// thread per slot of the shard's chunks listed in `mod_chunks` (the rows of populations that a
+// modulated rule ends on; no other slot can hold a modulated synapse): each modulated synapse
+// moves by (tonic + dopamine of its target's region) times its eligibility, within its bounds,
+// and the eligibility decays.
 
 @group(0) @binding(2) var<storage, read> neurons: array<NeuronState>;
 @group(0) @binding(3) var<storage, read> syn_pre: array<u32>;
@@ -10,13 +12,15 @@
 @group(0) @binding(7) var<storage, read> rules: array<u32>;
 @group(0) @binding(8) var<storage, read> modulators: array<vec2<f32>>;
 @group(0) @binding(9) var<storage, read> status: array<vec4<u32>>;
+@group(0) @binding(10) var<storage, read> mod_chunks: array<u32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let slot = gid.x + gid.y * MAX_GROUPS_X * 256u;
-    if slot >= arrayLength(&syn_pre) {
+    let i = gid.x + gid.y * MAX_GROUPS_X * 256u;
+    if i >= (arrayLength(&mod_chunks) << ROW_CHUNK_SHIFT) {
         return;
     }
+    let slot = (mod_chunks[i >> ROW_CHUNK_SHIFT] << ROW_CHUNK_SHIFT) | (i & ((1u << ROW_CHUNK_SHIFT) - 1u));
     let pre = syn_pre[slot];
     if pre == EMPTY {
         return;

@@ -176,6 +176,21 @@ fn dopamine_modulated_stdp_agrees_bit_for_bit() {
     let model = common::model(SCENE_DA);
     let net = build(&model);
     assert_eq!(net.modulate_every, 10);
+    // The modulated update visits the rows of E and B_E (modulated rules end there), not I's
+    // (B_E -> I learns without dopamine): every chunk of those rows, in order, and no other.
+    let pop_of = |name: &str| {
+        net.labels
+            .iter()
+            .position(|l| l.starts_with(&format!("{name} ")))
+            .unwrap() as u32
+    };
+    let (e, b_e) = (pop_of("E"), pop_of("B_E"));
+    let expected: Vec<u32> = (0..net.syn_owner.len() as u32)
+        .filter(|&c| [e, b_e].contains(&net.state[net.syn_owner[c as usize] as usize].pop))
+        .collect();
+    let chunks = net.modulated_chunks();
+    assert_eq!(chunks, expected);
+    assert!(!chunks.is_empty() && chunks.len() < net.syn_owner.len());
     agree(SCENE_DA, 1500);
     // The rewards must have moved the modulated weights more than the tonic level alone does.
     let ctx = common::gpu();

@@ -977,6 +977,30 @@ struct SyncSlice(*mut u32);
 unsafe impl Sync for SyncSlice {}
 
 impl Network {
+    /// Whether a dopamine-modulated rule ends on population `target` (from any source).
+    pub fn receives_modulated(&self, target: usize) -> bool {
+        let np = self.pops.len();
+        (0..np).any(|source| {
+            let ri = self.rules[source * np + target];
+            ri != layout::NO_RULE && {
+                let b = np * np + layout::RULE_WORDS * ri as usize;
+                let r: &layout::StdpRule =
+                    bytemuck::from_bytes(bytemuck::cast_slice(&self.rules[b..b + layout::RULE_WORDS]));
+                r.modulated != 0
+            }
+        })
+    }
+
+    /// The chunks of ROW_CHUNK slots (global indices, ascending) whose target neuron's population
+    /// receives a dopamine-modulated rule: the only slots the `modulate` stage can change, so the
+    /// only ones it visits. Rows never change owner, so the list holds for the whole run.
+    pub fn modulated_chunks(&self) -> Vec<u32> {
+        let targets: Vec<bool> = (0..self.pops.len()).map(|t| self.receives_modulated(t)).collect();
+        (0..self.syn_owner.len() as u32)
+            .filter(|&c| targets[self.state[self.syn_owner[c as usize] as usize].pop as usize])
+            .collect()
+    }
+
     /// The slot's target neuron.
     pub fn target_of(&self, slot: u32) -> u32 {
         self.syn_owner[(slot >> layout::ROW_CHUNK_SHIFT) as usize]

@@ -71,6 +71,11 @@ pub struct ShardBuffers {
     pub syn_late: wgpu::Buffer,
     /// The step each slot's synapse formed (a 32-byte stand-in without structural plasticity).
     pub syn_born: wgpu::Buffer,
+    /// The shard's chunks (local indices) that the modulated update visits
+    /// (Network::modulated_chunks; a 32-byte stand-in when none).
+    pub mod_chunks: wgpu::Buffer,
+    /// How many chunks `mod_chunks` holds.
+    pub n_mod_chunks: u32,
     /// Neurons whose rows the shard holds.
     pub neurons: u32,
     pub slots: u32,
@@ -102,6 +107,11 @@ impl Buffers {
         sim.resize(sim.len() + 4 * n, 0);
         let counter_words = g.n_pops as usize + raster_steps as usize * g.raster_words as usize;
         let structural = g.structural != 0;
+        let mod_chunks = if g.modulated != 0 {
+            net.modulated_chunks()
+        } else {
+            Vec::new()
+        };
         let per_neuron = |words: usize| {
             if structural {
                 vec![0u8; 4 * words * n]
@@ -129,7 +139,15 @@ impl Buffers {
                 .map(|s| {
                     let (a, b) = (s.first_slot as usize, s.end_slot as usize);
                     let chunk = crate::layout::ROW_CHUNK as usize;
+                    let (ca, cb) = ((a / chunk) as u32, (b / chunk) as u32);
+                    let local: Vec<u32> = mod_chunks
+                        [mod_chunks.partition_point(|&c| c < ca)..mod_chunks.partition_point(|&c| c < cb)]
+                        .iter()
+                        .map(|c| c - ca)
+                        .collect();
                     ShardBuffers {
+                        mod_chunks: init("mod_chunks", bytemuck::cast_slice(&local), RW),
+                        n_mod_chunks: local.len() as u32,
                         syn_pre: init("syn_pre", bytemuck::cast_slice(&net.syn_pre[a..b]), RW),
                         syn_weight: init("syn_weight", bytemuck::cast_slice(&net.syn_weight[a..b]), RW),
                         syn_delay: init("syn_delay", bytemuck::cast_slice(&net.syn_delay[a..b]), RW),

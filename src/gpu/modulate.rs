@@ -1,5 +1,7 @@
-//! The `modulate` stage: the three-factor weight update over every slot of every shard
-//! (shaders/modulate.wgsl), every `update_every_ms` when a rule has an eligibility trace.
+//! The `modulate` stage: the three-factor weight update (shaders/modulate.wgsl), every
+//! `update_every_ms` when a rule has an eligibility trace, over the slots of the rows that a
+//! modulated rule ends on (each shard's `mod_chunks`): its cost follows those rows, not the
+//! network. Shards without such rows are not dispatched.
 
 use super::buffers::Buffers;
 use super::stage::PerShard;
@@ -10,7 +12,7 @@ pub fn new(device: &wgpu::Device, b: &Buffers) -> PerShard {
         "modulate",
         &b.shards,
         256,
-        |s| s.slots as u64,
+        |s| s.n_mod_chunks as u64 * crate::layout::ROW_CHUNK as u64,
         |s| {
             vec![
                 (0, &b.globals),
@@ -23,6 +25,7 @@ pub fn new(device: &wgpu::Device, b: &Buffers) -> PerShard {
                 (7, &b.rules),
                 (8, &b.modulators),
                 (9, &b.status),
+                (10, &s.mod_chunks),
             ]
         },
     )

@@ -147,11 +147,14 @@ pub fn dopamine_step(net: &mut Network) {
     }
 }
 
-/// The three-factor update (modulate.wgsl): w moves by (tonic + DA of the target's region) times
-/// the eligibility, within bounds; the eligibility decays.
-pub fn modulate(net: &mut Network) {
+/// The three-factor update (modulate.wgsl) over the slots of `chunks` (Network::modulated_chunks):
+/// w moves by (tonic + DA of the target's region) times the eligibility, within bounds; the
+/// eligibility decays.
+pub fn modulate(net: &mut Network, chunks: &[u32]) {
     let g = net.globals;
-    for slot in 0..net.syn_pre.len() {
+    let chunk = crate::layout::ROW_CHUNK;
+    for slot in chunks.iter().flat_map(|c| c * chunk..(c + 1) * chunk) {
+        let slot = slot as usize;
         let pre = net.syn_pre[slot];
         if pre == EMPTY {
             continue;

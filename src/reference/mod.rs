@@ -32,6 +32,8 @@ pub struct CpuEngine {
     next_reward: usize,
     /// Slow updates are skipped (probe trials).
     frozen: bool,
+    /// The chunks the modulated update visits (Network::modulated_chunks).
+    modulated_chunks: Vec<u32>,
 }
 
 impl CpuEngine {
@@ -51,6 +53,11 @@ impl CpuEngine {
             conn: None,
             next_reward: 0,
             frozen: false,
+            modulated_chunks: if net.modulate_every > 0 {
+                net.modulated_chunks()
+            } else {
+                Vec::new()
+            },
             net: net.clone(),
         }
     }
@@ -199,7 +206,7 @@ impl CpuEngine {
             return;
         }
         if self.net.modulate_every > 0 && (step as u64 + 1).is_multiple_of(self.net.modulate_every) {
-            learn::modulate(&mut self.net);
+            learn::modulate(&mut self.net, &self.modulated_chunks);
         }
         // The slow updates due at the end of this step, in the GPU's order.
         let every = g.scale_every as u64;

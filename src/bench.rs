@@ -140,12 +140,16 @@ pub fn run(ctx: &GpuContext, model: &Model, steps: u64, bandwidth: Option<f64>) 
                     let (per, bytes) = match stage {
                         "neurons" => (t / profile_steps as f64, NEURON_BYTES * n),
                         "propagate" => (t / profile_steps as f64, EVENT_BYTES * per_step_events),
+                        // Modulate, scale, capture and structure: their bytes depend on the rules.
+                        "slow updates" => (t / profile_steps as f64, 0.0),
                         _ => (t, 12.5 * net.slots() as f64),
                     };
                     StageTime {
                         stage: stage.into(),
                         s_per_step: per,
-                        bandwidth_fraction: bandwidth.filter(|_| per > 0.0).map(|bw| bytes / per / bw),
+                        bandwidth_fraction: bandwidth
+                            .filter(|_| per > 0.0 && bytes > 0.0)
+                            .map(|bw| bytes / per / bw),
                     }
                 })
                 .collect();

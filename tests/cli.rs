@@ -357,3 +357,26 @@ fn the_default_scene_is_the_stroke_showcase_and_refuses_a_duration() {
         "{stdout}"
     );
 }
+
+#[test]
+fn bench_times_the_slow_updates_apart_from_propagation() {
+    let dir = common::temp_dir("bench-slow");
+    let out = dir.join("bench.json");
+    let scene = concat!(env!("CARGO_MANIFEST_DIR"), "/scenes/distal_reward.ron");
+    let (ok, stdout, stderr) = rewire(&["bench", scene, "--steps", "100", "--out", out.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let stages = report["results"][0]["stages"].as_array().unwrap();
+    let names: Vec<&str> = stages.iter().map(|s| s["stage"].as_str().unwrap()).collect();
+    // The adapters the tests run on have timestamps, so each stage has its own time; the modulated
+    // update (every 10 ms of this scene) is one of the slow updates.
+    assert_eq!(
+        names,
+        ["neurons", "propagate", "slow updates", "connectivity"],
+        "{stdout}"
+    );
+    for s in stages {
+        assert!(s["s_per_step"].as_f64().unwrap() > 0.0, "{s}");
+    }
+    assert!(stages[2]["bandwidth_fraction"].is_null(), "{}", stages[2]);
+}

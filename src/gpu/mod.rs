@@ -270,32 +270,37 @@ impl GpuEngine {
     }
 
     /// Runs `steps` steps (at most 1000) and one connectivity pass, each stage in its own compute
-    /// pass, and returns the GPU time of each stage summed over the steps, from timestamp queries.
-    /// None when the adapter has no timestamps. The steps advance the simulation as usual.
+    /// pass, and returns the GPU time of each stage summed over the steps, from timestamp queries:
+    /// neurons, propagate (with learning), the slow updates due in those steps (modulate, scale,
+    /// capture, structure; only when the network has one) and connectivity. None when the adapter
+    /// has no timestamps. The steps advance the simulation as usual.
     pub fn profile(&mut self, steps: u32) -> Result<Option<Vec<(&'static str, f64)>>> {
         if !self.timestamps {
             return Ok(None);
         }
         let steps = steps.clamp(1, 1000);
-        // Passes: neurons and propagate of each step, then connectivity.
-        let t = Timestamps::new(&self.device, 2 * steps + 1);
+        // Passes: neurons, propagate and the slow updates of each step, then connectivity.
+        let t = Timestamps::new(&self.device, 3 * steps + 1);
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("profile") });
         for s in 0..steps {
             {
-                let mut p = t.pass(&mut enc, "neurons", 2 * s);
+                let mut p = t.pass(&mut enc, "neurons", 3 * s);
                 self.neurons.record(&mut p);
             }
             {
-                let mut p = t.pass(&mut enc, "propagate", 2 * s + 1);
+                let mut p = t.pass(&mut enc, "propagate", 3 * s + 1);
                 self.record_spikes(&mut p);
+            }
+            {
+                let mut p = t.pass(&mut enc, "slow updates", 3 * s + 2);
                 self.record_slow(&mut p, self.step + s as u64);
             }
         }
         enc.clear_buffer(&self.b.conn, 0, None);
         {
-            let mut p = t.pass(&mut enc, "connectivity", 2 * steps);
+            let mut p = t.pass(&mut enc, "connectivity", 3 * steps);
             self.connectivity.record(&mut p);
         }
         self.conn_valid = true;
@@ -303,12 +308,15 @@ impl GpuEngine {
         self.queue.submit([enc.finish()]);
         self.step += steps as u64;
         let spans = t.seconds(self)?;
-        let sum = |first: usize| (0..steps as usize).map(|s| spans[2 * s + first]).sum::<f64>();
-        Ok(Some(vec![
-            ("neurons", sum(0)),
-            ("propagate", sum(1)),
-            ("connectivity", spans[2 * steps as usize]),
-        ]))
+        let sum = |first: usize| (0..steps as usize).map(|s| spans[3 * s + first]).sum::<f64>();
+        let mut times = vec![("neurons", sum(0)), ("propagate", sum(1))];
+        let slow =
+            self.modulate.is_some() || self.scale.is_some() || self.capture.is_some() || self.structure.is_some();
+        if slow && !self.frozen {
+            times.push(("slow updates", sum(2)));
+        }
+        times.push(("connectivity", spans[3 * steps as usize]));
+        Ok(Some(times))
     }
 
     /// Runs one structural update (advancing nothing) with each phase in its own compute pass and

@@ -678,7 +678,6 @@ fn run(cli: Cli) -> Result<()> {
                     l.max_compute_workgroups_per_dimension
                 );
                 let memory = context::device_memory(a);
-                let fit = rewire::build::capacity(&l, memory, 1000);
                 println!(
                     "    device memory {}; synapse arrays sharded in {} slots per binding",
                     memory.map_or("unknown (no query on this backend)".into(), rewire::error::human_bytes),
@@ -692,12 +691,19 @@ fn run(cli: Cli) -> Result<()> {
                         "no (rewire bench times whole steps)"
                     }
                 );
-                println!(
-                    "    largest network: about {} neurons with 1000 synapses each ({:.2e} synapses), {}",
-                    fit.neurons,
-                    fit.neurons as f64 * 1000.0,
-                    fit.limited_by
-                );
+                // The delay ring grows with the longest delay in steps: two typical settings.
+                for (ring, what) in [
+                    (17, "dt 1 ms, delays up to 16 ms"),
+                    (201, "dt 0.1 ms, delays up to 20 ms"),
+                ] {
+                    let fit = rewire::build::capacity(&l, memory, 1000, ring);
+                    println!(
+                        "    largest network ({what}): about {} neurons with 1000 synapses each ({:.2e} synapses), {}",
+                        fit.neurons,
+                        fit.neurons as f64 * 1000.0,
+                        fit.limited_by
+                    );
+                }
             }
         }
     }

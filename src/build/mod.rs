@@ -768,23 +768,35 @@ pub struct Capacity {
     pub limited_by: String,
 }
 
-/// How many neurons of `k` synapses each fit: device memory over bytes per neuron (synapses,
-/// half a chunk of padding, state, parameters, a 16-step delay ring), and at most one binding of
-/// parameters (32 bytes a neuron) and 2^32 slots.
-pub fn capacity(limits: &wgpu::Limits, memory: Option<u64>, k: u64) -> Capacity {
+/// How many neurons of `k` static synapses each fit with a delay ring of `ring_len` steps (the
+/// longest delay in steps plus one: 17 at dt 1 ms with delays up to 16 ms, 201 at dt 0.1 ms with
+/// delays up to 20 ms): device memory over bytes per neuron (synapses, half a chunk of padding,
+/// state, parameters, ring), one binding of parameters (32 bytes a neuron), one binding of the ring
+/// (4 bytes a neuron a step) and 2^32 slots; whichever is smallest, named.
+pub fn capacity(limits: &wgpu::Limits, memory: Option<u64>, k: u64, ring_len: u64) -> Capacity {
     let binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+    let ring_len = ring_len.max(2);
     let per_neuron = k as f64 * (BYTES_PER_SLOT + BYTES_PER_OUT_ENTRY)
         + (ROW_CHUNK as f64 - 1.0) / 2.0 * BYTES_PER_SLOT
         + 16.0
         + 32.0
-        + 4.0 * 17.0
+        + 4.0 * ring_len as f64
         + 4.0
         + 4.0;
-    let by_binding = binding / 32;
-    let by_slots = (u32::MAX as u64) / (k + ROW_CHUNK as u64 / 2);
-    let mut best = (by_binding, "limited by one binding of neuron parameters".to_string());
-    if by_slots < best.0 {
-        best = (by_slots, "limited by 2^32 synapse slots".into());
+    let mut best = (binding / 32, "limited by one binding of neuron parameters".to_string());
+    for (neurons, why) in [
+        (
+            binding / (4 * ring_len),
+            format!("limited by one binding of the delay ring ({ring_len} steps a neuron)"),
+        ),
+        (
+            (u32::MAX as u64) / (k + ROW_CHUNK as u64 / 2),
+            "limited by 2^32 synapse slots".into(),
+        ),
+    ] {
+        if neurons < best.0 {
+            best = (neurons, why);
+        }
     }
     match memory {
         Some(m) if ((m as f64 / per_neuron) as u64) < best.0 => Capacity {
@@ -1084,3 +1096,42 @@ impl Network {
 
 /// Re-exported so the reference and the GPU name the same constants.
 pub use layout::MAX_DELAY_STEPS;
+
+#[cfg(test)]
+mod tests {
+    use super::capacity;
+
+    /// lavapipe's limits here: 128 MiB a binding, 2 GiB a buffer.
+    fn lavapipe() -> wgpu::Limits {
+        wgpu::Limits {
+            max_storage_buffer_binding_size: 128 << 20,
+            max_buffer_size: (2 << 30) - 1,
+            ..wgpu::Limits::default()
+        }
+    }
+
+    #[test]
+    fn capacity_names_the_array_that_limits_it() {
+        let memory = Some(23 << 30);
+        // A short ring: device memory decides (14 661 bytes a neuron at 1000 synapses: 14 500 of synapses, 37 of padding, 124 of state, parameters and ring).
+        let short = capacity(&lavapipe(), memory, 1000, 17);
+        assert!(short.limited_by.contains("device memory"), "{}", short.limited_by);
+        assert_eq!(short.neurons, ((23u64 << 30) as f64 / 14_660.75) as u64);
+        // dt 0.1 ms and 20 ms delays: 201 ring words a neuron in one 128 MiB binding.
+        let long = capacity(&lavapipe(), memory, 1000, 201);
+        assert_eq!(long.neurons, (128 << 20) / (4 * 201));
+        assert!(long.limited_by.contains("delay ring (201 steps"), "{}", long.limited_by);
+        // Few synapses and a short ring: the parameters' binding (32 bytes a neuron).
+        let params = capacity(&lavapipe(), memory, 10, 2);
+        assert_eq!(params.neurons, (128 << 20) / 32);
+        assert!(params.limited_by.contains("neuron parameters"), "{}", params.limited_by);
+        // Unknown memory: the binding limit, with the bytes a neuron said.
+        let unknown = capacity(&lavapipe(), None, 1000, 201);
+        assert_eq!(unknown.neurons, long.neurons);
+        assert!(
+            unknown.limited_by.contains("device memory unknown"),
+            "{}",
+            unknown.limited_by
+        );
+    }
+}

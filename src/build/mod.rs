@@ -1113,7 +1113,8 @@ mod tests {
     #[test]
     fn capacity_names_the_array_that_limits_it() {
         let memory = Some(23 << 30);
-        // A short ring: device memory decides (14 661 bytes a neuron at 1000 synapses: 14 500 of synapses, 37 of padding, 124 of state, parameters and ring).
+        // A short ring: device memory decides (14 661 bytes a neuron at 1000 synapses: 14 500 of
+        // synapses, 37 of padding, 124 of state, parameters and ring).
         let short = capacity(&lavapipe(), memory, 1000, 17);
         assert!(short.limited_by.contains("device memory"), "{}", short.limited_by);
         assert_eq!(short.neurons, ((23u64 << 30) as f64 / 14_660.75) as u64);

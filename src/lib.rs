@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod gpu;
 pub mod layout;
+pub mod lock;
 pub mod protocol;
 pub mod reference;
 pub mod report;

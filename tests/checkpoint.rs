@@ -241,13 +241,20 @@ fn ctrl_c_and_kill_leave_a_checkpoint_that_resumes_to_the_same_results() {
     let mut child = run(&killed, &["--checkpoint-every", "2s"]).spawn().unwrap();
     wait_for(&killed.join("checkpoint.rwck"), &mut child);
     std::thread::sleep(std::time::Duration::from_millis(200));
+    let killed_pid = child.id();
     child.kill().unwrap();
     child.wait().unwrap();
+    // The killed run could not release its folder: its lock names it, and is stale.
+    let lock = killed.join(rewire::lock::LOCK_FILE);
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), format!("{killed_pid}\n"));
     let ckpt = killed.join("checkpoint.rwck");
     let c = checkpoint::read(&ckpt).unwrap();
     assert!(c.header.position.step > 0 && c.header.position.step.is_multiple_of(2000));
     let o = common::rewire().arg("resume").arg(&ckpt).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("stale lock"), "{stderr}");
+    assert!(!lock.exists());
     common::same_files(&straight, &killed, &files);
 
     // A damaged checkpoint is refused with a reason, never a crash.

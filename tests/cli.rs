@@ -380,3 +380,50 @@ fn bench_times_the_slow_updates_apart_from_propagation() {
     }
     assert!(stages[2]["bandwidth_fraction"].is_null(), "{}", stages[2]);
 }
+
+/// Names become CSV fields (rates.csv, connectivity.csv, routes.csv, ...), written and read back
+/// by splitting on commas: a name with a comma, a quote or a line break is refused at its field.
+/// Letters beyond ASCII are kept (the files are UTF-8).
+#[test]
+fn names_that_would_break_csv_files_are_refused() {
+    for (bad, what) in [
+        ("A,B", "comma"),
+        ("A\\\"B", "quote"),
+        ("A\\nB", "newline"),
+        ("A B", "space"),
+    ] {
+        let region = GOOD.replace(r#"Region(name: "A","#, &format!(r#"Region(name: "{bad}","#));
+        expect_error(
+            &format!("region-{what}"),
+            &region,
+            6,
+            22,
+            "regions[0].name",
+            "they become CSV fields",
+        );
+        let pop = GOOD.replace(r#"Population(name: "E","#, &format!(r#"Population(name: "{bad}","#));
+        expect_error(
+            &format!("population-{what}"),
+            &pop,
+            7,
+            30,
+            "regions[0].populations[0].name",
+            "they become CSV fields",
+        );
+    }
+    let dir = common::temp_dir("names-unicode");
+    let path = dir.join("unicode.ron");
+    let text = GOOD
+        .replace(r#"Region(name: "A","#, r#"Region(name: "Área_motora","#)
+        .replace(r#"name: "E""#, r#"name: "Étoile""#)
+        .replace(r#"from: "E", to: "E""#, r#"from: "Étoile", to: "Étoile""#);
+    std::fs::write(&path, text).unwrap();
+    let out = dir.join("out");
+    let (ok, _, stderr) = rewire(&["run", path.to_str().unwrap(), "--cpu", "--out", out.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    let rates = std::fs::read_to_string(out.join("rates.csv")).unwrap();
+    assert!(
+        rates.lines().nth(1).unwrap().contains(",Étoile,Área_motora,"),
+        "{rates}"
+    );
+}

@@ -197,7 +197,7 @@ pub fn write_csv(runs: &[RunMetrics], out: &Path) -> Result<PathBuf> {
     }
     f.line(&header.join(","))?;
     for r in runs {
-        let mut row = vec![r.label.replace(',', ";"), r.scene.replace(',', ";")];
+        let mut row = vec![super::table::plain_field(&r.label), super::table::plain_field(&r.scene)];
         row.extend(COLUMNS.iter().map(|c| field(scalar(r, c))));
         for name in &tracts {
             let t = r.tracts.iter().find(|t| &t.tract == name);

@@ -4,6 +4,19 @@
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
+/// Free text (a run folder's name, a scene's name) made into one plain field of these files:
+/// commas become ';', quotes '\'', line breaks spaces, so splitting on commas reads it back whole.
+pub fn plain_field(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            ',' => ';',
+            '"' => '\'',
+            '\n' | '\r' => ' ',
+            c => c,
+        })
+        .collect()
+}
+
 /// One CSV file of a run folder: its header and its rows as text.
 #[derive(Clone, Debug)]
 pub struct Table {
@@ -76,5 +89,17 @@ impl Table {
     pub fn strs(&self, name: &str) -> Result<Vec<&str>> {
         let c = self.col(name)?;
         Ok(self.rows.iter().map(|r| r[c].as_str()).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn plain_field_keeps_one_field_on_one_line() {
+        assert_eq!(
+            super::plain_field("M1 stroke, \"rehab\"\nday 2"),
+            "M1 stroke; 'rehab' day 2"
+        );
+        assert_eq!(super::plain_field("Área_motora"), "Área_motora");
     }
 }

@@ -318,6 +318,9 @@ pub fn run_with(model: Model, out: &Path, opts: &RunOptions, ck: &Checkpointing)
         crate::checkpoint::check_fits(c, &sim)?;
         sim.engine.load_state(&c.state)?;
     }
+    // One run at a time in a folder, from the first file written until this run returns, however
+    // it ends (the checks above leave nothing on disk).
+    let _lock = crate::lock::OutputLock::acquire(out)?;
     let restore = resume.map(|c| &c.files);
     let mut outputs = Outputs {
         rec: Recorder::open(out, &sim.model, restore)?,

@@ -989,18 +989,22 @@ struct SyncSlice(*mut u32);
 unsafe impl Sync for SyncSlice {}
 
 impl Network {
+    /// The plasticity rule of synapses from population `source` onto population `target`, if any.
+    pub fn rule_between(&self, source: usize, target: usize) -> Option<layout::StdpRule> {
+        let np = self.pops.len();
+        let ri = self.rules[source * np + target];
+        if ri == layout::NO_RULE {
+            return None;
+        }
+        let b = np * np + layout::RULE_WORDS * ri as usize;
+        Some(*bytemuck::from_bytes(bytemuck::cast_slice(
+            &self.rules[b..b + layout::RULE_WORDS],
+        )))
+    }
+
     /// Whether a dopamine-modulated rule ends on population `target` (from any source).
     pub fn receives_modulated(&self, target: usize) -> bool {
-        let np = self.pops.len();
-        (0..np).any(|source| {
-            let ri = self.rules[source * np + target];
-            ri != layout::NO_RULE && {
-                let b = np * np + layout::RULE_WORDS * ri as usize;
-                let r: &layout::StdpRule =
-                    bytemuck::from_bytes(bytemuck::cast_slice(&self.rules[b..b + layout::RULE_WORDS]));
-                r.modulated != 0
-            }
-        })
+        (0..self.pops.len()).any(|source| self.rule_between(source, target).is_some_and(|r| r.modulated != 0))
     }
 
     /// The chunks of ROW_CHUNK slots (global indices, ascending) whose target neuron's population

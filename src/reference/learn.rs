@@ -46,15 +46,7 @@ pub fn plasticity_factor(net: &Network, post: usize) -> f32 {
 }
 
 fn rule(net: &Network, pre: &NeuronState, post: &NeuronState) -> Option<StdpRule> {
-    let np = net.pops.len();
-    let ri = net.rules[pre.pop as usize * np + post.pop as usize];
-    if ri == NO_RULE {
-        return None;
-    }
-    let b = np * np + RULE_WORDS * ri as usize;
-    Some(*bytemuck::from_bytes(bytemuck::cast_slice(
-        &net.rules[b..b + RULE_WORDS],
-    )))
+    net.rule_between(pre.pop as usize, post.pop as usize)
 }
 
 /// Potentiation: each plastic synapse onto a spiking neuron gains a_plus f+(w) x_pre.

@@ -243,7 +243,7 @@ pub fn write(path: &Path, c: &Checkpoint) -> Result<()> {
     }
     let sum = fnv1a(&bytes);
     bytes.extend_from_slice(&sum.to_le_bytes());
-    crate::stats::write_atomic(path, &bytes, true)
+    crate::atomic::write_file(path, &bytes, true)
 }
 
 /// Reads a checkpoint, refusing with a reason a file that is not one, one of another format

@@ -586,7 +586,7 @@ pub fn import(zip: &Path, out: &Path, o: &ImportOptions) -> Result<(usize, usize
     let text = scene(&c, o);
     let model = crate::scene::parse(&text, &out.display().to_string())?;
     let long_range = model.projections.len() - LOCAL.len() * c.len();
-    crate::stats::write_atomic(out, text.as_bytes(), false)?;
+    crate::atomic::write_file(out, text.as_bytes(), false)?;
     Ok((c.len(), long_range))
 }
 

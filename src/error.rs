@@ -61,6 +61,18 @@ pub enum Error {
     /// The network state became invalid during a run.
     #[error("simulation stopped: {0}")]
     Numerics(String),
+    /// A run that failed after writing a checkpoint (a full disk, a lost device): the cause, and
+    /// the checkpoint to continue from once it is fixed.
+    #[error(
+        "{cause}\nthe run stopped; its last checkpoint, from step {step} before the failure, is intact: once the \
+         cause is fixed, continue with `rewire resume {}`",
+        checkpoint.display()
+    )]
+    Stopped {
+        cause: Box<Error>,
+        checkpoint: PathBuf,
+        step: u64,
+    },
 }
 
 /// Shorthand used across the library.

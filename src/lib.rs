@@ -10,6 +10,7 @@
 //! # Ok::<(), rewire::Error>(())
 //! ```
 
+pub mod atomic;
 pub mod bench;
 pub mod build;
 pub mod checkpoint;

@@ -233,14 +233,14 @@ pub fn write(
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs).map_err(|e| Error::io(&logs, e))?;
     let json = serde_json::to_string_pretty(&stored).map_err(|e| Error::data(&path, e.to_string()))?;
-    crate::stats::write_atomic(&path, (json + "\n").as_bytes(), true)?;
+    crate::atomic::write_file(&path, (json + "\n").as_bytes(), true)?;
     sweep::write_index(plan, &dir)?;
     for (name, text) in scripts(&stored, &dir, res, cmd) {
-        crate::stats::write_atomic(&dir.join(name), text.as_bytes(), false)?;
+        crate::atomic::write_file(&dir.join(name), text.as_bytes(), false)?;
     }
     let subs = submissions(&dir, stored.prefix.is_some(), None, &Resources::default());
     let submit_sh = dir.join("submit.sh");
-    crate::stats::write_atomic(&submit_sh, submit_script(&subs).as_bytes(), false)?;
+    crate::atomic::write_file(&submit_sh, submit_script(&subs).as_bytes(), false)?;
     set_executable(&submit_sh)?;
     Ok((stored, subs))
 }

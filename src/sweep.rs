@@ -228,7 +228,7 @@ pub fn write_index(plan: &Plan, out: &Path) -> Result<()> {
         }
     }
     index.push('\n');
-    crate::stats::write_atomic(&out.join("sweep.csv"), index.as_bytes(), false)
+    crate::atomic::write_file(&out.join("sweep.csv"), index.as_bytes(), false)
 }
 
 /// The scenarios by replicate: one entry per seed in first-seen order (one entry, seed `None`,

@@ -147,10 +147,8 @@ pub(crate) fn run_with(
         Some(Every::Days(d)) => Some(d as usize),
         _ => None,
     };
-    let mut good = resume.map(|c| (ck.file(out), c.header.position.step));
     for (k, plan) in protocol.days.iter().enumerate().skip(r.next_day) {
-        r.day(plan, &protocol, &mut |s: &Stats| outputs.record(s))
-            .map_err(|e| crate::sim::after_checkpoint(e, &good))?;
+        r.day(plan, &protocol, &mut |s: &Stats| outputs.record(s))?;
         r.next_day = k + 1;
         if progress && bar.is_none() && t0.elapsed() > Duration::from_secs(2) {
             bar = Some(crate::sim::progress_bar(total, "{msg}"));
@@ -172,7 +170,7 @@ pub(crate) fn run_with(
             r.totals.wall_s = wall_before + t0.elapsed().as_secs_f64();
             r.totals.steps = r.sim.engine.step();
             let path = r.checkpoint(out, ck, outputs)?;
-            good = Some((path.clone(), r.sim.engine.step()));
+            outputs.last_checkpoint = Some((path.clone(), r.sim.engine.step()));
             if stopped && !last {
                 if let Some(b) = bar.take() {
                     b.finish_and_clear();

@@ -686,7 +686,7 @@ pub fn write_groups(report: &GroupReport, runs: &[RunMetrics], out: &Path) -> Re
     });
     let path = out.join("groups.json");
     let text = serde_json::to_string_pretty(&json).map_err(|e| Error::data(&path, e.to_string()))?;
-    crate::stats::write_atomic(&path, (text + "\n").as_bytes(), false)?;
+    crate::atomic::write_file(&path, (text + "\n").as_bytes(), false)?;
     Ok(vec![out.join("groups.csv"), out.join("contrasts.csv"), path])
 }
 

@@ -16,8 +16,8 @@
 //! bytes: no timestamps, no hash-ordered maps, text in an embedded font (DejaVu Sans).
 
 use super::table::Table;
+use crate::atomic::write_file;
 use crate::error::{Error, Result};
-use crate::stats::write_atomic;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
@@ -539,8 +539,8 @@ fn save(dir: &Path, name: &str, fig: &impl Figure) -> Result<Vec<PathBuf>> {
         wr.write_image_data(&rgb).map_err(io)?;
         wr.finish().map_err(io)?;
     }
-    write_atomic(&png_path, &png, false)?;
-    write_atomic(&svg_path, svg.as_bytes(), false)?;
+    write_file(&png_path, &png, false)?;
+    write_file(&svg_path, svg.as_bytes(), false)?;
     Ok(vec![png_path, svg_path])
 }
 

@@ -330,7 +330,36 @@ pub fn run_with(model: Model, out: &Path, opts: &RunOptions, ck: &Checkpointing)
             eliminated: 0,
             capacity_misses: 0,
         }),
+        last_checkpoint: resume.map(|c| (ck.file(out), c.header.position.step)),
     };
+    let driven = drive(&mut sim, out, opts, ck, resume, &mut outputs);
+    let last = outputs.last_checkpoint.clone();
+    let (totals, protocol) = match driven {
+        Ok(t) => t,
+        Err(e) => {
+            // What the samples so far hold goes under the files' names when the files themselves
+            // are sound: after an interruption or a device fault, not after a failed write, whose
+            // half-written `.partial` files must not pass for outputs.
+            if matches!(e, crate::error::Error::Interrupted(_) | crate::error::Error::Gpu(_)) {
+                outputs.rec.finish().map_err(|e| after_checkpoint(e, &last))?;
+            }
+            return Err(after_checkpoint(e, &last));
+        }
+    };
+    let finished = finish(sim, out, outputs, totals, protocol);
+    finished.map_err(|e| after_checkpoint(e, &last))
+}
+
+/// Runs `sim` from `outputs`' position to the end of the scene (or to a requested stop), writing
+/// samples and checkpoints; returns the run's totals and, for protocol scenes, its summary.
+fn drive(
+    sim: &mut Simulation,
+    out: &Path,
+    opts: &RunOptions,
+    ck: &Checkpointing,
+    resume: Option<&crate::checkpoint::Checkpoint>,
+    outputs: &mut Outputs,
+) -> Result<(RunTotals, Option<crate::protocol::ProtocolSummary>)> {
     let steps = sim.model.steps;
     let mut totals = RunTotals::default();
     if let Some(c) = resume {
@@ -345,7 +374,7 @@ pub fn run_with(model: Model, out: &Path, opts: &RunOptions, ck: &Checkpointing)
         }
     }
     let protocol = if sim.model.protocol.is_some() {
-        let (t, p) = crate::protocol::run_with(&mut sim, out, opts.progress, ck, resume, &mut outputs)?;
+        let (t, p) = crate::protocol::run_with(sim, out, opts.progress, ck, resume, outputs)?;
         totals = t;
         Some(p)
     } else {
@@ -356,12 +385,9 @@ pub fn run_with(model: Model, out: &Path, opts: &RunOptions, ck: &Checkpointing)
             _ => None,
         };
         let stop = ck.stop.as_deref();
-        let mut last = resume.map(|c| (ck.file(out), c.header.position.step));
         while totals.steps < steps {
             let until = every_steps.map_or(steps, |e| ((totals.steps / e + 1) * e).min(steps));
-            let t = sim
-                .run_span(totals.steps, until, steps, opts.progress, stop, |s| outputs.record(s))
-                .map_err(|e| after_checkpoint(e, &last))?;
+            let t = sim.run_span(totals.steps, until, steps, opts.progress, stop, |s| outputs.record(s))?;
             totals.steps = t.steps;
             totals.spikes += t.spikes;
             totals.events += t.events;
@@ -370,18 +396,28 @@ pub fn run_with(model: Model, out: &Path, opts: &RunOptions, ck: &Checkpointing)
             let stopped = ck.stopped();
             if stopped || (every_steps.is_some() && totals.steps < steps) {
                 let position = outputs.position(&totals, None);
-                let path = save_checkpoint(&mut sim, out, ck, position, |files| outputs.rec.save(files))?;
-                last = Some((path.clone(), totals.steps));
+                let path = save_checkpoint(sim, out, ck, position, |files| outputs.rec.save(files))?;
+                outputs.last_checkpoint = Some((path.clone(), totals.steps));
                 if stopped {
-                    outputs.rec.finish()?;
                     return Err(interrupted(&sim.model, totals.steps, &path));
                 }
             }
         }
         None
     };
+    Ok((totals, protocol))
+}
+
+/// Closes the outputs of a run that reached its end: the tables, summary.json and the figures.
+fn finish(
+    sim: Simulation,
+    out: &Path,
+    outputs: Outputs,
+    totals: RunTotals,
+    protocol: Option<crate::protocol::ProtocolSummary>,
+) -> Result<Summary> {
     let steps = totals.steps;
-    let Outputs { rec, structure } = outputs;
+    let Outputs { rec, structure, .. } = outputs;
     rec.finish()?;
     let net = &sim.network;
     let gpu_bytes: u64 = net.gpu_buffers(0).iter().map(|(_, b)| b).sum();
@@ -417,6 +453,8 @@ pub fn run_with(model: Model, out: &Path, opts: &RunOptions, ck: &Checkpointing)
 pub(crate) struct Outputs {
     pub rec: Recorder,
     pub structure: Option<StructureSummary>,
+    /// The last checkpoint written or resumed from (path, step): where a failed run continues.
+    pub last_checkpoint: Option<(PathBuf, u64)>,
 }
 
 impl Outputs {
@@ -483,15 +521,24 @@ pub(crate) fn save_checkpoint(
     Ok(path)
 }
 
-/// A run that failed (a non-finite state) after writing checkpoint `last` (path, step) says
-/// where the last good state is.
+/// A run that failed after writing checkpoint `last` (path, step) says where the last good state
+/// is: a non-finite state in its own words, any other failure (a file that could not be written,
+/// a lost device) as [`Error::Stopped`](crate::error::Error::Stopped). Failures of the request
+/// itself (usage, scene) and interruptions pass through.
 pub(crate) fn after_checkpoint(e: crate::error::Error, last: &Option<(PathBuf, u64)>) -> crate::error::Error {
+    use crate::error::Error;
     match (e, last) {
-        (crate::error::Error::Numerics(m), Some((path, step))) => crate::error::Error::Numerics(format!(
+        (Error::Numerics(m), Some((path, step))) => Error::Numerics(format!(
             "{m}. The last checkpoint, from step {step} before the failure, is {}",
             path.display()
         )),
-        (e, _) => e,
+        (e @ (Error::Interrupted(_) | Error::Usage(_) | Error::Scene { .. } | Error::Stopped { .. }), _) => e,
+        (e, Some((path, step))) => Error::Stopped {
+            cause: Box::new(e),
+            checkpoint: path.clone(),
+            step: *step,
+        },
+        (e, None) => e,
     }
 }
 

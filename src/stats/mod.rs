@@ -737,22 +737,6 @@ impl Recorder {
     }
 }
 
-/// Writes a JSON document atomically (temporary name, then rename).
-/// Writes `bytes` to `path` through `path.partial`, renamed when complete (flushed to disk first
-/// when `sync`), so an interrupted write never leaves a half file under the real name.
-pub fn write_atomic(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
-    if sync {
-        f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-    }
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-}
-
 pub fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<()> {
     let mut f = Pending::create(dir, name)?;
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::io(dir.join(name), std::io::Error::other(e)))?;

@@ -1,7 +1,7 @@
 //! The simulation state on the GPU: every buffer, made once from a built network.
 
 use crate::build::Network;
-use wgpu::util::DeviceExt;
+use crate::error::{Error, Result, human_bytes};
 
 pub struct Buffers {
     pub globals: wgpu::Buffer,
@@ -86,18 +86,52 @@ const RW: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_DST);
 
 impl Buffers {
-    pub fn new(device: &wgpu::Device, net: &Network, raster_steps: u32) -> Self {
+    /// Uploads `net`. An allocation the device cannot make (out of memory, although the scene
+    /// passed [`check_fits`](super::check_fits)) is an error naming the array, its bytes and the
+    /// bytes allocated before it.
+    pub fn new(device: &wgpu::Device, net: &Network, raster_steps: u32) -> Result<Self> {
         let mut bytes = 0u64;
+        let mut failed: Option<String> = None;
         let mut init = |label: &str, contents: &[u8], usage: wgpu::BufferUsages| {
             // Bindings must hold at least one element: give empty arrays 32 bytes (the largest
             // element of an array that may be empty, a Poisson source).
             let contents = if contents.is_empty() { &[0u8; 32][..] } else { contents };
-            bytes += contents.len() as u64;
-            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            // As `create_buffer_init`, but a buffer the device cannot allocate is an error here
+            // rather than a panic when it is mapped: after the first, nothing more is allocated.
+            let size = (contents.len() as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
+            let describe = |size| wgpu::BufferDescriptor {
                 label: Some(label),
-                contents,
+                size,
                 usage,
-            })
+                mapped_at_creation: true,
+            };
+            if failed.is_some() {
+                return device.create_buffer(&describe(wgpu::COPY_BUFFER_ALIGNMENT));
+            }
+            let invalid = device.push_error_scope(wgpu::ErrorFilter::Validation);
+            let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+            let buffer = device.create_buffer(&describe(size));
+            let error = pollster::block_on(oom.pop()).or(pollster::block_on(invalid.pop()));
+            let mapped = match error {
+                None => buffer
+                    .slice(..)
+                    .get_mapped_range_mut()
+                    .map(|mut m| m.slice(..contents.len()).copy_from_slice(contents))
+                    .map_err(|e| e.to_string()),
+                Some(e) => Err(e.to_string()),
+            };
+            match mapped {
+                Ok(()) => buffer.unmap(),
+                Err(e) => {
+                    failed = Some(format!(
+                        "out of GPU memory allocating `{label}` ({}, after {} of other arrays): {e}",
+                        human_bytes(contents.len() as u64),
+                        human_bytes(bytes)
+                    ));
+                }
+            }
+            bytes += contents.len() as u64;
+            buffer
         };
         let g = net.globals;
         let n = g.n_neurons as usize;
@@ -237,6 +271,9 @@ impl Buffers {
             n_neurons: g.n_neurons,
             bytes: 0,
         };
-        Buffers { bytes, ..b }
+        if let Some(m) = failed {
+            return Err(Error::Gpu(m));
+        }
+        Ok(Buffers { bytes, ..b })
     }
 }

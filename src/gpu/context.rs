@@ -21,6 +21,55 @@ pub struct GpuContext {
     pub memory: Option<u64>,
     /// Whether compute passes can write GPU timestamps (for per-stage timing).
     pub timestamps: bool,
+    /// The first fault the device reported on its own (lost, out of memory, an error no scope
+    /// caught), for the engine to report at its next readback instead of a panic.
+    pub faults: Faults,
+}
+
+/// The first fault a device reported through its lost callback or its uncaptured-error
+/// handler. wgpu's default handler panics; rewire records the fault and fails the run with it
+/// at the next readback, so the run can say where it stopped and write what it has.
+#[derive(Clone, Default)]
+pub struct Faults(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl Faults {
+    /// Routes `device`'s lost callback and uncaptured errors here.
+    pub fn watch(device: &wgpu::Device) -> Faults {
+        let f = Faults::default();
+        let lost = f.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            let why = match reason {
+                wgpu::DeviceLostReason::Destroyed => "destroyed".to_string(),
+                other => format!("{other:?}"),
+            };
+            let message = if message.is_empty() {
+                String::new()
+            } else {
+                format!(": {message}")
+            };
+            lost.note(format!("the GPU device was lost ({why}){message}"));
+        });
+        let errors = f.clone();
+        device.on_uncaptured_error(std::sync::Arc::new(move |e: wgpu::Error| {
+            let what = match &e {
+                wgpu::Error::OutOfMemory { .. } => "the GPU ran out of memory",
+                wgpu::Error::Validation { .. } => "the GPU refused a command",
+                wgpu::Error::Internal { .. } => "the GPU driver failed",
+            };
+            errors.note(format!("{what}: {e}"));
+        }));
+        f
+    }
+    fn note(&self, fault: String) {
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(fault);
+        }
+    }
+    /// The first fault reported, if any.
+    pub fn first(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 fn instance(backends: wgpu::Backends) -> wgpu::Instance {
@@ -156,7 +205,9 @@ impl GpuContext {
             trace: wgpu::Trace::Off,
         }))
         .map_err(|e| Error::Gpu(format!("cannot open {}: {e}", describe(&info))))?;
+        let faults = Faults::watch(&device);
         Ok(GpuContext {
+            faults,
             device,
             queue,
             info,

@@ -44,6 +44,12 @@ const STATE_CHUNK: u64 = 64 << 20;
 /// A network resident on the GPU.
 pub struct GpuEngine {
     device: wgpu::Device,
+    /// Faults the device reported on its own (lost, out of memory), reported at readbacks.
+    faults: context::Faults,
+    /// The step up to which a readback last confirmed the device's work.
+    confirmed: std::sync::atomic::AtomicU64,
+    /// A test hook: destroy the device once this step is submitted (`REWIRE_FAULT_LOSE_DEVICE_AT_STEP`).
+    lose_device_at: Option<u64>,
     queue: wgpu::Queue,
     adapter: String,
     b: Buffers,
@@ -150,7 +156,7 @@ impl GpuEngine {
         }
         let device = ctx.device.clone();
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let b = Buffers::new(&device, net, raster_steps);
+        let b = Buffers::new(&device, net, raster_steps)?;
         let neurons = neurons::Neurons::new(&device, &b);
         let propagate = propagate::Propagate::new(&device, &b);
         let learn = b.plastic.then(|| learn::Learn::new(&device, &b));
@@ -234,6 +240,11 @@ impl GpuEngine {
             raster_words: net.globals.raster_words,
             step: 0,
             timestamps: ctx.timestamps,
+            faults: ctx.faults.clone(),
+            confirmed: std::sync::atomic::AtomicU64::new(0),
+            lose_device_at: std::env::var("REWIRE_FAULT_LOSE_DEVICE_AT_STEP")
+                .ok()
+                .and_then(|v| v.parse().ok()),
             conn_valid: false,
             pop_first: net.pops.iter().map(|p| p.first).collect(),
             labels: net.labels.clone(),
@@ -675,18 +686,38 @@ impl GpuEngine {
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Gpu(format!("device poll failed: {e}")))?;
-        rx.recv()
-            .map_err(|_| Error::Gpu("readback was dropped".into()))?
-            .map_err(|e| Error::Gpu(format!("readback failed: {e}")))?;
-        let data = slice
-            .get_mapped_range()
-            .map_err(|e| Error::Gpu(format!("readback failed: {e}")))?
-            .to_vec();
-        buffer.unmap();
-        Ok(data)
+        let data = (|| {
+            self.device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(|e| format!("device poll failed: {e}"))?;
+            rx.recv()
+                .map_err(|_| "readback was dropped".to_string())?
+                .map_err(|e| format!("readback failed: {e}"))?;
+            let data = slice
+                .get_mapped_range()
+                .map_err(|e| format!("readback failed: {e}"))?
+                .to_vec();
+            buffer.unmap();
+            Ok::<_, String>(data)
+        })();
+        // A fault the device reported on its own explains a failed readback, and voids one that
+        // seemed to succeed.
+        use std::sync::atomic::Ordering;
+        match (data, self.faults.first()) {
+            (Ok(d), None) => {
+                self.confirmed.store(self.step, Ordering::Relaxed);
+                Ok(d)
+            }
+            (r, fault) => {
+                let from = self.confirmed.load(Ordering::Relaxed);
+                Err(Error::Gpu(format!(
+                    "{} while it ran steps {from} to {} (all stages of the steps submitted since the last \
+                     confirmed readback)",
+                    fault.unwrap_or_else(|| r.err().unwrap_or_default()),
+                    self.step
+                )))
+            }
+        }
     }
 }
 
@@ -759,6 +790,14 @@ impl Engine for GpuEngine {
             self.queue.submit([enc.finish()]);
             left -= batch;
             self.step += batch;
+            if self.lose_device_at.is_some_and(|at| self.step >= at) {
+                log::warn!(
+                    "REWIRE_FAULT_LOSE_DEVICE_AT_STEP: destroying the device after step {}",
+                    self.step
+                );
+                self.lose_device_at = None;
+                self.device.destroy();
+            }
             if self.synapses_change() {
                 self.conn_valid = false;
             }

@@ -1,0 +1,117 @@
+//! Device faults: a GPU device lost in the middle of a run. The device is really destroyed
+//! (wgpu's `Device::destroy`, through the `REWIRE_FAULT_LOSE_DEVICE_AT_STEP` test hook), so the
+//! driver, wgpu's lost callback and the engine's readbacks all take the path a lost card takes.
+//! The run stops with the steps in flight, writes the tables it has, points at its last
+//! checkpoint, and `rewire resume` continues to the results of a run that never stopped.
+
+mod common;
+
+use rewire::engine::Engine;
+use std::path::Path;
+
+const SCENE: &str = "scenes/deafferentation.ron";
+const FILES: [&str; 4] = [
+    "rates.csv",
+    "connectivity.csv",
+    "structure.csv",
+    "turnover_by_distance.csv",
+];
+
+fn run(out: &Path) -> std::process::Command {
+    let mut c = common::rewire();
+    c.args(["run", SCENE, "--duration", "20000", "--out"]).arg(out);
+    c
+}
+
+#[test]
+fn a_device_lost_mid_run_stops_with_its_steps_writes_what_it_has_and_resumes() {
+    let dir = common::temp_dir("device-lost");
+    let straight = dir.join("straight");
+    let o = run(&straight).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let out = dir.join("lost");
+    let o = run(&out)
+        .args(["--checkpoint-every", "2s"])
+        .env("REWIRE_FAULT_LOSE_DEVICE_AT_STEP", "5000")
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    let ckpt = out.join("checkpoint.rwck");
+    for want in [
+        "the GPU device was lost".to_string(),
+        // The scene samples every second: the last readback the device confirmed was at 4000.
+        "while it ran steps 4000 to 5000".into(),
+        "from step 4000".into(),
+        format!("rewire resume {}", ckpt.display()),
+    ] {
+        assert!(e.contains(&want), "{want:?} in {e}");
+    }
+    assert!(!e.contains("panicked"), "{e}");
+    // What it has: the tables up to the last sample, under their names, and the checkpoint.
+    for f in FILES {
+        assert!(out.join(f).is_file(), "{f}");
+        assert!(!out.join(format!("{f}.partial")).exists(), "{f}.partial");
+    }
+    let rates = std::fs::read_to_string(out.join("rates.csv")).unwrap();
+    let straight_rates = std::fs::read_to_string(straight.join("rates.csv")).unwrap();
+    assert!(
+        straight_rates.starts_with(&rates) && rates.len() < straight_rates.len(),
+        "the lost run's rates are the straight run's up to the fault"
+    );
+    assert!(!out.join("summary.json").exists());
+    assert!(!out.join(rewire::lock::LOCK_FILE).exists());
+
+    // A new device: the run continues from the checkpoint to the straight run's results.
+    let o = common::rewire().arg("resume").arg(&ckpt).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    common::same_files(&straight, &out, &FILES);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_readback_after_a_lost_device_is_an_error_not_a_panic() {
+    let ctx = common::gpu();
+    let model = rewire::scene::load(Path::new(SCENE)).unwrap();
+    let net = rewire::build::build(&model);
+    let mut e = rewire::gpu::GpuEngine::new(&ctx, &net, 0).unwrap();
+    e.advance(100).unwrap();
+    e.sample().unwrap();
+    ctx.device.destroy();
+    e.advance(100).unwrap();
+    let lost = |r: rewire::Result<()>, what: &str| {
+        let m = r.expect_err(what).to_string();
+        assert!(m.contains("the GPU device was lost"), "{what}: {m}");
+        assert!(m.contains("steps 100 to 200"), "{what}: {m}");
+    };
+    lost(e.sample().map(|_| ()), "sample");
+    lost(e.save_state().map(|_| ()), "save_state");
+    lost(e.weights().map(|_| ()), "weights");
+}
+
+/// A device that cannot allocate an array (here lavapipe, whose buffers live in host memory,
+/// under an address-space limit of 1.75 GB: the host network of the scaled microcircuit, 0.45
+/// GB of synapses, fits, its GPU copy does not). The run is refused naming the array, with
+/// nothing written, instead of panicking inside wgpu. The limit is set for the 2-core CI machine
+/// (the driver's threads take address space too).
+#[test]
+fn an_allocation_the_device_cannot_make_names_the_array() {
+    let dir = common::temp_dir("device-oom");
+    let out = dir.join("out");
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 1750000 && exec {} run scenes/microcircuit_scaled.ron --duration 5 --out {}",
+            env!("CARGO_BIN_EXE_rewire"),
+            out.display()
+        ))
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("out of GPU memory allocating `syn_"), "{e}");
+    assert!(e.contains("MiB of other arrays"), "{e}");
+    assert!(!e.contains("panicked"), "{e}");
+    assert!(!out.exists(), "nothing written");
+}

@@ -186,6 +186,7 @@ const REP_CUES: u32 = 8u;
 const DELAY_MASK: u32 = 0xfffu;
 const SPINE_STABLE: u32 = 0x1000u;
 const SPINE_PROPOSED: u32 = 0x2000u;
+const MAX_ELEMENTS: f32 = 65535.0;
 const STRUCT_HEADER_WORDS: u32 = 16u;
 const SPROUT_WORDS: u32 = 8u;
 const SPROUT_TOPOGRAPHIC: u32 = 0u;

@@ -193,8 +193,9 @@ fn elements(@builtin(global_invocation_id) gid: vec3<u32>) {
             conn_d += 1u;
         }
     }
-    let fa = u32(za);
-    let fd = u32(zd);
+    // Elements a neuron may hold (MAX_ELEMENTS): bounds the work of `form` whatever the growth.
+    let fa = u32(min(za, MAX_ELEMENTS));
+    let fd = u32(min(zd, MAX_ELEMENTS));
     let e0 = vec4<u32>(sat_sub(fa, conn_a), sat_sub(conn_a, fa), conn_a, bin);
     let e1 = vec4<u32>(sat_sub(fd, conn_d), sat_sub(conn_d, fd), conn_d, bitcast<u32>(trophin));
     elem[2u * t] = e0;

@@ -133,6 +133,13 @@ pub fn check_fits(c: &Checkpoint, sim: &crate::sim::Simulation) -> Result<()> {
             c.header.engine
         )));
     }
+    let (at, end) = (c.header.position.step, sim.model.steps);
+    if at > end {
+        return Err(Error::Usage(format!(
+            "the checkpoint is at step {at}, past the end of this run ({end} steps): it belongs to a longer run \
+             (resume it with its own --duration) or is damaged"
+        )));
+    }
     Ok(())
 }
 

@@ -12,6 +12,10 @@ pub const DELAY_MASK: u32 = 0xfff;
 pub const SPINE_STABLE: u32 = 0x1000;
 /// A slot holding a partner proposed in this structural update, not yet accepted (transient).
 pub const SPINE_PROPOSED: u32 = 0x2000;
+/// Synaptic elements (boutons or spines) a neuron may hold: growth beyond it is not counted. A
+/// bound on the work of spine formation per update, far above real cells (a cortical pyramidal
+/// neuron carries about 1e4 spines); chosen, not measured.
+pub const MAX_ELEMENTS: f32 = 65535.0;
 /// Rows are whole numbers of chunks of this many slots, and `syn_owner` names the target neuron of
 /// each chunk: a slot's target is `syn_owner[slot >> ROW_CHUNK_SHIFT]`.
 pub const ROW_CHUNK_SHIFT: u32 = 3;

@@ -4,9 +4,10 @@
 
 use crate::build::{self, Network};
 use crate::layout::{
-    EMPTY, NO_RULE, REGION_STRUCT_WORDS, ROW_CHUNK_SHIFT, SPINE_PROPOSED, SPINE_STABLE, SPROUT_ABSOLUTE, SPROUT_WORDS,
-    SS_BOUTONS, SS_FORMED, SS_FREE_BOUTONS, SS_FREE_SPINES, SS_MISSES, SS_NASCENT, SS_PERSISTENT, SS_PRUNED,
-    SS_RETRACTED, SS_SPINES, SS_STABLE, STATUS_ALIVE, STATUS_SLOT_SHIFT, STRUCT_HEADER_WORDS, SproutRule, StructParams,
+    EMPTY, MAX_ELEMENTS, NO_RULE, REGION_STRUCT_WORDS, ROW_CHUNK_SHIFT, SPINE_PROPOSED, SPINE_STABLE, SPROUT_ABSOLUTE,
+    SPROUT_WORDS, SS_BOUTONS, SS_FORMED, SS_FREE_BOUTONS, SS_FREE_SPINES, SS_MISSES, SS_NASCENT, SS_PERSISTENT,
+    SS_PRUNED, SS_RETRACTED, SS_SPINES, SS_STABLE, STATUS_ALIVE, STATUS_SLOT_SHIFT, STRUCT_HEADER_WORDS, SproutRule,
+    StructParams,
 };
 use crate::rng::{self, exp_f32, stream};
 
@@ -158,7 +159,7 @@ fn elements(net: &mut Network) {
             }
         }
         let conn_a = net.boutons[t];
-        let (fa, fd) = (za as u32, zd as u32);
+        let (fa, fd) = (za.min(MAX_ELEMENTS) as u32, zd.min(MAX_ELEMENTS) as u32);
         net.elem[t] = [
             fa.saturating_sub(conn_a),
             conn_a.saturating_sub(fa),

@@ -118,6 +118,18 @@ impl Ctx<'_> {
 }
 
 const NAME_RULE: &str = "names are letters, digits, '_', '-' and '.' (they become CSV fields)";
+/// The largest calcium set point (eta, eps) a growth curve may have: far above any calcium level
+/// the model reaches, and small enough that the curve's midpoint and width stay finite in f32.
+const MAX_CALCIUM: f64 = 1e6;
+
+/// A number for a message: as written when of ordinary size, in exponent form when huge.
+fn shown(x: f64) -> String {
+    if x.abs() >= 1e9 {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
 
 fn plain_name(name: &str) -> bool {
     !name.is_empty()
@@ -289,21 +301,30 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
                 None => None,
                 Some(gr) => {
                     let at = |f: &'static str| with(&pp, &[F("growth"), F(f)]);
-                    if !(gr.nu_per_ms.is_finite() && gr.nu_per_ms >= 0.0) {
+                    if !(gr.nu_per_ms.is_finite() && (0.0..=1.0).contains(&gr.nu_per_ms)) {
                         return Err(cx.err(
                             &at("nu_per_ms"),
-                            format!("growth rate {} per ms must be >= 0", gr.nu_per_ms),
+                            format!(
+                                "growth rate {} per ms must be between 0 and 1 element per ms",
+                                shown(gr.nu_per_ms)
+                            ),
                         ));
                     }
-                    if !(gr.eta.is_finite() && gr.eta >= 0.0) {
-                        return Err(cx.err(&at("eta"), format!("eta {} must be >= 0", gr.eta)));
+                    // Calcium set points are held in f32 on the GPU, with their midpoint and
+                    // width: far beyond any calcium level (1e6) they would overflow.
+                    if !(gr.eta.is_finite() && (0.0..=MAX_CALCIUM).contains(&gr.eta)) {
+                        return Err(cx.err(
+                            &at("eta"),
+                            format!("eta {} must be between 0 and {MAX_CALCIUM}", shown(gr.eta)),
+                        ));
                     }
-                    if !(gr.eps.is_finite() && gr.eps > gr.eta) {
+                    if !(gr.eps.is_finite() && gr.eps > gr.eta && gr.eps <= MAX_CALCIUM) {
                         return Err(cx.err(
                             &at("eps"),
                             format!(
-                                "eps {} must exceed eta {} (the curve grows between them)",
-                                gr.eps, gr.eta
+                                "eps {} must exceed eta {} (the curve grows between them) and be at most {MAX_CALCIUM}",
+                                shown(gr.eps),
+                                shown(gr.eta)
                             ),
                         ));
                     }

@@ -26,6 +26,28 @@ fn alive(pid: u32) -> bool {
     }
 }
 
+/// The refusal of a folder that process `pid` holds.
+fn held(out: &Path, pid: u32) -> Error {
+    Error::Usage(format!(
+        "{}: another rewire run (process {pid}{}) is writing into this folder; wait for it or give another \
+         output folder (if no such run is active, delete {})",
+        out.display(),
+        if pid == std::process::id() { ", this one" } else { "" },
+        out.join(LOCK_FILE).display()
+    ))
+}
+
+/// Refuses when a live process holds folder `out`'s lock (before removing or reusing the folder
+/// without taking the lock itself, as a sweep clearing an unfinished scenario does). A folder
+/// without a lock, or with a stale one, is free.
+pub fn check_free(out: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(out.join(LOCK_FILE)).unwrap_or_default();
+    match text.trim().parse::<u32>() {
+        Ok(pid) if alive(pid) => Err(held(out, pid)),
+        _ => Ok(()),
+    }
+}
+
 impl OutputLock {
     /// Takes the lock of folder `out` (creating the folder), or refuses: another live process, or
     /// another run of this one, holds it.
@@ -43,15 +65,7 @@ impl OutputLock {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let text = std::fs::read_to_string(&path).unwrap_or_default();
                     match text.trim().parse::<u32>() {
-                        Ok(pid) if alive(pid) => {
-                            return Err(Error::Usage(format!(
-                                "{}: another rewire run (process {pid}{}) is writing into this folder; wait for it \
-                                 or give another output folder (if no such run is active, delete {})",
-                                out.display(),
-                                if pid == me { ", this one" } else { "" },
-                                path.display()
-                            )));
-                        }
+                        Ok(pid) if alive(pid) => return Err(held(out, pid)),
                         _ => {
                             log::warn!(
                                 "{}: stale lock ({}) of a run that no longer exists; taking it over",

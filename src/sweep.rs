@@ -319,7 +319,8 @@ pub fn run_jobs(
     }
     let log = std::sync::Mutex::new(log);
     let say = |line: &str| (log.lock().unwrap_or_else(|e| e.into_inner()))(line);
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    // One sweep at a time in a folder (each scenario's run also locks its own folder).
+    let _lock = crate::lock::OutputLock::acquire(out)?;
     write_index(plan, out)?;
     let total = plan.scenarios.len();
     let todo: Vec<&Scenario> = plan.scenarios.iter().filter(|s| !finished(out, s)).collect();
@@ -401,6 +402,8 @@ pub fn run_scenario(
     let dir = out.join(&s.name);
     let partial = out.join(format!("{}.partial", s.name));
     for stale in [&partial, &dir] {
+        // A folder another live process is writing into is not stale: refuse, leave it be.
+        crate::lock::check_free(stale)?;
         if stale.exists() {
             std::fs::remove_dir_all(stale).map_err(|e| Error::io(stale, e))?;
         }

@@ -463,6 +463,9 @@ fn mutated_checkpoints_are_resumed_or_refused() {
                     c.state.arrays[i].1.truncate(keep);
                 }
             }
+            if c == good {
+                return Ok(()); // the "lie" was the truth (an empty array said to be empty)
+            }
             rewire::checkpoint::write(&path, &c).unwrap();
             let Ok(read) = rewire::checkpoint::read(&path) else {
                 refused.set(refused.get() + 1);

@@ -330,3 +330,42 @@ fn scenarios_run_two_at_a_time_on_one_gpu_give_the_files_of_one_at_a_time() {
     assert!(e.to_string().contains("--jobs must be at least 1"), "{e}");
     assert!(!dir.join("zero").exists());
 }
+
+#[test]
+fn a_sweep_into_a_held_folder_or_over_a_held_scenario_is_refused_and_deletes_nothing() {
+    let dir = common::temp_dir("sweep-lock");
+    let scene = short_timing(&dir);
+    let plan = rewire::sweep::plan(&scene, &sets(&["protocol.Rehab.trials=4"])).unwrap();
+    let name = &plan.scenarios[0].name;
+    let me = format!("{}\n", std::process::id());
+
+    // Another sweep (a live process: this one) holds the sweep folder.
+    let out = dir.join("held");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join(rewire::lock::LOCK_FILE), &me).unwrap();
+    let e = rewire::sweep::run(&plan, &out, &opts(), |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("another rewire run"), "{e}");
+    assert!(!out.join(name).exists() && !out.join(format!("{name}.partial")).exists());
+
+    // A scenario's unfinished folder that a live run (a Slurm task, say) still writes into is not
+    // a stale leftover: refused, and left as it is.
+    let out = dir.join("task");
+    let partial = out.join(format!("{name}.partial"));
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::write(partial.join(rewire::lock::LOCK_FILE), &me).unwrap();
+    std::fs::write(partial.join("rates.csv.partial"), "being written\n").unwrap();
+    let e = rewire::sweep::run(&plan, &out, &opts(), |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("another rewire run") && e.contains(".partial"), "{e}");
+    assert!(
+        partial.join("rates.csv.partial").is_file(),
+        "the live run's files are kept"
+    );
+    assert!(
+        !out.join(rewire::lock::LOCK_FILE).exists(),
+        "the refused sweep releases its folder"
+    );
+}

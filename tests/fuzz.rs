@@ -533,3 +533,30 @@ fn found_the_fastest_growth_allowed_ends_in_bounded_time() {
     })
     .unwrap();
 }
+
+/// Found by hand beside the fuzzer: `--set ...count=400000000` on the CPU twin built for more
+/// than 15 minutes (the GPU engine refused it at once). Now refused before building, with the
+/// bytes needed and the host's.
+#[test]
+fn found_a_scene_far_beyond_host_memory_is_refused_on_the_cpu() {
+    let text = std::fs::read_to_string("scenes/quickstart.ron").unwrap();
+    let settings = [("regions[0].populations[0].count".to_string(), "40000000".to_string())];
+    let model = rewire::scene::set::parse_with(&text, "scenes/quickstart.ron", &settings).unwrap();
+    let t0 = std::time::Instant::now();
+    let e = Simulation::new(model.clone(), &EngineChoice::Cpu, 0)
+        .err()
+        .expect("refused");
+    assert!(t0.elapsed().as_secs() < 5, "refused before building");
+    let m = e.to_string();
+    assert!(
+        m.contains("the CPU reference (host memory)") && m.contains("synapse slots"),
+        "{m}"
+    );
+    // By memory: the scene as written fits 1 GiB and not 1 MiB.
+    let model = rewire::scene::parse(&text, "scenes/quickstart.ron").unwrap();
+    rewire::sim::check_model_fits_host(&model, Some(1 << 30)).unwrap();
+    let m = rewire::sim::check_model_fits_host(&model, Some(1 << 20))
+        .unwrap_err()
+        .to_string();
+    assert!(m.contains("2000 neurons") && m.contains("the engine's copy"), "{m}");
+}

@@ -85,8 +85,9 @@ impl Simulation {
             EngineChoice::Gpu(choice) => Some(GpuContext::new(choice)?),
             EngineChoice::Cpu => None,
         };
-        if let Some(ctx) = &ctx {
-            check_model_fits(&model, ctx)?;
+        match &ctx {
+            Some(ctx) => check_model_fits(&model, ctx)?,
+            None => check_model_fits_host(&model, gpu::context::host_memory())?,
         }
         let t0 = Instant::now();
         let shard_slots = ctx.as_ref().map_or(u32::MAX as u64, |c| c.shard_slots());
@@ -552,6 +553,38 @@ pub(crate) fn interrupted(model: &Model, step: u64, checkpoint: &Path) -> crate:
         checkpoint.display(),
         checkpoint.display()
     ))
+}
+
+/// Refuses, before building anything, a model the CPU reference cannot hold in `memory` bytes of
+/// host memory (None: unknown, nothing refused): the built network and the engine's copy of it,
+/// each about the GPU's bytes, and at most 2^32 slots.
+pub fn check_model_fits_host(model: &Model, memory: Option<u64>) -> Result<()> {
+    let est = build::estimate(model, u32::MAX as u64);
+    let too_large = |what: String, needed: f64, available: u64| crate::error::Error::TooLarge {
+        adapter: "the CPU reference (host memory)".into(),
+        what,
+        needed: needed as u64,
+        available,
+    };
+    if est.slots > u32::MAX as f64 {
+        return Err(too_large(
+            format!("about {:.3e} synapse slots (one network holds at most 2^32)", est.slots),
+            est.slots,
+            u32::MAX as u64,
+        ));
+    }
+    let needed = 2.0 * est.bytes;
+    match memory {
+        Some(m) if needed > m as f64 => Err(too_large(
+            format!(
+                "{} neurons and about {:.3e} synapses (the network and the engine's copy)",
+                model.neurons, est.synapses
+            ),
+            needed,
+            m,
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Refuses, before building anything, a model that cannot fit the adapter: more than 2^32 slots,

@@ -203,7 +203,7 @@ pub fn swings<'a>(effects: &'a [Effect], metric: &str) -> Vec<(&'a Effect, &'a E
 pub fn write(effects: &[Effect], out: &Path) -> Result<Vec<PathBuf>> {
     let mut f = crate::stats::Pending::create(out, "sensitivity.csv")?;
     f.line("metric,factor,level,value,n,mean,baseline,effect,ci_low,ci_high,hedges_g,t,df,p,p_holm")?;
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "'"));
+    let quote = crate::report::table::quoted_field;
     let num = |x: f64| if x.is_finite() { x.to_string() } else { String::new() };
     for e in effects {
         let c = &e.effect;

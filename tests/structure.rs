@@ -144,7 +144,7 @@ fn bad_structure_input_gets_errors_naming_place_and_field() {
     );
     let e = scene_error("nu_per_ms: 2e-6", "nu_per_ms: -2e-6");
     assert!(
-        e.contains("populations[0].growth.nu_per_ms") && e.contains("must be >= 0"),
+        e.contains("populations[0].growth.nu_per_ms") && e.contains("must be between 0 and 1"),
         "{e}"
     );
     let e = scene_error(r#"Sprout(from: "E", to: "F""#, r#"Sprout(from: "Q", to: "F""#);

@@ -614,7 +614,7 @@ fn by_seed(runs: &[RunMetrics], members: &[usize]) -> Option<Vec<(u64, usize)>> 
 /// Writes `groups.csv`, `contrasts.csv` and `groups.json` of `report` into `out`.
 pub fn write_groups(report: &GroupReport, runs: &[RunMetrics], out: &Path) -> Result<Vec<PathBuf>> {
     use super::groups::{LEVEL, OFF_RULE, RULE};
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "'"));
+    let quote = crate::report::table::quoted_field;
     let mut g = Pending::create(out, "groups.csv")?;
     g.line("group,metric,n,mean,sd,ci_low,ci_high")?;
     for s in &report.stats {

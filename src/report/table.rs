@@ -17,6 +17,12 @@ pub fn plain_field(text: &str) -> String {
         .collect()
 }
 
+/// Free text as one double-quoted field of the group and sensitivity tables (quotes inside become
+/// '\'').
+pub fn quoted_field(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "'"))
+}
+
 /// One CSV file of a run folder: its header and its rows as text.
 #[derive(Clone, Debug)]
 pub struct Table {

@@ -17,12 +17,7 @@ use std::process::{Command, Output, Stdio};
 /// The deafferentation scene (structural plasticity) on the CPU twin: 20 s simulated, a
 /// checkpoint of about 3.5 MB.
 const SCENE: &str = "scenes/deafferentation.ron";
-const FILES: [&str; 4] = [
-    "rates.csv",
-    "connectivity.csv",
-    "structure.csv",
-    "turnover_by_distance.csv",
-];
+const FILES: [&str; 4] = common::STRUCTURE_TABLES;
 
 /// A tmpfs of `size` mounted at `path` for the life of the value.
 struct Tmpfs(PathBuf);
@@ -68,6 +63,17 @@ fn run(rewire: &Path, out: &Path, extra: &[&str]) -> Command {
     c
 }
 
+/// The run that never stopped, into `dir/straight`.
+fn straight(dir: &Path) -> PathBuf {
+    let out = dir.join("straight");
+    let ok = run(Path::new(env!("CARGO_BIN_EXE_rewire")), &out, &[])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "the straight run failed");
+    out
+}
+
 fn text(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -88,13 +94,7 @@ fn no_half_files(dir: &Path) {
 #[test]
 fn a_disk_that_fills_mid_run_keeps_the_last_checkpoint_and_resumes_once_space_is_back() {
     let dir = common::temp_dir("disk-full");
-    let straight = dir.join("straight");
-    assert!(
-        run(Path::new(env!("CARGO_BIN_EXE_rewire")), &straight, &[])
-            .status()
-            .unwrap()
-            .success()
-    );
+    let straight = straight(&dir);
 
     // 6 MB: room for the first checkpoint (3.5 MB) and the tables, not for a second checkpoint
     // beside it (a checkpoint is written whole under a temporary name before the old one goes).
@@ -107,17 +107,8 @@ fn a_disk_that_fills_mid_run_keeps_the_last_checkpoint_and_resumes_once_space_is
     )
     .output()
     .unwrap();
-    let e = text(&o);
-    assert_eq!(o.status.code(), Some(1), "{e}");
     let ckpt = out.join("checkpoint.rwck");
-    for want in [
-        "No space left on device".to_string(),
-        "checkpoint.rwck.partial".into(),
-        "from step 2000".into(),
-        format!("rewire resume {}", ckpt.display()),
-    ] {
-        assert!(e.contains(&want), "{want:?} in {e}");
-    }
+    common::stopped_after_checkpoint(&o, &ckpt, 2000, &["No space left on device", "checkpoint.rwck.partial"]);
     // The last good checkpoint is whole; the failed one left nothing; the folder is unlocked.
     let c = rewire::checkpoint::read(&ckpt).unwrap();
     assert_eq!(c.header.position.step, 2000);
@@ -165,28 +156,17 @@ fn a_folder_that_stops_taking_files_mid_run_keeps_the_last_checkpoint() {
     }
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).unwrap();
     let o = child.wait_with_output().unwrap();
-    let e = text(&o);
-    assert_eq!(o.status.code(), Some(1), "{e}");
-    assert!(e.contains("Permission denied"), "{e}");
-    assert!(e.contains(&format!("rewire resume {}", ckpt.display())), "{e}");
     let c = rewire::checkpoint::read(&ckpt).unwrap();
     let step = c.header.position.step;
     assert!(step > 0 && step.is_multiple_of(2000) && step < 20000, "{step}");
-    assert!(e.contains(&format!("from step {step}")), "{e}");
+    common::stopped_after_checkpoint(&o, &ckpt, step, &["Permission denied"]);
     no_half_files(&out);
 
     // Writable again: resumed, the run ends as one that never stopped.
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).unwrap();
     let o = common::rewire().arg("resume").arg(&ckpt).output().unwrap();
     assert!(o.status.success(), "{}", text(&o));
-    let straight = dir.join("straight");
-    assert!(
-        run(Path::new(env!("CARGO_BIN_EXE_rewire")), &straight, &[])
-            .status()
-            .unwrap()
-            .success()
-    );
-    common::same_files(&straight, &out, &FILES);
+    common::same_files(&straight(&dir), &out, &FILES);
 }
 
 #[test]

@@ -555,17 +555,18 @@ pub(crate) fn interrupted(model: &Model, step: u64, checkpoint: &Path) -> crate:
     ))
 }
 
-/// Refuses, before building anything, a model the CPU reference cannot hold in `memory` bytes of
-/// host memory (None: unknown, nothing refused): the built network and the engine's copy of it,
-/// each about the GPU's bytes, and at most 2^32 slots.
-pub fn check_model_fits_host(model: &Model, memory: Option<u64>) -> Result<()> {
-    let est = build::estimate(model, u32::MAX as u64);
-    let too_large = |what: String, needed: f64, available: u64| crate::error::Error::TooLarge {
-        adapter: "the CPU reference (host memory)".into(),
+/// The refusal of a model too large for `adapter`: what, the bytes (or count) needed and allowed.
+fn refusal(adapter: String) -> impl Fn(String, f64, u64) -> crate::error::Error {
+    move |what, needed, available| crate::error::Error::TooLarge {
+        adapter: adapter.clone(),
         what,
         needed: needed as u64,
         available,
-    };
+    }
+}
+
+/// Refuses more than 2^32 slots: slot indices are u32.
+fn check_slot_count(est: &build::Estimate, too_large: &impl Fn(String, f64, u64) -> crate::error::Error) -> Result<()> {
     if est.slots > u32::MAX as f64 {
         return Err(too_large(
             format!("about {:.3e} synapse slots (one network holds at most 2^32)", est.slots),
@@ -573,6 +574,16 @@ pub fn check_model_fits_host(model: &Model, memory: Option<u64>) -> Result<()> {
             u32::MAX as u64,
         ));
     }
+    Ok(())
+}
+
+/// Refuses, before building anything, a model the CPU reference cannot hold in `memory` bytes of
+/// host memory (None: unknown, nothing refused): the built network and the engine's copy of it,
+/// each about the GPU's bytes, and at most 2^32 slots.
+pub fn check_model_fits_host(model: &Model, memory: Option<u64>) -> Result<()> {
+    let est = build::estimate(model, u32::MAX as u64);
+    let too_large = refusal("the CPU reference (host memory)".into());
+    check_slot_count(&est, &too_large)?;
     let needed = 2.0 * est.bytes;
     match memory {
         Some(m) if needed > m as f64 => Err(too_large(
@@ -590,21 +601,9 @@ pub fn check_model_fits_host(model: &Model, memory: Option<u64>) -> Result<()> {
 /// Refuses, before building anything, a model that cannot fit the adapter: more than 2^32 slots,
 /// a per-neuron array larger than one binding, or more bytes than the device's memory.
 pub fn check_model_fits(model: &Model, ctx: &GpuContext) -> Result<()> {
-    let adapter = gpu::context::describe(&ctx.info);
     let est = build::estimate(model, ctx.shard_slots());
-    let too_large = |what: String, needed: f64, available: u64| crate::error::Error::TooLarge {
-        adapter: adapter.clone(),
-        what,
-        needed: needed as u64,
-        available,
-    };
-    if est.slots > u32::MAX as f64 {
-        return Err(too_large(
-            format!("about {:.3e} synapse slots (one network holds at most 2^32)", est.slots),
-            est.slots,
-            u32::MAX as u64,
-        ));
-    }
+    let too_large = refusal(gpu::context::describe(&ctx.info));
+    check_slot_count(&est, &too_large)?;
     if let Some(memory) = ctx.memory
         && est.bytes > memory as f64
     {

@@ -209,3 +209,34 @@ pub fn position(src: &str, needle: &str) -> (usize, usize) {
         before[line_start..].chars().count() + 1,
     )
 }
+
+/// The output of a run that failed after writing checkpoint `ckpt` at `step`: exit status 1, each
+/// of `reasons` in its message, the checkpoint's step and the `rewire resume` command, no panic.
+/// Returns the message.
+pub fn stopped_after_checkpoint(
+    o: &std::process::Output,
+    ckpt: &std::path::Path,
+    step: u64,
+    reasons: &[&str],
+) -> String {
+    let e = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    for want in reasons
+        .iter()
+        .map(|r| r.to_string())
+        .chain([format!("from step {step}"), format!("rewire resume {}", ckpt.display())])
+    {
+        assert!(e.contains(&want), "{want:?} in {e}");
+    }
+    assert!(!e.contains("panicked"), "{e}");
+    e
+}
+
+/// The tables a structural scene without plasticity writes (those without wall-clock times), for
+/// comparing a resumed run with one that never stopped.
+pub const STRUCTURE_TABLES: [&str; 4] = [
+    "rates.csv",
+    "connectivity.csv",
+    "structure.csv",
+    "turnover_by_distance.csv",
+];

@@ -122,6 +122,37 @@ const NAME_RULE: &str = "names are letters, digits, '_', '-' and '.' (they becom
 /// the model reaches, and small enough that the curve's midpoint and width stay finite in f32.
 const MAX_CALCIUM: f64 = 1e6;
 
+/// The largest synaptic weight (|w|, pA or mV as the model reads it) a scene may give: input is
+/// summed in fixed point, whose scale (a power of two, at least 2^-24) holds a row of 2^24 such
+/// synapses below 2^30. Physiological weights are below 1e3; chosen, not measured.
+const MAX_WEIGHT: f64 = 1e6;
+
+/// The largest |weight| a parameter can draw (a normal's Irwin-Hall draw stays within 6 sd).
+fn weight_reach(p: &Param) -> f64 {
+    match *p {
+        Param::Normal { mean, sd, .. } if sd != 0.0 => mean.abs() + 6.0 * sd.abs(),
+        _ => {
+            let (lo, hi) = p.bounds();
+            lo.abs().max(hi.abs())
+        }
+    }
+}
+
+/// Refuses a weight beyond [`MAX_WEIGHT`] at `path`.
+fn check_weight(cx: &Ctx, path: &[Seg], reach: f64) -> Result<()> {
+    if reach.is_finite() && reach <= MAX_WEIGHT {
+        return Ok(());
+    }
+    Err(cx.err(
+        path,
+        format!(
+            "weights up to {} are beyond the {} the summed input's fixed point holds",
+            shown(reach),
+            shown(MAX_WEIGHT)
+        ),
+    ))
+}
+
 /// A number for a message: as written when of ordinary size, in exponent form when huge.
 fn shown(x: f64) -> String {
     if x.abs() >= 1e9 {
@@ -434,6 +465,7 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
             }
         }
         cx.param(&with(&pp, &[F("weight")]), &p.weight)?;
+        check_weight(&cx, &with(&pp, &[F("weight")]), weight_reach(&p.weight))?;
         // Delays are whole steps from 1 to MAX_DELAY_STEPS; an unclipped normal's tail is clipped.
         let max_delay = crate::layout::MAX_DELAY_STEPS as f64 * scene.dt_ms;
         let hi = if p.delay_ms.bounds().1.is_infinite() {
@@ -468,6 +500,7 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
                         format!("weight bounds [{}, {}] are inverted or not finite", s.w_min, s.w_max),
                     ));
                 }
+                check_weight(&cx, &at("w_max"), s.w_max.abs().max(s.w_min.abs()))?;
                 let (lo, hi) = p.weight.bounds();
                 if lo < s.w_min || hi > s.w_max {
                     return Err(cx.err(
@@ -648,9 +681,7 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
                 if !(rate_hz.is_finite() && rate_hz >= 0.0) {
                     return Err(cx.err(&with(&ip, &[F("rate_hz")]), format!("rate {rate_hz} Hz must be >= 0")));
                 }
-                if !weight.is_finite() {
-                    return Err(cx.err(&with(&ip, &[F("weight")]), "weight must be finite"));
-                }
+                check_weight(&cx, &with(&ip, &[F("weight")]), weight.abs())?;
                 if rate_hz * in_degree as f64 * scene.dt_ms * 1e-3 > 7000.0 {
                     return Err(cx.err(
                         &ip,
@@ -1109,9 +1140,7 @@ fn structure(
                 ));
             }
         };
-        if !weight.is_finite() {
-            return Err(cx.err(&with(&rp, &[F("weight")]), "weight must be finite"));
-        }
+        check_weight(cx, &with(&rp, &[F("weight")]), weight.abs())?;
         let delay_ms = match (r.delay_ms, proj) {
             (Some(d), _) => d,
             (None, Some(p)) => p.delay_ms.typical(),

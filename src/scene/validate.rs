@@ -153,6 +153,23 @@ fn check_weight(cx: &Ctx, path: &[Seg], reach: f64) -> Result<()> {
     ))
 }
 
+/// Refuses an input current beyond [`MAX_WEIGHT`] at `path`: neuron state is single precision,
+/// and a current past any physiological one (1e6, as for weights; chosen, not measured) only
+/// drives it to infinity, where the engines' handling of non-numbers may differ.
+fn check_current(cx: &Ctx, path: &[Seg], reach: f64) -> Result<()> {
+    if reach.is_finite() && reach <= MAX_WEIGHT {
+        return Ok(());
+    }
+    Err(cx.err(
+        path,
+        format!(
+            "{} is beyond {}, the largest input current taken",
+            shown(reach),
+            shown(MAX_WEIGHT)
+        ),
+    ))
+}
+
 /// A number for a message: as written when of ordinary size, in exponent form when huge.
 fn shown(x: f64) -> String {
     if x.abs() >= 1e9 {
@@ -697,18 +714,15 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
                 }
             }
             Input::Dc { amplitude, .. } => {
-                if !amplitude.is_finite() {
-                    return Err(cx.err(&with(&ip, &[F("amplitude")]), "amplitude must be finite"));
-                }
+                check_current(&cx, &with(&ip, &[F("amplitude")]), amplitude.abs())?;
                 InputKind::Dc { amplitude }
             }
             Input::Noise { sd, mean, .. } => {
-                if !(sd.is_finite() && sd >= 0.0) {
+                if !(sd >= 0.0) {
                     return Err(cx.err(&with(&ip, &[F("sd")]), format!("sd {sd} must be >= 0")));
                 }
-                if !mean.is_finite() {
-                    return Err(cx.err(&with(&ip, &[F("mean")]), "mean must be finite"));
-                }
+                check_current(&cx, &with(&ip, &[F("sd")]), sd)?;
+                check_current(&cx, &with(&ip, &[F("mean")]), mean.abs())?;
                 InputKind::Noise { mean, sd }
             }
         };

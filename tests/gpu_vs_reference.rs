@@ -279,10 +279,10 @@ const SCENE_STDP: &str = r#"Scene(seed: 21, dt_ms: 1.0, duration_ms: 1200,
 #[test]
 fn nonfinite_state_stops_both_engines_naming_the_population() {
     let model = common::model(
-        r#"Scene(seed: 1, dt_ms: 1, duration_ms: 10, regions: [Region(name: "R", centre_mm: (0,0,0), radius_mm: 1, populations: [
+        r#"Scene(seed: 1, dt_ms: 1, duration_ms: 100, regions: [Region(name: "R", centre_mm: (0,0,0), radius_mm: 1, populations: [
             Population(name: "ok", count: 10, model: RegularSpiking),
-            Population(name: "blowup", count: 10, model: Lif())])],
-          inputs: [Dc(to: "blowup", amplitude: 3e38), Noise(to: "blowup", sd: 3e38)])"#,
+            Population(name: "blowup", count: 10, model: Izhikevich(a: 0.02, b: 0.2, c: -65, d: 3e38))])],
+          inputs: [Dc(to: "blowup", amplitude: 1e5)])"#,
     );
     let net = build(&model);
     let ctx = common::gpu();
@@ -290,8 +290,11 @@ fn nonfinite_state_stops_both_engines_naming_the_population() {
         Box::new(GpuEngine::new(&ctx, &net, 0).unwrap()),
         Box::new(CpuEngine::new(&net, 0)),
     ];
+    // (Absurd inputs, the old way to plant it, are refused at validation: here the spikes' recovery
+    // jump d = 3e38 makes the membrane non-finite. How many steps that takes is outside the
+    // bit-exact contract: OpenGL's infinities reach it later than Vulkan's and the twin's.)
     for e in engines.iter_mut() {
-        e.advance(10).unwrap();
+        e.advance(100).unwrap();
         let err = e
             .sample()
             .expect_err("a non-finite state must stop the run")

@@ -718,7 +718,7 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
                 InputKind::Dc { amplitude }
             }
             Input::Noise { sd, mean, .. } => {
-                if !(sd >= 0.0) {
+                if sd.is_nan() || sd < 0.0 {
                     return Err(cx.err(&with(&ip, &[F("sd")]), format!("sd {sd} must be >= 0")));
                 }
                 check_current(&cx, &with(&ip, &[F("sd")]), sd)?;

@@ -138,36 +138,28 @@ fn weight_reach(p: &Param) -> f64 {
     }
 }
 
-/// Refuses a weight beyond [`MAX_WEIGHT`] at `path`.
-fn check_weight(cx: &Ctx, path: &[Seg], reach: f64) -> Result<()> {
+/// Refuses a finite `reach` beyond [`MAX_WEIGHT`] at `path`, saying `why` of the number.
+fn check_magnitude(cx: &Ctx, path: &[Seg], reach: f64, why: impl Fn(String, String) -> String) -> Result<()> {
     if reach.is_finite() && reach <= MAX_WEIGHT {
         return Ok(());
     }
-    Err(cx.err(
-        path,
-        format!(
-            "weights up to {} are beyond the {} the summed input's fixed point holds",
-            shown(reach),
-            shown(MAX_WEIGHT)
-        ),
-    ))
+    Err(cx.err(path, why(shown(reach), shown(MAX_WEIGHT))))
+}
+
+/// Refuses a weight beyond [`MAX_WEIGHT`] at `path`.
+fn check_weight(cx: &Ctx, path: &[Seg], reach: f64) -> Result<()> {
+    check_magnitude(cx, path, reach, |x, max| {
+        format!("weights up to {x} are beyond the {max} the summed input's fixed point holds")
+    })
 }
 
 /// Refuses an input current beyond [`MAX_WEIGHT`] at `path`: neuron state is single precision,
 /// and a current past any physiological one (1e6, as for weights; chosen, not measured) only
 /// drives it to infinity, where the engines' handling of non-numbers may differ.
 fn check_current(cx: &Ctx, path: &[Seg], reach: f64) -> Result<()> {
-    if reach.is_finite() && reach <= MAX_WEIGHT {
-        return Ok(());
-    }
-    Err(cx.err(
-        path,
-        format!(
-            "{} is beyond {}, the largest input current taken",
-            shown(reach),
-            shown(MAX_WEIGHT)
-        ),
-    ))
+    check_magnitude(cx, path, reach, |x, max| {
+        format!("{x} is beyond {max}, the largest input current taken")
+    })
 }
 
 /// A number for a message: as written when of ordinary size, in exponent form when huge.

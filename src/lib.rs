@@ -30,6 +30,7 @@ pub mod shaders;
 pub mod sim;
 pub mod slurm;
 pub mod stats;
+pub mod stepper;
 pub mod sweep;
 
 pub use engine::{Engine, EngineState, RawSample};

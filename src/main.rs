@@ -226,6 +226,18 @@ enum Command {
     },
     /// List every adapter found, its backend and limits, and how large a network fits.
     Info,
+    /// Write a finished run folder as an NWB file (Neurodata Without Borders), through the Python
+    /// package's exporter and pynwb (`pip install ./python`): the scene and seed as metadata,
+    /// regions and populations, the sampled tables as time series, the protocol as epochs.
+    ExportNwb {
+        /// The run folder (with summary.json and the scene it ran, scene.ron).
+        run: PathBuf,
+        /// The NWB file to write.
+        out: PathBuf,
+        /// The Python interpreter that has the rewire package installed.
+        #[arg(long, env = "REWIRE_PYTHON", default_value = "python3")]
+        python: String,
+    },
     /// Time synthetic networks (a sweep over sizes and rates) and scenes on the GPU; print a
     /// table and write JSON (build time, bytes per synapse, steps/s, events/s, time per stage).
     Bench {
@@ -584,6 +596,20 @@ fn run(cli: Cli) -> Result<()> {
             w.rows_are_sources = rows_are_sources;
             let (regions, tracts) = rewire::connectome::import(&zip, &out, &opts)?;
             println!("{}: {regions} regions, {tracts} long-range projections", out.display());
+        }
+        Command::ExportNwb { run, out, python } => {
+            anyhow::ensure!(run.is_dir(), "{}: no such run folder", run.display());
+            let status = std::process::Command::new(&python)
+                .args(["-m", "rewire", "export-nwb"])
+                .arg(&run)
+                .arg(&out)
+                .status()
+                .with_context(|| format!("starting {python} (give the interpreter with --python or REWIRE_PYTHON)"))?;
+            anyhow::ensure!(
+                status.success(),
+                "`{python} -m rewire export-nwb` failed ({status}): the NWB export runs in the Python package; \
+                 install it into that interpreter with `pip install ./python` (it brings pynwb)"
+            );
         }
         Command::Validate { scene: path } => {
             let model = scene::load(&path)?;

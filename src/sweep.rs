@@ -314,6 +314,20 @@ pub fn run_jobs(
     jobs: usize,
     log: impl FnMut(&str) + Send,
 ) -> Result<Outcome> {
+    run_jobs_until(plan, out, opts, jobs, None, log)
+}
+
+/// [`run_jobs`] that stops when `stop` is set (Ctrl-C in a script): each running scenario at its
+/// next sample or day, as `Error::Interrupted`, leaving its `NAME.partial` folder; no scenario
+/// starts after it. Running the same sweep again runs the unfinished scenarios.
+pub fn run_jobs_until(
+    plan: &Plan,
+    out: &Path,
+    opts: &RunOptions,
+    jobs: usize,
+    stop: Option<&std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    log: impl FnMut(&str) + Send,
+) -> Result<Outcome> {
     if jobs == 0 {
         return Err(Error::Usage("--jobs must be at least 1".into()));
     }
@@ -363,7 +377,14 @@ pub fn run_jobs(
     outcome.ran = pool(jobs, &todo, |s| {
         let start = prefixes.iter().find(|(seed, _)| *seed == s.seed()).map(|(_, c)| c);
         let t0 = Instant::now();
-        run_scenario(plan, s, out, &opts, start, &mut |l: &str| say(l))?;
+        if stop.is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst)) {
+            return Err(Error::Interrupted(format!(
+                "the sweep into {} stopped before scenario {}: run it again to run the unfinished scenarios",
+                out.display(),
+                s.name
+            )));
+        }
+        run_scenario_until(plan, s, out, &opts, start, stop, &mut |l: &str| say(l))?;
         let k = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         let left = todo.len() - k;
         let eta = started.elapsed().as_secs_f64() / k as f64 * left as f64;
@@ -399,6 +420,19 @@ pub fn run_scenario(
     prefix: Option<&Checkpoint>,
     log: &mut impl FnMut(&str),
 ) -> Result<sim::Summary> {
+    run_scenario_until(plan, s, out, opts, prefix, None, log)
+}
+
+/// [`run_scenario`] that stops at the next sample or day once `stop` is set (`Error::Interrupted`).
+fn run_scenario_until(
+    plan: &Plan,
+    s: &Scenario,
+    out: &Path,
+    opts: &RunOptions,
+    prefix: Option<&Checkpoint>,
+    stop: Option<&std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    log: &mut impl FnMut(&str),
+) -> Result<sim::Summary> {
     let dir = out.join(&s.name);
     let partial = out.join(format!("{}.partial", s.name));
     for stale in [&partial, &dir] {
@@ -423,10 +457,13 @@ pub fn run_scenario(
         scene_file: plan.scene.display().to_string(),
         scene_text: s.text.clone(),
         resume: prefix.cloned(),
+        stop: stop.cloned(),
         ..Default::default()
     };
-    let summary = sim::run_with(s.model.clone(), &partial, opts, &ck)
-        .map_err(|e| Error::Usage(format!("scenario {}: {e}", s.name)))?;
+    let summary = sim::run_with(s.model.clone(), &partial, opts, &ck).map_err(|e| match e {
+        Error::Interrupted(m) => Error::Interrupted(format!("scenario {}: {m}", s.name)),
+        e => Error::Usage(format!("scenario {}: {e}", s.name)),
+    })?;
     std::fs::rename(&partial, &dir).map_err(|e| Error::io(&dir, e))?;
     Ok(summary)
 }

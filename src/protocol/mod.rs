@@ -72,6 +72,80 @@ pub struct ProtocolSummary {
     pub final_by_task: Vec<(String, f64)>,
 }
 
+/// One phase of a protocol's schedule: what runs from `from_step` to `to_step` (steps from the
+/// run's start) on biological `day`. A lesion takes no steps.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Phase {
+    pub day: i32,
+    /// "lesion", "train", "rehab", "booster", "probe" or "offline".
+    pub phase: String,
+    /// The probed task ("motor", "transfer", "distractor"), the lesion's kind ("focal",
+    /// "fraction", "tract_cut", "region"), "motor" for sessions, empty offline.
+    pub what: String,
+    pub from_step: u64,
+    pub to_step: u64,
+}
+
+/// The schedule the protocol runner follows, phase by phase (empty without a protocol): each day
+/// its lesions, its sessions, a probe block per task, then its offline phase. For outputs that
+/// state the protocol as intervals (the NWB export's epochs).
+pub fn timeline(model: &Model) -> Vec<Phase> {
+    let Some(protocol) = &model.protocol else {
+        return Vec::new();
+    };
+    let trial_steps = model.task.as_ref().map_or(0, |t| t.trial_steps);
+    let mut probed = vec![TaskKind::Motor];
+    if let Some(t) = &model.task {
+        if t.transfer_shared.is_some() {
+            probed.push(TaskKind::Transfer);
+        }
+        if t.distractor.is_some() {
+            probed.push(TaskKind::Distractor);
+        }
+    }
+    let mut out = Vec::new();
+    let mut at = 0u64;
+    let mut push = |day: i32, phase: &str, what: &str, steps: u64| {
+        out.push(Phase {
+            day,
+            phase: phase.to_string(),
+            what: what.to_string(),
+            from_step: at,
+            to_step: at + steps,
+        });
+        at += steps;
+    };
+    for plan in &protocol.days {
+        for &li in &plan.lesions {
+            push(plan.day, "lesion", lesion_kind(&protocol.lesions[li].kind), 0);
+        }
+        for s in &plan.sessions {
+            push(plan.day, s.kind, "motor", s.trials as u64 * trial_steps);
+        }
+        if plan.probe_trials > 0 {
+            for kind in &probed {
+                push(plan.day, "probe", kind.name(), plan.probe_trials as u64 * trial_steps);
+            }
+        }
+        let offline = protocol.offline_steps_of(plan, trial_steps);
+        if offline > 0 {
+            push(plan.day, "offline", "", offline);
+        }
+    }
+    out
+}
+
+/// A lesion kind's name in outputs (`lesions.csv`, the timeline).
+fn lesion_kind(kind: &crate::scene::model::LesionKindModel) -> &'static str {
+    use crate::scene::model::LesionKindModel as K;
+    match kind {
+        K::Focal { .. } => "focal",
+        K::Fraction { .. } => "fraction",
+        K::TractCut { .. } => "tract_cut",
+        K::Region { .. } => "region",
+    }
+}
+
 /// The impairment (`pre - post`), the change recovered (`last - post`) and the fraction of the
 /// impairment recovered (`None` without an impairment > 0) from the probe accuracies before the
 /// lesion, just after it and at the end.
@@ -80,6 +154,36 @@ pub fn recovery(pre: Option<f64>, post: Option<f64>, last: Option<f64>) -> (Opti
     let recovered = last.zip(post).map(|(a, b)| a - b);
     let fraction = impairment.zip(recovered).filter(|(i, _)| *i > 0.0).map(|(i, r)| r / i);
     (impairment, recovered, fraction)
+}
+
+#[cfg(test)]
+mod timeline_tests {
+    use super::timeline;
+
+    #[test]
+    fn the_timeline_tiles_every_protocol_scene_in_order() {
+        let mut seen = 0;
+        for entry in std::fs::read_dir("scenes").unwrap() {
+            let path = entry.unwrap().path();
+            let model = crate::scene::load(&path).unwrap();
+            let phases = timeline(&model);
+            let Some(protocol) = &model.protocol else {
+                assert!(phases.is_empty());
+                continue;
+            };
+            seen += 1;
+            let name = path.display();
+            assert_eq!(phases.last().unwrap().to_step, model.steps, "{name}: the phases end at the run's end");
+            for w in phases.windows(2) {
+                assert_eq!(w[0].to_step, w[1].from_step, "{name}: phases follow one another");
+                assert!(w[0].day <= w[1].day, "{name}: days in order");
+            }
+            let lesions = phases.iter().filter(|p| p.phase == "lesion").count();
+            assert_eq!(lesions, protocol.lesions.len(), "{name}: one zero-length phase a lesion");
+            assert!(phases.iter().all(|p| (p.phase == "lesion") == (p.from_step == p.to_step)));
+        }
+        assert!(seen >= 3, "only {seen} protocol scenes found");
+    }
 }
 
 #[cfg(test)]
@@ -479,12 +583,7 @@ impl<'a> Runner<'a> {
         self.sim.engine.lesion(&plan.status, &plan.cut)?;
         self.status = plan.status;
         self.applied.push(li);
-        let kind = match l.kind {
-            crate::scene::model::LesionKindModel::Focal { .. } => "focal",
-            crate::scene::model::LesionKindModel::Fraction { .. } => "fraction",
-            crate::scene::model::LesionKindModel::TractCut { .. } => "tract_cut",
-            crate::scene::model::LesionKindModel::Region { .. } => "region",
-        };
+        let kind = lesion_kind(&l.kind);
         let volume = lesion::volume_mm3(self.model, &self.status);
         let census = lesion::census(self.model, &self.status);
         for (ri, region) in self.model.regions.iter().enumerate() {

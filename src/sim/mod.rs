@@ -74,7 +74,7 @@ pub struct StructureSummary {
 pub struct Simulation {
     pub model: Model,
     pub network: Network,
-    pub engine: Box<dyn Engine>,
+    pub engine: Box<dyn Engine + Send>,
     pub build_s: f64,
 }
 
@@ -93,7 +93,7 @@ impl Simulation {
         let shard_slots = ctx.as_ref().map_or(u32::MAX as u64, |c| c.shard_slots());
         let network = build::build_sharded(&model, shard_slots)?;
         let build_s = t0.elapsed().as_secs_f64();
-        let engine: Box<dyn Engine> = match &ctx {
+        let engine: Box<dyn Engine + Send> = match &ctx {
             Some(ctx) => Box::new(GpuEngine::new(ctx, &network, raster_steps)?),
             None => Box::new(CpuEngine::new(&network, raster_steps)),
         };
@@ -322,6 +322,10 @@ pub fn run_with(model: Model, out: &Path, opts: &RunOptions, ck: &Checkpointing)
     // One run at a time in a folder, from the first file written until this run returns, however
     // it ends (the checks above leave nothing on disk).
     let _lock = crate::lock::OutputLock::acquire(out)?;
+    // The scene as run (after any `--set`), so a run folder states what made it.
+    if !ck.scene_text.is_empty() {
+        crate::atomic::write_file(&out.join("scene.ron"), ck.scene_text.as_bytes(), false)?;
+    }
     let restore = resume.map(|c| &c.files);
     let mut outputs = Outputs {
         rec: Recorder::open(out, &sim.model, restore)?,

@@ -501,9 +501,9 @@ def compare(runs, out="comparison", group_by: str | None = None, metrics=None) -
     return Comparison(out, files)
 
 
-def to_nwb(run, path) -> Path:
+def to_nwb(run, path, species: str | None = None, age: str | None = None, sex: str = "O") -> Path:
     """Writes a run (a :class:`Run` or a run folder) as an NWB file through pynwb (see
-    :mod:`rewire.nwb`)."""
+    :mod:`rewire.nwb`); ``species`` and ``age`` state what the model stands for."""
     from .nwb import to_nwb as write
 
-    return write(run, path)
+    return write(run, path, species=species, age=age, sex=sex)

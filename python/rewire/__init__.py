@@ -122,6 +122,9 @@ class Scene:
         settings = self._settings + [(path, _ron(value, path))]
         try:
             text, info = _rewire.parse(self._source, self.file, settings)
+        except SceneError as e:
+            e.field = path
+            raise
         except UsageError as e:
             raise SceneError(e.message, field=path, file=self.file, reason=e.message) from None
         self._settings, self._text, self._info = settings, text, json.loads(info)

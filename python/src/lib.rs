@@ -25,6 +25,11 @@ const CHUNK: u64 = 1000;
 /// error's fields as attributes.
 fn to_py(py: Python<'_>, e: Error) -> PyErr {
     let message = e.to_string();
+    to_py_saying(py, e, message)
+}
+
+/// [`to_py`] with another message (the error's fields kept).
+fn to_py_saying(py: Python<'_>, e: Error, message: String) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let errors = py.import("rewire.errors")?;
         let kw = PyDict::new(py);
@@ -165,15 +170,30 @@ fn describe(m: &rewire::Model) -> String {
 /// returns the text and the model's description (JSON).
 #[pyfunction]
 fn parse(py: Python<'_>, text: String, file: String, settings: Vec<(String, String)>) -> PyResult<(String, String)> {
-    detached(py, move || {
-        let model = rewire::scene::set::parse_with(&text, &file, &settings)?;
-        let applied = if settings.is_empty() {
-            text
-        } else {
-            rewire::scene::set::apply(&text, &settings)?
-        };
-        Ok((applied, describe(&model)))
-    })
+    let (t, f, s) = (text.clone(), file.clone(), settings.clone());
+    let parsed = py.detach(move || rewire::scene::set::parse_with(&t, &f, &s));
+    match parsed {
+        Ok(model) => {
+            let applied = detached(py, move || {
+                if settings.is_empty() {
+                    Ok(text)
+                } else {
+                    rewire::scene::set::apply(&text, &settings)
+                }
+            })?;
+            Ok((applied, describe(&model)))
+        }
+        // A setting the scene refuses: the setting's message, with the position in the text as
+        // set (a value of the wrong kind, or a path that leads nowhere, has none).
+        Err(Error::Usage(message)) => {
+            let whole = rewire::scene::set::apply(&text, &settings).and_then(|t| rewire::scene::parse(&t, &file));
+            match whole {
+                Err(e @ Error::Scene { .. }) => Err(to_py_saying(py, e, message)),
+                _ => Err(to_py(py, Error::Usage(message))),
+            }
+        }
+        Err(e) => Err(to_py(py, e)),
+    }
 }
 
 /// The protocol's schedule of scene `text` (JSON list of phases; empty without a protocol).

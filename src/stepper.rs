@@ -91,13 +91,20 @@ impl Stepper {
         let interval = raw.step - self.sampled_at;
         self.sampled_at = raw.step;
         self.samples += 1;
-        Ok(Stats::from_raw(&self.sim.model, &raw, interval, &self.sim.network.globals))
+        Ok(Stats::from_raw(
+            &self.sim.model,
+            &raw,
+            interval,
+            &self.sim.network.globals,
+        ))
     }
 
     /// Adds `amount` of dopamine to `region` (None: every region) at the next step.
     pub fn reward(&mut self, region: Option<&str>, amount: f64) -> Result<()> {
         if !amount.is_finite() {
-            return Err(Error::Usage(format!("reward: the amount must be a finite number, not {amount}")));
+            return Err(Error::Usage(format!(
+                "reward: the amount must be a finite number, not {amount}"
+            )));
         }
         let region = region.map(|r| self.region(r)).transpose()?;
         self.sim.engine.reward(region.map(|r| r as u32), amount as f32);
@@ -110,7 +117,9 @@ impl Stepper {
             if (0.0..=1.0).contains(&f) {
                 Ok(())
             } else {
-                Err(Error::Usage(format!("lesion: the fraction must be from 0 to 1, not {f}")))
+                Err(Error::Usage(format!(
+                    "lesion: the fraction must be from 0 to 1, not {f}"
+                )))
             }
         };
         let kind = match what {
@@ -170,10 +179,15 @@ impl Stepper {
     }
 
     fn region(&self, name: &str) -> Result<usize> {
-        self.sim.model.regions.iter().position(|r| r.name == name).ok_or_else(|| {
-            let names: Vec<_> = self.sim.model.regions.iter().map(|r| r.name.as_str()).collect();
-            Error::Usage(format!("no region {name:?} (the scene has {})", names.join(", ")))
-        })
+        self.sim
+            .model
+            .regions
+            .iter()
+            .position(|r| r.name == name)
+            .ok_or_else(|| {
+                let names: Vec<_> = self.sim.model.regions.iter().map(|r| r.name.as_str()).collect();
+                Error::Usage(format!("no region {name:?} (the scene has {})", names.join(", ")))
+            })
     }
 
     /// Writes a checkpoint of the network as it stands to `path` (atomically); `Stepper::resume`
@@ -190,7 +204,9 @@ impl Stepper {
             events: 0.0,
             wall_s: 0.0,
             structure: None,
-            protocol: Some(serde_json::json!({ "stepper": { "lesions": self.lesions, "sampled_at": self.sampled_at } })),
+            protocol: Some(
+                serde_json::json!({ "stepper": { "lesions": self.lesions, "sampled_at": self.sampled_at } }),
+            ),
         };
         let source = Source {
             file: self.scene_file.clone(),
@@ -218,7 +234,9 @@ impl Stepper {
             .protocol
             .as_ref()
             .and_then(|p| p.get("stepper"))
-            .ok_or_else(|| refuse("not written by a stepwise simulation (resume a run's checkpoint with `rewire resume`)"))?;
+            .ok_or_else(|| {
+                refuse("not written by a stepwise simulation (resume a run's checkpoint with `rewire resume`)")
+            })?;
         let lesions = stepper.get("lesions").and_then(|v| v.as_u64());
         let sampled_at = stepper.get("sampled_at").and_then(|v| v.as_u64());
         let (Some(lesions), Some(sampled_at)) = (lesions, sampled_at) else {

@@ -275,7 +275,10 @@ fn sweep(
             });
         }
         for (path, values) in &sets {
-            options.push(rewire::scene::set::SetOption::parse(&format!("{path}={}", values.join(",")))?);
+            options.push(rewire::scene::set::SetOption::parse(&format!(
+                "{path}={}",
+                values.join(",")
+            ))?);
         }
         rewire::sweep::plan_text(&text, std::path::Path::new(&file), &options)
     })?;
@@ -314,7 +317,9 @@ fn compare(
 /// A test of the panic path: panics inside the library, as a bug would.
 #[pyfunction]
 fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
-    detached(py, || -> rewire::Result<()> { panic!("a panic raised on purpose by _panic_for_test") })
+    detached(py, || -> rewire::Result<()> {
+        panic!("a panic raised on purpose by _panic_for_test")
+    })
 }
 
 /// One network under a script's control (the Python `Simulation` wraps it).
@@ -404,9 +409,7 @@ impl Stepwise {
             _ => {
                 return Err(to_py(
                     py,
-                    Error::Usage(
-                        "lesion: give region= or population= with fraction=, or tract=(from, to)".into(),
-                    ),
+                    Error::Usage("lesion: give region= or population= with fraction=, or tract=(from, to)".into()),
                 ));
             }
         };

@@ -173,14 +173,26 @@ mod timeline_tests {
             };
             seen += 1;
             let name = path.display();
-            assert_eq!(phases.last().unwrap().to_step, model.steps, "{name}: the phases end at the run's end");
+            assert_eq!(
+                phases.last().unwrap().to_step,
+                model.steps,
+                "{name}: the phases end at the run's end"
+            );
             for w in phases.windows(2) {
                 assert_eq!(w[0].to_step, w[1].from_step, "{name}: phases follow one another");
                 assert!(w[0].day <= w[1].day, "{name}: days in order");
             }
             let lesions = phases.iter().filter(|p| p.phase == "lesion").count();
-            assert_eq!(lesions, protocol.lesions.len(), "{name}: one zero-length phase a lesion");
-            assert!(phases.iter().all(|p| (p.phase == "lesion") == (p.from_step == p.to_step)));
+            assert_eq!(
+                lesions,
+                protocol.lesions.len(),
+                "{name}: one zero-length phase a lesion"
+            );
+            assert!(
+                phases
+                    .iter()
+                    .all(|p| (p.phase == "lesion") == (p.from_step == p.to_step))
+            );
         }
         assert!(seen >= 3, "only {seen} protocol scenes found");
     }

@@ -235,3 +235,15 @@ def test_a_sweep_and_a_comparison_from_python(tmp_path):
     again = rewire.compare([rewire.read_run(f) for f in folders], out=tmp_path / "cmp", group_by="settings")
     assert len(again.table) == 4 and set(again.groups.columns) >= {"group", "metric", "n", "mean"}
     assert (again.groups["n"] == 2).all()
+
+
+def test_the_example_script_runs(tmp_path):
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "python" / "examples" / "stepwise_lesion.py"), "--cpu", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "lesion: {'S1': 0, 'M1': 500}" in r.stdout, r.stdout
+    assert (tmp_path / "run.nwb").is_file() and (tmp_path / "lesioned.rwck").is_file()

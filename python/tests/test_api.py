@@ -113,9 +113,10 @@ def test_a_panic_in_the_library_is_a_python_exception():
         rewire._rewire._panic_for_test()
 
 
-def test_a_stepwise_simulation_samples_lesions_and_resumes_bit_for_bit(tmp_path):
+@pytest.mark.parametrize("engine", ["cpu", "gpu"])
+def test_a_stepwise_simulation_samples_lesions_and_resumes_bit_for_bit(tmp_path, engine):
     scene = rewire.load_scene(QUICKSTART)
-    sim = rewire.Simulation(scene, engine="cpu")
+    sim = rewire.Simulation(scene, engine=engine)
     assert sim.regions == ["S1", "M1"] and sim.populations == ["S1_E", "S1_I", "M1_E", "M1_I"]
     first = sim.advance(100).sample()
     assert first.step == 100 and sim.time_ms == 100.0
@@ -130,7 +131,7 @@ def test_a_stepwise_simulation_samples_lesions_and_resumes_bit_for_bit(tmp_path)
     path = sim.save(tmp_path / "sim.rwck")
     a = sim.advance(150).sample()
     assert a.synapses[0, 1] == 0, "the cut tract still has synapses"
-    b = rewire.Simulation.resume(path, engine="cpu")
+    b = rewire.Simulation.resume(path, engine=engine)
     assert b.step == 100 and b.living() == sim.living()
     b_sample = b.advance(150).sample()
     assert b_sample.raw == a.raw
@@ -247,3 +248,15 @@ def test_the_example_script_runs(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "lesion: {'S1': 0, 'M1': 500}" in r.stdout, r.stdout
     assert (tmp_path / "run.nwb").is_file() and (tmp_path / "lesioned.rwck").is_file()
+
+
+def test_stepwise_on_the_gpu_equals_its_cpu_twin():
+    samples = []
+    for engine in ("gpu", "cpu"):
+        sim = rewire.Simulation(QUICKSTART, engine=engine)
+        first = sim.advance(120).sample()
+        sim.lesion(population="M1_E", fraction=0.3)
+        sim.lesion(tract=("S1", "M1"))
+        second = sim.advance(130).sample()
+        samples.append((first.raw, second.raw, sim.living()))
+    assert samples[0] == samples[1]

@@ -12,7 +12,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-const FIGURES: [&str; 5] = ["recovery", "connectivity", "turnover", "activation", "weights"];
+const FIGURES: [&str; 6] = [
+    "recovery",
+    "connectivity",
+    "turnover",
+    "activation",
+    "weights",
+    "tracts",
+];
 
 fn run(model: rewire::Model, name: &str, duration_ms: Option<f64>) -> PathBuf {
     let dir = common::temp_dir(name);
@@ -457,8 +464,12 @@ fn drawing_again_gives_the_same_bytes() {
         .collect();
     let t = std::time::Instant::now();
     let written = figures::draw_run(dir).unwrap();
-    eprintln!("five figures redrawn in {:.2} s", t.elapsed().as_secs_f64());
-    assert_eq!(written.len(), 10);
+    eprintln!(
+        "{} figures redrawn in {:.2} s",
+        FIGURES.len(),
+        t.elapsed().as_secs_f64()
+    );
+    assert_eq!(written.len(), 2 * FIGURES.len());
     for (n, bytes) in before {
         assert!(read(&dir.join(&n)) == bytes, "{n} changed when drawn again");
     }

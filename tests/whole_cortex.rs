@@ -198,9 +198,39 @@ fn whole_cortex_runs_lesions_by_label_and_the_gpu_equals_its_cpu_twin() {
             "connectivity.csv",
             "hemisphere_connectivity.csv",
             "lesions.csv",
+            "tracts.csv",
         ],
     );
 
+    // Tract strength: the tracts the scene names, rM1's gone with it from day 0.
+    let tracts = Table::read(&cpu_out, "tracts.csv").unwrap();
+    let (name, day, rel) = (
+        tracts.strs("tract").unwrap(),
+        tracts.f64s("day").unwrap(),
+        tracts.strs("synapses_rel").unwrap(),
+    );
+    let mut named: Vec<&str> = name.clone();
+    named.dedup();
+    assert_eq!(
+        named[..5],
+        [
+            "rM1->rPMCDL",
+            "rPMCDL->rM1",
+            "rM1->rPMCVL",
+            "rS2->rM1",
+            "lPFCDL->lPMCDL"
+        ]
+    );
+    for i in 0..tracts.rows.len() {
+        let expected = if day[i] < 0.0 {
+            "1"
+        } else if name[i].contains("rM1") {
+            "0"
+        } else {
+            continue;
+        };
+        assert_eq!(rel[i], expected, "{} on day {}", name[i], day[i]);
+    }
     let lesions = Table::read(&cpu_out, "lesions.csv").unwrap();
     let lost: Vec<(f64, &str, f64)> = lesions
         .f64s("day")

@@ -219,6 +219,7 @@ TABLES = (
     "representation",
     "routes",
     "lesions",
+    "tracts",
 )
 
 

@@ -76,6 +76,9 @@ COLUMNS = {
     "pruned": "spines pruned in the interval",
     "retracted": "synapses deleted by element retraction in the interval",
     "eliminated": "synapses eliminated in the interval",
+    "tract": "tract, SOURCE->TARGET regions",
+    "synapses_rel": "synapses relative to the last sample before the first lesion",
+    "weight_rel": "summed weight relative to the last sample before the first lesion",
     "time_s": "simulated time (s)",
     "kind": "kind",
 }

@@ -152,7 +152,14 @@ pub const COLUMNS: [&str; 11] = [
     "turnover_far",
 ];
 
+/// A metric on one tract: `tract:SOURCE->TARGET`, its weight's change in per cent from before the
+/// first lesion to the end (the `Tracts` readout's end point, for group statistics).
+pub const TRACT_METRIC: &str = "tract:";
+
 pub fn scalar(m: &RunMetrics, column: &str) -> Option<f64> {
+    if let Some(tract) = column.strip_prefix(TRACT_METRIC) {
+        return m.tracts.iter().find(|t| t.tract == tract).map(TractChange::change_pct);
+    }
     match column {
         "pre_lesion" => m.pre_lesion,
         "post_lesion" => m.post_lesion,
@@ -492,11 +499,14 @@ pub struct GroupReport {
     pub proportional: Option<super::groups::Proportional>,
 }
 
-/// Refuses a metric that is not one of [`COLUMNS`]; `who` names the command in the message.
+/// Refuses a metric that is not one of [`COLUMNS`] or a tract's (`tract:S->T`); `who` names the
+/// command in the message.
 pub fn check_known(metrics: &[String], who: &str) -> Result<()> {
-    match metrics.iter().find(|m| !COLUMNS.contains(&m.as_str())) {
+    let known = |m: &str| COLUMNS.contains(&m) || m.strip_prefix(TRACT_METRIC).is_some_and(|t| t.contains("->"));
+    match metrics.iter().find(|m| !known(m)) {
         Some(m) => Err(Error::Usage(format!(
-            "{who} --metrics: unknown metric {m:?}; known: {}",
+            "{who} --metrics: unknown metric {m:?}; known: {}, and {TRACT_METRIC}SOURCE->TARGET (a tract's weight \
+             change, %)",
             COLUMNS.join(", ")
         ))),
         None => Ok(()),

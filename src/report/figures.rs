@@ -10,6 +10,8 @@
 //! - `activation`: firing rate of each population during the motor-task probes, by day (or, without
 //!   probes, at every sample).
 //! - `weights`: weight distribution of each plastic projection at the moments of `connectivity`.
+//! - `tracts` (the `Tracts` readout): each tract's summed weight and synapses relative to before
+//!   the first lesion, by day (or simulated time).
 //!
 //! A figure is drawn into memory and written under a `.partial` name, then renamed, so an
 //! interrupted run never leaves half a figure under its real name. The same files give the same
@@ -353,6 +355,9 @@ pub fn draw_run_with(dir: &Path, options: &PlotOptions) -> Result<Vec<PathBuf>> 
     }
     if let Some(fig) = weights(dir, &info, &options.weight_days)? {
         written.extend(save(dir, "weights", &fig)?);
+    }
+    if let Some(fig) = tracts(dir, &info)? {
+        written.extend(save(dir, "tracts", &fig)?);
     }
     Ok(written)
 }
@@ -1624,5 +1629,131 @@ impl Figure for Weights {
             }
         }
         Ok(())
+    }
+}
+
+// --- (f) tract strength ---
+
+/// Tracts drawn at most (the file holds them all).
+const MAX_TRACTS: usize = 10;
+
+/// A tract's name and its (x, weight_rel, synapses_rel) points where the ratio is known.
+type TractLine = (String, Vec<(f64, f64, f64)>);
+
+struct Tracts {
+    title: String,
+    x_desc: String,
+    lines: Vec<TractLine>,
+    left_out: usize,
+    lesion_days: Vec<f64>,
+}
+
+fn tracts(dir: &Path, info: &RunInfo) -> Result<Option<Tracts>> {
+    let Some(t) = Table::read_optional(dir, "tracts.csv")? else {
+        return Ok(None);
+    };
+    let (tract, day, t_ms) = (t.strs("tract")?, t.f64s("day")?, t.f64s("t_ms")?);
+    let (w, n) = (t.strs("weight_rel")?, t.strs("synapses_rel")?);
+    let mut lines: Vec<TractLine> = Vec::new();
+    for i in 0..t.rows.len() {
+        let k = match lines.iter().position(|l| l.0 == tract[i]) {
+            Some(k) => k,
+            None => {
+                lines.push((tract[i].to_string(), Vec::new()));
+                lines.len() - 1
+            }
+        };
+        if let (Ok(w), Ok(n)) = (w[i].parse::<f64>(), n[i].parse::<f64>()) {
+            let x = if info.protocol { day[i] } else { t_ms[i] / 1000.0 };
+            lines[k].1.push((x, w, n));
+        }
+    }
+    lines.retain(|l| !l.1.is_empty());
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    let left_out = lines.len().saturating_sub(MAX_TRACTS);
+    lines.truncate(MAX_TRACTS);
+    Ok(Some(Tracts {
+        title: format!("{}: tract strength relative to before the lesion", info.scene),
+        x_desc: if info.protocol {
+            "biological day".into()
+        } else {
+            "simulated time (s)".into()
+        },
+        lines,
+        left_out,
+        lesion_days: info.lesion_days.clone(),
+    }))
+}
+
+impl Figure for Tracts {
+    fn size(&self) -> (u32, u32) {
+        (900, 760)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let note = if self.left_out > 0 {
+            format!("(the first {MAX_TRACTS} tracts; {} more in tracts.csv)", self.left_out)
+        } else {
+            "1 = the last sample before the first lesion (without a lesion, the first sample)".to_string()
+        };
+        let body = titled(root, &self.title, &note, 60)?;
+        let (plots, side) = body.split_horizontally(700);
+        let halves = plots.split_evenly((2, 1));
+        let points = self.lines.iter().flat_map(|l| &l.1);
+        let lo = points.clone().map(|p| p.0).fold(f64::INFINITY, f64::min);
+        let hi = points.clone().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+        let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 1.0, lo + 1.0) };
+        for (panel, (what, pick)) in halves.iter().zip([("summed weight", 0usize), ("synapses", 1)]) {
+            let value = |p: &(f64, f64, f64)| if pick == 0 { p.1 } else { p.2 };
+            let top = points.clone().map(value).fold(1.0f64, f64::max) * 1.08;
+            let bottom = points.clone().map(value).fold(0.0f64, f64::min);
+            let ((x, xfmt), (y, yfmt)) = (axis(lo, hi, 8), axis(bottom, top, 6));
+            let mut chart = ChartBuilder::on(panel)
+                .margin(10)
+                .x_label_area_size(42)
+                .y_label_area_size(70)
+                .build_cartesian_2d(x, y)?;
+            chart
+                .configure_mesh()
+                .x_label_formatter(&xfmt)
+                .y_label_formatter(&yfmt)
+                .x_desc(self.x_desc.as_str())
+                .y_desc(format!("{what}, relative"))
+                .label_style(font(13.0))
+                .axis_desc_style(font(14.0))
+                .bold_line_style(RGBColor(225, 225, 225))
+                .draw()?;
+            chart.draw_series(DashedLineSeries::new(
+                vec![(lo, 1.0), (hi, 1.0)],
+                6,
+                4,
+                RGBColor(120, 120, 120).stroke_width(1),
+            ))?;
+            for &l in &self.lesion_days {
+                chart.draw_series(LineSeries::new(vec![(l, bottom), (l, top)], LESION.stroke_width(2)))?;
+            }
+            for (k, (_, pts)) in self.lines.iter().enumerate() {
+                let colour = PALETTE[k % PALETTE.len()];
+                chart.draw_series(LineSeries::new(
+                    pts.iter().map(|p| (p.0, value(p))),
+                    colour.stroke_width(2),
+                ))?;
+            }
+        }
+        let mut entries: Vec<(Icon, String)> = self
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(k, l)| (Icon::Line(PALETTE[k % PALETTE.len()]), l.0.clone()))
+            .collect();
+        if !self.lesion_days.is_empty() {
+            entries.push((Icon::Line(LESION), "lesion".into()));
+        }
+        side.draw(&Text::new("tract", (8, 30), font(14.0)))?;
+        legend(&side, 64, &entries)
     }
 }

@@ -4,6 +4,7 @@ pub mod compare;
 pub mod figures;
 pub mod groups;
 pub mod table;
+pub mod tracts;
 
 pub use table::Table;
 

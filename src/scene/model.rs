@@ -31,6 +31,15 @@ pub struct Model {
     pub start_from: Option<std::path::PathBuf>,
     /// Total neurons.
     pub neurons: u32,
+    /// Virtual instruments (`readouts`).
+    pub readouts: ReadoutsModel,
+}
+
+/// Validated readouts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReadoutsModel {
+    /// Tract strength: the tracts as (source region, target region), None without the readout.
+    pub tracts: Option<Vec<(usize, usize)>>,
 }
 
 #[derive(Clone, Debug)]

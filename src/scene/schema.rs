@@ -72,6 +72,30 @@ pub struct Scene {
     /// `inputs` (docs/SCENES.md, "Importing a connectome"). Default: none.
     #[serde(default)]
     pub connectome: Option<Connectome>,
+    /// Virtual instruments: what a lab would measure, computed from the run's aggregates and
+    /// written beside its other files (docs/SCENES.md, "Readouts"). Default: none.
+    #[serde(default)]
+    pub readouts: Vec<Readout>,
+}
+
+/// One virtual instrument.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub enum Readout {
+    /// Tract strength, a DTI-like summary: per tract (source region -> target region), its
+    /// synapses and summed weight at each sample, and both relative to the reference sample (the
+    /// last before the first lesion; without a lesion, the first), as tractography of a tract is
+    /// compared over recovery. Writes `tracts.csv` and the figure `tracts`.
+    Tracts(TractsReadout),
+}
+
+/// The tracts a tract-strength readout follows.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TractsReadout {
+    /// Tracts as `("SOURCE", "TARGET")` region names, two different regions joined by a
+    /// projection or a sprouting rule. Default: every such pair, in region order.
+    #[serde(default)]
+    pub tracts: Vec<(String, String)>,
 }
 
 /// A connectome and how it becomes regions and projections: each row of the zip becomes a region

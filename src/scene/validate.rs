@@ -922,6 +922,14 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
             stability(&cx, &scene, &populations, st, protocol.as_ref(), task.as_ref())?;
         }
     }
+    let readouts = readouts(
+        &cx,
+        &scene,
+        &region_names,
+        &populations,
+        &projections,
+        structure.as_ref(),
+    )?;
     let sample_every_steps = ((scene.sample_every_ms / scene.dt_ms).round() as u64).max(1);
     Ok(Model {
         name: if scene.name.is_empty() {
@@ -942,6 +950,7 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
         pair_reward,
         structure,
         task,
+        readouts,
         start_from: match scene.start_from {
             Some(p) if scene.protocol.is_empty() => {
                 return Err(cx.err(
@@ -1386,4 +1395,83 @@ fn izh(a: f64, b: f64, c: f64, d: f64) -> NeuronKind {
         d: Param::Const(d),
         v_init_mv: Param::Const(-65.0),
     }
+}
+
+/// The scene's `readouts`, validated: each instrument at most once; a tract names two different
+/// regions that a projection or a sprouting rule joins, once.
+fn readouts(
+    cx: &Ctx,
+    scene: &Scene,
+    region_names: &HashMap<String, usize>,
+    populations: &[PopulationModel],
+    projections: &[ProjectionModel],
+    structure: Option<&StructureModel>,
+) -> Result<ReadoutsModel> {
+    use Seg::{Field as F, Index as I};
+    let mut model = ReadoutsModel::default();
+    // Region pairs some projection or sprouting rule joins (source != target).
+    let sprouts = structure
+        .iter()
+        .flat_map(|st| &st.sprouts)
+        .map(|r| (r.source, r.target));
+    let mut joined: Vec<(usize, usize)> = Vec::new();
+    for (a, b) in projections.iter().map(|p| (p.source, p.target)).chain(sprouts) {
+        let pair = (populations[a].region, populations[b].region);
+        if pair.0 != pair.1 && !joined.contains(&pair) {
+            joined.push(pair);
+        }
+    }
+    joined.sort();
+    for (i, r) in scene.readouts.iter().enumerate() {
+        match r {
+            Readout::Tracts(t) => {
+                let rp = [F("readouts"), I(i)];
+                if model.tracts.is_some() {
+                    return Err(cx.err(&rp, "a second `Tracts` readout: give all its tracts in one"));
+                }
+                if t.tracts.is_empty() {
+                    if joined.is_empty() {
+                        return Err(cx.err(
+                            &rp,
+                            "no two regions are joined by a projection or a sprouting rule: there is no tract to follow",
+                        ));
+                    }
+                    model.tracts = Some(joined.clone());
+                    continue;
+                }
+                let mut tracts = Vec::new();
+                for (j, (from, to)) in t.tracts.iter().enumerate() {
+                    let at = |k: usize| [F("readouts"), I(i), F("tracts"), I(j), I(k)];
+                    let find = |name: &str, k: usize| {
+                        region_names.get(name).copied().ok_or_else(|| {
+                            let mut known: Vec<&str> = region_names.keys().map(String::as_str).collect();
+                            known.sort();
+                            cx.err(
+                                &at(k),
+                                format!("unknown region {name:?}; regions are: {}", known.join(", ")),
+                            )
+                        })
+                    };
+                    let pair = (find(from, 0)?, find(to, 1)?);
+                    if pair.0 == pair.1 {
+                        return Err(cx.err(&at(1), format!("a tract joins two different regions; both are {to:?}")));
+                    }
+                    if !joined.contains(&pair) {
+                        return Err(cx.err(
+                            &at(0),
+                            format!(
+                                "no projection or sprouting rule joins {from:?} to {to:?}: the tract would stay empty"
+                            ),
+                        ));
+                    }
+                    if tracts.contains(&pair) {
+                        return Err(cx.err(&at(0), format!("the tract {from:?} -> {to:?} is named twice")));
+                    }
+                    tracts.push(pair);
+                }
+                model.tracts = Some(tracts);
+            }
+        }
+    }
+    Ok(model)
 }

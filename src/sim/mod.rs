@@ -449,6 +449,7 @@ fn finish(
         structure,
         protocol,
     };
+    crate::report::tracts::write(out, &sim.model)?;
     stats::write_json(out, "summary.json", &summary)?;
     crate::report::figures::draw_run(out)?;
     Ok(summary)

@@ -12,13 +12,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-const FIGURES: [&str; 6] = [
+const FIGURES: [&str; 7] = [
     "recovery",
     "connectivity",
     "turnover",
     "activation",
     "weights",
     "tracts",
+    "bold",
 ];
 
 fn run(model: rewire::Model, name: &str, duration_ms: Option<f64>) -> PathBuf {

@@ -1,5 +1,6 @@
 //! Virtual instruments (`readouts`): tract strength against what a lesion and a tract cut leave
-//! of a tract, the GPU beside its CPU twin, the comparison's tract metric, and refused scenes.
+//! of a tract, BOLD against a burst of input, each on the GPU beside its CPU twin, the
+//! comparison's tract metric, and refused scenes.
 
 mod common;
 
@@ -34,7 +35,7 @@ const SCENE: &str = r#"Scene(seed: 2, dt_ms: 1.0, sample_every_ms: 1000,
         Rest(days: (2, 3)),
         Probe(every_days: 1, trials: 8),
     ],
-    readouts: [Tracts()],
+    readouts: [Tracts(), Bold(tr_ms: 1000)],
 )"#;
 
 fn run(engine: EngineChoice, name: &str) -> PathBuf {
@@ -96,6 +97,28 @@ fn tract_strength_follows_the_lesion_and_the_cut_on_the_gpu_as_on_its_twin() {
         (0.0, 0.0, 0.0)
     );
     assert!(cpu.join("tracts.png").is_file() && cpu.join("tracts.svg").is_file());
+    assert_eq!(
+        std::fs::read(cpu.join("bold.csv")).unwrap(),
+        std::fs::read(gpu.join("bold.csv")).unwrap(),
+        "bold.csv differs between the GPU and its CPU twin"
+    );
+    // M1's synaptic input is the tract alone: with half of M1 gone and then the tract cut, its
+    // BOLD falls below anything it showed before the lesion. (Poisson input is external: no
+    // synapse of the network carries it.)
+    let bold = rewire::report::Table::read(&cpu, "bold.csv").unwrap();
+    let (region, day, pct) = (
+        bold.strs("region").unwrap(),
+        bold.f64s("day").unwrap(),
+        bold.f64s("bold_pct").unwrap(),
+    );
+    let m1: Vec<(f64, f64)> = (0..bold.rows.len())
+        .filter(|&i| region[i] == "M1")
+        .map(|i| (day[i], pct[i]))
+        .collect();
+    let lowest_before = m1.iter().filter(|b| b.0 < 0.0).map(|b| b.1).fold(f64::MAX, f64::min);
+    let last = m1.last().unwrap().1;
+    eprintln!("M1 BOLD: lowest before the lesion {lowest_before:.3} %, at the end {last:.3} %");
+    assert!(last < -1.0 && last < lowest_before - 1.0, "M1's BOLD: {m1:?}");
 
     // The comparison's tract metric: the weight's change in per cent, before to end.
     let m = rewire::report::compare::metrics(&cpu).unwrap();
@@ -107,7 +130,12 @@ fn tract_strength_follows_the_lesion_and_the_cut_on_the_gpu_as_on_its_twin() {
 
 #[test]
 fn a_readout_that_cannot_be_measured_is_refused_where_it_is_written() {
-    let with = |readouts: &str| SCENE.replace("readouts: [Tracts()],", &format!("readouts: {readouts},"));
+    let with = |readouts: &str| {
+        SCENE.replace(
+            "readouts: [Tracts(), Bold(tr_ms: 1000)],",
+            &format!("readouts: {readouts},"),
+        )
+    };
     for (readouts, needle, field, message) in [
         (
             r#"[Tracts(tracts: [("S1", "V1")])]"#,
@@ -147,6 +175,89 @@ fn a_readout_that_cannot_be_measured_is_refused_where_it_is_written() {
         assert_eq!((line, column, f.as_str()), (l, c, field), "{readouts}: {m}");
         assert!(m.contains(message), "{readouts}: {m}");
     }
-    let (_, _, f, m) = common::scene_error(&SCENE.replace("readouts: [Tracts()]", "readouts: [Bold()]"), "file.ron");
-    assert!(m.contains("Bold") && f == "readouts", "{f}: {m}");
+    let src = with("[Tracts(), Bold(tr_ms: 0.5)]");
+    let (line, column, f, m) = common::scene_error(&src, "file.ron");
+    assert_eq!((line, column, f.as_str()), {
+        let (l, c) = common::position(&src, "0.5)]");
+        (l, c, "readouts[1].tr_ms")
+    });
+    assert!(m.contains("at least one step"), "{m}");
+    let (_, _, f, m) = common::scene_error(&with("[Bold(), Bold()]"), "file.ron");
+    assert!(f == "readouts[1]" && m.contains("a second `Bold`"), "{f}: {m}");
+    let (_, _, f, m) = common::scene_error(&with("[Lfp()]"), "file.ron");
+    assert!(m.contains("Lfp") && f == "readouts", "{f}: {m}");
+}
+
+/// The quickstart network for 40 s with a 2 s burst of extra input to S1 from t = 10 s, its BOLD
+/// sampled every second.
+fn burst_scene() -> String {
+    let src = std::fs::read_to_string("scenes/quickstart.ron").unwrap();
+    let src = src.replace("duration_ms: 2000.0,", "duration_ms: 40000.0,");
+    let src = src.replace(
+        "        Noise(to: \"M1_E\", sd: 5.0),",
+        "        Poisson(to: \"S1_E\", rate_hz: 10.0, in_degree: 50, weight: 3.0, from_ms: 10000, until_ms: 12000),\n        Noise(to: \"M1_E\", sd: 5.0),",
+    );
+    assert!(
+        src.contains("until_ms: 12000"),
+        "the quickstart scene changed: update this test"
+    );
+    src.replace("\n)", "\n    readouts: [Bold(tr_ms: 1000)],\n)")
+}
+
+#[test]
+fn bold_follows_a_burst_of_input_seconds_later_on_the_gpu_as_on_its_twin() {
+    let model = common::model(&burst_scene());
+    let run = |engine: EngineChoice, name: &str| {
+        let out = common::temp_dir(name);
+        let opts = RunOptions {
+            engine,
+            duration_ms: None,
+            progress: false,
+        };
+        rewire::sim::run(model.clone(), &out, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+        out
+    };
+    let cpu = run(EngineChoice::Cpu, "bold-cpu");
+    let gpu = run(EngineChoice::Gpu(Default::default()), "bold-gpu");
+    let text = std::fs::read_to_string(cpu.join("bold.csv")).unwrap();
+    assert_eq!(
+        text,
+        std::fs::read_to_string(gpu.join("bold.csv")).unwrap(),
+        "bold.csv differs between the GPU and its CPU twin"
+    );
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("t_s,day,region,bold_pct"));
+    let series = |region: &str| -> Vec<(f64, f64)> {
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .filter(|r| r[1] == region || r[2] == region)
+            .map(|r| (r[0].parse().unwrap(), r[3].parse().unwrap()))
+            .collect()
+    };
+    let s1 = series("S1");
+    assert_eq!(s1.len(), 40, "one sample a second");
+    assert_eq!(s1[0].0, 1.0);
+    let peak = s1
+        .iter()
+        .copied()
+        .fold((0.0, f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
+    let before = s1.iter().filter(|s| s.0 <= 10.0).map(|s| s.1.abs()).fold(0.0, f64::max);
+    eprintln!(
+        "S1: peak {:.3} % at {} s; before the burst at most {:.3} %",
+        peak.1, peak.0, before
+    );
+    // The burst starts at 10 s: the response peaks seconds after it, far above the background's.
+    assert!((13.0..=19.0).contains(&peak.0), "the S1 peak at {} s", peak.0);
+    assert!(peak.1 > 5.0 * before, "the burst's response does not stand out");
+    let undershoot = s1.iter().filter(|s| s.0 > peak.0).map(|s| s.1).fold(f64::MAX, f64::min);
+    assert!(undershoot < 0.0, "no undershoot after the peak");
+    // M1, which S1 drives, responds too.
+    let m1 = series("M1");
+    let m1_peak = m1
+        .iter()
+        .copied()
+        .fold((0.0, f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
+    assert!((13.0..=20.0).contains(&m1_peak.0) && m1_peak.1 > 0.0, "M1: {m1_peak:?}");
+    assert!(cpu.join("bold.png").is_file() && cpu.join("bold.svg").is_file());
 }

@@ -199,8 +199,13 @@ fn whole_cortex_runs_lesions_by_label_and_the_gpu_equals_its_cpu_twin() {
             "hemisphere_connectivity.csv",
             "lesions.csv",
             "tracts.csv",
+            "bold.csv",
         ],
     );
+    // BOLD: every region every 250 ms of the 2 s run.
+    let bold = Table::read(&cpu_out, "bold.csv").unwrap();
+    assert_eq!(bold.rows.len(), 76 * 8);
+    assert!(bold.f64s("bold_pct").unwrap().iter().all(|b| b.is_finite()));
 
     // Tract strength: the tracts the scene names, rM1's gone with it from day 0.
     let tracts = Table::read(&cpu_out, "tracts.csv").unwrap();

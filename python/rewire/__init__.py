@@ -220,6 +220,7 @@ TABLES = (
     "routes",
     "lesions",
     "tracts",
+    "bold",
 )
 
 

@@ -9,8 +9,9 @@ divided by 1 000):
 - ``processing["network"]``: the ``regions`` (name, centre and radius in mm, neurons) and
   ``populations`` (name, region, neurons) tables;
 - ``processing["rates"]``: a ``TimeSeries`` ``population_rates`` (samples x populations, Hz,
-  the populations named in its description and in the ``populations`` table's order), one
-  ``synapses`` and one ``weight_sum`` series (samples x region pairs, source-major);
+  the populations named in its description and in the ``population_list`` table's order), the
+  ``synapses`` and ``weight_sum`` series (samples x source region x target region), and with the
+  ``Bold`` readout ``bold`` (TRs x regions, %);
 - ``processing["tables"]``: every table of the run folder (rates, connectivity, performance,
   structure, ...) as a ``DynamicTable`` of the same name, column for column;
 - the protocol as epochs: one per training, rehab and booster session, probe block and offline
@@ -80,6 +81,8 @@ COLUMNS = {
     "synapses_rel": "synapses relative to the last sample before the first lesion",
     "weight_rel": "summed weight relative to the last sample before the first lesion",
     "time_s": "simulated time (s)",
+    "t_s": "simulated time (s)",
+    "bold_pct": "BOLD signal change from rest (%)",
     "kind": "kind",
 }
 
@@ -205,6 +208,26 @@ def to_nwb(run, path, species: str | None = None, age: str | None = None, sex: s
                         "processing/network/region_list: " + ", ".join(names),
                     )
                 )
+
+    bold = r.table("bold")
+    if bold is not None and len(bold):
+        series = nwb.processing["rates"] if "rates" in nwb.processing else nwb.create_processing_module(
+            "rates", "Sampled aggregates as time series"
+        )
+        wide = bold.pivot_table(index="t_s", columns="region", values="bold_pct", sort=False)
+        wide = wide.reindex(columns=regions["region"]).sort_index()
+        series.add(
+            TimeSeries(
+                name="bold",
+                data=wide.to_numpy(dtype=np.float64),
+                unit="percent",
+                # Regular: every repetition time from the first.
+                starting_time=float(wide.index[0]),
+                rate=float(1.0 / (wide.index[1] - wide.index[0])) if len(wide) > 1 else 1.0,
+                description="BOLD signal change from rest of each region (Balloon-Windkessel model, the Bold "
+                "readout), every repetition time; columns: " + ", ".join(wide.columns),
+            )
+        )
 
     tables = nwb.create_processing_module("tables", "Every table of the run folder, column for column")
     for name in TABLES:

@@ -48,6 +48,12 @@ def test_an_nwb_file_reads_back_to_the_runs_numbers(protocol_run, nwb_file):
         for row in last.itertuples():
             assert synapses[-1, names.index(row.source), names.index(row.target)] == row.synapses
 
+        bold = nwb.processing["rates"]["bold"]
+        wide = run.bold.pivot_table(index="t_s", columns="region", values="bold_pct").reindex(columns=names)
+        np.testing.assert_array_equal(bold.data[:], wide.to_numpy())
+        np.testing.assert_allclose(bold.get_timestamps(), wide.index.to_numpy(), rtol=1e-12)
+        assert "tracts" in run.tables and "bold" in run.tables
+
         for name, table in run.tables.items():
             back = nwb.processing["tables"][name].to_dataframe().reset_index(drop=True)
             pd.testing.assert_frame_equal(back, table, check_dtype=False, obj=name)

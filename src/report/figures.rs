@@ -10,6 +10,7 @@
 //! - `activation`: firing rate of each population during the motor-task probes, by day (or, without
 //!   probes, at every sample).
 //! - `weights`: weight distribution of each plastic projection at the moments of `connectivity`.
+//! - `bold` (the `Bold` readout): each region's BOLD signal (% change) over simulated time.
 //! - `tracts` (the `Tracts` readout): each tract's summed weight and synapses relative to before
 //!   the first lesion, by day (or simulated time).
 //!
@@ -358,6 +359,9 @@ pub fn draw_run_with(dir: &Path, options: &PlotOptions) -> Result<Vec<PathBuf>> 
     }
     if let Some(fig) = tracts(dir, &info)? {
         written.extend(save(dir, "tracts", &fig)?);
+    }
+    if let Some(fig) = bold(dir, &info)? {
+        written.extend(save(dir, "bold", &fig)?);
     }
     Ok(written)
 }
@@ -1754,6 +1758,98 @@ impl Figure for Tracts {
             entries.push((Icon::Line(LESION), "lesion".into()));
         }
         side.draw(&Text::new("tract", (8, 30), font(14.0)))?;
+        legend(&side, 64, &entries)
+    }
+}
+
+// --- (g) BOLD ---
+
+/// Regions drawn at most (the file holds them all).
+const MAX_BOLD_REGIONS: usize = 10;
+
+struct Bold {
+    title: String,
+    /// Per region: its name and (s, %) points.
+    lines: Vec<(String, Vec<(f64, f64)>)>,
+    left_out: usize,
+}
+
+fn bold(dir: &Path, info: &RunInfo) -> Result<Option<Bold>> {
+    let Some(t) = Table::read_optional(dir, "bold.csv")? else {
+        return Ok(None);
+    };
+    let (time, region, value) = (t.f64s("t_s")?, t.strs("region")?, t.f64s("bold_pct")?);
+    let mut lines: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    for i in 0..t.rows.len() {
+        match lines.iter_mut().find(|l| l.0 == region[i]) {
+            Some(l) => l.1.push((time[i], value[i])),
+            None => lines.push((region[i].to_string(), vec![(time[i], value[i])])),
+        }
+    }
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    let left_out = lines.len().saturating_sub(MAX_BOLD_REGIONS);
+    lines.truncate(MAX_BOLD_REGIONS);
+    Ok(Some(Bold {
+        title: format!("{}: BOLD signal by region", info.scene),
+        lines,
+        left_out,
+    }))
+}
+
+impl Figure for Bold {
+    fn size(&self) -> (u32, u32) {
+        (900, 520)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let note = if self.left_out > 0 {
+            format!(
+                "(the first {MAX_BOLD_REGIONS} regions; {} more in bold.csv)",
+                self.left_out
+            )
+        } else {
+            "Balloon-Windkessel model driven by each region's synaptic input; 0 = rest".to_string()
+        };
+        let body = titled(root, &self.title, &note, 60)?;
+        let (plot, side) = body.split_horizontally(700);
+        let points = self.lines.iter().flat_map(|l| &l.1);
+        let lo = points.clone().map(|p| p.0).fold(f64::INFINITY, f64::min).min(0.0);
+        let hi = points.clone().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+        let hi = if hi > lo { hi } else { lo + 1.0 };
+        let top = points.clone().map(|p| p.1).fold(0.0f64, f64::max);
+        let bottom = points.clone().map(|p| p.1).fold(0.0f64, f64::min);
+        let span = (top - bottom).max(1e-3);
+        let ((x, xfmt), (y, yfmt)) = (axis(lo, hi, 8), axis(bottom - 0.05 * span, top + 0.05 * span, 6));
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(10)
+            .x_label_area_size(42)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x, y)?;
+        chart
+            .configure_mesh()
+            .x_label_formatter(&xfmt)
+            .y_label_formatter(&yfmt)
+            .x_desc("simulated time (s)")
+            .y_desc("BOLD signal change (%)")
+            .label_style(font(13.0))
+            .axis_desc_style(font(14.0))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .draw()?;
+        for (k, (_, pts)) in self.lines.iter().enumerate() {
+            let colour = PALETTE[k % PALETTE.len()];
+            chart.draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))?;
+        }
+        let entries: Vec<(Icon, String)> = self
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(k, l)| (Icon::Line(PALETTE[k % PALETTE.len()]), l.0.clone()))
+            .collect();
+        side.draw(&Text::new("region", (8, 30), font(14.0)))?;
         legend(&side, 64, &entries)
     }
 }

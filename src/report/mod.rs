@@ -1,5 +1,6 @@
 //! Reports drawn from a run folder's files: figures, and comparisons of several runs.
 
+pub mod bold;
 pub mod compare;
 pub mod figures;
 pub mod groups;

@@ -40,6 +40,8 @@ pub struct Model {
 pub struct ReadoutsModel {
     /// Tract strength: the tracts as (source region, target region), None without the readout.
     pub tracts: Option<Vec<(usize, usize)>>,
+    /// BOLD: the repetition time (ms), None without the readout.
+    pub bold_tr_ms: Option<f64>,
 }
 
 #[derive(Clone, Debug)]

@@ -86,6 +86,24 @@ pub enum Readout {
     /// last before the first lesion; without a lesion, the first), as tractography of a tract is
     /// compared over recovery. Writes `tracts.csv` and the figure `tracts`.
     Tracts(TractsReadout),
+    /// BOLD: a Balloon-Windkessel haemodynamic model per region (Friston et al. 2000; the
+    /// haemodynamic constants of Stephan et al. 2007), driven by the synaptic input the region
+    /// receives, sampled every `tr_ms`. Writes `bold.csv` and the figure `bold`.
+    Bold(BoldReadout),
+}
+
+/// The BOLD readout's sampling.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoldReadout {
+    /// Repetition time: the interval between BOLD samples (ms, simulated time; at least one
+    /// step). Default 2000.
+    #[serde(default = "two_thousand")]
+    pub tr_ms: f64,
+}
+
+fn two_thousand() -> f64 {
+    2000.0
 }
 
 /// The tracts a tract-strength readout follows.

@@ -1471,6 +1471,22 @@ fn readouts(
                 }
                 model.tracts = Some(tracts);
             }
+            Readout::Bold(b) => {
+                let rp = [F("readouts"), I(i)];
+                if model.bold_tr_ms.is_some() {
+                    return Err(cx.err(&rp, "a second `Bold` readout: one samples every region"));
+                }
+                if !(b.tr_ms.is_finite() && b.tr_ms >= scene.dt_ms) {
+                    return Err(cx.err(
+                        &[F("readouts"), I(i), F("tr_ms")],
+                        format!(
+                            "repetition time {} ms must be at least one step ({} ms)",
+                            b.tr_ms, scene.dt_ms
+                        ),
+                    ));
+                }
+                model.bold_tr_ms = Some(b.tr_ms);
+            }
         }
     }
     Ok(model)

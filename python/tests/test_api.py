@@ -171,7 +171,10 @@ def test_the_interpreter_runs_other_threads_while_the_engine_works(tmp_path):
 def interrupted_child(tmp_path, body):
     """Runs `body` in a child Python that is sent SIGINT once it has started; returns its output."""
     script = tmp_path / "child.py"
-    script.write_text(textwrap.dedent(body))
+    # Python's own Ctrl-C handler, as an interactive session has it: a child started from a
+    # background job inherits SIGINT ignored, and Python then installs none.
+    prelude = "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    script.write_text(prelude + textwrap.dedent(body))
     child = subprocess.Popen(
         [sys.executable, str(script)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

@@ -380,6 +380,12 @@ fn run(cli: Cli) -> Result<()> {
             checkpoint_every,
         } => {
             let c = rewire::checkpoint::read(&checkpoint)?;
+            anyhow::ensure!(
+                !rewire::stepper::wrote(&c),
+                "{}: written by a stepwise simulation (the Python package's Simulation.save), which has no run to \
+                 continue: continue it with rewire.Simulation.resume",
+                checkpoint.display()
+            );
             let h = &c.header;
             let mut model = scene::parse(&h.scene_text, &h.scene_file)
                 .with_context(|| format!("the scene stored in {}", checkpoint.display()))?;
@@ -674,6 +680,17 @@ fn run(cli: Cli) -> Result<()> {
                     model.time_ms(model.steps) * 1e-3,
                     model.time_ms(model.steps) * st.speedup / 86.4e6
                 );
+            }
+            let r = &model.readouts;
+            if let Some(t) = &r.tracts {
+                let names: Vec<String> = t
+                    .iter()
+                    .map(|&(a, b)| format!("{}->{}", model.regions[a].name, model.regions[b].name))
+                    .collect();
+                println!("readout: tract strength of {}", names.join(", "));
+            }
+            if let Some(tr) = r.bold_tr_ms {
+                println!("readout: BOLD of {} regions every {tr} ms", model.regions.len());
             }
         }
         Command::Bench {

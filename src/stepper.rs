@@ -17,6 +17,17 @@ use std::path::{Path, PathBuf};
 /// keeps its own under the same name).
 const STATUS_FILE: &str = "state/protocol.status";
 
+/// Whether checkpoint `c` was written by [`Stepper::save`] (a stepwise simulation has no run
+/// schedule for `rewire resume` to continue).
+pub fn wrote(c: &Checkpoint) -> bool {
+    c.header
+        .position
+        .protocol
+        .as_ref()
+        .and_then(|p| p.get("stepper"))
+        .is_some()
+}
+
 /// What a lesion by hand removes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Lesion {

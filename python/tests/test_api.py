@@ -263,3 +263,11 @@ def test_stepwise_on_the_gpu_equals_its_cpu_twin():
         second = sim.advance(130).sample()
         samples.append((first.raw, second.raw, sim.living()))
     assert samples[0] == samples[1]
+
+
+def test_the_command_line_refuses_to_resume_a_stepwise_checkpoint(tmp_path, cli):
+    sim = rewire.Simulation(QUICKSTART, engine="cpu")
+    path = sim.advance(100).save(tmp_path / "s.rwck")
+    r = subprocess.run([str(cli), "resume", str(path), "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert r.returncode != 0 and "rewire.Simulation.resume" in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists()

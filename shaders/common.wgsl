@@ -110,7 +110,8 @@ struct StructParams {
     trophin_decay: f32,
     trophin_reward: f32,
     tries: u32,
-    point: vec4<f32>,
+    point: vec3<f32>,
+    imaging: u32,
 }
 
 struct SproutRule {

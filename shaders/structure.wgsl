@@ -708,6 +708,21 @@ fn census_begin() {
             atomicStore(&sstats[r * REGION_STRUCT_WORDS + w], 0u);
         }
     }
+    let img = structure[IMAGING_WORD];
+    if img != 0u {
+        let words = structure[img] * (1u + structure[img + 1u]);
+        for (var w = 0u; w < words; w++) {
+            atomicStore(&sstats[imaging_base() + w], 0u);
+        }
+    }
+}
+
+// The word of the `structure` buffer holding the imaging block's start (StructParams::imaging).
+const IMAGING_WORD: u32 = 15u;
+
+// Where the imaging counts start in `sstats`: after the regions' words and the bins'.
+fn imaging_base() -> u32 {
+    return g.n_regions * REGION_STRUCT_WORDS + 2u * (structure[1] + 1u);
 }
 
 @compute @workgroup_size(64)
@@ -724,6 +739,16 @@ fn census(@builtin(global_invocation_id) gid: vec3<u32>) {
     var nascent = 0u;
     var stable = 0u;
     var old = 0u;
+    // Spine imaging: the fields the target lies in, and per imaging day the spines formed no later
+    // than its image (all of them before it is taken; the host reads them from then on).
+    let img = structure[IMAGING_WORD];
+    var fields = 0u;
+    var days = 0u;
+    if img != 0u {
+        fields = bitcast<u32>(positions[post].w) & 0xfu;
+        days = structure[img + 1u];
+    }
+    var kept = array<u32, 8>(0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);
     for (var k = c << ROW_CHUNK_SHIFT; k < (c + 1u) << ROW_CHUNK_SHIFT; k++) {
         let pre = syn_pre[k];
         if pre == EMPTY || pair(pop_of(pre), pt) == NO_RULE {
@@ -737,10 +762,29 @@ fn census(@builtin(global_invocation_id) gid: vec3<u32>) {
         if step - syn_born[k] >= persist {
             old += 1u;
         }
+        if fields != 0u {
+            for (var j = 0u; j < days; j++) {
+                if syn_born[k] <= structure[img + 2u + j] {
+                    kept[j] += 1u;
+                }
+            }
+        }
     }
     if nascent + stable > 0u {
         atomicAdd(&sstats[at + SS_NASCENT], nascent);
         atomicAdd(&sstats[at + SS_STABLE], stable);
         atomicAdd(&sstats[at + SS_PERSISTENT], old);
+        if fields != 0u {
+            let per_field = 1u + days;
+            for (var f = 0u; f < structure[img]; f++) {
+                if (fields & (1u << f)) != 0u {
+                    let w = imaging_base() + f * per_field;
+                    atomicAdd(&sstats[w], nascent + stable);
+                    for (var j = 0u; j < days; j++) {
+                        atomicAdd(&sstats[w + 1u + j], kept[j]);
+                    }
+                }
+            }
+        }
     }
 }

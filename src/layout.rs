@@ -387,7 +387,20 @@ pub struct StructParams {
     /// Draws per free spine and update when choosing a partner.
     pub tries: u32,
     /// The point that turnover distances are measured from (mm).
-    pub point: [f32; 4],
+    pub point: [f32; 3],
+    /// Spine imaging: the word of the `structure` buffer where its block starts (the number of
+    /// fields, of days, then the step each day is imaged), 0 without it.
+    pub imaging: u32,
+}
+
+/// Spine imaging marks the neurons of each field of view by a bit (field f: bit f) in the fourth
+/// component of their `positions` entry, stored as the bits of an f32 over this base (the bits of
+/// 1.0, so the value is a normal float that no denormal flushing can touch).
+pub const IMAGING_MASK_BASE: u32 = 0x3f80_0000;
+/// Words of the imaging counts in `sstats` per field: spines in the field, then per imaging day
+/// those formed no later than its image.
+pub fn imaging_words(days: usize) -> usize {
+    1 + days
 }
 
 /// A sprout rule: synapses from population `from_pop` onto `to_pop` form and retract (`structure` buffer).

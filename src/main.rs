@@ -689,6 +689,13 @@ fn run(cli: Cli) -> Result<()> {
                     .collect();
                 println!("readout: tract strength of {}", names.join(", "));
             }
+            if let Some(im) = &r.imaging {
+                println!(
+                    "readout: spine imaging of {} fields of view on days {:?}",
+                    im.fields.len(),
+                    im.days
+                );
+            }
             if let Some(tr) = r.bold_tr_ms {
                 println!("readout: BOLD of {} regions every {tr} ms", model.regions.len());
             }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-const FIGURES: [&str; 7] = [
+const FIGURES: [&str; 8] = [
     "recovery",
     "connectivity",
     "turnover",
@@ -20,6 +20,7 @@ const FIGURES: [&str; 7] = [
     "weights",
     "tracts",
     "bold",
+    "spine_survival",
 ];
 
 fn run(model: rewire::Model, name: &str, duration_ms: Option<f64>) -> PathBuf {

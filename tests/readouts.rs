@@ -261,3 +261,206 @@ fn bold_follows_a_burst_of_input_seconds_later_on_the_gpu_as_on_its_twin() {
     assert!((13.0..=20.0).contains(&m1_peak.0) && m1_peak.1 > 0.0, "M1: {m1_peak:?}");
     assert!(cpu.join("bold.png").is_file() && cpu.join("bold.svg").is_file());
 }
+
+/// Spines grow from A onto S (a sprouting rule) over days -2 to 6; M, which drives S, is removed
+/// on day 0. S is imaged on days -1, 0, 2 and 6.
+const IMAGED: &str = r#"Scene(name: "imaged", seed: 11, dt_ms: 1.0, sample_every_ms: 2000,
+    regions: [
+        Region(name: "A", centre_mm: (-1, 0, 0), radius_mm: 0.45, populations: [
+            Population(name: "A_E", count: 200, model: RegularSpiking, capacity: 64,
+                growth: Growth(eta: 0.0, eps: 0.1, nu_per_ms: 2.3e-8, tau_ca_ms: 600, beta_ca: 0.016667)),
+        ]),
+        Region(name: "S", centre_mm: (0, 0, 0), radius_mm: 0.45, populations: [
+            Population(name: "S_E", count: 200, model: RegularSpiking, capacity: 120,
+                growth: Growth(eta: 0.01, eps: 0.09, nu_per_ms: 2.3e-8, tau_ca_ms: 600, beta_ca: 0.016667)),
+        ]),
+        Region(name: "M", centre_mm: (1, 0, 0), radius_mm: 0.45, populations: [
+            Population(name: "M_E", count: 200, model: RegularSpiking),
+        ]),
+    ],
+    projections: [
+        Projection(from: "M_E", to: "S_E", rule: FixedInDegree(50), weight: 4.0, delay_ms: 2),
+        Projection(from: "A_E", to: "S_E", rule: FixedInDegree(10), weight: 3.0, delay_ms: 3),
+    ],
+    inputs: [
+        Poisson(to: "A_E", rate_hz: 10, in_degree: 100, weight: 2.5),
+        Poisson(to: "S_E", rate_hz: 10, in_degree: 100, weight: 2.0),
+        Poisson(to: "M_E", rate_hz: 10, in_degree: 100, weight: 2.5),
+    ],
+    structure: Structure(every_ms: 100, speedup: 4320,
+        sprouting: [
+            Sprout(from: "A_E", to: "S_E", length_mm: 0.5, weight: 3.0, delay_ms: 3, distance: Absolute),
+        ]),
+    time: Time(offline_ms: 2000, offline_speedup: 10),
+    protocol: [
+        Lesion(day: 0, kind: Region(name: "M")),
+        Rest(days: (-2, 6)),
+    ],
+    readouts: [SpineImaging(fields: [Field(centre_mm: (0, 0, 0), radius_mm: 0.3), Field(centre_mm: (0, 0, 0), radius_mm: 1.0)],
+                            days: [-1, 0, 2, 6])],
+)"#;
+
+fn imaged_run(src: &str, engine: EngineChoice, name: &str) -> PathBuf {
+    let out = common::temp_dir(name);
+    let opts = RunOptions {
+        engine,
+        duration_ms: None,
+        progress: false,
+    };
+    rewire::sim::run(common::model(src), &out, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+    out
+}
+
+#[test]
+fn spine_imaging_follows_cohorts_on_the_gpu_as_on_its_twin() {
+    let cpu = imaged_run(IMAGED, EngineChoice::Cpu, "imaging-cpu");
+    let gpu = imaged_run(IMAGED, EngineChoice::Gpu(Default::default()), "imaging-gpu");
+    for f in ["spine_imaging.csv", "spine_survival.csv", "structure.csv"] {
+        assert_eq!(
+            std::fs::read(cpu.join(f)).unwrap(),
+            std::fs::read(gpu.join(f)).unwrap(),
+            "{f} differs between the GPU and its CPU twin"
+        );
+    }
+    let t = rewire::report::Table::read(&cpu, "spine_survival.csv").unwrap();
+    let (field, imaged_day, day) = (
+        t.f64s("field").unwrap(),
+        t.f64s("imaged_day").unwrap(),
+        t.f64s("day").unwrap(),
+    );
+    let (imaged, surviving, gained, lost) = (
+        t.f64s("spines_imaged").unwrap(),
+        t.f64s("surviving").unwrap(),
+        t.strs("gained").unwrap(),
+        t.strs("lost").unwrap(),
+    );
+    // Two fields, four sessions: 4 + 3 + 2 + 1 cohort rows each.
+    assert_eq!(t.rows.len(), 20);
+    let days = [-1.0, 0.0, 2.0, 6.0];
+    for i in 0..t.rows.len() {
+        assert!(surviving[i] <= imaged[i], "row {i}: more survivors than spines");
+        if imaged_day[i] == day[i] {
+            assert_eq!(surviving[i], imaged[i], "row {i}: a cohort is whole on its own day");
+        }
+    }
+    for f in [0.0, 1.0] {
+        let row = |j: f64, k: f64| {
+            (0..t.rows.len())
+                .find(|&i| field[i] == f && imaged_day[i] == j && day[i] == k)
+                .unwrap()
+        };
+        // A cohort only shrinks.
+        for (a, b) in days.iter().zip(&days[1..]) {
+            assert!(
+                surviving[row(-1.0, *b)] <= surviving[row(-1.0, *a)],
+                "field {f}: day -1's cohort grew"
+            );
+        }
+        // Between consecutive sessions: the later count is the earlier one less the lost plus the gained.
+        for (a, b) in days.iter().zip(&days[1..]) {
+            let (i, later) = (row(*a, *b), row(*b, *b));
+            let (g, l): (f64, f64) = (gained[i].parse().unwrap(), lost[i].parse().unwrap());
+            assert_eq!(imaged[later], imaged[i] - l + g, "field {f}, days {a} to {b}");
+        }
+    }
+    // The larger field holds the smaller one's spines and more.
+    let spines = |f: f64| {
+        (0..t.rows.len())
+            .find(|&i| field[i] == f && day[i] == -1.0)
+            .map(|i| imaged[i])
+            .unwrap()
+    };
+    assert!(spines(1.0) > spines(0.0) && spines(0.0) > 0.0);
+    // Spines turn over: day -1's cohort loses some by day 6, and new ones form.
+    let i = (0..t.rows.len())
+        .find(|&i| field[i] == 1.0 && imaged_day[i] == -1.0 && day[i] == 6.0)
+        .unwrap();
+    assert!(surviving[i] < imaged[i], "no spine of day -1 was lost by day 6");
+    assert!(cpu.join("spine_survival.png").is_file());
+}
+
+#[test]
+fn a_field_whose_neurons_die_keeps_no_spines() {
+    let src = IMAGED.replace(
+        r#"Lesion(day: 0, kind: Region(name: "M"))"#,
+        r#"Lesion(day: 0, kind: Region(name: "S"))"#,
+    );
+    let out = imaged_run(&src, EngineChoice::Cpu, "imaging-lesioned");
+    let t = rewire::report::Table::read(&out, "spine_survival.csv").unwrap();
+    let (imaged_day, day, imaged, surviving) = (
+        t.f64s("imaged_day").unwrap(),
+        t.f64s("day").unwrap(),
+        t.f64s("spines_imaged").unwrap(),
+        t.f64s("surviving").unwrap(),
+    );
+    for i in 0..t.rows.len() {
+        if imaged_day[i] == -1.0 && day[i] > -1.0 {
+            assert!(
+                imaged[i] > 0.0 && surviving[i] == 0.0,
+                "row {i}: spines of day -1 survive S's removal"
+            );
+        }
+        if imaged_day[i] >= 0.0 {
+            assert_eq!(imaged[i], 0.0, "row {i}: spines onto dead neurons");
+        }
+    }
+}
+
+#[test]
+fn spine_imaging_is_refused_where_it_cannot_see_spines() {
+    let field = r#"Field(centre_mm: (0, 0, 0), radius_mm: 0.3), Field(centre_mm: (0, 0, 0), radius_mm: 1.0)"#;
+    for (from, to, path, message) in [
+        (
+            field,
+            r#"Field(centre_mm: (-1, 0, 0), radius_mm: 0.3)"#,
+            "readouts[0].fields[0]",
+            "without spines",
+        ),
+        (
+            "days: [-1, 0, 2, 6]",
+            "days: [-3, 0]",
+            "readouts[0].days[0]",
+            "before the protocol's first day",
+        ),
+        (
+            "days: [-1, 0, 2, 6]",
+            "days: [9, 12]",
+            "readouts[0].days",
+            "no imaging day falls within",
+        ),
+        (
+            "days: [-1, 0, 2, 6]",
+            "days: [2, 0]",
+            "readouts[0].days[1]",
+            "must increase",
+        ),
+        ("days: [-1, 0, 2, 6]", "days: []", "readouts[0].days", "1 to 8"),
+        (
+            field,
+            r#"Field(centre_mm: (0, 0, 0), radius_mm: -1)"#,
+            "readouts[0].fields[0].radius_mm",
+            "> 0",
+        ),
+    ] {
+        assert!(IMAGED.contains(from), "{from}");
+        let src = IMAGED.replace(from, to);
+        let (_, _, f, m) = common::scene_error(&src, "file.ron");
+        assert!(f == path && m.contains(message), "{to}: {f}: {m}");
+    }
+    // Days after the protocol's end are not reached: the readout keeps the others.
+    let m = common::model(&IMAGED.replace("days: [-1, 0, 2, 6]", "days: [-1, 6, 9, 12]"));
+    assert_eq!(m.readouts.imaging.unwrap().days, vec![-1, 6]);
+    // Without structural plasticity there is nothing to image.
+    let start = IMAGED.find("    structure: Structure(").unwrap();
+    let end = IMAGED.find("    time: Time(").unwrap();
+    let src = format!("{}{}", &IMAGED[..start], &IMAGED[end..]).replace(
+        "capacity: 64,\n                growth: Growth(eta: 0.0, eps: 0.1, nu_per_ms: 2.3e-8, tau_ca_ms: 600, beta_ca: 0.016667)",
+        "capacity: 64",
+    );
+    let src = src.replace(
+        "capacity: 120,\n                growth: Growth(eta: 0.01, eps: 0.09, nu_per_ms: 2.3e-8, tau_ca_ms: 600, beta_ca: 0.016667)",
+        "capacity: 120",
+    );
+    let (_, _, f, m) = common::scene_error(&src, "file.ron");
+    assert!(f == "readouts[0]" && m.contains("needs `structure`"), "{f}: {m}");
+}

@@ -167,7 +167,8 @@ fn rust_structs_match_wgsl_layouts() {
             trophin_decay,
             trophin_reward,
             tries,
-            point
+            point,
+            imaging
         ]
     );
     check_struct!(

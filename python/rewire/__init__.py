@@ -221,6 +221,8 @@ TABLES = (
     "lesions",
     "tracts",
     "bold",
+    "spine_imaging",
+    "spine_survival",
 )
 
 

@@ -98,6 +98,9 @@ pub struct Network {
     pub syn_born: Vec<u32>,
     pub structure: Vec<u32>,
     pub sstats: Vec<u32>,
+    /// Spine imaging: per neuron the fields of view it lies in (bit f: field f); empty without
+    /// the readout.
+    pub imaging_mask: Vec<u32>,
     /// Steps between structural updates (0: none).
     pub structure_every: u64,
     /// Occupied slots.
@@ -512,6 +515,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         syn_born: st.born,
         structure: st.words,
         sstats: st.sstats,
+        imaging_mask: st.imaging_mask,
         structure_every: model.structure.as_ref().map_or(0, |s| s.every_steps),
         synapses,
         traces: vec![[0.0; 4]; n],
@@ -566,6 +570,7 @@ struct Structural {
     born: Vec<u32>,
     words: Vec<u32>,
     sstats: Vec<u32>,
+    imaging_mask: Vec<u32>,
 }
 
 /// Sets up structural plasticity: calcium and growth constants per population, spine states of
@@ -588,6 +593,7 @@ fn structural(
             born: Vec::new(),
             words: Vec::new(),
             sstats: Vec::new(),
+            imaging_mask: Vec::new(),
         };
     };
     let dt = model.dt_ms;
@@ -641,7 +647,8 @@ fn structural(
         trophin_decay: (-st.bio_ms / st.trophin_tau_ms).exp() as f32,
         trophin_reward: st.trophin_reward as f32,
         tries: 4,
-        point: [st.point_mm[0] as f32, st.point_mm[1] as f32, st.point_mm[2] as f32, 0.0],
+        point: [st.point_mm[0] as f32, st.point_mm[1] as f32, st.point_mm[2] as f32],
+        imaging: 0,
     };
     let mut words: Vec<u32> = bytemuck::cast_slice(&[params]).to_vec();
     for r in &st.sprouts {
@@ -681,13 +688,34 @@ fn structural(
         })
         .collect();
     let born = vec![0u32; syn_pre.len()];
+    let mut sstats = vec![0; layout::REGION_STRUCT_WORDS * model.regions.len() + 2 * (st.bins_mm.len() + 1)];
+    // Spine imaging: its block after the bins (the params' `imaging` word says where), its counts
+    // after the bins' in `sstats`, and each neuron's fields.
+    let mut imaging_mask = Vec::new();
+    if let Some(im) = &model.readouts.imaging {
+        let at = words.len() as u32;
+        words[bytemuck::offset_of!(layout::StructParams, imaging) / 4] = at;
+        words.extend([im.fields.len() as u32, im.days.len() as u32]);
+        words.extend(im.steps.iter().map(|&s| s.min(u32::MAX as u64) as u32));
+        sstats.resize(sstats.len() + im.fields.len() * layout::imaging_words(im.days.len()), 0);
+        imaging_mask = positions
+            .iter()
+            .map(|q| {
+                im.fields.iter().enumerate().fold(0u32, |mask, (f, (c, r))| {
+                    let d2: f64 = (0..3).map(|a| (q[a] as f64 - c[a]).powi(2)).sum();
+                    if d2 <= r * r { mask | 1 << f } else { mask }
+                })
+            })
+            .collect();
+    }
     Structural {
         grow,
         elem,
         boutons,
         born,
         words,
-        sstats: vec![0; layout::REGION_STRUCT_WORDS * model.regions.len() + 2 * (st.bins_mm.len() + 1)],
+        sstats,
+        imaging_mask,
     }
 }
 

@@ -256,7 +256,18 @@ impl Buffers {
                 RW,
             ),
             positions: if structural {
-                let p: Vec<[f32; 4]> = net.positions.iter().map(|q| [q[0], q[1], q[2], 0.0]).collect();
+                // The fourth component: the spine imaging fields the neuron lies in (0.0 without).
+                let mask = |i: usize| {
+                    net.imaging_mask
+                        .get(i)
+                        .map_or(0.0, |&m| f32::from_bits(crate::layout::IMAGING_MASK_BASE | m))
+                };
+                let p: Vec<[f32; 4]> = net
+                    .positions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, q)| [q[0], q[1], q[2], mask(i)])
+                    .collect();
                 init("positions", bytemuck::cast_slice(&p), RW)
             } else {
                 init("positions", &[], RW)

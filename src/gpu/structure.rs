@@ -182,7 +182,7 @@ impl Structure {
                     vec![(0, G), (20, OUT_START), (21, OUT_SLOTS)]
                 })
             },
-            census_begin: single("census_begin", &[(0, &b.globals), (17, &b.sstats)]),
+            census_begin: single("census_begin", &[(0, &b.globals), (11, &b.structure), (17, &b.sstats)]),
             census: per("census", &chunks, &|_| {
                 vec![
                     (0, G),
@@ -195,6 +195,7 @@ impl Structure {
                     (8, BORN),
                     (11, STRUCT),
                     (17, SSTATS),
+                    (18, POSITIONS),
                 ]
             }),
             shards: b.shards.len(),

@@ -193,6 +193,15 @@ mod timeline_tests {
                     .iter()
                     .all(|p| (p.phase == "lesion") == (p.from_step == p.to_step))
             );
+            // Each day ends where the model says (spine imaging takes its images there).
+            let task = model.task.as_ref();
+            let blocks = task.map_or(0, |t| {
+                1 + t.transfer_shared.is_some() as u64 + t.distractor.is_some() as u64
+            });
+            for (day, end) in protocol.day_ends(task.map_or(0, |t| t.trial_steps), blocks) {
+                let last = phases.iter().filter(|p| p.day == day).map(|p| p.to_step).max();
+                assert_eq!(last.unwrap_or(end), end, "{name}: the end of day {day}");
+            }
         }
         assert!(seen >= 3, "only {seen} protocol scenes found");
     }

@@ -439,6 +439,22 @@ pub fn census(net: &mut Network, step: u64) {
     let words = net.structure.clone();
     let view = view(net, &words);
     let persist = view.p.persist_steps;
+    // Spine imaging (shaders/structure.wgsl, `census`): per field the spines onto its neurons,
+    // and per imaging day those formed no later than its image.
+    let img = view.p.imaging as usize;
+    let (fields, days) = if img == 0 {
+        (0, 0)
+    } else {
+        (words[img] as usize, words[img + 1] as usize)
+    };
+    let image_steps = if img == 0 {
+        &[][..]
+    } else {
+        &words[img + 2..img + 2 + days]
+    };
+    let base = net.globals.n_regions as usize * REGION_STRUCT_WORDS + 2 * (view.p.n_bins as usize + 1);
+    let per_field = crate::layout::imaging_words(days);
+    net.sstats[base..base + fields * per_field].fill(0);
     for k in 0..net.syn_pre.len() {
         let pre = net.syn_pre[k];
         if pre == EMPTY {
@@ -453,6 +469,16 @@ pub fn census(net: &mut Network, step: u64) {
         net.sstats[at + if stable { SS_STABLE } else { SS_NASCENT }] += 1;
         if step.wrapping_sub(net.syn_born[k]) >= persist {
             net.sstats[at + SS_PERSISTENT] += 1;
+        }
+        let mask = net.imaging_mask.get(post as usize).copied().unwrap_or(0);
+        for f in (0..fields).filter(|f| mask & 1 << f != 0) {
+            let w = base + f * per_field;
+            net.sstats[w] += 1;
+            for (j, &t) in image_steps.iter().enumerate() {
+                if net.syn_born[k] <= t {
+                    net.sstats[w + 1 + j] += 1;
+                }
+            }
         }
     }
 }

@@ -10,6 +10,8 @@
 //! - `activation`: firing rate of each population during the motor-task probes, by day (or, without
 //!   probes, at every sample).
 //! - `weights`: weight distribution of each plastic projection at the moments of `connectivity`.
+//! - `spine_survival` (the `SpineImaging` readout): the first imaging day's spines still present
+//!   on each later imaging day, and the spines gained and lost per day between sessions, per field.
 //! - `bold` (the `Bold` readout): each region's BOLD signal (% change) over simulated time.
 //! - `tracts` (the `Tracts` readout): each tract's summed weight and synapses relative to before
 //!   the first lesion, by day (or simulated time).
@@ -362,6 +364,9 @@ pub fn draw_run_with(dir: &Path, options: &PlotOptions) -> Result<Vec<PathBuf>> 
     }
     if let Some(fig) = bold(dir, &info)? {
         written.extend(save(dir, "bold", &fig)?);
+    }
+    if let Some(fig) = spine_survival(dir, &info)? {
+        written.extend(save(dir, "spine_survival", &fig)?);
     }
     Ok(written)
 }
@@ -1850,6 +1855,156 @@ impl Figure for Bold {
             .map(|(k, l)| (Icon::Line(PALETTE[k % PALETTE.len()]), l.0.clone()))
             .collect();
         side.draw(&Text::new("region", (8, 30), font(14.0)))?;
+        legend(&side, 64, &entries)
+    }
+}
+
+// --- (h) spine imaging ---
+
+/// A field's name, its (day, surviving fraction of the first session's spines) points, and its
+/// (day, gained % per day, lost % per day) points at each later session.
+type FieldImages = (String, Vec<(f64, f64)>, Vec<(f64, f64, f64)>);
+
+struct SpineSurvival {
+    title: String,
+    fields: Vec<FieldImages>,
+    first_day: f64,
+    lesion_days: Vec<f64>,
+}
+
+fn spine_survival(dir: &Path, info: &RunInfo) -> Result<Option<SpineSurvival>> {
+    let Some(t) = Table::read_optional(dir, "spine_survival.csv")? else {
+        return Ok(None);
+    };
+    if t.rows.is_empty() {
+        return Ok(None);
+    }
+    let (field, imaged, day) = (t.f64s("field")?, t.f64s("imaged_day")?, t.f64s("day")?);
+    let (survival, gained, lost) = (
+        t.strs("survival")?,
+        t.strs("gained_pct_per_day")?,
+        t.strs("lost_pct_per_day")?,
+    );
+    let first_day = imaged.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut fields: Vec<FieldImages> = Vec::new();
+    for i in 0..t.rows.len() {
+        let f = field[i] as usize;
+        while fields.len() <= f {
+            fields.push((format!("field {}", fields.len()), Vec::new(), Vec::new()));
+        }
+        if imaged[i] == first_day
+            && let Ok(v) = survival[i].parse::<f64>()
+        {
+            fields[f].1.push((day[i], v));
+        }
+        if let (Ok(g), Ok(l)) = (gained[i].parse::<f64>(), lost[i].parse::<f64>()) {
+            fields[f].2.push((day[i], g, l));
+        }
+    }
+    Ok(Some(SpineSurvival {
+        title: format!("{}: spine imaging", info.scene),
+        fields,
+        first_day,
+        lesion_days: info.lesion_days.clone(),
+    }))
+}
+
+impl Figure for SpineSurvival {
+    fn size(&self) -> (u32, u32) {
+        (900, 760)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let note = format!(
+            "top: the spines of day {} still present; bottom: spines gained (solid) and lost (dashed) per day between \
+             sessions, % of the earlier session's",
+            day_text(self.first_day)
+        );
+        let body = titled(root, &self.title, &note, 60)?;
+        let (plots, side) = body.split_horizontally(700);
+        let halves = plots.split_evenly((2, 1));
+        let days = self
+            .fields
+            .iter()
+            .flat_map(|f| f.1.iter().map(|p| p.0).chain(f.2.iter().map(|p| p.0)));
+        let lo = days.clone().fold(f64::INFINITY, f64::min).min(self.first_day);
+        let hi = days.fold(f64::NEG_INFINITY, f64::max);
+        let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 1.0, lo + 1.0) };
+        let colour = |k: usize| PALETTE[k % PALETTE.len()];
+        // Survival.
+        let ((x, xfmt), (y, yfmt)) = (axis(lo, hi, 8), axis(0.0, 1.05, 6));
+        let mut chart = ChartBuilder::on(&halves[0])
+            .margin(10)
+            .x_label_area_size(42)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x, y)?;
+        chart
+            .configure_mesh()
+            .x_label_formatter(&xfmt)
+            .y_label_formatter(&yfmt)
+            .x_desc("biological day")
+            .y_desc("fraction surviving")
+            .label_style(font(13.0))
+            .axis_desc_style(font(14.0))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .draw()?;
+        for &l in &self.lesion_days {
+            chart.draw_series(LineSeries::new(vec![(l, 0.0), (l, 1.05)], LESION.stroke_width(2)))?;
+        }
+        for (k, (_, pts, _)) in self.fields.iter().enumerate() {
+            chart.draw_series(LineSeries::new(pts.iter().copied(), colour(k).stroke_width(2)))?;
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, colour(k).filled())))?;
+        }
+        // Turnover.
+        let top = self
+            .fields
+            .iter()
+            .flat_map(|f| f.2.iter().flat_map(|p| [p.1, p.2]))
+            .fold(0.0f64, f64::max);
+        let top = if top > 0.0 { top * 1.08 } else { 1.0 };
+        let ((x, xfmt), (y, yfmt)) = (axis(lo, hi, 8), axis(0.0, top, 6));
+        let mut chart = ChartBuilder::on(&halves[1])
+            .margin(10)
+            .x_label_area_size(42)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x, y)?;
+        chart
+            .configure_mesh()
+            .x_label_formatter(&xfmt)
+            .y_label_formatter(&yfmt)
+            .x_desc("biological day (the later session)")
+            .y_desc("spines per day (%)")
+            .label_style(font(13.0))
+            .axis_desc_style(font(14.0))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .draw()?;
+        for &l in &self.lesion_days {
+            chart.draw_series(LineSeries::new(vec![(l, 0.0), (l, top)], LESION.stroke_width(2)))?;
+        }
+        for (k, (_, _, pts)) in self.fields.iter().enumerate() {
+            chart.draw_series(LineSeries::new(
+                pts.iter().map(|p| (p.0, p.1)),
+                colour(k).stroke_width(2),
+            ))?;
+            chart.draw_series(DashedLineSeries::new(
+                pts.iter().map(|p| (p.0, p.2)),
+                6,
+                4,
+                colour(k).stroke_width(2),
+            ))?;
+        }
+        let mut entries: Vec<(Icon, String)> = self
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(k, f)| (Icon::Line(colour(k)), f.0.clone()))
+            .collect();
+        if !self.lesion_days.is_empty() {
+            entries.push((Icon::Line(LESION), "lesion".into()));
+        }
+        side.draw(&Text::new("field of view", (8, 30), font(14.0)))?;
         legend(&side, 64, &entries)
     }
 }

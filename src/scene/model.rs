@@ -42,7 +42,23 @@ pub struct ReadoutsModel {
     pub tracts: Option<Vec<(usize, usize)>>,
     /// BOLD: the repetition time (ms), None without the readout.
     pub bold_tr_ms: Option<f64>,
+    /// Spine imaging, None without the readout.
+    pub imaging: Option<ImagingModel>,
 }
+
+/// Validated spine imaging.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImagingModel {
+    /// Fields of view: centre (mm) and radius (mm).
+    pub fields: Vec<([f64; 3], f64)>,
+    /// The days imaged, and the step at the end of each (when its image is taken).
+    pub days: Vec<i32>,
+    pub steps: Vec<u64>,
+}
+
+/// At most this many fields of view and imaging days (the census counts them all at once).
+pub const IMAGING_MAX_FIELDS: usize = 4;
+pub const IMAGING_MAX_DAYS: usize = 8;
 
 #[derive(Clone, Debug)]
 pub struct RegionModel {
@@ -159,6 +175,21 @@ pub struct DayPlan {
 }
 
 impl ProtocolModel {
+    /// The step at the end of each day (its sessions, `probe_blocks` probe blocks of its probe
+    /// trials, then its offline phase), as (day, step).
+    pub fn day_ends(&self, trial_steps: u64, probe_blocks: u64) -> Vec<(i32, u64)> {
+        let mut at = 0u64;
+        self.days
+            .iter()
+            .map(|d| {
+                let trials =
+                    d.sessions.iter().map(|s| s.trials as u64).sum::<u64>() + d.probe_trials as u64 * probe_blocks;
+                at += trials * trial_steps + self.offline_steps_of(d, trial_steps);
+                (d.day, at)
+            })
+            .collect()
+    }
+
     /// Steps of the offline phase of `day`: the legacy `offline_steps`, or with the clock what
     /// the day's sessions leave of it.
     pub fn offline_steps_of(&self, day: &DayPlan, trial_steps: u64) -> u64 {

@@ -90,6 +90,32 @@ pub enum Readout {
     /// haemodynamic constants of Stephan et al. 2007), driven by the synaptic input the region
     /// receives, sampled every `tr_ms`. Writes `bold.csv` and the figure `bold`.
     Bold(BoldReadout),
+    /// Two-photon-like spine imaging: the structural spines onto the neurons within each field of
+    /// view, counted at the end of each imaging day, and how many of those present on each imaging
+    /// day survive to later ones (Holtmaat et al. 2005; Mostany et al. 2010). Needs `structure`
+    /// and a protocol. Writes `spine_imaging.csv`, `spine_survival.csv` and the figure
+    /// `spine_survival`.
+    SpineImaging(SpineImagingReadout),
+}
+
+/// The fields and days of spine imaging.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpineImagingReadout {
+    /// Fields of view, 1 to 4: the neurons within `radius_mm` of `centre_mm`.
+    pub fields: Vec<ImagingField>,
+    /// The protocol days imaged, 1 to 8 in increasing order, each at its end.
+    pub days: Vec<i32>,
+}
+
+/// One field of view (written `Field(...)`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Field")]
+pub struct ImagingField {
+    /// Centre (mm).
+    pub centre_mm: (f64, f64, f64),
+    /// Radius (mm, > 0).
+    pub radius_mm: f64,
 }
 
 /// The BOLD readout's sampling.

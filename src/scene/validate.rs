@@ -922,13 +922,23 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
             stability(&cx, &scene, &populations, st, protocol.as_ref(), task.as_ref())?;
         }
     }
-    let readouts = readouts(
+    let mut readouts = readouts(
         &cx,
         &scene,
         &region_names,
         &populations,
         &projections,
         structure.as_ref(),
+    )?;
+    imaging(
+        &cx,
+        &scene,
+        &mut readouts,
+        &regions,
+        &populations,
+        structure.as_ref(),
+        protocol.as_ref(),
+        task.as_ref(),
     )?;
     let sample_every_steps = ((scene.sample_every_ms / scene.dt_ms).round() as u64).max(1);
     Ok(Model {
@@ -1471,6 +1481,8 @@ fn readouts(
                 }
                 model.tracts = Some(tracts);
             }
+            // Validated with the protocol (`imaging`).
+            Readout::SpineImaging(_) => {}
             Readout::Bold(b) => {
                 let rp = [F("readouts"), I(i)];
                 if model.bold_tr_ms.is_some() {
@@ -1490,4 +1502,127 @@ fn readouts(
         }
     }
     Ok(model)
+}
+
+/// The scene's `SpineImaging` readout, validated: structural plasticity and a protocol, 1 to 4
+/// fields that reach a population with spines (a sprouting rule's target), 1 to 8 increasing days
+/// of the protocol; their imaging steps are the ends of those days.
+#[expect(clippy::too_many_arguments, reason = "the parts of the scene imaging depends on")]
+fn imaging(
+    cx: &Ctx,
+    scene: &Scene,
+    readouts: &mut ReadoutsModel,
+    regions: &[RegionModel],
+    populations: &[PopulationModel],
+    structure: Option<&StructureModel>,
+    protocol: Option<&ProtocolModel>,
+    task: Option<&TaskModel>,
+) -> Result<()> {
+    use Seg::{Field as F, Index as I};
+    let mut found = None;
+    for (i, r) in scene.readouts.iter().enumerate() {
+        if let Readout::SpineImaging(m) = r {
+            if found.is_some() {
+                return Err(cx.err(
+                    &[F("readouts"), I(i)],
+                    "a second `SpineImaging` readout: give all its fields in one",
+                ));
+            }
+            found = Some((i, m));
+        }
+    }
+    let Some((i, m)) = found else {
+        return Ok(());
+    };
+    fn at<'a>(i: usize, rest: &[Seg<'a>]) -> Vec<Seg<'a>> {
+        [Seg::Field("readouts"), Seg::Index(i)]
+            .into_iter()
+            .chain(rest.iter().cloned())
+            .collect()
+    }
+    let at = |rest: &[Seg<'static>]| at(i, rest);
+    let Some(st) = structure else {
+        return Err(cx.err(
+            &at(&[]),
+            "spine imaging needs `structure`: without structural plasticity there are no spines",
+        ));
+    };
+    let Some(protocol) = protocol else {
+        return Err(cx.err(
+            &at(&[F("days")]),
+            "imaging days are days of a protocol: the scene has none",
+        ));
+    };
+    if m.fields.is_empty() || m.fields.len() > IMAGING_MAX_FIELDS {
+        return Err(cx.err(
+            &at(&[F("fields")]),
+            format!("{} fields of view: give 1 to {IMAGING_MAX_FIELDS}", m.fields.len()),
+        ));
+    }
+    if m.days.is_empty() || m.days.len() > IMAGING_MAX_DAYS {
+        return Err(cx.err(
+            &at(&[F("days")]),
+            format!("{} imaging days: give 1 to {IMAGING_MAX_DAYS}", m.days.len()),
+        ));
+    }
+    // Regions holding spines: those of the sprouting rules' targets.
+    let with_spines: Vec<usize> = st.sprouts.iter().map(|r| populations[r.target].region).collect();
+    let mut fields = Vec::new();
+    for (k, f) in m.fields.iter().enumerate() {
+        let c = [f.centre_mm.0, f.centre_mm.1, f.centre_mm.2];
+        if !c.iter().all(|x| x.is_finite()) {
+            return Err(cx.err(&at(&[F("fields"), I(k), F("centre_mm")]), "the centre must be finite"));
+        }
+        if !(f.radius_mm.is_finite() && f.radius_mm > 0.0) {
+            return Err(cx.err(
+                &at(&[F("fields"), I(k), F("radius_mm")]),
+                format!("radius {} mm must be > 0", f.radius_mm),
+            ));
+        }
+        let reaches = with_spines.iter().any(|&r| {
+            let g = &regions[r];
+            let d2: f64 = (0..3).map(|a| (g.centre_mm[a] - c[a]).powi(2)).sum();
+            d2.sqrt() < f.radius_mm + g.radius_mm
+        });
+        if !reaches {
+            return Err(cx.err(
+                &at(&[F("fields"), I(k)]),
+                "a field of view without spines: it reaches no region of a sprouting rule's target population",
+            ));
+        }
+        fields.push((c, f.radius_mm));
+    }
+    let trial_steps = task.map_or(0, |t| t.trial_steps);
+    let blocks = task.map_or(0, |t| {
+        1 + t.transfer_shared.is_some() as u64 + t.distractor.is_some() as u64
+    });
+    let ends = protocol.day_ends(trial_steps, blocks);
+    // Days after the protocol's last are not reached (a shortened protocol keeps its readout).
+    let (mut days, mut steps) = (Vec::new(), Vec::new());
+    for (k, &d) in m.days.iter().enumerate() {
+        if k > 0 && d <= m.days[k - 1] {
+            return Err(cx.err(&at(&[F("days"), I(k)]), "imaging days must increase"));
+        }
+        if d < protocol.first_day {
+            return Err(cx.err(
+                &at(&[F("days"), I(k)]),
+                format!("day {d} is before the protocol's first day, {}", protocol.first_day),
+            ));
+        }
+        if let Some(&(_, end)) = ends.iter().find(|e| e.0 == d) {
+            days.push(d);
+            steps.push(end);
+        }
+    }
+    if days.is_empty() {
+        return Err(cx.err(
+            &at(&[F("days")]),
+            format!(
+                "no imaging day falls within the protocol (days {} to {})",
+                protocol.first_day, protocol.last_day
+            ),
+        ));
+    }
+    readouts.imaging = Some(ImagingModel { fields, days, steps });
+    Ok(())
 }

@@ -125,6 +125,18 @@ pub struct StructStat {
     pub spine_elements: u64,
 }
 
+/// Spine imaging of one field of view at a sample.
+#[derive(Clone, Debug, Serialize)]
+pub struct ImagingStat {
+    /// The field's index in the readout.
+    pub field: usize,
+    /// Structural spines onto the field's neurons.
+    pub spines: u64,
+    /// Per imaging day already imaged (its image taken at or before this sample): the spines
+    /// formed no later than its image, i.e. those of its image still present. None before.
+    pub surviving: Vec<Option<u64>>,
+}
+
 /// Formation and elimination in one distance bin since the previous sample.
 #[derive(Clone, Debug, Serialize)]
 pub struct BinStat {
@@ -156,6 +168,8 @@ pub struct Stats {
     /// `structure`).
     pub structure: Vec<StructStat>,
     pub turnover: Vec<BinStat>,
+    /// Spine imaging per field of view (scenes with the `SpineImaging` readout).
+    pub imaging: Vec<ImagingStat>,
     /// Per region and per hemisphere, and hemisphere to hemisphere connectivity (scenes whose
     /// regions name their hemisphere; regions without one are left out of the hemispheres).
     pub regions: Vec<GroupStat>,
@@ -230,7 +244,7 @@ impl Stats {
             .zip(&raw.dopamine)
             .map(|(r, &bits)| (r.name.clone(), f32::from_bits(bits) as f64))
             .collect();
-        let (mut structure, mut turnover) = (Vec::new(), Vec::new());
+        let (mut structure, mut turnover, mut imaging) = (Vec::new(), Vec::new(), Vec::new());
         if let Some(st) = &model.structure
             && !raw.structure.is_empty()
         {
@@ -252,7 +266,9 @@ impl Stats {
                     spine_elements: w[SS_SPINES] as u64,
                 });
             }
-            let bins = &raw.structure[REGION_STRUCT_WORDS * model.regions.len()..];
+            let start = REGION_STRUCT_WORDS * model.regions.len();
+            let end = start + 2 * (st.bins_mm.len() + 1);
+            let bins = &raw.structure[start..end];
             for (b, fe) in bins.chunks(2).enumerate() {
                 turnover.push(BinStat {
                     lo_mm: if b == 0 { 0.0 } else { st.bins_mm[b - 1] },
@@ -260,6 +276,21 @@ impl Stats {
                     formed: fe[0] as u64,
                     eliminated: fe[1] as u64,
                 });
+            }
+            if let Some(im) = &model.readouts.imaging {
+                let per_field = imaging_words(im.days.len());
+                for (f, w) in raw.structure[end..].chunks(per_field).take(im.fields.len()).enumerate() {
+                    imaging.push(ImagingStat {
+                        field: f,
+                        spines: w[0] as u64,
+                        surviving: im
+                            .steps
+                            .iter()
+                            .zip(&w[1..])
+                            .map(|(&at, &n)| (at <= raw.step).then_some(n as u64))
+                            .collect(),
+                    });
+                }
             }
         }
         let (regions, hemispheres, hemisphere_connectivity) = if model.regions.iter().any(|r| r.hemisphere.is_some()) {
@@ -278,6 +309,7 @@ impl Stats {
             dopamine,
             structure,
             turnover,
+            imaging,
             regions,
             hemispheres,
             hemisphere_connectivity,
@@ -422,6 +454,8 @@ pub struct Recorder {
     /// structure.csv and turnover_by_distance.csv (scenes with structure), and the biological
     /// ms per simulated ms of structural updates.
     structure: Option<(Pending, Pending, f64)>,
+    /// spine_imaging.csv (scenes with the `SpineImaging` readout), with the days imaged.
+    imaging: Option<(Pending, Vec<i32>)>,
     /// regions.csv, hemispheres.csv and hemisphere_connectivity.csv (scenes whose regions name
     /// their hemisphere).
     groups: Option<[Pending; 3]>,
@@ -515,6 +549,18 @@ impl Recorder {
             }
             None => None,
         };
+        let imaging = match &model.readouts.imaging {
+            Some(im) => Some((
+                Pending::open(
+                    dir,
+                    "spine_imaging.csv",
+                    &head("step,t_ms,day,field,spines,imaged_day,surviving"),
+                    restore,
+                )?,
+                im.days.clone(),
+            )),
+            None => None,
+        };
         let groups = if model.regions.iter().any(|r| r.hemisphere.is_some()) {
             let activity = "step,t_ms,day,region,hemisphere,neurons,spikes,rate_hz";
             Some([
@@ -541,6 +587,7 @@ impl Recorder {
             weights,
             dopamine,
             structure,
+            imaging,
             groups,
             clock,
         })
@@ -560,6 +607,9 @@ impl Recorder {
         if let Some((s, t, _)) = &mut self.structure {
             s.save(files)?;
             t.save(files)?;
+        }
+        if let Some((i, _)) = &mut self.imaging {
+            i.save(files)?;
         }
         for g in self.groups.iter_mut().flatten() {
             g.save(files)?;
@@ -677,6 +727,15 @@ impl Recorder {
     }
 
     fn record_structure(&mut self, s: &Stats, tail: &str) -> Result<()> {
+        if let Some((file, days)) = &mut self.imaging {
+            let head = format!("{},{},{}", s.step, num(s.t_ms), num(s.day));
+            for i in &s.imaging {
+                for (d, n) in days.iter().zip(&i.surviving) {
+                    let n = n.map_or(String::new(), |n| n.to_string());
+                    file.line(&format!("{head},{},{},{d},{n}{tail}", i.field, i.spines))?;
+                }
+            }
+        }
         let Some((st, tb, speedup)) = &mut self.structure else {
             return Ok(());
         };
@@ -729,6 +788,9 @@ impl Recorder {
         if let Some((s, t, _)) = self.structure {
             s.finish()?;
             t.finish()?;
+        }
+        if let Some((i, _)) = self.imaging {
+            i.finish()?;
         }
         for g in self.groups.into_iter().flatten() {
             g.finish()?;

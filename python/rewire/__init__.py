@@ -458,9 +458,12 @@ class Comparison:
         self.out = Path(out)
         self.files = [Path(f) for f in files]
 
+        written = {f.name for f in self.files}
+
         def read(name):
+            # Only what this comparison wrote: a file left by an earlier one in `out` is not its.
             p = self.out / name
-            return pd.read_csv(p) if p.is_file() else None
+            return pd.read_csv(p) if name in written and p.is_file() else None
 
         self.table = read("comparison.csv")
         self.groups = read("groups.csv")

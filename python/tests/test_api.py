@@ -239,6 +239,9 @@ def test_a_sweep_and_a_comparison_from_python(tmp_path):
     again = rewire.compare([rewire.read_run(f) for f in folders], out=tmp_path / "cmp", group_by="settings")
     assert len(again.table) == 4 and set(again.groups.columns) >= {"group", "metric", "n", "mean"}
     assert (again.groups["n"] == 2).all()
+    # Ungrouped into the same folder: the earlier groups.csv is not this comparison's.
+    plain = rewire.compare(folders, out=tmp_path / "cmp")
+    assert len(plain.table) == 4 and plain.groups is None and plain.contrasts is None
 
 
 def test_the_example_script_runs(tmp_path):

@@ -146,6 +146,9 @@ pub trait Engine {
     /// words (layout::STATUS_*), then every synapse from or onto a dead neuron, and from region a
     /// onto region b where `cut[a * n_regions + b] != 0`, is removed.
     fn lesion(&mut self, status: &[[u32; 4]], cut: &[u32]) -> Result<()>;
+    /// Replaces every neuron's status words from the next queued step on, touching no synapse:
+    /// for a new task map (ICMS sites), with the alive and lesion fields as they are.
+    fn set_status(&mut self, status: &[[u32; 4]]);
     /// Sets the task's cue-channel currents, the guidance current per output group, and whether
     /// output spikes are counted, from the next queued step on.
     fn task_drive(&mut self, channels: &[f32; 16], guide: &[f32; 16], counting: bool);

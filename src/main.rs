@@ -699,6 +699,16 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(tr) = r.bold_tr_ms {
                 println!("readout: BOLD of {} regions every {tr} ms", model.regions.len());
             }
+            if let Some(m) = &r.icms {
+                let trains = m.sites.len() * m.currents.len();
+                let trial = m.train_steps.max(model.task.as_ref().map_or(0, |t| t.window.1)) + m.rest_steps;
+                println!(
+                    "readout: ICMS maps of {} sites on days {:?} (at most {trains} trains, {:.1} s simulated a map)",
+                    m.sites.len(),
+                    m.days,
+                    model.time_ms(trains as u64 * trial) * 1e-3
+                );
+            }
         }
         Command::Bench {
             scenes,

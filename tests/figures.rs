@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-const FIGURES: [&str; 8] = [
+const FIGURES: [&str; 9] = [
     "recovery",
     "connectivity",
     "turnover",
@@ -21,6 +21,7 @@ const FIGURES: [&str; 8] = [
     "tracts",
     "bold",
     "spine_survival",
+    "icms",
 ];
 
 fn run(model: rewire::Model, name: &str, duration_ms: Option<f64>) -> PathBuf {

@@ -223,6 +223,8 @@ TABLES = (
     "bold",
     "spine_imaging",
     "spine_survival",
+    "icms",
+    "icms_areas",
 )
 
 

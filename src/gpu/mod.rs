@@ -973,6 +973,11 @@ impl Engine for GpuEngine {
         Ok(())
     }
 
+    fn set_status(&mut self, status: &[[u32; 4]]) {
+        assert_eq!(status.len(), self.b.n_neurons as usize, "one status per neuron");
+        self.queue.write_buffer(&self.b.status, 0, bytemuck::cast_slice(status));
+    }
+
     fn task_drive(&mut self, channels: &[f32; 16], guide: &[f32; 16], counting: bool) {
         let mut words = [0u32; 33];
         for i in 0..16 {

@@ -3,6 +3,7 @@
 //! then runs an offline phase whose structural and homeostatic rates are sped up to stand for
 //! the rest of the day (docs/MODEL.md, "Days and simulated time").
 
+pub mod icms;
 pub mod lesion;
 pub mod routes;
 pub mod task;
@@ -12,13 +13,17 @@ use crate::engine::Control;
 use crate::error::{Error, Result};
 use crate::rng;
 use crate::scene::Model;
-use crate::scene::model::{DayPlan, ProtocolModel, SessionPlan, TaskModel};
+use crate::scene::model::{DayPlan, IcmsModel, ProtocolModel, SessionPlan, TaskModel};
 use crate::sim::{Checkpointing, Every, Outputs, RunTotals, Simulation, save_checkpoint};
 use crate::stats::{Pending, Stats};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use task::{TaskKind, TrialSpec};
+
+/// The header of `icms.csv`: one row per mapping day and site; `response` is the output group
+/// (empty: none), `threshold` the lowest current evoking it.
+pub const ICMS_HEADER: &str = "day,t_ms,region,site,x_mm,y_mm,z_mm,neurons,response,threshold,spikes";
 
 /// One row of `performance.csv`: a block of trials of one task on one day.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -329,6 +334,8 @@ struct Runner<'a> {
     representation: Pending,
     routes: Pending,
     lesions: Pending,
+    /// `icms.csv`, with the `Icms` readout.
+    icms: Option<Pending>,
     totals: RunTotals,
     /// Step of the last sample, and trials run (for the per-trial draws).
     sampled_at: u64,
@@ -376,6 +383,10 @@ impl<'a> Runner<'a> {
             "day,lesion,kind,region,neurons_lost,neurons,volume_mm3",
             files,
         )?;
+        let icms = match model.readouts.icms {
+            Some(_) => Some(Pending::open(out, "icms.csv", ICMS_HEADER, files)?),
+            None => None,
+        };
         let mut r = Runner {
             status: sim.network.status.clone(),
             out_degree: sim.mean_out_degree(),
@@ -390,6 +401,7 @@ impl<'a> Runner<'a> {
             representation,
             routes,
             lesions,
+            icms,
             totals: RunTotals::default(),
             sampled_at: 0,
             trials: 0,
@@ -459,16 +471,20 @@ impl<'a> Runner<'a> {
         let value = serde_json::to_value(&st).map_err(|e| Error::Usage(format!("protocol position: {e}")))?;
         let position = outputs.position(&self.totals, Some(value));
         let status: Vec<u8> = bytemuck::cast_slice(&self.status).to_vec();
-        let (perf, activation, representation, routes, lesions) = (
+        let (perf, activation, representation, routes, lesions, icms) = (
             &mut self.perf,
             &mut self.activation,
             &mut self.representation,
             &mut self.routes,
             &mut self.lesions,
+            &mut self.icms,
         );
         save_checkpoint(self.sim, out, ck, position, |files| {
             outputs.rec.save(files)?;
-            for p in [perf, activation, representation, routes, lesions] {
+            for p in [perf, activation, representation, routes, lesions]
+                .into_iter()
+                .chain(icms.as_mut())
+            {
                 p.save(files)?;
             }
             files.insert(STATUS_FILE.to_string(), status);
@@ -482,6 +498,9 @@ impl<'a> Runner<'a> {
         self.activation.finish()?;
         self.representation.finish()?;
         self.routes.finish()?;
+        if let Some(p) = self.icms {
+            p.finish()?;
+        }
         self.lesions.finish()
     }
 
@@ -568,11 +587,46 @@ impl<'a> Runner<'a> {
         let trial_steps = self.task.as_ref().map_or(0, |t| t.trial_steps);
         let offline_steps = protocol.offline_steps_of(plan, trial_steps);
         if offline_steps > 0 {
-            let mut c = base;
+            let mut c = base.clone();
             c.offline = protocol.offline_speedup as f32;
             self.sim.engine.control(&c);
             self.sim.engine.advance(offline_steps)?;
             self.sample(plan.day, false, each)?;
+        }
+        if let Some(m) = &self.model.readouts.icms {
+            if m.days.contains(&plan.day) {
+                self.icms_map(plan.day, m, &base)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Maps the motor output at the end of the day (`icms.csv`), leaving the run as it was.
+    fn icms_map(&mut self, day: i32, m: &IcmsModel, base: &Control) -> Result<()> {
+        let task = self.task.clone().expect("validated: ICMS needs a task");
+        let t_ms = self.model.time_ms(self.sim.engine.step());
+        let sites = icms::map(
+            self.sim.engine.as_mut(),
+            self.model,
+            m,
+            &task,
+            &self.sim.network.positions,
+            &self.status,
+            base,
+        )?;
+        let out = self.icms.as_mut().expect("opened with the readout");
+        for (k, (s, &(region, at))) in sites.iter().zip(&m.sites).enumerate() {
+            out.line(&format!(
+                "{day},{t_ms},{},{k},{},{},{},{},{},{},{}",
+                self.model.regions[region].name,
+                at[0],
+                at[1],
+                at[2],
+                s.neurons,
+                s.response.map_or(String::new(), |g| g.to_string()),
+                s.threshold.map_or(String::new(), |c| c.to_string()),
+                s.spikes
+            ))?;
         }
         Ok(())
     }
@@ -789,6 +843,9 @@ impl<'a> Runner<'a> {
         self.representation.finish()?;
         self.routes.finish()?;
         self.lesions.finish()?;
+        if let Some(p) = self.icms {
+            p.finish()?;
+        }
         let lesion_days: Vec<i32> = protocol.lesions.iter().map(|l| l.day).collect();
         let first_lesion = lesion_days.iter().copied().min();
         let probes: Vec<&Performance> = self

@@ -1,7 +1,7 @@
 //! Trials of the task, run by the host between batches of GPU steps: cues on, output groups
 //! counted in the response window, the response decided, dopamine on a correct training trial.
 
-use crate::engine::{Engine, TaskCounts};
+use crate::engine::{Engine, GroupCount, TaskCounts};
 use crate::error::Result;
 use crate::layout::TASK_CHANNELS;
 use crate::scene::model::TaskModel;
@@ -64,21 +64,30 @@ pub struct Outcome {
 fn decide(counts: TaskCounts, cues: u32, threshold: u32, cue: u32, start: u64, routes: bool) -> Outcome {
     let groups = &counts.groups[..cues as usize];
     let routes = if routes { counts.routes } else { Vec::new() };
-    let best = groups.iter().map(|c| c.spikes).max().unwrap_or(0);
-    let mut winners = (0..groups.len()).filter(|&g| groups[g].spikes == best);
-    match (winners.next(), winners.next()) {
-        (Some(g), None) if best >= threshold.max(1) => Outcome {
-            response: Some(g as u32),
-            correct: g as u32 == cue,
-            latency_steps: groups[g].first_step.map(|s| (s as u64).saturating_sub(start)),
+    match winner(groups, threshold) {
+        Some(g) => Outcome {
+            response: Some(g),
+            correct: g == cue,
+            latency_steps: groups[g as usize].first_step.map(|s| (s as u64).saturating_sub(start)),
             routes,
         },
-        _ => Outcome {
+        None => Outcome {
             response: None,
             correct: false,
             latency_steps: None,
             routes,
         },
+    }
+}
+
+/// The group with most spikes, if it is the only one with that many and has at least
+/// `threshold` (and at least one).
+pub(crate) fn winner(groups: &[GroupCount], threshold: u32) -> Option<u32> {
+    let best = groups.iter().map(|c| c.spikes).max().unwrap_or(0);
+    let mut winners = (0..groups.len()).filter(|&g| groups[g].spikes == best);
+    match (winners.next(), winners.next()) {
+        (Some(g), None) if best >= threshold.max(1) => Some(g as u32),
+        _ => None,
     }
 }
 
@@ -149,4 +158,28 @@ pub fn trial(
         engine.record_routes(None);
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups(spikes: &[u32]) -> Vec<GroupCount> {
+        spikes
+            .iter()
+            .map(|&s| GroupCount {
+                spikes: s,
+                first_step: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_response_is_the_one_group_with_most_spikes_over_threshold() {
+        assert_eq!(winner(&groups(&[3, 12, 4, 0]), 10), Some(1));
+        assert_eq!(winner(&groups(&[3, 9, 4, 0]), 10), None, "below threshold");
+        assert_eq!(winner(&groups(&[12, 12, 4, 0]), 10), None, "a tie");
+        assert_eq!(winner(&groups(&[0, 0, 0, 0]), 0), None, "no spike is no response");
+        assert_eq!(winner(&groups(&[0, 0, 1, 0]), 0), Some(2));
+    }
 }

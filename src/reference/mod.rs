@@ -372,6 +372,11 @@ impl Engine for CpuEngine {
         Ok(())
     }
 
+    fn set_status(&mut self, status: &[[u32; 4]]) {
+        assert_eq!(status.len(), self.net.status.len(), "one status per neuron");
+        self.net.status = status.to_vec();
+    }
+
     fn task_drive(&mut self, channels: &[f32; 16], guide: &[f32; 16], counting: bool) {
         use crate::layout::{T_COUNTING, T_DRIVE, T_GUIDE};
         for i in 0..16 {

@@ -15,10 +15,13 @@
 //! - `bold` (the `Bold` readout): each region's BOLD signal (% change) over simulated time.
 //! - `tracts` (the `Tracts` readout): each tract's summed weight and synapses relative to before
 //!   the first lesion, by day (or simulated time).
+//! - `icms` (the `Icms` readout): each mapping day's motor map, the movement each site evokes.
 //!
 //! A figure is drawn into memory and written under a `.partial` name, then renamed, so an
 //! interrupted run never leaves half a figure under its real name. The same files give the same
 //! bytes: no timestamps, no hash-ordered maps, text in an embedded font (DejaVu Sans).
+
+mod icms;
 
 use super::table::Table;
 use crate::atomic::write_file;
@@ -367,6 +370,9 @@ pub fn draw_run_with(dir: &Path, options: &PlotOptions) -> Result<Vec<PathBuf>> 
     }
     if let Some(fig) = spine_survival(dir, &info)? {
         written.extend(save(dir, "spine_survival", &fig)?);
+    }
+    if let Some(fig) = icms::icms(dir, &info)? {
+        written.extend(save(dir, "icms", &fig)?);
     }
     Ok(written)
 }

@@ -4,6 +4,7 @@ pub mod bold;
 pub mod compare;
 pub mod figures;
 pub mod groups;
+pub mod icms;
 pub mod imaging;
 pub mod table;
 pub mod tracts;

@@ -3,6 +3,7 @@
 pub mod locate;
 pub mod model;
 mod protocol;
+pub mod readouts;
 pub mod schema;
 pub mod set;
 mod validate;

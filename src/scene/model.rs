@@ -44,7 +44,35 @@ pub struct ReadoutsModel {
     pub bold_tr_ms: Option<f64>,
     /// Spine imaging, None without the readout.
     pub imaging: Option<ImagingModel>,
+    /// ICMS mapping, None without the readout.
+    pub icms: Option<IcmsModel>,
 }
+
+/// Validated ICMS mapping (the `Icms` readout).
+#[derive(Clone, Debug, PartialEq)]
+pub struct IcmsModel {
+    /// The sites: the region each stimulates, and its place (mm); grid sites first, region by
+    /// region, then the scene's own.
+    pub sites: Vec<(usize, [f64; 3])>,
+    /// Grid spacing (mm): the map area a site stands for is its square.
+    pub spacing_mm: f64,
+    /// The stimulated column's radius in the x-y plane (mm).
+    pub radius_mm: f64,
+    /// Pulse currents, increasing (input current units).
+    pub currents: Vec<f64>,
+    /// Steps of a train, between pulse onsets (each pulse lasts one step), and of the quiet time
+    /// after each train's response window.
+    pub train_steps: u64,
+    pub pulse_every_steps: u64,
+    pub rest_steps: u64,
+    /// The days mapped (each at its end), those the protocol reaches.
+    pub days: Vec<i32>,
+}
+
+/// At most this many ICMS sites, currents and mapping days (each site costs a train per current).
+pub const ICMS_MAX_SITES: usize = 512;
+pub const ICMS_MAX_CURRENTS: usize = 8;
+pub const ICMS_MAX_DAYS: usize = 8;
 
 /// Validated spine imaging.
 #[derive(Clone, Debug, PartialEq)]

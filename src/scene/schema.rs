@@ -96,6 +96,61 @@ pub enum Readout {
     /// and a protocol. Writes `spine_imaging.csv`, `spine_survival.csv` and the figure
     /// `spine_survival`.
     SpineImaging(SpineImagingReadout),
+    /// Intracortical microstimulation maps (Nudo et al. 1996): at the end of each mapping day, a
+    /// grid of sites across the chosen regions is stimulated one site at a time, with plasticity
+    /// frozen, by a train of current pulses into the living neurons near the site, from the
+    /// weakest current up; the task's output group that responds and the threshold current are
+    /// recorded. The run continues from the state before the mapping, so it changes nothing else.
+    /// Needs a task (its output groups are the movements) and a protocol. Writes `icms.csv`,
+    /// `icms_areas.csv` and the figure `icms`.
+    Icms(IcmsReadout),
+}
+
+/// The sites, stimulus and days of ICMS mapping.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IcmsReadout {
+    /// Regions mapped: a grid of sites `spacing_mm` apart in the x-y plane through each region's
+    /// centre, within its radius. Default: none (then `sites` must name some).
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Further sites (mm), each inside a region (the one it stimulates). Default: none.
+    #[serde(default)]
+    pub sites: Vec<(f64, f64, f64)>,
+    /// Grid spacing (mm, > 0); each site stands for `spacing_mm^2` of map area. Default 1.0
+    /// (chosen, not measured: Nudo et al. 1996 used 250-500 um in squirrel monkey M1, whose
+    /// neurons are far denser than a scene's).
+    #[serde(default = "one")]
+    pub spacing_mm: f64,
+    /// The stimulated column: living neurons of the site's region within this distance of the
+    /// site in the x-y plane, at any depth (a penetration along z). Default 0.5 mm (chosen, not
+    /// measured).
+    #[serde(default = "half")]
+    pub radius_mm: f64,
+    /// Pulse currents tried at each site, increasing, in the neuron model's input current units
+    /// (as the task's cue current); the threshold is the first that evokes a response. 1 to 8
+    /// values. Default [5, 10, 20, 40] (chosen, not measured).
+    #[serde(default = "icms_currents")]
+    pub currents: Vec<f64>,
+    /// Train length (ms): one-step pulses every `pulse_every_ms` from its start. Defaults 39 and
+    /// 3: 13 pulses at 333 Hz (Nudo et al. 1996: 13 pulses at 350 Hz).
+    #[serde(default = "thirty_nine")]
+    pub train_ms: f64,
+    #[serde(default = "three")]
+    pub pulse_every_ms: f64,
+    /// Quiet time after each train's response window before the next train (ms). Default 100
+    /// (chosen, not measured).
+    #[serde(default = "hundred")]
+    pub rest_ms: f64,
+    /// The protocol days mapped, 1 to 8 in increasing order, each at its end.
+    pub days: Vec<i32>,
+}
+
+fn icms_currents() -> Vec<f64> {
+    vec![5.0, 10.0, 20.0, 40.0]
+}
+fn thirty_nine() -> f64 {
+    39.0
 }
 
 /// The fields and days of spine imaging.

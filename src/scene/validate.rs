@@ -940,6 +940,15 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
         protocol.as_ref(),
         task.as_ref(),
     )?;
+    super::readouts::icms(
+        &cx,
+        &scene,
+        &mut readouts,
+        &region_names,
+        &regions,
+        protocol.as_ref(),
+        task.as_ref(),
+    )?;
     let sample_every_steps = ((scene.sample_every_ms / scene.dt_ms).round() as u64).max(1);
     Ok(Model {
         name: if scene.name.is_empty() {
@@ -1481,8 +1490,8 @@ fn readouts(
                 }
                 model.tracts = Some(tracts);
             }
-            // Validated with the protocol (`imaging`).
-            Readout::SpineImaging(_) => {}
+            // Validated with the protocol (`imaging`, `readouts::icms`).
+            Readout::SpineImaging(_) | Readout::Icms(_) => {}
             Readout::Bold(b) => {
                 let rp = [F("readouts"), I(i)];
                 if model.bold_tr_ms.is_some() {

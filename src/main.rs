@@ -698,6 +698,17 @@ fn run(cli: Cli) -> Result<()> {
             }
             if let Some(tr) = r.bold_tr_ms {
                 println!("readout: BOLD of {} regions every {tr} ms", model.regions.len());
+                if !r.bold_fc_days.is_empty() {
+                    println!("readout: BOLD functional connectivity over days {:?}", r.bold_fc_days);
+                }
+                if !r.bold_laterality.is_empty() {
+                    let names: Vec<&str> = r
+                        .bold_laterality
+                        .iter()
+                        .map(|&(i, _)| model.regions[i].name.as_str())
+                        .collect();
+                    println!("readout: BOLD laterality index of {}", names.join(", "));
+                }
             }
         }
         Command::Bench {

@@ -82,7 +82,8 @@ enum Command {
         /// With --group-by: the metrics to compare (comma separated; default every metric all
         /// runs have): pre_lesion, post_lesion, final_performance, peak_after_lesion,
         /// recovery_day, recovery_auc, impairment, recovered, fraction_recovered, turnover_near,
-        /// turnover_far.
+        /// turnover_far; and of readouts tract:SRC->DST, bold:REGION, laterality,
+        /// spine_survival:FIELD.
         #[arg(long, value_delimiter = ',', requires = "group_by")]
         metrics: Vec<String>,
     },

@@ -164,7 +164,7 @@ pub fn metrics(dir: &Path, first_lesion: Option<i64>) -> Result<Vec<(String, f64
             None => imaged.fold(f64::NAN, f64::min),
         };
         let last = rows.iter().map(|&i| day[i]).fold(f64::NAN, f64::max);
-        if !(cohort < last) {
+        if cohort.is_nan() || last.is_nan() || cohort >= last {
             continue;
         }
         let value = rows

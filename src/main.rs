@@ -82,7 +82,8 @@ enum Command {
         /// With --group-by: the metrics to compare (comma separated; default every metric all
         /// runs have): pre_lesion, post_lesion, final_performance, peak_after_lesion,
         /// recovery_day, recovery_auc, impairment, recovered, fraction_recovered, turnover_near,
-        /// turnover_far.
+        /// turnover_far; and of readouts tract:SRC->DST, bold:REGION, laterality,
+        /// spine_survival:FIELD, icms_area:REGION.
         #[arg(long, value_delimiter = ',', requires = "group_by")]
         metrics: Vec<String>,
     },
@@ -698,6 +699,17 @@ fn run(cli: Cli) -> Result<()> {
             }
             if let Some(tr) = r.bold_tr_ms {
                 println!("readout: BOLD of {} regions every {tr} ms", model.regions.len());
+                if !r.bold_fc_days.is_empty() {
+                    println!("readout: BOLD functional connectivity over days {:?}", r.bold_fc_days);
+                }
+                if !r.bold_laterality.is_empty() {
+                    let names: Vec<&str> = r
+                        .bold_laterality
+                        .iter()
+                        .map(|&(i, _)| model.regions[i].name.as_str())
+                        .collect();
+                    println!("readout: BOLD laterality index of {}", names.join(", "));
+                }
             }
             if let Some(m) = &r.icms {
                 let trains = m.sites.len() * m.currents.len();

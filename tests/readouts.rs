@@ -464,3 +464,293 @@ fn spine_imaging_is_refused_where_it_cannot_see_spines() {
     let (_, _, f, m) = common::scene_error(&src, "file.ron");
     assert!(f == "readouts[0]" && m.contains("needs `structure`"), "{f}: {m}");
 }
+
+/// A and B both receive only from D, whose cue population the task drives in every session; C
+/// receives only from E, which a burst of extra input drives through days -5 and -4 (whole days,
+/// blind to the sessions). Each day is a 5 s session and a 5 s offline phase. A lies left, B and C
+/// right (by the sign of their centre's x); D and E on the midline.
+const FC: &str = r#"Scene(name: "fc", seed: 3, dt_ms: 1.0, sample_every_ms: 1000,
+    regions: [
+        Region(name: "D", centre_mm: (0, 0, 0), radius_mm: 0.5, populations: [
+            Population(name: "D_E", count: 100, model: RegularSpiking)]),
+        Region(name: "A", centre_mm: (-2, 0, 0), radius_mm: 0.5, populations: [
+            Population(name: "A_E", count: 100, model: RegularSpiking)]),
+        Region(name: "B", centre_mm: (2, 0, 0), radius_mm: 0.5, populations: [
+            Population(name: "B_E", count: 100, model: RegularSpiking)]),
+        Region(name: "E", centre_mm: (0, 5, 0), radius_mm: 0.5, populations: [
+            Population(name: "E_E", count: 100, model: RegularSpiking)]),
+        Region(name: "C", centre_mm: (2, 5, 0), radius_mm: 0.5, populations: [
+            Population(name: "C_E", count: 100, model: RegularSpiking)]),
+    ],
+    projections: [
+        Projection(from: "D_E", to: "A_E", rule: FixedInDegree(20), weight: 2.0, delay_ms: 2),
+        Projection(from: "D_E", to: "B_E", rule: FixedInDegree(10), weight: 2.0, delay_ms: 3),
+        Projection(from: "E_E", to: "C_E", rule: FixedInDegree(20), weight: 2.0, delay_ms: 2),
+    ],
+    inputs: [
+        Poisson(to: "D_E", rate_hz: 10, in_degree: 20, weight: 3.0),
+        Poisson(to: "A_E", rate_hz: 10, in_degree: 20, weight: 3.0),
+        Poisson(to: "B_E", rate_hz: 10, in_degree: 20, weight: 3.0),
+        Poisson(to: "E_E", rate_hz: 10, in_degree: 20, weight: 3.0),
+        Poisson(to: "C_E", rate_hz: 10, in_degree: 20, weight: 3.0),
+        Poisson(to: "E_E", rate_hz: 20, in_degree: 20, weight: 3.0, from_ms: 10000, until_ms: 30000),
+    ],
+    task: Task(cues: Cues(population: "D_E", count: 2, neurons: 50, current: 15),
+               outputs: Outputs(population: "A_E", neurons: 50, window_ms: (5, 60)), trial_ms: 200),
+    time: Time(offline_ms: 5000),
+    protocol: [
+        Train(days: (-6, -1), trials: 25),
+    ],
+    readouts: [Bold(tr_ms: 1000, fc_days: [(-6, -1), (-2, -2)], laterality_regions: ["A", "C"])],
+)"#;
+
+/// The correlation of regions `a` and `b` in window `w` of a bold_fc.csv (None for an empty cell).
+fn fc(out: &Path, w: &str, a: &str, b: &str) -> Option<f64> {
+    let t = rewire::report::Table::read(out, "bold_fc.csv").unwrap();
+    let (window, ra, rb, c) = (
+        t.strs("window").unwrap(),
+        t.strs("region_a").unwrap(),
+        t.strs("region_b").unwrap(),
+        t.strs("correlation").unwrap(),
+    );
+    let i = (0..t.rows.len())
+        .find(|&i| window[i] == w && ((ra[i], rb[i]) == (a, b) || (ra[i], rb[i]) == (b, a)))
+        .unwrap_or_else(|| panic!("no row {w} {a} {b}"));
+    (!c[i].is_empty()).then(|| c[i].parse().unwrap())
+}
+
+#[test]
+fn regions_with_a_common_driver_are_functionally_connected_and_an_independent_one_is_not() {
+    let out = common::temp_dir("bold-fc");
+    let opts = RunOptions {
+        engine: EngineChoice::Cpu,
+        duration_ms: None,
+        progress: false,
+    };
+    rewire::sim::run(common::model(FC), &out, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let text = std::fs::read_to_string(out.join("bold_fc.csv")).unwrap();
+    assert_eq!(
+        text.lines().next(),
+        Some("window,first_day,last_day,samples,region_a,region_b,correlation")
+    );
+    // 2 windows x 10 pairs; 60 and 10 TR samples.
+    assert_eq!(text.lines().count(), 1 + 2 * 10);
+    assert!(
+        text.contains("\n0,-6,-1,60,D,A,") && text.contains("\n1,-2,-2,10,D,A,"),
+        "{text}"
+    );
+    assert!(!text.contains("NaN"), "{text}");
+    let (ab, ac, bc) = (
+        fc(&out, "0", "A", "B").unwrap(),
+        fc(&out, "0", "A", "C").unwrap(),
+        fc(&out, "0", "B", "C").unwrap(),
+    );
+    let ce = fc(&out, "0", "C", "E");
+    eprintln!("FC days -6..-1: A-B {ab:.3}, A-C {ac:.3}, B-C {bc:.3}, C-E {ce:?}");
+    assert!(ab > 0.95, "A and B share their driver: {ab}");
+    assert!(
+        ac.abs() < 0.5 && bc.abs() < 0.5,
+        "C is driven apart: A-C {ac}, B-C {bc}"
+    );
+    // D and E receive no synapse of the network: their signal is flat, their cells empty.
+    assert_eq!(ce, None);
+    assert_eq!(fc(&out, "0", "D", "A"), None);
+
+    // Without a lesion the index is left minus right: A (left) follows the sessions, C (right)
+    // does not.
+    let l = rewire::report::Table::read(&out, "bold_laterality.csv").unwrap();
+    assert_eq!(
+        l.header.join(","),
+        "day,ipsilesional_pct,contralesional_pct,laterality,contralesional_side"
+    );
+    assert_eq!(l.rows.len(), 6, "one row per day with a session");
+    let (contra, ipsi, li) = (
+        l.f64s("contralesional_pct").unwrap(),
+        l.f64s("ipsilesional_pct").unwrap(),
+        l.f64s("laterality").unwrap(),
+    );
+    eprintln!("laterality: {li:?}; left {contra:?}; right {ipsi:?}");
+    assert!(l.strs("contralesional_side").unwrap().iter().all(|s| *s == "left"));
+    for i in 0..l.rows.len() {
+        assert!(
+            contra[i] > 0.0,
+            "day {i}: A is not activated by the task: {}",
+            contra[i]
+        );
+        assert_eq!(li[i], (contra[i] - ipsi[i]) / (contra[i].abs() + ipsi[i].abs()));
+    }
+    // Days -6, -2 and -1 (rows 0, 4, 5) are clear of the burst and of its lagged response, which
+    // gives C task-blind activation of its own on days -5 to -3.
+    for i in [0, 4, 5] {
+        assert!(
+            li[i] > 0.5,
+            "day {}: the task activates the left side: laterality {}",
+            i as i32 - 6,
+            li[i]
+        );
+    }
+
+    // The comparison reads them back: the last day's laterality; BOLD change needs two days.
+    let m = rewire::report::compare::metrics(&out).unwrap();
+    assert_eq!(rewire::report::compare::scalar(&m, "laterality"), Some(li[5]));
+    let bold = rewire::report::Table::read(&out, "bold.csv").unwrap();
+    let (region, day, pct) = (
+        bold.strs("region").unwrap(),
+        bold.f64s("day").unwrap(),
+        bold.f64s("bold_pct").unwrap(),
+    );
+    let mean_of = |d: f64| {
+        let v: Vec<f64> = (0..bold.rows.len())
+            .filter(|&i| region[i] == "C" && day[i] == d)
+            .map(|i| pct[i])
+            .collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    let change = rewire::report::compare::scalar(&m, "bold:C").unwrap();
+    assert!((change - (mean_of(-1.0) - mean_of(-6.0))).abs() < 1e-12, "{change}");
+}
+
+#[test]
+fn bold_analyses_are_refused_where_they_are_written() {
+    let with = |bold: &str| {
+        FC.replace(
+            r#"Bold(tr_ms: 1000, fc_days: [(-6, -1), (-2, -2)], laterality_regions: ["A", "C"])"#,
+            bold,
+        )
+    };
+    for (bold, needle, field, message) in [
+        (
+            "Bold(fc_days:  [(-12, -9)])",
+            "[(-12, -9)]",
+            "readouts[0].fc_days",
+            "no window falls within the protocol",
+        ),
+        (
+            "Bold(fc_days: [(-1, -3)])",
+            "-3)",
+            "readouts[0].fc_days[0][1]",
+            "before its first day",
+        ),
+        (
+            "Bold(tr_ms: 4000, fc_days: [(-6, -1), (-2,  -2)])",
+            "(-2,  -2)",
+            "readouts[0].fc_days[1]",
+            "hold 2 TR samples",
+        ),
+        (
+            r#"Bold(laterality_regions: ["A", "Q"])"#,
+            r#""Q""#,
+            "readouts[0].laterality_regions[1]",
+            "unknown region \"Q\"",
+        ),
+        (
+            r#"Bold(laterality_regions: ["A", "D"])"#,
+            r#""D"]"#,
+            "readouts[0].laterality_regions[1]",
+            "has no side",
+        ),
+        (
+            r#"Bold(laterality_regions: ["B", "C"])"#,
+            r#"["B", "C"]"#,
+            "readouts[0].laterality_regions",
+            "both sides",
+        ),
+    ] {
+        let src = with(bold);
+        let (line, column, f, m) = common::scene_error(&src, "file.ron");
+        let (l, c) = common::position(&src, needle);
+        assert_eq!((line, column, f.as_str()), (l, c, field), "{bold}: {m}");
+        assert!(m.contains(message), "{bold}: {m}");
+    }
+    // Without a protocol there are no days to window.
+    let src = burst_scene().replace("Bold(tr_ms: 1000)", "Bold(tr_ms: 1000, fc_days: [(0, 0)])");
+    let (_, _, f, m) = common::scene_error(&src, "file.ron");
+    assert!(f == "readouts[0].fc_days" && m.contains("has none"), "{f}: {m}");
+}
+
+/// Two run folders of hand-written readout files: the comparison's readout metrics.
+#[test]
+fn compare_reads_bold_laterality_and_spine_survival_metrics() {
+    let write = |name: &str, bold_c: [f64; 2], li: &str, survival: &str| {
+        let d = common::temp_dir(name);
+        std::fs::write(
+            d.join("summary.json"),
+            r#"{"scene": "s", "seed": 1, "protocol": {"lesion_days": [0]}}"#,
+        )
+        .unwrap();
+        let mut bold = String::from("t_s,day,region,bold_pct\n");
+        for (t, day, v) in [
+            (1, -2, 9.0),
+            (2, -1, 0.5),
+            (3, -1, 1.5),
+            (4, 0, 7.0),
+            (5, 3, bold_c[0]),
+            (6, 3, bold_c[1]),
+        ] {
+            bold.push_str(&format!("{t},{day},A,{v}\n{t},{day},B,0\n"));
+        }
+        std::fs::write(d.join("bold.csv"), bold).unwrap();
+        std::fs::write(
+            d.join("bold_laterality.csv"),
+            format!("day,ipsilesional_pct,contralesional_pct,laterality,contralesional_side\n-1,0.2,0.2,0,right\n{li}3,,,,right\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("spine_survival.csv"),
+            format!("{}\n{survival}", rewire::report::imaging::HEADER),
+        )
+        .unwrap();
+        d
+    };
+    // Field 0: the cohort of day -1 (the last before the lesion on day 0) on day 7, the last.
+    let a = write(
+        "compare-readouts-a",
+        [2.0, 4.0],
+        "2,0.1,0.3,0.5,right\n",
+        "0,-3,-3,10,10,1,,,,\n0,-3,7,10,2,0.2,,,,\n0,-1,-1,20,20,1,,,,\n0,-1,7,20,15,0.75,,,,\n0,7,7,30,30,1,,,,\n\
+         1,7,7,5,5,1,,,,\n",
+    );
+    let b = write(
+        "compare-readouts-b",
+        [0.0, 0.0],
+        "2,0.3,0.1,-0.5,right\n",
+        "0,-1,7,20,5,0.25,,,,\n",
+    );
+    let (ma, mb) = (
+        rewire::report::compare::metrics(&a).unwrap(),
+        rewire::report::compare::metrics(&b).unwrap(),
+    );
+    use rewire::report::compare::scalar;
+    // A: mean of day 3 (2, 4) less the mean of day -1 (0.5, 1.5).
+    assert_eq!(scalar(&ma, "bold:A"), Some(2.0));
+    assert_eq!(scalar(&mb, "bold:A"), Some(-1.0));
+    assert_eq!(scalar(&ma, "bold:B"), Some(0.0));
+    assert_eq!(scalar(&ma, "bold:Z"), None);
+    // The last day with an index (day 3 has none).
+    assert_eq!(
+        (scalar(&ma, "laterality"), scalar(&mb, "laterality")),
+        (Some(0.5), Some(-0.5))
+    );
+    assert_eq!(scalar(&ma, "spine_survival:0"), Some(0.75));
+    assert_eq!(scalar(&mb, "spine_survival:0"), Some(0.25));
+    // Field 1 was imaged on its last day alone: nothing survived to compare.
+    assert_eq!(scalar(&ma, "spine_survival:1"), None);
+    let runs = [ma, mb];
+    let chosen = rewire::report::compare::choose_metrics(
+        &runs,
+        &["bold:A".into(), "laterality".into(), "spine_survival:0".into()],
+        &[],
+        "compare",
+    )
+    .unwrap();
+    assert_eq!(chosen.len(), 3);
+    let e = rewire::report::compare::choose_metrics(&runs, &["spine_survival:1".into()], &[], "compare").unwrap_err();
+    assert!(e.to_string().contains("has no spine_survival:1"), "{e}");
+    for bad in ["bold:", "laterality:A", "spine_survival", "bolds:A"] {
+        let e = rewire::report::compare::check_known(&[bad.into()], "compare").unwrap_err();
+        assert!(
+            e.to_string().contains("bold:REGION") && e.to_string().contains("spine_survival:FIELD"),
+            "{bad}: {e}"
+        );
+    }
+}

@@ -221,6 +221,8 @@ TABLES = (
     "lesions",
     "tracts",
     "bold",
+    "bold_fc",
+    "bold_laterality",
     "spine_imaging",
     "spine_survival",
     "icms",

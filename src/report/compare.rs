@@ -58,6 +58,9 @@ pub struct RunMetrics {
     /// it (None without structural plasticity).
     pub turnover_near: Option<u64>,
     pub turnover_far: Option<u64>,
+    /// Scalars of the run's readouts, by metric name (`bold:REGION`, `laterality`,
+    /// `spine_survival:FIELD`; see [`READOUT_METRICS`]), read from its files.
+    pub readouts: Vec<(String, f64)>,
 }
 
 /// Reads what `rewire compare` reports from a run folder.
@@ -110,6 +113,10 @@ pub fn metrics(dir: &Path) -> Result<RunMetrics> {
         (near, far) = (Some(n), Some(f));
     }
 
+    let mut readouts = super::fmri::metrics(dir, lesion)?;
+    readouts.extend(super::imaging::metrics(dir, lesion)?);
+    readouts.extend(super::icms::metrics(dir)?);
+
     let (pre, post, last) = (
         p["pre_lesion"].as_f64(),
         p["post_lesion"].as_f64(),
@@ -134,6 +141,7 @@ pub fn metrics(dir: &Path) -> Result<RunMetrics> {
         tracts,
         turnover_near: near,
         turnover_far: far,
+        readouts,
     })
 }
 
@@ -156,9 +164,35 @@ pub const COLUMNS: [&str; 11] = [
 /// first lesion to the end (the `Tracts` readout's end point, for group statistics).
 pub const TRACT_METRIC: &str = "tract:";
 
+/// Metrics of readouts, read from a run folder's files: the name (or its prefix, ending in `:`),
+/// and what it is, for the error that lists the known metrics.
+pub const READOUT_METRICS: [(&str, &str); 4] = [
+    (
+        "bold:",
+        "bold:REGION (its mean BOLD change, %, from the last day before the first lesion to the last day)",
+    ),
+    (
+        "laterality",
+        "laterality (the BOLD laterality index on the last day with task activation)",
+    ),
+    (
+        "spine_survival:",
+        "spine_survival:FIELD (the fraction of the field's spines imaged last before the first lesion \
+         that survive to the last imaging day)",
+    ),
+    (
+        "icms_area:",
+        "icms_area:REGION (its responsive ICMS map area on the last mapping day over the area before the first \
+         lesion)",
+    ),
+];
+
 pub fn scalar(m: &RunMetrics, column: &str) -> Option<f64> {
     if let Some(tract) = column.strip_prefix(TRACT_METRIC) {
         return m.tracts.iter().find(|t| t.tract == tract).map(TractChange::change_pct);
+    }
+    if let Some((_, v)) = m.readouts.iter().find(|(name, _)| name == column) {
+        return Some(*v);
     }
     match column {
         "pre_lesion" => m.pre_lesion,
@@ -502,12 +536,20 @@ pub struct GroupReport {
 /// Refuses a metric that is not one of [`COLUMNS`] or a tract's (`tract:S->T`); `who` names the
 /// command in the message.
 pub fn check_known(metrics: &[String], who: &str) -> Result<()> {
-    let known = |m: &str| COLUMNS.contains(&m) || m.strip_prefix(TRACT_METRIC).is_some_and(|t| t.contains("->"));
+    let readout = |m: &str| {
+        READOUT_METRICS.iter().any(|(name, _)| match name.strip_suffix(':') {
+            Some(_) => m.strip_prefix(name).is_some_and(|rest| !rest.is_empty()),
+            None => m == *name,
+        })
+    };
+    let known =
+        |m: &str| COLUMNS.contains(&m) || m.strip_prefix(TRACT_METRIC).is_some_and(|t| t.contains("->")) || readout(m);
     match metrics.iter().find(|m| !known(m)) {
         Some(m) => Err(Error::Usage(format!(
-            "{who} --metrics: unknown metric {m:?}; known: {}, and {TRACT_METRIC}SOURCE->TARGET (a tract's weight \
-             change, %)",
-            COLUMNS.join(", ")
+            "{who} --metrics: unknown metric {m:?}; known: {}, {TRACT_METRIC}SOURCE->TARGET (a tract's weight \
+             change, %), {}",
+            COLUMNS.join(", "),
+            READOUT_METRICS.map(|(_, what)| what).join(", ")
         ))),
         None => Ok(()),
     }
@@ -529,7 +571,8 @@ pub fn choose_metrics(runs: &[RunMetrics], named: &[String], defaults: &[&str], 
     for m in named {
         if let Some(r) = runs.iter().find(|r| !has(r, m)) {
             return Err(Error::Usage(format!(
-                "{who} --metrics: run {} has no {m} (e.g. no lesion, no impairment, or no structural plasticity)",
+                "{who} --metrics: run {} has no {m} (e.g. no lesion, no impairment, no structural plasticity, or \
+                 not that readout)",
                 r.dir.display()
             )));
         }

@@ -142,6 +142,30 @@ pub fn write(dir: &Path, model: &crate::scene::Model) -> Result<Option<PathBuf>>
     Ok(Some(path))
 }
 
+/// The compare metrics of a run folder's `icms_areas.csv`: `icms_area:REGION`, the region's
+/// responsive map area (any movement) on the last mapping day relative to the reference map's.
+pub fn metrics(dir: &Path) -> Result<Vec<(String, f64)>> {
+    let Some(t) = Table::read_optional(dir, "icms_areas.csv")? else {
+        return Ok(Vec::new());
+    };
+    let (day, region, response, rel) = (
+        t.f64s("day")?,
+        t.strs("region")?,
+        t.strs("response")?,
+        t.strs("area_rel")?,
+    );
+    let last = day.iter().copied().fold(f64::NAN, f64::max);
+    Ok((0..t.rows.len())
+        .filter(|&i| day[i] == last && response[i] == "any")
+        .filter_map(|i| {
+            rel[i]
+                .parse::<f64>()
+                .ok()
+                .map(|v| (format!("icms_area:{}", region[i]), v))
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +213,22 @@ mod tests {
         assert_eq!(row(3, "none").sites, 2);
         assert_eq!(row(3, "none").area_rel, None, "nothing silent before");
         assert_eq!(a.len(), 2 * 4);
+    }
+
+    #[test]
+    fn the_area_metric_is_the_last_map_relative_to_the_reference() {
+        let dir = std::env::temp_dir().join(format!("rewire-icms-metric-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let rows = [
+            "-1,M1,any,4,1,20,1",
+            "-1,PMd,any,0,0,,",
+            "3,M1,any,1,0.25,40,0.25",
+            "3,PMd,any,2,0.5,40,",
+        ];
+        std::fs::write(dir.join("icms_areas.csv"), format!("{HEADER}\n{}\n", rows.join("\n"))).unwrap();
+        let m = metrics(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        // PMd had no map before: no ratio.
+        assert_eq!(m, vec![("icms_area:M1".to_string(), 0.25)]);
     }
 }

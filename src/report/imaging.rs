@@ -138,6 +138,46 @@ pub fn write(dir: &Path, model: &crate::scene::Model) -> Result<Option<PathBuf>>
     Ok(Some(path))
 }
 
+/// The scalars `rewire compare` reads from `spine_survival.csv`: `spine_survival:FIELD`, the
+/// surviving fraction, on the last imaging day, of the cohort imaged last before `first_lesion`
+/// (the spines present before the stroke; without a lesion, the first imaging day's cohort). None
+/// for a field imaged on that day alone or whose cohort was empty.
+pub fn metrics(dir: &Path, first_lesion: Option<i64>) -> Result<Vec<(String, f64)>> {
+    let Some(t) = Table::read_optional(dir, "spine_survival.csv")? else {
+        return Ok(Vec::new());
+    };
+    let (field, imaged_day, day, survival) = (
+        t.f64s("field")?,
+        t.f64s("imaged_day")?,
+        t.f64s("day")?,
+        t.f64s("survival")?,
+    );
+    let mut fields: Vec<f64> = field.clone();
+    fields.sort_by(f64::total_cmp);
+    fields.dedup();
+    let mut out = Vec::new();
+    for f in fields {
+        let rows: Vec<usize> = (0..t.rows.len()).filter(|&i| field[i] == f).collect();
+        let imaged = rows.iter().map(|&i| imaged_day[i]);
+        let cohort = match first_lesion {
+            Some(l) => imaged.filter(|&d| d < l as f64).fold(f64::NAN, f64::max),
+            None => imaged.fold(f64::NAN, f64::min),
+        };
+        let last = rows.iter().map(|&i| day[i]).fold(f64::NAN, f64::max);
+        if cohort.is_nan() || last.is_nan() || cohort >= last {
+            continue;
+        }
+        let value = rows
+            .iter()
+            .find(|&&i| imaged_day[i] == cohort && day[i] == last)
+            .map(|&i| survival[i]);
+        if let Some(v) = value.filter(|v| v.is_finite()) {
+            out.push((format!("spine_survival:{f}"), v));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 pub mod bold;
 pub mod compare;
 pub mod figures;
+pub mod fmri;
 pub mod groups;
 pub mod icms;
 pub mod imaging;

@@ -42,6 +42,11 @@ pub struct ReadoutsModel {
     pub tracts: Option<Vec<(usize, usize)>>,
     /// BOLD: the repetition time (ms), None without the readout.
     pub bold_tr_ms: Option<f64>,
+    /// BOLD functional connectivity: the windows as (first, last) protocol day, inclusive.
+    pub bold_fc_days: Vec<(i32, i32)>,
+    /// BOLD laterality: the regions counted, each with its side (true: left); empty without the
+    /// index (no protocol, no task days, or not both sides).
+    pub bold_laterality: Vec<(usize, bool)>,
     /// Spine imaging, None without the readout.
     pub imaging: Option<ImagingModel>,
     /// ICMS mapping, None without the readout.
@@ -95,6 +100,19 @@ pub struct RegionModel {
     pub radius_mm: f64,
     pub inner_radius_mm: f64,
     pub hemisphere: Option<super::schema::Hemisphere>,
+}
+
+impl RegionModel {
+    /// The region's side, true for left: its `hemisphere`, or else the sign of its centre's x
+    /// (x < 0 left, x > 0 right); None on the midline (x = 0) without a hemisphere.
+    pub fn left(&self) -> Option<bool> {
+        match self.hemisphere {
+            Some(h) => Some(h == super::schema::Hemisphere::Left),
+            None if self.centre_mm[0] < 0.0 => Some(true),
+            None if self.centre_mm[0] > 0.0 => Some(false),
+            None => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -181,6 +181,18 @@ pub struct BoldReadout {
     /// step). Default 2000.
     #[serde(default = "two_thousand")]
     pub tr_ms: f64,
+    /// Functional connectivity windows: each `(first, last)` protocol day (inclusive), over whose
+    /// TR samples every pair of regions is correlated (Pearson). Needs a protocol; each window
+    /// within its days, first <= last, and holding at least 3 TR samples. Writes `bold_fc.csv`.
+    /// Default: none.
+    #[serde(default)]
+    pub fc_days: Vec<(i32, i32)>,
+    /// The regions whose task activation the laterality index compares between the hemispheres
+    /// (a region's side: its `hemisphere`, or else the sign of its centre's x, x < 0 left). Needs
+    /// a protocol with sessions or probes. Writes `bold_laterality.csv`. Default: every region
+    /// with a side (none written unless both sides have one).
+    #[serde(default)]
+    pub laterality_regions: Vec<String>,
 }
 
 fn two_thousand() -> f64 {

@@ -949,6 +949,15 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
         protocol.as_ref(),
         task.as_ref(),
     )?;
+    bold_analyses(
+        &cx,
+        &scene,
+        &mut readouts,
+        &regions,
+        &region_names,
+        protocol.as_ref(),
+        task.as_ref(),
+    )?;
     let sample_every_steps = ((scene.sample_every_ms / scene.dt_ms).round() as u64).max(1);
     Ok(Model {
         name: if scene.name.is_empty() {
@@ -1633,5 +1642,149 @@ fn imaging(
         ));
     }
     readouts.imaging = Some(ImagingModel { fields, days, steps });
+    Ok(())
+}
+
+/// The `Bold` readout's analyses, validated: functional connectivity windows (protocol days, each
+/// within the protocol, in order, holding at least 3 TR samples) and the laterality index's
+/// regions (each with a side; both sides present). Without a protocol both are refused when given.
+fn bold_analyses(
+    cx: &Ctx,
+    scene: &Scene,
+    readouts: &mut ReadoutsModel,
+    regions: &[RegionModel],
+    region_names: &HashMap<String, usize>,
+    protocol: Option<&ProtocolModel>,
+    task: Option<&TaskModel>,
+) -> Result<()> {
+    use Seg::{Field as F, Index as I};
+    let (Some((i, b)), Some(tr_ms)) = (
+        scene.readouts.iter().enumerate().find_map(|(i, r)| match r {
+            Readout::Bold(b) => Some((i, b)),
+            _ => None,
+        }),
+        readouts.bold_tr_ms,
+    ) else {
+        return Ok(());
+    };
+    let Some(protocol) = protocol else {
+        if !b.fc_days.is_empty() {
+            return Err(cx.err(
+                &[F("readouts"), I(i), F("fc_days")],
+                "connectivity windows are days of a protocol: the scene has none (bold.csv can be \
+                 correlated over any span of seconds by hand)",
+            ));
+        }
+        if !b.laterality_regions.is_empty() {
+            return Err(cx.err(
+                &[F("readouts"), I(i), F("laterality_regions")],
+                "the laterality index compares task days of a protocol: the scene has none",
+            ));
+        }
+        return Ok(());
+    };
+    let trial_steps = task.map_or(0, |t| t.trial_steps);
+    let blocks = task.map_or(0, |t| {
+        1 + t.transfer_shared.is_some() as u64 + t.distractor.is_some() as u64
+    });
+    let ends = protocol.day_ends(trial_steps, blocks);
+    // TR samples at t = k * tr (k >= 1) with start < t <= end, t in steps.
+    let tr_steps = tr_ms / scene.dt_ms;
+    let samples = |from_step: u64, to_step: u64| {
+        ((to_step as f64 / tr_steps + 1e-9).floor() - (from_step as f64 / tr_steps + 1e-9).floor()).max(0.0) as u64
+    };
+    // A window is cut to the protocol's days, and one wholly outside them is left out, so that a
+    // protocol shortened by `--set` keeps the readout (as imaging days after the end are).
+    let mut windows = Vec::new();
+    for (k, &(first, last)) in b.fc_days.iter().enumerate() {
+        if last < first {
+            return Err(cx.err(
+                &[F("readouts"), I(i), F("fc_days"), I(k), I(1)],
+                format!("a window runs forward: day {last} is before its first day {first}"),
+            ));
+        }
+        let (from, to) = (first.max(protocol.first_day), last.min(protocol.last_day));
+        if from > to {
+            continue;
+        }
+        let start = ends.iter().rev().find(|e| e.0 < from).map_or(0, |e| e.1);
+        let end = ends.iter().find(|e| e.0 == to).map_or(start, |e| e.1);
+        let n = samples(start, end);
+        if n < 3 {
+            if (from, to) != (first, last) {
+                continue;
+            }
+            return Err(cx.err(
+                &[F("readouts"), I(i), F("fc_days"), I(k)],
+                format!("days {first} to {last} hold {n} TR samples of {tr_ms} ms: a correlation needs at least 3"),
+            ));
+        }
+        windows.push((from, to));
+    }
+    if windows.is_empty() && !b.fc_days.is_empty() {
+        return Err(cx.err(
+            &[F("readouts"), I(i), F("fc_days")],
+            format!(
+                "no window falls within the protocol (days {} to {}) with 3 TR samples",
+                protocol.first_day, protocol.last_day
+            ),
+        ));
+    }
+    readouts.bold_fc_days = windows;
+    let at = |rest: &[Seg<'static>]| -> Vec<Seg<'static>> {
+        [F("readouts"), I(i), F("laterality_regions")]
+            .into_iter()
+            .chain(rest.iter().cloned())
+            .collect()
+    };
+    let mut chosen: Vec<(usize, bool)> = Vec::new();
+    if b.laterality_regions.is_empty() {
+        chosen.extend(regions.iter().enumerate().filter_map(|(r, g)| g.left().map(|l| (r, l))));
+    } else {
+        for (k, name) in b.laterality_regions.iter().enumerate() {
+            let Some(&r) = region_names.get(name) else {
+                let mut known: Vec<&str> = region_names.keys().map(String::as_str).collect();
+                known.sort();
+                return Err(cx.err(
+                    &at(&[I(k)]),
+                    format!("unknown region {name:?}; regions are: {}", known.join(", ")),
+                ));
+            };
+            let Some(left) = regions[r].left() else {
+                return Err(cx.err(
+                    &at(&[I(k)]),
+                    format!("region {name:?} has no side: no `hemisphere` and its centre on the midline (x = 0)"),
+                ));
+            };
+            if chosen.iter().any(|c| c.0 == r) {
+                return Err(cx.err(&at(&[I(k)]), format!("region {name:?} is named twice")));
+            }
+            chosen.push((r, left));
+        }
+        if !(chosen.iter().any(|c| c.1) && chosen.iter().any(|c| !c.1)) {
+            return Err(cx.err(
+                &at(&[]),
+                "the laterality index compares the hemispheres: name regions of both sides",
+            ));
+        }
+        if trial_steps == 0
+            || !protocol
+                .days
+                .iter()
+                .any(|d| !d.sessions.is_empty() || d.probe_trials > 0)
+        {
+            return Err(cx.err(
+                &at(&[]),
+                "the laterality index compares task activation: the protocol has no session or probe",
+            ));
+        }
+    }
+    let both = chosen.iter().any(|c| c.1) && chosen.iter().any(|c| !c.1);
+    let task_days = trial_steps > 0
+        && protocol
+            .days
+            .iter()
+            .any(|d| !d.sessions.is_empty() || d.probe_trials > 0);
+    readouts.bold_laterality = if both && task_days { chosen } else { Vec::new() };
     Ok(())
 }

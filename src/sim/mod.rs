@@ -451,6 +451,7 @@ fn finish(
     };
     crate::report::tracts::write(out, &sim.model)?;
     crate::report::bold::write(out, &sim.model)?;
+    crate::report::fmri::write(out, &sim.model)?;
     crate::report::imaging::write(out, &sim.model)?;
     crate::report::icms::write(out, &sim.model)?;
     stats::write_json(out, "summary.json", &summary)?;

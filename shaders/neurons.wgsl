@@ -6,7 +6,8 @@
 @group(0) @binding(4) var<storage, read> poisson: array<PoissonSource>;
 @group(0) @binding(5) var<storage, read_write> ring: array<atomic<i32>>;
 @group(0) @binding(6) var<storage, read_write> sim: SimState;
-// Per-population spike counts since the last sample, then the raster bits (raster_steps rows).
+// Per-population spike counts since the last sample, then the raster bits (raster_steps rows),
+// then the LFP readout's per-step population counts (lfp_steps rows of n_pops).
 @group(0) @binding(7) var<storage, read_write> counters: array<atomic<u32>>;
 // Traces [STDP presynaptic x, postsynaptic y, rate estimate a (Hz), 0] (bound but untouched when
 // nothing uses them).
@@ -174,6 +175,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         atomicAdd(&counters[s.pop], 1u);
         if step < g.raster_steps {
             atomicOr(&counters[g.n_pops + step * g.raster_words + n / 32u], 1u << (n % 32u));
+        }
+        // The LFP readout's record: spikes per population in each step since the last sample.
+        let rel = step - g.lfp_from;
+        if rel < g.lfp_steps {
+            atomicAdd(&counters[g.n_pops + g.raster_steps * g.raster_words + rel * g.n_pops + s.pop], 1u);
         }
     }
 }

@@ -9,6 +9,10 @@ pub struct RawSample {
     pub step: u64,
     /// Spikes per population since the previous sample.
     pub pop_spikes: Vec<u32>,
+    /// With the `Lfp` readout: spikes per population in each of the first `Globals::lfp_steps`
+    /// steps since the previous sample, step-major (rows past the interval's end are 0); else
+    /// empty.
+    pub pop_steps: Vec<u32>,
     /// Synapse count per (source region, target region), row-major.
     pub conn_count: Vec<u32>,
     /// Summed weight per cell in fixed point (divide by the network's `conn_scale`).

@@ -82,8 +82,11 @@ pub struct Globals {
     /// Factor on structural rates (element growth, spine stabilization and pruning) and on the
     /// gain of synaptic scaling: a protocol's `offline_speedup` in offline phases, else 1.
     pub offline: f32,
-    pub _pad0: u32,
-    pub _pad1: u32,
+    /// The `Lfp` readout: steps of per-step population spike counts recorded after each sample
+    /// (0: none), into the counter words after the raster; and the step of the last sample, from
+    /// which they count.
+    pub lfp_steps: u32,
+    pub lfp_from: u32,
     /// Per lesion slot: the penumbra's excitability loss now (fraction of input lost at the
     /// lesion's edge, `excitability_loss x exp(-days / recovery_days)`).
     pub deficit: [f32; 4],

@@ -711,6 +711,14 @@ fn run(cli: Cli) -> Result<()> {
                     println!("readout: BOLD laterality index of {}", names.join(", "));
                 }
             }
+            if let Some(l) = &r.lfp {
+                println!(
+                    "readout: LFP proxy of {} regions over the first {} steps of each sample interval, to {} Hz",
+                    model.regions.len(),
+                    l.window_steps,
+                    l.max_hz
+                );
+            }
             if let Some(m) = &r.icms {
                 let trains = m.sites.len() * m.currents.len();
                 let trial = m.train_steps.max(model.task.as_ref().map_or(0, |t| t.window.1)) + m.rest_steps;

@@ -102,12 +102,9 @@ impl Stepper {
         let interval = raw.step - self.sampled_at;
         self.sampled_at = raw.step;
         self.samples += 1;
-        Ok(Stats::from_raw(
-            &self.sim.model,
-            &raw,
-            interval,
-            &self.sim.network.globals,
-        ))
+        let mut stats = Stats::from_raw(&self.sim.model, &raw, interval, &self.sim.network.globals);
+        stats.lfp = self.sim.lfp(&raw, interval, &self.status);
+        Ok(stats)
     }
 
     /// Adds `amount` of dopamine to `region` (None: every region) at the next step.

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-const FIGURES: [&str; 9] = [
+const FIGURES: [&str; 10] = [
     "recovery",
     "connectivity",
     "turnover",
@@ -22,6 +22,7 @@ const FIGURES: [&str; 9] = [
     "bold",
     "spine_survival",
     "icms",
+    "lfp",
 ];
 
 fn run(model: rewire::Model, name: &str, duration_ms: Option<f64>) -> PathBuf {

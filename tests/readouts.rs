@@ -184,8 +184,8 @@ fn a_readout_that_cannot_be_measured_is_refused_where_it_is_written() {
     assert!(m.contains("at least one step"), "{m}");
     let (_, _, f, m) = common::scene_error(&with("[Bold(), Bold()]"), "file.ron");
     assert!(f == "readouts[1]" && m.contains("a second `Bold`"), "{f}: {m}");
-    let (_, _, f, m) = common::scene_error(&with("[Lfp()]"), "file.ron");
-    assert!(m.contains("Lfp") && f == "readouts", "{f}: {m}");
+    let (_, _, f, m) = common::scene_error(&with("[Ecog()]"), "file.ron");
+    assert!(m.contains("Ecog") && f == "readouts", "{f}: {m}");
 }
 
 /// The quickstart network for 40 s with a 2 s burst of extra input to S1 from t = 10 s, its BOLD

@@ -227,6 +227,8 @@ TABLES = (
     "spine_survival",
     "icms",
     "icms_areas",
+    "lfp",
+    "lfp_spectrum",
 )
 
 

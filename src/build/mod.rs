@@ -477,6 +477,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         traced: traced as u32,
         capture_every: capture_every as u32,
         structural: model.structure.is_some() as u32,
+        lfp_steps: model.readouts.lfp.as_ref().map_or(0, |l| l.window_steps),
         ..Default::default()
     }
     .at_rest();
@@ -1077,7 +1078,11 @@ impl Network {
             ("sim".into(), 32 + 4 * n),
             (
                 "counters".into(),
-                words(g.n_pops as u64 + raster_steps as u64 * g.raster_words as u64),
+                words(
+                    g.n_pops as u64
+                        + raster_steps as u64 * g.raster_words as u64
+                        + g.lfp_steps as u64 * g.n_pops as u64,
+                ),
             ),
             ("connectivity".into(), words(3 * (g.n_regions as u64).pow(2))),
             ("traces".into(), if g.traced != 0 { 16 * n } else { 16 }),

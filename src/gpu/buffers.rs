@@ -139,7 +139,9 @@ impl Buffers {
         globals.raster_steps = raster_steps;
         let mut sim = bytemuck::bytes_of(&net.header).to_vec();
         sim.resize(sim.len() + 4 * n, 0);
-        let counter_words = g.n_pops as usize + raster_steps as usize * g.raster_words as usize;
+        let counter_words = g.n_pops as usize
+            + raster_steps as usize * g.raster_words as usize
+            + g.lfp_steps as usize * g.n_pops as usize;
         let structural = g.structural != 0;
         let mod_chunks = if g.modulated != 0 {
             net.modulated_chunks()

@@ -204,6 +204,7 @@ impl GpuEngine {
             label: Some("staging"),
             size: (4 * n_pops + 12 * n_regions * n_regions + std::mem::size_of::<SimHeader>()) as u64
                 + plastic_bytes
+                + 4 * net.globals.lfp_steps as u64 * n_pops as u64
                 + 8 * n_regions as u64
                 + sstats_bytes,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
@@ -840,6 +841,14 @@ impl Engine for GpuEngine {
             enc.copy_buffer_to_buffer(&self.b.modulators, 0, &self.staging, end, bytes);
             end += bytes;
         }
+        let lfp_at = end;
+        let lfp_bytes = 4 * self.globals.lfp_steps as u64 * self.n_pops as u64;
+        if lfp_bytes > 0 {
+            let from = 4 * (self.n_pops as u64 + self.raster_steps as u64 * self.raster_words as u64);
+            enc.copy_buffer_to_buffer(&self.b.counters, from, &self.staging, end, lfp_bytes);
+            enc.clear_buffer(&self.b.counters, from, Some(lfp_bytes));
+            end += lfp_bytes;
+        }
         let sstats_at = end;
         if let Some(st) = &self.structure {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -878,7 +887,14 @@ impl Engine for GpuEngine {
         let conn = &words[self.n_pops..self.n_pops + 3 * self.n_regions * self.n_regions];
         let at = |bytes: u64| (bytes / 4) as usize;
         let plastic = words[at(pop_bytes + conn_bytes + header_bytes)..at(dopamine_at)].to_vec();
-        let dopamine = words[at(dopamine_at)..at(sstats_at)].chunks(2).map(|m| m[0]).collect();
+        let dopamine = words[at(dopamine_at)..at(lfp_at)].chunks(2).map(|m| m[0]).collect();
+        let pop_steps = words[at(lfp_at)..at(sstats_at)].to_vec();
+        if lfp_bytes > 0 {
+            // The next interval's record counts from here.
+            self.globals.lfp_from = self.step as u32;
+            self.queue
+                .write_buffer(&self.b.globals, 0, bytemuck::bytes_of(&self.globals));
+        }
         let structure = words[at(sstats_at)..at(end)].to_vec();
         Ok(RawSample {
             plastic,
@@ -886,6 +902,7 @@ impl Engine for GpuEngine {
             structure,
             step: self.step,
             pop_spikes: words[..self.n_pops].to_vec(),
+            pop_steps,
             conn_count: conn.chunks(3).map(|c| c[0]).collect(),
             conn_weight: conn
                 .chunks(3)

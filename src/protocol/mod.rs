@@ -820,6 +820,7 @@ impl<'a> Runner<'a> {
         let raw = self.sim.engine.sample()?;
         let interval = raw.step - self.sampled_at;
         let mut stats = Stats::from_raw(self.model, &raw, interval, &self.sim.network.globals);
+        stats.lfp = self.sim.lfp(&raw, interval, &self.status);
         stats.day = day as f64;
         if let (Some(from), Some(to)) = (self.hour(self.sampled_at), self.hour(raw.step)) {
             stats.hours = Some((if assay { to } else { from }, to));

@@ -44,7 +44,7 @@ impl CpuEngine {
         let g = net.globals;
         CpuEngine {
             ring: vec![0; g.ring_len as usize * g.n_neurons as usize],
-            pop_spikes: vec![0; net.pops.len()],
+            pop_spikes: vec![0; net.pops.len() * (1 + g.lfp_steps as usize)],
             raster_steps,
             raster: vec![0; raster_steps as usize * g.raster_words as usize],
             spikes: Vec::new(),
@@ -172,7 +172,14 @@ impl CpuEngine {
                     h.last_post = step;
                 }
                 self.spikes.push(i as u32);
-                self.pop_spikes[self.net.state[i].pop as usize] += 1;
+                let pop = self.net.state[i].pop as usize;
+                self.pop_spikes[pop] += 1;
+                // The LFP readout's record: spikes per population in each step since the last
+                // sample, after the counts.
+                let rel = step.wrapping_sub(g.lfp_from);
+                if rel < g.lfp_steps {
+                    self.pop_spikes[g.n_pops as usize * (1 + rel as usize) + pop] += 1;
+                }
                 if step < self.raster_steps {
                     self.raster[(step * g.raster_words + i as u32 / 32) as usize] |= 1 << (i % 32);
                 }
@@ -304,7 +311,13 @@ impl Engine for CpuEngine {
         }
         let net = &self.net;
         let (conn_count, conn_weight) = self.conn.get_or_insert_with(|| connectivity::connectivity(net)).clone();
-        let pop_spikes = std::mem::replace(&mut self.pop_spikes, vec![0; self.net.pops.len()]);
+        let len = self.pop_spikes.len();
+        let mut pop_spikes = std::mem::replace(&mut self.pop_spikes, vec![0; len]);
+        let pop_steps = pop_spikes.split_off(self.net.pops.len());
+        if self.net.globals.lfp_steps > 0 {
+            // The next interval's record counts from here.
+            self.net.globals.lfp_from = self.step as u32;
+        }
         let plastic = if self.net.globals.plastic != 0 {
             learn::weight_stats(&self.net)
         } else {
@@ -334,6 +347,7 @@ impl Engine for CpuEngine {
             structure,
             step: self.step,
             pop_spikes,
+            pop_steps,
             conn_count,
             conn_weight,
         })

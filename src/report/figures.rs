@@ -16,12 +16,15 @@
 //! - `tracts` (the `Tracts` readout): each tract's summed weight and synapses relative to before
 //!   the first lesion, by day (or simulated time).
 //! - `icms` (the `Icms` readout): each mapping day's motor map, the movement each site evokes.
+//! - `lfp` (the `Lfp` readout): each region's mean LFP-proxy power spectrum before and after
+//!   the first lesion.
 //!
 //! A figure is drawn into memory and written under a `.partial` name, then renamed, so an
 //! interrupted run never leaves half a figure under its real name. The same files give the same
 //! bytes: no timestamps, no hash-ordered maps, text in an embedded font (DejaVu Sans).
 
 mod icms;
+mod lfp;
 
 use super::table::Table;
 use crate::atomic::write_file;
@@ -373,6 +376,9 @@ pub fn draw_run_with(dir: &Path, options: &PlotOptions) -> Result<Vec<PathBuf>> 
     }
     if let Some(fig) = icms::icms(dir, &info)? {
         written.extend(save(dir, "icms", &fig)?);
+    }
+    if let Some(fig) = lfp::lfp(dir, &info)? {
+        written.extend(save(dir, "lfp", &fig)?);
     }
     Ok(written)
 }

@@ -51,6 +51,17 @@ pub struct ReadoutsModel {
     pub imaging: Option<ImagingModel>,
     /// ICMS mapping, None without the readout.
     pub icms: Option<IcmsModel>,
+    /// The LFP proxy, None without the readout.
+    pub lfp: Option<LfpModel>,
+}
+
+/// Validated LFP proxy (the `Lfp` readout).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LfpModel {
+    /// Steps analysed from the start of each sample interval.
+    pub window_steps: u32,
+    /// The highest frequency written (Hz).
+    pub max_hz: f64,
 }
 
 /// Validated ICMS mapping (the `Icms` readout).

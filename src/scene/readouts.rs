@@ -1,6 +1,7 @@
 //! Validation of the ICMS mapping readout (`Icms`): its sites, stimulus and days.
 
 use super::locate::Seg;
+use super::model::LfpModel;
 use super::model::{ICMS_MAX_CURRENTS, ICMS_MAX_DAYS, ICMS_MAX_SITES};
 use super::model::{IcmsModel, ProtocolModel, ReadoutsModel, RegionModel, TaskModel};
 use super::schema::{IcmsReadout, Readout, Scene};
@@ -197,6 +198,50 @@ pub(super) fn icms(
         rest_steps,
         days,
     });
+    Ok(())
+}
+
+/// The scene's `Lfp` readout, validated: once, a window of 64 to 65 536 steps, a highest
+/// frequency above 0 and at most the Nyquist frequency.
+pub(super) fn lfp(cx: &Ctx, scene: &Scene, readouts: &mut ReadoutsModel) -> Result<()> {
+    use Seg::{Field as F, Index as I};
+    for (i, r) in scene.readouts.iter().enumerate() {
+        let Readout::Lfp(m) = r else {
+            continue;
+        };
+        if readouts.lfp.is_some() {
+            return Err(cx.err(
+                &[F("readouts"), I(i)],
+                "a second `Lfp` readout: one records every region",
+            ));
+        }
+        let steps = m.window_ms / scene.dt_ms;
+        if !(steps.is_finite() && (64.0..=65536.0).contains(&steps.round())) {
+            return Err(cx.err(
+                &[F("readouts"), I(i), F("window_ms")],
+                format!(
+                    "window {} ms is {} steps of {} ms: give 64 to 65536 steps",
+                    m.window_ms,
+                    steps.round(),
+                    scene.dt_ms
+                ),
+            ));
+        }
+        let nyquist = 500.0 / scene.dt_ms;
+        if !(m.max_hz.is_finite() && m.max_hz > 0.0 && m.max_hz <= nyquist) {
+            return Err(cx.err(
+                &[F("readouts"), I(i), F("max_hz")],
+                format!(
+                    "highest frequency {} Hz must be > 0 and at most the Nyquist frequency, {nyquist} Hz",
+                    m.max_hz
+                ),
+            ));
+        }
+        readouts.lfp = Some(LfpModel {
+            window_steps: steps.round() as u32,
+            max_hz: m.max_hz,
+        });
+    }
     Ok(())
 }
 

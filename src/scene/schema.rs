@@ -104,6 +104,34 @@ pub enum Readout {
     /// Needs a task (its output groups are the movements) and a protocol. Writes `icms.csv`,
     /// `icms_areas.csv` and the figure `icms`.
     Icms(IcmsReadout),
+    /// An LFP/EEG proxy per region (Mazzoni et al. 2015): from the spikes of every population in
+    /// each step, the excitatory and inhibitory synaptic currents they bring to the region, and
+    /// `|I_E(t - 6 ms)| - 1.65 |I_I(t)|`; its power spectrum over the first `window_ms` of each
+    /// sample interval. Writes `lfp.csv` (band powers and peak per sample and region),
+    /// `lfp_spectrum.csv` and the figure `lfp`.
+    Lfp(LfpReadout),
+}
+
+/// The LFP proxy's window and spectrum.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LfpReadout {
+    /// The stretch of each sample interval analysed, from its start (ms, at least 64 steps and
+    /// at most 65 536; an interval shorter than it is analysed whole). The spectrum's resolution
+    /// is 1000 / window_ms Hz. Default 1000.
+    #[serde(default = "thousand_ms")]
+    pub window_ms: f64,
+    /// The highest frequency written to `lfp_spectrum.csv` (Hz, > 0, at most the Nyquist
+    /// frequency 500 / dt_ms). Default 100.
+    #[serde(default = "hundred_hz")]
+    pub max_hz: f64,
+}
+
+fn thousand_ms() -> f64 {
+    1000.0
+}
+fn hundred_hz() -> f64 {
+    100.0
 }
 
 /// The sites, stimulus and days of ICMS mapping.

@@ -940,6 +940,7 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
         protocol.as_ref(),
         task.as_ref(),
     )?;
+    super::readouts::lfp(&cx, &scene, &mut readouts)?;
     super::readouts::icms(
         &cx,
         &scene,
@@ -1500,7 +1501,7 @@ fn readouts(
                 model.tracts = Some(tracts);
             }
             // Validated with the protocol (`imaging`, `readouts::icms`).
-            Readout::SpineImaging(_) | Readout::Icms(_) => {}
+            Readout::SpineImaging(_) | Readout::Icms(_) | Readout::Lfp(_) => {}
             Readout::Bold(b) => {
                 let rp = [F("readouts"), I(i)];
                 if model.bold_tr_ms.is_some() {

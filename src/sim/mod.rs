@@ -76,6 +76,8 @@ pub struct Simulation {
     pub network: Network,
     pub engine: Box<dyn Engine + Send>,
     pub build_s: f64,
+    /// The LFP proxy's couplings (scenes with the `Lfp` readout).
+    pub lfp: Option<crate::stats::lfp::Coupling>,
 }
 
 impl Simulation {
@@ -97,12 +99,34 @@ impl Simulation {
             Some(ctx) => Box::new(GpuEngine::new(ctx, &network, raster_steps)?),
             None => Box::new(CpuEngine::new(&network, raster_steps)),
         };
+        let names: Vec<String> = model.regions.iter().map(|r| r.name.clone()).collect();
+        let lfp = model
+            .readouts
+            .lfp
+            .as_ref()
+            .map(|m| crate::stats::lfp::Coupling::new(&network, m, &names));
         Ok(Simulation {
             model,
             network,
             engine,
             build_s,
+            lfp,
         })
+    }
+
+    /// The LFP proxy of a sample (`raw`, an interval of `interval` steps) with the neurons'
+    /// `status` now; empty without the `Lfp` readout.
+    pub fn lfp(
+        &self,
+        raw: &crate::engine::RawSample,
+        interval: u64,
+        status: &[[u32; 4]],
+    ) -> Vec<crate::stats::lfp::LfpStat> {
+        let Some(c) = &self.lfp else {
+            return Vec::new();
+        };
+        let names: Vec<String> = self.model.regions.iter().map(|r| r.name.clone()).collect();
+        c.analyse(&raw.pop_steps, interval, status, &self.network, &names)
     }
 
     /// Runs `steps` steps, sampling every `sample_every_steps`, handing each sample to `each`.
@@ -148,7 +172,8 @@ impl Simulation {
             }
             done += n;
             let raw = self.engine.sample()?;
-            let stats = Stats::from_raw(&self.model, &raw, n, &self.network.globals);
+            let mut stats = Stats::from_raw(&self.model, &raw, n, &self.network.globals);
+            stats.lfp = self.lfp(&raw, n, &self.network.status);
             totals.spikes += raw.pop_spikes.iter().map(|&s| s as u64).sum::<u64>();
             totals.events += raw
                 .pop_spikes

@@ -3,6 +3,8 @@
 //! Files are written under a temporary name and renamed when complete, so a crash never leaves
 //! a half-written result that looks whole.
 
+pub mod lfp;
+
 use crate::engine::RawSample;
 use crate::error::{Error, Result};
 use crate::scene::Model;
@@ -175,6 +177,9 @@ pub struct Stats {
     pub regions: Vec<GroupStat>,
     pub hemispheres: Vec<GroupStat>,
     pub hemisphere_connectivity: Vec<ConnStat>,
+    /// The LFP proxy per region (scenes with the `Lfp` readout; empty for an interval too short),
+    /// set by the schedule from the sample's per-step counts (`lfp::Coupling::analyse`).
+    pub lfp: Vec<lfp::LfpStat>,
 }
 
 impl Stats {
@@ -313,6 +318,7 @@ impl Stats {
             regions,
             hemispheres,
             hemisphere_connectivity,
+            lfp: Vec::new(),
         }
     }
 }
@@ -459,6 +465,8 @@ pub struct Recorder {
     /// regions.csv, hemispheres.csv and hemisphere_connectivity.csv (scenes whose regions name
     /// their hemisphere).
     groups: Option<[Pending; 3]>,
+    /// lfp.csv and lfp_spectrum.csv (scenes with the `Lfp` readout).
+    lfp: Option<(Pending, Pending)>,
     /// The scene runs on the biological clock: every row ends with `hour_from,hour_to`.
     clock: bool,
 }
@@ -581,6 +589,26 @@ impl Recorder {
         } else {
             None
         };
+        let lfp = match model.readouts.lfp {
+            Some(_) => {
+                let bands: Vec<&str> = lfp::BANDS.iter().map(|b| b.0).collect();
+                Some((
+                    Pending::open(
+                        dir,
+                        "lfp.csv",
+                        &head(&format!("step,t_ms,day,region,steps,{},peak_hz", bands.join(","))),
+                        restore,
+                    )?,
+                    Pending::open(
+                        dir,
+                        "lfp_spectrum.csv",
+                        &head("step,t_ms,day,region,freq_hz,power"),
+                        restore,
+                    )?,
+                ))
+            }
+            None => None,
+        };
         Ok(Recorder {
             rates,
             conn,
@@ -589,6 +617,7 @@ impl Recorder {
             structure,
             imaging,
             groups,
+            lfp,
             clock,
         })
     }
@@ -613,6 +642,10 @@ impl Recorder {
         }
         for g in self.groups.iter_mut().flatten() {
             g.save(files)?;
+        }
+        if let Some((a, b)) = &mut self.lfp {
+            a.save(files)?;
+            b.save(files)?;
         }
         Ok(())
     }
@@ -692,7 +725,29 @@ impl Recorder {
             }
         }
         self.record_structure(s, &tail)?;
+        self.record_lfp(s, &tail)?;
         self.record_groups(s, &tail)
+    }
+
+    fn record_lfp(&mut self, s: &Stats, tail: &str) -> Result<()> {
+        let Some((bands, spectra)) = &mut self.lfp else {
+            return Ok(());
+        };
+        let head = format!("{},{},{}", s.step, num(s.t_ms), num(s.day));
+        for l in &s.lfp {
+            let powers: Vec<String> = l.bands.iter().map(|&p| num(p)).collect();
+            bands.line(&format!(
+                "{head},{},{},{},{}{tail}",
+                l.region,
+                l.steps,
+                powers.join(","),
+                num(l.peak_hz)
+            ))?;
+            for &(f, p) in &l.spectrum {
+                spectra.line(&format!("{head},{},{},{}{tail}", l.region, num(f), num(p)))?;
+            }
+        }
+        Ok(())
     }
 
     fn record_groups(&mut self, s: &Stats, tail: &str) -> Result<()> {
@@ -794,6 +849,10 @@ impl Recorder {
         }
         for g in self.groups.into_iter().flatten() {
             g.finish()?;
+        }
+        if let Some((a, b)) = self.lfp {
+            a.finish()?;
+            b.finish()?;
         }
         Ok(())
     }

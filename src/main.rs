@@ -83,7 +83,7 @@ enum Command {
         /// runs have): pre_lesion, post_lesion, final_performance, peak_after_lesion,
         /// recovery_day, recovery_auc, impairment, recovered, fraction_recovered, turnover_near,
         /// turnover_far; and of readouts tract:SRC->DST, bold:REGION, laterality,
-        /// spine_survival:FIELD, icms_area:REGION.
+        /// spine_survival:FIELD, icms_area:REGION, lfp:REGION:BAND.
         #[arg(long, value_delimiter = ',', requires = "group_by")]
         metrics: Vec<String>,
     },

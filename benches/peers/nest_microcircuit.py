@@ -1,6 +1,6 @@
 """The microcircuit scene of rewire run in NEST 3 (iaf_psc_exp), for a timing and rate comparison.
 
-Usage: python nest_microcircuit.py [SCENE.ron] [--threads 2] [--duration MS]
+Usage: python nest_microcircuit.py [SCENE.ron] [--threads 2] [--duration MS] [--spikes FILE.npz]
 
 Builds the populations, FixedTotalNumber connections (multapses and autapses allowed), weights,
 delays, Poisson background and initial potentials read from the scene (see scene.py), at the
@@ -32,6 +32,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("scene", nargs="?", default="scenes/microcircuit_scaled.ron")
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--duration", type=float, default=None, help="simulated ms (default: the scene's)")
+ap.add_argument("--spikes", default=None, help="write every population's spike times (ms) here (.npz)")
 args = ap.parse_args()
 sc = scenefile.load(args.scene)
 duration = args.duration if args.duration is not None else sc["duration_ms"]
@@ -108,6 +109,10 @@ nest.Cleanup()
 
 names = [p["name"] for p in sc["populations"]]
 times = [r.get("events")["times"] for r in recorders]
+if args.spikes:
+    import numpy as np
+
+    np.savez(args.spikes, **{n: np.asarray(t, dtype=float) for n, t in zip(names, times)})
 rates, fano = scenefile.rates_and_fano(times, [p["count"] for p in sc["populations"]], 100.0, duration)
 print(f"NEST {nest.__version__}, {args.threads} threads: {sum(len(p) for p in pops)} neurons, {synapses} connections")
 print(f"build {build_s:.2f} s, simulate {duration:.0f} ms in {sim_s:.2f} s")

@@ -116,6 +116,7 @@ pub fn metrics(dir: &Path) -> Result<RunMetrics> {
     let mut readouts = super::fmri::metrics(dir, lesion)?;
     readouts.extend(super::imaging::metrics(dir, lesion)?);
     readouts.extend(super::icms::metrics(dir)?);
+    readouts.extend(super::lfp::metrics(dir, lesion)?);
 
     let (pre, post, last) = (
         p["pre_lesion"].as_f64(),
@@ -166,7 +167,7 @@ pub const TRACT_METRIC: &str = "tract:";
 
 /// Metrics of readouts, read from a run folder's files: the name (or its prefix, ending in `:`),
 /// and what it is, for the error that lists the known metrics.
-pub const READOUT_METRICS: [(&str, &str); 4] = [
+pub const READOUT_METRICS: [(&str, &str); 5] = [
     (
         "bold:",
         "bold:REGION (its mean BOLD change, %, from the last day before the first lesion to the last day)",
@@ -184,6 +185,11 @@ pub const READOUT_METRICS: [(&str, &str); 4] = [
         "icms_area:",
         "icms_area:REGION (its responsive ICMS map area on the last mapping day over the area before the first \
          lesion)",
+    ),
+    (
+        "lfp:",
+        "lfp:REGION:BAND (its LFP proxy's power in the band, delta to gamma, on the last day over the day before the \
+         first lesion)",
     ),
 ];
 

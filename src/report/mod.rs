@@ -7,6 +7,7 @@ pub mod fmri;
 pub mod groups;
 pub mod icms;
 pub mod imaging;
+pub mod lfp;
 pub mod table;
 pub mod tracts;
 

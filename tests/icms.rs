@@ -220,3 +220,62 @@ fn icms_is_refused_where_it_cannot_map() {
     let (_, _, f, m) = common::scene_error(&no_task, "file.ron");
     assert!(f == "readouts[0]" && m.contains("no task"), "{f}: {m}");
 }
+
+#[test]
+fn a_run_stopped_after_a_map_resumes_to_the_same_maps_and_lfp() {
+    use rewire::sim::{Checkpointing, Every};
+    // The scene with the LFP readout too: its record and the maps both cross the checkpoint.
+    let text = SCENE.replace("days: [-1, 1])],", "days: [-1, 1]), Lfp(window_ms: 500)],");
+    assert_ne!(text, SCENE);
+    let model = common::model(&text);
+    let dir = common::temp_dir("icms-resume");
+    let opts = RunOptions {
+        engine: EngineChoice::Cpu,
+        duration_ms: None,
+        progress: false,
+    };
+    let straight = dir.join("straight");
+    rewire::sim::run(model.clone(), &straight, &opts).unwrap();
+    let ck = |every: Option<Every>| Checkpointing {
+        scene_file: "test.ron".into(),
+        scene_text: text.clone(),
+        every,
+        path: Some(dir.join("day.rwck")),
+        ..Default::default()
+    };
+    // Checkpoints every day; the first (after day -1 and its map) is kept, and resumed.
+    let every = dir.join("every");
+    let mut c = ck(Some(Every::Days(1)));
+    c.stop = Some(std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)));
+    assert!(
+        rewire::sim::run_with(model.clone(), &every, &opts, &c).is_err(),
+        "stopped on request"
+    );
+    let mut c = ck(None);
+    c.resume = Some(rewire::checkpoint::read(&dir.join("day.rwck")).unwrap());
+    assert_eq!(
+        c.resume.as_ref().unwrap().header.position.protocol.as_ref().unwrap()["next_day"],
+        1
+    );
+    let resumed = dir.join("resumed");
+    rewire::sim::run_with(model, &resumed, &opts, &c).unwrap();
+    common::same_files(
+        &straight,
+        &resumed,
+        &[
+            "icms.csv",
+            "icms_areas.csv",
+            "lfp.csv",
+            "lfp_spectrum.csv",
+            "rates.csv",
+            "performance.csv",
+        ],
+    );
+    assert!(
+        std::fs::read_to_string(straight.join("lfp.csv"))
+            .unwrap()
+            .lines()
+            .count()
+            > 4
+    );
+}

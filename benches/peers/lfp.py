@@ -76,6 +76,7 @@ import pandas as pd  # noqa: E402
 
 rw = pd.read_csv(os.path.join(out, "rewire", "lfp_spectrum.csv"))
 rw = rw[rw.step > rw.step.min()].groupby(["region", "freq_hz"]).power.mean()
+rw.index = rw.index.set_levels(np.round(rw.index.levels[1], 6), level=1)
 
 # NEST's spikes through the same proxy.
 dt = sc["dt_ms"]
@@ -150,7 +151,7 @@ for r, layer in enumerate(layer_names):
         f, p = spectrum(proxy(counts[start : start + window], r))
         ps.append(p)
     keep = (f > 0) & (f <= 200)
-    nest_spec[layer] = pd.Series(np.mean(ps, 0)[keep], index=np.round(f[keep], 9))
+    nest_spec[layer] = pd.Series(np.mean(ps, 0)[keep], index=np.round(f[keep], 6))
 
 rows = []
 print(f"\nLFP proxy, mean over {int(args.duration / 1000) - 1} windows of 1 s (band powers: proxy units^2)")
@@ -168,6 +169,6 @@ for layer in layer_names:
     ]
     print(f"{layer:6} {'ratio':7} {'':8} " + " ".join(f"{x:10.2f}" for x in ratio))
     for f in a.index:
-        rows.append((layer, f, a[f], b.get(round(f, 9), float("nan"))))
+        rows.append((layer, f, a[f], b.get(f, float("nan"))))
 pd.DataFrame(rows, columns=["region", "freq_hz", "rewire", "nest"]).to_csv(os.path.join(out, "lfp_compare.csv"), index=False)
 print(f"\n{out}/lfp_compare.csv")

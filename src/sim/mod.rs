@@ -104,7 +104,7 @@ impl Simulation {
             .readouts
             .lfp
             .as_ref()
-            .map(|m| crate::stats::lfp::Coupling::new(&network, m, &names));
+            .map(|m| crate::stats::lfp::Coupling::new(&network, m, &names, model.dt_ms));
         Ok(Simulation {
             model,
             network,

@@ -71,8 +71,8 @@ pub struct LfpStat {
 }
 
 impl Coupling {
-    /// The couplings of `net` as built (see the module header).
-    pub fn new(net: &Network, m: &LfpModel, region_names: &[String]) -> Coupling {
+    /// The couplings of `net` as built (see the module header); `dt_ms` is the scene's step.
+    pub fn new(net: &Network, m: &LfpModel, region_names: &[String], dt_ms: f64) -> Coupling {
         let (n_pops, n_regions) = (net.pops.len(), region_names.len());
         let cells = n_pops * n_regions;
         let (mut exc, mut inh) = (vec![0.0; cells], vec![0.0; cells]);
@@ -119,7 +119,6 @@ impl Coupling {
         for r in 0..n_regions {
             decay[r] /= neurons[r].max(1) as f64;
         }
-        let dt_ms = net.globals.dt as f64;
         Coupling {
             n_pops,
             n_regions,
@@ -232,6 +231,9 @@ pub fn spectrum(x: &[f64], dt_ms: f64, max_hz: f64) -> Vec<(f64, f64)> {
     let fs = 1000.0 / dt_ms;
     let norm = 2.0 / (fs * w.iter().map(|w| w * w).sum::<f64>());
     let df = fs / n as f64;
+    // Bin k's frequency, rounded to 1e-9 Hz so that k / T lands on the band edges it should
+    // (1000 / (10 000 x 0.1) is 0.999... in floating point).
+    let freq = |k: usize| (k as f64 * df * 1e9).round() / 1e9;
     let top = ((max_hz.min(fs / 2.0)) / df).floor() as usize;
     (1..=top.min(n / 2))
         .map(|k| {
@@ -244,7 +246,7 @@ pub fn spectrum(x: &[f64], dt_ms: f64, max_hz: f64) -> Vec<(f64, f64)> {
                 im += v * wi;
                 (wr, wi) = (wr * c - wi * s, wr * s + wi * c);
             }
-            (k as f64 * df, norm * (re * re + im * im))
+            (freq(k), norm * (re * re + im * im))
         })
         .collect()
 }
@@ -283,6 +285,15 @@ mod tests {
         let power = band_power(&s, 8.0, 13.0);
         assert!((power - 2.0).abs() < 1e-6, "{power}");
         assert!(band_power(&s, 30.0, 80.0) < 1e-12);
+    }
+
+    #[test]
+    fn bins_land_on_whole_frequencies_at_a_tenth_of_a_millisecond() {
+        // 10 000 steps of 0.1 ms: bins every 1 Hz exactly, so 1-4 Hz holds bins 1, 2 and 3.
+        let x: Vec<f64> = (0..10_000).map(|i| (i % 7) as f64).collect();
+        let s = spectrum(&x, 0.1, 5.0);
+        assert_eq!(s.iter().map(|p| p.0).collect::<Vec<_>>(), vec![1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(band_power(&s, 1.0, 4.0), s[0].1 + s[1].1 + s[2].1);
     }
 
     #[test]

@@ -79,13 +79,18 @@ fn each_motor_region_maps_its_own_movement_and_a_lesion_empties_its_map() {
     for (region, own) in [("MA", "0"), ("MB", "1")] {
         let before = of("-1", region);
         let responsive: Vec<_> = before.iter().filter(|r| !r["response"].is_empty()).collect();
-        // Every site stimulating at least 10 neurons evokes a movement (the region's rim, where
-        // a column holds a few, may not), and only the region's own.
-        let dense = |r: &&&HashMap<String, String>| r["neurons"].parse::<u32>().unwrap() >= 10;
-        assert!(before.iter().filter(dense).count() >= 8, "{region}: {before:?}");
+        // Every site stimulating at least 12 neurons evokes a movement, none with 7 or fewer (the
+        // region's rim, where a column holds a few), at least 8 sites a region, and only the
+        // region's own movement.
+        let neurons = |r: &HashMap<String, String>| r["neurons"].parse::<u32>().unwrap();
+        assert!(responsive.len() >= 8, "{region}: {before:?}");
         assert!(
-            before.iter().filter(dense).all(|r| !r["response"].is_empty()),
-            "{region}: a column of 10 or more neurons evoked nothing: {before:?}"
+            before.iter().filter(|r| neurons(r) >= 12).all(|r| !r["response"].is_empty()),
+            "{region}: a column of 12 or more neurons evoked nothing: {before:?}"
+        );
+        assert!(
+            before.iter().filter(|r| neurons(r) <= 7).all(|r| r["response"].is_empty()),
+            "{region}: a column of 7 or fewer neurons evoked a movement: {before:?}"
         );
         assert!(
             responsive.iter().all(|r| r["response"] == own),

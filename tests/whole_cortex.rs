@@ -200,8 +200,14 @@ fn whole_cortex_runs_lesions_by_label_and_the_gpu_equals_its_cpu_twin() {
             "lesions.csv",
             "tracts.csv",
             "bold.csv",
+            "lfp.csv",
+            "lfp_spectrum.csv",
         ],
     );
+    // The LFP proxy: every region, once a day (each day's 400 ms offline phase is one sample).
+    let lfp = Table::read(&cpu_out, "lfp.csv").unwrap();
+    assert_eq!(lfp.rows.len(), 76 * 5);
+    assert!(lfp.f64s("steps").unwrap().iter().all(|&s| s == 400.0));
     // BOLD: every region every 250 ms of the 2 s run.
     let bold = Table::read(&cpu_out, "bold.csv").unwrap();
     assert_eq!(bold.rows.len(), 76 * 8);

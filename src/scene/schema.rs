@@ -166,9 +166,9 @@ pub struct IcmsReadout {
     pub train_ms: f64,
     #[serde(default = "three")]
     pub pulse_every_ms: f64,
-    /// Quiet time after each train's response window before the next train (ms). Default 100
-    /// (chosen, not measured).
-    #[serde(default = "hundred")]
+    /// Quiet time after each train's response window before the next train (ms). Default 50
+    /// (chosen, not measured: several membrane time constants).
+    #[serde(default = "fifty")]
     pub rest_ms: f64,
     /// The protocol days mapped, 1 to 8 in increasing order, each at its end.
     pub days: Vec<i32>,

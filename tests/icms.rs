@@ -85,11 +85,17 @@ fn each_motor_region_maps_its_own_movement_and_a_lesion_empties_its_map() {
         let neurons = |r: &HashMap<String, String>| r["neurons"].parse::<u32>().unwrap();
         assert!(responsive.len() >= 8, "{region}: {before:?}");
         assert!(
-            before.iter().filter(|r| neurons(r) >= 12).all(|r| !r["response"].is_empty()),
+            before
+                .iter()
+                .filter(|r| neurons(r) >= 12)
+                .all(|r| !r["response"].is_empty()),
             "{region}: a column of 12 or more neurons evoked nothing: {before:?}"
         );
         assert!(
-            before.iter().filter(|r| neurons(r) <= 7).all(|r| r["response"].is_empty()),
+            before
+                .iter()
+                .filter(|r| neurons(r) <= 7)
+                .all(|r| r["response"].is_empty()),
             "{region}: a column of 7 or fewer neurons evoked a movement: {before:?}"
         );
         assert!(

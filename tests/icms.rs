@@ -45,14 +45,7 @@ const SCENE: &str = r#"Scene(seed: 5, dt_ms: 1.0, sample_every_ms: 1000,
 )"#;
 
 fn run(src: &str, engine: EngineChoice, name: &str) -> PathBuf {
-    let out = common::temp_dir(name);
-    let opts = RunOptions {
-        engine,
-        duration_ms: None,
-        progress: false,
-    };
-    rewire::sim::run(common::model(src), &out, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
-    out
+    common::run_scene(src, engine, name)
 }
 
 fn rows(out: &Path, file: &str) -> Vec<HashMap<String, String>> {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use rewire::sim::{EngineChoice, RunOptions};
+use rewire::sim::EngineChoice;
 use std::path::PathBuf;
 
 /// scenes/izhikevich2003.ron sampled every second, its LFP proxy over each whole second.
@@ -20,14 +20,7 @@ fn izhikevich(duration_ms: f64) -> String {
 }
 
 fn run(src: &str, engine: EngineChoice, name: &str) -> PathBuf {
-    let out = common::temp_dir(name);
-    let opts = RunOptions {
-        engine,
-        duration_ms: None,
-        progress: false,
-    };
-    rewire::sim::run(common::model(src), &out, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
-    out
+    common::run_scene(src, engine, name)
 }
 
 /// The mean spectrum over the samples after the first (the first second holds the onset):

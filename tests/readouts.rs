@@ -301,14 +301,7 @@ const IMAGED: &str = r#"Scene(name: "imaged", seed: 11, dt_ms: 1.0, sample_every
 )"#;
 
 fn imaged_run(src: &str, engine: EngineChoice, name: &str) -> PathBuf {
-    let out = common::temp_dir(name);
-    let opts = RunOptions {
-        engine,
-        duration_ms: None,
-        progress: false,
-    };
-    rewire::sim::run(common::model(src), &out, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
-    out
+    common::run_scene(src, engine, name)
 }
 
 #[test]

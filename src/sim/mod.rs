@@ -122,11 +122,9 @@ impl Simulation {
         interval: u64,
         status: &[[u32; 4]],
     ) -> Vec<crate::stats::lfp::LfpStat> {
-        let Some(c) = &self.lfp else {
-            return Vec::new();
-        };
-        let names: Vec<String> = self.model.regions.iter().map(|r| r.name.clone()).collect();
-        c.analyse(&raw.pop_steps, interval, status, &self.network, &names)
+        self.lfp
+            .as_ref()
+            .map_or(Vec::new(), |c| c.analyse(&raw.pop_steps, interval, status))
     }
 
     /// Runs `steps` steps, sampling every `sample_every_steps`, handing each sample to `each`.

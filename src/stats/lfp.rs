@@ -44,9 +44,12 @@ pub struct Coupling {
     inh: Vec<f64>,
     exc_delay: Vec<usize>,
     inh_delay: Vec<usize>,
-    /// Per region: the synaptic current's decay factor a step, and its neurons as built.
+    /// Per region: its name, the synaptic current's decay factor a step, and its neurons as
+    /// built; per neuron, its region.
+    names: Vec<String>,
     decay: Vec<f64>,
     neurons: Vec<u64>,
+    region_of: Vec<u32>,
     /// Steps of the excitatory current's lead, the window, the highest frequency written (Hz)
     /// and the step (ms).
     lag: usize,
@@ -107,9 +110,11 @@ impl Coupling {
             }
         }
         let (mut decay, mut neurons) = (vec![0.0; n_regions], vec![0u64; n_regions]);
+        let mut region_of = Vec::with_capacity(net.state.len());
         for (n, st) in net.state.iter().enumerate() {
             let pop = &net.pops[st.pop as usize];
             let r = pop.region as usize;
+            region_of.push(pop.region);
             neurons[r] += 1;
             // LIF (exact integration) keeps its synaptic current with P11 = exp(-dt / tau_syn).
             if pop.model == crate::layout::MODEL_LIF {
@@ -126,8 +131,10 @@ impl Coupling {
             inh,
             exc_delay,
             inh_delay,
+            names: region_names.to_vec(),
             decay,
             neurons,
+            region_of,
             lag: (AMPA_LAG_MS / dt_ms).round() as usize,
             window: m.window_steps as usize,
             max_hz: m.max_hz,
@@ -170,22 +177,15 @@ impl Coupling {
     /// Every region's LFP over the interval of `interval` steps whose per-step counts are
     /// `counts` (RawSample::pop_steps), with the neurons' `status` now; none for an interval
     /// shorter than [`MIN_STEPS`].
-    pub fn analyse(
-        &self,
-        counts: &[u32],
-        interval: u64,
-        status: &[[u32; 4]],
-        net: &Network,
-        names: &[String],
-    ) -> Vec<LfpStat> {
+    pub fn analyse(&self, counts: &[u32], interval: u64, status: &[[u32; 4]]) -> Vec<LfpStat> {
         let steps = (interval as usize).min(self.window);
         if steps < MIN_STEPS || counts.len() < steps * self.n_pops {
             return Vec::new();
         }
         let mut living = vec![0u64; self.n_regions];
-        for (n, st) in status.iter().enumerate() {
+        for (st, &r) in status.iter().zip(&self.region_of) {
             if st[0] & STATUS_ALIVE != 0 {
-                living[net.pops[net.state[n].pop as usize].region as usize] += 1;
+                living[r as usize] += 1;
             }
         }
         (0..self.n_regions)
@@ -204,7 +204,7 @@ impl Coupling {
                     )
                     .0;
                 LfpStat {
-                    region: names[r].clone(),
+                    region: self.names[r].clone(),
                     steps,
                     bands,
                     peak_hz,

@@ -60,6 +60,18 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     d
 }
 
+/// Runs scene text to its end on `engine` into a fresh folder `name` (panicking with the error).
+pub fn run_scene(src: &str, engine: rewire::sim::EngineChoice, name: &str) -> std::path::PathBuf {
+    let out = temp_dir(name);
+    let opts = rewire::sim::RunOptions {
+        engine,
+        duration_ms: None,
+        progress: false,
+    };
+    rewire::sim::run(model(src), &out, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+    out
+}
+
 /// Parses scene text (panicking with the scene error).
 pub fn model(src: &str) -> rewire::Model {
     rewire::scene::parse(src, "test.ron").unwrap_or_else(|e| panic!("{e}"))

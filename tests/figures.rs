@@ -403,9 +403,19 @@ fn weight_distributions_at_chosen_days() {
     // A copy of the protocol run, so the shared folder's figures stay as drawn.
     let dir = common::temp_dir("chosen");
     std::fs::create_dir_all(&dir).unwrap();
+    // Another test may be redrawing the shared folder's figures: a figure is written under a
+    // `.partial` name and renamed, so such a name can be gone by the time it is copied.
     for e in std::fs::read_dir(protocol_run()).unwrap() {
         let e = e.unwrap();
-        std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+        if e.file_name().to_string_lossy().ends_with(".partial") {
+            continue;
+        }
+        match std::fs::copy(e.path(), dir.join(e.file_name())) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            r => {
+                r.unwrap();
+            }
+        }
     }
     let options = figures::PlotOptions {
         weight_days: vec![-1.0, 3.0],

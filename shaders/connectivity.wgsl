@@ -4,12 +4,21 @@
 // with carry. Each thread sums SPAN slots (256 apart, so a workgroup reads contiguous memory) in
 // registers while they fall into one cell, and adds to the cell's atomics only when the cell
 // changes: rows hold runs of one projection, so this cuts atomic traffic about SPAN-fold.
+//
+// `by_source` does the same for the compact static layout (docs/ARCHITECTURE.md), which keeps
+// synapses in source order with their targets: one workgroup per presynaptic neuron walks its
+// synapses, skipping those a lesion removed (COMPACT_REMOVED in the delay byte). The sums are
+// integers, so both entries give the same cells.
 
 @group(0) @binding(2) var<storage, read> neurons: array<NeuronState>;
 @group(0) @binding(3) var<storage, read> syn_pre: array<u32>;
 @group(0) @binding(4) var<storage, read> syn_weight: array<f32>;
 @group(0) @binding(5) var<storage, read_write> conn: array<atomic<u32>>;
 @group(0) @binding(6) var<storage, read> syn_owner: array<u32>;
+@group(0) @binding(7) var<storage, read> out_start: array<u32>;
+// Compact layout: four delay bytes per word (synapse 4k in the low byte); `syn_owner` holds each
+// synapse's target and `syn_weight` its weight.
+@group(0) @binding(9) var<storage, read> syn_delay8: array<u32>;
 
 const SPAN: u32 = 32u;
 
@@ -59,3 +68,38 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     }
     flush(cell, count, lo, hi);
 }
+
+@compute @workgroup_size(64)
+fn by_source(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let pre = wg.x + wg.y * MAX_GROUPS_X;
+    if pre >= g.n_neurons {
+        return;
+    }
+    let src_region = pops[neurons[pre].pop].region;
+    var cell = 0u;
+    var count = 0u;
+    var lo = 0u;
+    var hi = 0u;
+    for (var k = out_start[pre] + lid; k < out_start[pre + 1u]; k += 64u) {
+        if ((syn_delay8[k >> 2u] >> ((k & 3u) * 8u)) & COMPACT_REMOVED) != 0u {
+            continue;
+        }
+        let dst_region = pops[neurons[syn_owner[k]].pop].region;
+        let c = 3u * (src_region * g.n_regions + dst_region);
+        if c != cell {
+            flush(cell, count, lo, hi);
+            cell = c;
+            count = 0u;
+            lo = 0u;
+            hi = 0u;
+        }
+        count += 1u;
+        let w = i32(round(syn_weight[k] * g.conn_scale));
+        let wl = bitcast<u32>(w);
+        let sum = lo + wl;
+        hi += select(0u, 0xffffffffu, w < 0) + select(0u, 1u, sum < lo);
+        lo = sum;
+    }
+    flush(cell, count, lo, hi);
+}
+

@@ -5,6 +5,12 @@
 // phase 0), as structural pruning leaves it, so spines can form there later. The index still
 // lists it until a structural update rebuilds it; delivery adds its weight 0 and learning skips
 // it. reference/lesion.rs is the CPU twin.
+//
+// `by_source` is the same for the compact static layout (docs/ARCHITECTURE.md), which keeps
+// synapses in source order with their targets: one workgroup per presynaptic neuron walks its
+// synapses, zeroes the weight of each one to remove and sets COMPACT_REMOVED in its delay byte (an
+// atomic OR: a word's four bytes may belong to two sources). The delay bits stay, as the twin
+// keeps a removed slot's delay.
 
 @group(0) @binding(2) var<storage, read> neurons: array<NeuronState>;
 @group(0) @binding(3) var<storage, read> status: array<vec4<u32>>;
@@ -15,6 +21,8 @@
 @group(0) @binding(8) var<storage, read_write> syn_elig: array<f32>;
 @group(0) @binding(9) var<storage, read_write> syn_late: array<f32>;
 @group(0) @binding(10) var<storage, read> cut: array<u32>;
+@group(0) @binding(11) var<storage, read> out_start: array<u32>;
+@group(0) @binding(13) var<storage, read_write> syn_delay8: array<atomic<u32>>;
 
 fn alive(n: u32) -> bool {
     return (status[n].x & STATUS_ALIVE) != 0u;
@@ -50,4 +58,22 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
     }
     syn_delay[word] = delays;
+}
+
+@compute @workgroup_size(64)
+fn by_source(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let pre = wg.x + wg.y * MAX_GROUPS_X;
+    if pre >= g.n_neurons {
+        return;
+    }
+    let src_region = pops[neurons[pre].pop].region;
+    for (var k = out_start[pre] + lid; k < out_start[pre + 1u]; k += 64u) {
+        let post = syn_owner[k];
+        let dst_region = pops[neurons[post].pop].region;
+        if alive(pre) && alive(post) && cut[src_region * g.n_regions + dst_region] == 0u {
+            continue;
+        }
+        syn_weight[k] = 0.0;
+        atomicOr(&syn_delay8[k >> 2u], COMPACT_REMOVED << ((k & 3u) * 8u));
+    }
 }

@@ -18,11 +18,12 @@
 @group(0) @binding(4) var<storage, read> out_start: array<u32>;
 @group(0) @binding(5) var<storage, read> out_slots: array<u32>;
 @group(0) @binding(6) var<storage, read> syn_weight: array<f32>;
-// Two 16-bit delay words per u32 (slot 2k in the low half).
+// Two 16-bit delay words per u32 (slot 2k in the low half); compact layout: four delay bytes.
 @group(0) @binding(7) var<storage, read> syn_delay: array<u32>;
 @group(0) @binding(8) var<storage, read_write> ring: array<atomic<i32>>;
 // Per region: [dopamine, reward pending for this step] (used by `prepare` when modulated).
 @group(0) @binding(10) var<storage, read_write> modulators: array<vec2<f32>>;
+// A chunk's target neuron (compact layout: a synapse's).
 @group(0) @binding(9) var<storage, read> syn_owner: array<u32>;
 @group(0) @binding(11) var<storage, read> neurons: array<NeuronState>;
 @group(0) @binding(12) var<storage, read> status: array<vec4<u32>>;
@@ -83,8 +84,7 @@ fn prepare() {
     args[2] = 1u;
 }
 
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn deliver(wg: vec3<u32>, lid: u32, compact: bool) {
     let i = wg.x + wg.y * MAX_GROUPS_X;
     if i >= sim.prop_count {
         return;
@@ -96,10 +96,20 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     var lo = 0u;
     var hi = 0u;
     for (var k = out_start[pre] + lid; k < end; k += 64u) {
-        let slot = out_slots[k];
-        let post = syn_owner[slot >> ROW_CHUNK_SHIFT];
-        let delay = (syn_delay[slot >> 1u] >> ((slot & 1u) * 16u)) & DELAY_MASK;
-        let weight = syn_weight[slot];
+        var post: u32;
+        var delay: u32;
+        var weight: f32;
+        if compact {
+            // Synapse k itself: its target, delay byte and weight, read in order.
+            post = syn_owner[k];
+            delay = (syn_delay[k >> 2u] >> ((k & 3u) * 8u)) & COMPACT_DELAY_MASK;
+            weight = syn_weight[k];
+        } else {
+            let slot = out_slots[k];
+            post = syn_owner[slot >> ROW_CHUNK_SHIFT];
+            delay = (syn_delay[slot >> 1u] >> ((slot & 1u) * 16u)) & DELAY_MASK;
+            weight = syn_weight[slot];
+        }
         let w = i32(round(weight * g.ring_scale));
         atomicAdd(&ring[((step + delay) % g.ring_len) * g.n_neurons + post], w);
         if route != 0u && (status[post].w >> TASK_GROUP_SHIFT) == route {
@@ -113,4 +123,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         let old = atomicAdd(&task[at], lo);
         atomicAdd(&task[at + 1u], hi + select(0u, 1u, old + lo < old));
     }
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    deliver(wg, lid, false);
+}
+
+// The compact static layout (docs/ARCHITECTURE.md): each source's synapses lie together, each
+// with its target, weight and delay byte, so a spike reads three streams instead of gathering.
+// A synapse a lesion removed has weight 0.
+@compute @workgroup_size(64)
+fn compact(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    deliver(wg, lid, true);
 }

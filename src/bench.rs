@@ -187,9 +187,11 @@ pub fn run(ctx: &GpuContext, model: &Model, steps: u64, bandwidth: Option<f64>) 
         shards: net.shards.len(),
         gpu_bytes,
         gpu_bytes_per_synapse: gpu_bytes as f64 / synapses,
-        synapse_bytes_per_synapse: (net.slots() as f64 * build::BYTES_PER_SLOT
-            + out_entries as f64 * build::BYTES_PER_OUT_ENTRY)
-            / synapses,
+        synapse_bytes_per_synapse: if net.compact() {
+            build::BYTES_PER_COMPACT_SYNAPSE
+        } else {
+            (net.slots() as f64 * build::BYTES_PER_SLOT + out_entries as f64 * build::BYTES_PER_OUT_ENTRY) / synapses
+        },
         build_s,
         upload_s,
         dt_ms: model.dt_ms,

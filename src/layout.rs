@@ -22,6 +22,11 @@ pub const ROW_CHUNK_SHIFT: u32 = 3;
 pub const ROW_CHUNK: u32 = 1 << ROW_CHUNK_SHIFT;
 /// Longest representable delay in steps.
 pub const MAX_DELAY_STEPS: u32 = DELAY_MASK;
+/// The compact static layout (docs/ARCHITECTURE.md): a network no slow update reads keeps one
+/// delay byte a slot on the GPU and no source; these bits of the byte hold the delay in steps
+/// (1..=127), and `COMPACT_REMOVED` marks a slot a lesion emptied.
+pub const COMPACT_DELAY_MASK: u32 = 0x7f;
+pub const COMPACT_REMOVED: u32 = 0x80;
 /// Neuron model codes (`Pop::model`).
 pub const MODEL_IZHIKEVICH: u32 = 0;
 pub const MODEL_LIF: u32 = 1;

@@ -48,9 +48,32 @@ const STRUCTURE: &str = r#"structure: Structure(every_ms: 20, speedup: 100000, c
         sprouting: [Sprout(from: "E", to: "E", length_mm: 0.4)],
         spines: Spines(stabilize_tau_ms: 4e6, nascent_lifetime_ms: 4e6, stable_lifetime_ms: 4e7)),"#;
 
-fn scene(structural: bool) -> String {
-    NET.replace(" GROWTH_E", if structural { GROWTH } else { "" })
-        .replace("STRUCTURE", if structural { STRUCTURE } else { "" })
+/// Which network the lesion runs in.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// STDP, dopamine and scaling.
+    Plastic,
+    /// Plastic, and growing.
+    Structural,
+    /// No plasticity: the GPU keeps it in the compact static layout (no sources, delay bytes).
+    Static,
+}
+
+fn scene(kind: Kind) -> String {
+    let structural = kind == Kind::Structural;
+    let s = NET
+        .replace(" GROWTH_E", if structural { GROWTH } else { "" })
+        .replace("STRUCTURE", if structural { STRUCTURE } else { "" });
+    if kind != Kind::Static {
+        return s;
+    }
+    s.replace(",\n                   plasticity: Stdp(eligibility_tau_ms: 1000, w_max: 8, w_min: 0.5)", "")
+        .replace(
+            ",\n                       scaling: Scaling(target_hz: 5, tau_ms: 2000, activity_tau_ms: 500, update_every_ms: 50)",
+            "",
+        )
+        .replace("    dopamine: Dopamine(),\n", "")
+        .replace("    rewards: [Reward(at_ms: 150, amount: 0.5), Reward(at_ms: 350, amount: 0.5)],\n", "")
 }
 
 const BEFORE: u64 = 200;
@@ -59,9 +82,15 @@ const AFTER: u64 = 400;
 /// Runs GPU and CPU through BEFORE steps, both lesions, then AFTER steps with the penumbra and
 /// window in force, comparing everything; returns the network before the lesion, the final
 /// status and the GPU engine.
-fn run(structural: bool, shard_slots: u64) -> (Network, Vec<[u32; 4]>, GpuEngine, CpuEngine) {
-    let model = common::model(&scene(structural));
+fn run(kind: Kind, shard_slots: u64) -> (Network, Vec<[u32; 4]>, GpuEngine, CpuEngine) {
+    let structural = kind == Kind::Structural;
+    let model = common::model(&scene(kind));
     let net = build_sharded(&model, shard_slots).unwrap();
+    assert_eq!(
+        net.compact(),
+        kind == Kind::Static,
+        "the compact layout is for static networks only"
+    );
     let ctx = common::gpu();
     let steps = (BEFORE + AFTER) as u32;
     let mut gpu = GpuEngine::new(&ctx, &net, steps).expect("upload");
@@ -93,18 +122,23 @@ fn run(structural: bool, shard_slots: u64) -> (Network, Vec<[u32; 4]>, GpuEngine
             "samples differ after the lesion"
         );
     }
-    let (pre, delay, born) = gpu.slots().unwrap();
     let n = cpu.network();
-    assert_eq!(pre, n.syn_pre, "sources differ after the lesion");
-    assert_eq!(delay, n.syn_delay, "delay words differ after the lesion");
-    if structural {
-        assert_eq!(born, n.syn_born);
+    if kind == Kind::Static {
+        // The compact layout keeps synapses by source: compared so, weights bit for bit.
+        common::same_state(&gpu, &cpu, "after the lesion");
+    } else {
+        let (pre, delay, born) = gpu.slots().unwrap();
+        assert_eq!(pre, n.syn_pre, "sources differ after the lesion");
+        assert_eq!(delay, n.syn_delay, "delay words differ after the lesion");
+        if structural {
+            assert_eq!(born, n.syn_born);
+        }
+        let w = gpu.weights().unwrap();
+        assert!(
+            w.iter().zip(&n.syn_weight).all(|(a, b)| a.to_bits() == b.to_bits()),
+            "weights differ after the lesion"
+        );
     }
-    let w = gpu.weights().unwrap();
-    assert!(
-        w.iter().zip(&n.syn_weight).all(|(a, b)| a.to_bits() == b.to_bits()),
-        "weights differ after the lesion"
-    );
     assert_eq!(gpu.raster().unwrap(), cpu.raster().unwrap(), "spikes differ");
     (before, status, gpu, cpu)
 }
@@ -116,8 +150,9 @@ fn dead(status: &[[u32; 4]]) -> Vec<usize> {
 }
 
 /// Checks what the lesion removed against the network before it, and that the dead stay silent.
-fn check(before: &Network, status: &[[u32; 4]], gpu: &mut GpuEngine, structural: bool) {
-    let model = common::model(&scene(structural));
+fn check(before: &Network, status: &[[u32; 4]], gpu: &mut GpuEngine, cpu: &CpuEngine, kind: Kind) {
+    let structural = kind == Kind::Structural;
+    let model = common::model(&scene(kind));
     // Exactly the neurons within the core die.
     let expected: Vec<usize> = (0..before.positions.len())
         .filter(|&i| {
@@ -129,7 +164,12 @@ fn check(before: &Network, status: &[[u32; 4]], gpu: &mut GpuEngine, structural:
     assert!(expected.len() > 20, "only {} neurons in the core", expected.len());
     let is_dead = |i: u32| status[i as usize][0] & STATUS_ALIVE == 0;
     let region = |i: u32| model.populations[model.population_of(i)].region;
-    let (pre, _, _) = gpu.slots().unwrap();
+    // The compact layout keeps no slots; `run` showed its synapses equal to the twin's.
+    let pre = if kind == Kind::Static {
+        cpu.network().syn_pre.clone()
+    } else {
+        gpu.slots().unwrap().0
+    };
     // Every synapse with a dead end or on the cut tract is gone; without structural growth
     // every other one is still in place.
     let (mut removed, mut kept) = (0, 0);
@@ -193,15 +233,39 @@ fn check(before: &Network, status: &[[u32; 4]], gpu: &mut GpuEngine, structural:
 
 #[test]
 fn lesion_matches_the_twin_across_shards() {
-    let (before, status, mut gpu, _) = run(false, 1024);
+    let (before, status, mut gpu, cpu) = run(Kind::Plastic, 1024);
     assert!(before.shards.len() > 2);
-    check(&before, &status, &mut gpu, false);
+    check(&before, &status, &mut gpu, &cpu, Kind::Plastic);
+}
+
+#[test]
+fn lesion_of_a_static_network_in_the_compact_layout_matches_the_twin() {
+    let (before, status, mut gpu, cpu) = run(Kind::Static, 1024);
+    assert!(before.shards.len() > 2);
+    // Synapse arrays: target, weight and delay byte a synapse (9 bytes) against source, weight,
+    // delay and a quarter owner word a slot plus an index entry a synapse (14.5 and padding).
+    let per_synapse = |net: &Network| {
+        let bytes: u64 = net
+            .gpu_buffers(0)
+            .iter()
+            .filter(|(name, _)| name.starts_with("syn_") || name.starts_with("out_slots"))
+            .map(|(_, b)| b)
+            .sum();
+        bytes as f64 / net.synapses as f64
+    };
+    let full = per_synapse(&build_sharded(&common::model(&scene(Kind::Plastic)), 1024).unwrap());
+    let compact = per_synapse(&before);
+    assert!(
+        compact < 9.1 && full > 14.5,
+        "synapse arrays take {compact:.2} bytes a synapse in the compact layout against {full:.2}"
+    );
+    check(&before, &status, &mut gpu, &cpu, Kind::Static);
 }
 
 #[test]
 fn lesion_with_structural_plasticity_matches_the_twin() {
-    let (before, status, mut gpu, cpu) = run(true, u32::MAX as u64);
-    check(&before, &status, &mut gpu, true);
+    let (before, status, mut gpu, cpu) = run(Kind::Structural, u32::MAX as u64);
+    check(&before, &status, &mut gpu, &cpu, Kind::Structural);
     // Growth goes on around the lesion: synapses formed after it, none touching the dead.
     let formed: u32 = cpu.network().syn_born.iter().filter(|&&b| b > BEFORE as u32).count() as u32;
     assert!(formed > 50, "only {formed} synapses formed after the lesion");

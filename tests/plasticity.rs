@@ -361,11 +361,17 @@ fn scaled_population(input_hz: f64, scaling: bool) -> (f64, f64, f64) {
         gpu.advance(1000).unwrap();
         rates.push(gpu.sample().unwrap().pop_spikes[1] as f64 / 100.0);
     }
-    let w = gpu.weights().unwrap();
-    let onto_e: Vec<f64> = (0..w.len())
-        .filter(|&s| net.syn_pre[s] != rewire::layout::EMPTY)
-        .map(|s| w[s] as f64)
-        .collect();
+    // Without scaling the network is static, and the GPU keeps it in the compact layout (by source).
+    let onto_e: Vec<f64> = if net.compact() {
+        let shards = gpu.compact_synapses().unwrap();
+        shards.iter().flat_map(|s| s.weight.iter().map(|&w| w as f64)).collect()
+    } else {
+        let w = gpu.weights().unwrap();
+        (0..w.len())
+            .filter(|&s| net.syn_pre[s] != rewire::layout::EMPTY)
+            .map(|s| w[s] as f64)
+            .collect()
+    };
     eprintln!("input {input_hz} Hz, scaling {scaling}: rates by second {rates:?}");
     (rates[0], rates[11], onto_e.iter().sum::<f64>() / onto_e.len() as f64)
 }

@@ -39,6 +39,17 @@ impl Shard {
     }
 }
 
+/// One shard's synapses in the compact static layout (`Network::compact_synapses`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompactSynapses {
+    /// Where each presynaptic neuron's synapses begin (n + 1 entries).
+    pub out_start: Vec<u32>,
+    /// Target neuron, weight, and delay byte (four a word) of each synapse.
+    pub post: Vec<u32>,
+    pub weight: Vec<f32>,
+    pub delay: Vec<u32>,
+}
+
 /// The network as arrays, ready to upload (GPU) or to step (reference).
 #[derive(Clone, Debug)]
 pub struct Network {
@@ -735,6 +746,9 @@ pub struct Estimate {
 /// Bytes per slot of the static synapse arrays: presynaptic index 4, weight 4, delay 2, and a
 /// quarter of the 4-byte owner word per chunk of ROW_CHUNK slots (docs/ARCHITECTURE.md).
 pub const BYTES_PER_SLOT: f64 = 10.0 + 4.0 / ROW_CHUNK as f64;
+/// Bytes per synapse in the compact static layout (`Network::compact`): target 4, weight 4,
+/// delay 1; no slots.
+pub const BYTES_PER_COMPACT_SYNAPSE: f64 = 9.0;
 /// Bytes per synapse of the outgoing index.
 pub const BYTES_PER_OUT_ENTRY: f64 = 4.0;
 
@@ -778,10 +792,19 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     } else {
         0.0
     };
+    // The compact static layout (`Network::compact`) where nothing but delivery reads a slot.
+    let compact = model.structure.is_none()
+        && model.projections.iter().all(|p| p.plasticity.is_none())
+        && model.populations.iter().all(|p| p.scaling.is_none())
+        && max_delay <= layout::COMPACT_DELAY_MASK as f64;
+    let synapse_arrays = if compact {
+        synapses * BYTES_PER_COMPACT_SYNAPSE
+    } else {
+        slots * BYTES_PER_SLOT + synapses * BYTES_PER_OUT_ENTRY
+    };
     let bytes = neuron_arrays.iter().map(|(_, b)| b).sum::<f64>()
         + 4.0 * (n + 1.0) * (shards - 1.0)
-        + slots * BYTES_PER_SLOT
-        + synapses * BYTES_PER_OUT_ENTRY
+        + synapse_arrays
         + structural;
     Estimate {
         synapses,
@@ -799,19 +822,20 @@ pub struct Capacity {
 
 /// How many neurons of `k` static synapses each fit with a delay ring of `ring_len` steps (the
 /// longest delay in steps plus one: 17 at dt 1 ms with delays up to 16 ms, 201 at dt 0.1 ms with
-/// delays up to 20 ms): device memory over bytes per neuron (synapses, half a chunk of padding,
-/// state, parameters, ring), one binding of parameters (32 bytes a neuron), one binding of the ring
+/// delays up to 20 ms): device memory over bytes per neuron (synapses in the compact static
+/// layout where the ring is at most 128 steps, else with half a chunk of padding; state,
+/// parameters, ring), one binding of parameters (32 bytes a neuron), one binding of the ring
 /// (4 bytes a neuron a step) and 2^32 slots; whichever is smallest, named.
 pub fn capacity(limits: &wgpu::Limits, memory: Option<u64>, k: u64, ring_len: u64) -> Capacity {
     let binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
     let ring_len = ring_len.max(2);
-    let per_neuron = k as f64 * (BYTES_PER_SLOT + BYTES_PER_OUT_ENTRY)
-        + (ROW_CHUNK as f64 - 1.0) / 2.0 * BYTES_PER_SLOT
-        + 16.0
-        + 32.0
-        + 4.0 * ring_len as f64
-        + 4.0
-        + 4.0;
+    // Static synapses take the compact layout where the ring's delays fit its delay byte.
+    let synapses = if ring_len <= layout::COMPACT_DELAY_MASK as u64 + 1 {
+        k as f64 * BYTES_PER_COMPACT_SYNAPSE
+    } else {
+        k as f64 * (BYTES_PER_SLOT + BYTES_PER_OUT_ENTRY) + (ROW_CHUNK as f64 - 1.0) / 2.0 * BYTES_PER_SLOT
+    };
+    let per_neuron = synapses + 16.0 + 32.0 + 4.0 * ring_len as f64 + 4.0 + 4.0;
     let mut best = (binding / 32, "limited by one binding of neuron parameters".to_string());
     for (neurons, why) in [
         (
@@ -1046,6 +1070,50 @@ impl Network {
             .collect()
     }
 
+    /// Whether the GPU keeps this network in the compact static layout (docs/ARCHITECTURE.md):
+    /// each shard's synapses in source order, each with its target, weight and a delay byte, and
+    /// no rows. Only delivery, the region matrix and lesions read a synapse, and all three go from
+    /// the source: nothing learns, scales, captures, is modulated or grows, and every delay fits
+    /// in 7 bits.
+    pub fn compact(&self) -> bool {
+        let g = &self.globals;
+        g.structural == 0
+            && g.plastic == 0
+            && g.modulated == 0
+            && g.scale_every == 0
+            && g.capture_every == 0
+            && g.ring_len <= layout::COMPACT_DELAY_MASK + 1
+    }
+
+    /// Shard `k`'s synapses in the compact layout: in the order of its outgoing index (by source,
+    /// then slot), each one's target, weight and delay byte (`COMPACT_REMOVED` set where a lesion
+    /// emptied the slot); the delay bytes packed four a word. The GPU uploads this and the CPU
+    /// twin's network gives the same view, so the two compare synapse by synapse.
+    pub fn compact_synapses(&self, k: usize) -> CompactSynapses {
+        let s = &self.shards[k];
+        let n = s.out_slots.len();
+        let (mut post, mut weight, mut delay) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), vec![0u32; n.div_ceil(4)]);
+        for (e, &local) in s.out_slots.iter().enumerate() {
+            let slot = (s.first_slot + local) as usize;
+            post.push(self.target_of(slot as u32));
+            weight.push(self.syn_weight[slot]);
+            let removed = if self.syn_pre[slot] == EMPTY {
+                layout::COMPACT_REMOVED
+            } else {
+                0
+            };
+            let byte = (self.syn_delay[slot] as u32 & layout::COMPACT_DELAY_MASK) | removed;
+            delay[e / 4] |= byte << (8 * (e % 4));
+        }
+        CompactSynapses {
+            out_start: s.out_start.clone(),
+            post,
+            weight,
+            delay,
+        }
+    }
+
     /// The slot's target neuron.
     pub fn target_of(&self, slot: u32) -> u32 {
         self.syn_owner[(slot >> layout::ROW_CHUNK_SHIFT) as usize]
@@ -1106,8 +1174,19 @@ impl Network {
                 ("sstats".into(), words(self.sstats.len() as u64)),
             ]);
         }
+        let compact = self.compact();
         for (k, s) in self.shards.iter().enumerate() {
             let slots = s.slots() as u64;
+            if compact {
+                // Source order: target, weight and delay byte a synapse; no slots.
+                let synapses = s.out_slots.len() as u64;
+                list.push((format!("syn_post[{k}]"), words(synapses)));
+                list.push((format!("syn_weight[{k}]"), words(synapses)));
+                list.push((format!("syn_delay[{k}]"), words(synapses.div_ceil(4))));
+                list.push((format!("out_start[{k}]"), words(n + 1)));
+                list.push((format!("rows[{k}]"), words(3 + (s.end_neuron - s.first_neuron) as u64)));
+                continue;
+            }
             list.push((format!("syn_pre[{k}]"), words(slots)));
             list.push((format!("syn_weight[{k}]"), words(slots)));
             list.push((format!("syn_delay[{k}]"), words(slots.div_ceil(2))));
@@ -1150,11 +1229,15 @@ mod tests {
     #[test]
     fn capacity_names_the_array_that_limits_it() {
         let memory = Some(23 << 30);
-        // A short ring: device memory decides (14 661 bytes a neuron at 1000 synapses: 14 500 of
-        // synapses, 37 of padding, 124 of state, parameters and ring).
-        let short = capacity(&lavapipe(), memory, 1000, 17);
+        // A short ring: device memory decides (9 124 bytes a neuron at 1000 synapses: 9 000 of
+        // synapses in the compact layout, 124 of state, parameters and ring).
+        let short = capacity(&lavapipe(), Some(8 << 30), 1000, 17);
         assert!(short.limited_by.contains("device memory"), "{}", short.limited_by);
-        assert_eq!(short.neurons, ((23u64 << 30) as f64 / 14_660.75) as u64);
+        assert_eq!(short.neurons, ((8u64 << 30) as f64 / 9_124.0) as u64);
+        // With more memory, one 128 MiB binding of the ring (17 words a neuron) decides.
+        let ring = capacity(&lavapipe(), memory, 1000, 17);
+        assert_eq!(ring.neurons, (128 << 20) / (4 * 17));
+        assert!(ring.limited_by.contains("delay ring (17 steps"), "{}", ring.limited_by);
         // dt 0.1 ms and 20 ms delays: 201 ring words a neuron in one 128 MiB binding.
         let long = capacity(&lavapipe(), memory, 1000, 201);
         assert_eq!(long.neurons, (128 << 20) / (4 * 201));

@@ -48,18 +48,24 @@ pub struct Buffers {
     pub structural: bool,
     pub plastic: bool,
     pub modulated: bool,
+    /// The compact static layout (`Network::compact`; see `ShardBuffers`).
+    pub compact: bool,
     pub n_neurons: u32,
     /// Sum of all buffer sizes in bytes.
     pub bytes: u64,
 }
 
-/// One shard's synapse arrays (slot numbers local to the shard).
+/// One shard's synapse arrays (slot numbers local to the shard). In the compact static layout
+/// (`Network::compact_synapses`) the shard holds its synapses in source order instead of slots:
+/// `out_start` says where each source's begin, `syn_owner` holds each one's target,
+/// `syn_weight` its weight, `syn_delay` its delay byte, and `syn_pre` and `out_slots` are
+/// stand-ins.
 pub struct ShardBuffers {
     pub syn_pre: wgpu::Buffer,
     pub syn_weight: wgpu::Buffer,
-    /// 16-bit delay words, two per u32.
+    /// 16-bit delay words, two per u32 (compact layout: delay bytes, four per u32).
     pub syn_delay: wgpu::Buffer,
-    /// Target neuron per chunk of ROW_CHUNK slots.
+    /// Target neuron per chunk of ROW_CHUNK slots (compact layout: per synapse).
     pub syn_owner: wgpu::Buffer,
     pub out_start: wgpu::Buffer,
     pub out_slots: wgpu::Buffer,
@@ -79,6 +85,8 @@ pub struct ShardBuffers {
     /// Neurons whose rows the shard holds.
     pub neurons: u32,
     pub slots: u32,
+    /// Synapses of the shard as built (entries of its outgoing index).
+    pub synapses: u32,
 }
 
 const RW: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
@@ -143,6 +151,7 @@ impl Buffers {
             + raster_steps as usize * g.raster_words as usize
             + g.lfp_steps as usize * g.n_pops as usize;
         let structural = g.structural != 0;
+        let compact = net.compact();
         let mod_chunks = if g.modulated != 0 {
             net.modulated_chunks()
         } else {
@@ -172,7 +181,8 @@ impl Buffers {
             shards: net
                 .shards
                 .iter()
-                .map(|s| {
+                .enumerate()
+                .map(|(k, s)| {
                     let (a, b) = (s.first_slot as usize, s.end_slot as usize);
                     let chunk = crate::layout::ROW_CHUNK as usize;
                     let (ca, cb) = ((a / chunk) as u32, (b / chunk) as u32);
@@ -181,20 +191,39 @@ impl Buffers {
                         .iter()
                         .map(|c| c - ca)
                         .collect();
+                    let compact_syn = compact.then(|| net.compact_synapses(k));
                     ShardBuffers {
+                        synapses: s.out_slots.len() as u32,
                         mod_chunks: init("mod_chunks", bytemuck::cast_slice(&local), RW),
                         n_mod_chunks: local.len() as u32,
-                        syn_pre: init("syn_pre", bytemuck::cast_slice(&net.syn_pre[a..b]), RW),
-                        syn_weight: init("syn_weight", bytemuck::cast_slice(&net.syn_weight[a..b]), RW),
-                        syn_delay: init("syn_delay", bytemuck::cast_slice(&net.syn_delay[a..b]), RW),
-                        syn_owner: init(
-                            "syn_owner",
-                            bytemuck::cast_slice(&net.syn_owner[a / chunk..b / chunk]),
-                            RW,
-                        ),
+                        // The compact layout: synapses in source order, each with its target
+                        // (in `syn_owner`), weight and delay byte; no sources, no index of slots.
+                        syn_pre: if compact {
+                            init("syn_pre", &[], RW)
+                        } else {
+                            init("syn_pre", bytemuck::cast_slice(&net.syn_pre[a..b]), RW)
+                        },
+                        syn_weight: match &compact_syn {
+                            Some(c) => init("syn_weight", bytemuck::cast_slice(&c.weight), RW),
+                            None => init("syn_weight", bytemuck::cast_slice(&net.syn_weight[a..b]), RW),
+                        },
+                        syn_delay: match &compact_syn {
+                            Some(c) => init("syn_delay", bytemuck::cast_slice(&c.delay), RW),
+                            None => init("syn_delay", bytemuck::cast_slice(&net.syn_delay[a..b]), RW),
+                        },
+                        syn_owner: match &compact_syn {
+                            Some(c) => init("syn_post", bytemuck::cast_slice(&c.post), RW),
+                            None => init(
+                                "syn_owner",
+                                bytemuck::cast_slice(&net.syn_owner[a / chunk..b / chunk]),
+                                RW,
+                            ),
+                        },
                         out_start: init("out_start", bytemuck::cast_slice(&s.out_start), RW),
                         // Structural plasticity may occupy every slot: the index then has room for all.
-                        out_slots: if structural {
+                        out_slots: if compact {
+                            init("out_slots", &[], RW)
+                        } else if structural {
                             let mut all = s.out_slots.clone();
                             all.resize(s.slots() as usize, 0);
                             init("out_slots", bytemuck::cast_slice(&all), RW)
@@ -279,6 +308,7 @@ impl Buffers {
             status: init("status", bytemuck::cast_slice(&net.status), RW),
             task: init("task", bytemuck::cast_slice(&net.task), RW),
             structural,
+            compact,
             plastic: g.plastic != 0,
             modulated: g.modulated != 0,
             n_neurons: g.n_neurons,

@@ -5,6 +5,31 @@ use super::stage::PerShard;
 
 /// The stage, bound to the `cut` table buffer (n_regions^2 words).
 pub fn new(device: &wgpu::Device, b: &Buffers, cut: &wgpu::Buffer) -> PerShard {
+    if b.compact {
+        // The compact static layout keeps synapses by source: a workgroup of 64 walks each
+        // neuron's.
+        return PerShard::entry(
+            device,
+            "lesion",
+            "by_source",
+            &b.shards,
+            64,
+            |s| 64 * u64::from(b.n_neurons) * u64::from(s.synapses > 0),
+            |s| {
+                vec![
+                    (0, &b.globals),
+                    (1, &b.pops),
+                    (2, &b.neurons),
+                    (3, &b.status),
+                    (5, &s.syn_weight),
+                    (7, &s.syn_owner),
+                    (10, cut),
+                    (11, &s.out_start),
+                    (13, &s.syn_delay),
+                ]
+            },
+        );
+    }
     PerShard::new(
         device,
         "lesion",

@@ -475,8 +475,50 @@ impl GpuEngine {
         }
     }
 
+    /// Refuses a readback of slots in the compact static layout, which keeps none.
+    fn not_compact(&self, what: &str) -> Result<()> {
+        if self.b.compact {
+            return Err(Error::Usage(format!(
+                "`{what}` reads slots, and this network is in the compact static layout, which keeps \
+                 its synapses by source: read `compact_synapses` instead"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Reads back each shard's synapses in the compact static layout, as
+    /// `Network::compact_synapses` gives them (for tests and checks, not runs).
+    pub fn compact_synapses(&self) -> Result<Vec<crate::build::CompactSynapses>> {
+        if !self.b.compact {
+            return Err(Error::Usage("this network is not in the compact static layout".into()));
+        }
+        let n = self.b.n_neurons as u64;
+        let mut all = Vec::new();
+        for s in &self.b.shards {
+            let out_start: Vec<u32> = bytemuck::cast_slice(&self.read_buffer(&s.out_start, 4 * (n + 1))?).to_vec();
+            let k = s.synapses as u64;
+            let (post, weight, delay) = if k == 0 {
+                (Vec::new(), Vec::new(), Vec::new())
+            } else {
+                (
+                    bytemuck::cast_slice(&self.read_buffer(&s.syn_owner, 4 * k)?).to_vec(),
+                    bytemuck::cast_slice(&self.read_buffer(&s.syn_weight, 4 * k)?).to_vec(),
+                    bytemuck::cast_slice(&self.read_buffer(&s.syn_delay, 4 * k.div_ceil(4))?).to_vec(),
+                )
+            };
+            all.push(crate::build::CompactSynapses {
+                out_start,
+                post,
+                weight,
+                delay,
+            });
+        }
+        Ok(all)
+    }
+
     /// Reads back every slot's weight, in global slot order (for tests and checks, not runs).
     pub fn weights(&self) -> Result<Vec<f32>> {
+        self.not_compact("weights")?;
         let mut all = Vec::new();
         for s in &self.b.shards {
             let d = self.read_buffer(&s.syn_weight, 4 * s.slots as u64)?;
@@ -489,6 +531,7 @@ impl GpuEngine {
     /// (for tests and checks, not runs). Birth steps are empty without structural plasticity.
     pub fn slots(&self) -> Result<(Vec<u32>, Vec<u16>, Vec<u32>)> {
         let (mut pre, mut delay, mut born) = (Vec::new(), Vec::new(), Vec::new());
+        self.not_compact("slots")?;
         for s in &self.b.shards {
             let n = s.slots as u64;
             pre.extend_from_slice(bytemuck::cast_slice::<u8, u32>(&self.read_buffer(&s.syn_pre, 4 * n)?));
@@ -502,6 +545,7 @@ impl GpuEngine {
 
     /// Reads back each shard's outgoing index: (out_start, out_slots up to its last entry).
     pub fn outgoing(&self) -> Result<Vec<(Vec<u32>, Vec<u32>)>> {
+        self.not_compact("outgoing")?;
         let n = self.b.n_neurons as u64;
         let mut all = Vec::new();
         for s in &self.b.shards {

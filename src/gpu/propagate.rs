@@ -22,7 +22,8 @@ impl Propagate {
             &prepare,
             &[(0, &b.globals), (2, &b.sim), (3, &b.dispatch), (10, &b.modulators)],
         );
-        let deliver = stage::pipeline(device, "propagate", "main");
+        // The compact static layout reads one delay byte a slot.
+        let deliver = stage::pipeline(device, "propagate", if b.compact { "compact" } else { "main" });
         let deliver_binds = b
             .shards
             .iter()

@@ -17,6 +17,25 @@ pub fn gpu() -> GpuContext {
 /// Compares the whole synaptic and structural state of both engines.
 pub fn same_state(gpu: &rewire::gpu::GpuEngine, cpu: &rewire::reference::CpuEngine, when: &str) {
     let net = cpu.network();
+    if net.compact() {
+        // The compact static layout keeps synapses by source, as `compact_synapses` lists them.
+        for (k, g) in gpu.compact_synapses().unwrap().iter().enumerate() {
+            let c = net.compact_synapses(k);
+            assert_eq!(
+                (&g.out_start, &g.post, &g.delay),
+                (&c.out_start, &c.post, &c.delay),
+                "{when}: synapses of shard {k} differ"
+            );
+            for (i, (g, c)) in g.weight.iter().zip(&c.weight).enumerate() {
+                assert_eq!(
+                    g.to_bits(),
+                    c.to_bits(),
+                    "{when}: weight of synapse {i} of shard {k} differs"
+                );
+            }
+        }
+        return;
+    }
     let (pre, delay, born) = gpu.slots().unwrap();
     for (k, (&g, &c)) in pre.iter().zip(&net.syn_pre).enumerate() {
         assert_eq!(g, c, "{when}: source of slot {k} differs");

@@ -1060,13 +1060,31 @@ impl Network {
         (0..self.pops.len()).any(|source| self.rule_between(source, target).is_some_and(|r| r.modulated != 0))
     }
 
-    /// The chunks of ROW_CHUNK slots (global indices, ascending) whose target neuron's population
-    /// receives a dopamine-modulated rule: the only slots the `modulate` stage can change, so the
-    /// only ones it visits. Rows never change owner, so the list holds for the whole run.
+    /// The chunks of ROW_CHUNK slots (global indices, ascending) that the `modulate` stage visits:
+    /// those holding a synapse under a dopamine-modulated rule. Without structural plasticity no
+    /// slot gains a synapse, so the list holds for the whole run and the update's cost follows the
+    /// modulated synapses, not the rows they share with static ones. With it, any empty slot of a
+    /// row that a modulated rule ends on may come to hold one: every chunk of those rows.
     pub fn modulated_chunks(&self) -> Vec<u32> {
-        let targets: Vec<bool> = (0..self.pops.len()).map(|t| self.receives_modulated(t)).collect();
+        let np = self.pops.len();
+        let targets: Vec<bool> = (0..np).map(|t| self.receives_modulated(t)).collect();
+        let modulated: Vec<bool> = (0..np * np)
+            .map(|k| self.rule_between(k / np, k % np).is_some_and(|r| r.modulated != 0))
+            .collect();
+        let chunk = ROW_CHUNK as usize;
         (0..self.syn_owner.len() as u32)
-            .filter(|&c| targets[self.state[self.syn_owner[c as usize] as usize].pop as usize])
+            .filter(|&c| {
+                let post = self.state[self.syn_owner[c as usize] as usize].pop as usize;
+                if !targets[post] {
+                    return false;
+                }
+                if self.globals.structural != 0 {
+                    return true;
+                }
+                self.syn_pre[c as usize * chunk..(c as usize + 1) * chunk]
+                    .iter()
+                    .any(|&pre| pre != EMPTY && modulated[self.state[pre as usize].pop as usize * np + post])
+            })
             .collect()
     }
 

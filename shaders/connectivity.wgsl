@@ -5,10 +5,12 @@
 // registers while they fall into one cell, and adds to the cell's atomics only when the cell
 // changes: rows hold runs of one projection, so this cuts atomic traffic about SPAN-fold.
 //
-// `by_source` does the same for the compact static layout (docs/ARCHITECTURE.md), which keeps
-// synapses in source order with their targets: one workgroup per presynaptic neuron walks its
-// synapses, skipping those a lesion removed (COMPACT_REMOVED in the delay byte). The sums are
-// integers, so both entries give the same cells.
+// The compact static layout (docs/ARCHITECTURE.md) keeps synapses in source order with their
+// targets, and has two entries that skip synapses a lesion removed (COMPACT_REMOVED in the delay
+// byte): `by_source`, one workgroup per presynaptic neuron walking its synapses (for long lists),
+// and `by_synapse`, SPAN synapses a thread as `main` takes slots, each finding its source's
+// population from the population boundaries in `out_start` (for short lists). The sums are
+// integers, so every entry gives the same cells.
 
 @group(0) @binding(2) var<storage, read> neurons: array<NeuronState>;
 @group(0) @binding(3) var<storage, read> syn_pre: array<u32>;
@@ -103,3 +105,50 @@ fn by_source(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_ind
     flush(cell, count, lo, hi);
 }
 
+
+// The population whose neurons' synapses hold synapse k, from population `start` on (synapses
+// are grouped by source neuron, populations are runs of neurons).
+fn pop_of_synapse(k: u32, start: u32) -> u32 {
+    var p = start;
+    while p + 1u < g.n_pops && out_start[pops[p + 1u].first] <= k {
+        p += 1u;
+    }
+    return p;
+}
+
+@compute @workgroup_size(256)
+fn by_synapse(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let block = (wg.x + wg.y * MAX_GROUPS_X) * 256u * SPAN;
+    let n = out_start[g.n_neurons];
+    var p = 0u;
+    var cell = 0u;
+    var count = 0u;
+    var lo = 0u;
+    var hi = 0u;
+    for (var j = 0u; j < SPAN; j++) {
+        let k = block + j * 256u + lid;
+        if k >= n {
+            break;
+        }
+        if ((syn_delay8[k >> 2u] >> ((k & 3u) * 8u)) & COMPACT_REMOVED) != 0u {
+            continue;
+        }
+        p = pop_of_synapse(k, p);
+        let dst_region = pops[neurons[syn_owner[k]].pop].region;
+        let c = 3u * (pops[p].region * g.n_regions + dst_region);
+        if c != cell {
+            flush(cell, count, lo, hi);
+            cell = c;
+            count = 0u;
+            lo = 0u;
+            hi = 0u;
+        }
+        count += 1u;
+        let w = i32(round(syn_weight[k] * g.conn_scale));
+        let wl = bitcast<u32>(w);
+        let sum = lo + wl;
+        hi += select(0u, 0xffffffffu, w < 0) + select(0u, 1u, sum < lo);
+        lo = sum;
+    }
+    flush(cell, count, lo, hi);
+}

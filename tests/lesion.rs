@@ -270,3 +270,67 @@ fn lesion_with_structural_plasticity_matches_the_twin() {
     let formed: u32 = cpu.network().syn_born.iter().filter(|&&b| b > BEFORE as u32).count() as u32;
     assert!(formed > 50, "only {formed} synapses formed after the lesion");
 }
+
+/// A static network dense enough (over 1 024 synapses a source) that the region matrix walks
+/// each source's list with a workgroup (connectivity.by_source) rather than SPAN synapses a
+/// thread: the GPU against the twin before and after both lesions.
+const DENSE: &str = r#"Scene(seed: 4, dt_ms: 1.0, duration_ms: 300, sample_every_ms: 100,
+    regions: [
+        Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 0.5,
+               populations: [Population(name: "E", count: 800, model: RegularSpiking),
+                             Population(name: "I", count: 200, model: FastSpiking)]),
+        Region(name: "B", centre_mm: (3, 0, 0), radius_mm: 0.5,
+               populations: [Population(name: "F", count: 300, model: RegularSpiking)]),
+    ],
+    projections: [
+        Projection(from: "E", to: "E", rule: FixedProbability(0.9), weight: Uniform(0.0, 0.02), delay_ms: Uniform(1, 5)),
+        Projection(from: "E", to: "I", rule: FixedProbability(0.9), weight: 0.02, delay_ms: 1.0),
+        Projection(from: "I", to: "E", rule: FixedProbability(0.9), weight: -0.05, delay_ms: 1.0),
+        Projection(from: "E", to: "F", rule: FixedProbability(0.9), weight: 0.02, delay_ms: 4.0),
+        Projection(from: "F", to: "E", rule: FixedProbability(0.9), weight: 0.02, delay_ms: 4.0),
+        Projection(from: "F", to: "F", rule: FixedProbability(0.9), weight: 0.02, delay_ms: 1.0),
+    ],
+    inputs: [
+        Poisson(to: "E", rate_hz: 600, in_degree: 10, weight: 1.5),
+        Poisson(to: "I", rate_hz: 500, in_degree: 10, weight: 1.5),
+        Poisson(to: "F", rate_hz: 500, in_degree: 10, weight: 1.5),
+    ],
+)"#;
+
+#[test]
+fn lesion_of_a_dense_static_network_matches_the_twin() {
+    let model = common::model(DENSE);
+    let net = build_sharded(&model, u32::MAX as u64).unwrap();
+    assert!(net.compact());
+    let per_source = net.synapses as f64 / net.globals.n_neurons as f64;
+    assert!(per_source >= 1024.0, "{per_source:.0} synapses a source");
+    let ctx = common::gpu();
+    let mut gpu = GpuEngine::new(&ctx, &net, 0).expect("upload");
+    let mut cpu = CpuEngine::new(&net, 0);
+    gpu.advance(100).unwrap();
+    cpu.advance(100).unwrap();
+    assert_eq!(gpu.sample().unwrap(), cpu.sample().unwrap(), "before the lesion");
+    let mut status = net.status.clone();
+    for (i, l) in common::two_lesions().iter().enumerate() {
+        let plan = lesion::plan(&model, cpu.network(), &status, l, i);
+        gpu.lesion(&plan.status, &plan.cut).unwrap();
+        cpu.lesion(&plan.status, &plan.cut).unwrap();
+        status = plan.status;
+    }
+    let removed = cpu
+        .network()
+        .syn_pre
+        .iter()
+        .zip(&net.syn_pre)
+        .filter(|(a, b)| **a == EMPTY && **b != EMPTY)
+        .count();
+    assert!(removed > 100_000, "the lesions removed only {removed} synapses");
+    for t in 0..2 {
+        gpu.advance(100).unwrap();
+        cpu.advance(100).unwrap();
+        let (g, c) = (gpu.sample().unwrap(), cpu.sample().unwrap());
+        assert_eq!(g, c, "sample {t} after the lesion");
+        assert!(g.pop_spikes.iter().sum::<u32>() > 100, "{:?}", g.pop_spikes);
+    }
+    common::same_state(&gpu, &cpu, "after the lesion");
+}

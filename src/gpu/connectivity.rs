@@ -1,35 +1,52 @@
 //! The `connectivity` stage: region x region synapse counts and weight sums over every slot of
 //! every shard (shaders/connectivity.wgsl), run at samples.
 
-use super::buffers::Buffers;
+use super::buffers::{Buffers, ShardBuffers};
 use super::stage::PerShard;
 
 /// Slots each thread sums (`SPAN` in shaders/connectivity.wgsl).
 const SPAN: u64 = 32;
+/// Mean synapses a source from which the compact layout's sums walk each source's list.
+const LONG_LISTS: u64 = 1024;
 
-pub fn new(device: &wgpu::Device, b: &Buffers) -> PerShard {
+pub fn new<'a>(device: &wgpu::Device, b: &'a Buffers) -> PerShard {
     if b.compact {
-        // The compact static layout keeps synapses by source: a workgroup of 64 walks each
-        // neuron's.
+        // The compact static layout keeps synapses by source. Long lists (1 024 synapses or more
+        // a source in the shard, as in the microcircuit) are walked by a workgroup of 64 each;
+        // shorter ones, where most of such a workgroup would idle, by SPAN synapses a thread
+        // (docs/PERFORMANCE.md has both measured).
+        let long = |s: &ShardBuffers| u64::from(s.synapses) >= LONG_LISTS * u64::from(b.n_neurons);
+        let entries = |s: &'a ShardBuffers| {
+            vec![
+                (0, &b.globals),
+                (1, &b.pops),
+                (2, &b.neurons),
+                (4, &s.syn_weight),
+                (5, &b.conn),
+                (6, &s.syn_owner),
+                (7, &s.out_start),
+                (9, &s.syn_delay),
+            ]
+        };
+        if b.shards.iter().all(long) {
+            return PerShard::entry(
+                device,
+                "connectivity",
+                "by_source",
+                &b.shards,
+                64,
+                |s| 64 * u64::from(b.n_neurons) * u64::from(s.synapses > 0),
+                entries,
+            );
+        }
         return PerShard::entry(
             device,
             "connectivity",
-            "by_source",
+            "by_synapse",
             &b.shards,
-            64,
-            |s| 64 * u64::from(b.n_neurons) * u64::from(s.synapses > 0),
-            |s| {
-                vec![
-                    (0, &b.globals),
-                    (1, &b.pops),
-                    (2, &b.neurons),
-                    (4, &s.syn_weight),
-                    (5, &b.conn),
-                    (6, &s.syn_owner),
-                    (7, &s.out_start),
-                    (9, &s.syn_delay),
-                ]
-            },
+            256 * SPAN,
+            |s| s.synapses as u64,
+            entries,
         );
     }
     PerShard::new(

@@ -83,13 +83,14 @@ fn every_readback_after_a_lost_device_is_an_error_not_a_panic() {
 /// A device that cannot allocate an array (here lavapipe, whose buffers live in host memory,
 /// under an address-space limit of 1.75 GB: the host network of the scaled microcircuit, 0.45
 /// GB of synapses, fits, its GPU copy does not). The run is refused naming the array, with
-/// nothing written, instead of panicking inside wgpu. The limit is set for the 2-core CI machine
-/// (the driver's threads take address space too).
+/// nothing written, instead of panicking inside wgpu. The limit is set for lavapipe with two
+/// compute threads (`LP_NUM_THREADS=2`, pinned here: the driver's threads take address space too).
 #[test]
 fn an_allocation_the_device_cannot_make_names_the_array() {
     let dir = common::temp_dir("device-oom");
     let out = dir.join("out");
     let o = std::process::Command::new("sh")
+        .env("LP_NUM_THREADS", "2")
         .arg("-c")
         .arg(format!(
             "ulimit -v 1750000 && exec {} run scenes/microcircuit_scaled.ron --duration 5 --out {}",

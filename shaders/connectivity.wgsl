@@ -24,51 +24,63 @@
 
 const SPAN: u32 = 32u;
 
-fn flush(cell: u32, count: u32, lo: u32, hi: u32) {
-    if count == 0u {
+// A thread's running sum for one cell: added to the cell's atomics when the cell changes.
+struct Sum {
+    cell: u32,
+    count: u32,
+    lo: u32,
+    hi: u32,
+}
+
+fn flush(s: Sum) {
+    if s.count == 0u {
         return;
     }
-    atomicAdd(&conn[cell], count);
-    let old = atomicAdd(&conn[cell + 1u], lo);
-    let carry = select(0u, 1u, old + lo < old);
-    atomicAdd(&conn[cell + 2u], hi + carry);
+    atomicAdd(&conn[s.cell], s.count);
+    let old = atomicAdd(&conn[s.cell + 1u], s.lo);
+    let carry = select(0u, 1u, old + s.lo < old);
+    atomicAdd(&conn[s.cell + 2u], s.hi + carry);
+}
+
+// Adds one synapse of weight `weight` from region `src` to region `dst` to the running sum.
+fn add(s: ptr<function, Sum>, src: u32, dst: u32, weight: f32) {
+    let c = 3u * (src * g.n_regions + dst);
+    if c != (*s).cell {
+        flush(*s);
+        *s = Sum(c, 0u, 0u, 0u);
+    }
+    (*s).count += 1u;
+    let w = i32(round(weight * g.conn_scale));
+    let sum = (*s).lo + bitcast<u32>(w);
+    (*s).hi += select(0u, 0xffffffffu, w < 0) + select(0u, 1u, sum < (*s).lo);
+    (*s).lo = sum;
+}
+
+fn region_of(n: u32) -> u32 {
+    return pops[neurons[n].pop].region;
+}
+
+// Whether the compact layout's synapse k was removed by a lesion.
+fn removed(k: u32) -> bool {
+    return ((syn_delay8[k >> 2u] >> ((k & 3u) * 8u)) & COMPACT_REMOVED) != 0u;
 }
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let block = (wg.x + wg.y * MAX_GROUPS_X) * 256u * SPAN;
     let n = arrayLength(&syn_pre);
-    var cell = 0u;
-    var count = 0u;
-    var lo = 0u;
-    var hi = 0u;
+    var s = Sum(0u, 0u, 0u, 0u);
     for (var k = 0u; k < SPAN; k++) {
         let slot = block + k * 256u + lid;
         if slot >= n {
             break;
         }
         let pre = syn_pre[slot];
-        if pre == EMPTY {
-            continue;
+        if pre != EMPTY {
+            add(&s, region_of(pre), region_of(syn_owner[slot >> ROW_CHUNK_SHIFT]), syn_weight[slot]);
         }
-        let src_region = pops[neurons[pre].pop].region;
-        let dst_region = pops[neurons[syn_owner[slot >> ROW_CHUNK_SHIFT]].pop].region;
-        let c = 3u * (src_region * g.n_regions + dst_region);
-        if c != cell {
-            flush(cell, count, lo, hi);
-            cell = c;
-            count = 0u;
-            lo = 0u;
-            hi = 0u;
-        }
-        count += 1u;
-        let w = i32(round(syn_weight[slot] * g.conn_scale));
-        let wl = bitcast<u32>(w);
-        let sum = lo + wl;
-        hi += select(0u, 0xffffffffu, w < 0) + select(0u, 1u, sum < lo);
-        lo = sum;
     }
-    flush(cell, count, lo, hi);
+    flush(s);
 }
 
 @compute @workgroup_size(64)
@@ -77,34 +89,15 @@ fn by_source(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_ind
     if pre >= g.n_neurons {
         return;
     }
-    let src_region = pops[neurons[pre].pop].region;
-    var cell = 0u;
-    var count = 0u;
-    var lo = 0u;
-    var hi = 0u;
+    let src = region_of(pre);
+    var s = Sum(0u, 0u, 0u, 0u);
     for (var k = out_start[pre] + lid; k < out_start[pre + 1u]; k += 64u) {
-        if ((syn_delay8[k >> 2u] >> ((k & 3u) * 8u)) & COMPACT_REMOVED) != 0u {
-            continue;
+        if !removed(k) {
+            add(&s, src, region_of(syn_owner[k]), syn_weight[k]);
         }
-        let dst_region = pops[neurons[syn_owner[k]].pop].region;
-        let c = 3u * (src_region * g.n_regions + dst_region);
-        if c != cell {
-            flush(cell, count, lo, hi);
-            cell = c;
-            count = 0u;
-            lo = 0u;
-            hi = 0u;
-        }
-        count += 1u;
-        let w = i32(round(syn_weight[k] * g.conn_scale));
-        let wl = bitcast<u32>(w);
-        let sum = lo + wl;
-        hi += select(0u, 0xffffffffu, w < 0) + select(0u, 1u, sum < lo);
-        lo = sum;
     }
-    flush(cell, count, lo, hi);
+    flush(s);
 }
-
 
 // The population whose neurons' synapses hold synapse k, from population `start` on (synapses
 // are grouped by source neuron, populations are runs of neurons).
@@ -121,34 +114,16 @@ fn by_synapse(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_in
     let block = (wg.x + wg.y * MAX_GROUPS_X) * 256u * SPAN;
     let n = out_start[g.n_neurons];
     var p = 0u;
-    var cell = 0u;
-    var count = 0u;
-    var lo = 0u;
-    var hi = 0u;
+    var s = Sum(0u, 0u, 0u, 0u);
     for (var j = 0u; j < SPAN; j++) {
         let k = block + j * 256u + lid;
         if k >= n {
             break;
         }
-        if ((syn_delay8[k >> 2u] >> ((k & 3u) * 8u)) & COMPACT_REMOVED) != 0u {
-            continue;
+        if !removed(k) {
+            p = pop_of_synapse(k, p);
+            add(&s, pops[p].region, region_of(syn_owner[k]), syn_weight[k]);
         }
-        p = pop_of_synapse(k, p);
-        let dst_region = pops[neurons[syn_owner[k]].pop].region;
-        let c = 3u * (pops[p].region * g.n_regions + dst_region);
-        if c != cell {
-            flush(cell, count, lo, hi);
-            cell = c;
-            count = 0u;
-            lo = 0u;
-            hi = 0u;
-        }
-        count += 1u;
-        let w = i32(round(syn_weight[k] * g.conn_scale));
-        let wl = bitcast<u32>(w);
-        let sum = lo + wl;
-        hi += select(0u, 0xffffffffu, w < 0) + select(0u, 1u, sum < lo);
-        lo = sum;
     }
-    flush(cell, count, lo, hi);
+    flush(s);
 }

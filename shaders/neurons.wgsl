@@ -19,6 +19,26 @@
 // Cue and guidance currents, the counting flag, output-group spike counts and first spikes.
 @group(0) @binding(11) var<storage, read_write> task: array<atomic<u32>>;
 
+// Specialization to the network, set when the pipeline is built (src/gpu/neurons.rs); the
+// defaults keep every path. A path the network cannot take is compiled out: a software adapter
+// runs both sides of a branch under a lane mask, so every path left in costs every neuron.
+// Bit m of MODELS: some population has model m.
+override MODELS: u32 = 0xffffffffu;
+// Some population has a noise current (noise_sd > 0).
+override NOISE: bool = true;
+// Traces are kept (g.traced) / calcium is (g.structural and a growing population).
+override TRACED: bool = true;
+override CALCIUM: bool = true;
+// Some neuron has a task map (cue channels or an output group); a spike raster is recorded;
+// the LFP readout is on.
+override TASK: bool = true;
+override RASTER: bool = true;
+override LFP: bool = true;
+
+fn has_model(m: u32) -> bool {
+    return (MODELS & (1u << m)) != 0u;
+}
+
 // 0.04 v^2 + 5 v + 140 - u + I, each operation rounded as written.
 fn izhikevich_dv(v: f32, u: f32, i: f32) -> f32 {
     let quadratic = rn(rn(0.04 * v) * v);
@@ -28,10 +48,14 @@ fn izhikevich_dv(v: f32, u: f32, i: f32) -> f32 {
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let n = gid.x + gid.y * MAX_GROUPS_X * 64u;
+    // Values the same for every thread, read before any thread leaves (a software adapter reads
+    // them once then, but once per thread inside a branch some threads have left).
+    let step = sim.step;
+    let watch_pre = sim.watch_pre;
+    let watch_post = sim.watch_post;
     if n >= g.n_neurons {
         return;
     }
-    let step = sim.step;
     var s = neurons[n];
     let pop = pops[s.pop];
     let prm = params[n];
@@ -58,17 +82,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         syn = rn(syn + rn(src.weight * f32(k)));
     }
     var current = rn(pop.dc + pop.noise_mean);
-    if pop.noise_sd > 0.0 {
+    if NOISE && pop.noise_sd > 0.0 {
         current = rn(current + rn(pop.noise_sd * normal_f32(rng_base(g.key, STREAM_NOISE, step, n), 0u)));
     }
 
     // Task cues drive their channels' neurons; guidance drives an output group.
     let map = st.w;
-    if map != 0u {
-        for (var c = 0u; c < 16u; c++) {
-            if (map & (1u << c)) != 0u {
-                current = rn(current + bitcast<f32>(atomicLoad(&task[T_DRIVE + c])));
-            }
+    if TASK && map != 0u {
+        // The map's cue channels in ascending order, as a loop over its set bits: a software
+        // adapter runs an unrolled test of all 16 for every neuron, map or not.
+        var cues = map & 0xffffu;
+        while cues != 0u {
+            let c = firstTrailingBit(cues);
+            current = rn(current + bitcast<f32>(atomicLoad(&task[T_DRIVE + c])));
+            cues &= cues - 1u;
         }
         let group = (map >> TASK_GROUP_SHIFT) & TASK_GROUP_MASK;
         if group != 0u {
@@ -84,7 +111,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     current = rn(rn(current * gain) - rn(pen * g.tonic[slot]));
 
     var spiked = false;
-    if pop.model == MODEL_IZHIKEVICH {
+    if has_model(MODEL_IZHIKEVICH) && pop.model == MODEL_IZHIKEVICH {
         // Synaptic input is a current pulse of one step carrying the weight (w / dt).
         let i_total = rn(current + rn(syn * g.inv_dt));
         var v = s.v;
@@ -100,14 +127,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             s.v = prm.p2;
             s.u = rn(s.u + prm.p3);
         }
-    } else if pop.model == MODEL_PERIODIC {
+    } else if has_model(MODEL_PERIODIC) && pop.model == MODEL_PERIODIC {
         let period = u32(prm.p0);
         let phase = u32(prm.p1);
         let count = u32(prm.p2);
         spiked = step >= phase && (step - phase) % period == 0u && (count == 0u || (step - phase) / period < count);
-    } else if pop.model == MODEL_SPIKE_SOURCE {
+    } else if has_model(MODEL_SPIKE_SOURCE) && pop.model == MODEL_SPIKE_SOURCE {
         spiked = unit_f32(rng_draw(rng_base(g.key, STREAM_SOURCE, step, n), 0u)) < prm.p0;
-    } else {
+    } else if has_model(MODEL_LIF) && pop.model == MODEL_LIF {
         // Exact integration (NEST iaf_psc_exp): V with the current before this step's input,
         // then the synaptic current decays and takes this step's spikes.
         if s.refr == 0u {
@@ -129,7 +156,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         atomicMin(&sim.err_neuron, n);
     }
     neurons[n] = s;
-    if g.traced != 0u {
+    if TRACED && g.traced != 0u {
         // Traces decay every step and jump at a spike: STDP traces are set to 1 (nearest) or
         // raised by 1; the rate estimate rises by 1000 / activity_tau_ms.
         var tr = traces[n];
@@ -143,7 +170,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
         traces[n] = tr;
     }
-    if g.structural != 0u && pop.grow_nu > 0.0 {
+    if CALCIUM && g.structural != 0u && pop.grow_nu > 0.0 {
         // Calcium decays every step and rises by beta_Ca at a spike.
         var ca = rn(grow[n].x * pop.ca_decay);
         if spiked {
@@ -152,15 +179,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         grow[n].x = ca;
     }
     if spiked {
-        if n == sim.watch_pre {
+        if n == watch_pre {
             sim.last_pre = step;
         }
-        if n == sim.watch_post {
+        if n == watch_post {
             sim.last_post = step;
         }
         // A guided group of another population is driven, never counted.
         let group = select((map >> TASK_GROUP_SHIFT) & TASK_GROUP_MASK, 0u, (map & TASK_GUIDED) != 0u);
-        if atomicLoad(&task[T_COUNTING]) != 0u {
+        if TASK && atomicLoad(&task[T_COUNTING]) != 0u {
             if group != 0u {
                 atomicAdd(&task[T_COUNTS + group - 1u], 1u);
                 atomicMin(&task[T_FIRST + group - 1u], step);
@@ -173,12 +200,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
         sim.spikes[atomicAdd(&sim.n_spikes, 1u)] = n;
         atomicAdd(&counters[s.pop], 1u);
-        if step < g.raster_steps {
+        if RASTER && step < g.raster_steps {
             atomicOr(&counters[g.n_pops + step * g.raster_words + n / 32u], 1u << (n % 32u));
         }
         // The LFP readout's record: spikes per population in each step since the last sample.
         let rel = step - g.lfp_from;
-        if rel < g.lfp_steps {
+        if LFP && rel < g.lfp_steps {
             atomicAdd(&counters[g.n_pops + g.raster_steps * g.raster_words + rel * g.n_pops + s.pop], 1u);
         }
     }

@@ -252,3 +252,37 @@ fn wgsl_constants_match_rust() {
         assert!(src.contains(&line), "common.wgsl lacks `{line}`");
     }
 }
+
+/// The neuron stage is specialized to its network through the shader's pipeline-overridable
+/// constants: the host sets every one of them (none is left at its keep-every-path default by a
+/// misspelt name), and for shipped scenes it keeps exactly the paths their networks take.
+#[test]
+fn neuron_specialization_sets_every_override_and_the_paths_taken() {
+    let m = module("neurons");
+    let mut declared: Vec<String> = m.overrides.iter().filter_map(|(_, o)| o.name.clone()).collect();
+    declared.sort();
+    let spec = |path: &str, raster_steps: u32| {
+        let model = rewire::scene::load(std::path::Path::new(path)).unwrap_or_else(|e| panic!("{e}"));
+        let net = rewire::build::build(&model);
+        rewire::gpu::neurons::specialization(&net, raster_steps)
+            .into_iter()
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let quick = spec("scenes/quickstart.ron", 0);
+    let set: Vec<String> = quick.keys().map(|k| k.to_string()).collect();
+    assert_eq!(
+        set, declared,
+        "constants set by src/gpu/neurons.rs against overrides of neurons.wgsl"
+    );
+    // Izhikevich populations only, nothing traced, no task, raster or LFP.
+    assert_eq!(quick["MODELS"], (1u32 << MODEL_IZHIKEVICH) as f64);
+    for flag in ["TASK", "RASTER", "LFP", "CALCIUM"] {
+        assert_eq!(quick[flag], 0.0, "quickstart: {flag}");
+    }
+    assert_eq!(spec("scenes/quickstart.ron", 100)["RASTER"], 1.0);
+    // The stroke showcase: a task, the LFP readout, growing populations.
+    let stroke = spec("scenes/stroke_rehab.ron", 0);
+    for flag in ["TASK", "LFP", "CALCIUM", "TRACED"] {
+        assert_eq!(stroke[flag], 1.0, "stroke_rehab: {flag}");
+    }
+}

@@ -2,6 +2,7 @@
 
 use super::buffers::Buffers;
 use super::stage;
+use crate::build::Network;
 
 pub struct Neurons {
     pipeline: wgpu::ComputePipeline,
@@ -10,8 +11,9 @@ pub struct Neurons {
 }
 
 impl Neurons {
-    pub fn new(device: &wgpu::Device, b: &Buffers) -> Self {
-        let pipeline = stage::pipeline(device, "neurons", "main");
+    pub fn new(device: &wgpu::Device, b: &Buffers, net: &Network, raster_steps: u32) -> Self {
+        let spec = specialization(net, raster_steps);
+        let pipeline = stage::specialized(device, "neurons", "main", &spec);
         let bind = stage::bind(
             device,
             "neurons",
@@ -43,4 +45,27 @@ impl Neurons {
         pass.set_bind_group(0, &self.bind, &[]);
         pass.dispatch_workgroups(self.groups.0, self.groups.1, 1);
     }
+}
+
+/// The shader's pipeline-overridable constants for `net` with `raster_steps` of raster: the
+/// neuron models present, and whether any population has a noise current, traces or calcium,
+/// any neuron a task map, and whether the raster and the LFP record are kept. A path no neuron of the network takes
+/// is compiled out, with the same result bit for bit (software adapters run every path left in
+/// under a lane mask, so it costs every neuron).
+pub fn specialization(net: &Network, raster_steps: u32) -> Vec<(&'static str, f64)> {
+    let models = net.pops.iter().fold(0u32, |m, p| m | 1 << p.model);
+    let noise = net.pops.iter().any(|p| p.noise_sd > 0.0);
+    let calcium = net.globals.structural != 0 && net.pops.iter().any(|p| p.grow_nu > 0.0);
+    // A task's buffer holds per-neuron counters past the fixed words.
+    let task = net.task.len() > crate::layout::TASK_WORDS || net.status.iter().any(|s| s[3] != 0);
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
+    vec![
+        ("MODELS", models as f64),
+        ("NOISE", flag(noise)),
+        ("TRACED", flag(net.globals.traced != 0)),
+        ("CALCIUM", flag(calcium)),
+        ("TASK", flag(task)),
+        ("RASTER", flag(raster_steps > 0)),
+        ("LFP", flag(net.globals.lfp_steps > 0)),
+    ]
 }

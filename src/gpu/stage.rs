@@ -4,6 +4,16 @@ use crate::shaders;
 
 /// Builds the compute pipeline of one entry point of a stage (layout derived from the shader).
 pub fn pipeline(device: &wgpu::Device, stage: &str, entry: &str) -> wgpu::ComputePipeline {
+    specialized(device, stage, entry, &[])
+}
+
+/// `pipeline` with the stage's pipeline-overridable constants set to `constants` (name, value).
+pub fn specialized(
+    device: &wgpu::Device,
+    stage: &str,
+    entry: &str,
+    constants: &[(&str, f64)],
+) -> wgpu::ComputePipeline {
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some(stage),
         source: wgpu::ShaderSource::Wgsl(shaders::source(stage).into()),
@@ -13,7 +23,10 @@ pub fn pipeline(device: &wgpu::Device, stage: &str, entry: &str) -> wgpu::Comput
         layout: None,
         module: &module,
         entry_point: Some(entry),
-        compilation_options: Default::default(),
+        compilation_options: wgpu::PipelineCompilationOptions {
+            constants,
+            ..Default::default()
+        },
         cache: None,
     })
 }

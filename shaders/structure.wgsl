@@ -14,7 +14,8 @@
 //                                 the same every run
 // Scans run in three dispatches: sums of blocks of 1024 entries, a scan of the block sums in one
 // workgroup, then each block's own scan plus its offset.
-// and at samples `census_begin` and `census` (spines by state and age). reference/structure.rs is
+// and at samples `census_begin`, `census` (spines by state and age) and `census_pops` (calcium
+// and elements per population). reference/structure.rs is
 // the CPU twin: the same f32 operations (rn), the same draws, the same order of effects.
 
 @group(0) @binding(2) var<storage, read_write> sim: SimState;
@@ -715,6 +716,42 @@ fn census_begin() {
             atomicStore(&sstats[imaging_base() + w], 0u);
         }
     }
+    for (var w = pops_base(); w < arrayLength(&sstats); w++) {
+        atomicStore(&sstats[w], 0u);
+    }
+}
+
+// Where the per-population words start in `sstats`: its last n_pops x POP_STRUCT_WORDS words
+// (the buffer holds exactly the host's array).
+fn pops_base() -> u32 {
+    return arrayLength(&sstats) - g.n_pops * POP_STRUCT_WORDS;
+}
+
+// Per population at a sample (layout.rs, POP_STRUCT_WORDS), over the living neurons of growing
+// populations: calcium now (fixed point, truncated), the neurons counted, and as of the last
+// structural update the whole bouton and spine elements and the connected ones.
+@compute @workgroup_size(64)
+fn census_pops(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let t = flat(gid);
+    if t >= g.n_neurons {
+        return;
+    }
+    let pi = pop_of(t);
+    if pops[pi].grow_nu <= 0.0 || (status[t].x & STATUS_ALIVE) == 0u {
+        return;
+    }
+    let at = pops_base() + pi * POP_STRUCT_WORDS;
+    let gr = grow[t];
+    let ca = u32(min(rn(max(gr.x, 0.0) * CALCIUM_SCALE), 4294967040.0));
+    let before = atomicAdd(&sstats[at + PS_CALCIUM_LO], ca);
+    if before + ca < before {
+        atomicAdd(&sstats[at + PS_CALCIUM_HI], 1u);
+    }
+    atomicAdd(&sstats[at + PS_NEURONS], 1u);
+    atomicAdd(&sstats[at + PS_BOUTONS], u32(min(gr.y, MAX_ELEMENTS)));
+    atomicAdd(&sstats[at + PS_SPINES], u32(min(gr.z, MAX_ELEMENTS)));
+    atomicAdd(&sstats[at + PS_CONN_BOUTONS], elem[2u * t].z);
+    atomicAdd(&sstats[at + PS_CONN_SPINES], elem[2u * t + 1u].z);
 }
 
 // The word of the `structure` buffer holding the imaging block's start (StructParams::imaging).

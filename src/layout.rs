@@ -456,3 +456,18 @@ pub const SS_FREE_BOUTONS: usize = 7;
 pub const SS_FREE_SPINES: usize = 8;
 pub const SS_BOUTONS: usize = 9;
 pub const SS_SPINES: usize = 10;
+/// Structural statistics per population, the last `n_pops x POP_STRUCT_WORDS` words of `sstats`:
+/// over the population's living neurons at a sample (`census_pops`), calcium (fixed point,
+/// `CALCIUM_SCALE` a unit, 64 bits as low and high words) and neurons counted; as of the last
+/// structural update, bouton and spine elements (whole) and connected boutons and spines.
+pub const POP_STRUCT_WORDS: usize = 8;
+pub const PS_CALCIUM_LO: usize = 0;
+pub const PS_CALCIUM_HI: usize = 1;
+pub const PS_NEURONS: usize = 2;
+pub const PS_BOUTONS: usize = 3;
+pub const PS_SPINES: usize = 4;
+pub const PS_CONN_BOUTONS: usize = 5;
+pub const PS_CONN_SPINES: usize = 6;
+/// Fixed-point units of calcium in `census_pops` (2^20: a neuron's calcium is resolved to 1e-6
+/// and counted up to 4096).
+pub const CALCIUM_SCALE: f32 = 1048576.0;

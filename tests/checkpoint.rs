@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 /// The files every run compares (those a run writes that do not hold wall-clock times).
-const OUTPUTS: [&str; 7] = [
+const OUTPUTS: [&str; 8] = [
     "rates.csv",
     "connectivity.csv",
     "weights.csv",
@@ -20,6 +20,7 @@ const OUTPUTS: [&str; 7] = [
     "dopamine.csv",
     "structure.csv",
     "turnover_by_distance.csv",
+    "growth.csv",
 ];
 
 fn opts(engine: &EngineChoice) -> RunOptions {
@@ -213,6 +214,7 @@ fn ctrl_c_and_kill_leave_a_checkpoint_that_resumes_to_the_same_results() {
         "connectivity.csv",
         "structure.csv",
         "turnover_by_distance.csv",
+        "growth.csv",
     ];
 
     // Ctrl-C (SIGINT) once samples are being written: exit 130, a checkpoint, the outputs so far

@@ -318,6 +318,31 @@ fn structural_scene_writes_structure_and_turnover_tables() {
     assert_eq!(bins.lines().count(), 1 + 2 * 7, "{bins}");
     assert!(bins.lines().last().unwrap().contains(",0.6,inf,"), "{bins}");
     assert!(!out.join("structure.csv.partial").exists());
+    // Per growing population (core_E, rim_E, sur_E; their interneurons do not grow): every
+    // living neuron counted, calcium climbing from 0 toward the set point (eps 0.056: about 5 Hz
+    // with tau_ca 500 ms and beta_ca 0.02), and no more connected elements than elements.
+    let growth = std::fs::read_to_string(out.join("growth.csv")).unwrap();
+    let mut lines = growth.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "step,t_ms,day,structural_day,population,region,neurons,calcium,set_point,bouton_elements,\
+             connected_boutons,spine_elements,connected_spines"
+        )
+    );
+    let grown: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(grown.len(), 6, "{growth}");
+    for (r, (pop, neurons)) in grown
+        .iter()
+        .zip([("core_E", 85), ("rim_E", 115), ("sur_E", 1400)].iter().cycle())
+    {
+        assert_eq!((r[4], r[6].parse::<u64>().unwrap()), (*pop, *neurons), "{r:?}");
+        let calcium: f64 = r[7].parse().unwrap();
+        assert_eq!(r[8], "0.056");
+        assert!(calcium > 0.005 && calcium < 0.2, "{r:?}");
+        let n = |i: usize| r[i].parse::<u64>().unwrap();
+        assert!(n(10) > 0 && n(12) > 0, "{r:?}");
+    }
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let formed: u64 = rows.iter().map(|r| r[10].parse::<u64>().unwrap()).sum();

@@ -247,6 +247,14 @@ fn wgsl_constants_match_rust() {
         ("T_ROUTE", format!("{T_ROUTE}u")),
         ("TASK_WORDS", format!("{TASK_WORDS}u")),
         ("REP_CUES", format!("{REP_CUES}u")),
+        ("POP_STRUCT_WORDS", format!("{POP_STRUCT_WORDS}u")),
+        ("PS_CALCIUM_LO", format!("{PS_CALCIUM_LO}u")),
+        ("PS_CALCIUM_HI", format!("{PS_CALCIUM_HI}u")),
+        ("PS_NEURONS", format!("{PS_NEURONS}u")),
+        ("PS_BOUTONS", format!("{PS_BOUTONS}u")),
+        ("PS_SPINES", format!("{PS_SPINES}u")),
+        ("PS_CONN_BOUTONS", format!("{PS_CONN_BOUTONS}u")),
+        ("PS_CONN_SPINES", format!("{PS_CONN_SPINES}u")),
     ] {
         let line = format!("const {name}: u32 = {value};");
         assert!(src.contains(&line), "common.wgsl lacks `{line}`");

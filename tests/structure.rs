@@ -7,7 +7,10 @@ mod common;
 use rewire::build::{Network, build, build_sharded};
 use rewire::engine::Engine;
 use rewire::gpu::GpuEngine;
-use rewire::layout::{EMPTY, REGION_STRUCT_WORDS, SS_FORMED, SS_PRUNED, SS_RETRACTED};
+use rewire::layout::{
+    CALCIUM_SCALE, EMPTY, MAX_ELEMENTS, POP_STRUCT_WORDS, PS_BOUTONS, PS_CALCIUM_HI, PS_CALCIUM_LO, PS_CONN_BOUTONS,
+    PS_CONN_SPINES, PS_NEURONS, PS_SPINES, REGION_STRUCT_WORDS, SS_FORMED, SS_PRUNED, SS_RETRACTED, STATUS_ALIVE,
+};
 use rewire::reference::CpuEngine;
 
 /// Every occupied slot appears exactly once in its shard's index, under its source, and no
@@ -50,6 +53,52 @@ fn events(sample: &rewire::engine::RawSample, what: usize) -> u32 {
         .sum()
 }
 
+/// The per-population census of a sample (the last words of its structure block) against the
+/// engine's own neuron arrays at that moment: living neurons of growing populations counted,
+/// their calcium summed to within the fixed point's truncation, their elements and connected
+/// elements summed; other populations' words zero.
+fn census_matches_the_neurons(sample: &rewire::engine::RawSample, n: &Network) {
+    let base = sample.structure.len() - n.pops.len() * POP_STRUCT_WORDS;
+    let mut growing = 0;
+    for (pi, (pop, w)) in n
+        .pops
+        .iter()
+        .zip(sample.structure[base..].chunks(POP_STRUCT_WORDS))
+        .enumerate()
+    {
+        let living: Vec<usize> = (pop.first as usize..(pop.first + pop.count) as usize)
+            .filter(|&t| n.status[t][0] & STATUS_ALIVE != 0)
+            .collect();
+        if pop.grow_nu <= 0.0 {
+            assert!(w.iter().all(|&x| x == 0), "population {pi} does not grow: {w:?}");
+            continue;
+        }
+        growing += 1;
+        assert_eq!(w[PS_NEURONS] as usize, living.len(), "population {pi}");
+        let exact: f64 = living.iter().map(|&t| n.grow[t][0] as f64).sum();
+        let census = ((w[PS_CALCIUM_HI] as u64) << 32 | w[PS_CALCIUM_LO] as u64) as f64 / CALCIUM_SCALE as f64;
+        let slack = living.len() as f64 / CALCIUM_SCALE as f64;
+        assert!(
+            exact > 0.0 && census <= exact && exact - census <= slack,
+            "population {pi}: calcium {census} counted, {exact} held"
+        );
+        let sum = |f: &dyn Fn(usize) -> u32| living.iter().map(|&t| f(t)).sum::<u32>();
+        assert_eq!(
+            w[PS_BOUTONS],
+            sum(&|t| n.grow[t][1].min(MAX_ELEMENTS) as u32),
+            "population {pi}"
+        );
+        assert_eq!(
+            w[PS_SPINES],
+            sum(&|t| n.grow[t][2].min(MAX_ELEMENTS) as u32),
+            "population {pi}"
+        );
+        assert_eq!(w[PS_CONN_BOUTONS], sum(&|t| n.elem[t][2]), "population {pi}");
+        assert_eq!(w[PS_CONN_SPINES], sum(&|t| n.elem[t][6]), "population {pi}");
+    }
+    assert!(growing > 0, "no growing population: the census is not exercised");
+}
+
 fn agree_on(net: &Network) {
     let ctx = common::gpu();
     let mut gpu = GpuEngine::new(&ctx, net, 0).expect("upload");
@@ -60,6 +109,7 @@ fn agree_on(net: &Network) {
         cpu.advance(100).unwrap();
         let (g, c) = (gpu.sample().unwrap(), cpu.sample().unwrap());
         assert_eq!(g, c, "samples differ at step {}", c.step);
+        census_matches_the_neurons(&c, cpu.network());
         formed += events(&c, SS_FORMED);
         pruned += events(&c, SS_PRUNED);
         retracted += events(&c, SS_RETRACTED);

@@ -211,6 +211,7 @@ TABLES = (
     "dopamine",
     "structure",
     "turnover_by_distance",
+    "growth",
     "regions",
     "hemispheres",
     "hemisphere_connectivity",

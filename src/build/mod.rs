@@ -720,6 +720,8 @@ fn structural(
             })
             .collect();
     }
+    // Calcium and elements per population at samples: the last words (`census_pops`).
+    sstats.resize(sstats.len() + model.populations.len() * layout::POP_STRUCT_WORDS, 0);
     Structural {
         grow,
         elem,

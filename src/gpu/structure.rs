@@ -1,6 +1,6 @@
 //! The structural-plasticity stages (shaders/structure.wgsl): every structural interval, element
 //! growth, the spine life cycle, partner choice and the outgoing-index rebuild, all on the GPU;
-//! at samples, the census of spines by state and age.
+//! at samples, the census of spines by state and age and of calcium and elements per population.
 
 use super::buffers::{Buffers, ShardBuffers};
 use super::stage::{self, PerShard};
@@ -29,6 +29,8 @@ pub struct Structure {
     sort: PerShard,
     census_begin: (wgpu::ComputePipeline, wgpu::BindGroup),
     census: PerShard,
+    /// Calcium and elements per population, a thread per neuron (pipeline, binds, workgroups).
+    census_pops: (wgpu::ComputePipeline, wgpu::BindGroup, (u32, u32)),
     shards: usize,
 }
 
@@ -183,6 +185,20 @@ impl Structure {
                 })
             },
             census_begin: single("census_begin", &[(0, &b.globals), (11, &b.structure), (17, &b.sstats)]),
+            census_pops: {
+                let (p, bind) = single(
+                    "census_pops",
+                    &[
+                        (0, &b.globals),
+                        (1, &b.pops),
+                        (12, &b.grow),
+                        (13, &b.elem),
+                        (17, &b.sstats),
+                        (24, &b.status),
+                    ],
+                );
+                (p, bind, stage::groups(n, 64))
+            },
             census: per("census", &chunks, &|_| {
                 vec![
                     (0, G),
@@ -259,12 +275,17 @@ impl Structure {
         list
     }
 
-    /// Records the census of spines by state and age (before a sample's readback).
+    /// Records the census of spines by state and age, and of calcium and elements per population
+    /// (before a sample's readback).
     pub fn record_census(&self, pass: &mut wgpu::ComputePass) {
         pass.set_pipeline(&self.census_begin.0);
         pass.set_bind_group(0, &self.census_begin.1, &[]);
         pass.dispatch_workgroups(1, 1, 1);
         self.census.record(pass);
+        let (p, bind, (x, y)) = &self.census_pops;
+        pass.set_pipeline(p);
+        pass.set_bind_group(0, bind, &[]);
+        pass.dispatch_workgroups(*x, *y, 1);
     }
 }
 

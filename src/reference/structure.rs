@@ -4,10 +4,11 @@
 
 use crate::build::{self, Network};
 use crate::layout::{
-    EMPTY, MAX_ELEMENTS, NO_RULE, REGION_STRUCT_WORDS, ROW_CHUNK_SHIFT, SPINE_PROPOSED, SPINE_STABLE, SPROUT_ABSOLUTE,
-    SPROUT_WORDS, SS_BOUTONS, SS_FORMED, SS_FREE_BOUTONS, SS_FREE_SPINES, SS_MISSES, SS_NASCENT, SS_PERSISTENT,
-    SS_PRUNED, SS_RETRACTED, SS_SPINES, SS_STABLE, STATUS_ALIVE, STATUS_SLOT_SHIFT, STRUCT_HEADER_WORDS, SproutRule,
-    StructParams,
+    CALCIUM_SCALE, EMPTY, MAX_ELEMENTS, NO_RULE, POP_STRUCT_WORDS, PS_BOUTONS, PS_CALCIUM_HI, PS_CALCIUM_LO,
+    PS_CONN_BOUTONS, PS_CONN_SPINES, PS_NEURONS, PS_SPINES, REGION_STRUCT_WORDS, ROW_CHUNK_SHIFT, SPINE_PROPOSED,
+    SPINE_STABLE, SPROUT_ABSOLUTE, SPROUT_WORDS, SS_BOUTONS, SS_FORMED, SS_FREE_BOUTONS, SS_FREE_SPINES, SS_MISSES,
+    SS_NASCENT, SS_PERSISTENT, SS_PRUNED, SS_RETRACTED, SS_SPINES, SS_STABLE, STATUS_ALIVE, STATUS_SLOT_SHIFT,
+    STRUCT_HEADER_WORDS, SproutRule, StructParams,
 };
 use crate::rng::{self, exp_f32, stream};
 
@@ -427,8 +428,9 @@ fn accept(net: &mut Network, step: u32, demand: &[u32]) {
     }
 }
 
-/// Spines by state and persistent spines per region, at a sample (`spine_census` stage): the
-/// words SS_NASCENT, SS_STABLE, SS_PERSISTENT of `sstats` are overwritten.
+/// Spines by state and persistent spines per region, at a sample (`census` stage): the words
+/// SS_NASCENT, SS_STABLE, SS_PERSISTENT of `sstats` are overwritten; then calcium and elements per
+/// population (`census_pops`).
 pub fn census(net: &mut Network, step: u64) {
     let step = step as u32;
     for r in 0..net.globals.n_regions as usize {
@@ -480,5 +482,30 @@ pub fn census(net: &mut Network, step: u64) {
                 }
             }
         }
+    }
+    census_pops(net);
+}
+
+/// Calcium and elements per population at a sample (`census_pops`): the last
+/// `n_pops x POP_STRUCT_WORDS` words of `sstats`, over the living neurons of growing populations.
+fn census_pops(net: &mut Network) {
+    let base = net.sstats.len() - net.pops.len() * POP_STRUCT_WORDS;
+    net.sstats[base..].fill(0);
+    for t in 0..net.globals.n_neurons as usize {
+        let pi = pop_of(net, t as u32) as usize;
+        if net.pops[pi].grow_nu <= 0.0 || net.status[t][0] & STATUS_ALIVE == 0 {
+            continue;
+        }
+        let at = base + pi * POP_STRUCT_WORDS;
+        let g = net.grow[t];
+        let ca = (g[0].max(0.0) * CALCIUM_SCALE).min(4294967040.0) as u32;
+        let (lo, carry) = net.sstats[at + PS_CALCIUM_LO].overflowing_add(ca);
+        net.sstats[at + PS_CALCIUM_LO] = lo;
+        net.sstats[at + PS_CALCIUM_HI] += carry as u32;
+        net.sstats[at + PS_NEURONS] += 1;
+        net.sstats[at + PS_BOUTONS] += g[1].min(MAX_ELEMENTS) as u32;
+        net.sstats[at + PS_SPINES] += g[2].min(MAX_ELEMENTS) as u32;
+        net.sstats[at + PS_CONN_BOUTONS] += net.elem[t][2];
+        net.sstats[at + PS_CONN_SPINES] += net.elem[t][6];
     }
 }

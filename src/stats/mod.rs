@@ -127,6 +127,25 @@ pub struct StructStat {
     pub spine_elements: u64,
 }
 
+/// Homeostatic growth of one growing population at a sample (growth.csv).
+#[derive(Clone, Debug, Serialize)]
+pub struct GrowthStat {
+    pub population: String,
+    pub region: String,
+    /// Living neurons counted (a lesion's dead neurons are left out).
+    pub neurons: u64,
+    /// Their mean calcium at the sample, and the growth curve's set point (`eps`).
+    pub calcium: f64,
+    pub set_point: f64,
+    /// At the last structural update, summed over those neurons: whole bouton and spine
+    /// elements, and those connected (boutons: the neurons' outgoing structural synapses;
+    /// spines: their incoming ones).
+    pub bouton_elements: u64,
+    pub connected_boutons: u64,
+    pub spine_elements: u64,
+    pub connected_spines: u64,
+}
+
 /// Spine imaging of one field of view at a sample.
 #[derive(Clone, Debug, Serialize)]
 pub struct ImagingStat {
@@ -170,6 +189,8 @@ pub struct Stats {
     /// `structure`).
     pub structure: Vec<StructStat>,
     pub turnover: Vec<BinStat>,
+    /// Calcium and elements per growing population (scenes with `structure`).
+    pub growth: Vec<GrowthStat>,
     /// Spine imaging per field of view (scenes with the `SpineImaging` readout).
     pub imaging: Vec<ImagingStat>,
     /// Per region and per hemisphere, and hemisphere to hemisphere connectivity (scenes whose
@@ -249,7 +270,7 @@ impl Stats {
             .zip(&raw.dopamine)
             .map(|(r, &bits)| (r.name.clone(), f32::from_bits(bits) as f64))
             .collect();
-        let (mut structure, mut turnover, mut imaging) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut structure, mut turnover, mut imaging, mut growth) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         if let Some(st) = &model.structure
             && !raw.structure.is_empty()
         {
@@ -297,6 +318,28 @@ impl Stats {
                     });
                 }
             }
+            let base = raw.structure.len() - model.populations.len() * POP_STRUCT_WORDS;
+            for (p, w) in model
+                .populations
+                .iter()
+                .zip(raw.structure[base..].chunks(POP_STRUCT_WORDS))
+            {
+                let Some(gm) = p.growth.as_ref().filter(|gm| gm.nu_per_ms > 0.0) else {
+                    continue;
+                };
+                let calcium = ((w[PS_CALCIUM_HI] as u64) << 32 | w[PS_CALCIUM_LO] as u64) as f64;
+                growth.push(GrowthStat {
+                    population: p.name.clone(),
+                    region: model.regions[p.region].name.clone(),
+                    neurons: w[PS_NEURONS] as u64,
+                    calcium: calcium / CALCIUM_SCALE as f64 / (w[PS_NEURONS] as f64).max(1.0),
+                    set_point: gm.eps,
+                    bouton_elements: w[PS_BOUTONS] as u64,
+                    connected_boutons: w[PS_CONN_BOUTONS] as u64,
+                    spine_elements: w[PS_SPINES] as u64,
+                    connected_spines: w[PS_CONN_SPINES] as u64,
+                });
+            }
         }
         let (regions, hemispheres, hemisphere_connectivity) = if model.regions.iter().any(|r| r.hemisphere.is_some()) {
             groups(model, raw, interval_s, &connectivity)
@@ -314,6 +357,7 @@ impl Stats {
             dopamine,
             structure,
             turnover,
+            growth,
             imaging,
             regions,
             hemispheres,
@@ -457,9 +501,9 @@ pub struct Recorder {
     /// weights.csv and weight_hist.csv (scenes with plasticity), dopamine.csv (with dopamine).
     weights: Option<(Pending, Pending)>,
     dopamine: Option<Pending>,
-    /// structure.csv and turnover_by_distance.csv (scenes with structure), and the biological
-    /// ms per simulated ms of structural updates.
-    structure: Option<(Pending, Pending, f64)>,
+    /// structure.csv, turnover_by_distance.csv and growth.csv (scenes with structure), and the
+    /// biological ms per simulated ms of structural updates.
+    structure: Option<(Pending, Pending, Pending, f64)>,
     /// spine_imaging.csv (scenes with the `SpineImaging` readout), with the days imaged.
     imaging: Option<(Pending, Vec<i32>)>,
     /// regions.csv, hemispheres.csv and hemisphere_connectivity.csv (scenes whose regions name
@@ -551,9 +595,18 @@ impl Recorder {
                     &head("step,t_ms,day,structural_day,bin_lo_mm,bin_hi_mm,formed,eliminated"),
                     restore,
                 )?;
+                let g = Pending::open(
+                    dir,
+                    "growth.csv",
+                    &head(
+                        "step,t_ms,day,structural_day,population,region,neurons,calcium,set_point,bouton_elements,\
+                     connected_boutons,spine_elements,connected_spines",
+                    ),
+                    restore,
+                )?;
                 // A protocol's rows carry the biological day itself.
                 let speedup = if model.protocol.is_some() { 1.0 } else { st.speedup };
-                Some((s, t, speedup))
+                Some((s, t, g, speedup))
             }
             None => None,
         };
@@ -633,9 +686,10 @@ impl Recorder {
         if let Some(d) = &mut self.dopamine {
             d.save(files)?;
         }
-        if let Some((s, t, _)) = &mut self.structure {
+        if let Some((s, t, g, _)) = &mut self.structure {
             s.save(files)?;
             t.save(files)?;
+            g.save(files)?;
         }
         if let Some((i, _)) = &mut self.imaging {
             i.save(files)?;
@@ -791,7 +845,7 @@ impl Recorder {
                 }
             }
         }
-        let Some((st, tb, speedup)) = &mut self.structure else {
+        let Some((st, tb, gr, speedup)) = &mut self.structure else {
             return Ok(());
         };
         let head = format!("{},{},{},{}", s.step, num(s.t_ms), num(s.day), num(s.day * *speedup));
@@ -827,6 +881,20 @@ impl Recorder {
                 b.eliminated
             ))?;
         }
+        for p in &s.growth {
+            gr.line(&format!(
+                "{head},{},{},{},{},{},{},{},{},{}{tail}",
+                p.population,
+                p.region,
+                p.neurons,
+                num(p.calcium),
+                num(p.set_point),
+                p.bouton_elements,
+                p.connected_boutons,
+                p.spine_elements,
+                p.connected_spines
+            ))?;
+        }
         Ok(())
     }
 
@@ -840,9 +908,10 @@ impl Recorder {
         if let Some(d) = self.dopamine {
             d.finish()?;
         }
-        if let Some((s, t, _)) = self.structure {
+        if let Some((s, t, g, _)) = self.structure {
             s.finish()?;
             t.finish()?;
+            g.finish()?;
         }
         if let Some((i, _)) = self.imaging {
             i.finish()?;

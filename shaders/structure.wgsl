@@ -349,6 +349,8 @@ fn spines(@builtin(global_invocation_id) gid: vec3<u32>) {
                 d = 0u;
                 atomicAdd(&sstats[region * REGION_STRUCT_WORDS + gone], 1u);
                 atomicAdd(&sstats[bins_at() + 2u * e0.w + 1u], 1u);
+                atomicAdd(&sstats[pops_base() + pt * POP_STRUCT_WORDS + PS_SPINES_DELETED], 1u);
+                atomicAdd(&sstats[pops_base() + pop_of(pre) * POP_STRUCT_WORDS + PS_BOUTONS_DELETED], 1u);
             }
             word = with_half(word, h, d);
         }
@@ -513,6 +515,8 @@ fn accept(@builtin(global_invocation_id) gid: vec3<u32>) {
                 word = with_half(word, h, r.delay);
                 atomicAdd(&sstats[region * REGION_STRUCT_WORDS + SS_FORMED], 1u);
                 atomicAdd(&sstats[bins_at() + 2u * bin], 1u);
+                atomicAdd(&sstats[pops_base() + pt * POP_STRUCT_WORDS + PS_SPINES_FORMED], 1u);
+                atomicAdd(&sstats[pops_base() + pop_of(pre) * POP_STRUCT_WORDS + PS_BOUTONS_FORMED], 1u);
             } else {
                 syn_pre[k] = EMPTY;
                 word = with_half(word, h, 0u);
@@ -716,8 +720,10 @@ fn census_begin() {
             atomicStore(&sstats[imaging_base() + w], 0u);
         }
     }
-    for (var w = pops_base(); w < arrayLength(&sstats); w++) {
-        atomicStore(&sstats[w], 0u);
+    for (var p = 0u; p < g.n_pops; p++) {
+        for (var w = 0u; w < PS_CENSUS_WORDS; w++) {
+            atomicStore(&sstats[pops_base() + p * POP_STRUCT_WORDS + w], 0u);
+        }
     }
 }
 

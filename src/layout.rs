@@ -459,8 +459,16 @@ pub const SS_SPINES: usize = 10;
 /// Structural statistics per population, the last `n_pops x POP_STRUCT_WORDS` words of `sstats`:
 /// over the population's living neurons at a sample (`census_pops`), calcium (fixed point,
 /// `CALCIUM_SCALE` a unit, 64 bits as low and high words) and neurons counted; as of the last
-/// structural update, bouton and spine elements (whole) and connected boutons and spines.
-pub const POP_STRUCT_WORDS: usize = 8;
+/// structural update, bouton and spine elements (whole) and connected boutons and spines (the
+/// census words, `PS_CENSUS_WORDS`); then events since the last sample: synapses formed onto the
+/// population's neurons (spines) and out of them (boutons), and deleted (pruned or retracted)
+/// likewise.
+pub const POP_STRUCT_WORDS: usize = 12;
+pub const PS_CENSUS_WORDS: usize = 7;
+pub const PS_SPINES_FORMED: usize = 7;
+pub const PS_SPINES_DELETED: usize = 8;
+pub const PS_BOUTONS_FORMED: usize = 9;
+pub const PS_BOUTONS_DELETED: usize = 10;
 pub const PS_CALCIUM_LO: usize = 0;
 pub const PS_CALCIUM_HI: usize = 1;
 pub const PS_NEURONS: usize = 2;

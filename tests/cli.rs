@@ -327,7 +327,8 @@ fn structural_scene_writes_structure_and_turnover_tables() {
         lines.next(),
         Some(
             "step,t_ms,day,structural_day,population,region,neurons,calcium,set_point,bouton_elements,\
-             connected_boutons,spine_elements,connected_spines"
+             connected_boutons,spine_elements,connected_spines,spines_formed,spines_deleted,boutons_formed,\
+             boutons_deleted"
         )
     );
     let grown: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
@@ -343,6 +344,14 @@ fn structural_scene_writes_structure_and_turnover_tables() {
         let n = |i: usize| r[i].parse::<u64>().unwrap();
         assert!(n(10) > 0 && n(12) > 0, "{r:?}");
     }
+    // All sprouting pairs join the three growing populations: each synapse formed or deleted in
+    // structure.csv counts once onto a population (spines) and once out of one (boutons).
+    let total = |t: &[Vec<&str>], i: usize| t.iter().map(|r| r[i].parse::<u64>().unwrap()).sum::<u64>();
+    let formed = total(&rows, 10);
+    let deleted = total(&rows, 11) + total(&rows, 12);
+    assert!(formed > 0 && deleted > 0, "{table}");
+    assert_eq!((total(&grown, 13), total(&grown, 15)), (formed, formed), "{growth}");
+    assert_eq!((total(&grown, 14), total(&grown, 16)), (deleted, deleted), "{growth}");
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let formed: u64 = rows.iter().map(|r| r[10].parse::<u64>().unwrap()).sum();

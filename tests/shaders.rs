@@ -255,6 +255,11 @@ fn wgsl_constants_match_rust() {
         ("PS_SPINES", format!("{PS_SPINES}u")),
         ("PS_CONN_BOUTONS", format!("{PS_CONN_BOUTONS}u")),
         ("PS_CONN_SPINES", format!("{PS_CONN_SPINES}u")),
+        ("PS_CENSUS_WORDS", format!("{PS_CENSUS_WORDS}u")),
+        ("PS_SPINES_FORMED", format!("{PS_SPINES_FORMED}u")),
+        ("PS_SPINES_DELETED", format!("{PS_SPINES_DELETED}u")),
+        ("PS_BOUTONS_FORMED", format!("{PS_BOUTONS_FORMED}u")),
+        ("PS_BOUTONS_DELETED", format!("{PS_BOUTONS_DELETED}u")),
     ] {
         let line = format!("const {name}: u32 = {value};");
         assert!(src.contains(&line), "common.wgsl lacks `{line}`");

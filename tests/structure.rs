@@ -8,8 +8,9 @@ use rewire::build::{Network, build, build_sharded};
 use rewire::engine::Engine;
 use rewire::gpu::GpuEngine;
 use rewire::layout::{
-    CALCIUM_SCALE, EMPTY, MAX_ELEMENTS, POP_STRUCT_WORDS, PS_BOUTONS, PS_CALCIUM_HI, PS_CALCIUM_LO, PS_CONN_BOUTONS,
-    PS_CONN_SPINES, PS_NEURONS, PS_SPINES, REGION_STRUCT_WORDS, SS_FORMED, SS_PRUNED, SS_RETRACTED, STATUS_ALIVE,
+    CALCIUM_SCALE, EMPTY, MAX_ELEMENTS, POP_STRUCT_WORDS, PS_BOUTONS, PS_BOUTONS_DELETED, PS_BOUTONS_FORMED,
+    PS_CALCIUM_HI, PS_CALCIUM_LO, PS_CENSUS_WORDS, PS_CONN_BOUTONS, PS_CONN_SPINES, PS_NEURONS, PS_SPINES,
+    PS_SPINES_DELETED, PS_SPINES_FORMED, REGION_STRUCT_WORDS, SS_FORMED, SS_PRUNED, SS_RETRACTED, STATUS_ALIVE,
 };
 use rewire::reference::CpuEngine;
 
@@ -70,7 +71,10 @@ fn census_matches_the_neurons(sample: &rewire::engine::RawSample, n: &Network) {
             .filter(|&t| n.status[t][0] & STATUS_ALIVE != 0)
             .collect();
         if pop.grow_nu <= 0.0 {
-            assert!(w.iter().all(|&x| x == 0), "population {pi} does not grow: {w:?}");
+            assert!(
+                w[..PS_CENSUS_WORDS].iter().all(|&x| x == 0),
+                "population {pi} does not grow: {w:?}"
+            );
             continue;
         }
         growing += 1;
@@ -97,6 +101,22 @@ fn census_matches_the_neurons(sample: &rewire::engine::RawSample, n: &Network) {
         assert_eq!(w[PS_CONN_SPINES], sum(&|t| n.elem[t][6]), "population {pi}");
     }
     assert!(growing > 0, "no growing population: the census is not exercised");
+    // Every synapse formed or deleted since the last sample counts once on its target's side and
+    // once on its source's, as it counts once in its target's region.
+    let regions = &sample.structure[..n.globals.n_regions as usize * REGION_STRUCT_WORDS];
+    let by_region = |what: &[usize]| -> u32 {
+        regions
+            .chunks(REGION_STRUCT_WORDS)
+            .map(|r| what.iter().map(|&i| r[i]).sum::<u32>())
+            .sum()
+    };
+    let by_pop = |i: usize| -> u32 { sample.structure[base..].chunks(POP_STRUCT_WORDS).map(|w| w[i]).sum() };
+    let (formed, deleted) = (by_region(&[SS_FORMED]), by_region(&[SS_PRUNED, SS_RETRACTED]));
+    assert_eq!((by_pop(PS_SPINES_FORMED), by_pop(PS_BOUTONS_FORMED)), (formed, formed));
+    assert_eq!(
+        (by_pop(PS_SPINES_DELETED), by_pop(PS_BOUTONS_DELETED)),
+        (deleted, deleted)
+    );
 }
 
 fn agree_on(net: &Network) {

@@ -4,11 +4,12 @@
 
 use crate::build::{self, Network};
 use crate::layout::{
-    CALCIUM_SCALE, EMPTY, MAX_ELEMENTS, NO_RULE, POP_STRUCT_WORDS, PS_BOUTONS, PS_CALCIUM_HI, PS_CALCIUM_LO,
-    PS_CONN_BOUTONS, PS_CONN_SPINES, PS_NEURONS, PS_SPINES, REGION_STRUCT_WORDS, ROW_CHUNK_SHIFT, SPINE_PROPOSED,
-    SPINE_STABLE, SPROUT_ABSOLUTE, SPROUT_WORDS, SS_BOUTONS, SS_FORMED, SS_FREE_BOUTONS, SS_FREE_SPINES, SS_MISSES,
-    SS_NASCENT, SS_PERSISTENT, SS_PRUNED, SS_RETRACTED, SS_SPINES, SS_STABLE, STATUS_ALIVE, STATUS_SLOT_SHIFT,
-    STRUCT_HEADER_WORDS, SproutRule, StructParams,
+    CALCIUM_SCALE, EMPTY, MAX_ELEMENTS, NO_RULE, POP_STRUCT_WORDS, PS_BOUTONS, PS_BOUTONS_DELETED, PS_BOUTONS_FORMED,
+    PS_CALCIUM_HI, PS_CALCIUM_LO, PS_CENSUS_WORDS, PS_CONN_BOUTONS, PS_CONN_SPINES, PS_NEURONS, PS_SPINES,
+    PS_SPINES_DELETED, PS_SPINES_FORMED, REGION_STRUCT_WORDS, ROW_CHUNK_SHIFT, SPINE_PROPOSED, SPINE_STABLE,
+    SPROUT_ABSOLUTE, SPROUT_WORDS, SS_BOUTONS, SS_FORMED, SS_FREE_BOUTONS, SS_FREE_SPINES, SS_MISSES, SS_NASCENT,
+    SS_PERSISTENT, SS_PRUNED, SS_RETRACTED, SS_SPINES, SS_STABLE, STATUS_ALIVE, STATUS_SLOT_SHIFT, STRUCT_HEADER_WORDS,
+    SproutRule, StructParams,
 };
 use crate::rng::{self, exp_f32, stream};
 
@@ -255,6 +256,9 @@ fn spines(net: &mut Network, step: u32) {
             clear_slot(net, k);
             net.sstats[region as usize * REGION_STRUCT_WORDS + what] += 1;
             net.sstats[bins_at + 2 * bin + 1] += 1;
+            let (at_post, at_pre) = (pop_words(net, post), pop_words(net, pre));
+            net.sstats[at_post + PS_SPINES_DELETED] += 1;
+            net.sstats[at_pre + PS_BOUTONS_DELETED] += 1;
         }
     }
 }
@@ -416,6 +420,9 @@ fn accept(net: &mut Network, step: u32, demand: &[u32]) {
                 net.syn_born[k] = step;
                 net.sstats[region * REGION_STRUCT_WORDS + SS_FORMED] += 1;
                 net.sstats[bins_at + 2 * bin] += 1;
+                let (at_post, at_pre) = (pop_words(net, post), pop_words(net, pre));
+                net.sstats[at_post + PS_SPINES_FORMED] += 1;
+                net.sstats[at_pre + PS_BOUTONS_FORMED] += 1;
             } else {
                 net.syn_pre[k] = EMPTY;
                 net.syn_delay[k] = 0;
@@ -489,8 +496,10 @@ pub fn census(net: &mut Network, step: u64) {
 /// Calcium and elements per population at a sample (`census_pops`): the last
 /// `n_pops x POP_STRUCT_WORDS` words of `sstats`, over the living neurons of growing populations.
 fn census_pops(net: &mut Network) {
-    let base = net.sstats.len() - net.pops.len() * POP_STRUCT_WORDS;
-    net.sstats[base..].fill(0);
+    let base = pops_base(net);
+    for p in 0..net.pops.len() {
+        net.sstats[base + p * POP_STRUCT_WORDS..][..PS_CENSUS_WORDS].fill(0);
+    }
     for t in 0..net.globals.n_neurons as usize {
         let pi = pop_of(net, t as u32) as usize;
         if net.pops[pi].grow_nu <= 0.0 || net.status[t][0] & STATUS_ALIVE == 0 {
@@ -508,4 +517,14 @@ fn census_pops(net: &mut Network) {
         net.sstats[at + PS_CONN_BOUTONS] += net.elem[t][2];
         net.sstats[at + PS_CONN_SPINES] += net.elem[t][6];
     }
+}
+
+/// Where the per-population words start in `sstats` (its last n_pops x POP_STRUCT_WORDS).
+fn pops_base(net: &Network) -> usize {
+    net.sstats.len() - net.pops.len() * POP_STRUCT_WORDS
+}
+
+/// Where the per-population words of `neuron`'s population start in `sstats`.
+fn pop_words(net: &Network, neuron: u32) -> usize {
+    pops_base(net) + pop_of(net, neuron) as usize * POP_STRUCT_WORDS
 }

@@ -144,6 +144,12 @@ pub struct GrowthStat {
     pub connected_boutons: u64,
     pub spine_elements: u64,
     pub connected_spines: u64,
+    /// Since the previous sample: synapses of sprouting pairs formed onto the population's
+    /// neurons (spines) and out of them (boutons), and deleted (pruned or retracted) likewise.
+    pub spines_formed: u64,
+    pub spines_deleted: u64,
+    pub boutons_formed: u64,
+    pub boutons_deleted: u64,
 }
 
 /// Spine imaging of one field of view at a sample.
@@ -338,6 +344,10 @@ impl Stats {
                     connected_boutons: w[PS_CONN_BOUTONS] as u64,
                     spine_elements: w[PS_SPINES] as u64,
                     connected_spines: w[PS_CONN_SPINES] as u64,
+                    spines_formed: w[PS_SPINES_FORMED] as u64,
+                    spines_deleted: w[PS_SPINES_DELETED] as u64,
+                    boutons_formed: w[PS_BOUTONS_FORMED] as u64,
+                    boutons_deleted: w[PS_BOUTONS_DELETED] as u64,
                 });
             }
         }
@@ -600,7 +610,8 @@ impl Recorder {
                     "growth.csv",
                     &head(
                         "step,t_ms,day,structural_day,population,region,neurons,calcium,set_point,bouton_elements,\
-                     connected_boutons,spine_elements,connected_spines",
+                     connected_boutons,spine_elements,connected_spines,spines_formed,spines_deleted,boutons_formed,\
+                     boutons_deleted",
                     ),
                     restore,
                 )?;
@@ -883,7 +894,7 @@ impl Recorder {
         }
         for p in &s.growth {
             gr.line(&format!(
-                "{head},{},{},{},{},{},{},{},{},{}{tail}",
+                "{head},{},{},{},{},{},{},{},{},{},{},{},{},{}{tail}",
                 p.population,
                 p.region,
                 p.neurons,
@@ -892,7 +903,11 @@ impl Recorder {
                 p.bouton_elements,
                 p.connected_boutons,
                 p.spine_elements,
-                p.connected_spines
+                p.connected_spines,
+                p.spines_formed,
+                p.spines_deleted,
+                p.boutons_formed,
+                p.boutons_deleted
             ))?;
         }
         Ok(())

@@ -64,7 +64,19 @@ struct Pop {
     grow_inv_eps: f32,
     gain: f32,
     learn: f32,
-    _pad3: u32,
+    grow_flags: u32,
+    axon_nu: f32,
+    axon_xi: f32,
+    axon_inv_zeta: f32,
+    den_ex_nu: f32,
+    den_ex_xi: f32,
+    den_ex_inv_zeta: f32,
+    den_in_nu: f32,
+    den_in_xi: f32,
+    den_in_inv_zeta: f32,
+    _pad4: u32,
+    _pad5: u32,
+    _pad6: u32,
 }
 
 struct StdpRule {
@@ -120,7 +132,7 @@ struct SproutRule {
     weight: f32,
     delay: u32,
     inv_len2: f32,
-    autapses: u32,
+    flags: u32,
     distance: u32,
     gain: f32,
 }
@@ -206,12 +218,19 @@ const SS_FREE_BOUTONS: u32 = 7u;
 const SS_FREE_SPINES: u32 = 8u;
 const SS_BOUTONS: u32 = 9u;
 const SS_SPINES: u32 = 10u;
-const POP_STRUCT_WORDS: u32 = 12u;
-const PS_CENSUS_WORDS: u32 = 7u;
-const PS_SPINES_FORMED: u32 = 7u;
-const PS_SPINES_DELETED: u32 = 8u;
-const PS_BOUTONS_FORMED: u32 = 9u;
-const PS_BOUTONS_DELETED: u32 = 10u;
+const GROW_TYPED_DENDRITES: u32 = 1u;
+const SPROUT_AUTAPSES: u32 = 1u;
+const SPROUT_INHIBITORY: u32 = 2u;
+const POP_STRUCT_WORDS: u32 = 16u;
+const PS_CENSUS_WORDS: u32 = 9u;
+const PS_SPINES_IN: u32 = 7u;
+const PS_CONN_SPINES_IN: u32 = 8u;
+const PS_SPINES_FORMED: u32 = 9u;
+const PS_SPINES_DELETED: u32 = 10u;
+const PS_BOUTONS_FORMED: u32 = 11u;
+const PS_BOUTONS_DELETED: u32 = 12u;
+const PS_SPINES_IN_FORMED: u32 = 13u;
+const PS_SPINES_IN_DELETED: u32 = 14u;
 const PS_CALCIUM_LO: u32 = 0u;
 const PS_CALCIUM_HI: u32 = 1u;
 const PS_NEURONS: u32 = 2u;

@@ -33,8 +33,10 @@
 @group(0) @binding(11) var<storage, read> structure: array<u32>;
 // [calcium, bouton elements, spine elements, neurotrophin] per neuron.
 @group(0) @binding(12) var<storage, read_write> grow: array<vec4<f32>>;
-// Two per neuron: [free boutons, boutons to retract, connected boutons, distance bin],
-// [free spines, spines to retract, connected spines, neurotrophin bits].
+// Three per neuron: [free boutons, boutons to retract, connected boutons, distance bin],
+// [free spines, spines to retract, connected spines, neurotrophin bits] (the excitatory pool where
+// dendrites are typed, the one pool otherwise), [free inhibitory spines, to retract, connected,
+// their elements' bits].
 @group(0) @binding(13) var<storage, read_write> elem: array<vec4<u32>>;
 // Connected (structural) boutons per neuron, counted by `count`.
 @group(0) @binding(14) var<storage, read_write> boutons: array<atomic<u32>>;
@@ -77,7 +79,7 @@ fn rule(k: u32) -> SproutRule {
     r.weight = bitcast<f32>(structure[at + 2u]);
     r.delay = structure[at + 3u];
     r.inv_len2 = bitcast<f32>(structure[at + 4u]);
-    r.autapses = structure[at + 5u];
+    r.flags = structure[at + 5u];
     r.distance = structure[at + 6u];
     r.gain = bitcast<f32>(structure[at + 7u]);
     return r;
@@ -164,49 +166,77 @@ fn elements(@builtin(global_invocation_id) gid: vec3<u32>) {
     let conn_a = atomicLoad(&boutons[t]);
     atomicStore(&boutons[t], 0u);
     atomicStore(&demand[t], 0u);
-    let bin = elem[2u * t].w;
+    let bin = elem[3u * t].w;
     let st = status[t];
     if pop.grow_nu <= 0.0 || (st.x & STATUS_ALIVE) == 0u {
         if (st.x & STATUS_ALIVE) == 0u {
             grow[t] = vec4<f32>(0.0);
         }
-        elem[2u * t] = vec4<u32>(0u, 0u, 0u, bin);
-        elem[2u * t + 1u] = vec4<u32>(0u);
+        elem[3u * t] = vec4<u32>(0u, 0u, 0u, bin);
+        elem[3u * t + 1u] = vec4<u32>(0u);
+        elem[3u * t + 2u] = vec4<u32>(0u);
         return;
     }
     let p = params();
     let gr = grow[t];
     let ca = gr.x;
-    let x = rn(rn(ca - pop.grow_xi) * pop.grow_inv_zeta);
     // Growth speeds up offline and near a lesion while its plasticity window is open.
     let slot = (st.x >> STATUS_SLOT_SHIFT) & 3u;
     let boost = rn(g.offline * rn(1.0 + rn(bitcast<f32>(st.z) * g.grow_window[slot])));
-    let dz = rn(rn(pop.grow_nu * rn(rn(2.0 * exp_f32(-rn(x * x))) - 1.0)) * boost);
-    let za = max(rn(gr.y + dz), 0.0);
-    let zd = max(rn(gr.z + dz), 0.0);
+    let za = max(rn(gr.y + growth(ca, pop.axon_nu, pop.axon_xi, pop.axon_inv_zeta, boost)), 0.0);
+    let zd = max(rn(gr.z + growth(ca, pop.den_ex_nu, pop.den_ex_xi, pop.den_ex_inv_zeta, boost)), 0.0);
+    let typed = (pop.grow_flags & GROW_TYPED_DENDRITES) != 0u;
+    var zi = 0.0;
+    if typed {
+        let z_in = bitcast<f32>(elem[3u * t + 2u].w);
+        zi = max(rn(z_in + growth(ca, pop.den_in_nu, pop.den_in_xi, pop.den_in_inv_zeta, boost)), 0.0);
+    }
     let da = modulators[pop.region].x;
     let trophin = rn(rn(rn(gr.w * p.trophin_decay) + rn(rn(1.0 - p.trophin_decay) * rn(ca * pop.grow_inv_eps)))
         + rn(p.trophin_reward * da));
     var conn_d = 0u;
+    var conn_i = 0u;
     for (var k = rows[2u + i]; k < rows[3u + i]; k++) {
         let pre = syn_pre[k];
-        if pre != EMPTY && pair(pop_of(pre), pi) != NO_RULE {
-            conn_d += 1u;
+        if pre != EMPTY {
+            let rk = pair(pop_of(pre), pi);
+            if rk != NO_RULE {
+                if typed && inhibitory(rk) {
+                    conn_i += 1u;
+                } else {
+                    conn_d += 1u;
+                }
+            }
         }
     }
     // Elements a neuron may hold (MAX_ELEMENTS): bounds the work of `form` whatever the growth.
     let fa = u32(min(za, MAX_ELEMENTS));
     let fd = u32(min(zd, MAX_ELEMENTS));
+    let fi = u32(min(zi, MAX_ELEMENTS));
     let e0 = vec4<u32>(sat_sub(fa, conn_a), sat_sub(conn_a, fa), conn_a, bin);
     let e1 = vec4<u32>(sat_sub(fd, conn_d), sat_sub(conn_d, fd), conn_d, bitcast<u32>(trophin));
-    elem[2u * t] = e0;
-    elem[2u * t + 1u] = e1;
+    let e2 = vec4<u32>(sat_sub(fi, conn_i), sat_sub(conn_i, fi), conn_i, bitcast<u32>(zi));
+    elem[3u * t] = e0;
+    elem[3u * t + 1u] = e1;
+    elem[3u * t + 2u] = e2;
     grow[t] = vec4<f32>(ca, za, zd, trophin);
     let at = pop.region * REGION_STRUCT_WORDS;
     atomicAdd(&sstats[at + SS_FREE_BOUTONS], e0.x);
-    atomicAdd(&sstats[at + SS_FREE_SPINES], e1.x);
+    atomicAdd(&sstats[at + SS_FREE_SPINES], e1.x + e2.x);
     atomicAdd(&sstats[at + SS_BOUTONS], fa);
-    atomicAdd(&sstats[at + SS_SPINES], fd);
+    atomicAdd(&sstats[at + SS_SPINES], fd + fi);
+}
+
+// Elements gained (lost, when negative) in one update on the growth curve (nu, xi, 1 / zeta) at
+// calcium `ca`: nu (2 exp(-((ca - xi) / zeta)^2) - 1) times `boost`.
+fn growth(ca: f32, nu: f32, xi: f32, inv_zeta: f32, boost: f32) -> f32 {
+    let x = rn(rn(ca - xi) * inv_zeta);
+    return rn(rn(nu * rn(rn(2.0 * exp_f32(-rn(x * x))) - 1.0)) * boost);
+}
+
+// Whether sprout rule `k`'s synapses are inhibitory.
+fn inhibitory(k: u32) -> bool {
+    return (structure[STRUCT_HEADER_WORDS + SPROUT_WORDS * k + 5u] & SPROUT_INHIBITORY) != 0u;
 }
 
 var<workgroup> partial: array<u32, 256>;
@@ -239,7 +269,7 @@ fn pool_blocks(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
     let lo = block_of(wg) * SCAN_BLOCK + 4u * lid;
     var s = 0u;
     for (var i = lo; i < min(lo + 4u, g.n_neurons); i++) {
-        s += elem[2u * i].x;
+        s += elem[3u * i].x;
     }
     let ex = wg_scan(lid, s);
     if lid == 255u {
@@ -276,13 +306,13 @@ fn pool_apply(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_in
     let lo = block_of(wg) * SCAN_BLOCK + 4u * lid;
     var s = 0u;
     for (var i = lo; i < min(lo + 4u, n); i++) {
-        s += elem[2u * i].x;
+        s += elem[3u * i].x;
     }
     var acc = blocks[block_of(wg)] + wg_scan(lid, s);
     for (var i = lo; i < lo + 4u; i++) {
         if i < n {
             pool[i] = acc;
-            acc += elem[2u * i].x;
+            acc += elem[3u * i].x;
         } else if i == n {
             pool[n] = acc;
         }
@@ -301,8 +331,10 @@ fn spines(@builtin(global_invocation_id) gid: vec3<u32>) {
     let row = rows[2u + post - rows[0]];
     let pt = pop_of(post);
     let region = pops[pt].region;
-    let e0 = elem[2u * post];
-    let e1 = elem[2u * post + 1u];
+    let e0 = elem[3u * post];
+    let e1 = elem[3u * post + 1u];
+    let e2 = elem[3u * post + 2u];
+    let typed = (pops[pt].grow_flags & GROW_TYPED_DENDRITES) != 0u;
     let trophin = bitcast<f32>(e1.w);
     let gl = glia(region);
     // Transition probabilities of this neuron's spines over one update.
@@ -316,13 +348,20 @@ fn spines(@builtin(global_invocation_id) gid: vec3<u32>) {
         for (var h = 0u; h < 2u; h++) {
             let k = 2u * wi + h;
             let pre = syn_pre[k];
-            if pre == EMPTY || pair(pop_of(pre), pt) == NO_RULE {
+            if pre == EMPTY {
+                continue;
+            }
+            let rk = pair(pop_of(pre), pt);
+            if rk == NO_RULE {
                 continue;
             }
             let o = k - row;
-            let ea = elem[2u * pre];
+            let ea = elem[3u * pre];
+            // The spine pool the synapse belongs to: the inhibitory one where dendrites are typed.
+            let in_pool = typed && inhibitory(rk);
+            let ed = select(e1, e2, in_pool);
             let retract = (ea.y > 0u && rng_draw(base, 4u * o) % max(ea.z, 1u) < ea.y)
-                || (e1.y > 0u && rng_draw(base, 4u * o + 1u) % max(e1.z, 1u) < e1.y);
+                || (ed.y > 0u && rng_draw(base, 4u * o + 1u) % max(ed.z, 1u) < ed.y);
             var gone = 0xffffffffu;
             var d = half_of(word, h);
             if retract {
@@ -349,7 +388,8 @@ fn spines(@builtin(global_invocation_id) gid: vec3<u32>) {
                 d = 0u;
                 atomicAdd(&sstats[region * REGION_STRUCT_WORDS + gone], 1u);
                 atomicAdd(&sstats[bins_at() + 2u * e0.w + 1u], 1u);
-                atomicAdd(&sstats[pops_base() + pt * POP_STRUCT_WORDS + PS_SPINES_DELETED], 1u);
+                let spine_word = select(PS_SPINES_DELETED, PS_SPINES_IN_DELETED, in_pool);
+                atomicAdd(&sstats[pops_base() + pt * POP_STRUCT_WORDS + spine_word], 1u);
                 atomicAdd(&sstats[pops_base() + pop_of(pre) * POP_STRUCT_WORDS + PS_BOUTONS_DELETED], 1u);
             }
             word = with_half(word, h, d);
@@ -389,22 +429,14 @@ fn form(@builtin(global_invocation_id) gid: vec3<u32>) {
     if t >= rows[1] {
         return;
     }
-    let free = elem[2u * t + 1u].x;
-    if free == 0u {
+    let pt = pop_of(t);
+    let typed = (pops[pt].grow_flags & GROW_TYPED_DENDRITES) != 0u;
+    let free_ex = elem[3u * t + 1u].x;
+    let free_in = select(0u, elem[3u * t + 2u].x, typed);
+    if free_ex + free_in == 0u {
         return;
     }
     let p = params();
-    let pt = pop_of(t);
-    var total = 0u;
-    for (var k = 0u; k < p.n_rules; k++) {
-        let r = rule(k);
-        if r.to_pop == pt {
-            total += avail(r);
-        }
-    }
-    if total == 0u {
-        return;
-    }
     let step = sim.step;
     let base = rng_base(g.key, STREAM_FORM, step, t);
     let rt = pops[pt].region;
@@ -414,74 +446,98 @@ fn form(@builtin(global_invocation_id) gid: vec3<u32>) {
     var slot = rows[2u + i];
     let end = rows[3u + i];
     var c = 0u;
-    var made = 0u;
-    while made < free {
-        while slot < end && syn_pre[slot] != EMPTY {
-            slot += 1u;
-        }
-        if slot == end {
-            atomicAdd(&sstats[rt * REGION_STRUCT_WORDS + SS_MISSES], free - made);
-            break;
-        }
-        var found = EMPTY;
-        for (var attempt = 0u; attempt < p.tries; attempt++) {
-            var v = rng_draw(base, c) % total;
-            c += 1u;
-            var r = rule(0u);
-            for (var k = 0u; k < p.n_rules; k++) {
-                let rk = rule(k);
-                if rk.to_pop != pt {
-                    continue;
-                }
-                let a = avail(rk);
-                if v < a {
-                    r = rk;
-                    break;
-                }
-                v -= a;
-            }
-            let s = pops[r.from_pop];
-            let want = pool[s.first] + v;
-            var lo = s.first;
-            var hi = s.first + s.count - 1u;
-            while lo < hi {
-                let mid = (lo + hi + 1u) / 2u;
-                if pool[mid] <= want {
-                    lo = mid;
-                } else {
-                    hi = mid - 1u;
-                }
-            }
-            let u = unit_f32(rng_draw(base, c));
-            c += 1u;
-            if lo == t && r.autapses == 0u {
-                continue;
-            }
-            let pos_i = positions[lo].xyz;
-            // Topographic: between the offsets from the region centres; absolute: in space.
-            var dv = vec3<f32>(rn(pos_i.x - pos_t.x), rn(pos_i.y - pos_t.y), rn(pos_i.z - pos_t.z));
-            if r.distance != SPROUT_ABSOLUTE {
-                let ci = centre(s.region);
-                dv = vec3<f32>(rn(rn(pos_i.x - ci.x) - off_t.x), rn(rn(pos_i.y - ci.y) - off_t.y),
-                    rn(rn(pos_i.z - ci.z) - off_t.z));
-            }
-            let d2 = rn(rn(rn(dv.x * dv.x) + rn(dv.y * dv.y)) + rn(dv.z * dv.z));
-            // gain 1 leaves the probability exactly as it is (1 x p rounds to p).
-            if u < rn(r.gain * exp_f32(-rn(d2 * r.inv_len2))) {
-                found = lo;
-                break;
-            }
-        }
-        made += 1u;
-        if found == EMPTY {
+    // The excitatory (or only) spine pool, then the inhibitory one: each free spine draws its
+    // partners among the rules whose synapses it takes.
+    for (var in_pool = 0u; in_pool < 2u; in_pool++) {
+        let free = select(free_ex, free_in, in_pool == 1u);
+        if free == 0u {
             continue;
         }
-        syn_pre[slot] = found;
-        let wi = slot >> 1u;
-        syn_delay[wi] = with_half(syn_delay[wi], slot & 1u, SPINE_PROPOSED);
-        atomicAdd(&demand[found], 1u);
-        slot += 1u;
+        var total = 0u;
+        for (var k = 0u; k < p.n_rules; k++) {
+            let r = rule(k);
+            if r.to_pop == pt && takes(r, typed, in_pool) {
+                total += avail(r);
+            }
+        }
+        if total == 0u {
+            continue;
+        }
+        var made = 0u;
+        while made < free {
+            while slot < end && syn_pre[slot] != EMPTY {
+                slot += 1u;
+            }
+            if slot == end {
+                atomicAdd(&sstats[rt * REGION_STRUCT_WORDS + SS_MISSES], free - made);
+                break;
+            }
+            var found = EMPTY;
+            for (var attempt = 0u; attempt < p.tries; attempt++) {
+                var v = rng_draw(base, c) % total;
+                c += 1u;
+                var r = rule(0u);
+                for (var k = 0u; k < p.n_rules; k++) {
+                    let rk = rule(k);
+                    if rk.to_pop != pt || !takes(rk, typed, in_pool) {
+                        continue;
+                    }
+                    let a = avail(rk);
+                    if v < a {
+                        r = rk;
+                        break;
+                    }
+                    v -= a;
+                }
+                let s = pops[r.from_pop];
+                let want = pool[s.first] + v;
+                var lo = s.first;
+                var hi = s.first + s.count - 1u;
+                while lo < hi {
+                    let mid = (lo + hi + 1u) / 2u;
+                    if pool[mid] <= want {
+                        lo = mid;
+                    } else {
+                        hi = mid - 1u;
+                    }
+                }
+                let u = unit_f32(rng_draw(base, c));
+                c += 1u;
+                if lo == t && (r.flags & SPROUT_AUTAPSES) == 0u {
+                    continue;
+                }
+                let pos_i = positions[lo].xyz;
+                // Topographic: between the offsets from the region centres; absolute: in space.
+                var dv = vec3<f32>(rn(pos_i.x - pos_t.x), rn(pos_i.y - pos_t.y), rn(pos_i.z - pos_t.z));
+                if r.distance != SPROUT_ABSOLUTE {
+                    let ci = centre(s.region);
+                    dv = vec3<f32>(rn(rn(pos_i.x - ci.x) - off_t.x), rn(rn(pos_i.y - ci.y) - off_t.y),
+                        rn(rn(pos_i.z - ci.z) - off_t.z));
+                }
+                let d2 = rn(rn(rn(dv.x * dv.x) + rn(dv.y * dv.y)) + rn(dv.z * dv.z));
+                // gain 1 leaves the probability exactly as it is (1 x p rounds to p).
+                if u < rn(r.gain * exp_f32(-rn(d2 * r.inv_len2))) {
+                    found = lo;
+                    break;
+                }
+            }
+            made += 1u;
+            if found == EMPTY {
+                continue;
+            }
+            syn_pre[slot] = found;
+            let wi = slot >> 1u;
+            syn_delay[wi] = with_half(syn_delay[wi], slot & 1u, SPINE_PROPOSED);
+            atomicAdd(&demand[found], 1u);
+            slot += 1u;
+        }
     }
+}
+
+// Whether a spine of pool `in_pool` (1: inhibitory) takes rule `r`'s synapses: every rule onto a
+// neuron with one pool, the rules of the pool's sign where dendrites are typed.
+fn takes(r: SproutRule, typed: bool, in_pool: u32) -> bool {
+    return !typed || ((r.flags & SPROUT_INHIBITORY) != 0u) == (in_pool == 1u);
 }
 
 @compute @workgroup_size(64)
@@ -495,7 +551,7 @@ fn accept(@builtin(global_invocation_id) gid: vec3<u32>) {
     let row = rows[2u + post - rows[0]];
     let pt = pop_of(post);
     let region = pops[pt].region;
-    let bin = elem[2u * post].w;
+    let bin = elem[3u * post].w;
     let base = rng_base(g.key, STREAM_ACCEPT, step, post);
     for (var j = 0u; j < 4u; j++) {
         let wi = 4u * c + j;
@@ -506,7 +562,7 @@ fn accept(@builtin(global_invocation_id) gid: vec3<u32>) {
             if pre == EMPTY || (half_of(word, h) & SPINE_PROPOSED) == 0u {
                 continue;
             }
-            let free = elem[2u * pre].x;
+            let free = elem[3u * pre].x;
             let dem = atomicLoad(&demand[pre]);
             if dem <= free || rng_draw(base, k - row) % dem < free {
                 let r = rule(pair(pop_of(pre), pt));
@@ -515,7 +571,10 @@ fn accept(@builtin(global_invocation_id) gid: vec3<u32>) {
                 word = with_half(word, h, r.delay);
                 atomicAdd(&sstats[region * REGION_STRUCT_WORDS + SS_FORMED], 1u);
                 atomicAdd(&sstats[bins_at() + 2u * bin], 1u);
-                atomicAdd(&sstats[pops_base() + pt * POP_STRUCT_WORDS + PS_SPINES_FORMED], 1u);
+                let in_pool = (pops[pt].grow_flags & GROW_TYPED_DENDRITES) != 0u
+                    && (r.flags & SPROUT_INHIBITORY) != 0u;
+                let spine_word = select(PS_SPINES_FORMED, PS_SPINES_IN_FORMED, in_pool);
+                atomicAdd(&sstats[pops_base() + pt * POP_STRUCT_WORDS + spine_word], 1u);
                 atomicAdd(&sstats[pops_base() + pop_of(pre) * POP_STRUCT_WORDS + PS_BOUTONS_FORMED], 1u);
             } else {
                 syn_pre[k] = EMPTY;
@@ -756,8 +815,11 @@ fn census_pops(@builtin(global_invocation_id) gid: vec3<u32>) {
     atomicAdd(&sstats[at + PS_NEURONS], 1u);
     atomicAdd(&sstats[at + PS_BOUTONS], u32(min(gr.y, MAX_ELEMENTS)));
     atomicAdd(&sstats[at + PS_SPINES], u32(min(gr.z, MAX_ELEMENTS)));
-    atomicAdd(&sstats[at + PS_CONN_BOUTONS], elem[2u * t].z);
-    atomicAdd(&sstats[at + PS_CONN_SPINES], elem[2u * t + 1u].z);
+    atomicAdd(&sstats[at + PS_CONN_BOUTONS], elem[3u * t].z);
+    atomicAdd(&sstats[at + PS_CONN_SPINES], elem[3u * t + 1u].z);
+    let e2 = elem[3u * t + 2u];
+    atomicAdd(&sstats[at + PS_SPINES_IN], u32(min(bitcast<f32>(e2.w), MAX_ELEMENTS)));
+    atomicAdd(&sstats[at + PS_CONN_SPINES_IN], e2.z);
 }
 
 // The word of the `structure` buffer holding the imaging block's start (StructParams::imaging).

@@ -221,8 +221,29 @@ pub struct Pop {
     /// and on the learning rate of synapses onto them (plasticity). 1 unless a session sets them.
     pub gain: f32,
     pub learn: f32,
-    pub _pad3: u32,
+    /// GROW_TYPED_DENDRITES: the neurons keep excitatory and inhibitory spines apart (element
+    /// types), each pool on its own curve; otherwise one pool takes every sprouting rule.
+    pub grow_flags: u32,
+    /// The growth curves of the element types, (nu, xi, 1 / zeta) as for `grow_nu` above: the
+    /// axon's (boutons), the excitatory dendrite's (spines; all spines without element types) and
+    /// the inhibitory dendrite's. Without element types all three are the population's curve;
+    /// `grow_nu` is then the largest nu (0: the population does not grow).
+    pub axon_nu: f32,
+    pub axon_xi: f32,
+    pub axon_inv_zeta: f32,
+    pub den_ex_nu: f32,
+    pub den_ex_xi: f32,
+    pub den_ex_inv_zeta: f32,
+    pub den_in_nu: f32,
+    pub den_in_xi: f32,
+    pub den_in_inv_zeta: f32,
+    pub _pad4: u32,
+    pub _pad5: u32,
+    pub _pad6: u32,
 }
+
+/// `Pop::grow_flags`: excitatory and inhibitory spines in separate pools.
+pub const GROW_TYPED_DENDRITES: u32 = 1;
 
 /// How far synaptic scaling may grow a weight: times the largest initial |weight| onto the
 /// population. Bounds the fixed-point scale of the delay ring.
@@ -422,8 +443,9 @@ pub struct SproutRule {
     pub delay: u32,
     /// 1 / length^2 (mm^-2): a candidate at offset d is accepted with probability exp(-d^2 / length^2).
     pub inv_len2: f32,
-    /// 1: a neuron may connect to itself.
-    pub autapses: u32,
+    /// SPROUT_AUTAPSES: a neuron may connect to itself; SPROUT_INHIBITORY: the rule's synapses
+    /// are inhibitory (an inhibitory axon's, onto inhibitory spines where dendrites are typed).
+    pub flags: u32,
     /// How d is measured: SPROUT_TOPOGRAPHIC (between the neurons' offsets from their regions'
     /// centres) or SPROUT_ABSOLUTE (between their positions).
     pub distance: u32,
@@ -435,6 +457,9 @@ pub struct SproutRule {
 /// `SproutRule::distance`: offsets from the region centres (a tract mapped topographically), or
 /// positions in mm (sprouting within a radius, across region borders).
 pub const SPROUT_TOPOGRAPHIC: u32 = 0;
+/// `SproutRule::flags` bits.
+pub const SPROUT_AUTAPSES: u32 = 1;
+pub const SPROUT_INHIBITORY: u32 = 2;
 pub const SPROUT_ABSOLUTE: u32 = 1;
 
 /// Words of `StructParams` and of one `SproutRule` in the `structure` buffer.
@@ -459,16 +484,21 @@ pub const SS_SPINES: usize = 10;
 /// Structural statistics per population, the last `n_pops x POP_STRUCT_WORDS` words of `sstats`:
 /// over the population's living neurons at a sample (`census_pops`), calcium (fixed point,
 /// `CALCIUM_SCALE` a unit, 64 bits as low and high words) and neurons counted; as of the last
-/// structural update, bouton and spine elements (whole) and connected boutons and spines (the
-/// census words, `PS_CENSUS_WORDS`); then events since the last sample: synapses formed onto the
-/// population's neurons (spines) and out of them (boutons), and deleted (pruned or retracted)
-/// likewise.
-pub const POP_STRUCT_WORDS: usize = 12;
-pub const PS_CENSUS_WORDS: usize = 7;
-pub const PS_SPINES_FORMED: usize = 7;
-pub const PS_SPINES_DELETED: usize = 8;
-pub const PS_BOUTONS_FORMED: usize = 9;
-pub const PS_BOUTONS_DELETED: usize = 10;
+/// structural update, bouton and (excitatory or untyped) spine elements (whole), connected
+/// boutons and spines, and inhibitory spine elements and connected ones (the census words,
+/// `PS_CENSUS_WORDS`); then events since the last sample: synapses formed onto the population's
+/// excitatory (or untyped) spines and deleted there, formed out of its boutons and deleted, and
+/// formed onto and deleted from its inhibitory spines.
+pub const POP_STRUCT_WORDS: usize = 16;
+pub const PS_CENSUS_WORDS: usize = 9;
+pub const PS_SPINES_IN: usize = 7;
+pub const PS_CONN_SPINES_IN: usize = 8;
+pub const PS_SPINES_FORMED: usize = 9;
+pub const PS_SPINES_DELETED: usize = 10;
+pub const PS_BOUTONS_FORMED: usize = 11;
+pub const PS_BOUTONS_DELETED: usize = 12;
+pub const PS_SPINES_IN_FORMED: usize = 13;
+pub const PS_SPINES_IN_DELETED: usize = 14;
 pub const PS_CALCIUM_LO: usize = 0;
 pub const PS_CALCIUM_HI: usize = 1;
 pub const PS_NEURONS: usize = 2;

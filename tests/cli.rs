@@ -327,8 +327,8 @@ fn structural_scene_writes_structure_and_turnover_tables() {
         lines.next(),
         Some(
             "step,t_ms,day,structural_day,population,region,neurons,calcium,set_point,bouton_elements,\
-             connected_boutons,spine_elements,connected_spines,spines_formed,spines_deleted,boutons_formed,\
-             boutons_deleted"
+             connected_boutons,spine_elements,connected_spines,spine_in_elements,connected_spines_in,\
+             spines_formed,spines_deleted,spines_in_formed,spines_in_deleted,boutons_formed,boutons_deleted"
         )
     );
     let grown: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
@@ -350,8 +350,18 @@ fn structural_scene_writes_structure_and_turnover_tables() {
     let formed = total(&rows, 10);
     let deleted = total(&rows, 11) + total(&rows, 12);
     assert!(formed > 0 && deleted > 0, "{table}");
-    assert_eq!((total(&grown, 13), total(&grown, 15)), (formed, formed), "{growth}");
-    assert_eq!((total(&grown, 14), total(&grown, 16)), (deleted, deleted), "{growth}");
+    // Without dendrite types every spine is in the one pool: no inhibitory spines.
+    assert_eq!(
+        (total(&grown, 15), total(&grown, 17), total(&grown, 19)),
+        (formed, 0, formed),
+        "{growth}"
+    );
+    assert_eq!(
+        (total(&grown, 16), total(&grown, 18), total(&grown, 20)),
+        (deleted, 0, deleted),
+        "{growth}"
+    );
+    assert_eq!((total(&grown, 13), total(&grown, 14)), (0, 0), "{growth}");
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let formed: u64 = rows.iter().map(|r| r[10].parse::<u64>().unwrap()).sum();

@@ -120,7 +120,19 @@ fn rust_structs_match_wgsl_layouts() {
             grow_inv_eps,
             gain,
             learn,
-            _pad3
+            grow_flags,
+            axon_nu,
+            axon_xi,
+            axon_inv_zeta,
+            den_ex_nu,
+            den_ex_xi,
+            den_ex_inv_zeta,
+            den_in_nu,
+            den_in_xi,
+            den_in_inv_zeta,
+            _pad4,
+            _pad5,
+            _pad6
         ]
     );
     check_struct!(
@@ -174,7 +186,7 @@ fn rust_structs_match_wgsl_layouts() {
     check_struct!(
         &st,
         SproutRule,
-        [from_pop, to_pop, weight, delay, inv_len2, autapses, distance, gain]
+        [from_pop, to_pop, weight, delay, inv_len2, flags, distance, gain]
     );
     check_struct!(&m, NeuronState, [v, u, refr, pop]);
     check_struct!(&m, NeuronParams, [p0, p1, p2, p3, p4, p5, p6, p7]);
@@ -260,6 +272,13 @@ fn wgsl_constants_match_rust() {
         ("PS_SPINES_DELETED", format!("{PS_SPINES_DELETED}u")),
         ("PS_BOUTONS_FORMED", format!("{PS_BOUTONS_FORMED}u")),
         ("PS_BOUTONS_DELETED", format!("{PS_BOUTONS_DELETED}u")),
+        ("PS_SPINES_IN", format!("{PS_SPINES_IN}u")),
+        ("PS_CONN_SPINES_IN", format!("{PS_CONN_SPINES_IN}u")),
+        ("PS_SPINES_IN_FORMED", format!("{PS_SPINES_IN_FORMED}u")),
+        ("PS_SPINES_IN_DELETED", format!("{PS_SPINES_IN_DELETED}u")),
+        ("GROW_TYPED_DENDRITES", format!("{GROW_TYPED_DENDRITES}u")),
+        ("SPROUT_AUTAPSES", format!("{SPROUT_AUTAPSES}u")),
+        ("SPROUT_INHIBITORY", format!("{SPROUT_INHIBITORY}u")),
     ] {
         let line = format!("const {name}: u32 = {value};");
         assert!(src.contains(&line), "common.wgsl lacks `{line}`");

@@ -9,8 +9,9 @@ use rewire::engine::Engine;
 use rewire::gpu::GpuEngine;
 use rewire::layout::{
     CALCIUM_SCALE, EMPTY, MAX_ELEMENTS, POP_STRUCT_WORDS, PS_BOUTONS, PS_BOUTONS_DELETED, PS_BOUTONS_FORMED,
-    PS_CALCIUM_HI, PS_CALCIUM_LO, PS_CENSUS_WORDS, PS_CONN_BOUTONS, PS_CONN_SPINES, PS_NEURONS, PS_SPINES,
-    PS_SPINES_DELETED, PS_SPINES_FORMED, REGION_STRUCT_WORDS, SS_FORMED, SS_PRUNED, SS_RETRACTED, STATUS_ALIVE,
+    PS_CALCIUM_HI, PS_CALCIUM_LO, PS_CENSUS_WORDS, PS_CONN_BOUTONS, PS_CONN_SPINES, PS_CONN_SPINES_IN, PS_NEURONS,
+    PS_SPINES, PS_SPINES_DELETED, PS_SPINES_FORMED, PS_SPINES_IN, PS_SPINES_IN_DELETED, PS_SPINES_IN_FORMED,
+    REGION_STRUCT_WORDS, SS_FORMED, SS_PRUNED, SS_RETRACTED, STATUS_ALIVE,
 };
 use rewire::reference::CpuEngine;
 
@@ -99,6 +100,12 @@ fn census_matches_the_neurons(sample: &rewire::engine::RawSample, n: &Network) {
         );
         assert_eq!(w[PS_CONN_BOUTONS], sum(&|t| n.elem[t][2]), "population {pi}");
         assert_eq!(w[PS_CONN_SPINES], sum(&|t| n.elem[t][6]), "population {pi}");
+        assert_eq!(
+            w[PS_SPINES_IN],
+            sum(&|t| f32::from_bits(n.elem[t][11]).min(MAX_ELEMENTS) as u32),
+            "population {pi}"
+        );
+        assert_eq!(w[PS_CONN_SPINES_IN], sum(&|t| n.elem[t][10]), "population {pi}");
     }
     assert!(growing > 0, "no growing population: the census is not exercised");
     // Every synapse formed or deleted since the last sample counts once on its target's side and
@@ -112,15 +119,17 @@ fn census_matches_the_neurons(sample: &rewire::engine::RawSample, n: &Network) {
     };
     let by_pop = |i: usize| -> u32 { sample.structure[base..].chunks(POP_STRUCT_WORDS).map(|w| w[i]).sum() };
     let (formed, deleted) = (by_region(&[SS_FORMED]), by_region(&[SS_PRUNED, SS_RETRACTED]));
-    assert_eq!((by_pop(PS_SPINES_FORMED), by_pop(PS_BOUTONS_FORMED)), (formed, formed));
-    assert_eq!(
-        (by_pop(PS_SPINES_DELETED), by_pop(PS_BOUTONS_DELETED)),
-        (deleted, deleted)
-    );
+    let spines_formed = by_pop(PS_SPINES_FORMED) + by_pop(PS_SPINES_IN_FORMED);
+    let spines_deleted = by_pop(PS_SPINES_DELETED) + by_pop(PS_SPINES_IN_DELETED);
+    assert_eq!((spines_formed, by_pop(PS_BOUTONS_FORMED)), (formed, formed));
+    assert_eq!((spines_deleted, by_pop(PS_BOUTONS_DELETED)), (deleted, deleted));
 }
 
-fn agree_on(net: &Network) {
+/// Runs six sampled rounds on the GPU and the CPU twin, checking they agree; returns the
+/// per-population words of the samples summed (events over the run).
+fn agree_on(net: &Network) -> Vec<u32> {
     let ctx = common::gpu();
+    let mut events_by_pop = vec![0u32; net.pops.len() * POP_STRUCT_WORDS];
     let mut gpu = GpuEngine::new(&ctx, net, 0).expect("upload");
     let mut cpu = CpuEngine::new(net, 0);
     let (mut formed, mut pruned, mut retracted) = (0, 0, 0);
@@ -130,6 +139,10 @@ fn agree_on(net: &Network) {
         let (g, c) = (gpu.sample().unwrap(), cpu.sample().unwrap());
         assert_eq!(g, c, "samples differ at step {}", c.step);
         census_matches_the_neurons(&c, cpu.network());
+        let base = c.structure.len() - events_by_pop.len();
+        for (e, w) in events_by_pop.iter_mut().zip(&c.structure[base..]) {
+            *e += w;
+        }
         formed += events(&c, SS_FORMED);
         pruned += events(&c, SS_PRUNED);
         retracted += events(&c, SS_RETRACTED);
@@ -149,10 +162,68 @@ fn agree_on(net: &Network) {
     let n = cpu.network();
     let moved = (0..n.syn_pre.len())
         .filter(|&k| n.syn_pre[k] != EMPTY && n.syn_born[k] > 0)
-        .filter(|&k| ![4.0f32, 3.0, 2.0].contains(&n.syn_weight[k]))
+        .filter(|&k| ![4.0f32, 3.0, 2.0, -5.0].contains(&n.syn_weight[k]))
         .count();
     assert!(moved > 20, "only {moved} new synapses changed weight");
     assert!(retracted > 5, "only {retracted} synapses retracted");
+    events_by_pop
+}
+
+/// TURNOVER with element types: E keeps excitatory and inhibitory spines apart, each pool on its
+/// own curve, I grows an inhibitory axon and excitatory spines, and I -> E and E -> I sprout.
+fn typed_turnover() -> String {
+    let text = common::TURNOVER
+        .replace(
+            "growth: Growth(eps: 0.04, eta: 0.002, nu_per_ms: 2e-6, tau_ca_ms: 200, beta_ca: 0.01)),",
+            "growth: Growth(eps: 0.04, eta: 0.002, nu_per_ms: 2e-6, tau_ca_ms: 200, beta_ca: 0.01,
+                           elements: [Element(kind: AxonEx), Element(kind: DendriteEx),
+                                      Element(kind: DendriteIn, eps: 0.08, nu_per_ms: 4e-6)])),",
+        )
+        .replace(
+            r#"Population(name: "I", count: 30, model: FastSpiking),"#,
+            r#"Population(name: "I", count: 30, model: FastSpiking, capacity: 48,
+                       growth: Growth(eps: 0.08, eta: 0.002, nu_per_ms: 3e-6, tau_ca_ms: 200, beta_ca: 0.01,
+                           elements: [Element(kind: AxonIn, eps: 0.5), Element(kind: DendriteEx)])),"#,
+        )
+        .replace(
+            r#"Sprout(from: "E", to: "E", length_mm: 0.4),"#,
+            r#"Sprout(from: "E", to: "E", length_mm: 0.4),
+            Sprout(from: "I", to: "E", length_mm: 0.4),
+            Sprout(from: "E", to: "I", length_mm: 0.4, dendrite: DendriteEx),"#,
+        );
+    assert!(text.contains("AxonIn") && text.contains("DendriteIn") && text.contains(r#"from: "I""#));
+    text
+}
+
+#[test]
+fn typed_elements_agree_with_the_cpu_twin_and_keep_their_pools_apart() {
+    let model = common::model(&typed_turnover());
+    let net = build_sharded(&model, 512).unwrap();
+    // Rules: E -> E and E -> I excitatory, I -> E inhibitory.
+    let st = model.structure.as_ref().unwrap();
+    assert_eq!(st.sprouts.iter().filter(|r| r.inhibitory).count(), 1);
+    let events = agree_on(&net);
+    let word = |pop: usize, w: usize| events[pop * POP_STRUCT_WORDS + w];
+    let (e, i) = (0, 1);
+    // I's synapses onto E fill E's inhibitory pool, E's onto E its excitatory one; I has no
+    // inhibitory pool, and every spine formed on it is excitatory.
+    assert!(word(e, PS_SPINES_IN_FORMED) > 5, "{events:?}");
+    assert!(word(e, PS_SPINES_FORMED) > 5, "{events:?}");
+    assert!(word(i, PS_SPINES_FORMED) > 0, "{events:?}");
+    assert_eq!(word(i, PS_SPINES_IN_FORMED), 0, "{events:?}");
+    // As built, each E neuron's inhibitory pool holds its synapses from I and its excitatory
+    // pool those from E (half an element above, as every pool starts).
+    let ep = net.pops[e];
+    let ip = net.pops[i];
+    for t in ep.first as usize..(ep.first + ep.count) as usize {
+        let from = |p: rewire::layout::Pop| {
+            (net.row_start[t]..net.row_start[t + 1])
+                .filter(|&k| (p.first..p.first + p.count).contains(&net.syn_pre[k as usize]))
+                .count() as f32
+        };
+        assert_eq!(f32::from_bits(net.elem[t][11]), from(ip) + 0.5, "neuron {t}");
+        assert_eq!(net.grow[t][2], from(ep) + 0.5, "neuron {t}");
+    }
 }
 
 #[test]
@@ -238,6 +309,74 @@ fn bad_structure_input_gets_errors_naming_place_and_field() {
     assert!(
         err.starts_with("test.ron:7:83:") && err.contains("populations[1].capacity") && err.contains("in-degree"),
         "{err}"
+    );
+}
+
+/// Element types refused as the issue lists them, each at its file:line:column and field.
+#[test]
+fn bad_element_types_get_errors_naming_place_and_field() {
+    let typed = typed_turnover();
+    let error = |from: &str, to: &str| -> String {
+        assert!(typed.contains(from), "{from}");
+        match rewire::scene::parse(&typed.replace(from, to), "bad.ron") {
+            Ok(_) => panic!("{to:?} was accepted"),
+            Err(e) => e.to_string(),
+        }
+    };
+    let located = |e: &str, needle: &str, field: &str| {
+        let (line, column) = common::position(&typed, needle);
+        assert!(
+            e.starts_with(&format!("bad.ron:{line}:")) && e.contains(field),
+            "{e} (expected line {line}, column near {column}, field {field})"
+        );
+    };
+    // An excitatory axon's rule paired with an inhibitory dendrite.
+    let e = error("dendrite: DendriteEx)", "dendrite: DendriteIn)");
+    located(&e, "dendrite: DendriteEx)", "structure.sprouting[2].dendrite");
+    assert!(
+        e.contains("DendriteIn cannot take the synapses of an excitatory axon"),
+        "{e}"
+    );
+    // An element type named twice.
+    let e = error("Element(kind: DendriteEx),", "Element(kind: AxonEx),");
+    located(
+        &e,
+        "Element(kind: DendriteEx),",
+        "regions[0].populations[0].growth.elements[1].kind",
+    );
+    assert!(e.contains("AxonEx") && e.contains("named twice"), "{e}");
+    // A growth curve with eps <= eta.
+    let e = error(
+        "Element(kind: DendriteIn, eps: 0.08,",
+        "Element(kind: DendriteIn, eps: 0.001,",
+    );
+    located(
+        &e,
+        "Element(kind: DendriteIn, eps: 0.08,",
+        "populations[0].growth.elements[2].eps",
+    );
+    assert!(e.contains("must exceed eta"), "{e}");
+    // Two axon types.
+    let e = error("Element(kind: DendriteEx),", "Element(kind: AxonIn),");
+    assert!(
+        e.contains("elements[1].kind") && e.contains("a second axon type"),
+        "{e}"
+    );
+    // An inhibitory axon's synapses with a positive weight.
+    let e = error(
+        r#"Sprout(from: "I", to: "E", length_mm: 0.4),"#,
+        r#"Sprout(from: "I", to: "E", length_mm: 0.4, weight: 2.0),"#,
+    );
+    assert!(e.contains("sprouting[1].weight") && e.contains("wrong sign"), "{e}");
+    // A target with dendrite types but none for the rule's sign: I has no inhibitory dendrite.
+    let e = error(
+        r#"Sprout(from: "E", to: "E", length_mm: 0.4),"#,
+        r#"Sprout(from: "E", to: "E", length_mm: 0.4),
+            Sprout(from: "I", to: "I", length_mm: 0.4, weight: -1.0, delay_ms: 1.0),"#,
+    );
+    assert!(
+        e.contains("sprouting[1].to") && e.contains("has no DendriteIn element"),
+        "{e}"
     );
 }
 

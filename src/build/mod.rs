@@ -96,15 +96,17 @@ pub struct Network {
     /// The simulation header at step 0 (with the pair reward's watch, if any).
     pub header: layout::SimHeader,
     /// Structural plasticity (all empty when the scene has none): per neuron [calcium, bouton
-    /// elements, spine elements, neurotrophin] and [free boutons, bouton deletion probability
-    /// [free boutons, boutons to retract, connected boutons, 0, free spines, spines to retract,
-    /// connected spines, 0] at the last update; connected boutons (structural out-degree, kept
+    /// elements, spine elements, neurotrophin] and
+    /// [free boutons, boutons to retract, connected boutons, distance bin, free spines, spines to
+    /// retract, connected spines, neurotrophin bits, then the same three of the inhibitory spines
+    /// and their elements' bits] at the last update (spines: the excitatory pool where dendrites
+    /// are typed, the one pool otherwise); connected boutons (structural out-degree, kept
     /// by the index rebuild); per slot the step its synapse formed; the `structure` buffer
     /// (layout::StructParams, then rules, pair table, [glia, 1 / glia] and centre of each region,
     /// squared bin edges);
     /// and the structural statistics (layout::REGION_STRUCT_WORDS per region, then per bin).
     pub grow: Vec<[f32; 4]>,
-    pub elem: Vec<[u32; 8]>,
+    pub elem: Vec<[u32; 12]>,
     pub boutons: Vec<u32>,
     pub syn_born: Vec<u32>,
     pub structure: Vec<u32>,
@@ -577,7 +579,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
 /// The structural state of a new network (all empty without structural plasticity).
 struct Structural {
     grow: Vec<[f32; 4]>,
-    elem: Vec<[u32; 8]>,
+    elem: Vec<[u32; 12]>,
     boutons: Vec<u32>,
     born: Vec<u32>,
     words: Vec<u32>,
@@ -616,10 +618,26 @@ fn structural(
         let pop = &mut pops[pi];
         pop.ca_decay = (-dt / gr.tau_ca_ms).exp() as f32;
         pop.ca_beta = gr.beta_ca as f32;
-        pop.grow_nu = (gr.nu_per_ms * st.bio_ms) as f32;
+        pop.grow_nu = (gr.max_nu() * st.bio_ms) as f32;
         pop.grow_xi = (0.5 * (gr.eta + gr.eps)) as f32;
         pop.grow_inv_zeta = (2.0 * std::f64::consts::LN_2.sqrt() / (gr.eps - gr.eta)) as f32;
         pop.grow_inv_eps = (1.0 / gr.eps) as f32;
+        // Each element's curve as (nu per update, xi, 1 / zeta); a pool the population does not
+        // have grows nothing.
+        let curve = |c: Option<crate::scene::model::ElementCurve>| match c {
+            Some(c) => [
+                (c.nu_per_ms * st.bio_ms) as f32,
+                (0.5 * (c.eta + c.eps)) as f32,
+                (2.0 * std::f64::consts::LN_2.sqrt() / (c.eps - c.eta)) as f32,
+            ],
+            None => [0.0, pop.grow_xi, pop.grow_inv_zeta],
+        };
+        [pop.axon_nu, pop.axon_xi, pop.axon_inv_zeta] = curve(Some(gr.axon));
+        [pop.den_ex_nu, pop.den_ex_xi, pop.den_ex_inv_zeta] = curve(gr.dendrite_ex);
+        [pop.den_in_nu, pop.den_in_xi, pop.den_in_inv_zeta] = curve(gr.dendrite_in);
+        if gr.typed_dendrites {
+            pop.grow_flags |= layout::GROW_TYPED_DENDRITES;
+        }
     }
     let mut pairs = vec![layout::NO_RULE; np * np];
     for (k, r) in st.sprouts.iter().enumerate() {
@@ -628,19 +646,34 @@ fn structural(
     let pop_of = |i: u32| pops.partition_point(|p| p.first <= i) - 1;
     let mut grow = vec![[0.0f32; 4]; n];
     let mut boutons = vec![0u32; n];
+    // Inhibitory spine elements of neurons with typed dendrites (`elem`'s last word).
+    let mut spines_in = vec![0.0f32; n];
     for (t, g) in grow.iter_mut().enumerate() {
         let pt = pop_of(t as u32);
-        let mut spines = 0u32;
+        let typed = pops[pt].grow_flags & layout::GROW_TYPED_DENDRITES != 0;
+        let (mut spines, mut inhibitory) = (0u32, 0u32);
         for k in row_start[t] as usize..row_start[t + 1] as usize {
             let pre = syn_pre[k];
-            if pre != EMPTY && pairs[pop_of(pre) * np + pt] != layout::NO_RULE {
+            let rule = if pre == EMPTY {
+                layout::NO_RULE
+            } else {
+                pairs[pop_of(pre) * np + pt]
+            };
+            if rule != layout::NO_RULE {
                 syn_delay[k] |= layout::SPINE_STABLE as u16;
-                spines += 1;
+                if typed && st.sprouts[rule as usize].inhibitory {
+                    inhibitory += 1;
+                } else {
+                    spines += 1;
+                }
                 boutons[pre as usize] += 1;
             }
         }
         let eps = model.populations[pt].growth.as_ref().map_or(0.0, |gr| gr.eps as f32);
         *g = [eps, 0.0, spines as f32 + 0.5, 1.0];
+        if typed {
+            spines_in[t] = inhibitory as f32 + 0.5;
+        }
     }
     for (g, &b) in grow.iter_mut().zip(&boutons) {
         g[1] = b as f32 + 0.5;
@@ -670,7 +703,8 @@ fn structural(
             weight: r.weight as f32,
             delay: r.delay_steps,
             inv_len2: (1.0 / (r.length_mm * r.length_mm)) as f32,
-            autapses: r.autapses as u32,
+            flags: if r.autapses { layout::SPROUT_AUTAPSES } else { 0 }
+                | if r.inhibitory { layout::SPROUT_INHIBITORY } else { 0 },
             distance: match r.distance {
                 SproutDistance::Topographic => layout::SPROUT_TOPOGRAPHIC,
                 SproutDistance::Absolute => layout::SPROUT_ABSOLUTE,
@@ -692,11 +726,12 @@ fn structural(
     let pt = params.point;
     let elem = positions
         .iter()
-        .map(|q| {
+        .zip(&spines_in)
+        .map(|(q, z_in)| {
             let d = [q[0] - pt[0], q[1] - pt[1], q[2] - pt[2]];
             let d2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
             let bin = edges.iter().position(|&e| d2 <= e).unwrap_or(edges.len());
-            [0, 0, 0, bin as u32, 0, 0, 0, 0]
+            [0, 0, 0, bin as u32, 0, 0, 0, 0, 0, 0, 0, z_in.to_bits()]
         })
         .collect();
     let born = vec![0u32; syn_pre.len()];
@@ -787,10 +822,10 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         ("out_start", 4.0 * (n + 1.0)),
     ];
     // Structural plasticity: an index entry and a birth step for every slot, and per neuron
-    // calcium and elements (16), element counts (32), positions (16) and five words of counts,
+    // calcium and elements (16), element counts (48), positions (16) and five words of counts,
     // prefix sums and cursors.
     let structural = if model.structure.is_some() {
-        slots * (BYTES_PER_OUT_ENTRY + 4.0) - synapses * BYTES_PER_OUT_ENTRY + n * (16.0 + 32.0 + 16.0 + 20.0)
+        slots * (BYTES_PER_OUT_ENTRY + 4.0) - synapses * BYTES_PER_OUT_ENTRY + n * (16.0 + 48.0 + 16.0 + 20.0)
     } else {
         0.0
     };
@@ -1183,7 +1218,7 @@ impl Network {
         if structural {
             list.extend([
                 ("grow".into(), 16 * n),
-                ("elem".into(), 32 * n),
+                ("elem".into(), 48 * n),
                 ("boutons".into(), 4 * n),
                 ("pool".into(), 4 * (n + 1)),
                 ("demand".into(), 4 * n),

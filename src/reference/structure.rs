@@ -4,12 +4,13 @@
 
 use crate::build::{self, Network};
 use crate::layout::{
-    CALCIUM_SCALE, EMPTY, MAX_ELEMENTS, NO_RULE, POP_STRUCT_WORDS, PS_BOUTONS, PS_BOUTONS_DELETED, PS_BOUTONS_FORMED,
-    PS_CALCIUM_HI, PS_CALCIUM_LO, PS_CENSUS_WORDS, PS_CONN_BOUTONS, PS_CONN_SPINES, PS_NEURONS, PS_SPINES,
-    PS_SPINES_DELETED, PS_SPINES_FORMED, REGION_STRUCT_WORDS, ROW_CHUNK_SHIFT, SPINE_PROPOSED, SPINE_STABLE,
-    SPROUT_ABSOLUTE, SPROUT_WORDS, SS_BOUTONS, SS_FORMED, SS_FREE_BOUTONS, SS_FREE_SPINES, SS_MISSES, SS_NASCENT,
-    SS_PERSISTENT, SS_PRUNED, SS_RETRACTED, SS_SPINES, SS_STABLE, STATUS_ALIVE, STATUS_SLOT_SHIFT, STRUCT_HEADER_WORDS,
-    SproutRule, StructParams,
+    CALCIUM_SCALE, EMPTY, GROW_TYPED_DENDRITES, MAX_ELEMENTS, NO_RULE, POP_STRUCT_WORDS, PS_BOUTONS,
+    PS_BOUTONS_DELETED, PS_BOUTONS_FORMED, PS_CALCIUM_HI, PS_CALCIUM_LO, PS_CENSUS_WORDS, PS_CONN_BOUTONS,
+    PS_CONN_SPINES, PS_CONN_SPINES_IN, PS_NEURONS, PS_SPINES, PS_SPINES_DELETED, PS_SPINES_FORMED, PS_SPINES_IN,
+    PS_SPINES_IN_DELETED, PS_SPINES_IN_FORMED, REGION_STRUCT_WORDS, ROW_CHUNK_SHIFT, SPINE_PROPOSED, SPINE_STABLE,
+    SPROUT_ABSOLUTE, SPROUT_AUTAPSES, SPROUT_INHIBITORY, SPROUT_WORDS, SS_BOUTONS, SS_FORMED, SS_FREE_BOUTONS,
+    SS_FREE_SPINES, SS_MISSES, SS_NASCENT, SS_PERSISTENT, SS_PRUNED, SS_RETRACTED, SS_SPINES, SS_STABLE, STATUS_ALIVE,
+    STATUS_SLOT_SHIFT, STRUCT_HEADER_WORDS, SproutRule, StructParams,
 };
 use crate::rng::{self, exp_f32, stream};
 
@@ -134,7 +135,7 @@ fn elements(net: &mut Network) {
         let st = net.status[t];
         let alive = st[0] & STATUS_ALIVE != 0;
         if pop.grow_nu <= 0.0 || !alive {
-            net.elem[t] = [0, 0, 0, bin, 0, 0, 0, 0];
+            net.elem[t] = [0, 0, 0, bin, 0, 0, 0, 0, 0, 0, 0, 0];
             if !alive {
                 net.grow[t] = [0.0; 4];
             }
@@ -142,26 +143,40 @@ fn elements(net: &mut Network) {
         }
         let g = net.grow[t];
         let ca = g[0];
-        let x = (ca - pop.grow_xi) * pop.grow_inv_zeta;
         let gl = net.globals;
         let slot = ((st[0] >> STATUS_SLOT_SHIFT) & 3) as usize;
         let boost = gl.offline * (1.0 + f32::from_bits(st[2]) * gl.grow_window[slot]);
-        let dz = pop.grow_nu * (2.0 * exp_f32(-(x * x)) - 1.0) * boost;
-        let za = (g[1] + dz).max(0.0);
-        let zd = (g[2] + dz).max(0.0);
+        let za = (g[1] + growth(ca, pop.axon_nu, pop.axon_xi, pop.axon_inv_zeta, boost)).max(0.0);
+        let zd = (g[2] + growth(ca, pop.den_ex_nu, pop.den_ex_xi, pop.den_ex_inv_zeta, boost)).max(0.0);
+        let typed = pop.grow_flags & GROW_TYPED_DENDRITES != 0;
+        let zi = if typed {
+            let z_in = f32::from_bits(net.elem[t][11]);
+            (z_in + growth(ca, pop.den_in_nu, pop.den_in_xi, pop.den_in_inv_zeta, boost)).max(0.0)
+        } else {
+            0.0
+        };
         let p = view.p;
         let da = net.modulators[pop.region as usize][0];
         let trophin =
             (g[3] * p.trophin_decay + (1.0 - p.trophin_decay) * (ca * pop.grow_inv_eps)) + p.trophin_reward * da;
-        let mut conn_d = 0u32;
+        let (mut conn_d, mut conn_i) = (0u32, 0u32);
         for k in net.row_start[t] as usize..net.row_start[t + 1] as usize {
             let pre = net.syn_pre[k];
-            if pre != EMPTY && view.pair(pop_of(net, pre), pi) != NO_RULE {
-                conn_d += 1;
+            if pre == EMPTY {
+                continue;
+            }
+            let rk = view.pair(pop_of(net, pre), pi);
+            if rk != NO_RULE {
+                if typed && view.rule(rk).flags & SPROUT_INHIBITORY != 0 {
+                    conn_i += 1;
+                } else {
+                    conn_d += 1;
+                }
             }
         }
         let conn_a = net.boutons[t];
         let (fa, fd) = (za.min(MAX_ELEMENTS) as u32, zd.min(MAX_ELEMENTS) as u32);
+        let fi = zi.min(MAX_ELEMENTS) as u32;
         net.elem[t] = [
             fa.saturating_sub(conn_a),
             conn_a.saturating_sub(fa),
@@ -171,14 +186,18 @@ fn elements(net: &mut Network) {
             conn_d.saturating_sub(fd),
             conn_d,
             trophin.to_bits(),
+            fi.saturating_sub(conn_i),
+            conn_i.saturating_sub(fi),
+            conn_i,
+            zi.to_bits(),
         ];
         net.grow[t] = [ca, za, zd, trophin];
         let at = pop.region as usize * REGION_STRUCT_WORDS;
         let e = net.elem[t];
         net.sstats[at + SS_FREE_BOUTONS] += e[0];
-        net.sstats[at + SS_FREE_SPINES] += e[4];
+        net.sstats[at + SS_FREE_SPINES] += e[4] + e[8];
         net.sstats[at + SS_BOUTONS] += fa;
-        net.sstats[at + SS_SPINES] += fd;
+        net.sstats[at + SS_SPINES] += fd + fi;
     }
 }
 
@@ -215,14 +234,20 @@ fn spines(net: &mut Network, step: u32) {
             continue;
         }
         let post = net.syn_owner[k >> ROW_CHUNK_SHIFT];
-        if view.pair(pop_of(net, pre), pop_of(net, post)) == NO_RULE {
+        let pt = pop_of(net, post);
+        let rk = view.pair(pop_of(net, pre), pt);
+        if rk == NO_RULE {
             continue;
         }
         let o = k as u32 - net.row_start[post as usize];
         let base = rng::base(key, stream::SPINE, step, post);
+        // The spine pool the synapse belongs to: the inhibitory one where dendrites are typed.
+        let in_pool = net.pops[pt as usize].grow_flags & GROW_TYPED_DENDRITES != 0
+            && view.rule(rk).flags & SPROUT_INHIBITORY != 0;
+        let d = if in_pool { 8 } else { 4 };
         let (ea, ed) = (net.elem[pre as usize], net.elem[post as usize]);
         let retract = (ea[1] > 0 && rng::draw(base, 4 * o) % ea[2].max(1) < ea[1])
-            || (ed[5] > 0 && rng::draw(base, 4 * o + 1) % ed[6].max(1) < ed[5]);
+            || (ed[d + 1] > 0 && rng::draw(base, 4 * o + 1) % ed[d + 2].max(1) < ed[d + 1]);
         let region = region_of(net, post);
         let mut gone = None;
         if retract {
@@ -257,7 +282,12 @@ fn spines(net: &mut Network, step: u32) {
             net.sstats[region as usize * REGION_STRUCT_WORDS + what] += 1;
             net.sstats[bins_at + 2 * bin + 1] += 1;
             let (at_post, at_pre) = (pop_words(net, post), pop_words(net, pre));
-            net.sstats[at_post + PS_SPINES_DELETED] += 1;
+            net.sstats[at_post
+                + if in_pool {
+                    PS_SPINES_IN_DELETED
+                } else {
+                    PS_SPINES_DELETED
+                }] += 1;
             net.sstats[at_pre + PS_BOUTONS_DELETED] += 1;
         }
     }
@@ -289,26 +319,20 @@ fn form(net: &mut Network, step: u32, pool: &[u32]) -> Vec<u32> {
     let words = net.structure.clone();
     let view = view(net, &words);
     for t in 0..n {
-        let free = net.elem[t][4];
-        if free == 0 {
+        let pt = pop_of(net, t as u32);
+        let typed = net.pops[pt as usize].grow_flags & GROW_TYPED_DENDRITES != 0;
+        let free_ex = net.elem[t][4];
+        let free_in = if typed { net.elem[t][8] } else { 0 };
+        if free_ex + free_in == 0 {
             continue;
         }
-        let pt = pop_of(net, t as u32);
         let p = view.p;
         let avail = |r: &SproutRule| {
             let s = &net.pops[r.from_pop as usize];
             pool[(s.first + s.count) as usize].wrapping_sub(pool[s.first as usize])
         };
-        let mut total = 0u32;
-        for k in 0..p.n_rules {
-            let r = view.rule(k);
-            if r.to_pop == pt {
-                total += avail(&r);
-            }
-        }
-        if total == 0 {
-            continue;
-        }
+        // Whether a spine of the inhibitory pool (or the other) takes a rule's synapses.
+        let takes = |r: &SproutRule, in_pool: bool| !typed || (r.flags & SPROUT_INHIBITORY != 0) == in_pool;
         let base = rng::base(key, stream::FORM, step, t as u32);
         let rt = net.pops[pt as usize].region;
         let ct = view.centre(rt);
@@ -317,74 +341,90 @@ fn form(net: &mut Network, step: u32, pool: &[u32]) -> Vec<u32> {
         let (row, end) = (net.row_start[t] as usize, net.row_start[t + 1] as usize);
         let mut slot = row;
         let mut c = 0u32;
-        let mut made = 0u32;
-        while made < free {
-            while slot < end && net.syn_pre[slot] != EMPTY {
-                slot += 1;
+        // The excitatory (or only) spine pool, then the inhibitory one.
+        for (free, in_pool) in [(free_ex, false), (free_in, true)] {
+            if free == 0 {
+                continue;
             }
-            if slot == end {
-                net.sstats[rt as usize * REGION_STRUCT_WORDS + SS_MISSES] += free - made;
-                break;
+            let mut total = 0u32;
+            for k in 0..p.n_rules {
+                let r = view.rule(k);
+                if r.to_pop == pt && takes(&r, in_pool) {
+                    total += avail(&r);
+                }
             }
-            let mut found = None;
-            for _ in 0..p.tries {
-                let mut v = rng::draw(base, c) % total;
-                c += 1;
-                let mut rule = view.rule(0);
-                for k in 0..p.n_rules {
-                    let r = view.rule(k);
-                    if r.to_pop != pt {
-                        continue;
-                    }
-                    let a = avail(&r);
-                    if v < a {
-                        rule = r;
-                        break;
-                    }
-                    v -= a;
+            if total == 0 {
+                continue;
+            }
+            let mut made = 0u32;
+            while made < free {
+                while slot < end && net.syn_pre[slot] != EMPTY {
+                    slot += 1;
                 }
-                let s = &net.pops[rule.from_pop as usize];
-                // The source neuron i with pool[i] <= pool[first] + v < pool[i + 1].
-                let want = pool[s.first as usize] + v;
-                let (mut lo, mut hi) = (s.first, s.first + s.count - 1);
-                while lo < hi {
-                    let mid = (lo + hi).div_ceil(2);
-                    if pool[mid as usize] <= want {
-                        lo = mid;
-                    } else {
-                        hi = mid - 1;
-                    }
-                }
-                let i = lo;
-                let u = rng::unit_f32(rng::draw(base, c));
-                c += 1;
-                if i == t as u32 && rule.autapses == 0 {
-                    continue;
-                }
-                let pos_i = net.positions[i as usize];
-                // Topographic: between the offsets from the region centres; absolute: in space.
-                let d = if rule.distance == SPROUT_ABSOLUTE {
-                    [0, 1, 2].map(|x| pos_i[x] - pos_t[x])
-                } else {
-                    let ci = view.centre(s.region);
-                    [0, 1, 2].map(|x| (pos_i[x] - ci[x]) - off_t[x])
-                };
-                // gain 1 leaves the probability exactly as it is (1 x p rounds to p).
-                if u < rule.gain * exp_f32(-(dist2(d) * rule.inv_len2)) {
-                    found = Some(i);
+                if slot == end {
+                    net.sstats[rt as usize * REGION_STRUCT_WORDS + SS_MISSES] += free - made;
                     break;
                 }
-            }
-            let Some(i) = found else {
-                // This spine found no partner this time; the next one tries the same slot.
+                let mut found = None;
+                for _ in 0..p.tries {
+                    let mut v = rng::draw(base, c) % total;
+                    c += 1;
+                    let mut rule = view.rule(0);
+                    for k in 0..p.n_rules {
+                        let r = view.rule(k);
+                        if r.to_pop != pt || !takes(&r, in_pool) {
+                            continue;
+                        }
+                        let a = avail(&r);
+                        if v < a {
+                            rule = r;
+                            break;
+                        }
+                        v -= a;
+                    }
+                    let s = &net.pops[rule.from_pop as usize];
+                    // The source neuron i with pool[i] <= pool[first] + v < pool[i + 1].
+                    let want = pool[s.first as usize] + v;
+                    let (mut lo, mut hi) = (s.first, s.first + s.count - 1);
+                    while lo < hi {
+                        let mid = (lo + hi).div_ceil(2);
+                        if pool[mid as usize] <= want {
+                            lo = mid;
+                        } else {
+                            hi = mid - 1;
+                        }
+                    }
+                    let i = lo;
+                    let u = rng::unit_f32(rng::draw(base, c));
+                    c += 1;
+                    if i == t as u32 && rule.flags & SPROUT_AUTAPSES == 0 {
+                        continue;
+                    }
+                    let pos_i = net.positions[i as usize];
+                    // Topographic: between the offsets from the region centres; absolute: in space.
+                    let d = if rule.distance == SPROUT_ABSOLUTE {
+                        [0, 1, 2].map(|x| pos_i[x] - pos_t[x])
+                    } else {
+                        let ci = view.centre(s.region);
+                        [0, 1, 2].map(|x| (pos_i[x] - ci[x]) - off_t[x])
+                    };
+                    // gain 1 leaves the probability exactly as it is (1 x p rounds to p).
+                    if u < rule.gain * exp_f32(-(dist2(d) * rule.inv_len2)) {
+                        found = Some(i);
+                        break;
+                    }
+                }
+                let Some(i) = found else {
+                    // This spine found no partner this time; the next one tries the same slot.
+                    made += 1;
+                    continue;
+                };
+                net.syn_pre[slot] = i;
+                net.syn_delay[slot] = SPINE_PROPOSED as u16;
+                demand[i as usize] += 1;
                 made += 1;
-                continue;
-            };
-            net.syn_pre[slot] = i;
-            net.syn_delay[slot] = SPINE_PROPOSED as u16;
-            demand[i as usize] += 1;
-            made += 1;
-            slot += 1;
+                slot += 1;
+            }
         }
     }
     demand
@@ -421,7 +461,9 @@ fn accept(net: &mut Network, step: u32, demand: &[u32]) {
                 net.sstats[region * REGION_STRUCT_WORDS + SS_FORMED] += 1;
                 net.sstats[bins_at + 2 * bin] += 1;
                 let (at_post, at_pre) = (pop_words(net, post), pop_words(net, pre));
-                net.sstats[at_post + PS_SPINES_FORMED] += 1;
+                let in_pool = net.pops[pop_of(net, post) as usize].grow_flags & GROW_TYPED_DENDRITES != 0
+                    && r.flags & SPROUT_INHIBITORY != 0;
+                net.sstats[at_post + if in_pool { PS_SPINES_IN_FORMED } else { PS_SPINES_FORMED }] += 1;
                 net.sstats[at_pre + PS_BOUTONS_FORMED] += 1;
             } else {
                 net.syn_pre[k] = EMPTY;
@@ -516,6 +558,8 @@ fn census_pops(net: &mut Network) {
         net.sstats[at + PS_SPINES] += g[2].min(MAX_ELEMENTS) as u32;
         net.sstats[at + PS_CONN_BOUTONS] += net.elem[t][2];
         net.sstats[at + PS_CONN_SPINES] += net.elem[t][6];
+        net.sstats[at + PS_SPINES_IN] += f32::from_bits(net.elem[t][11]).min(MAX_ELEMENTS) as u32;
+        net.sstats[at + PS_CONN_SPINES_IN] += net.elem[t][10];
     }
 }
 
@@ -527,4 +571,11 @@ fn pops_base(net: &Network) -> usize {
 /// Where the per-population words of `neuron`'s population start in `sstats`.
 fn pop_words(net: &Network, neuron: u32) -> usize {
     pops_base(net) + pop_of(net, neuron) as usize * POP_STRUCT_WORDS
+}
+
+/// Elements gained (lost, when negative) in one update on the growth curve (nu, xi, 1 / zeta) at
+/// calcium `ca`, times `boost` (shaders/structure.wgsl, `growth`).
+fn growth(ca: f32, nu: f32, xi: f32, inv_zeta: f32, boost: f32) -> f32 {
+    let x = (ca - xi) * inv_zeta;
+    nu * (2.0 * exp_f32(-(x * x)) - 1.0) * boost
 }

@@ -362,6 +362,36 @@ pub struct GrowthModel {
     pub nu_per_ms: f64,
     pub tau_ca_ms: f64,
     pub beta_ca: f64,
+    /// The axon's type where the population declares one (true: inhibitory).
+    pub axon_inhibitory: Option<bool>,
+    /// The growth curves of the axon and of the excitatory and inhibitory dendrites: the
+    /// population's curve where no element type says otherwise. With a dendrite type declared
+    /// (`typed_dendrites`) the spines come in the declared pools only (None: no such pool);
+    /// without, one pool (`dendrite_ex`) takes every rule.
+    pub axon: ElementCurve,
+    pub dendrite_ex: Option<ElementCurve>,
+    pub dendrite_in: Option<ElementCurve>,
+    pub typed_dendrites: bool,
+}
+
+/// A growth curve (Butz & van Ooyen): calcium bounds eta < eps and the peak rate nu (elements per
+/// biological ms).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ElementCurve {
+    pub eta: f64,
+    pub eps: f64,
+    pub nu_per_ms: f64,
+}
+
+impl GrowthModel {
+    /// The fastest growth of any of the population's elements (elements per biological ms).
+    pub fn max_nu(&self) -> f64 {
+        [Some(self.axon), self.dendrite_ex, self.dendrite_in]
+            .iter()
+            .flatten()
+            .map(|c| c.nu_per_ms)
+            .fold(0.0, f64::max)
+    }
 }
 
 /// Validated structural plasticity.
@@ -393,6 +423,9 @@ pub struct SproutModel {
     pub distance: super::schema::SproutDistance,
     /// Factor on the acceptance probability (>= 0).
     pub gain: f64,
+    /// The synapses are inhibitory: an inhibitory axon's, onto inhibitory spines where the target
+    /// keeps its dendrite types apart.
+    pub inhibitory: bool,
 }
 
 /// Validated synaptic scaling of a population.

@@ -773,6 +773,11 @@ pub struct Sprout {
     /// rule, 0 forms no new synapses of the pair (a control arm).
     #[serde(default = "one")]
     pub gain: f64,
+    /// The dendritic element the rule's synapses take on a target with element types
+    /// (`DendriteEx` or `DendriteIn`, of the same sign as the source's axon). Default: the one
+    /// matching the source's axon type (its `elements`, or else the sign of `weight`).
+    #[serde(default)]
+    pub dendrite: Option<ElementKind>,
 }
 
 /// How a sprouting rule measures the distance between a candidate source and the target.
@@ -859,6 +864,13 @@ pub struct Growth {
     pub tau_ca_ms: f64,
     /// Calcium per spike. Default 0.001.
     pub beta_ca: f64,
+    /// Synaptic element types, each growing on its own curve (Butz & van Ooyen 2013; NEST's
+    /// Axon_ex, Axon_in, Den_ex and Den_in): at most one axon type, and the dendrite types the
+    /// population's spines come in. A sprouting rule's synapses join an axon of the source with
+    /// the dendrite of the same sign on the target, and retraction deletes synapses of the type
+    /// that shrank. Default none: one pool of boutons and one of spines, both on the curve
+    /// above, every sprouting rule onto the population filling the one spine pool.
+    pub elements: Vec<Element>,
 }
 
 impl Default for Growth {
@@ -869,8 +881,36 @@ impl Default for Growth {
             nu_per_ms: 1e-4,
             tau_ca_ms: 1e4,
             beta_ca: 0.001,
+            elements: Vec::new(),
         }
     }
+}
+
+/// One synaptic element type of a growing population and its growth curve (as `Growth`'s; each
+/// field defaults to the population's).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Element {
+    pub kind: ElementKind,
+    /// Minimum calcium for growth.
+    #[serde(default)]
+    pub eta: Option<f64>,
+    /// The element's calcium set point.
+    #[serde(default)]
+    pub eps: Option<f64>,
+    /// Growth rate (elements per biological ms, 0 to 1).
+    #[serde(default)]
+    pub nu_per_ms: Option<f64>,
+}
+
+/// Synaptic element types: an excitatory or inhibitory axon (boutons), excitatory or inhibitory
+/// dendrite (spines).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum ElementKind {
+    AxonEx,
+    AxonIn,
+    DendriteEx,
+    DendriteIn,
 }
 
 /// Rewards the sequence "neuron `pre` fires, then within `window_ms` neuron `post` fires" with

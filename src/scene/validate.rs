@@ -373,13 +373,7 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
                             return Err(cx.err(&at(f), format!("{f} {v} must be > 0")));
                         }
                     }
-                    Some(GrowthModel {
-                        eta: gr.eta,
-                        eps: gr.eps,
-                        nu_per_ms: gr.nu_per_ms,
-                        tau_ca_ms: gr.tau_ca_ms,
-                        beta_ca: gr.beta_ca,
-                    })
+                    Some(growth_model(&cx, &pp, gr)?)
                 }
             };
             let capacity = match p.capacity {
@@ -1068,7 +1062,7 @@ fn stability(
             pi += 1;
             let Some(g) = &p.growth else { continue };
             let at = |f: &'static str| vec![F("regions"), I(ri), F("populations"), I(k), F("growth"), F(f)];
-            let per_update = g.nu_per_ms * st.bio_ms * offline * window;
+            let per_update = g.max_nu() * st.bio_ms * offline * window;
             if per_update > MAX_GROWTH_PER_UPDATE {
                 return Err(cx.err(
                     &at("nu_per_ms"),
@@ -1077,7 +1071,9 @@ fn stability(
                          {} biological ms per update x offline speedup {offline} x largest growth window {window}); \
                          the model's stability rule allows at most {MAX_GROWTH_PER_UPDATE}: lower nu_per_ms, the \
                          time per update or the window",
-                        p.name, g.nu_per_ms, st.bio_ms
+                        p.name,
+                        g.max_nu(),
+                        st.bio_ms
                     ),
                 ));
             }
@@ -1214,6 +1210,7 @@ fn structure(
                 format!("sprouting gain {} must be finite and >= 0", r.gain),
             ));
         }
+        let inhibitory = sprout_type(cx, &rp, r, weight, &populations[source], &populations[target])?;
         sprouts.push(SproutModel {
             source,
             target,
@@ -1223,6 +1220,7 @@ fn structure(
             autapses: r.autapses,
             distance: r.distance,
             gain: r.gain,
+            inhibitory,
         });
     }
     let sp = &st.spines;
@@ -1788,4 +1786,162 @@ fn bold_analyses(
             .any(|d| !d.sessions.is_empty() || d.probe_trials > 0);
     readouts.bold_laterality = if both && task_days { chosen } else { Vec::new() };
     Ok(())
+}
+
+/// A population's validated growth with its element types (`pp`: the population's path): each
+/// type named once, one axon type at most, every element's curve as the population's must be.
+fn growth_model(cx: &Ctx, pp: &[Seg], gr: &Growth) -> Result<GrowthModel> {
+    use Seg::{Field as F, Index as I};
+    let pop = ElementCurve {
+        eta: gr.eta,
+        eps: gr.eps,
+        nu_per_ms: gr.nu_per_ms,
+    };
+    let mut m = GrowthModel {
+        eta: gr.eta,
+        eps: gr.eps,
+        nu_per_ms: gr.nu_per_ms,
+        tau_ca_ms: gr.tau_ca_ms,
+        beta_ca: gr.beta_ca,
+        axon_inhibitory: None,
+        axon: pop,
+        dendrite_ex: Some(pop),
+        dendrite_in: None,
+        typed_dendrites: gr
+            .elements
+            .iter()
+            .any(|e| matches!(e.kind, ElementKind::DendriteEx | ElementKind::DendriteIn)),
+    };
+    if m.typed_dendrites {
+        m.dendrite_ex = None;
+    }
+    for (j, e) in gr.elements.iter().enumerate() {
+        let at = |f: &'static str| with(pp, &[F("growth"), F("elements"), I(j), F(f)]);
+        if gr.elements[..j].iter().any(|o| o.kind == e.kind) {
+            return Err(cx.err(&at("kind"), format!("element type {:?} named twice", e.kind)));
+        }
+        let axon = matches!(e.kind, ElementKind::AxonEx | ElementKind::AxonIn);
+        if axon && m.axon_inhibitory.is_some() {
+            return Err(cx.err(
+                &at("kind"),
+                format!(
+                    "a second axon type {:?}: a population's axon is excitatory or inhibitory",
+                    e.kind
+                ),
+            ));
+        }
+        let c = ElementCurve {
+            eta: e.eta.unwrap_or(gr.eta),
+            eps: e.eps.unwrap_or(gr.eps),
+            nu_per_ms: e.nu_per_ms.unwrap_or(gr.nu_per_ms),
+        };
+        if !(c.nu_per_ms.is_finite() && (0.0..=1.0).contains(&c.nu_per_ms)) {
+            return Err(cx.err(
+                &at("nu_per_ms"),
+                format!(
+                    "growth rate {} per ms must be between 0 and 1 element per ms",
+                    shown(c.nu_per_ms)
+                ),
+            ));
+        }
+        if !(c.eta.is_finite() && (0.0..=MAX_CALCIUM).contains(&c.eta)) {
+            return Err(cx.err(
+                &at("eta"),
+                format!("eta {} must be between 0 and {MAX_CALCIUM}", shown(c.eta)),
+            ));
+        }
+        if !(c.eps.is_finite() && c.eps > c.eta && c.eps <= MAX_CALCIUM) {
+            return Err(cx.err(
+                &at("eps"),
+                format!(
+                    "eps {} must exceed eta {} (the curve grows between them) and be at most {MAX_CALCIUM}",
+                    shown(c.eps),
+                    shown(c.eta)
+                ),
+            ));
+        }
+        match e.kind {
+            ElementKind::AxonEx | ElementKind::AxonIn => {
+                m.axon_inhibitory = Some(e.kind == ElementKind::AxonIn);
+                m.axon = c;
+            }
+            ElementKind::DendriteEx => m.dendrite_ex = Some(c),
+            ElementKind::DendriteIn => m.dendrite_in = Some(c),
+        }
+    }
+    Ok(m)
+}
+
+/// Whether a sprouting rule's synapses are inhibitory: by the source's axon type where it
+/// declares one (the weight's sign must agree), else by the weight's sign. The rule's dendrite,
+/// named or implied, must match that sign and exist on a target with dendrite types.
+fn sprout_type(
+    cx: &Ctx,
+    rp: &[Seg],
+    r: &Sprout,
+    weight: f64,
+    source: &PopulationModel,
+    target: &PopulationModel,
+) -> Result<bool> {
+    use Seg::Field as F;
+    let (Some(gs), Some(gt)) = (&source.growth, &target.growth) else {
+        return Ok(weight < 0.0);
+    };
+    let inhibitory = match gs.axon_inhibitory {
+        Some(inh) => {
+            if (inh && weight > 0.0) || (!inh && weight < 0.0) {
+                let kind = if inh { "AxonIn" } else { "AxonEx" };
+                return Err(cx.err(
+                    &with(rp, &[F("weight")]),
+                    format!(
+                        "weight {} has the wrong sign for the synapses of {:?}'s {kind} axon",
+                        shown(weight),
+                        source.name
+                    ),
+                ));
+            }
+            inh
+        }
+        None => weight < 0.0,
+    };
+    let (sign, matching) = if inhibitory {
+        ("an inhibitory", ElementKind::DendriteIn)
+    } else {
+        ("an excitatory", ElementKind::DendriteEx)
+    };
+    if let Some(d) = r.dendrite {
+        if d != matching {
+            return Err(cx.err(
+                &with(rp, &[F("dendrite")]),
+                format!(
+                    "{d:?} cannot take the synapses of {sign} axon ({:?}): they pair with {matching:?}",
+                    source.name
+                ),
+            ));
+        }
+        if !gt.typed_dendrites {
+            return Err(cx.err(
+                &with(rp, &[F("dendrite")]),
+                format!(
+                    "population {:?} declares no dendrite types in its growth `elements`: its one spine pool takes every rule",
+                    target.name
+                ),
+            ));
+        }
+    }
+    let has = if inhibitory {
+        gt.dendrite_in.is_some()
+    } else {
+        gt.dendrite_ex.is_some()
+    };
+    if gt.typed_dendrites && !has {
+        return Err(cx.err(
+            &with(rp, &[F("to")]),
+            format!(
+                "population {:?} has no {matching:?} element for the synapses of {sign} axon ({:?})",
+                target.name, source.name
+            ),
+        ));
+    }
+    Ok(inhibitory)
 }

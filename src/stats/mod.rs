@@ -139,15 +139,21 @@ pub struct GrowthStat {
     pub set_point: f64,
     /// At the last structural update, summed over those neurons: whole bouton and spine
     /// elements, and those connected (boutons: the neurons' outgoing structural synapses;
-    /// spines: their incoming ones).
+    /// spines: their incoming ones); spines of the excitatory dendrite (or of the one pool of a
+    /// population without dendrite types) and of the inhibitory one.
     pub bouton_elements: u64,
     pub connected_boutons: u64,
     pub spine_elements: u64,
     pub connected_spines: u64,
+    pub spine_in_elements: u64,
+    pub connected_spines_in: u64,
     /// Since the previous sample: synapses of sprouting pairs formed onto the population's
-    /// neurons (spines) and out of them (boutons), and deleted (pruned or retracted) likewise.
+    /// excitatory (or only) spines and deleted (pruned or retracted) there, likewise on its
+    /// inhibitory spines, and out of its boutons.
     pub spines_formed: u64,
     pub spines_deleted: u64,
+    pub spines_in_formed: u64,
+    pub spines_in_deleted: u64,
     pub boutons_formed: u64,
     pub boutons_deleted: u64,
 }
@@ -330,7 +336,7 @@ impl Stats {
                 .iter()
                 .zip(raw.structure[base..].chunks(POP_STRUCT_WORDS))
             {
-                let Some(gm) = p.growth.as_ref().filter(|gm| gm.nu_per_ms > 0.0) else {
+                let Some(gm) = p.growth.as_ref().filter(|gm| gm.max_nu() > 0.0) else {
                     continue;
                 };
                 let calcium = ((w[PS_CALCIUM_HI] as u64) << 32 | w[PS_CALCIUM_LO] as u64) as f64;
@@ -344,8 +350,12 @@ impl Stats {
                     connected_boutons: w[PS_CONN_BOUTONS] as u64,
                     spine_elements: w[PS_SPINES] as u64,
                     connected_spines: w[PS_CONN_SPINES] as u64,
+                    spine_in_elements: w[PS_SPINES_IN] as u64,
+                    connected_spines_in: w[PS_CONN_SPINES_IN] as u64,
                     spines_formed: w[PS_SPINES_FORMED] as u64,
                     spines_deleted: w[PS_SPINES_DELETED] as u64,
+                    spines_in_formed: w[PS_SPINES_IN_FORMED] as u64,
+                    spines_in_deleted: w[PS_SPINES_IN_DELETED] as u64,
                     boutons_formed: w[PS_BOUTONS_FORMED] as u64,
                     boutons_deleted: w[PS_BOUTONS_DELETED] as u64,
                 });
@@ -610,8 +620,8 @@ impl Recorder {
                     "growth.csv",
                     &head(
                         "step,t_ms,day,structural_day,population,region,neurons,calcium,set_point,bouton_elements,\
-                     connected_boutons,spine_elements,connected_spines,spines_formed,spines_deleted,boutons_formed,\
-                     boutons_deleted",
+                     connected_boutons,spine_elements,connected_spines,spine_in_elements,connected_spines_in,\
+                     spines_formed,spines_deleted,spines_in_formed,spines_in_deleted,boutons_formed,boutons_deleted",
                     ),
                     restore,
                 )?;
@@ -894,7 +904,7 @@ impl Recorder {
         }
         for p in &s.growth {
             gr.line(&format!(
-                "{head},{},{},{},{},{},{},{},{},{},{},{},{},{}{tail}",
+                "{head},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}{tail}",
                 p.population,
                 p.region,
                 p.neurons,
@@ -904,8 +914,12 @@ impl Recorder {
                 p.connected_boutons,
                 p.spine_elements,
                 p.connected_spines,
+                p.spine_in_elements,
+                p.connected_spines_in,
                 p.spines_formed,
                 p.spines_deleted,
+                p.spines_in_formed,
+                p.spines_in_deleted,
                 p.boutons_formed,
                 p.boutons_deleted
             ))?;

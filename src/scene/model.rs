@@ -578,7 +578,8 @@ impl Model {
 
     /// Expected number of synapses, computed without building (for refusing oversized scenes early).
     pub fn expected_synapses(&self) -> f64 {
-        self.expected_synapses_per_projection().iter().sum()
+        // + 0.0: an empty sum is -0.0, which would print as "-0" for a scene without projections.
+        self.expected_synapses_per_projection().iter().sum::<f64>() + 0.0
     }
 
     /// Expected synapses of each projection.

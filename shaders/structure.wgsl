@@ -201,7 +201,7 @@ fn elements(@builtin(global_invocation_id) gid: vec3<u32>) {
         if pre != EMPTY {
             let rk = pair(pop_of(pre), pi);
             if rk != NO_RULE {
-                if typed && inhibitory(rk) {
+                if in_inhibitory_pool(pop.grow_flags, rule_flags(rk)) {
                     conn_i += 1u;
                 } else {
                     conn_d += 1u;
@@ -234,9 +234,15 @@ fn growth(ca: f32, nu: f32, xi: f32, inv_zeta: f32, boost: f32) -> f32 {
     return rn(rn(nu * rn(rn(2.0 * exp_f32(-rn(x * x))) - 1.0)) * boost);
 }
 
-// Whether sprout rule `k`'s synapses are inhibitory.
-fn inhibitory(k: u32) -> bool {
-    return (structure[STRUCT_HEADER_WORDS + SPROUT_WORDS * k + 5u] & SPROUT_INHIBITORY) != 0u;
+// Sprout rule `k`'s flags (SPROUT_*).
+fn rule_flags(k: u32) -> u32 {
+    return structure[STRUCT_HEADER_WORDS + SPROUT_WORDS * k + 5u];
+}
+
+// Whether a synapse of a rule with `rule_flags` onto a neuron of a population with `grow_flags`
+// takes the inhibitory spine pool: an inhibitory rule onto a neuron whose dendrites are typed.
+fn in_inhibitory_pool(grow_flags: u32, rule_flags: u32) -> bool {
+    return (grow_flags & GROW_TYPED_DENDRITES) != 0u && (rule_flags & SPROUT_INHIBITORY) != 0u;
 }
 
 var<workgroup> partial: array<u32, 256>;
@@ -334,7 +340,6 @@ fn spines(@builtin(global_invocation_id) gid: vec3<u32>) {
     let e0 = elem[3u * post];
     let e1 = elem[3u * post + 1u];
     let e2 = elem[3u * post + 2u];
-    let typed = (pops[pt].grow_flags & GROW_TYPED_DENDRITES) != 0u;
     let trophin = bitcast<f32>(e1.w);
     let gl = glia(region);
     // Transition probabilities of this neuron's spines over one update.
@@ -358,7 +363,7 @@ fn spines(@builtin(global_invocation_id) gid: vec3<u32>) {
             let o = k - row;
             let ea = elem[3u * pre];
             // The spine pool the synapse belongs to: the inhibitory one where dendrites are typed.
-            let in_pool = typed && inhibitory(rk);
+            let in_pool = in_inhibitory_pool(pops[pt].grow_flags, rule_flags(rk));
             let ed = select(e1, e2, in_pool);
             let retract = (ea.y > 0u && rng_draw(base, 4u * o) % max(ea.z, 1u) < ea.y)
                 || (ed.y > 0u && rng_draw(base, 4u * o + 1u) % max(ed.z, 1u) < ed.y);
@@ -571,8 +576,7 @@ fn accept(@builtin(global_invocation_id) gid: vec3<u32>) {
                 word = with_half(word, h, r.delay);
                 atomicAdd(&sstats[region * REGION_STRUCT_WORDS + SS_FORMED], 1u);
                 atomicAdd(&sstats[bins_at() + 2u * bin], 1u);
-                let in_pool = (pops[pt].grow_flags & GROW_TYPED_DENDRITES) != 0u
-                    && (r.flags & SPROUT_INHIBITORY) != 0u;
+                let in_pool = in_inhibitory_pool(pops[pt].grow_flags, r.flags);
                 let spine_word = select(PS_SPINES_FORMED, PS_SPINES_IN_FORMED, in_pool);
                 atomicAdd(&sstats[pops_base() + pt * POP_STRUCT_WORDS + spine_word], 1u);
                 atomicAdd(&sstats[pops_base() + pop_of(pre) * POP_STRUCT_WORDS + PS_BOUTONS_FORMED], 1u);

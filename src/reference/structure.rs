@@ -167,7 +167,7 @@ fn elements(net: &mut Network) {
             }
             let rk = view.pair(pop_of(net, pre), pi);
             if rk != NO_RULE {
-                if typed && view.rule(rk).flags & SPROUT_INHIBITORY != 0 {
+                if in_inhibitory_pool(pop.grow_flags, view.rule(rk).flags) {
                     conn_i += 1;
                 } else {
                     conn_d += 1;
@@ -242,8 +242,7 @@ fn spines(net: &mut Network, step: u32) {
         let o = k as u32 - net.row_start[post as usize];
         let base = rng::base(key, stream::SPINE, step, post);
         // The spine pool the synapse belongs to: the inhibitory one where dendrites are typed.
-        let in_pool = net.pops[pt as usize].grow_flags & GROW_TYPED_DENDRITES != 0
-            && view.rule(rk).flags & SPROUT_INHIBITORY != 0;
+        let in_pool = in_inhibitory_pool(net.pops[pt as usize].grow_flags, view.rule(rk).flags);
         let d = if in_pool { 8 } else { 4 };
         let (ea, ed) = (net.elem[pre as usize], net.elem[post as usize]);
         let retract = (ea[1] > 0 && rng::draw(base, 4 * o) % ea[2].max(1) < ea[1])
@@ -461,8 +460,7 @@ fn accept(net: &mut Network, step: u32, demand: &[u32]) {
                 net.sstats[region * REGION_STRUCT_WORDS + SS_FORMED] += 1;
                 net.sstats[bins_at + 2 * bin] += 1;
                 let (at_post, at_pre) = (pop_words(net, post), pop_words(net, pre));
-                let in_pool = net.pops[pop_of(net, post) as usize].grow_flags & GROW_TYPED_DENDRITES != 0
-                    && r.flags & SPROUT_INHIBITORY != 0;
+                let in_pool = in_inhibitory_pool(net.pops[pop_of(net, post) as usize].grow_flags, r.flags);
                 net.sstats[at_post + if in_pool { PS_SPINES_IN_FORMED } else { PS_SPINES_FORMED }] += 1;
                 net.sstats[at_pre + PS_BOUTONS_FORMED] += 1;
             } else {
@@ -578,4 +576,11 @@ fn pop_words(net: &Network, neuron: u32) -> usize {
 fn growth(ca: f32, nu: f32, xi: f32, inv_zeta: f32, boost: f32) -> f32 {
     let x = (ca - xi) * inv_zeta;
     nu * (2.0 * exp_f32(-(x * x)) - 1.0) * boost
+}
+
+/// Whether a synapse of a rule with `rule_flags` onto a neuron of a population with `grow_flags`
+/// takes the inhibitory spine pool: an inhibitory rule onto a neuron whose dendrites are typed
+/// (shaders/structure.wgsl `in_inhibitory_pool`).
+fn in_inhibitory_pool(grow_flags: u32, rule_flags: u32) -> bool {
+    grow_flags & GROW_TYPED_DENDRITES != 0 && rule_flags & SPROUT_INHIBITORY != 0
 }

@@ -341,33 +341,15 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
                 None => None,
                 Some(gr) => {
                     let at = |f: &'static str| with(&pp, &[F("growth"), F(f)]);
-                    if !(gr.nu_per_ms.is_finite() && (0.0..=1.0).contains(&gr.nu_per_ms)) {
-                        return Err(cx.err(
-                            &at("nu_per_ms"),
-                            format!(
-                                "growth rate {} per ms must be between 0 and 1 element per ms",
-                                shown(gr.nu_per_ms)
-                            ),
-                        ));
-                    }
-                    // Calcium set points are held in f32 on the GPU, with their midpoint and
-                    // width: far beyond any calcium level (1e6) they would overflow.
-                    if !(gr.eta.is_finite() && (0.0..=MAX_CALCIUM).contains(&gr.eta)) {
-                        return Err(cx.err(
-                            &at("eta"),
-                            format!("eta {} must be between 0 and {MAX_CALCIUM}", shown(gr.eta)),
-                        ));
-                    }
-                    if !(gr.eps.is_finite() && gr.eps > gr.eta && gr.eps <= MAX_CALCIUM) {
-                        return Err(cx.err(
-                            &at("eps"),
-                            format!(
-                                "eps {} must exceed eta {} (the curve grows between them) and be at most {MAX_CALCIUM}",
-                                shown(gr.eps),
-                                shown(gr.eta)
-                            ),
-                        ));
-                    }
+                    check_curve(
+                        &cx,
+                        &at,
+                        &ElementCurve {
+                            eta: gr.eta,
+                            eps: gr.eps,
+                            nu_per_ms: gr.nu_per_ms,
+                        },
+                    )?;
                     for (f, v) in [("tau_ca_ms", gr.tau_ca_ms), ("beta_ca", gr.beta_ca)] {
                         if !(v.is_finite() && v > 0.0) {
                             return Err(cx.err(&at(f), format!("{f} {v} must be > 0")));
@@ -1788,6 +1770,38 @@ fn bold_analyses(
     Ok(())
 }
 
+/// A growth curve's own rules (the population's and each element type's): a rate between 0 and 1
+/// element per ms, 0 <= eta < eps <= MAX_CALCIUM. Calcium set points are held in f32 on the GPU,
+/// with their midpoint and width: far beyond any calcium level (1e6) they would overflow.
+fn check_curve<'p>(cx: &Ctx, at: impl Fn(&'static str) -> Vec<Seg<'p>>, c: &ElementCurve) -> Result<()> {
+    if !(c.nu_per_ms.is_finite() && (0.0..=1.0).contains(&c.nu_per_ms)) {
+        return Err(cx.err(
+            &at("nu_per_ms"),
+            format!(
+                "growth rate {} per ms must be between 0 and 1 element per ms",
+                shown(c.nu_per_ms)
+            ),
+        ));
+    }
+    if !(c.eta.is_finite() && (0.0..=MAX_CALCIUM).contains(&c.eta)) {
+        return Err(cx.err(
+            &at("eta"),
+            format!("eta {} must be between 0 and {MAX_CALCIUM}", shown(c.eta)),
+        ));
+    }
+    if !(c.eps.is_finite() && c.eps > c.eta && c.eps <= MAX_CALCIUM) {
+        return Err(cx.err(
+            &at("eps"),
+            format!(
+                "eps {} must exceed eta {} (the curve grows between them) and be at most {MAX_CALCIUM}",
+                shown(c.eps),
+                shown(c.eta)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A population's validated growth with its element types (`pp`: the population's path): each
 /// type named once, one axon type at most, every element's curve as the population's must be.
 fn growth_model(cx: &Ctx, pp: &[Seg], gr: &Growth) -> Result<GrowthModel> {
@@ -1835,31 +1849,7 @@ fn growth_model(cx: &Ctx, pp: &[Seg], gr: &Growth) -> Result<GrowthModel> {
             eps: e.eps.unwrap_or(gr.eps),
             nu_per_ms: e.nu_per_ms.unwrap_or(gr.nu_per_ms),
         };
-        if !(c.nu_per_ms.is_finite() && (0.0..=1.0).contains(&c.nu_per_ms)) {
-            return Err(cx.err(
-                &at("nu_per_ms"),
-                format!(
-                    "growth rate {} per ms must be between 0 and 1 element per ms",
-                    shown(c.nu_per_ms)
-                ),
-            ));
-        }
-        if !(c.eta.is_finite() && (0.0..=MAX_CALCIUM).contains(&c.eta)) {
-            return Err(cx.err(
-                &at("eta"),
-                format!("eta {} must be between 0 and {MAX_CALCIUM}", shown(c.eta)),
-            ));
-        }
-        if !(c.eps.is_finite() && c.eps > c.eta && c.eps <= MAX_CALCIUM) {
-            return Err(cx.err(
-                &at("eps"),
-                format!(
-                    "eps {} must exceed eta {} (the curve grows between them) and be at most {MAX_CALCIUM}",
-                    shown(c.eps),
-                    shown(c.eta)
-                ),
-            ));
-        }
+        check_curve(cx, &at, &c)?;
         match e.kind {
             ElementKind::AxonEx | ElementKind::AxonIn => {
                 m.axon_inhibitory = Some(e.kind == ElementKind::AxonIn);

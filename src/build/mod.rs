@@ -669,8 +669,11 @@ fn structural(
                 boutons[pre as usize] += 1;
             }
         }
-        let eps = model.populations[pt].growth.as_ref().map_or(0.0, |gr| gr.eps as f32);
-        *g = [eps, 0.0, spines as f32 + 0.5, 1.0];
+        // Calcium and neurotrophin (calcium over eps, smoothed) at the start.
+        let (ca, trophin) = model.populations[pt].growth.as_ref().map_or((0.0, 1.0), |gr| {
+            (gr.calcium_init as f32, (gr.calcium_init / gr.eps) as f32)
+        });
+        *g = [ca, 0.0, spines as f32 + 0.5, trophin];
         if typed {
             spines_in[t] = inhibitory as f32 + 0.5;
         }

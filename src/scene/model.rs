@@ -362,6 +362,8 @@ pub struct GrowthModel {
     pub nu_per_ms: f64,
     pub tau_ca_ms: f64,
     pub beta_ca: f64,
+    /// Calcium at the start (the scene's `calcium_init`, else eps).
+    pub calcium_init: f64,
     /// The axon's type where the population declares one (true: inhibitory).
     pub axon_inhibitory: Option<bool>,
     /// The growth curves of the axon and of the excitatory and inhibitory dendrites: the

@@ -864,6 +864,10 @@ pub struct Growth {
     pub tau_ca_ms: f64,
     /// Calcium per spike. Default 0.001.
     pub beta_ca: f64,
+    /// Calcium at the start (same unit as eps). Default: eps, a network that starts at its set
+    /// point (an intact network before a lesion or a deafferentation). 0 is a network that has
+    /// not been active yet, as NEST starts it (a network grown from no synapses).
+    pub calcium_init: Option<f64>,
     /// Synaptic element types, each growing on its own curve (Butz & van Ooyen 2013; NEST's
     /// Axon_ex, Axon_in, Den_ex and Den_in): at most one axon type, and the dendrite types the
     /// population's spines come in. A sprouting rule's synapses join an axon of the source with
@@ -881,6 +885,7 @@ impl Default for Growth {
             nu_per_ms: 1e-4,
             tau_ca_ms: 1e4,
             beta_ca: 0.001,
+            calcium_init: None,
             elements: Vec::new(),
         }
     }

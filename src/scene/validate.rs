@@ -355,6 +355,14 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
                             return Err(cx.err(&at(f), format!("{f} {v} must be > 0")));
                         }
                     }
+                    if let Some(c) = gr.calcium_init
+                        && !(c.is_finite() && (0.0..=MAX_CALCIUM).contains(&c))
+                    {
+                        return Err(cx.err(
+                            &at("calcium_init"),
+                            format!("calcium_init {} must be between 0 and {MAX_CALCIUM}", shown(c)),
+                        ));
+                    }
                     Some(growth_model(&cx, &pp, gr)?)
                 }
             };
@@ -1817,6 +1825,7 @@ fn growth_model(cx: &Ctx, pp: &[Seg], gr: &Growth) -> Result<GrowthModel> {
         nu_per_ms: gr.nu_per_ms,
         tau_ca_ms: gr.tau_ca_ms,
         beta_ca: gr.beta_ca,
+        calcium_init: gr.calcium_init.unwrap_or(gr.eps),
         axon_inhibitory: None,
         axon: pop,
         dendrite_ex: Some(pop),

@@ -74,7 +74,7 @@ struct Pop {
     den_in_nu: f32,
     den_in_xi: f32,
     den_in_inv_zeta: f32,
-    _pad4: u32,
+    grow_vacant: f32,
     _pad5: u32,
     _pad6: u32,
 }

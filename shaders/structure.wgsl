@@ -183,17 +183,6 @@ fn elements(@builtin(global_invocation_id) gid: vec3<u32>) {
     // Growth speeds up offline and near a lesion while its plasticity window is open.
     let slot = (st.x >> STATUS_SLOT_SHIFT) & 3u;
     let boost = rn(g.offline * rn(1.0 + rn(bitcast<f32>(st.z) * g.grow_window[slot])));
-    let za = max(rn(gr.y + growth(ca, pop.axon_nu, pop.axon_xi, pop.axon_inv_zeta, boost)), 0.0);
-    let zd = max(rn(gr.z + growth(ca, pop.den_ex_nu, pop.den_ex_xi, pop.den_ex_inv_zeta, boost)), 0.0);
-    let typed = (pop.grow_flags & GROW_TYPED_DENDRITES) != 0u;
-    var zi = 0.0;
-    if typed {
-        let z_in = bitcast<f32>(elem[3u * t + 2u].w);
-        zi = max(rn(z_in + growth(ca, pop.den_in_nu, pop.den_in_xi, pop.den_in_inv_zeta, boost)), 0.0);
-    }
-    let da = modulators[pop.region].x;
-    let trophin = rn(rn(rn(gr.w * p.trophin_decay) + rn(rn(1.0 - p.trophin_decay) * rn(ca * pop.grow_inv_eps)))
-        + rn(p.trophin_reward * da));
     var conn_d = 0u;
     var conn_i = 0u;
     for (var k = rows[2u + i]; k < rows[3u + i]; k++) {
@@ -209,6 +198,19 @@ fn elements(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
         }
     }
+    // Vacant elements decay (the fraction grow_vacant of those the last update left unconnected,
+    // NEST's tau_vacant), then every element type moves on its growth curve.
+    let za = max(rn(vacated(gr.y, conn_a, pop.grow_vacant) + growth(ca, pop.axon_nu, pop.axon_xi, pop.axon_inv_zeta, boost)), 0.0);
+    let zd = max(rn(vacated(gr.z, conn_d, pop.grow_vacant) + growth(ca, pop.den_ex_nu, pop.den_ex_xi, pop.den_ex_inv_zeta, boost)), 0.0);
+    let typed = (pop.grow_flags & GROW_TYPED_DENDRITES) != 0u;
+    var zi = 0.0;
+    if typed {
+        let z_in = bitcast<f32>(elem[3u * t + 2u].w);
+        zi = max(rn(vacated(z_in, conn_i, pop.grow_vacant) + growth(ca, pop.den_in_nu, pop.den_in_xi, pop.den_in_inv_zeta, boost)), 0.0);
+    }
+    let da = modulators[pop.region].x;
+    let trophin = rn(rn(rn(gr.w * p.trophin_decay) + rn(rn(1.0 - p.trophin_decay) * rn(ca * pop.grow_inv_eps)))
+        + rn(p.trophin_reward * da));
     // Elements a neuron may hold (MAX_ELEMENTS): bounds the work of `form` whatever the growth.
     let fa = u32(min(za, MAX_ELEMENTS));
     let fd = u32(min(zd, MAX_ELEMENTS));
@@ -225,6 +227,13 @@ fn elements(@builtin(global_invocation_id) gid: vec3<u32>) {
     atomicAdd(&sstats[at + SS_FREE_SPINES], e1.x + e2.x);
     atomicAdd(&sstats[at + SS_BOUTONS], fa);
     atomicAdd(&sstats[at + SS_SPINES], fd + fi);
+}
+
+// `z` elements, `connected` of them in synapses, after the fraction `decay` of the vacant whole
+// ones is lost: z - decay (floor(z) - connected) (NEST's decay_z_vacant).
+fn vacated(z: f32, connected: u32, decay: f32) -> f32 {
+    let vacant = max(rn(floor(z) - f32(connected)), 0.0);
+    return rn(z - rn(decay * vacant));
 }
 
 // Elements gained (lost, when negative) in one update on the growth curve (nu, xi, 1 / zeta) at

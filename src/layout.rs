@@ -237,7 +237,9 @@ pub struct Pop {
     pub den_in_nu: f32,
     pub den_in_xi: f32,
     pub den_in_inv_zeta: f32,
-    pub _pad4: u32,
+    /// Fraction of each element type's vacant elements lost at every structural update, after
+    /// synapses formed (NEST's tau_vacant; 0: vacant elements stay).
+    pub grow_vacant: f32,
     pub _pad5: u32,
     pub _pad6: u32,
 }

@@ -130,7 +130,7 @@ fn rust_structs_match_wgsl_layouts() {
             den_in_nu,
             den_in_xi,
             den_in_inv_zeta,
-            _pad4,
+            grow_vacant,
             _pad5,
             _pad6
         ]

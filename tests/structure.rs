@@ -227,6 +227,27 @@ fn typed_elements_agree_with_the_cpu_twin_and_keep_their_pools_apart() {
 }
 
 #[test]
+fn vacant_elements_decay_alike_on_the_gpu_and_the_twin() {
+    // NEST's tau_vacant: a fraction of every element type's vacant elements is lost at each
+    // update. The GPU agrees with the twin, and the decay changes what forms.
+    let text = typed_turnover();
+    let decaying = text.replace("beta_ca: 0.01,\n", "beta_ca: 0.01, vacant_decay: 0.3,\n");
+    assert_eq!(decaying.matches("vacant_decay: 0.3").count(), 2);
+    let events = agree_on(&build_sharded(&common::model(&decaying), 512).unwrap());
+    let kept = agree_on(&build_sharded(&common::model(&text), 512).unwrap());
+    let formed = |e: &[u32]| (0..2).map(|p| e[p * POP_STRUCT_WORDS + PS_BOUTONS_FORMED]).sum::<u32>();
+    assert_ne!(formed(&events), formed(&kept), "the decay changed nothing");
+    // Out of range: refused at its place.
+    let bad = text.replacen("beta_ca: 0.01,\n", "beta_ca: 0.01, vacant_decay: 1.5,\n", 1);
+    let (line, _, field, message) = common::scene_error(&bad, "bad.ron");
+    assert_eq!(line, common::position(&bad, "vacant_decay: 1.5").0, "{message}");
+    assert!(
+        field.ends_with("growth.vacant_decay") && message.contains("between 0 and 1"),
+        "{field}: {message}"
+    );
+}
+
+#[test]
 fn structural_updates_agree_with_the_cpu_twin_in_one_and_many_shards() {
     let model = common::model(common::TURNOVER);
     let whole = build(&model);

@@ -622,6 +622,7 @@ fn structural(
         pop.grow_xi = (0.5 * (gr.eta + gr.eps)) as f32;
         pop.grow_inv_zeta = (2.0 * std::f64::consts::LN_2.sqrt() / (gr.eps - gr.eta)) as f32;
         pop.grow_inv_eps = (1.0 / gr.eps) as f32;
+        pop.grow_vacant = gr.vacant_decay as f32;
         // Each element's curve as (nu per update, xi, 1 / zeta); a pool the population does not
         // have grows nothing.
         let curve = |c: Option<crate::scene::model::ElementCurve>| match c {

@@ -146,19 +146,6 @@ fn elements(net: &mut Network) {
         let gl = net.globals;
         let slot = ((st[0] >> STATUS_SLOT_SHIFT) & 3) as usize;
         let boost = gl.offline * (1.0 + f32::from_bits(st[2]) * gl.grow_window[slot]);
-        let za = (g[1] + growth(ca, pop.axon_nu, pop.axon_xi, pop.axon_inv_zeta, boost)).max(0.0);
-        let zd = (g[2] + growth(ca, pop.den_ex_nu, pop.den_ex_xi, pop.den_ex_inv_zeta, boost)).max(0.0);
-        let typed = pop.grow_flags & GROW_TYPED_DENDRITES != 0;
-        let zi = if typed {
-            let z_in = f32::from_bits(net.elem[t][11]);
-            (z_in + growth(ca, pop.den_in_nu, pop.den_in_xi, pop.den_in_inv_zeta, boost)).max(0.0)
-        } else {
-            0.0
-        };
-        let p = view.p;
-        let da = net.modulators[pop.region as usize][0];
-        let trophin =
-            (g[3] * p.trophin_decay + (1.0 - p.trophin_decay) * (ca * pop.grow_inv_eps)) + p.trophin_reward * da;
         let (mut conn_d, mut conn_i) = (0u32, 0u32);
         for k in net.row_start[t] as usize..net.row_start[t + 1] as usize {
             let pre = net.syn_pre[k];
@@ -175,6 +162,22 @@ fn elements(net: &mut Network) {
             }
         }
         let conn_a = net.boutons[t];
+        // Vacant elements decay (NEST's tau_vacant), then each type moves on its curve.
+        let v = pop.grow_vacant;
+        let za = (vacated(g[1], conn_a, v) + growth(ca, pop.axon_nu, pop.axon_xi, pop.axon_inv_zeta, boost)).max(0.0);
+        let zd =
+            (vacated(g[2], conn_d, v) + growth(ca, pop.den_ex_nu, pop.den_ex_xi, pop.den_ex_inv_zeta, boost)).max(0.0);
+        let typed = pop.grow_flags & GROW_TYPED_DENDRITES != 0;
+        let zi = if typed {
+            let z_in = f32::from_bits(net.elem[t][11]);
+            (vacated(z_in, conn_i, v) + growth(ca, pop.den_in_nu, pop.den_in_xi, pop.den_in_inv_zeta, boost)).max(0.0)
+        } else {
+            0.0
+        };
+        let p = view.p;
+        let da = net.modulators[pop.region as usize][0];
+        let trophin =
+            (g[3] * p.trophin_decay + (1.0 - p.trophin_decay) * (ca * pop.grow_inv_eps)) + p.trophin_reward * da;
         let (fa, fd) = (za.min(MAX_ELEMENTS) as u32, zd.min(MAX_ELEMENTS) as u32);
         let fi = zi.min(MAX_ELEMENTS) as u32;
         net.elem[t] = [
@@ -583,4 +586,11 @@ fn growth(ca: f32, nu: f32, xi: f32, inv_zeta: f32, boost: f32) -> f32 {
 /// (shaders/structure.wgsl `in_inhibitory_pool`).
 fn in_inhibitory_pool(grow_flags: u32, rule_flags: u32) -> bool {
     grow_flags & GROW_TYPED_DENDRITES != 0 && rule_flags & SPROUT_INHIBITORY != 0
+}
+
+/// `z` elements, `connected` of them in synapses, after the fraction `decay` of the vacant whole
+/// ones is lost (shaders/structure.wgsl `vacated`).
+fn vacated(z: f32, connected: u32, decay: f32) -> f32 {
+    let vacant = (z.floor() - connected as f32).max(0.0);
+    z - decay * vacant
 }

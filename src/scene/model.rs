@@ -364,6 +364,8 @@ pub struct GrowthModel {
     pub beta_ca: f64,
     /// Calcium at the start (the scene's `calcium_init`, else eps).
     pub calcium_init: f64,
+    /// Fraction of vacant elements lost at every update (NEST's tau_vacant).
+    pub vacant_decay: f64,
     /// The axon's type where the population declares one (true: inhibitory).
     pub axon_inhibitory: Option<bool>,
     /// The growth curves of the axon and of the excitatory and inhibitory dendrites: the

@@ -868,6 +868,10 @@ pub struct Growth {
     /// point (an intact network before a lesion or a deafferentation). 0 is a network that has
     /// not been active yet, as NEST starts it (a network grown from no synapses).
     pub calcium_init: Option<f64>,
+    /// Fraction of each element type's vacant (unconnected) elements lost at every structural
+    /// update, after new synapses form (0 to 1; NEST's `tau_vacant`, 0.1 there). Default 0:
+    /// vacant elements stay until the growth curve removes them.
+    pub vacant_decay: f64,
     /// Synaptic element types, each growing on its own curve (Butz & van Ooyen 2013; NEST's
     /// Axon_ex, Axon_in, Den_ex and Den_in): at most one axon type, and the dendrite types the
     /// population's spines come in. A sprouting rule's synapses join an axon of the source with
@@ -886,6 +890,7 @@ impl Default for Growth {
             tau_ca_ms: 1e4,
             beta_ca: 0.001,
             calcium_init: None,
+            vacant_decay: 0.0,
             elements: Vec::new(),
         }
     }

@@ -355,6 +355,15 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
                             return Err(cx.err(&at(f), format!("{f} {v} must be > 0")));
                         }
                     }
+                    if !(gr.vacant_decay.is_finite() && (0.0..=1.0).contains(&gr.vacant_decay)) {
+                        return Err(cx.err(
+                            &at("vacant_decay"),
+                            format!(
+                                "vacant_decay {} must be between 0 and 1 (a fraction of the vacant elements per update)",
+                                shown(gr.vacant_decay)
+                            ),
+                        ));
+                    }
                     if let Some(c) = gr.calcium_init
                         && !(c.is_finite() && (0.0..=MAX_CALCIUM).contains(&c))
                     {
@@ -1826,6 +1835,7 @@ fn growth_model(cx: &Ctx, pp: &[Seg], gr: &Growth) -> Result<GrowthModel> {
         tau_ca_ms: gr.tau_ca_ms,
         beta_ca: gr.beta_ca,
         calcium_init: gr.calcium_init.unwrap_or(gr.eps),
+        vacant_decay: gr.vacant_decay,
         axon_inhibitory: None,
         axon: pop,
         dendrite_ex: Some(pop),

@@ -343,7 +343,7 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
                     let at = |f: &'static str| with(&pp, &[F("growth"), F(f)]);
                     check_curve(
                         &cx,
-                        &at,
+                        at,
                         &ElementCurve {
                             eta: gr.eta,
                             eps: gr.eps,
@@ -1868,7 +1868,7 @@ fn growth_model(cx: &Ctx, pp: &[Seg], gr: &Growth) -> Result<GrowthModel> {
             eps: e.eps.unwrap_or(gr.eps),
             nu_per_ms: e.nu_per_ms.unwrap_or(gr.nu_per_ms),
         };
-        check_curve(cx, &at, &c)?;
+        check_curve(cx, at, &c)?;
         match e.kind {
             ElementKind::AxonEx | ElementKind::AxonIn => {
                 m.axon_inhibitory = Some(e.kind == ElementKind::AxonIn);

@@ -34,6 +34,10 @@ struct Globals {
     learn_window: vec4<f32>,
     grow_window: vec4<f32>,
     tonic: vec4<f32>,
+    ring_channels: u32,
+    _gpad0: u32,
+    _gpad1: u32,
+    _gpad2: u32,
 }
 
 struct Pop {
@@ -247,6 +251,8 @@ const MODEL_IZHIKEVICH: u32 = 0u;
 const MODEL_LIF: u32 = 1u;
 const MODEL_SPIKE_SOURCE: u32 = 2u;
 const MODEL_PERIODIC: u32 = 3u;
+const MODEL_IAF_PSC_ALPHA: u32 = 4u;
+const MODEL_IAF_COND_EXP: u32 = 5u;
 const TRACE_PRE_NEAREST: u32 = 1u;
 const TRACE_POST_NEAREST: u32 = 2u;
 const NO_RULE: u32 = 0xffffffffu;
@@ -347,4 +353,15 @@ fn exp_f32(x: f32) -> f32 {
     p = rn(rn(p * r) + 1.0);
     p = rn(rn(p * r) + 1.0);
     return rn(p * bitcast<f32>(u32(i32(k) + 127) << 23u));
+}
+
+// 1 / x for a positive normal x from f32 multiplies and adds only, identical to rng::recip_f32 (a
+// driver's division need not be correctly rounded): a first guess from the bits (relative error
+// under 1/8), then four Newton steps y (2 - x y), each squaring the error, to within 2 ulp.
+fn recip_f32(x: f32) -> f32 {
+    var y = bitcast<f32>(0x7ef311c3u - bitcast<u32>(x));
+    for (var i = 0u; i < 4u; i++) {
+        y = rn(y * rn(2.0 - rn(x * y)));
+    }
+    return y;
 }

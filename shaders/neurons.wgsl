@@ -1,5 +1,6 @@
-// neurons.wgsl: integrate every neuron one step (Izhikevich or LIF), draw its external input,
-// and append its spike to the step's spike list. One thread per neuron.
+// neurons.wgsl: integrate every neuron one step (Izhikevich, LIF, iaf_psc_alpha or
+// iaf_cond_exp), draw its external input, and append its spike to the step's spike list. One
+// thread per neuron.
 
 @group(0) @binding(2) var<storage, read_write> neurons: array<NeuronState>;
 @group(0) @binding(3) var<storage, read> params: array<NeuronParams>;
@@ -18,6 +19,10 @@
 @group(0) @binding(10) var<storage, read> status: array<vec4<u32>>;
 // Cue and guidance currents, the counting flag, output-group spike counts and first spikes.
 @group(0) @binding(11) var<storage, read_write> task: array<atomic<u32>>;
+// The two-channel models' further state and parameters (layout::NeuronExt): one element per
+// neuron when a population has such a model, else one element that nothing reads.
+@group(0) @binding(12) var<storage, read_write> neuron_ext: array<vec4<f32>>;
+@group(0) @binding(13) var<storage, read> params_ext: array<NeuronParams>;
 
 // Specialization to the network, set when the pipeline is built (src/gpu/neurons.rs); the
 // defaults keep every path. A path the network cannot take is compiled out: a software adapter
@@ -34,6 +39,9 @@ override CALCIUM: bool = true;
 override TASK: bool = true;
 override RASTER: bool = true;
 override LFP: bool = true;
+// The ring has a second, inhibitory channel (g.ring_channels == 2: a population of a two-channel
+// model); off, the ring is read as it was before there were two.
+override SPLIT_INPUT: bool = true;
 
 fn has_model(m: u32) -> bool {
     return (MODELS & (1u << m)) != 0u;
@@ -60,15 +68,28 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let pop = pops[s.pop];
     let prm = params[n];
 
-    // This step's slot of the delay ring, read and cleared for step + ring_len.
+    // This step's slot of the delay ring, read and cleared for step + ring_len; with two channels
+    // also its inhibitory twin in the ring's second half.
     // Every float product and sum goes through rn() (common.wgsl) to match the reference bit for bit.
-    let ring_in = atomicExchange(&ring[(step % g.ring_len) * g.n_neurons + n], 0);
+    let at = (step % g.ring_len) * g.n_neurons + n;
+    let ring_in = atomicExchange(&ring[at], 0);
+    var ring_inh = 0;
+    if SPLIT_INPUT && g.ring_channels > 1u {
+        ring_inh = atomicExchange(&ring[g.ring_len * g.n_neurons + at], 0);
+    }
     let st = status[n];
     if (st.x & STATUS_ALIVE) == 0u {
         // A dead neuron neither integrates nor fires; its input is dropped.
         return;
     }
-    var syn = rn(f32(ring_in) * g.inv_ring_scale);
+    // A two-channel model keeps its excitatory input in `syn` and its inhibitory input (negative)
+    // in `syn_in`; any other model takes the channels' integer sum in `syn`, the one-channel value.
+    let split = SPLIT_INPUT && (pop.model == MODEL_IAF_PSC_ALPHA || pop.model == MODEL_IAF_COND_EXP);
+    var syn = rn(f32(select(ring_in + ring_inh, ring_in, split)) * g.inv_ring_scale);
+    var syn_in = 0.0;
+    if split {
+        syn_in = rn(f32(ring_inh) * g.inv_ring_scale);
+    }
     for (var i = 0u; i < pop.input_count; i++) {
         let src = poisson[pop.input_first + i];
         if step < src.start || step >= src.end {
@@ -79,7 +100,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             let stream = STREAM_POISSON + ((pop.input_first + i) << 8u) + r;
             k += poisson_knuth(rng_base(g.key, stream, step, n), src.exp_neg_lambda, src.cap);
         }
-        syn = rn(syn + rn(src.weight * f32(k)));
+        let x = rn(src.weight * f32(k));
+        if split && src.weight < 0.0 {
+            syn_in = rn(syn_in + x);
+        } else {
+            syn = rn(syn + x);
+        }
     }
     var current = rn(pop.dc + pop.noise_mean);
     if NOISE && pop.noise_sd > 0.0 {
@@ -103,12 +129,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
     }
     // Excitability: neuromodulation of the population times what a penumbra left of the input;
-    // then the penumbra's tonic inhibitory current (Clarkson et al. 2010), by the neuron's place in it.
+    // then the penumbra's tonic inhibition (Clarkson et al. 2010), by the neuron's place in it: a
+    // current taken off the input, except in iaf_cond_exp, where it is a conductance toward E_in.
     let slot = (st.x >> STATUS_SLOT_SHIFT) & 3u;
     let pen = bitcast<f32>(st.y);
     let gain = rn(pop.gain * rn(1.0 - rn(pen * g.deficit[slot])));
     syn = rn(syn * gain);
-    current = rn(rn(current * gain) - rn(pen * g.tonic[slot]));
+    if split {
+        syn_in = rn(syn_in * gain);
+    }
+    let driven = rn(current * gain);
+    let tonic = rn(pen * g.tonic[slot]);
+    current = rn(driven - tonic);
 
     var spiked = false;
     if has_model(MODEL_IZHIKEVICH) && pop.model == MODEL_IZHIKEVICH {
@@ -143,6 +175,57 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             s.refr -= 1u;
         }
         s.u = rn(rn(prm.p3 * s.u) + syn);
+        if s.v >= prm.p4 {
+            spiked = true;
+            s.v = prm.p5;
+            s.refr = u32(prm.p7);
+        }
+    } else if has_model(MODEL_IAF_PSC_ALPHA) && pop.model == MODEL_IAF_PSC_ALPHA {
+        // Exact integration (Rotter & Diesmann 1999, NEST iaf_psc_alpha): V with the currents
+        // before this step's input, then each alpha current advances and its derivative takes its
+        // own channel's spikes (a weight w gives a current peaking at w, tau_syn later).
+        var x = neuron_ext[n];
+        let q = params_ext[n];
+        if s.refr == 0u {
+            var v = rn(rn(prm.p0 * s.v) + rn(prm.p2 * rn(prm.p6 + current)));
+            v = rn(v + rn(prm.p1 * x.x));
+            v = rn(v + rn(prm.p3 * s.u));
+            v = rn(v + rn(q.p0 * x.z));
+            s.v = rn(v + rn(q.p1 * x.y));
+        } else {
+            s.refr -= 1u;
+        }
+        s.u = rn(rn(q.p3 * x.x) + rn(q.p2 * s.u));
+        x.x = rn(rn(q.p2 * x.x) + rn(q.p6 * syn));
+        x.y = rn(rn(q.p5 * x.z) + rn(q.p4 * x.y));
+        x.z = rn(rn(q.p4 * x.z) + rn(q.p7 * syn_in));
+        neuron_ext[n] = x;
+        if s.v >= prm.p4 {
+            spiked = true;
+            s.v = prm.p5;
+            s.refr = u32(prm.p7);
+        }
+    } else if has_model(MODEL_IAF_COND_EXP) && pop.model == MODEL_IAF_COND_EXP {
+        // Exponential Euler (docs/MODEL.md): over the step the conductances take their exact mean
+        // and V relaxes exactly toward the V_inf they set, with time constant C / g_total. Tonic
+        // inhibition adds a conductance toward E_in. Then each conductance decays exactly and
+        // jumps by its channel's weights (nS; inhibitory weights enter as |w|).
+        var x = neuron_ext[n];
+        let q = params_ext[n];
+        if s.refr == 0u {
+            let g_ex = rn(q.p0 * s.u);
+            let g_in = rn(rn(q.p1 * x.x) + tonic);
+            let g_total = rn(rn(prm.p3 + g_ex) + g_in);
+            let drive = rn(rn(rn(q.p2 + rn(g_ex * q.p3)) + rn(g_in * q.p4)) + rn(prm.p6 + driven));
+            let v_inf = rn(drive * recip_f32(g_total));
+            let decay = exp_f32(rn(prm.p2 * g_total));
+            s.v = rn(v_inf + rn(rn(s.v - v_inf) * decay));
+        } else {
+            s.refr -= 1u;
+        }
+        s.u = rn(rn(prm.p0 * s.u) + syn);
+        x.x = rn(rn(prm.p1 * x.x) - syn_in);
+        neuron_ext[n] = x;
         if s.v >= prm.p4 {
             spiked = true;
             s.v = prm.p5;

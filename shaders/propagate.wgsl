@@ -4,6 +4,10 @@
 // point, into the target's delay-ring slot. Integer atomics make the sums independent of thread
 // order. Slot numbers here are local to the shard.
 //
+// Two channels: where a population takes excitatory and inhibitory input apart (g.ring_channels
+// == 2), a negative weight goes into the ring's second half, one select on its sign; SPLIT_INPUT
+// (set by src/gpu/propagate.rs) compiles that out of every other network, whose ring is as before.
+//
 // Routes: while counting is on (`task[T_COUNTING]`, the response window) and `task[T_ROUTE]`
 // names an output group (+ 1), `main` also sums |weight| of every synapse it delivers onto a
 // neuron of that group (the status word's task map), per region of the spiking neuron. The spike
@@ -29,6 +33,9 @@
 @group(0) @binding(12) var<storage, read> status: array<vec4<u32>>;
 // The task buffer: its counting flag and route group, and the route words (layout.rs).
 @group(0) @binding(13) var<storage, read_write> task: array<atomic<u32>>;
+
+// The ring has a second, inhibitory channel; the default keeps the path (the select then adds 0).
+override SPLIT_INPUT: bool = true;
 
 // Steps from `then` to `now`, or a huge number when `then` is EMPTY (never).
 fn step_since(then: u32, now: u32) -> u32 {
@@ -95,6 +102,7 @@ fn deliver(wg: vec3<u32>, lid: u32, compact: bool) {
     let route = select(0u, atomicLoad(&task[T_ROUTE]), atomicLoad(&task[T_COUNTING]) != 0u);
     var lo = 0u;
     var hi = 0u;
+    let inhibitory = select(0u, g.ring_len * g.n_neurons, g.ring_channels > 1u);
     for (var k = out_start[pre] + lid; k < end; k += 64u) {
         var post: u32;
         var delay: u32;
@@ -111,7 +119,11 @@ fn deliver(wg: vec3<u32>, lid: u32, compact: bool) {
             weight = syn_weight[slot];
         }
         let w = i32(round(weight * g.ring_scale));
-        atomicAdd(&ring[((step + delay) % g.ring_len) * g.n_neurons + post], w);
+        var at = ((step + delay) % g.ring_len) * g.n_neurons + post;
+        if SPLIT_INPUT {
+            at += select(0u, inhibitory, w < 0);
+        }
+        atomicAdd(&ring[at], w);
         if route != 0u && (status[post].w >> TASK_GROUP_SHIFT) == route {
             let sum = lo + u32(round(abs(weight) * g.conn_scale));
             hi += select(0u, 1u, sum < lo);

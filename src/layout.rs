@@ -32,6 +32,16 @@ pub const MODEL_IZHIKEVICH: u32 = 0;
 pub const MODEL_LIF: u32 = 1;
 pub const MODEL_SPIKE_SOURCE: u32 = 2;
 pub const MODEL_PERIODIC: u32 = 3;
+/// NEST's iaf_psc_alpha: alpha-shaped currents, separate excitatory and inhibitory time constants.
+pub const MODEL_IAF_PSC_ALPHA: u32 = 4;
+/// NEST's iaf_cond_exp: exponential excitatory and inhibitory conductances.
+pub const MODEL_IAF_COND_EXP: u32 = 5;
+
+/// Whether neurons of model `code` take excitatory and inhibitory input apart (two ring channels,
+/// `Globals::ring_channels`, and the per-neuron `NeuronExt` state and parameters).
+pub fn two_channel(code: u32) -> bool {
+    code == MODEL_IAF_PSC_ALPHA || code == MODEL_IAF_COND_EXP
+}
 /// Bits of `SimHeader::err_flags`.
 pub const ERR_NONFINITE: u32 = 1;
 
@@ -100,8 +110,18 @@ pub struct Globals {
     /// Per lesion slot: the plasticity window's extra factor on element growth now (curve - 1).
     pub grow_window: [f32; 4],
     /// Per lesion slot: the peri-infarct tonic inhibitory current at the lesion's edge now (the
-    /// neuron model's input current units), after any drug that reduces it.
+    /// neuron model's input current units; for iaf_cond_exp a conductance toward E_in in nS),
+    /// after any drug that reduces it.
     pub tonic: [f32; 4],
+    /// Channels of the delay ring: 1, one fixed-point sum per neuron and step slot (every weight);
+    /// 2 when some population takes excitatory and inhibitory input apart (`two_channel`): the
+    /// ring is then `[channel][ring_len][n_neurons]`, channel 0 the sum of the non-negative
+    /// weights and channel 1 that of the negative ones, so its first half is the one-channel ring
+    /// split by sign. Models of one input read the two channels' integer sum.
+    pub ring_channels: u32,
+    pub _gpad0: u32,
+    pub _gpad1: u32,
+    pub _gpad2: u32,
 }
 
 /// Per-neuron status words (`status` buffer, one `[u32; 4]` per neuron): x holds STATUS_ALIVE
@@ -309,7 +329,8 @@ pub struct PoissonSource {
 }
 
 /// Dynamic state of one neuron. Izhikevich: v (mV), u. LIF: v relative to E_L (mV), u = I_syn (pA),
-/// `refr` = refractory steps left.
+/// `refr` = refractory steps left. iaf_psc_alpha: v relative to E_L (mV), u = I_ex (pA), refr as
+/// LIF, the rest in `NeuronExt`. iaf_cond_exp: v absolute (mV), u = g_ex (nS), refr as LIF.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct NeuronState {
@@ -324,6 +345,11 @@ pub struct NeuronState {
 /// LIF (exact integration, NEST iaf_psc_exp): p0 = P22 = exp(-h/tau_m), p1 = P21 (mV/pA),
 /// p2 = P20 = tau_m/C (1 - P22) (mV/pA), p3 = P11 = exp(-h/tau_syn), p4 = threshold - E_L,
 /// p5 = reset - E_L, p6 = I_e (pA), p7 = refractory steps (as f32).
+/// iaf_psc_alpha (exact integration, Rotter & Diesmann 1999): p0 = P33 = exp(-h/tau_m),
+/// p1 = P31_ex (mV per pA/ms of dI_ex), p2 = P30 = tau_m/C (1 - P33) (mV/pA), p3 = P32_ex (mV/pA),
+/// p4..p7 as LIF. iaf_cond_exp: p0 = exp(-h/tau_ex), p1 = exp(-h/tau_in), p2 = -h/C_m (ms/pF),
+/// p3 = g_L (nS), p4 = V_th (mV), p5 = V_reset (mV), p6 = I_e (pA), p7 = refractory steps. The
+/// rest of both models' parameters are in `NeuronExt::params`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct NeuronParams {
@@ -336,6 +362,19 @@ pub struct NeuronParams {
     pub p6: f32,
     pub p7: f32,
 }
+
+/// The per-neuron state and parameters of the two-channel models beyond `NeuronState` and
+/// `NeuronParams` (`neuron_ext` and `params_ext` buffers): one element per neuron when some
+/// population has such a model, else a single zero element, so networks without them keep their
+/// bytes. State (`[f32; 4]`): iaf_psc_alpha [dI_ex (pA/ms), I_in (pA), dI_in (pA/ms), 0];
+/// iaf_cond_exp [g_in (nS), 0, 0, 0]; other models [0; 4], untouched.
+/// Parameters (a `NeuronParams`): iaf_psc_alpha p0 = P31_in, p1 = P32_in, p2 = P11_ex =
+/// exp(-h/tau_ex), p3 = P21_ex = h P11_ex (ms), p4 = P11_in, p5 = P21_in (ms), p6 = e/tau_ex,
+/// p7 = e/tau_in (1/ms: a weight w in pA gives the current a peak of w at t = tau);
+/// iaf_cond_exp p0 = tau_ex/h (1 - exp(-h/tau_ex)) and p1 = tau_in/h (1 - exp(-h/tau_in)) (the
+/// conductances' means over a step per unit at its start), p2 = g_L E_L (pA), p3 = E_ex (mV),
+/// p4 = E_in (mV), p5..p7 = 0.
+pub type NeuronExt = [f32; 4];
 
 /// Header of the simulation-state buffer (followed by the spike list, one u32 per neuron).
 #[repr(C)]

@@ -785,12 +785,14 @@ fn run(cli: Cli) -> Result<()> {
                         "no (rewire bench times whole steps)"
                     }
                 );
-                // The delay ring grows with the longest delay in steps: two typical settings.
-                for (ring, what) in [
-                    (17, "dt 1 ms, delays up to 16 ms"),
-                    (201, "dt 0.1 ms, delays up to 20 ms"),
+                // The delay ring grows with the longest delay in steps: two typical settings, and
+                // the second with the two ring channels of iaf_psc_alpha and iaf_cond_exp.
+                for (ring, channels, what) in [
+                    (17, 1, "dt 1 ms, delays up to 16 ms"),
+                    (201, 1, "dt 0.1 ms, delays up to 20 ms"),
+                    (201, 2, "dt 0.1 ms, delays up to 20 ms, iaf_psc_alpha or iaf_cond_exp"),
                 ] {
-                    let fit = rewire::build::capacity(&l, memory, 1000, ring);
+                    let fit = rewire::build::capacity_with(&l, memory, 1000, ring, channels);
                     println!(
                         "    largest network ({what}): about {} neurons with 1000 synapses each ({:.2e} synapses), {}",
                         fit.neurons,

@@ -83,6 +83,18 @@ pub fn exp_f32(x: f32) -> f32 {
     p * f32::from_bits(((k as i32 + 127) as u32) << 23)
 }
 
+/// 1 / x for a positive normal x, identical to common.wgsl's recip_f32 (no division: a GPU's
+/// f32 division need not be correctly rounded): a first guess from the bits, then four Newton
+/// steps y (2 - x y). Within 2 ulp of 1 / x.
+#[inline]
+pub fn recip_f32(x: f32) -> f32 {
+    let mut y = f32::from_bits(0x7ef3_11c3u32.wrapping_sub(x.to_bits()));
+    for _ in 0..4 {
+        y *= 2.0 - x * y;
+    }
+    y
+}
+
 /// Uniform on [0, 1) with 24 bits, exactly representable in f32.
 #[inline]
 pub fn unit_f32(bits: u32) -> f32 {
@@ -188,6 +200,20 @@ mod tests {
         assert!(worst < 5e-7, "largest relative error {worst:e}");
         assert_eq!(exp_f32(-100.0), 0.0);
         assert_eq!(exp_f32(0.0), 1.0);
+    }
+
+    #[test]
+    fn recip_f32_is_within_two_ulp_of_division() {
+        let mut worst = 0.0f64;
+        let mut x = 1e-6f32;
+        while x < 1e9 {
+            let rel = (recip_f32(x) as f64 * x as f64 - 1.0).abs();
+            worst = worst.max(rel);
+            x *= 1.000_37;
+        }
+        assert!(worst < 2.5e-7, "largest relative error {worst:e}");
+        // Not correctly rounded: 1 / 1 comes out one ulp low, the same on every device.
+        assert!((recip_f32(1.0) - 1.0).abs() <= f32::EPSILON);
     }
 
     #[test]

@@ -332,3 +332,88 @@ fn nonfinite_state_stops_both_engines_naming_the_population() {
         );
     }
 }
+
+#[test]
+fn two_channel_models_mixed_with_one_channel_models() {
+    // iaf_psc_alpha and iaf_cond_exp take excitatory and inhibitory input apart (two ring
+    // channels, NeuronExt state), beside LIF and Izhikevich neurons that take the channels' sum;
+    // excitatory and inhibitory synapses and Poisson inputs of both signs onto every model.
+    let src = SCENE_TWO_CHANNELS;
+    let net = build(&common::model(src));
+    assert_eq!(net.globals.ring_channels, 2);
+    agree(src, 400);
+}
+
+const SCENE_TWO_CHANNELS: &str = r#"Scene(seed: 17, dt_ms: 0.1, duration_ms: 120,
+  regions: [
+    Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 0.5, populations: [
+      Population(name: "E", count: 150, model: IafPscAlpha(tau_syn_ex_ms: 0.5, tau_syn_in_ms: Uniform(2, 4), t_ref_ms: Uniform(1, 3), v_init_mv: Uniform(-70, -56))),
+      Population(name: "C", count: 100, model: IafCondExp(tau_syn_in_ms: Uniform(1.5, 3), g_l_ns: Uniform(12, 20), v_init_mv: Uniform(-70, -56))),
+      Population(name: "L", count: 60, model: Lif(v_init_mv: Uniform(-65, -52))),
+      Population(name: "I", count: 50, model: FastSpiking),
+    ]),
+  ],
+  projections: [
+    Projection(from: "E", to: "E", rule: FixedProbability(0.1), weight: Normal(mean: 60, sd: 10, min: 0), delay_ms: Normal(mean: 1.5, sd: 0.5, min: 0.1)),
+    Projection(from: "E", to: "C", rule: FixedInDegree(20), weight: Uniform(0.5, 3), delay_ms: Uniform(0.5, 2)),
+    Projection(from: "E", to: "L", rule: FixedInDegree(20), weight: 87.8, delay_ms: 1),
+    Projection(from: "E", to: "I", rule: FixedInDegree(20), weight: Uniform(0, 2), delay_ms: 1),
+    Projection(from: "C", to: "E", rule: FixedInDegree(15), weight: Uniform(20, 80), delay_ms: Uniform(0.5, 2)),
+    Projection(from: "L", to: "C", rule: FixedInDegree(10), weight: 2, delay_ms: 1.2),
+    Projection(from: "I", to: "E", rule: FixedProbability(0.2), weight: Uniform(-300, -100), delay_ms: 0.8),
+    Projection(from: "I", to: "C", rule: FixedProbability(0.2), weight: Uniform(-6, -1), delay_ms: 0.8),
+    Projection(from: "I", to: "L", rule: FixedProbability(0.2), weight: -200, delay_ms: 0.8),
+    Projection(from: "C", to: "I", rule: FixedInDegree(10), weight: 1, delay_ms: 1),
+  ],
+  inputs: [ Poisson(to: "E", rate_hz: 10, in_degree: 1000, weight: 87.8), Poisson(to: "E", rate_hz: 5, in_degree: 200, weight: -20),
+            Poisson(to: "C", rate_hz: 15, in_degree: 1000, weight: 2.5), Poisson(to: "C", rate_hz: 5, in_degree: 100, weight: -1),
+            Dc(to: "L", amplitude: 380), Noise(to: "L", sd: 50), Noise(to: "I", sd: 3, mean: 4), Noise(to: "C", sd: 40) ],
+)"#;
+
+#[test]
+fn tonic_inhibition_on_two_channel_models_agrees_bit_for_bit() {
+    // The penumbra's tonic inhibition is a current for iaf_psc_alpha, LIF and Izhikevich, and a
+    // conductance toward E_in for iaf_cond_exp; with an excitability loss too, both engines must
+    // still agree exactly (neuron state included).
+    use rewire::engine::Control;
+    let net = build(&common::model(SCENE_TWO_CHANNELS));
+    let ctx = common::gpu();
+    let mut gpu = GpuEngine::new(&ctx, &net, 600).unwrap();
+    let mut cpu = CpuEngine::new(&net, 600);
+    let mut c = Control::rest(net.pops.len(), net.poisson.len());
+    c.tonic[0] = 4.0;
+    c.deficit[0] = 0.3;
+    // Every other neuron in the penumbra, at places from 0 to 1.
+    let n = net.status.len();
+    let status: Vec<[u32; 4]> = net
+        .status
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            [
+                s[0],
+                if i % 2 == 0 { (i as f32 / n as f32).to_bits() } else { 0 },
+                s[2],
+                s[3],
+            ]
+        })
+        .collect();
+    let engines: [&mut dyn Engine; 2] = [&mut gpu, &mut cpu];
+    for e in engines {
+        e.control(&c);
+        e.set_status(&status);
+        e.advance(600).unwrap();
+    }
+    assert_eq!(gpu.raster().unwrap(), cpu.raster().unwrap(), "rasters differ");
+    let state = gpu.neuron_state().unwrap();
+    for (i, (g, c)) in state.iter().zip(&cpu.network().state).enumerate() {
+        assert_eq!(
+            (g.v.to_bits(), g.u.to_bits(), g.refr),
+            (c.v.to_bits(), c.u.to_bits(), c.refr),
+            "neuron {i} differs"
+        );
+    }
+    let spikes = common::spikes_in(&cpu.raster().unwrap());
+    eprintln!("{spikes} spikes agree over 600 steps under tonic inhibition");
+    assert!(spikes > 200, "only {spikes} spikes");
+}

@@ -86,7 +86,11 @@ fn rust_structs_match_wgsl_layouts() {
             deficit,
             learn_window,
             grow_window,
-            tonic
+            tonic,
+            ring_channels,
+            _gpad0,
+            _gpad1,
+            _gpad2
         ]
     );
     check_struct!(
@@ -229,6 +233,8 @@ fn wgsl_constants_match_rust() {
         ("MODEL_LIF", format!("{MODEL_LIF}u")),
         ("MODEL_SPIKE_SOURCE", format!("{MODEL_SPIKE_SOURCE}u")),
         ("MODEL_PERIODIC", format!("{MODEL_PERIODIC}u")),
+        ("MODEL_IAF_PSC_ALPHA", format!("{MODEL_IAF_PSC_ALPHA}u")),
+        ("MODEL_IAF_COND_EXP", format!("{MODEL_IAF_COND_EXP}u")),
         ("TRACE_PRE_NEAREST", format!("{TRACE_PRE_NEAREST}u")),
         ("TRACE_POST_NEAREST", format!("{TRACE_POST_NEAREST}u")),
         ("NO_RULE", format!("0x{NO_RULE:x}u")),
@@ -308,7 +314,7 @@ fn neuron_specialization_sets_every_override_and_the_paths_taken() {
     );
     // Izhikevich populations only, nothing traced, no task, raster or LFP.
     assert_eq!(quick["MODELS"], (1u32 << MODEL_IZHIKEVICH) as f64);
-    for flag in ["TASK", "RASTER", "LFP", "CALCIUM"] {
+    for flag in ["TASK", "RASTER", "LFP", "CALCIUM", "SPLIT_INPUT"] {
         assert_eq!(quick[flag], 0.0, "quickstart: {flag}");
     }
     assert_eq!(spec("scenes/quickstart.ron", 100)["RASTER"], 1.0);
@@ -316,5 +322,54 @@ fn neuron_specialization_sets_every_override_and_the_paths_taken() {
     let stroke = spec("scenes/stroke_rehab.ron", 0);
     for flag in ["TASK", "LFP", "CALCIUM", "TRACED"] {
         assert_eq!(stroke[flag], 1.0, "stroke_rehab: {flag}");
+    }
+}
+
+/// The delivery is specialized the same way: `propagate::specialization` sets every override of
+/// propagate.wgsl, and compiles the inhibitory channel out exactly when the ring has one channel.
+#[test]
+fn propagate_specialization_sets_every_override() {
+    let m = module("propagate");
+    let mut declared: Vec<String> = m.overrides.iter().filter_map(|(_, o)| o.name.clone()).collect();
+    declared.sort();
+    for channels in [1, 2] {
+        let spec = rewire::gpu::propagate::specialization(channels);
+        let mut set: Vec<String> = spec.iter().map(|(k, _)| k.to_string()).collect();
+        set.sort();
+        assert_eq!(
+            set, declared,
+            "constants set by src/gpu/propagate.rs against overrides of propagate.wgsl"
+        );
+        assert_eq!(spec[0].1, if channels == 2 { 1.0 } else { 0.0 });
+    }
+}
+
+/// A network with a two-channel model (iaf_psc_alpha, iaf_cond_exp) gets the ring's second
+/// channel and its neuron stage keeps the split path; one without keeps one channel.
+#[test]
+fn two_channel_models_set_the_ring_channels_and_split_input() {
+    let scene = |model: &str| {
+        format!(
+            r#"Scene(seed: 1, dt_ms: 0.1, duration_ms: 10, regions: [Region(name: "R", centre_mm: (0,0,0), radius_mm: 1,
+                populations: [Population(name: "A", count: 4, model: Lif()), Population(name: "B", count: 3, model: {model})])])"#
+        )
+    };
+    for (model, channels) in [
+        ("Lif()", 1),
+        ("IafPscAlpha()", 2),
+        ("IafCondExp()", 2),
+        ("RegularSpiking", 1),
+    ] {
+        let m = rewire::scene::parse(&scene(model), "test.ron").unwrap_or_else(|e| panic!("{e}"));
+        let net = rewire::build::build(&m);
+        assert_eq!(net.globals.ring_channels, channels, "{model}");
+        let ext = if channels == 2 { 7 } else { 1 };
+        assert_eq!((net.neuron_ext.len(), net.params_ext.len()), (ext, ext), "{model}");
+        let spec: std::collections::BTreeMap<_, _> =
+            rewire::gpu::neurons::specialization(&net, 0).into_iter().collect();
+        assert_eq!(spec["SPLIT_INPUT"], if channels == 2 { 1.0 } else { 0.0 }, "{model}");
+        let models = spec["MODELS"] as u32;
+        assert_eq!(models >> MODEL_IAF_PSC_ALPHA & 1, (model == "IafPscAlpha()") as u32);
+        assert_eq!(models >> MODEL_IAF_COND_EXP & 1, (model == "IafCondExp()") as u32);
     }
 }

@@ -64,6 +64,10 @@ pub struct Network {
     pub task: Vec<u32>,
     pub state: Vec<NeuronState>,
     pub params: Vec<NeuronParams>,
+    /// The two-channel models' further state and parameters (layout::NeuronExt): one per neuron
+    /// when a population has such a model (`Globals::ring_channels` 2), else one zero element.
+    pub neuron_ext: Vec<layout::NeuronExt>,
+    pub params_ext: Vec<NeuronParams>,
     /// Neuron positions (mm).
     pub positions: Vec<[f32; 3]>,
     /// Slot arrays (global slot numbers): presynaptic neuron (or EMPTY), weight, and a 16-bit word
@@ -207,13 +211,26 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     let mut state = Vec::with_capacity(n);
     let mut params = Vec::with_capacity(n);
     let mut positions = Vec::with_capacity(n);
+    // Excitatory and inhibitory input apart (two ring channels, NeuronExt per neuron) only where a
+    // population needs it: other networks keep their bytes.
+    let two_channel = model.populations.iter().any(|p| layout::two_channel(p.neuron.code()));
+    let mut neuron_ext = Vec::with_capacity(if two_channel { n } else { 1 });
+    let mut params_ext = Vec::with_capacity(if two_channel { n } else { 1 });
     for (pi, p) in model.populations.iter().enumerate() {
         for i in p.first..p.first + p.count {
-            let (prm, st) = neurons::neuron(key, i, pi as u32, &p.neuron, dt);
-            params.push(prm);
-            state.push(st);
+            let b = neurons::neuron(key, i, pi as u32, &p.neuron, dt);
+            params.push(b.params);
+            state.push(b.state);
+            if two_channel {
+                neuron_ext.push(b.ext);
+                params_ext.push(b.params_ext);
+            }
             positions.push(neurons::position(key, i, &model.regions[p.region]));
         }
+    }
+    if !two_channel {
+        neuron_ext.push([0.0; 4]);
+        params_ext.push(NeuronParams::default());
     }
 
     phase("neurons");
@@ -491,6 +508,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         capture_every: capture_every as u32,
         structural: model.structure.is_some() as u32,
         lfp_steps: model.readouts.lfp.as_ref().map_or(0, |l| l.window_steps),
+        ring_channels: if two_channel { 2 } else { 1 },
         ..Default::default()
     }
     .at_rest();
@@ -516,6 +534,8 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         task,
         state,
         params,
+        neuron_ext,
+        params_ext,
         positions,
         syn_pre,
         syn_weight,
@@ -818,10 +838,16 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         })
         .fold(1.0, f64::max);
     let shards = (slots / shard_slots.max(1) as f64).ceil().max(1.0);
+    // A two-channel model (iaf_psc_alpha, iaf_cond_exp) doubles the ring and adds 16 bytes of
+    // state and 32 of parameters a neuron; otherwise those are one element each.
+    let two = model.populations.iter().any(|p| layout::two_channel(p.neuron.code()));
+    let (channels, ext) = if two { (2.0, n) } else { (1.0, 1.0) };
     let neuron_arrays = vec![
         ("neurons", 16.0 * n),
         ("params", 32.0 * n),
-        ("ring", 4.0 * (max_delay + 1.0) * n),
+        ("neuron_ext", 16.0 * ext),
+        ("params_ext", 32.0 * ext),
+        ("ring", 4.0 * channels * (max_delay + 1.0) * n),
         ("sim", 32.0 + 4.0 * n),
         ("out_start", 4.0 * (n + 1.0)),
     ];
@@ -868,20 +894,33 @@ pub struct Capacity {
 /// parameters, ring), one binding of parameters (32 bytes a neuron), one binding of the ring
 /// (4 bytes a neuron a step) and 2^32 slots; whichever is smallest, named.
 pub fn capacity(limits: &wgpu::Limits, memory: Option<u64>, k: u64, ring_len: u64) -> Capacity {
+    capacity_with(limits, memory, k, ring_len, 1)
+}
+
+/// `capacity` with a ring of `channels` channels (2 for networks with a two-channel model,
+/// iaf_psc_alpha or iaf_cond_exp, which also keep 16 bytes of further state and 32 of further
+/// parameters a neuron, `neuron_ext` and `params_ext`, a binding each).
+pub fn capacity_with(limits: &wgpu::Limits, memory: Option<u64>, k: u64, ring_len: u64, channels: u64) -> Capacity {
     let binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
     let ring_len = ring_len.max(2);
+    let channels = channels.clamp(1, 2);
+    let ext = if channels > 1 { 16.0 + 32.0 } else { 0.0 };
     // Static synapses take the compact layout where the ring's delays fit its delay byte.
     let synapses = if ring_len <= layout::COMPACT_DELAY_MASK as u64 + 1 {
         k as f64 * BYTES_PER_COMPACT_SYNAPSE
     } else {
         k as f64 * (BYTES_PER_SLOT + BYTES_PER_OUT_ENTRY) + (ROW_CHUNK as f64 - 1.0) / 2.0 * BYTES_PER_SLOT
     };
-    let per_neuron = synapses + 16.0 + 32.0 + 4.0 * ring_len as f64 + 4.0 + 4.0;
+    let per_neuron = synapses + 16.0 + 32.0 + ext + 4.0 * (channels * ring_len) as f64 + 4.0 + 4.0;
     let mut best = (binding / 32, "limited by one binding of neuron parameters".to_string());
     for (neurons, why) in [
         (
-            binding / (4 * ring_len),
-            format!("limited by one binding of the delay ring ({ring_len} steps a neuron)"),
+            binding / (4 * channels * ring_len),
+            if channels > 1 {
+                format!("limited by one binding of the delay ring ({ring_len} steps of two channels a neuron)")
+            } else {
+                format!("limited by one binding of the delay ring ({ring_len} steps a neuron)")
+            },
         ),
         (
             (u32::MAX as u64) / (k + ROW_CHUNK as u64 / 2),
@@ -1199,9 +1238,11 @@ impl Network {
         let mut list: Vec<(String, u64)> = vec![
             ("neurons".into(), 16 * n),
             ("params".into(), 32 * n),
+            ("neuron_ext".into(), 16 * self.neuron_ext.len() as u64),
+            ("params_ext".into(), 32 * self.params_ext.len() as u64),
             ("pops".into(), std::mem::size_of_val(&self.pops[..]) as u64),
             ("poisson".into(), 32 * self.poisson.len().max(1) as u64),
-            ("ring".into(), words(g.ring_len as u64 * n)),
+            ("ring".into(), words(g.ring_channels as u64 * g.ring_len as u64 * n)),
             ("sim".into(), 32 + 4 * n),
             (
                 "counters".into(),

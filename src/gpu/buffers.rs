@@ -8,9 +8,16 @@ pub struct Buffers {
     pub pops: wgpu::Buffer,
     pub neurons: wgpu::Buffer,
     pub params: wgpu::Buffer,
+    /// The two-channel models' further state and parameters (layout::NeuronExt): one element per
+    /// neuron where a population has such a model, else one.
+    pub neuron_ext: wgpu::Buffer,
+    pub params_ext: wgpu::Buffer,
     pub poisson: wgpu::Buffer,
-    /// Delay ring: ring_len x n_neurons fixed-point inputs.
+    /// Delay ring: ring_channels x ring_len x n_neurons fixed-point inputs.
     pub ring: wgpu::Buffer,
+    /// Channels of the ring (Globals::ring_channels): 2 where excitatory and inhibitory input
+    /// are kept apart.
+    pub ring_channels: u32,
     /// SimHeader followed by the spike list.
     pub sim: wgpu::Buffer,
     /// Per-population spike counts, then the raster.
@@ -173,8 +180,15 @@ impl Buffers {
             pops: init("pops", bytemuck::cast_slice(&net.pops), RW),
             neurons: init("neurons", bytemuck::cast_slice(&net.state), RW),
             params: init("params", bytemuck::cast_slice(&net.params), RW),
+            neuron_ext: init("neuron_ext", bytemuck::cast_slice(&net.neuron_ext), RW),
+            params_ext: init("params_ext", bytemuck::cast_slice(&net.params_ext), RW),
             poisson: init("poisson", bytemuck::cast_slice(&net.poisson), RW),
-            ring: init("ring", &vec![0u8; 4 * g.ring_len as usize * n], RW),
+            ring: init(
+                "ring",
+                &vec![0u8; 4 * g.ring_channels as usize * g.ring_len as usize * n],
+                RW,
+            ),
+            ring_channels: g.ring_channels,
             sim: init("sim", &sim, RW),
             counters: init("counters", &vec![0u8; 4 * counter_words], RW),
             dispatch: init("dispatch", &[0u8; 12], RW | wgpu::BufferUsages::INDIRECT),

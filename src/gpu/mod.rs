@@ -616,6 +616,8 @@ impl GpuEngine {
         let mut all: Vec<(String, &wgpu::Buffer)> = [
             ("neurons", &b.neurons),
             ("params", &b.params),
+            ("neuron_ext", &b.neuron_ext),
+            ("params_ext", &b.params_ext),
             ("ring", &b.ring),
             ("sim", &b.sim),
             ("counters", &b.counters),

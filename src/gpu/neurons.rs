@@ -31,6 +31,8 @@ impl Neurons {
                 (9, &b.grow),
                 (10, &b.status),
                 (11, &b.task),
+                (12, &b.neuron_ext),
+                (13, &b.params_ext),
             ],
         );
         Neurons {
@@ -49,7 +51,8 @@ impl Neurons {
 
 /// The shader's pipeline-overridable constants for `net` with `raster_steps` of raster: the
 /// neuron models present, and whether any population has a noise current, traces or calcium,
-/// any neuron a task map, and whether the raster and the LFP record are kept. A path no neuron of the network takes
+/// any neuron a task map, whether the raster and the LFP record are kept, and whether the ring
+/// has an inhibitory channel. A path no neuron of the network takes
 /// is compiled out, with the same result bit for bit (software adapters run every path left in
 /// under a lane mask, so it costs every neuron).
 pub fn specialization(net: &Network, raster_steps: u32) -> Vec<(&'static str, f64)> {
@@ -67,5 +70,6 @@ pub fn specialization(net: &Network, raster_steps: u32) -> Vec<(&'static str, f6
         ("TASK", flag(task)),
         ("RASTER", flag(raster_steps > 0)),
         ("LFP", flag(net.globals.lfp_steps > 0)),
+        ("SPLIT_INPUT", flag(net.globals.ring_channels > 1)),
     ]
 }

@@ -23,7 +23,12 @@ impl Propagate {
             &[(0, &b.globals), (2, &b.sim), (3, &b.dispatch), (10, &b.modulators)],
         );
         // The compact static layout reads one delay byte a slot.
-        let deliver = stage::pipeline(device, "propagate", if b.compact { "compact" } else { "main" });
+        let deliver = stage::specialized(
+            device,
+            "propagate",
+            if b.compact { "compact" } else { "main" },
+            &specialization(b.ring_channels),
+        );
         let deliver_binds = b
             .shards
             .iter()
@@ -73,4 +78,10 @@ impl Propagate {
             pass.dispatch_workgroups_indirect(dispatch, 0);
         }
     }
+}
+
+/// The delivery's pipeline-overridable constants for a ring of `ring_channels` channels: with one,
+/// the choice of channel is compiled out and each event does what it did before there were two.
+pub fn specialization(ring_channels: u32) -> Vec<(&'static str, f64)> {
+    vec![("SPLIT_INPUT", if ring_channels > 1 { 1.0 } else { 0.0 })]
 }

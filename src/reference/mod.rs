@@ -43,7 +43,7 @@ impl CpuEngine {
     pub fn new(net: &Network, raster_steps: u32) -> Self {
         let g = net.globals;
         CpuEngine {
-            ring: vec![0; g.ring_len as usize * g.n_neurons as usize],
+            ring: vec![0; g.ring_channels as usize * g.ring_len as usize * g.n_neurons as usize],
             pop_spikes: vec![0; net.pops.len() * (1 + g.lfp_steps as usize)],
             raster_steps,
             raster: vec![0; raster_steps as usize * g.raster_words as usize],
@@ -67,7 +67,7 @@ impl CpuEngine {
         &self.net
     }
 
-    /// The delay ring (fixed-point input per step slot and neuron).
+    /// The delay ring (fixed-point input per channel, step slot and neuron).
     pub fn ring(&self) -> &[i32] {
         &self.ring
     }
@@ -93,6 +93,8 @@ impl CpuEngine {
             ("poisson_lambda", state_bytes(&net.poisson_lambda)),
             ("neurons", state_bytes(&net.state)),
             ("params", state_bytes(&net.params)),
+            ("neuron_ext", state_bytes(&net.neuron_ext)),
+            ("params_ext", state_bytes(&net.params_ext)),
             ("status", state_bytes(&net.status)),
             ("task", state_bytes(&net.task)),
             ("header", state_bytes(&[net.header])),
@@ -138,17 +140,28 @@ impl CpuEngine {
         self.spikes.clear();
         for i in 0..n {
             let ring_in = std::mem::take(&mut self.ring[slot + i]);
+            // The inhibitory channel, in the ring's second half.
+            let ring_inh = if g.ring_channels > 1 {
+                std::mem::take(&mut self.ring[g.ring_len as usize * n + slot + i])
+            } else {
+                0
+            };
             if self.net.status[i][0] & crate::layout::STATUS_ALIVE == 0 {
                 continue;
             }
             let net = &mut self.net;
+            // One NeuronExt element stands in for all when no population has a two-channel model.
+            let e = i.min(net.neuron_ext.len() - 1);
             let out = neurons::step_neuron(
                 &g,
                 &net.pops,
                 &net.poisson,
                 &mut net.state[i],
                 &net.params[i],
+                &mut net.neuron_ext[e],
+                &net.params_ext[e],
                 ring_in,
+                ring_inh,
                 step,
                 i as u32,
                 &net.status[i],
@@ -260,6 +273,8 @@ impl Engine for CpuEngine {
         net.poisson_lambda = state_values(next());
         net.state = state_values(next());
         net.params = state_values(next());
+        net.neuron_ext = state_values(next());
+        net.params_ext = state_values(next());
         net.status = state_values(next());
         net.task = state_values(next());
         net.header = state_values(next())[0];

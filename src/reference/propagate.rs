@@ -4,7 +4,8 @@
 use crate::build::Network;
 use crate::layout::{DELAY_MASK, T_COUNTING, T_ROUTE, TASK_GROUP_SHIFT, route_words_at};
 
-/// Adds every outgoing synapse of the spiking neurons into the delay ring, in fixed point.
+/// Adds every outgoing synapse of the spiking neurons into the delay ring, in fixed point (with two
+/// channels, `Globals::ring_channels`, the negative weights into its second half).
 pub fn deliver(net: &Network, spikes: &[u32], step: u32, ring: &mut [i32]) {
     let g = &net.globals;
     for shard in &net.shards {
@@ -15,7 +16,11 @@ pub fn deliver(net: &Network, spikes: &[u32], step: u32, ring: &mut [i32]) {
                 let post = net.target_of(slot);
                 let delay = net.syn_delay[slot as usize] as u32 & DELAY_MASK;
                 let w = (net.syn_weight[slot as usize] * g.ring_scale).round_ties_even() as i32;
-                let idx = (step.wrapping_add(delay) % g.ring_len) as usize * g.n_neurons as usize + post as usize;
+                let mut idx = (step.wrapping_add(delay) % g.ring_len) as usize * g.n_neurons as usize + post as usize;
+                // Two channels: a negative weight goes into the ring's second half.
+                if g.ring_channels > 1 && w < 0 {
+                    idx += g.ring_len as usize * g.n_neurons as usize;
+                }
                 ring[idx] = ring[idx].wrapping_add(w);
             }
         }

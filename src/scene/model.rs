@@ -452,6 +452,8 @@ pub enum NeuronKind {
         v_init_mv: Param,
     },
     Lif(LifModel),
+    IafPscAlpha(PscAlphaModel),
+    IafCondExp(CondExpModel),
     SpikeSource {
         rate_hz: Param,
     },
@@ -476,14 +478,57 @@ pub struct LifModel {
     pub v_init_mv: Param,
 }
 
+/// NEST's iaf_psc_alpha, every parameter a distribution (units as in `schema::PscAlphaParams`).
+#[derive(Clone, Debug)]
+pub struct PscAlphaModel {
+    pub c_m_pf: Param,
+    pub tau_m_ms: Param,
+    pub tau_syn_ex_ms: Param,
+    pub tau_syn_in_ms: Param,
+    pub t_ref_ms: Param,
+    pub e_l_mv: Param,
+    pub v_reset_mv: Param,
+    pub v_th_mv: Param,
+    pub i_e_pa: Param,
+    pub v_init_mv: Param,
+}
+
+/// NEST's iaf_cond_exp, every parameter a distribution (units as in `schema::CondExpParams`).
+#[derive(Clone, Debug)]
+pub struct CondExpModel {
+    pub c_m_pf: Param,
+    /// The leak: its conductance g_L (nS), or the membrane time constant (ms) giving g_L = C_m / tau_m.
+    pub leak: Leak,
+    pub tau_syn_ex_ms: Param,
+    pub tau_syn_in_ms: Param,
+    pub t_ref_ms: Param,
+    pub e_l_mv: Param,
+    pub e_ex_mv: Param,
+    pub e_in_mv: Param,
+    pub v_reset_mv: Param,
+    pub v_th_mv: Param,
+    pub i_e_pa: Param,
+    pub v_init_mv: Param,
+}
+
+/// How a conductance-based model's leak is given.
+#[derive(Clone, Debug)]
+pub enum Leak {
+    GNs(Param),
+    TauMs(Param),
+}
+
 impl NeuronKind {
-    /// The model's code in shaders and outputs: 0 Izhikevich, 1 LIF, 2 spike source, 3 periodic.
+    /// The model's code in shaders and outputs: 0 Izhikevich, 1 LIF, 2 spike source, 3 periodic,
+    /// 4 iaf_psc_alpha, 5 iaf_cond_exp (layout::MODEL_*).
     pub fn code(&self) -> u32 {
         match self {
             NeuronKind::Izhikevich { .. } => 0,
             NeuronKind::Lif(_) => 1,
             NeuronKind::SpikeSource { .. } => 2,
             NeuronKind::Periodic { .. } => 3,
+            NeuronKind::IafPscAlpha(_) => 4,
+            NeuronKind::IafCondExp(_) => 5,
         }
     }
 }

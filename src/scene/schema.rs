@@ -647,8 +647,9 @@ pub enum Curve {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tonic {
-    /// Amplitude at the core's edge (the neuron model's input current: pA for LIF, Izhikevich's
-    /// dimensionless current), >= 0. Chosen, not measured (the paper measured a doubled tonic
+    /// Amplitude at the core's edge (the neuron model's input current: pA for LIF and
+    /// IafPscAlpha, Izhikevich's dimensionless current; for IafCondExp a conductance in nS toward
+    /// E_in, shunting), >= 0. Chosen, not measured (the paper measured a doubled tonic
     /// GABA-A current, not a model input).
     pub current: f64,
     /// Its time course, a share of the amplitude in [0, 1]. Default: rises from 0 on day 0 to 1 on
@@ -1105,6 +1106,14 @@ pub enum NeuronModel {
     FastSpiking,
     /// Leaky integrate-and-fire with exponential current synapses (NEST iaf_psc_exp).
     Lif(LifParams),
+    /// NEST's iaf_psc_alpha: LIF with alpha-shaped postsynaptic currents, separate excitatory and
+    /// inhibitory time constants, exact integration (Rotter & Diesmann 1999). A weight (pA) is
+    /// the current's peak: positive weights excitatory, negative inhibitory.
+    IafPscAlpha(PscAlphaParams),
+    /// NEST's iaf_cond_exp: LIF with exponentially decaying excitatory and inhibitory
+    /// conductances. A weight is the conductance jump (nS): positive weights excitatory, negative
+    /// ones inhibitory as |w|. The penumbra's tonic inhibition is a conductance (nS) toward E_in.
+    IafCondExp(CondExpParams),
     /// A Poisson spike train that ignores its input (NEST's poisson_generator through a parrot
     /// neuron): spikes in each step with probability rate * dt. For input layers and benchmarks.
     SpikeSource(SpikeSourceParams),
@@ -1196,6 +1205,105 @@ impl Default for LifParams {
     }
 }
 
+/// iaf_psc_alpha parameters. Defaults are NEST's (models/iaf_psc_alpha.cpp).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PscAlphaParams {
+    /// Membrane capacitance (pF). Default 250.
+    pub c_m_pf: Param,
+    /// Membrane time constant (ms). Default 10.
+    pub tau_m_ms: Param,
+    /// Rise time of the excitatory alpha current, the time of its peak (ms). Default 2.
+    pub tau_syn_ex_ms: Param,
+    /// Rise time of the inhibitory alpha current (ms). Default 2.
+    pub tau_syn_in_ms: Param,
+    /// Absolute refractory period (ms, rounded to steps). Default 2.
+    pub t_ref_ms: Param,
+    /// Resting potential (mV). Default -70.
+    pub e_l_mv: Param,
+    /// Reset potential (mV). Default -70.
+    pub v_reset_mv: Param,
+    /// Spike threshold (mV). Default -55.
+    pub v_th_mv: Param,
+    /// Constant bias current (pA). Default 0.
+    pub i_e_pa: Param,
+    /// Initial membrane potential (mV). Default: E_L.
+    pub v_init_mv: Option<Param>,
+}
+
+impl Default for PscAlphaParams {
+    fn default() -> Self {
+        PscAlphaParams {
+            c_m_pf: Param::Const(250.0),
+            tau_m_ms: Param::Const(10.0),
+            tau_syn_ex_ms: Param::Const(2.0),
+            tau_syn_in_ms: Param::Const(2.0),
+            t_ref_ms: Param::Const(2.0),
+            e_l_mv: Param::Const(-70.0),
+            v_reset_mv: Param::Const(-70.0),
+            v_th_mv: Param::Const(-55.0),
+            i_e_pa: Param::Const(0.0),
+            v_init_mv: None,
+        }
+    }
+}
+
+/// iaf_cond_exp parameters. Defaults are NEST's (models/iaf_cond_exp.cpp).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CondExpParams {
+    /// Membrane capacitance (pF). Default 250.
+    pub c_m_pf: Param,
+    /// Leak conductance (nS). Default 16.6667 (tau_m = C_m / g_L = 15 ms). Give this or
+    /// `tau_m_ms`, not both.
+    pub g_l_ns: Option<Param>,
+    /// Membrane time constant (ms), instead of `g_l_ns`: g_L = C_m / tau_m.
+    pub tau_m_ms: Option<Param>,
+    /// Decay time constant of the excitatory conductance (ms). Default 0.2.
+    pub tau_syn_ex_ms: Param,
+    /// Decay time constant of the inhibitory conductance (ms). Default 2.
+    pub tau_syn_in_ms: Param,
+    /// Absolute refractory period (ms, rounded to steps). Default 2.
+    pub t_ref_ms: Param,
+    /// Leak reversal (resting) potential (mV). Default -70.
+    pub e_l_mv: Param,
+    /// Excitatory reversal potential (mV). Default 0.
+    pub e_ex_mv: Param,
+    /// Inhibitory reversal potential (mV), below the threshold. Default -85.
+    pub e_in_mv: Param,
+    /// Reset potential (mV). Default -60.
+    pub v_reset_mv: Param,
+    /// Spike threshold (mV). Default -55.
+    pub v_th_mv: Param,
+    /// Constant bias current (pA). Default 0.
+    pub i_e_pa: Param,
+    /// Initial membrane potential (mV). Default: E_L.
+    pub v_init_mv: Option<Param>,
+}
+
+impl Default for CondExpParams {
+    fn default() -> Self {
+        CondExpParams {
+            c_m_pf: Param::Const(250.0),
+            g_l_ns: None,
+            tau_m_ms: None,
+            tau_syn_ex_ms: Param::Const(0.2),
+            tau_syn_in_ms: Param::Const(2.0),
+            t_ref_ms: Param::Const(2.0),
+            e_l_mv: Param::Const(-70.0),
+            e_ex_mv: Param::Const(0.0),
+            e_in_mv: Param::Const(-85.0),
+            v_reset_mv: Param::Const(-60.0),
+            v_th_mv: Param::Const(-55.0),
+            i_e_pa: Param::Const(0.0),
+            v_init_mv: None,
+        }
+    }
+}
+
+/// NEST's default leak conductance of iaf_cond_exp (nS).
+pub const COND_EXP_G_L_NS: f64 = 16.6667;
+
 /// A projection from one population onto another.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1206,7 +1314,9 @@ pub struct Projection {
     pub to: String,
     /// How pairs are chosen.
     pub rule: Rule,
-    /// Synaptic weight: pA for LIF targets, the model's current units for Izhikevich targets.
+    /// Synaptic weight: pA for LIF and IafPscAlpha targets (the alpha current's peak), nS for
+    /// IafCondExp targets (the conductance jump; negative: inhibitory, |w|), the model's current
+    /// units for Izhikevich targets.
     pub weight: Param,
     /// Axonal delay in ms, rounded to whole steps, at least one step.
     pub delay_ms: Param,

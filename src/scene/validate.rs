@@ -1410,7 +1410,159 @@ fn neuron_kind(cx: &Ctx, path: &[Seg<'static>], m: &NeuronModel, dt_ms: f64) -> 
                 v_init_mv: p.v_init_mv.clone().unwrap_or_else(|| p.e_l_mv.clone()),
             })
         }
+        NeuronModel::IafPscAlpha(p) => {
+            // tau_syn may equal tau_m: the propagators are then their limit (build::neurons::phi12).
+            let base = path.to_vec();
+            let at = |f: &'static str| with(&base, &[F(f)]);
+            iaf_checks(
+                cx,
+                &at,
+                &[
+                    ("c_m_pf", &p.c_m_pf, 1e-3, 1e9, Some("capacitance (pF)")),
+                    ("tau_m_ms", &p.tau_m_ms, 1e-3, 1e9, Some("membrane time constant (ms)")),
+                    (
+                        "tau_syn_ex_ms",
+                        &p.tau_syn_ex_ms,
+                        1e-3,
+                        1e9,
+                        Some("excitatory synaptic time constant (ms)"),
+                    ),
+                    (
+                        "tau_syn_in_ms",
+                        &p.tau_syn_in_ms,
+                        1e-3,
+                        1e9,
+                        Some("inhibitory synaptic time constant (ms)"),
+                    ),
+                    ("t_ref_ms", &p.t_ref_ms, 0.0, 1e6, Some("refractory period (ms)")),
+                    ("e_l_mv", &p.e_l_mv, 0.0, 0.0, None),
+                    ("v_reset_mv", &p.v_reset_mv, 0.0, 0.0, None),
+                    ("v_th_mv", &p.v_th_mv, 0.0, 0.0, None),
+                    ("i_e_pa", &p.i_e_pa, 0.0, 0.0, None),
+                ],
+                &p.v_th_mv,
+                &p.v_reset_mv,
+            )?;
+            if let Some(v) = &p.v_init_mv {
+                cx.param(&at("v_init_mv"), v)?;
+            }
+            NeuronKind::IafPscAlpha(PscAlphaModel {
+                c_m_pf: p.c_m_pf.clone(),
+                tau_m_ms: p.tau_m_ms.clone(),
+                tau_syn_ex_ms: p.tau_syn_ex_ms.clone(),
+                tau_syn_in_ms: p.tau_syn_in_ms.clone(),
+                t_ref_ms: p.t_ref_ms.clone(),
+                e_l_mv: p.e_l_mv.clone(),
+                v_reset_mv: p.v_reset_mv.clone(),
+                v_th_mv: p.v_th_mv.clone(),
+                i_e_pa: p.i_e_pa.clone(),
+                v_init_mv: p.v_init_mv.clone().unwrap_or_else(|| p.e_l_mv.clone()),
+            })
+        }
+        NeuronModel::IafCondExp(p) => {
+            let base = path.to_vec();
+            let at = |f: &'static str| with(&base, &[F(f)]);
+            iaf_checks(
+                cx,
+                &at,
+                &[
+                    ("c_m_pf", &p.c_m_pf, 1e-3, 1e9, Some("capacitance (pF)")),
+                    (
+                        "tau_syn_ex_ms",
+                        &p.tau_syn_ex_ms,
+                        1e-3,
+                        1e9,
+                        Some("excitatory synaptic time constant (ms)"),
+                    ),
+                    (
+                        "tau_syn_in_ms",
+                        &p.tau_syn_in_ms,
+                        1e-3,
+                        1e9,
+                        Some("inhibitory synaptic time constant (ms)"),
+                    ),
+                    ("t_ref_ms", &p.t_ref_ms, 0.0, 1e6, Some("refractory period (ms)")),
+                    ("e_l_mv", &p.e_l_mv, 0.0, 0.0, None),
+                    ("e_ex_mv", &p.e_ex_mv, 0.0, 0.0, None),
+                    ("e_in_mv", &p.e_in_mv, 0.0, 0.0, None),
+                    ("v_reset_mv", &p.v_reset_mv, 0.0, 0.0, None),
+                    ("v_th_mv", &p.v_th_mv, 0.0, 0.0, None),
+                    ("i_e_pa", &p.i_e_pa, 0.0, 0.0, None),
+                ],
+                &p.v_th_mv,
+                &p.v_reset_mv,
+            )?;
+            let leak = match (&p.g_l_ns, &p.tau_m_ms) {
+                (Some(_), Some(_)) => {
+                    return Err(cx.err(&at("tau_m_ms"), "give the leak as g_l_ns or as tau_m_ms, not both"));
+                }
+                (Some(g), None) => {
+                    cx.param_in(&at("g_l_ns"), g, 1e-6, 1e9, "leak conductance (nS)")?;
+                    Leak::GNs(g.clone())
+                }
+                (None, Some(tau)) => {
+                    cx.param_in(&at("tau_m_ms"), tau, 1e-3, 1e9, "membrane time constant (ms)")?;
+                    Leak::TauMs(tau.clone())
+                }
+                (None, None) => Leak::GNs(Param::Const(crate::scene::schema::COND_EXP_G_L_NS)),
+            };
+            // Inhibition must pull below threshold and excitation above it, for every neuron.
+            if p.e_in_mv.bounds().1 >= p.v_th_mv.bounds().0 {
+                return Err(cx.err(
+                    &at("e_in_mv"),
+                    "the inhibitory reversal potential must lie below the threshold for every neuron",
+                ));
+            }
+            if p.e_ex_mv.bounds().0 <= p.v_th_mv.bounds().1 {
+                return Err(cx.err(
+                    &at("e_ex_mv"),
+                    "the excitatory reversal potential must lie above the threshold for every neuron",
+                ));
+            }
+            if let Some(v) = &p.v_init_mv {
+                cx.param(&at("v_init_mv"), v)?;
+            }
+            NeuronKind::IafCondExp(CondExpModel {
+                c_m_pf: p.c_m_pf.clone(),
+                leak,
+                tau_syn_ex_ms: p.tau_syn_ex_ms.clone(),
+                tau_syn_in_ms: p.tau_syn_in_ms.clone(),
+                t_ref_ms: p.t_ref_ms.clone(),
+                e_l_mv: p.e_l_mv.clone(),
+                e_ex_mv: p.e_ex_mv.clone(),
+                e_in_mv: p.e_in_mv.clone(),
+                v_reset_mv: p.v_reset_mv.clone(),
+                v_th_mv: p.v_th_mv.clone(),
+                i_e_pa: p.i_e_pa.clone(),
+                v_init_mv: p.v_init_mv.clone().unwrap_or_else(|| p.e_l_mv.clone()),
+            })
+        }
     })
+}
+
+/// Checks the parameters the integrate-and-fire models share, named as in `LifParams`: each
+/// `(field, value, lo, hi, what)` within its range (what: None for any finite value), and the
+/// threshold above the reset for every neuron.
+fn iaf_checks(
+    cx: &Ctx,
+    at: &dyn Fn(&'static str) -> Vec<Seg<'static>>,
+    ranges: &[(&'static str, &Param, f64, f64, Option<&str>)],
+    v_th: &Param,
+    v_reset: &Param,
+) -> Result<()> {
+    for &(f, v, lo, hi, what) in ranges {
+        match what {
+            Some(what) => cx.param_in(&at(f), v, lo, hi, what)?,
+            None => cx.param(&at(f), v)?,
+        }
+    }
+    if v_th.bounds().0 <= v_reset.bounds().1 {
+        return Err(cx.err(
+            &at("v_th_mv"),
+            "threshold must lie above the reset potential for every neuron",
+        ));
+    }
+    Ok(())
 }
 
 fn izh(a: f64, b: f64, c: f64, d: f64) -> NeuronKind {

@@ -17,8 +17,10 @@ use std::path::{Path, PathBuf};
 /// The version of the file layout and of what the header and arrays mean. A checkpoint of
 /// another version is refused. 2: the last two words of each sprout rule in `structure`, padding
 /// in version 1, hold its distance mode and gain (read as gain 0, a version-1 checkpoint would
-/// resume without sprouting).
-pub const FORMAT_VERSION: u32 = 2;
+/// resume without sprouting). 3: three element records a neuron (the inhibitory spine pool),
+/// the neuron models' second ring channel and extended state and parameters (`neuron_ext`,
+/// `params_ext`), and the larger Globals.
+pub const FORMAT_VERSION: u32 = 3;
 const MAGIC: &[u8; 8] = b"REWIRECK";
 
 /// Output files as written so far (name -> bytes), restored on resume.

@@ -7,7 +7,9 @@
 //! neurons per neuron of p, apart for excitatory (w > 0) and inhibitory (w < 0, as |w|) weights,
 //! with their mean delay (weighted by |w|). A spike of p at step t then brings `exc[p][r]` to r's
 //! excitatory current at step `t + delay`, which decays by the targets' synaptic factor a step
-//! (LIF: exp(-dt / tau_syn); Izhikevich neurons take their input in the step it arrives: 0). The
+//! (LIF: exp(-dt / tau_syn); Izhikevich neurons take their input in the step it arrives: 0; so
+//! do iaf_psc_alpha and iaf_cond_exp here, whose alpha currents and conductances the proxy does
+//! not follow yet). The
 //! currents onto r are scaled by the fraction of r's neurons alive. Estimates, not measurements:
 //! a spike brings its population's mean coupling (not its own synapses'), the couplings are those
 //! as built (plasticity and rewiring after build are not followed), and inputs from outside the

@@ -79,8 +79,8 @@ struct Pop {
     den_in_xi: f32,
     den_in_inv_zeta: f32,
     grow_vacant: f32,
-    _pad5: u32,
-    _pad6: u32,
+    grow_caps: u32,
+    grow_cap_in: u32,
 }
 
 struct StdpRule {

@@ -200,21 +200,23 @@ fn elements(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     // Vacant elements decay (the fraction grow_vacant of those the last update left unconnected,
     // NEST's tau_vacant), then every element type moves on its growth curve.
-    let za = max(rn(vacated(gr.y, conn_a, pop.grow_vacant) + growth(ca, pop.axon_nu, pop.axon_xi, pop.axon_inv_zeta, boost)), 0.0);
-    let zd = max(rn(vacated(gr.z, conn_d, pop.grow_vacant) + growth(ca, pop.den_ex_nu, pop.den_ex_xi, pop.den_ex_inv_zeta, boost)), 0.0);
+    // Each type stops at its capacity (at most MAX_ELEMENTS, which bounds the work of `form`).
+    let cap_a = f32(pop.grow_caps & 0xffffu);
+    let cap_d = f32(pop.grow_caps >> 16u);
+    let za = min(max(rn(vacated(gr.y, conn_a, pop.grow_vacant) + growth(ca, pop.axon_nu, pop.axon_xi, pop.axon_inv_zeta, boost)), 0.0), cap_a);
+    let zd = min(max(rn(vacated(gr.z, conn_d, pop.grow_vacant) + growth(ca, pop.den_ex_nu, pop.den_ex_xi, pop.den_ex_inv_zeta, boost)), 0.0), cap_d);
     let typed = (pop.grow_flags & GROW_TYPED_DENDRITES) != 0u;
     var zi = 0.0;
     if typed {
         let z_in = bitcast<f32>(elem[3u * t + 2u].w);
-        zi = max(rn(vacated(z_in, conn_i, pop.grow_vacant) + growth(ca, pop.den_in_nu, pop.den_in_xi, pop.den_in_inv_zeta, boost)), 0.0);
+        zi = min(max(rn(vacated(z_in, conn_i, pop.grow_vacant) + growth(ca, pop.den_in_nu, pop.den_in_xi, pop.den_in_inv_zeta, boost)), 0.0), f32(pop.grow_cap_in));
     }
     let da = modulators[pop.region].x;
     let trophin = rn(rn(rn(gr.w * p.trophin_decay) + rn(rn(1.0 - p.trophin_decay) * rn(ca * pop.grow_inv_eps)))
         + rn(p.trophin_reward * da));
-    // Elements a neuron may hold (MAX_ELEMENTS): bounds the work of `form` whatever the growth.
-    let fa = u32(min(za, MAX_ELEMENTS));
-    let fd = u32(min(zd, MAX_ELEMENTS));
-    let fi = u32(min(zi, MAX_ELEMENTS));
+    let fa = u32(za);
+    let fd = u32(zd);
+    let fi = u32(zi);
     let e0 = vec4<u32>(sat_sub(fa, conn_a), sat_sub(conn_a, fa), conn_a, bin);
     let e1 = vec4<u32>(sat_sub(fd, conn_d), sat_sub(conn_d, fd), conn_d, bitcast<u32>(trophin));
     let e2 = vec4<u32>(sat_sub(fi, conn_i), sat_sub(conn_i, fi), conn_i, bitcast<u32>(zi));

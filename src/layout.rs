@@ -260,8 +260,11 @@ pub struct Pop {
     /// Fraction of each element type's vacant elements lost at every structural update, after
     /// synapses formed (NEST's tau_vacant; 0: vacant elements stay).
     pub grow_vacant: f32,
-    pub _pad5: u32,
-    pub _pad6: u32,
+    /// The most elements a neuron holds, by type (the elements' `capacity`, at most
+    /// MAX_ELEMENTS): the axon's in the low 16 bits and the excitatory dendrite's in the high 16
+    /// of `grow_caps`, the inhibitory dendrite's in `grow_cap_in`.
+    pub grow_caps: u32,
+    pub grow_cap_in: u32,
 }
 
 /// `Pop::grow_flags`: excitatory and inhibitory spines in separate pools.

@@ -135,8 +135,8 @@ fn rust_structs_match_wgsl_layouts() {
             den_in_xi,
             den_in_inv_zeta,
             grow_vacant,
-            _pad5,
-            _pad6
+            grow_caps,
+            grow_cap_in
         ]
     );
     check_struct!(

@@ -248,6 +248,56 @@ fn vacant_elements_decay_alike_on_the_gpu_and_the_twin() {
 }
 
 #[test]
+fn element_capacity_bounds_each_pool_alike_on_the_gpu_and_the_twin() {
+    // E's inhibitory spines may be at most 2 a neuron; E's excitatory ones and I's are unbounded.
+    let text = typed_turnover();
+    let old = "Element(kind: DendriteIn, eps: 0.08, nu_per_ms: 4e-6)";
+    let capped = text.replace(
+        old,
+        "Element(kind: DendriteIn, eps: 0.08, nu_per_ms: 4e-6, capacity: 2)",
+    );
+    assert_ne!(capped, text);
+    let net = build_sharded(&common::model(&capped), 512).unwrap();
+    let e = net.pops[0];
+    let most = |n: &Network| {
+        (e.first..e.first + e.count)
+            .map(|t| f32::from_bits(n.elem[t as usize][11]))
+            .fold(0.0f32, f32::max)
+    };
+    assert!(
+        most(&net) > 2.0,
+        "as built, some E neuron holds more than 2 inhibitory synapses"
+    );
+    agree_on(&net);
+    // After one update every E neuron's inhibitory pool is at most 2 elements, and after the
+    // next its connected inhibitory spines too (the surplus retracted).
+    let mut cpu = CpuEngine::new(&net, 0);
+    for round in 0..4 {
+        cpu.advance(100).unwrap();
+        let n = cpu.network();
+        assert!(most(n) <= 2.0, "round {round}: an inhibitory pool of {}", most(n));
+        let connected = (e.first..e.first + e.count)
+            .map(|t| n.elem[t as usize][10])
+            .max()
+            .unwrap();
+        if round > 0 {
+            assert!(connected <= 2, "round {round}: {connected} inhibitory spines connected");
+        }
+    }
+    // Out of range: refused at its place.
+    let bad = text.replace(
+        old,
+        "Element(kind: DendriteIn, eps: 0.08, nu_per_ms: 4e-6, capacity: 0)",
+    );
+    let (line, _, field, message) = common::scene_error(&bad, "bad.ron");
+    assert_eq!(line, common::position(&bad, "capacity: 0").0, "{message}");
+    assert!(
+        field.ends_with("elements[2].capacity") && message.contains("between 1 and 65535"),
+        "{field}: {message}"
+    );
+}
+
+#[test]
 fn structural_updates_agree_with_the_cpu_twin_in_one_and_many_shards() {
     let model = common::model(common::TURNOVER);
     let whole = build(&model);

@@ -643,6 +643,9 @@ fn structural(
         pop.grow_inv_zeta = (2.0 * std::f64::consts::LN_2.sqrt() / (gr.eps - gr.eta)) as f32;
         pop.grow_inv_eps = (1.0 / gr.eps) as f32;
         pop.grow_vacant = gr.vacant_decay as f32;
+        let cap = |c: Option<crate::scene::model::ElementCurve>| c.map_or(layout::MAX_ELEMENTS as u32, |c| c.capacity);
+        pop.grow_caps = cap(Some(gr.axon)) | (cap(gr.dendrite_ex) << 16);
+        pop.grow_cap_in = cap(gr.dendrite_in);
         // Each element's curve as (nu per update, xi, 1 / zeta); a pool the population does not
         // have grows nothing.
         let curve = |c: Option<crate::scene::model::ElementCurve>| match c {

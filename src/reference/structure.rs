@@ -164,13 +164,20 @@ fn elements(net: &mut Network) {
         let conn_a = net.boutons[t];
         // Vacant elements decay (NEST's tau_vacant), then each type moves on its curve.
         let v = pop.grow_vacant;
-        let za = (vacated(g[1], conn_a, v) + growth(ca, pop.axon_nu, pop.axon_xi, pop.axon_inv_zeta, boost)).max(0.0);
-        let zd =
-            (vacated(g[2], conn_d, v) + growth(ca, pop.den_ex_nu, pop.den_ex_xi, pop.den_ex_inv_zeta, boost)).max(0.0);
+        // Each type stops at its capacity (at most MAX_ELEMENTS).
+        let (cap_a, cap_d) = ((pop.grow_caps & 0xffff) as f32, (pop.grow_caps >> 16) as f32);
+        let za = (vacated(g[1], conn_a, v) + growth(ca, pop.axon_nu, pop.axon_xi, pop.axon_inv_zeta, boost))
+            .max(0.0)
+            .min(cap_a);
+        let zd = (vacated(g[2], conn_d, v) + growth(ca, pop.den_ex_nu, pop.den_ex_xi, pop.den_ex_inv_zeta, boost))
+            .max(0.0)
+            .min(cap_d);
         let typed = pop.grow_flags & GROW_TYPED_DENDRITES != 0;
         let zi = if typed {
             let z_in = f32::from_bits(net.elem[t][11]);
-            (vacated(z_in, conn_i, v) + growth(ca, pop.den_in_nu, pop.den_in_xi, pop.den_in_inv_zeta, boost)).max(0.0)
+            (vacated(z_in, conn_i, v) + growth(ca, pop.den_in_nu, pop.den_in_xi, pop.den_in_inv_zeta, boost))
+                .max(0.0)
+                .min(pop.grow_cap_in as f32)
         } else {
             0.0
         };
@@ -178,8 +185,7 @@ fn elements(net: &mut Network) {
         let da = net.modulators[pop.region as usize][0];
         let trophin =
             (g[3] * p.trophin_decay + (1.0 - p.trophin_decay) * (ca * pop.grow_inv_eps)) + p.trophin_reward * da;
-        let (fa, fd) = (za.min(MAX_ELEMENTS) as u32, zd.min(MAX_ELEMENTS) as u32);
-        let fi = zi.min(MAX_ELEMENTS) as u32;
+        let (fa, fd, fi) = (za as u32, zd as u32, zi as u32);
         net.elem[t] = [
             fa.saturating_sub(conn_a),
             conn_a.saturating_sub(fa),

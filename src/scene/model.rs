@@ -385,6 +385,8 @@ pub struct ElementCurve {
     pub eta: f64,
     pub eps: f64,
     pub nu_per_ms: f64,
+    /// The most elements of the type a neuron holds (at most MAX_ELEMENTS).
+    pub capacity: u32,
 }
 
 impl GrowthModel {

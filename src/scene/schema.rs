@@ -912,6 +912,10 @@ pub struct Element {
     /// Growth rate (elements per biological ms, 0 to 1).
     #[serde(default)]
     pub nu_per_ms: Option<f64>,
+    /// The most elements of this type a neuron holds (1 to 65 535): growth stops there, and a
+    /// pool above it (as built) retracts to it. Default 65 535 (MAX_ELEMENTS, no limit in practice).
+    #[serde(default)]
+    pub capacity: Option<u32>,
 }
 
 /// Synaptic element types: an excitatory or inhibitory axon (boutons), excitatory or inhibitory

@@ -6,6 +6,7 @@ use super::model::*;
 use super::protocol;
 use super::schema::*;
 use crate::error::{Error, Result};
+use crate::layout::MAX_ELEMENTS;
 use std::collections::HashMap;
 
 pub(super) type Path = Vec<Seg<'static>>;
@@ -348,6 +349,7 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
                             eta: gr.eta,
                             eps: gr.eps,
                             nu_per_ms: gr.nu_per_ms,
+                            capacity: MAX_ELEMENTS as u32,
                         },
                     )?;
                     for (f, v) in [("tau_ca_ms", gr.tau_ca_ms), ("beta_ca", gr.beta_ca)] {
@@ -1979,6 +1981,7 @@ fn growth_model(cx: &Ctx, pp: &[Seg], gr: &Growth) -> Result<GrowthModel> {
         eta: gr.eta,
         eps: gr.eps,
         nu_per_ms: gr.nu_per_ms,
+        capacity: MAX_ELEMENTS as u32,
     };
     let mut m = GrowthModel {
         eta: gr.eta,
@@ -2019,8 +2022,18 @@ fn growth_model(cx: &Ctx, pp: &[Seg], gr: &Growth) -> Result<GrowthModel> {
             eta: e.eta.unwrap_or(gr.eta),
             eps: e.eps.unwrap_or(gr.eps),
             nu_per_ms: e.nu_per_ms.unwrap_or(gr.nu_per_ms),
+            capacity: e.capacity.unwrap_or(MAX_ELEMENTS as u32),
         };
         check_curve(cx, at, &c)?;
+        if !(1..=MAX_ELEMENTS as u32).contains(&c.capacity) {
+            return Err(cx.err(
+                &at("capacity"),
+                format!(
+                    "capacity {} must be between 1 and {} elements a neuron",
+                    c.capacity, MAX_ELEMENTS as u32
+                ),
+            ));
+        }
         match e.kind {
             ElementKind::AxonEx | ElementKind::AxonIn => {
                 m.axon_inhibitory = Some(e.kind == ElementKind::AxonIn);

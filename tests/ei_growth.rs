@@ -199,6 +199,38 @@ fn grown_ei_network_without_element_types_holds_excitation_at_its_set_point() {
 }
 
 #[test]
+fn grown_ei_network_inhibitory_share_follows_the_inhibitory_axon_growth_rate() {
+    // Before ignition every element grows near its curve's rate at the drive's calcium, and the
+    // inhibitory synapses are as many as I's inhibitory axons find partners for: halving or
+    // doubling I's axonal growth rate halves or doubles them (measured at 50 s, seed 1: 210, 455,
+    // 902), while the excitatory ones stay (7 056, 7 035, 7 000).
+    let at_50 = |nu: &str| {
+        let src = SCENE.replacen(
+            "Element(kind: AxonIn)",
+            &format!("Element(kind: AxonIn, nu_per_ms: {nu})"),
+            1,
+        );
+        assert_ne!(src, SCENE);
+        let r = run(&src, 1, 50);
+        let s = &r[49];
+        (
+            pop(s, "E").connected_boutons as f64,
+            pop(s, "I").connected_boutons as f64,
+        )
+    };
+    let (ex_half, in_half) = at_50("5e-5");
+    let (ex, inh) = at_50("1e-4");
+    let (ex_double, in_double) = at_50("2e-4");
+    eprintln!("inhibitory synapses at 50 s: {in_half}, {inh}, {in_double}; excitatory {ex_half}, {ex}, {ex_double}");
+    for (ratio, what) in [(inh / in_half, "1e-4 / 5e-5"), (in_double / inh, "2e-4 / 1e-4")] {
+        assert!((1.7..2.3).contains(&ratio), "inhibitory synapses {what}: x{ratio}");
+    }
+    for e in [ex_half, ex_double] {
+        assert!((e / ex - 1.0).abs() < 0.05, "excitatory synapses {e} against {ex}");
+    }
+}
+
+#[test]
 fn calcium_starts_where_the_scene_says_and_bad_values_are_refused() {
     let at = |src: &str| {
         let net = build(&common::model(src));

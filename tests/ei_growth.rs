@@ -3,8 +3,9 @@
 //! beside NEST 3.10 on the same scene (benches/peers/nest_ei_growth.py). What the network
 //! produces, in both simulators: excitatory synapses grow first, the network ignites when enough
 //! have grown, and then, with the inhibitory population far below its set point, inhibition keeps
-//! growing and neither population settles at its set point. The control arm without element types
-//! (one spine pool per neuron) lets inhibitory boutons into the excitatory neurons' spines.
+//! growing and neither population settles at its set point. In the control arm without element
+//! types (one spine pool per neuron, no fast excitatory dendrite on I) E holds its set point; and
+//! the inhibitory synapses follow the growth rate given to I's inhibitory axon.
 
 mod common;
 

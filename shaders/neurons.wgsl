@@ -5,7 +5,10 @@
 @group(0) @binding(2) var<storage, read_write> neurons: array<NeuronState>;
 @group(0) @binding(3) var<storage, read> params: array<NeuronParams>;
 @group(0) @binding(4) var<storage, read> poisson: array<PoissonSource>;
+// This dispatch's part of the delay ring (src/gpu/buffers.rs, RingPart) and where it lies:
+// [first neuron, neurons]; one dispatch per part.
 @group(0) @binding(5) var<storage, read_write> ring: array<atomic<i32>>;
+@group(0) @binding(14) var<storage, read> ring_info: array<u32, 4>;
 @group(0) @binding(6) var<storage, read_write> sim: SimState;
 // Per-population spike counts since the last sample, then the raster bits (raster_steps rows),
 // then the LFP readout's per-step population counts (lfp_steps rows of n_pops).
@@ -55,15 +58,18 @@ fn izhikevich_dv(v: f32, u: f32, i: f32) -> f32 {
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let n = gid.x + gid.y * MAX_GROUPS_X * 64u;
+    let local = gid.x + gid.y * MAX_GROUPS_X * 64u;
     // Values the same for every thread, read before any thread leaves (a software adapter reads
     // them once then, but once per thread inside a branch some threads have left).
     let step = sim.step;
     let watch_pre = sim.watch_pre;
     let watch_post = sim.watch_post;
-    if n >= g.n_neurons {
+    let part_first = ring_info[0];
+    let part_neurons = ring_info[1];
+    if local >= part_neurons {
         return;
     }
+    let n = part_first + local;
     var s = neurons[n];
     let pop = pops[s.pop];
     let prm = params[n];
@@ -71,11 +77,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     // This step's slot of the delay ring, read and cleared for step + ring_len; with two channels
     // also its inhibitory twin in the ring's second half.
     // Every float product and sum goes through rn() (common.wgsl) to match the reference bit for bit.
-    let at = (step % g.ring_len) * g.n_neurons + n;
+    let at = (step % g.ring_len) * part_neurons + local;
     let ring_in = atomicExchange(&ring[at], 0);
     var ring_inh = 0;
     if SPLIT_INPUT && g.ring_channels > 1u {
-        ring_inh = atomicExchange(&ring[g.ring_len * g.n_neurons + at], 0);
+        ring_inh = atomicExchange(&ring[g.ring_len * part_neurons + at], 0);
     }
     let st = status[n];
     if (st.x & STATUS_ALIVE) == 0u {

@@ -24,7 +24,10 @@
 @group(0) @binding(6) var<storage, read> syn_weight: array<f32>;
 // Two 16-bit delay words per u32 (slot 2k in the low half); compact layout: four delay bytes.
 @group(0) @binding(7) var<storage, read> syn_delay: array<u32>;
+// The part of the delay ring that this shard's targets lie in, and where it lies: [first
+// neuron, neurons] (src/gpu/buffers.rs, RingPart).
 @group(0) @binding(8) var<storage, read_write> ring: array<atomic<i32>>;
+@group(0) @binding(14) var<storage, read> ring_info: array<u32, 4>;
 // Per region: [dopamine, reward pending for this step] (used by `prepare` when modulated).
 @group(0) @binding(10) var<storage, read_write> modulators: array<vec2<f32>>;
 // A chunk's target neuron (compact layout: a synapse's).
@@ -102,7 +105,9 @@ fn deliver(wg: vec3<u32>, lid: u32, compact: bool) {
     let route = select(0u, atomicLoad(&task[T_ROUTE]), atomicLoad(&task[T_COUNTING]) != 0u);
     var lo = 0u;
     var hi = 0u;
-    let inhibitory = select(0u, g.ring_len * g.n_neurons, g.ring_channels > 1u);
+    let part_first = ring_info[0];
+    let part_neurons = ring_info[1];
+    let inhibitory = select(0u, g.ring_len * part_neurons, g.ring_channels > 1u);
     for (var k = out_start[pre] + lid; k < end; k += 64u) {
         var post: u32;
         var delay: u32;
@@ -119,7 +124,7 @@ fn deliver(wg: vec3<u32>, lid: u32, compact: bool) {
             weight = syn_weight[slot];
         }
         let w = i32(round(weight * g.ring_scale));
-        var at = ((step + delay) % g.ring_len) * g.n_neurons + post;
+        var at = ((step + delay) % g.ring_len) * part_neurons + (post - part_first);
         if SPLIT_INPUT {
             at += select(0u, inhibitory, w < 0);
         }

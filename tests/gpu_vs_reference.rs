@@ -25,6 +25,23 @@ fn agree(src: &str, min_spikes: u32) {
         sharded.shards.len()
     );
     assert!(sharded.shards.iter().all(|s| s.slots() <= 1024));
+    // The delay ring splits too, into parts of one 1024-word binding each, and every shard's
+    // targets lie in one part.
+    let parts = sharded.ring_parts();
+    assert!(
+        parts.len() > 1,
+        "the ring is one part: the sharded run does not split it"
+    );
+    for (k, s) in sharded.shards.iter().enumerate() {
+        let (first, end) = parts[sharded.shard_ring_part(k)];
+        assert!(
+            first <= s.first_neuron && s.end_neuron <= end,
+            "shard {k} crosses a ring part"
+        );
+    }
+    assert!(parts.iter().all(|(a, b)| {
+        (b - a) as u64 * sharded.globals.ring_len as u64 * sharded.globals.ring_channels as u64 <= 1024
+    }));
     assert_eq!(whole.syn_pre, sharded.syn_pre, "sharding must not move synapses");
     let rasters: Vec<Vec<u32>> = [whole, sharded].iter().map(|net| agree_on(net, min_spikes)).collect();
     assert_eq!(rasters[0], rasters[1], "one shard and many shards differ");
@@ -50,6 +67,12 @@ fn agree_on(net: &rewire::build::Network, min_spikes: u32) -> Vec<u32> {
         if let Some(k) = (0..weights.len()).find(|&k| weights[k].to_bits() != reference[k].to_bits()) {
             panic!("weight of slot {k} differs: GPU {} CPU {}", weights[k], reference[k]);
         }
+    }
+    // Input still in flight, part by part put together, equals the twin's one ring.
+    let ring = gpu.ring().unwrap();
+    assert_eq!(ring.len(), cpu.ring().len());
+    if let Some(k) = (0..ring.len()).find(|&k| ring[k] != cpu.ring()[k]) {
+        panic!("ring word {k} differs: GPU {} CPU {}", ring[k], cpu.ring()[k]);
     }
     let (rg, rc) = (gpu.raster().unwrap(), cpu.raster().unwrap());
     assert_eq!(rg.len(), rc.len());

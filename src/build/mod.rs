@@ -81,6 +81,10 @@ pub struct Network {
     pub row_start: Vec<u32>,
     /// Ranges of rows bound together, each with its outgoing index.
     pub shards: Vec<Shard>,
+    /// Neurons in each part of the delay ring on the GPU (the last part may hold fewer): each part
+    /// is one binding, and every shard's targets lie in one part. All neurons where the ring fits
+    /// one binding.
+    pub ring_part: u32,
     /// Traces per neuron: [STDP presynaptic x, STDP postsynaptic y, rate estimate a (Hz), 0].
     pub traces: Vec<[f32; 4]>,
     /// The rule table: NO_RULE or a rule index per (source population, target population), then
@@ -309,12 +313,16 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         let (a, b) = (row_start[t] / ROW_CHUNK, row_start[t + 1] / ROW_CHUNK);
         syn_owner[a as usize..b as usize].fill(t as u32);
     }
-    let shards = plan_shards(&row_start, max_shard_slots)?
+    let (max_delay, max_abs_w, max_row, synapses) = fill;
+    // The delay ring is split into parts of whole neurons, each one binding; a shard's rows never
+    // cross a part's edge, so each shard delivers into one part.
+    let ring_words = (if two_channel { 2 } else { 1 }) * (max_delay as u64 + 1);
+    let ring_part = ring_part_neurons(n as u64, ring_words, max_shard_slots)?;
+    let shards = plan_shards(&row_start, max_shard_slots, ring_part as usize)?
         .into_iter()
         .map(|(a, b)| shard(&syn_pre, &row_start, n, a, b))
         .collect();
     phase("outgoing indexes");
-    let (max_delay, max_abs_w, max_row, synapses) = fill;
 
     // External drive aggregated per population.
     let mut poisson = Vec::new();
@@ -543,6 +551,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         syn_owner,
         row_start,
         shards,
+        ring_part,
         grow: st.grow,
         elem: st.elem,
         boutons: st.boutons,
@@ -803,8 +812,11 @@ pub struct Estimate {
     pub slots: f64,
     /// All buffers (bytes).
     pub bytes: f64,
-    /// The largest per-neuron array that cannot be sharded: (name, bytes).
+    /// The per-neuron arrays that are not split between bindings: (name, bytes).
     pub neuron_arrays: Vec<(&'static str, f64)>,
+    /// Words of the delay ring a neuron (channels times steps); the ring itself is split into
+    /// parts of one binding each.
+    pub ring_words: f64,
 }
 
 /// Bytes per slot of the static synapse arrays: presynaptic index 4, weight 4, delay 2, and a
@@ -850,10 +862,11 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         ("params", 32.0 * n),
         ("neuron_ext", 16.0 * ext),
         ("params_ext", 32.0 * ext),
-        ("ring", 4.0 * channels * (max_delay + 1.0) * n),
         ("sim", 32.0 + 4.0 * n),
         ("out_start", 4.0 * (n + 1.0)),
     ];
+    // The delay ring is split into parts of one binding each (`ring_part_neurons`).
+    let ring = 4.0 * channels * (max_delay + 1.0) * n;
     // Structural plasticity: an index entry and a birth step for every slot, and per neuron
     // calcium and elements (16), element counts (48), positions (16) and five words of counts,
     // prefix sums and cursors.
@@ -872,8 +885,10 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     } else {
         slots * BYTES_PER_SLOT + synapses * BYTES_PER_OUT_ENTRY
     };
+    let ring_parts = (ring / (4.0 * shard_slots.max(1) as f64)).ceil().max(1.0);
     let bytes = neuron_arrays.iter().map(|(_, b)| b).sum::<f64>()
-        + 4.0 * (n + 1.0) * (shards - 1.0)
+        + ring
+        + 4.0 * (n + 1.0) * (shards + ring_parts - 2.0)
         + synapse_arrays
         + structural;
     Estimate {
@@ -881,6 +896,7 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         slots,
         bytes,
         neuron_arrays,
+        ring_words: channels * (max_delay + 1.0),
     }
 }
 
@@ -894,8 +910,8 @@ pub struct Capacity {
 /// longest delay in steps plus one: 17 at dt 1 ms with delays up to 16 ms, 201 at dt 0.1 ms with
 /// delays up to 20 ms): device memory over bytes per neuron (synapses in the compact static
 /// layout where the ring is at most 128 steps, else with half a chunk of padding; state,
-/// parameters, ring), one binding of parameters (32 bytes a neuron), one binding of the ring
-/// (4 bytes a neuron a step) and 2^32 slots; whichever is smallest, named.
+/// parameters, ring), one binding of parameters (32 bytes a neuron) and 2^32 slots; whichever
+/// is smallest, named. (The ring is split into parts of one binding each.)
 pub fn capacity(limits: &wgpu::Limits, memory: Option<u64>, k: u64, ring_len: u64) -> Capacity {
     capacity_with(limits, memory, k, ring_len, 1)
 }
@@ -916,20 +932,11 @@ pub fn capacity_with(limits: &wgpu::Limits, memory: Option<u64>, k: u64, ring_le
     };
     let per_neuron = synapses + 16.0 + 32.0 + ext + 4.0 * (channels * ring_len) as f64 + 4.0 + 4.0;
     let mut best = (binding / 32, "limited by one binding of neuron parameters".to_string());
-    for (neurons, why) in [
-        (
-            binding / (4 * channels * ring_len),
-            if channels > 1 {
-                format!("limited by one binding of the delay ring ({ring_len} steps of two channels a neuron)")
-            } else {
-                format!("limited by one binding of the delay ring ({ring_len} steps a neuron)")
-            },
-        ),
-        (
-            (u32::MAX as u64) / (k + ROW_CHUNK as u64 / 2),
-            "limited by 2^32 synapse slots".into(),
-        ),
-    ] {
+    // The delay ring is split into parts of one binding each, so it limits only through memory.
+    for (neurons, why) in [(
+        (u32::MAX as u64) / (k + ROW_CHUNK as u64 / 2),
+        "limited by 2^32 synapse slots".to_string(),
+    )] {
         if neurons < best.0 {
             best = (neurons, why);
         }
@@ -1028,13 +1035,35 @@ fn fill_rows(
     })
 }
 
-/// Splits the rows into shards of at most `max_slots` slots: (first neuron, end neuron) pairs.
-fn plan_shards(row_start: &[u32], max_slots: u64) -> Result<Vec<(usize, usize)>> {
+/// Neurons a part of the delay ring holds: as many as fit one binding of `binding_words` words
+/// at `ring_words` words a neuron (channels times ring length), all `n` when they fit together.
+/// Fails when one neuron's ring does not fit a binding.
+pub fn ring_part_neurons(n: u64, ring_words: u64, binding_words: u64) -> Result<u32> {
+    let part = binding_words / ring_words.max(1);
+    if part == 0 {
+        return Err(Error::TooLarge {
+            adapter: "this adapter".into(),
+            what: format!("the delay ring of one neuron ({ring_words} words) in one storage binding"),
+            needed: 4 * ring_words,
+            available: 4 * binding_words,
+        });
+    }
+    Ok(part.min(n.max(1)).min(u32::MAX as u64) as u32)
+}
+
+/// Splits the rows into shards of at most `max_slots` slots, none crossing a multiple of
+/// `ring_part` neurons (the delay ring's parts): (first neuron, end neuron) pairs.
+fn plan_shards(row_start: &[u32], max_slots: u64, ring_part: usize) -> Result<Vec<(usize, usize)>> {
     let n = row_start.len() - 1;
     let max = max_slots / ROW_CHUNK as u64 * ROW_CHUNK as u64;
+    let ring_part = ring_part.max(1);
     let mut shards = Vec::new();
     let mut lo = 0;
     for t in 0..n {
+        if t > lo && t % ring_part == 0 {
+            shards.push((lo, t));
+            lo = t;
+        }
         let row = (row_start[t + 1] - row_start[t]) as u64;
         if row > max {
             return Err(Error::TooLarge {
@@ -1124,7 +1153,28 @@ struct SyncSlice(*mut u32);
 // SAFETY: only used in `shard`, where each index is written by exactly one thread.
 unsafe impl Sync for SyncSlice {}
 
+/// The name of part `k` of the delay ring among the GPU's buffers and a state's arrays: `ring`
+/// for the first (the whole ring where it fits one binding), `ring[k]` for the others.
+pub fn ring_part_name(k: usize) -> String {
+    if k == 0 { "ring".into() } else { format!("ring[{k}]") }
+}
+
 impl Network {
+    /// The parts of the delay ring on the GPU: (first neuron, end neuron) of each, `ring_part`
+    /// neurons a part.
+    pub fn ring_parts(&self) -> Vec<(u32, u32)> {
+        let n = self.globals.n_neurons;
+        let part = self.ring_part.max(1);
+        (0..n.div_ceil(part).max(1))
+            .map(|k| (k * part, ((k + 1) as u64 * part as u64).min(n as u64) as u32))
+            .collect()
+    }
+
+    /// The part of the delay ring that shard `k`'s targets lie in.
+    pub fn shard_ring_part(&self, k: usize) -> usize {
+        (self.shards[k].first_neuron / self.ring_part.max(1)) as usize
+    }
+
     /// The plasticity rule of synapses from population `source` onto population `target`, if any.
     pub fn rule_between(&self, source: usize, target: usize) -> Option<layout::StdpRule> {
         let np = self.pops.len();
@@ -1245,7 +1295,6 @@ impl Network {
             ("params_ext".into(), 32 * self.params_ext.len() as u64),
             ("pops".into(), std::mem::size_of_val(&self.pops[..]) as u64),
             ("poisson".into(), 32 * self.poisson.len().max(1) as u64),
-            ("ring".into(), words(g.ring_channels as u64 * g.ring_len as u64 * n)),
             ("sim".into(), 32 + 4 * n),
             (
                 "counters".into(),
@@ -1262,6 +1311,10 @@ impl Network {
             ("status".into(), 16 * n),
             ("task".into(), 4 * self.task.len() as u64),
         ];
+        for (k, (first, end)) in self.ring_parts().into_iter().enumerate() {
+            let words_in = g.ring_channels as u64 * g.ring_len as u64 * (end - first) as u64;
+            list.push((ring_part_name(k), words(words_in)));
+        }
         let structural = g.structural != 0;
         if structural {
             list.extend([
@@ -1337,25 +1390,46 @@ mod tests {
         let short = capacity(&lavapipe(), Some(8 << 30), 1000, 17);
         assert!(short.limited_by.contains("device memory"), "{}", short.limited_by);
         assert_eq!(short.neurons, ((8u64 << 30) as f64 / 9_124.0) as u64);
-        // With more memory, one 128 MiB binding of the ring (17 words a neuron) decides.
+        // The ring is split into parts of one binding each: with more memory, memory still
+        // decides, for a short ring and a long one (201 words a neuron, 67 % more neurons than
+        // one 128 MiB binding of ring would hold).
         let ring = capacity(&lavapipe(), memory, 1000, 17);
-        assert_eq!(ring.neurons, (128 << 20) / (4 * 17));
-        assert!(ring.limited_by.contains("delay ring (17 steps"), "{}", ring.limited_by);
-        // dt 0.1 ms and 20 ms delays: 201 ring words a neuron in one 128 MiB binding.
+        assert!(ring.limited_by.contains("device memory"), "{}", ring.limited_by);
+        assert_eq!(ring.neurons, ((23u64 << 30) as f64 / 9_124.0) as u64);
         let long = capacity(&lavapipe(), memory, 1000, 201);
-        assert_eq!(long.neurons, (128 << 20) / (4 * 201));
-        assert!(long.limited_by.contains("delay ring (201 steps"), "{}", long.limited_by);
+        assert!(long.limited_by.contains("device memory"), "{}", long.limited_by);
+        assert!(long.neurons > (128 << 20) / (4 * 201) * 5 / 3, "{}", long.neurons);
         // Few synapses and a short ring: the parameters' binding (32 bytes a neuron).
         let params = capacity(&lavapipe(), memory, 10, 2);
         assert_eq!(params.neurons, (128 << 20) / 32);
         assert!(params.limited_by.contains("neuron parameters"), "{}", params.limited_by);
         // Unknown memory: the binding limit, with the bytes a neuron said.
         let unknown = capacity(&lavapipe(), None, 1000, 201);
-        assert_eq!(unknown.neurons, long.neurons);
+        assert_eq!(unknown.neurons, params.neurons);
         assert!(
             unknown.limited_by.contains("device memory unknown"),
             "{}",
             unknown.limited_by
+        );
+    }
+
+    #[test]
+    fn the_ring_splits_into_parts_of_one_binding_and_shards_stay_inside_them() {
+        // 10 ring words a neuron in bindings of 2048 words: 204 neurons a part.
+        assert_eq!(super::ring_part_neurons(1000, 10, 2048).unwrap(), 204);
+        // Where the whole ring fits, one part holds every neuron.
+        assert_eq!(super::ring_part_neurons(150, 10, 2048).unwrap(), 150);
+        // One neuron's ring larger than a binding is refused, with the bytes.
+        let e = super::ring_part_neurons(10, 4096, 2048).unwrap_err().to_string();
+        assert!(e.contains("delay ring of one neuron") && e.contains("16384"), "{e}");
+        // Rows of 16 slots, shards of at most 64 slots: four rows a shard, but a part of 6
+        // neurons cuts a shard at neurons 6 and 12.
+        let rows: Vec<u32> = (0..=16).map(|i| 16 * i).collect();
+        let shards = super::plan_shards(&rows, 64, 6).unwrap();
+        assert_eq!(shards, vec![(0, 4), (4, 6), (6, 10), (10, 12), (12, 16)]);
+        assert_eq!(
+            super::plan_shards(&rows, 64, 16).unwrap(),
+            vec![(0, 4), (4, 8), (8, 12), (12, 16)]
         );
     }
 }

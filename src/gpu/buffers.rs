@@ -13,8 +13,8 @@ pub struct Buffers {
     pub neuron_ext: wgpu::Buffer,
     pub params_ext: wgpu::Buffer,
     pub poisson: wgpu::Buffer,
-    /// Delay ring: ring_channels x ring_len x n_neurons fixed-point inputs.
-    pub ring: wgpu::Buffer,
+    /// Delay ring, in parts of whole neurons (`Network::ring_parts`), each one binding.
+    pub ring: Vec<RingPart>,
     /// Channels of the ring (Globals::ring_channels): 2 where excitatory and inhibitory input
     /// are kept apart.
     pub ring_channels: u32,
@@ -62,6 +62,16 @@ pub struct Buffers {
     pub bytes: u64,
 }
 
+/// One part of the delay ring: `ring_channels x ring_len x neurons` fixed-point inputs of the
+/// neurons `first..first + neurons` (channel-major, then step, then neuron), and `info`, the
+/// words [first, neurons, 0, 0] that `neurons` and `propagate` read to find a neuron's place.
+pub struct RingPart {
+    pub ring: wgpu::Buffer,
+    pub info: wgpu::Buffer,
+    pub first: u32,
+    pub neurons: u32,
+}
+
 /// One shard's synapse arrays (slot numbers local to the shard). In the compact static layout
 /// (`Network::compact_synapses`) the shard holds its synapses in source order instead of slots:
 /// `out_start` says where each source's begin, `syn_owner` holds each one's target,
@@ -91,6 +101,8 @@ pub struct ShardBuffers {
     pub n_mod_chunks: u32,
     /// Neurons whose rows the shard holds.
     pub neurons: u32,
+    /// The part of the delay ring its targets lie in (an index into `Buffers::ring`).
+    pub ring_part: usize,
     pub slots: u32,
     /// Synapses of the shard as built (entries of its outgoing index).
     pub synapses: u32,
@@ -183,11 +195,20 @@ impl Buffers {
             neuron_ext: init("neuron_ext", bytemuck::cast_slice(&net.neuron_ext), RW),
             params_ext: init("params_ext", bytemuck::cast_slice(&net.params_ext), RW),
             poisson: init("poisson", bytemuck::cast_slice(&net.poisson), RW),
-            ring: init(
-                "ring",
-                &vec![0u8; 4 * g.ring_channels as usize * g.ring_len as usize * n],
-                RW,
-            ),
+            ring: net
+                .ring_parts()
+                .into_iter()
+                .enumerate()
+                .map(|(k, (first, end))| {
+                    let words = g.ring_channels as usize * g.ring_len as usize * (end - first) as usize;
+                    RingPart {
+                        ring: init(&crate::build::ring_part_name(k), &vec![0u8; 4 * words], RW),
+                        info: init("ring_info", bytemuck::cast_slice(&[first, end - first, 0, 0]), RW),
+                        first,
+                        neurons: end - first,
+                    }
+                })
+                .collect(),
             ring_channels: g.ring_channels,
             sim: init("sim", &sim, RW),
             counters: init("counters", &vec![0u8; 4 * counter_words], RW),
@@ -269,6 +290,7 @@ impl Buffers {
                             init("syn_late", bytemuck::cast_slice(&net.syn_late[a..b]), RW)
                         },
                         neurons: s.end_neuron - s.first_neuron,
+                        ring_part: net.shard_ring_part(k),
                         slots: s.slots(),
                     }
                 })

@@ -572,10 +572,21 @@ impl GpuEngine {
             .map(|d| bytemuck::cast_slice(&d).to_vec())
     }
 
-    /// Reads back the delay ring (for tests and debugging).
+    /// Reads back the delay ring, its parts put together as one `channels x ring_len x n_neurons`
+    /// array (for tests and debugging).
     pub fn ring(&self) -> Result<Vec<i32>> {
-        self.read_buffer(&self.b.ring, self.b.ring.size())
-            .map(|d| bytemuck::cast_slice(&d).to_vec())
+        let n = self.b.n_neurons as usize;
+        let rows = self.b.ring_channels as usize * self.globals.ring_len as usize;
+        let mut all = vec![0i32; rows * n];
+        for part in &self.b.ring {
+            let data = self.read_buffer(&part.ring, part.ring.size())?;
+            let words: &[i32] = bytemuck::cast_slice(&data);
+            let (first, count) = (part.first as usize, part.neurons as usize);
+            for r in 0..rows {
+                all[r * n + first..r * n + first + count].copy_from_slice(&words[r * count..(r + 1) * count]);
+            }
+        }
+        Ok(all)
     }
 
     /// Writes the tables `control` sets (globals, populations, Poisson sources) to their buffers.
@@ -618,30 +629,42 @@ impl GpuEngine {
             ("params", &b.params),
             ("neuron_ext", &b.neuron_ext),
             ("params_ext", &b.params_ext),
-            ("ring", &b.ring),
-            ("sim", &b.sim),
-            ("counters", &b.counters),
-            ("dispatch", &b.dispatch),
-            ("conn", &b.conn),
-            ("traces", &b.traces),
-            ("rules", &b.rules),
-            ("modulators", &b.modulators),
-            ("grow", &b.grow),
-            ("elem", &b.elem),
-            ("boutons", &b.boutons),
-            ("pool", &b.pool),
-            ("demand", &b.demand),
-            ("cursor", &b.cursor),
-            ("blocks", &b.blocks),
-            ("positions", &b.positions),
-            ("structure", &b.structure),
-            ("sstats", &b.sstats),
-            ("status", &b.status),
-            ("task", &b.task),
         ]
         .into_iter()
         .map(|(name, buffer)| (name.to_string(), buffer))
         .collect();
+        // The ring's parts where it has several (`ring`, `ring[1]`, ...), in the place of the one.
+        all.extend(
+            b.ring
+                .iter()
+                .enumerate()
+                .map(|(k, part)| (crate::build::ring_part_name(k), &part.ring)),
+        );
+        all.extend(
+            [
+                ("sim", &b.sim),
+                ("counters", &b.counters),
+                ("dispatch", &b.dispatch),
+                ("conn", &b.conn),
+                ("traces", &b.traces),
+                ("rules", &b.rules),
+                ("modulators", &b.modulators),
+                ("grow", &b.grow),
+                ("elem", &b.elem),
+                ("boutons", &b.boutons),
+                ("pool", &b.pool),
+                ("demand", &b.demand),
+                ("cursor", &b.cursor),
+                ("blocks", &b.blocks),
+                ("positions", &b.positions),
+                ("structure", &b.structure),
+                ("sstats", &b.sstats),
+                ("status", &b.status),
+                ("task", &b.task),
+            ]
+            .into_iter()
+            .map(|(name, buffer)| (name.to_string(), buffer)),
+        );
         for (i, s) in b.shards.iter().enumerate() {
             for (name, buffer) in [
                 ("syn_pre", &s.syn_pre),

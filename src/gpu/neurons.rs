@@ -6,46 +6,53 @@ use crate::build::Network;
 
 pub struct Neurons {
     pipeline: wgpu::ComputePipeline,
-    bind: wgpu::BindGroup,
-    groups: (u32, u32),
+    /// One bind group and dispatch size per part of the delay ring.
+    parts: Vec<(wgpu::BindGroup, (u32, u32))>,
 }
 
 impl Neurons {
     pub fn new(device: &wgpu::Device, b: &Buffers, net: &Network, raster_steps: u32) -> Self {
         let spec = specialization(net, raster_steps);
         let pipeline = stage::specialized(device, "neurons", "main", &spec);
-        let bind = stage::bind(
-            device,
-            "neurons",
-            &pipeline,
-            &[
-                (0, &b.globals),
-                (1, &b.pops),
-                (2, &b.neurons),
-                (3, &b.params),
-                (4, &b.poisson),
-                (5, &b.ring),
-                (6, &b.sim),
-                (7, &b.counters),
-                (8, &b.traces),
-                (9, &b.grow),
-                (10, &b.status),
-                (11, &b.task),
-                (12, &b.neuron_ext),
-                (13, &b.params_ext),
-            ],
-        );
-        Neurons {
-            pipeline,
-            bind,
-            groups: stage::groups(b.n_neurons as u64, 64),
-        }
+        let parts = b
+            .ring
+            .iter()
+            .map(|part| {
+                let bind = stage::bind(
+                    device,
+                    "neurons",
+                    &pipeline,
+                    &[
+                        (0, &b.globals),
+                        (1, &b.pops),
+                        (2, &b.neurons),
+                        (3, &b.params),
+                        (4, &b.poisson),
+                        (5, &part.ring),
+                        (6, &b.sim),
+                        (7, &b.counters),
+                        (8, &b.traces),
+                        (9, &b.grow),
+                        (10, &b.status),
+                        (11, &b.task),
+                        (12, &b.neuron_ext),
+                        (13, &b.params_ext),
+                        (14, &part.info),
+                    ],
+                );
+                (bind, stage::groups(part.neurons as u64, 64))
+            })
+            .collect();
+        Neurons { pipeline, parts }
     }
 
+    /// Records one dispatch per part of the delay ring, each over that part's neurons.
     pub fn record(&self, pass: &mut wgpu::ComputePass) {
         pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, &self.bind, &[]);
-        pass.dispatch_workgroups(self.groups.0, self.groups.1, 1);
+        for (bind, groups) in &self.parts {
+            pass.set_bind_group(0, bind, &[]);
+            pass.dispatch_workgroups(groups.0, groups.1, 1);
+        }
     }
 }
 

@@ -45,11 +45,12 @@ impl Propagate {
                         (5, &s.out_slots),
                         (6, &s.syn_weight),
                         (7, &s.syn_delay),
-                        (8, &b.ring),
+                        (8, &b.ring[s.ring_part].ring),
                         (9, &s.syn_owner),
                         (11, &b.neurons),
                         (12, &b.status),
                         (13, &b.task),
+                        (14, &b.ring[s.ring_part].info),
                     ],
                 )
             })

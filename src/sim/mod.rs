@@ -672,6 +672,17 @@ pub fn check_model_fits(model: &Model, ctx: &GpuContext) -> Result<()> {
             ));
         }
     }
+    // The delay ring is split into parts of whole neurons, one binding each.
+    if 4.0 * est.ring_words > binding as f64 {
+        return Err(too_large(
+            format!(
+                "the delay ring of one neuron ({} words: the longest delay in steps plus one, times the channels)",
+                est.ring_words
+            ),
+            4.0 * est.ring_words,
+            binding,
+        ));
+    }
     for (name, bytes) in &est.neuron_arrays {
         if *bytes > binding as f64 {
             return Err(too_large(

@@ -150,6 +150,12 @@ impl Draws {
         self.i = self.i.wrapping_add(1);
         v
     }
+    /// Moves to the `i`-th 32-bit draw of the stream (counter-based: the draws from there on are
+    /// those a fresh stream gives after `i` draws).
+    pub fn seek(&mut self, i: u32) {
+        self.i = i;
+        self.spare = None;
+    }
     /// Uniform on [0, 1) with 53 bits.
     pub fn unit(&mut self) -> f64 {
         let hi = (self.next_u32() >> 5) as u64;

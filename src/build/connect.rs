@@ -151,6 +151,21 @@ fn targets_sources(
             p_out,
         } => {
             let tb = (target - model.populations[p.target].first) / block_to;
+            if p_out == 0.0 {
+                // Only the target's own block of sources can connect: test those pairs alone,
+                // each with the draw it has in the full sweep (two words a pair), so the
+                // synapses are the same and the work follows the block, not the population.
+                let lo = (tb as u64 * block_from as u64).min(ns) as u32;
+                let hi = ((tb as u64 + 1) * block_from as u64).min(ns) as u32;
+                for i in lo..hi {
+                    d.seek(2 * i);
+                    let s = src.first + i;
+                    if d.unit() < p_in && !excluded(s) {
+                        out.push(s);
+                    }
+                }
+                return;
+            }
             for (i, s) in (src.first..src.first + src.count).enumerate() {
                 let q = if i as u32 / block_from == tb { p_in } else { p_out };
                 if d.unit() < q && !excluded(s) {
@@ -181,6 +196,63 @@ fn draw_sources(d: &mut Draws, k: u32, first: u32, ns: u64, excluded: impl Fn(u3
                 out.push(s);
                 break;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A topographic map without off-block connections tests only the target's own block, with
+    /// the draws the full sweep over every source gives it: the same synapses.
+    #[test]
+    fn topographic_without_off_block_pairs_draws_as_the_full_sweep() {
+        let model = crate::scene::parse(
+            r#"Scene(seed: 5, dt_ms: 1, duration_ms: 10,
+  regions: [Region(name: "R", centre_mm: (0, 0, 0), radius_mm: 1, populations: [
+    Population(name: "A", count: 1003, model: RegularSpiking),
+    Population(name: "B", count: 700, model: RegularSpiking),
+  ])],
+  projections: [
+    Projection(from: "A", to: "B", rule: Topographic(block_from: 40, block_to: 30, p_in: 0.3, p_out: 0.0), weight: 1, delay_ms: 1),
+    Projection(from: "B", to: "B", rule: Topographic(block_from: 7, block_to: 7, p_in: 0.5, p_out: 0.0), weight: 1, delay_ms: 1, autapses: false),
+  ],
+)"#,
+            "topographic.ron",
+        )
+        .unwrap();
+        let key = crate::rng::seed_key(model.seed);
+        for j in 0..2 {
+            let p = &model.projections[j];
+            let (src, tgt) = (&model.populations[p.source], &model.populations[p.target]);
+            let Rule::Topographic {
+                block_from,
+                block_to,
+                p_in,
+                ..
+            } = p.rule
+            else {
+                unreachable!()
+            };
+            let got = connect(&model, j, key, &[]);
+            let mut synapses = 0;
+            for t in 0..tgt.count {
+                // The full sweep: one draw (two words) for every source in order.
+                let target = tgt.first + t;
+                let mut d = Draws::new(key, stream::CONNECT + j as u32, target, 0);
+                let expected: Vec<u32> = (0..src.count)
+                    .filter(|&i| {
+                        let q = if i / block_from == t / block_to { p_in } else { 0.0 };
+                        d.unit() < q && (p.autapses || src.first + i != target)
+                    })
+                    .map(|i| src.first + i)
+                    .collect();
+                let range = got.start[t as usize] as usize..got.start[t as usize + 1] as usize;
+                assert_eq!(got.sources[range], expected[..], "projection {j}, target {t}");
+                synapses += expected.len();
+            }
+            assert!(synapses > 1000, "projection {j}: {synapses} synapses");
         }
     }
 }

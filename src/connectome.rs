@@ -429,7 +429,123 @@ pub fn check(w: &Wiring) -> std::result::Result<(), (&'static str, String)> {
             format!("radius {} mm must be > 0", w.default_radius_mm),
         ));
     }
+    if !(w.headroom.is_finite() && (1.0..=64.0).contains(&w.headroom)) {
+        return Err(("headroom", format!("headroom {} must lie in [1, 64]", w.headroom)));
+    }
+    if w.growth_regions.is_some() && w.growth.is_none() && w.headroom == 1.0 {
+        return Err((
+            "growth_regions",
+            "names the remodeling regions, but neither `growth` nor `headroom` is given for them".into(),
+        ));
+    }
     Ok(())
+}
+
+/// Checks the wiring against the connectome's regions (after [`check`]): every generated
+/// population holds at least one neuron; an error names a region.
+pub fn check_regions(c: &Connectome, w: &Wiring) -> std::result::Result<(), (&'static str, String)> {
+    let n_e = excitatory(w.neurons_per_region);
+    let n_i = w.neurons_per_region - n_e;
+    if let Some(first) = region_names(&c.labels).first()
+        && (n_e == 0 || n_i == 0)
+    {
+        let (side, name) = if n_i == 0 {
+            ("inhibitory", "I")
+        } else {
+            ("excitatory", "E")
+        };
+        return Err((
+            "neurons_per_region",
+            format!(
+                "{} neurons per region leave the {side} population of region {first:?} ({first}_{name}) empty, \
+                 and that of every other region: each region is round(0.8 N) excitatory neurons and the rest \
+                 inhibitory, so N must be at least 3",
+                w.neurons_per_region
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Which regions remodel (take `growth` and `headroom`), by region index: those `growth_regions`
+/// names, or by default every cortical region (every region when the zip does not say). An
+/// unknown or repeated name is refused with its position in `growth_regions`.
+pub fn remodeling(c: &Connectome, w: &Wiring) -> std::result::Result<Vec<bool>, (usize, String)> {
+    let names = region_names(&c.labels);
+    let Some(list) = &w.growth_regions else {
+        return Ok(match &c.cortical {
+            Some(v) => v.clone(),
+            None => vec![true; c.len()],
+        });
+    };
+    let mut chosen = vec![false; c.len()];
+    for (k, name) in list.iter().enumerate() {
+        let Some(i) = names.iter().position(|n| n == name) else {
+            return Err((
+                k,
+                format!(
+                    "unknown region {name:?}; the connectome's regions are: {}",
+                    names.join(", ")
+                ),
+            ));
+        };
+        if std::mem::replace(&mut chosen[i], true) {
+            return Err((k, format!("region {name:?} is named twice")));
+        }
+    }
+    Ok(chosen)
+}
+
+/// The tracts `omit_tracts` names, as (source, target) region indices; an unknown region, a pair
+/// the connectome has no tract for, or a pair named twice is refused with its position.
+pub fn omitted(c: &Connectome, w: &Wiring) -> std::result::Result<Vec<(usize, usize)>, (usize, String)> {
+    let names = region_names(&c.labels);
+    let find = |name: &str| {
+        names.iter().position(|n| n == name).ok_or_else(|| {
+            format!(
+                "unknown region {name:?}; the connectome's regions are: {}",
+                names.join(", ")
+            )
+        })
+    };
+    let mut out = Vec::new();
+    for (k, (a, b)) in w.omit_tracts.iter().enumerate() {
+        let pair = (find(a).map_err(|m| (k, m))?, find(b).map_err(|m| (k, m))?);
+        if pair.0 == pair.1 || c.weight(pair.0, pair.1, w.rows_are_sources) <= 0.0 {
+            return Err((k, format!("the connectome has no tract from {a:?} to {b:?} to omit")));
+        }
+        if out.contains(&pair) {
+            return Err((k, format!("the tract from {a:?} to {b:?} is named twice")));
+        }
+        out.push(pair);
+    }
+    Ok(out)
+}
+
+/// A growth as RON, as a scene writes it (its numbers finite: validated first).
+fn growth_ron(g: &crate::scene::schema::Growth) -> String {
+    let elements: Vec<String> = g
+        .elements
+        .iter()
+        .map(|e| {
+            format!(
+                "Element(kind: {:?}, eta: {:?}, eps: {:?}, nu_per_ms: {:?}, capacity: {:?})",
+                e.kind, e.eta, e.eps, e.nu_per_ms, e.capacity
+            )
+        })
+        .collect();
+    format!(
+        "Growth(eta: {:?}, eps: {:?}, nu_per_ms: {:?}, tau_ca_ms: {:?}, beta_ca: {:?}, calcium_init: {:?}, \
+         vacant_decay: {:?}, elements: [{}])",
+        g.eta,
+        g.eps,
+        g.nu_per_ms,
+        g.tau_ca_ms,
+        g.beta_ca,
+        g.calcium_init,
+        g.vacant_decay,
+        elements.join(", ")
+    )
 }
 
 /// A connectome's regions, projections and inputs as RON lists, each parseable on its own.
@@ -444,9 +560,21 @@ pub struct Parts {
 }
 
 /// Writes a connectome's regions, projections and inputs; `dt_ms` bounds delays from below.
-/// `w` must have passed [`check`].
+/// `w` must have passed [`check`], [`check_regions`] and [`remodeling`] (and its growth the
+/// scene's checks).
 pub fn parts(c: &Connectome, w: &Wiring, dt_ms: f64) -> Parts {
     let names = region_names(&c.labels);
+    let remodels = remodeling(c, w).unwrap_or_else(|_| vec![false; c.len()]);
+    let omit = omitted(c, w).unwrap_or_default();
+    let growth = w.growth.as_ref().map(|g| format!(", growth: {}", growth_ron(g)));
+    // The headroom of an E->E projection onto region i's excitatory population.
+    let headroom = |i: usize| {
+        if remodels[i] && w.headroom != 1.0 {
+            format!(", headroom: {:?}", w.headroom)
+        } else {
+            String::new()
+        }
+    };
     let sides = hemispheres(c);
     let n_e = excitatory(w.neurons_per_region);
     let n_i = w.neurons_per_region - n_e;
@@ -480,9 +608,10 @@ pub fn parts(c: &Connectome, w: &Wiring, dt_ms: f64) -> Parts {
             let _ = writeln!(regions, "        hemisphere: {h:?},");
         }
         let _ = writeln!(regions, "        populations: [");
+        let grows = growth.as_deref().filter(|_| remodels[i]).unwrap_or("");
         let _ = writeln!(
             regions,
-            "            Population(name: \"{name}_E\", count: {n_e}, model: RegularSpiking),"
+            "            Population(name: \"{name}_E\", count: {n_e}, model: RegularSpiking{grows}),"
         );
         let _ = writeln!(
             regions,
@@ -493,11 +622,16 @@ pub fn parts(c: &Connectome, w: &Wiring, dt_ms: f64) -> Parts {
     }
     regions.push(']');
     let mut projections = String::from("[\n");
-    for name in &names {
+    for (i, name) in names.iter().enumerate() {
         for (from, to, k, weight, delay) in LOCAL {
+            let room = if (from, to) == ("E", "E") {
+                headroom(i)
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 projections,
-                "    Projection(from: \"{name}_{from}\", to: \"{name}_{to}\", rule: FixedInDegree({k}), weight: {weight}, delay_ms: {delay}),"
+                "    Projection(from: \"{name}_{from}\", to: \"{name}_{to}\", rule: FixedInDegree({k}), weight: {weight}, delay_ms: {delay}{room}),"
             );
         }
     }
@@ -511,15 +645,17 @@ pub fn parts(c: &Connectome, w: &Wiring, dt_ms: f64) -> Parts {
         for from in 0..n {
             for to in 0..n {
                 let weight = c.weight(from, to, w.rows_are_sources);
-                if from == to || weight <= 0.0 {
+                if from == to || weight <= 0.0 || omit.contains(&(from, to)) {
                     continue;
                 }
                 let p = (weight / max_w * w.max_in_degree / n_e as f64).min(1.0);
                 let delay = (c.tract_length(from, to, w.rows_are_sources) / w.velocity_m_per_s).max(dt_ms);
                 let _ = writeln!(
                     projections,
-                    "    Projection(from: \"{}_E\", to: \"{}_E\", rule: FixedProbability({p:?}), weight: {LONG_RANGE_WEIGHT}, delay_ms: {delay:?}),",
-                    names[from], names[to]
+                    "    Projection(from: \"{}_E\", to: \"{}_E\", rule: FixedProbability({p:?}), weight: {LONG_RANGE_WEIGHT}, delay_ms: {delay:?}{}),",
+                    names[from],
+                    names[to],
+                    headroom(to)
                 );
                 tracts += 1;
             }
@@ -582,7 +718,11 @@ pub fn scene(c: &Connectome, o: &ImportOptions) -> String {
 /// number of regions and of long-range projections. A wiring error names the field.
 pub fn import(zip: &Path, out: &Path, o: &ImportOptions) -> Result<(usize, usize)> {
     let c = read(zip)?;
-    check(&o.wiring).map_err(|(field, message)| Error::Usage(format!("--{}: {message}", field.replace('_', "-"))))?;
+    let flag = |(field, message): (&str, String)| Error::Usage(format!("--{}: {message}", field.replace('_', "-")));
+    check(&o.wiring).map_err(flag)?;
+    check_regions(&c, &o.wiring).map_err(flag)?;
+    remodeling(&c, &o.wiring).map_err(|(_, message)| flag(("growth_regions", message)))?;
+    omitted(&c, &o.wiring).map_err(|(_, message)| flag(("omit_tracts", message)))?;
     let text = scene(&c, o);
     let model = crate::scene::parse(&text, &out.display().to_string())?;
     let long_range = model.projections.len() - LOCAL.len() * c.len();

@@ -194,6 +194,10 @@ enum Command {
     Validate {
         /// The scene file (RON).
         scene: PathBuf,
+        /// Change a field of the scene before checking it, as for `run` (e.g.
+        /// `connectome.neurons_per_region=131579`); repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
     /// Write a whole-cortex scene from a connectome in The Virtual Brain's zip format
     /// (centres.txt, weights.txt, tract_lengths.txt, optional areas.txt, cortical.txt and
@@ -263,6 +267,10 @@ enum Command {
         /// JSON output file.
         #[arg(long, default_value = "bench.json")]
         out: PathBuf,
+        /// Change a field of every timed scene, as for `run` (e.g.
+        /// `connectome.neurons_per_region=13158`); repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
 }
 
@@ -348,18 +356,7 @@ fn run(cli: Cli) -> Result<()> {
             checkpoint_every,
             set,
         } => {
-            let settings = set
-                .iter()
-                .map(|s| {
-                    let o = scene::set::SetOption::parse(s)?;
-                    match &o.values[..] {
-                        [v] => Ok((o.path, v.clone())),
-                        _ => Err(anyhow::anyhow!(
-                            "--set {s}: one value per field in a run (a sweep takes several)"
-                        )),
-                    }
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let settings = single_settings(&set)?;
             let (src, file) = match &path {
                 Some(p) => (
                     std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
@@ -632,8 +629,8 @@ fn run(cli: Cli) -> Result<()> {
                  install it into that interpreter with `pip install ./python` (it brings pynwb)"
             );
         }
-        Command::Validate { scene: path } => {
-            let model = scene::load(&path)?;
+        Command::Validate { scene: path, set } => {
+            let model = load_with(&path, &single_settings(&set)?)?;
             let synapses = model.expected_synapses();
             if synapses > u32::MAX as f64 {
                 anyhow::bail!(
@@ -752,7 +749,11 @@ fn run(cli: Cli) -> Result<()> {
             dt,
             steps,
             out,
-        } => bench(&choice, scenes, neurons, synapses, rate, dt, steps, &out)?,
+            set,
+        } => {
+            let settings = single_settings(&set)?;
+            bench(&choice, scenes, &settings, neurons, synapses, rate, dt, steps, &out)?
+        }
         Command::Info => {
             let list = context::adapters(&choice);
             if list.is_empty() {
@@ -952,10 +953,34 @@ fn stop_on_signals() -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>> {
     Ok(flag)
 }
 
+/// `--set PATH=VALUE` options of a command that takes one value per field (`run`, `validate`,
+/// `bench`; a sweep takes several).
+fn single_settings(set: &[String]) -> Result<Vec<(String, String)>> {
+    set.iter()
+        .map(|s| {
+            let o = scene::set::SetOption::parse(s)?;
+            match &o.values[..] {
+                [v] => Ok((o.path, v.clone())),
+                _ => Err(anyhow::anyhow!(
+                    "--set {s}: one value per field in a run (a sweep takes several)"
+                )),
+            }
+        })
+        .collect()
+}
+
+/// Loads a scene file after `settings` (`--set`), as `run` does; relative paths in it (a
+/// connectome's zip) stay relative to the file.
+fn load_with(path: &std::path::Path, settings: &[(String, String)]) -> Result<rewire::Model> {
+    let src = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(scene::set::parse_with(&src, &path.display().to_string(), settings)?)
+}
+
 #[expect(clippy::too_many_arguments, reason = "one argument per command-line option")]
 fn bench(
     choice: &AdapterChoice,
     scenes: Vec<PathBuf>,
+    settings: &[(String, String)],
     mut neurons: Vec<u32>,
     synapses: Vec<u32>,
     rates: Vec<f64>,
@@ -969,7 +994,7 @@ fn bench(
     }
     let mut models = Vec::new();
     for path in &scenes {
-        models.push(scene::load(path)?);
+        models.push(load_with(path, settings)?);
     }
     for &n in &neurons {
         for &k in &synapses {

@@ -471,3 +471,44 @@ fn names_that_would_break_csv_files_are_refused() {
         "{rates}"
     );
 }
+
+#[test]
+fn validate_and_bench_take_set_as_run_does() {
+    let dir = common::temp_dir("validate-set");
+    let path = dir.join("good.ron");
+    std::fs::write(&path, GOOD).unwrap();
+    let p = path.to_str().unwrap();
+    let (ok, stdout, stderr) = rewire(&["validate", p, "--set", "regions.A.populations.E.count=2500"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("2500 neurons"), "{stdout}");
+    // A bad setting is refused naming it; a value of the wrong kind too.
+    let (ok, _, stderr) = rewire(&["validate", p, "--set", "regions.A.populations.E.count=0"]);
+    assert!(
+        !ok && stderr.contains("count") && stderr.contains("at least 1"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = rewire(&["validate", p, "--set", "seed=1,2"]);
+    assert!(!ok && stderr.contains("one value per field"), "{stderr}");
+
+    // The whole-cortex stroke scene at 10 M neurons, without building it.
+    let scene = concat!(env!("CARGO_MANIFEST_DIR"), "/scenes/cortex_stroke.ron");
+    let (ok, stdout, stderr) = rewire(&["validate", scene, "--set", "connectome.neurons_per_region=131579"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("10000084 neurons"), "{stdout}");
+
+    // bench: the setting reaches the timed network.
+    let out = dir.join("bench.json");
+    let (ok, stdout, stderr) = rewire(&[
+        "bench",
+        p,
+        "--steps",
+        "10",
+        "--set",
+        "regions.A.populations.E.count=300",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(report["results"][0]["neurons"], 300, "{stdout}");
+}

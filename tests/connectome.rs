@@ -631,3 +631,182 @@ fn the_command_line_imports_or_says_why_not_leaving_nothing() {
         .collect();
     assert_eq!(delays, [4.0]);
 }
+
+/// `referencing` with more fields in its `Connectome(...)` (after `max_in_degree`, line 10).
+fn with_fields(fields: &str, rest: &str) -> String {
+    referencing("c.zip", "", rest).replace("max_in_degree: 8.0,", &format!("max_in_degree: 8.0, {fields}"))
+}
+
+#[test]
+fn growth_and_headroom_reach_the_remodeling_regions_alone() {
+    let dir = common::temp_dir("connectome-growth");
+    zip_of(&dir, "c.zip", &members());
+    let rest = "duration_ms: 100.0, structure: Structure(),";
+    // Defaults: nothing grows, no headroom, every tract generated.
+    let plain = load_in(&dir, "plain.ron", &referencing("c.zip", "", rest)).unwrap();
+    assert!(plain.populations.iter().all(|p| p.growth.is_none()));
+    assert!(plain.projections.iter().all(|p| p.headroom == 1.0));
+
+    // By default every cortical region remodels (cortical.txt: ctx(3) is not cortical).
+    let all = load_in(
+        &dir,
+        "all.ron",
+        &with_fields("growth: Growth(eps: 0.05, nu_per_ms: 2e-7), headroom: 1.5,", rest),
+    )
+    .unwrap();
+    let growing: Vec<&str> = all
+        .populations
+        .iter()
+        .filter(|p| p.growth.is_some())
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(growing, ["V1_E", "M1_E", "PFC_E"]);
+    let g = all.populations[0].growth.as_ref().unwrap();
+    assert_eq!((g.eps, g.nu_per_ms), (0.05, 2e-7));
+
+    // Named regions: growth on their E population, headroom on every E->E projection onto it
+    // (the local one and the tracts), nothing else changed.
+    let some = load_in(
+        &dir,
+        "some.ron",
+        &with_fields(
+            "growth: Growth(eps: 0.05), growth_regions: [\"M1\", \"PFC\"], headroom: 1.5,",
+            rest,
+        ),
+    )
+    .unwrap();
+    let growing: Vec<&str> = some
+        .populations
+        .iter()
+        .filter(|p| p.growth.is_some())
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(growing, ["M1_E", "PFC_E"]);
+    let name = |i: usize| some.populations[i].name.as_str();
+    let mut roomy = 0;
+    for p in &some.projections {
+        let onto = name(p.target);
+        let expected = if name(p.source).ends_with("_E") && (onto == "M1_E" || onto == "PFC_E") {
+            1.5
+        } else {
+            1.0
+        };
+        assert_eq!(p.headroom, expected, "{} -> {onto}", name(p.source));
+        roomy += (expected > 1.0) as usize;
+    }
+    // M1_E: local, from V1; PFC_E: local, from V1 (weights[3][0] = 1).
+    assert_eq!(roomy, 4);
+    assert_eq!(some.neurons, plain.neurons);
+    assert_eq!(some.projections.len(), plain.projections.len());
+
+    // An omitted tract is not generated; the scene's own projection may take its place.
+    let own = r#"projections: [Projection(from: "V1_E", to: "M1_E", rule: FixedInDegree(4), weight: 0.5, delay_ms: 2,
+        plasticity: Stdp())],"#;
+    let omitted = load_in(
+        &dir,
+        "omit.ron",
+        &with_fields(
+            "omit_tracts: [(\"V1\", \"M1\")],",
+            &format!("duration_ms: 100.0, {own}"),
+        ),
+    )
+    .unwrap();
+    assert_eq!(omitted.projections.len(), plain.projections.len());
+    let e = load_in(
+        &dir,
+        "kept.ron",
+        &referencing("c.zip", "", &format!("duration_ms: 100.0, {own}")),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("a plastic projection must be the only one"), "{e}");
+}
+
+#[test]
+fn bad_growth_headroom_and_region_lists_are_refused_at_their_field() {
+    let dir = common::temp_dir("connectome-growth-bad");
+    zip_of(&dir, "c.zip", &members());
+    let rest = "duration_ms: 100.0,";
+    for (fields, needles) in [
+        (
+            "headroom: 0.5,",
+            &["bad.ron:10:", "connectome.headroom:", "headroom 0.5"][..],
+        ),
+        ("headroom: 100.0,", &["connectome.headroom:", "[1, 64]"]),
+        (
+            "growth: Growth(tau_ca_ms: -1.0),",
+            &["bad.ron:10:", "connectome.growth.tau_ca_ms:", "must be > 0"],
+        ),
+        (
+            "growth: Growth(vacant_decay: 2.0),",
+            &["connectome.growth.vacant_decay:"],
+        ),
+        (
+            "growth: Growth(), growth_regions: [\"M1\", \"Nowhere\"],",
+            &["connectome.growth_regions[1]:", "unknown region \"Nowhere\""],
+        ),
+        (
+            "growth: Growth(), growth_regions: [\"M1\", \"M1\"],",
+            &["connectome.growth_regions[1]:", "named twice"],
+        ),
+        (
+            "growth_regions: [\"M1\"],",
+            &["connectome.growth_regions:", "neither `growth` nor `headroom`"],
+        ),
+        (
+            "omit_tracts: [(\"V1\", \"Nowhere\")],",
+            &["connectome.omit_tracts[0]:", "unknown region \"Nowhere\""],
+        ),
+        // weights[2][1] = 0: no tract from M1 to ctx_3_.
+        (
+            "omit_tracts: [(\"M1\", \"ctx_3_\")],",
+            &["connectome.omit_tracts[0]:", "no tract from \"M1\" to \"ctx_3_\""],
+        ),
+    ] {
+        let e = load_in(&dir, "bad.ron", &with_fields(fields, rest))
+            .unwrap_err()
+            .to_string();
+        assert!(needles.iter().all(|n| e.contains(n)), "{fields}: {e}");
+    }
+    // The stability rule of the generated populations' growth points at the connectome's field.
+    let e = load_in(
+        &dir,
+        "bad.ron",
+        &with_fields(
+            "growth: Growth(nu_per_ms: 0.01),",
+            "duration_ms: 100.0, structure: Structure(),",
+        ),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("connectome.growth.nu_per_ms:") && e.contains("stability"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_scale_that_empties_a_population_is_refused_with_the_region() {
+    let dir = common::temp_dir("connectome-empty");
+    zip_of(&dir, "c.zip", &members());
+    // Two neurons a region pass the in-degree rule (max_in_degree 1) but leave no inhibitory one.
+    let text = referencing("c.zip", "", "duration_ms: 100.0,")
+        .replace("neurons_per_region: 50", "neurons_per_region: 2")
+        .replace("max_in_degree: 8.0", "max_in_degree: 1.0");
+    let e = load_in(&dir, "empty.ron", &text).unwrap_err().to_string();
+    assert!(
+        e.contains("empty.ron:8:29: connectome.neurons_per_region:") && e.contains("region \"V1\" (V1_I) empty"),
+        "{e}"
+    );
+    let o = common::rewire()
+        .args(["import-connectome", dir.join("c.zip").to_str().unwrap()])
+        .args(["--neurons-per-region", "2", "--max-in-degree", "1"])
+        .args(["-o", dir.join("e.ron").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("--neurons-per-region") && err.contains("\"V1\""),
+        "{err}"
+    );
+}

@@ -267,6 +267,26 @@ pub struct Connectome {
     /// TVB's rows as targets. Default false.
     #[serde(default)]
     pub rows_are_sources: bool,
+    /// Structural plasticity (Butz & van Ooyen 2013) of the generated excitatory population
+    /// (`NAME_E`) of every remodeling region (`growth_regions`). Default: none (no generated
+    /// population grows).
+    #[serde(default)]
+    pub growth: Option<Growth>,
+    /// Row capacity of the generated E->E projections (the local one and every tract) onto the
+    /// excitatory population of every remodeling region, as a multiple of the synapses they make
+    /// (1 to 64, no unit): the empty slots where new spines form. Chosen, not measured. Default 1
+    /// (no empty slots).
+    #[serde(default = "one")]
+    pub headroom: f64,
+    /// The remodeling regions (generated region names) that `growth` and `headroom` apply to.
+    /// Default: every cortical region when the zip has `cortical.txt`, else every region.
+    #[serde(default)]
+    pub growth_regions: Option<Vec<String>>,
+    /// Tracts, as `(source, target)` region names, that the connectome does not generate: the
+    /// scene's own projections between the two excitatory populations stand in for them (a
+    /// plastic projection must be the only one between its populations). Default: none.
+    #[serde(default)]
+    pub omit_tracts: Vec<(String, String)>,
 }
 
 impl Connectome {
@@ -279,6 +299,10 @@ impl Connectome {
             max_in_degree: sixteen(),
             default_radius_mm: two(),
             rows_are_sources: false,
+            growth: None,
+            headroom: one(),
+            growth_regions: None,
+            omit_tracts: Vec::new(),
         }
     }
 }
@@ -852,7 +876,7 @@ impl Default for Neurotrophin {
 /// curve): calcium dCa/dt = -Ca / tau_ca + beta_ca per spike; boutons and spines change at
 /// dz/dt = nu (2 exp(-((Ca - xi) / zeta)^2) - 1), xi = (eta + eps) / 2,
 /// zeta = (eps - eta) / (2 sqrt(ln 2)): they grow for eta < Ca < eps and retract outside.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Growth {
     /// Minimum calcium for growth. Default 0.
@@ -899,7 +923,7 @@ impl Default for Growth {
 
 /// One synaptic element type of a growing population and its growth curve (as `Growth`'s; each
 /// field defaults to the population's).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Element {
     pub kind: ElementKind,

@@ -14,6 +14,8 @@ pub(super) type Path = Vec<Seg<'static>>;
 pub(super) struct Ctx<'a> {
     pub(super) src: &'a str,
     pub(super) file: &'a str,
+    /// The first region a `connectome` generated (the file's own regions come before it).
+    pub(super) generated: usize,
 }
 
 impl Ctx<'_> {
@@ -37,6 +39,20 @@ impl Ctx<'_> {
     }
 
     pub(super) fn err(&self, path: &[Seg], message: impl Into<String>) -> Error {
+        // A generated region is not in the text: its population's field is the connectome's
+        // (`regions[80].populations[0].growth.eps` is `connectome.growth.eps`).
+        let remapped: Vec<Seg>;
+        let path = match path {
+            [Seg::Field("regions"), Seg::Index(r), rest @ ..] if *r >= self.generated => {
+                let rest = match rest {
+                    [Seg::Field("populations"), Seg::Index(_), more @ ..] => more,
+                    _ => &[],
+                };
+                remapped = [Seg::Field("connectome")].iter().chain(rest).copied().collect();
+                &remapped[..]
+            }
+            _ => path,
+        };
         // A field left out (its default applies) is not in the text: point at the nearest
         // enclosing value that is.
         let loc = (0..=path.len())
@@ -201,7 +217,12 @@ pub(super) fn with<'p>(path: &[Seg<'p>], more: &[Seg<'p>]) -> Vec<Seg<'p>> {
 
 pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: String) -> Result<Model> {
     use Seg::{Field as F, Index as I};
-    let cx = Ctx { src, file };
+    // Regions from `generated` on are the connectome's, generated rather than written in the file.
+    let cx = Ctx {
+        src,
+        file,
+        generated: scene.regions.len(),
+    };
     if let Some(c) = scene.connectome.clone() {
         connectome(&cx, &mut scene, &c)?;
     }
@@ -340,42 +361,7 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
             };
             let growth = match &p.growth {
                 None => None,
-                Some(gr) => {
-                    let at = |f: &'static str| with(&pp, &[F("growth"), F(f)]);
-                    check_curve(
-                        &cx,
-                        at,
-                        &ElementCurve {
-                            eta: gr.eta,
-                            eps: gr.eps,
-                            nu_per_ms: gr.nu_per_ms,
-                            capacity: MAX_ELEMENTS as u32,
-                        },
-                    )?;
-                    for (f, v) in [("tau_ca_ms", gr.tau_ca_ms), ("beta_ca", gr.beta_ca)] {
-                        if !(v.is_finite() && v > 0.0) {
-                            return Err(cx.err(&at(f), format!("{f} {v} must be > 0")));
-                        }
-                    }
-                    if !(gr.vacant_decay.is_finite() && (0.0..=1.0).contains(&gr.vacant_decay)) {
-                        return Err(cx.err(
-                            &at("vacant_decay"),
-                            format!(
-                                "vacant_decay {} must be between 0 and 1 (a fraction of the vacant elements per update)",
-                                shown(gr.vacant_decay)
-                            ),
-                        ));
-                    }
-                    if let Some(c) = gr.calcium_init
-                        && !(c.is_finite() && (0.0..=MAX_CALCIUM).contains(&c))
-                    {
-                        return Err(cx.err(
-                            &at("calcium_init"),
-                            format!("calcium_init {} must be between 0 and {MAX_CALCIUM}", shown(c)),
-                        ));
-                    }
-                    Some(growth_model(&cx, &pp, gr)?)
-                }
+                Some(gr) => Some(population_growth(&cx, &pp, gr)?),
             };
             let capacity = match p.capacity {
                 None => None,
@@ -1002,6 +988,20 @@ fn connectome(cx: &Ctx, scene: &mut Scene, c: &Connectome) -> Result<()> {
         .unwrap_or(std::path::Path::new(""));
     let zip = folder.join(&c.file);
     let data = crate::connectome::read(&zip).map_err(|e| cx.err(&[F("connectome"), F("file")], e.to_string()))?;
+    crate::connectome::check_regions(&data, c)
+        .map_err(|(field, message)| cx.err(&[F("connectome"), F(field)], message))?;
+    crate::connectome::remodeling(&data, c).map_err(|(k, message)| {
+        let mut at = cx.some(vec![F("connectome"), F("growth_regions")]);
+        at.push(Seg::Index(k));
+        cx.err(&at, message)
+    })?;
+    crate::connectome::omitted(&data, c)
+        .map_err(|(k, message)| cx.err(&[F("connectome"), F("omit_tracts"), Seg::Index(k)], message))?;
+    if let Some(g) = &c.growth {
+        // Checked here, so that a bad value points at the connectome's field rather than at a
+        // generated population the file does not spell out.
+        population_growth(cx, &[F("connectome")], g)?;
+    }
     let parts = crate::connectome::parts(&data, c, scene.dt_ms);
     let generated = |e: ron::error::SpannedError| {
         cx.err(
@@ -1971,6 +1971,46 @@ fn check_curve<'p>(cx: &Ctx, at: impl Fn(&'static str) -> Vec<Seg<'p>>, c: &Elem
         ));
     }
     Ok(())
+}
+
+/// A population's growth, checked (`pp`: the population's path, or `connectome` for the growth it
+/// gives its generated populations).
+fn population_growth(cx: &Ctx, pp: &[Seg], gr: &Growth) -> Result<GrowthModel> {
+    use Seg::Field as F;
+    let at = |f: &'static str| with(pp, &[F("growth"), F(f)]);
+    check_curve(
+        cx,
+        at,
+        &ElementCurve {
+            eta: gr.eta,
+            eps: gr.eps,
+            nu_per_ms: gr.nu_per_ms,
+            capacity: MAX_ELEMENTS as u32,
+        },
+    )?;
+    for (f, v) in [("tau_ca_ms", gr.tau_ca_ms), ("beta_ca", gr.beta_ca)] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(cx.err(&at(f), format!("{f} {v} must be > 0")));
+        }
+    }
+    if !(gr.vacant_decay.is_finite() && (0.0..=1.0).contains(&gr.vacant_decay)) {
+        return Err(cx.err(
+            &at("vacant_decay"),
+            format!(
+                "vacant_decay {} must be between 0 and 1 (a fraction of the vacant elements per update)",
+                shown(gr.vacant_decay)
+            ),
+        ));
+    }
+    if let Some(c) = gr.calcium_init
+        && !(c.is_finite() && (0.0..=MAX_CALCIUM).contains(&c))
+    {
+        return Err(cx.err(
+            &at("calcium_init"),
+            format!("calcium_init {} must be between 0 and {MAX_CALCIUM}", shown(c)),
+        ));
+    }
+    growth_model(cx, pp, gr)
 }
 
 /// A population's validated growth with its element types (`pp`: the population's path): each

@@ -113,15 +113,21 @@ fn bins_at() -> u32 {
     return REGION_STRUCT_WORDS * g.n_regions;
 }
 
+// The population of a neuron: the last one that starts at or before it (populations are
+// contiguous and in order). A binary search: a whole cortex has 150 populations, and the
+// per-slot passes look up two a slot.
 fn pop_of(neuron: u32) -> u32 {
-    var p = 0u;
-    loop {
-        if p + 1u >= g.n_pops || neuron < pops[p].first + pops[p].count {
-            return p;
+    var lo = 0u;
+    var hi = g.n_pops - 1u;
+    while lo < hi {
+        let mid = (lo + hi + 1u) / 2u;
+        if pops[mid].first <= neuron {
+            lo = mid;
+        } else {
+            hi = mid - 1u;
         }
-        p += 1u;
     }
-    return p;
+    return lo;
 }
 
 fn sat_sub(a: u32, b: u32) -> u32 {

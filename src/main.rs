@@ -229,8 +229,16 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
-    /// List every adapter found, its backend and limits, and how large a network fits.
-    Info,
+    /// List every adapter found, its backend and limits, and how large a network fits; with a
+    /// scene, whether it fits each adapter (the bytes it needs and there are, or the array that
+    /// refuses it) and, for a connectome scene, the largest `neurons_per_region` that fits
+    Info {
+        /// A scene to size against each adapter (RON).
+        scene: Option<PathBuf>,
+        /// Change a field of the scene first, as for `run`; repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
     /// Write a finished run folder as an NWB file (Neurodata Without Borders), through the Python
     /// package's exporter and pynwb (`pip install ./python`): the scene and seed as metadata,
     /// regions and populations, the sampled tables as time series, the protocol as epochs.
@@ -754,7 +762,12 @@ fn run(cli: Cli) -> Result<()> {
             let settings = single_settings(&set)?;
             bench(&choice, scenes, &settings, neurons, synapses, rate, dt, steps, &out)?
         }
-        Command::Info => {
+        Command::Info { scene: path, set } => {
+            let settings = single_settings(&set)?;
+            let model = match &path {
+                Some(p) => Some(load_with(p, &settings)?),
+                None => None,
+            };
             let list = context::adapters(&choice);
             if list.is_empty() {
                 anyhow::bail!(
@@ -800,6 +813,10 @@ fn run(cli: Cli) -> Result<()> {
                         fit.neurons as f64 * 1000.0,
                         fit.limited_by
                     );
+                }
+                if let (Some(model), Some(p)) = (&model, &path) {
+                    let adapter = context::describe(&a.get_info());
+                    scene_fit(p, &settings, model, &l, memory, &adapter)?;
                 }
             }
         }
@@ -951,6 +968,84 @@ fn stop_on_signals() -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>> {
     })
     .context("installing the Ctrl-C handler")?;
     Ok(flag)
+}
+
+/// `rewire info SCENE`: whether the scene fits the adapter with `limits` and `memory`, and for a
+/// connectome scene the largest `neurons_per_region` that does.
+fn scene_fit(
+    path: &std::path::Path,
+    settings: &[(String, String)],
+    model: &rewire::Model,
+    limits: &wgpu::Limits,
+    memory: Option<u64>,
+    adapter: &str,
+) -> Result<()> {
+    let fits = |m: &rewire::Model| rewire::sim::check_model_fits_limits(m, limits, memory, adapter);
+    let human = rewire::error::human_bytes;
+    match fits(model) {
+        Ok(f) => println!(
+            "    {}: fits: {} neurons, about {:.3e} synapses, {} of {}; largest binding `{}` {} of {}; delay ring in {} part(s)",
+            path.display(),
+            model.neurons,
+            model.expected_synapses(),
+            human(f.bytes as u64),
+            f.memory.map_or("unknown memory".into(), human),
+            f.largest.0,
+            human(f.largest.1 as u64),
+            human(f.binding),
+            f.ring_parts
+        ),
+        Err(e) => println!("    {}: does not fit: {e}", path.display()),
+    }
+    let Some(per_region) = model.neurons_per_region else {
+        return Ok(());
+    };
+    // The largest scale: the scene with `connectome.neurons_per_region` = v, for v found by
+    // doubling from (or halving to) one that fits, then bisection. The scene may not validate
+    // below some size (a task's groups need their neurons): those count as not fitting.
+    let at = |v: u64| -> Option<rewire::Model> {
+        let mut s = settings.to_vec();
+        s.push(("connectome.neurons_per_region".into(), v.to_string()));
+        load_with(path, &s).ok().filter(|m| fits(m).is_ok())
+    };
+    let mut good = per_region as u64;
+    if at(good).is_none() {
+        while good > 1 && at(good).is_none() {
+            good /= 2;
+        }
+        if at(good).is_none() {
+            println!("    no neurons_per_region of this scene fits");
+            return Ok(());
+        }
+    }
+    let mut bad = good.saturating_mul(2).max(2);
+    while bad < 1 << 31 && at(bad).is_some() {
+        good = bad;
+        bad = bad.saturating_mul(2);
+    }
+    while bad - good > 1 {
+        let mid = good + (bad - good) / 2;
+        if at(mid).is_some() { good = mid } else { bad = mid }
+    }
+    if let Some(m) = at(good) {
+        println!(
+            "    largest scale of this scene: --set connectome.neurons_per_region={good} ({} neurons, about {:.3e} synapses)",
+            m.neurons,
+            m.expected_synapses()
+        );
+        // What refuses the next size up.
+        let mut s = settings.to_vec();
+        s.push(("connectome.neurons_per_region".into(), bad.to_string()));
+        match load_with(path, &s) {
+            Ok(m) => {
+                if let Err(e) = fits(&m) {
+                    println!("    at {bad}: {e}");
+                }
+            }
+            Err(e) => println!("    at {bad}: {e}"),
+        }
+    }
+    Ok(())
 }
 
 /// `--set PATH=VALUE` options of a command that takes one value per field (`run`, `validate`,

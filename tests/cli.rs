@@ -512,3 +512,35 @@ fn validate_and_bench_take_set_as_run_does() {
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(report["results"][0]["neurons"], 300, "{stdout}");
 }
+
+/// `rewire info SCENE` sizes a scene against each adapter: whether it fits, and for a connectome
+/// scene the largest scale that does and what refuses the next one.
+#[test]
+fn info_sizes_a_scene_against_each_adapter() {
+    let scene = concat!(env!("CARGO_MANIFEST_DIR"), "/scenes/cortex_stroke.ron");
+    let (ok, stdout, stderr) = rewire(&["info", scene, "--set", "connectome.neurons_per_region=100"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("cortex_stroke.ron: fits: 7680 neurons"), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("largest scale of this scene: --set connectome.neurons_per_region="))
+        .unwrap_or_else(|| panic!("no largest scale in {stdout}"));
+    let largest: u64 = line
+        .split("neurons_per_region=")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    assert!(largest > 100, "{line}");
+    // The next size up is refused, naming what does not fit.
+    let next = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("at {}:", largest + 1)))
+        .unwrap_or_else(|| panic!("no refusal of {} in {stdout}", largest + 1));
+    assert!(next.contains("too large") && next.contains("needs"), "{next}");
+    // A scene without a connectome: only whether it fits.
+    let (ok, stdout, stderr) = rewire(&["info", concat!(env!("CARGO_MANIFEST_DIR"), "/scenes/stroke_rehab.ron")]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("stroke_rehab.ron: fits: 1420 neurons"), "{stdout}");
+    assert!(!stdout.contains("largest scale of this scene"), "{stdout}");
+}

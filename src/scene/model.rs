@@ -15,6 +15,8 @@ pub struct Model {
     /// Steps between statistics samples (at least 1).
     pub sample_every_steps: u64,
     pub regions: Vec<RegionModel>,
+    /// The scene's `connectome.neurons_per_region`, when it has a connectome (its scale).
+    pub neurons_per_region: Option<u32>,
     pub populations: Vec<PopulationModel>,
     pub projections: Vec<ProjectionModel>,
     pub inputs: Vec<InputModel>,

@@ -949,6 +949,7 @@ pub(super) fn resolve(mut scene: Scene, src: &str, file: &str, default_name: Str
         },
         seed: scene.seed,
         dt_ms: scene.dt_ms,
+        neurons_per_region: scene.connectome.as_ref().map(|c| c.neurons_per_region),
         steps,
         sample_every_steps,
         regions,

@@ -633,10 +633,35 @@ pub fn check_model_fits_host(model: &Model, memory: Option<u64>) -> Result<()> {
 /// Refuses, before building anything, a model that cannot fit the adapter: more than 2^32 slots,
 /// a per-neuron array larger than one binding, or more bytes than the device's memory.
 pub fn check_model_fits(model: &Model, ctx: &GpuContext) -> Result<()> {
-    let est = build::estimate(model, ctx.shard_slots());
-    let too_large = refusal(gpu::context::describe(&ctx.info));
+    check_model_fits_limits(model, &ctx.limits, ctx.memory, &gpu::context::describe(&ctx.info)).map(|_| ())
+}
+
+/// What a model needs of an adapter, when it fits (`check_model_fits_limits`).
+#[derive(Clone, Debug)]
+pub struct Fit {
+    /// All GPU buffers (bytes, estimated) and the device's memory, when known.
+    pub bytes: f64,
+    pub memory: Option<u64>,
+    /// The largest single binding (name and bytes) and the adapter's binding size.
+    pub largest: (String, f64),
+    pub binding: u64,
+    /// Parts of the delay ring (one binding each).
+    pub ring_parts: u64,
+}
+
+/// `check_model_fits` for an adapter's `limits` and `memory` without opening it (`adapter` names
+/// it in a refusal); on success, what the model needs.
+pub fn check_model_fits_limits(
+    model: &Model,
+    limits: &wgpu::Limits,
+    memory: Option<u64>,
+    adapter: &str,
+) -> Result<Fit> {
+    let shard_slots = gpu::context::shard_slots(limits);
+    let est = build::estimate(model, shard_slots);
+    let too_large = refusal(adapter.to_string());
     check_slot_count(&est, &too_large)?;
-    if let Some(memory) = ctx.memory
+    if let Some(memory) = memory
         && est.bytes > memory as f64
     {
         return Err(too_large(
@@ -648,10 +673,7 @@ pub fn check_model_fits(model: &Model, ctx: &GpuContext) -> Result<()> {
             memory,
         ));
     }
-    let binding = ctx
-        .limits
-        .max_storage_buffer_binding_size
-        .min(ctx.limits.max_buffer_size);
+    let binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
     // A row is never split between shards.
     for (pi, p) in model.populations.iter().enumerate() {
         let row: f64 = model
@@ -661,7 +683,7 @@ pub fn check_model_fits(model: &Model, ctx: &GpuContext) -> Result<()> {
             .filter(|(pr, _)| pr.target == pi)
             .map(|(pr, s)| s * pr.headroom / p.count as f64)
             .sum();
-        if row > ctx.shard_slots() as f64 {
+        if row > shard_slots as f64 {
             return Err(too_large(
                 format!(
                     "a row of population {} (about {row:.3e} synapses per neuron, one binding)",
@@ -695,5 +717,22 @@ pub fn check_model_fits(model: &Model, ctx: &GpuContext) -> Result<()> {
             ));
         }
     }
-    Ok(())
+    let largest = est
+        .neuron_arrays
+        .iter()
+        .map(|(name, b)| (name.to_string(), *b))
+        .chain([(
+            "a part of the delay ring".to_string(),
+            (est.ring_words * 4.0 * model.neurons as f64).min(binding as f64),
+        )])
+        .fold((String::new(), 0.0), |a, b| if b.1 > a.1 { b } else { a });
+    Ok(Fit {
+        bytes: est.bytes,
+        memory,
+        largest,
+        binding,
+        ring_parts: (est.ring_words * 4.0 * model.neurons as f64 / binding as f64)
+            .ceil()
+            .max(1.0) as u64,
+    })
 }

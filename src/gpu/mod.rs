@@ -146,6 +146,14 @@ impl GpuEngine {
     /// Uploads a network; `raster_steps` steps of spike raster are recorded (0: none).
     pub fn new(ctx: &GpuContext, net: &Network, raster_steps: u32) -> Result<Self> {
         check_fits(net, raster_steps, ctx)?;
+        if ctx.limits.max_storage_buffers_per_shader_stage < neurons::STORAGE_BUFFERS {
+            return Err(Error::Gpu(format!(
+                "the neuron stage needs {} storage buffers per shader stage; {} allows {}",
+                neurons::STORAGE_BUFFERS,
+                context::describe(&ctx.info),
+                ctx.limits.max_storage_buffers_per_shader_stage
+            )));
+        }
         // learn.pre binds twelve storage buffers.
         if net.globals.plastic != 0 && ctx.limits.max_storage_buffers_per_shader_stage < 12 {
             return Err(Error::Gpu(format!(

@@ -4,6 +4,9 @@ use super::buffers::Buffers;
 use super::stage;
 use crate::build::Network;
 
+/// Storage buffers the stage binds (bindings 1 to 14; 0 is the uniform globals).
+pub const STORAGE_BUFFERS: u32 = 14;
+
 pub struct Neurons {
     pipeline: wgpu::ComputePipeline,
     /// One bind group and dispatch size per part of the delay ring.

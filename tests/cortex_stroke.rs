@@ -44,9 +44,8 @@ const SHOWCASE_FILES: [&str; 24] = [
 /// The scene at 100 neurons per region (7 680 neurons) over days -1 to 3 of 600 simulated ms,
 /// with a few trials and probes, two ICMS sites, and the readouts' days inside the shorter
 /// protocol. Calcium follows the shorter day (tau 150 ms, beta raised so that 5 Hz still sits at
-/// the set point), and one structural update a day (nu lowered to keep the stability rule): on
-/// lavapipe the structural update and the connectivity sample of this network take seconds each,
-/// so the GPU run takes about a minute (and the CPU twin a few seconds).
+/// the set point), and one structural update a day (nu lowered to keep the stability rule), so
+/// that the GPU run on lavapipe stays short (the CPU twin takes a few seconds).
 fn small() -> rewire::Model {
     let zip = repo().join("data/connectivity_76.zip");
     assert!(

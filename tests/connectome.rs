@@ -350,7 +350,13 @@ fn a_scene_may_name_the_zip_and_scales_by_neurons_per_region() {
     zip_of(&dir, "c.zip", &members());
     let c = connectome::read(&dir.join("c.zip")).unwrap();
     let imported = common::model(&connectome::scene(&c, &opts()));
-    let named = load_in(&dir, "named.ron", &referencing("c.zip", "", "duration_ms: 1000.0,")).unwrap();
+    let mut named = load_in(&dir, "named.ron", &referencing("c.zip", "", "duration_ms: 1000.0,")).unwrap();
+    // The same network; only the named scene remembers the scale it was generated at.
+    assert_eq!(
+        (imported.neurons_per_region, named.neurons_per_region),
+        (None, Some(50))
+    );
+    named.neurons_per_region = None;
     assert_eq!(format!("{imported:?}"), format!("{named:?}"));
 
     // The scene's own regions come first; the connectome's follow.

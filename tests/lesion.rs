@@ -271,6 +271,39 @@ fn lesion_with_structural_plasticity_matches_the_twin() {
     assert!(formed > 50, "only {formed} synapses formed after the lesion");
 }
 
+#[test]
+fn lesion_across_shards_where_only_some_grow_rebuilds_every_index() {
+    let (before, status, mut gpu, cpu) = run(Kind::Structural, 1024);
+    // E sprouts onto E; the shards of I's and F's rows hold nothing that grows, and the GPU's
+    // structural update skips them.
+    let grows = before.structural_shards();
+    assert!(grows.contains(&true) && grows.contains(&false), "{grows:?}");
+    check(&before, &status, &mut gpu, &cpu, Kind::Structural);
+    // The lesion emptied slots in those shards too; the update after it rebuilt their indexes,
+    // as the twin (which rebuilds every shard at every update) did.
+    let n = cpu.network();
+    let emptied: usize = (0..before.shards.len())
+        .filter(|&k| !grows[k])
+        .map(|k| {
+            let s = &before.shards[k];
+            (s.first_slot..s.end_slot)
+                .filter(|&j| before.syn_pre[j as usize] != EMPTY && n.syn_pre[j as usize] == EMPTY)
+                .count()
+        })
+        .sum();
+    assert!(
+        emptied > 50,
+        "the lesion emptied only {emptied} slots where nothing grows"
+    );
+    for (k, (shard, (start, slots))) in n.shards.iter().zip(gpu.outgoing().unwrap()).enumerate() {
+        assert!(
+            start == shard.out_start && slots == shard.out_slots,
+            "shard {k} (growing: {}): the index differs from the twin's",
+            grows[k]
+        );
+    }
+}
+
 /// A static network dense enough (over 1 024 synapses a source) that the region matrix walks
 /// each source's list with a workgroup (connectivity.by_source) rather than SPAN synapses a
 /// thread: the GPU against the twin before and after both lesions.

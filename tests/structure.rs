@@ -304,6 +304,15 @@ fn structural_updates_agree_with_the_cpu_twin_in_one_and_many_shards() {
     agree_on(&whole);
     let sharded = build_sharded(&model, 512).unwrap();
     assert!(sharded.shards.len() > 2, "{} shards", sharded.shards.len());
+    // I's rows get shards of their own, which the GPU's structural update skips (the twin visits
+    // every shard): the agreement shows that skipping them changes nothing.
+    let grows = sharded.structural_shards();
+    assert!(grows.contains(&false) && grows.contains(&true), "{grows:?}");
+    let i = &sharded.pops[1];
+    for (s, g) in sharded.shards.iter().zip(&grows) {
+        let holds_i = s.first_neuron < i.first + i.count && s.end_neuron > i.first;
+        assert!(!holds_i || (!g && s.first_neuron >= i.first && s.end_neuron <= i.first + i.count));
+    }
     agree_on(&sharded);
 }
 

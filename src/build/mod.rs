@@ -318,7 +318,15 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     // cross a part's edge, so each shard delivers into one part.
     let ring_words = (if two_channel { 2 } else { 1 }) * (max_delay as u64 + 1);
     let ring_part = ring_part_neurons(n as u64, ring_words, max_shard_slots)?;
-    let shards = plan_shards(&row_start, max_shard_slots, ring_part as usize)?
+    // Where a network needs several shards, the rows that structural plasticity can change (those
+    // of the sprouting rules' target populations) get shards of their own: the structural
+    // update's per-slot passes and index rebuild then visit only those (Network::structural_shards).
+    let edges = if total_slots > max_shard_slots {
+        sprout_edges(model, &pops)
+    } else {
+        Vec::new()
+    };
+    let shards = plan_shards(&row_start, max_shard_slots, ring_part as usize, &edges)?
         .into_iter()
         .map(|(a, b)| shard(&syn_pre, &row_start, n, a, b))
         .collect();
@@ -1051,16 +1059,30 @@ pub fn ring_part_neurons(n: u64, ring_words: u64, binding_words: u64) -> Result<
     Ok(part.min(n.max(1)).min(u32::MAX as u64) as u32)
 }
 
+/// The neurons where a run of sprouting rules' target populations begins or ends (ascending):
+/// the populations are contiguous and in order.
+fn sprout_edges(model: &Model, pops: &[Pop]) -> Vec<usize> {
+    let Some(st) = &model.structure else { return Vec::new() };
+    let target = |p: usize| st.sprouts.iter().any(|r| r.target == p);
+    (1..pops.len())
+        .filter(|&p| target(p) != target(p - 1))
+        .map(|p| pops[p].first as usize)
+        .collect()
+}
+
 /// Splits the rows into shards of at most `max_slots` slots, none crossing a multiple of
-/// `ring_part` neurons (the delay ring's parts): (first neuron, end neuron) pairs.
-fn plan_shards(row_start: &[u32], max_slots: u64, ring_part: usize) -> Result<Vec<(usize, usize)>> {
+/// `ring_part` neurons (the delay ring's parts) nor one of `edges` (ascending neurons): (first
+/// neuron, end neuron) pairs.
+fn plan_shards(row_start: &[u32], max_slots: u64, ring_part: usize, edges: &[usize]) -> Result<Vec<(usize, usize)>> {
     let n = row_start.len() - 1;
     let max = max_slots / ROW_CHUNK as u64 * ROW_CHUNK as u64;
     let ring_part = ring_part.max(1);
     let mut shards = Vec::new();
     let mut lo = 0;
+    let mut edges = edges.iter().peekable();
     for t in 0..n {
-        if t > lo && t % ring_part == 0 {
+        let edge = edges.next_if_eq(&&t).is_some();
+        if t > lo && (t % ring_part == 0 || edge) {
             shards.push((lo, t));
             lo = t;
         }
@@ -1221,6 +1243,40 @@ impl Network {
             .collect()
     }
 
+    /// Per population, whether a sprouting rule ends on it: only its rows can gain, lose or
+    /// retract a structural synapse (all false without structural plasticity).
+    pub fn sprout_targets(&self) -> Vec<bool> {
+        let mut target = vec![false; self.pops.len()];
+        if self.structure.len() < layout::STRUCT_HEADER_WORDS {
+            return target;
+        }
+        let p: &layout::StructParams =
+            bytemuck::from_bytes(bytemuck::cast_slice(&self.structure[..layout::STRUCT_HEADER_WORDS]));
+        for k in 0..p.n_rules as usize {
+            let at = layout::STRUCT_HEADER_WORDS + layout::SPROUT_WORDS * k;
+            let r: &layout::SproutRule =
+                bytemuck::from_bytes(bytemuck::cast_slice(&self.structure[at..at + layout::SPROUT_WORDS]));
+            target[r.to_pop as usize] = true;
+        }
+        target
+    }
+
+    /// Per shard, whether it holds a row of a sprouting rule's target population. The structural
+    /// update's per-slot passes (spines, tidy, accept, census) change or count nothing in the
+    /// others, and their outgoing index changes only when a lesion empties slots: the GPU skips
+    /// them (the CPU twin, the reference, visits every shard).
+    pub fn structural_shards(&self) -> Vec<bool> {
+        let target = self.sprout_targets();
+        self.shards
+            .iter()
+            .map(|s| {
+                self.pops.iter().enumerate().any(|(p, pop)| {
+                    target[p] && pop.count > 0 && pop.first < s.end_neuron && pop.first + pop.count > s.first_neuron
+                })
+            })
+            .collect()
+    }
+
     /// Whether the GPU keeps this network in the compact static layout (docs/ARCHITECTURE.md):
     /// each shard's synapses in source order, each with its target, weight and a delay byte, and
     /// no rows. Only delivery, the region matrix and lesions read a synapse, and all three go from
@@ -1331,6 +1387,7 @@ impl Network {
             ]);
         }
         let compact = self.compact();
+        let grows = self.structural_shards();
         for (k, s) in self.shards.iter().enumerate() {
             let slots = s.slots() as u64;
             if compact {
@@ -1348,10 +1405,11 @@ impl Network {
             list.push((format!("syn_delay[{k}]"), words(slots.div_ceil(2))));
             list.push((format!("syn_owner[{k}]"), words(slots / ROW_CHUNK as u64)));
             list.push((format!("out_start[{k}]"), words(n + 1)));
-            // With structural plasticity every slot may come to be occupied.
-            let entries = if structural { slots } else { s.out_slots.len() as u64 };
+            // With structural plasticity every slot of a growing shard may come to be occupied.
+            let grows = structural && grows[k];
+            let entries = if grows { slots } else { s.out_slots.len() as u64 };
             list.push((format!("out_slots[{k}]"), words(entries)));
-            if structural {
+            if grows {
                 list.push((format!("syn_born[{k}]"), words(slots)));
             }
             list.push((format!("rows[{k}]"), words(3 + (s.end_neuron - s.first_neuron) as u64)));
@@ -1425,11 +1483,16 @@ mod tests {
         // Rows of 16 slots, shards of at most 64 slots: four rows a shard, but a part of 6
         // neurons cuts a shard at neurons 6 and 12.
         let rows: Vec<u32> = (0..=16).map(|i| 16 * i).collect();
-        let shards = super::plan_shards(&rows, 64, 6).unwrap();
+        let shards = super::plan_shards(&rows, 64, 6, &[]).unwrap();
         assert_eq!(shards, vec![(0, 4), (4, 6), (6, 10), (10, 12), (12, 16)]);
         assert_eq!(
-            super::plan_shards(&rows, 64, 16).unwrap(),
+            super::plan_shards(&rows, 64, 16, &[]).unwrap(),
             vec![(0, 4), (4, 8), (8, 12), (12, 16)]
+        );
+        // Edges at neurons 5 and 9 (a sprouting target's rows) cut there as well.
+        assert_eq!(
+            super::plan_shards(&rows, 64, 16, &[5, 9]).unwrap(),
+            vec![(0, 4), (4, 5), (5, 9), (9, 13), (13, 16)]
         );
     }
 }

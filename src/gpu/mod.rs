@@ -88,6 +88,9 @@ pub struct GpuEngine {
     /// Whether `conn` holds the connectivity of the synapses as they are. Stages that change
     /// synapses (plasticity, structure) clear it; samples recompute only then.
     conn_valid: bool,
+    /// Whether slots may have emptied outside the structural shards since the last structural
+    /// update (a lesion, a loaded state): the next update rebuilds every shard's index.
+    index_stale: std::cell::Cell<bool>,
     /// Population first neurons and labels, for error messages.
     pop_first: Vec<u32>,
     labels: Vec<String>,
@@ -255,6 +258,7 @@ impl GpuEngine {
                 .ok()
                 .and_then(|v| v.parse().ok()),
             conn_valid: false,
+            index_stale: std::cell::Cell::new(false),
             pop_first: net.pops.iter().map(|p| p.first).collect(),
             labels: net.labels.clone(),
             globals: Globals {
@@ -347,7 +351,7 @@ impl GpuEngine {
         if !self.timestamps {
             return Ok(None);
         }
-        let phases = st.phases();
+        let phases = st.phases(self.index_stale.replace(false));
         let t = Timestamps::new(&self.device, phases.len() as u32);
         let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("profile structure"),
@@ -436,7 +440,7 @@ impl GpuEngine {
         if let Some(st) = &self.structure
             && (step + 1).is_multiple_of(self.structure_every)
         {
-            st.record(pass);
+            st.record(pass, self.index_stale.replace(false));
         }
     }
 
@@ -544,8 +548,11 @@ impl GpuEngine {
             let n = s.slots as u64;
             pre.extend_from_slice(bytemuck::cast_slice::<u8, u32>(&self.read_buffer(&s.syn_pre, 4 * n)?));
             delay.extend_from_slice(bytemuck::cast_slice::<u8, u16>(&self.read_buffer(&s.syn_delay, 2 * n)?));
-            if self.b.structural {
+            if s.structural {
                 born.extend_from_slice(bytemuck::cast_slice::<u8, u32>(&self.read_buffer(&s.syn_born, 4 * n)?));
+            } else if self.b.structural {
+                // Only a growing shard's synapses form: the others' all date from the build.
+                born.resize(born.len() + n as usize, 0);
             }
         }
         Ok((pre, delay, born))
@@ -840,6 +847,8 @@ impl Engine for GpuEngine {
         self.queue.submit([]);
         self.step = state.step;
         self.conn_valid = false;
+        // The state may come from after a lesion whose emptied slots the index still lists.
+        self.index_stale.set(true);
         Ok(())
     }
 
@@ -1064,6 +1073,7 @@ impl Engine for GpuEngine {
             return Err(Error::Gpu(format!("applying the lesion failed: {e}")));
         }
         self.conn_valid = false;
+        self.index_stale.set(true);
         Ok(())
     }
 

@@ -68,7 +68,8 @@ pub fn groups(items: u64, size: u64) -> (u32, u32) {
 /// counts (the slot-parallel stages: connectivity, modulate, scale, weights; capture per neuron).
 pub struct PerShard {
     pipeline: wgpu::ComputePipeline,
-    shards: Vec<(wgpu::BindGroup, (u32, u32))>,
+    /// (shard index, bind group, workgroups) of each shard with work.
+    shards: Vec<(usize, wgpu::BindGroup, (u32, u32))>,
 }
 
 impl PerShard {
@@ -98,26 +99,28 @@ impl PerShard {
         let pipeline = pipeline(device, stage, entry);
         let shards = shards
             .iter()
-            .filter(|s| items(s) > 0)
-            .map(|s| (bind(device, stage, &pipeline, &entries(s)), groups(items(s), group)))
+            .enumerate()
+            .filter(|(_, s)| items(s) > 0)
+            .map(|(k, s)| (k, bind(device, stage, &pipeline, &entries(s)), groups(items(s), group)))
             .collect();
         PerShard { pipeline, shards }
     }
 
     pub fn record(&self, pass: &mut wgpu::ComputePass) {
+        self.record_where(pass, |_| true);
+    }
+
+    /// Records the shards `k` for which `keep(k)` holds, in order.
+    pub fn record_where(&self, pass: &mut wgpu::ComputePass, keep: impl Fn(usize) -> bool) {
         pass.set_pipeline(&self.pipeline);
-        for (bind, groups) in &self.shards {
+        for (_, bind, groups) in self.shards.iter().filter(|(k, ..)| keep(*k)) {
             pass.set_bind_group(0, bind, &[]);
             pass.dispatch_workgroups(groups.0, groups.1, 1);
         }
     }
 
-    /// Records shard `k` alone.
+    /// Records shard `k` alone (nothing when it has no work).
     pub fn record_one(&self, pass: &mut wgpu::ComputePass, k: usize) {
-        if let Some((bind, groups)) = self.shards.get(k) {
-            pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, bind, &[]);
-            pass.dispatch_workgroups(groups.0, groups.1, 1);
-        }
+        self.record_where(pass, |j| j == k);
     }
 }

@@ -32,6 +32,10 @@ pub struct Structure {
     /// Calcium and elements per population, a thread per neuron (pipeline, binds, workgroups).
     census_pops: (wgpu::ComputePipeline, wgpu::BindGroup, (u32, u32)),
     shards: usize,
+    /// Per shard, whether it holds rows that structural plasticity can change
+    /// (Network::structural_shards): the others are skipped by the per-slot passes, and by the
+    /// index rebuild unless a lesion emptied slots since the last one.
+    structural: Vec<bool>,
 }
 
 /// Records a one-workgroup dispatch.
@@ -215,19 +219,24 @@ impl Structure {
                 ]
             }),
             shards: b.shards.len(),
+            structural: b.shards.iter().map(|s| s.structural).collect(),
         }
     }
 
     /// Records one structural update (the step header has already advanced to the next step).
-    pub fn record(&self, pass: &mut wgpu::ComputePass) {
-        for (_, phase) in self.phases() {
+    /// `rebuild_all`: rebuild every shard's outgoing index, not only the structural shards' (after
+    /// a lesion, which empties slots anywhere).
+    pub fn record(&self, pass: &mut wgpu::ComputePass, rebuild_all: bool) {
+        for (_, phase) in self.phases(rebuild_all) {
             phase(pass);
         }
     }
 
     /// The update's phases in order, each with its name (for per-phase timing).
     #[expect(clippy::type_complexity, reason = "a list of named recording closures")]
-    pub fn phases(&self) -> Vec<(&'static str, Box<dyn Fn(&mut wgpu::ComputePass) + '_>)> {
+    pub fn phases(&self, rebuild_all: bool) -> Vec<(&'static str, Box<dyn Fn(&mut wgpu::ComputePass) + '_>)> {
+        let grows = |k: usize| self.structural[k];
+        let rebuilt = move |k: usize| rebuild_all || self.structural[k];
         let groups = self.scan_groups;
         let blocks = move |pass: &mut wgpu::ComputePass, (p, bind): &(wgpu::ComputePipeline, wgpu::BindGroup)| {
             pass.set_pipeline(p);
@@ -245,25 +254,25 @@ impl Structure {
                     blocks(p, &self.pool_apply);
                 }),
             ),
-            ("spines", Box::new(|p| self.spines.record(p))),
+            ("spines", Box::new(move |p| self.spines.record_where(p, grows))),
         ];
         if let Some(t) = &self.tidy {
-            list.push(("tidy", Box::new(|p| t.record(p))));
+            list.push(("tidy", Box::new(move |p| t.record_where(p, grows))));
         }
         list.push(("form", Box::new(|p| self.form.record(p))));
-        list.push(("accept", Box::new(|p| self.accept.record(p))));
+        list.push(("accept", Box::new(move |p| self.accept.record_where(p, grows))));
         list.push((
             "count",
-            Box::new(|p| {
-                self.zero.record(p);
-                self.count.record(p);
+            Box::new(move |p| {
+                self.zero.record_where(p, rebuilt);
+                self.count.record_where(p, rebuilt);
             }),
         ));
         // The cursors are shared: each shard scans and scatters in turn.
         list.push((
             "scan+scatter",
-            Box::new(|p| {
-                for k in 0..self.shards {
+            Box::new(move |p| {
+                for k in (0..self.shards).filter(|&k| rebuilt(k)) {
                     self.scan_blocks.record_one(p, k);
                     single(&self.blocks_top)(p);
                     self.scan_apply.record_one(p, k);
@@ -271,7 +280,7 @@ impl Structure {
                 }
             }),
         ));
-        list.push(("sort", Box::new(|p| self.sort.record(p))));
+        list.push(("sort", Box::new(move |p| self.sort.record_where(p, rebuilt))));
         list
     }
 
@@ -281,7 +290,7 @@ impl Structure {
         pass.set_pipeline(&self.census_begin.0);
         pass.set_bind_group(0, &self.census_begin.1, &[]);
         pass.dispatch_workgroups(1, 1, 1);
-        self.census.record(pass);
+        self.census.record_where(pass, |k| self.structural[k]);
         let (p, bind, (x, y)) = &self.census_pops;
         pass.set_pipeline(p);
         pass.set_bind_group(0, bind, &[]);

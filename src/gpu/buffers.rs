@@ -115,12 +115,17 @@ const RW: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_SRC)
     .union(wgpu::BufferUsages::COPY_DST);
 
+/// Bytes uploaded between releases of the staging copies (`Buffers::new`).
+const STAGING_BYTES: u64 = 256 << 20;
+
 impl Buffers {
     /// Uploads `net`. An allocation the device cannot make (out of memory, although the scene
     /// passed [`check_fits`](super::check_fits)) is an error naming the array, its bytes and the
     /// bytes allocated before it.
-    pub fn new(device: &wgpu::Device, net: &Network, raster_steps: u32) -> Result<Self> {
+    pub fn new(device: &wgpu::Device, queue: &wgpu::Queue, net: &Network, raster_steps: u32) -> Result<Self> {
         let mut bytes = 0u64;
+        // Bytes copied through staging buffers since they were last let go.
+        let mut staged = 0u64;
         let mut failed: Option<String> = None;
         let mut init = |label: &str, contents: &[u8], usage: wgpu::BufferUsages| {
             // Bindings must hold at least one element: give empty arrays 32 bytes (the largest
@@ -151,7 +156,19 @@ impl Buffers {
                 Some(e) => Err(e.to_string()),
             };
             match mapped {
-                Ok(()) => buffer.unmap(),
+                Ok(()) => {
+                    buffer.unmap();
+                    // A buffer mapped at creation is filled through a staging copy, which lives
+                    // until the next submission completes: let them go every STAGING_BYTES, or
+                    // a large network holds its whole size again in staging (host memory on a
+                    // CPU adapter).
+                    staged += size;
+                    if staged >= STAGING_BYTES {
+                        queue.submit([]);
+                        let _ = device.poll(wgpu::PollType::wait_indefinitely());
+                        staged = 0;
+                    }
+                }
                 Err(e) => {
                     failed = Some(format!(
                         "out of GPU memory allocating `{label}` ({}, after {} of other arrays): {e}",

@@ -167,7 +167,7 @@ impl GpuEngine {
         }
         let device = ctx.device.clone();
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let b = Buffers::new(&device, net, raster_steps)?;
+        let b = Buffers::new(&device, &ctx.queue, net, raster_steps)?;
         let neurons = neurons::Neurons::new(&device, &b, net, raster_steps);
         let propagate = propagate::Propagate::new(&device, &b);
         let learn = b.plastic.then(|| learn::Learn::new(&device, &b));

@@ -840,14 +840,29 @@ pub const BYTES_PER_OUT_ENTRY: f64 = 4.0;
 pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     let n = model.neurons as f64;
     let synapses = model.expected_synapses();
-    let with_headroom: f64 = model
-        .projections
-        .iter()
-        .zip(model.expected_synapses_per_projection())
-        .map(|(p, s)| s * p.headroom)
-        .sum();
-    // Rows round up to whole chunks: half a chunk per neuron on average.
-    let slots = with_headroom + n * (ROW_CHUNK as f64 - 1.0) / 2.0;
+    // Slots and synapses of each population's rows: its `capacity` a row rounded up to whole
+    // chunks, or the expected in-degree times each projection's headroom, plus half a chunk a row
+    // on average.
+    let per_projection = model.expected_synapses_per_projection();
+    let rows_of = |t: usize| -> (f64, f64) {
+        let into = || {
+            model
+                .projections
+                .iter()
+                .zip(&per_projection)
+                .filter(|(p, _)| p.target == t)
+        };
+        let synapses: f64 = into().map(|(_, s)| s).sum();
+        let pop = &model.populations[t];
+        let slots = match &pop.capacity {
+            Some((capacity, _)) => pop.count as f64 * (*capacity as u64).next_multiple_of(ROW_CHUNK as u64) as f64,
+            None => {
+                into().map(|(p, s)| s * p.headroom).sum::<f64>() + pop.count as f64 * (ROW_CHUNK as f64 - 1.0) / 2.0
+            }
+        };
+        (slots, synapses)
+    };
+    let slots: f64 = (0..model.populations.len()).map(|t| rows_of(t).0).sum();
     let max_delay = model
         .projections
         .iter()
@@ -875,11 +890,16 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     ];
     // The delay ring is split into parts of one binding each (`ring_part_neurons`).
     let ring = 4.0 * channels * (max_delay + 1.0) * n;
-    // Structural plasticity: an index entry and a birth step for every slot, and per neuron
-    // calcium and elements (16), element counts (48), positions (16) and five words of counts,
-    // prefix sums and cursors.
-    let structural = if model.structure.is_some() {
-        slots * (BYTES_PER_OUT_ENTRY + 4.0) - synapses * BYTES_PER_OUT_ENTRY + n * (16.0 + 48.0 + 16.0 + 20.0)
+    // Structural plasticity: an index entry and a birth step for every slot of the rows that can
+    // grow (the sprouting rules' targets: `Network::structural_shards`), and per neuron calcium
+    // and elements (16), element counts (48), positions (16) and five words of counts, prefix
+    // sums and cursors.
+    let structural = if let Some(st) = &model.structure {
+        let (grow_slots, grow_synapses) = (0..model.populations.len())
+            .filter(|&t| st.sprouts.iter().any(|r| r.target == t))
+            .map(rows_of)
+            .fold((0.0, 0.0), |(a, b), (s, y)| (a + s, b + y));
+        grow_slots * (BYTES_PER_OUT_ENTRY + 4.0) - grow_synapses * BYTES_PER_OUT_ENTRY + n * (16.0 + 48.0 + 16.0 + 20.0)
     } else {
         0.0
     };
@@ -893,11 +913,19 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     } else {
         slots * BYTES_PER_SLOT + synapses * BYTES_PER_OUT_ENTRY
     };
+    // An eligibility (or early phase) and a late phase a slot, where a rule keeps them (as
+    // `build_sharded` allocates `syn_elig` and `syn_late`).
+    let plasticity = || model.projections.iter().filter_map(|p| p.plasticity.as_ref());
+    let capture = plasticity().any(|s| s.capture.is_some());
+    let modulated =
+        model.dopamine.is_some() && (plasticity().any(|s| s.eligibility_tau_ms.is_some()) || model.structure.is_some());
+    let per_slot = 4.0 * ((modulated || capture) as u8 as f64 + capture as u8 as f64);
     let ring_parts = (ring / (4.0 * shard_slots.max(1) as f64)).ceil().max(1.0);
     let bytes = neuron_arrays.iter().map(|(_, b)| b).sum::<f64>()
         + ring
         + 4.0 * (n + 1.0) * (shards + ring_parts - 2.0)
         + synapse_arrays
+        + per_slot * slots
         + structural;
     Estimate {
         synapses,

@@ -196,6 +196,7 @@ impl Buffers {
         } else {
             Vec::new()
         };
+        let grows = net.structural_shards();
         let per_neuron = |words: usize| {
             if structural {
                 vec![0u8; 4 * words * n]
@@ -233,93 +234,91 @@ impl Buffers {
             sim: init("sim", &sim, RW),
             counters: init("counters", &vec![0u8; 4 * counter_words], RW),
             dispatch: init("dispatch", &[0u8; 12], RW | wgpu::BufferUsages::INDIRECT),
-            shards: {
-                let grows = net.structural_shards();
-                net.shards
-                    .iter()
-                    .enumerate()
-                    .map(|(k, s)| {
-                        let grows = grows[k];
-                        let (a, b) = (s.first_slot as usize, s.end_slot as usize);
-                        let chunk = crate::layout::ROW_CHUNK as usize;
-                        let (ca, cb) = ((a / chunk) as u32, (b / chunk) as u32);
-                        let local: Vec<u32> = mod_chunks
-                            [mod_chunks.partition_point(|&c| c < ca)..mod_chunks.partition_point(|&c| c < cb)]
-                            .iter()
-                            .map(|c| c - ca)
-                            .collect();
-                        let compact_syn = compact.then(|| net.compact_synapses(k));
-                        ShardBuffers {
-                            synapses: s.out_slots.len() as u32,
-                            mod_chunks: init("mod_chunks", bytemuck::cast_slice(&local), RW),
-                            n_mod_chunks: local.len() as u32,
-                            // The compact layout: synapses in source order, each with its target
-                            // (in `syn_owner`), weight and delay byte; no sources, no index of slots.
-                            syn_pre: if compact {
-                                init("syn_pre", &[], RW)
-                            } else {
-                                init("syn_pre", bytemuck::cast_slice(&net.syn_pre[a..b]), RW)
-                            },
-                            syn_weight: match &compact_syn {
-                                Some(c) => init("syn_weight", bytemuck::cast_slice(&c.weight), RW),
-                                None => init("syn_weight", bytemuck::cast_slice(&net.syn_weight[a..b]), RW),
-                            },
-                            syn_delay: match &compact_syn {
-                                Some(c) => init("syn_delay", bytemuck::cast_slice(&c.delay), RW),
-                                None => init("syn_delay", bytemuck::cast_slice(&net.syn_delay[a..b]), RW),
-                            },
-                            syn_owner: match &compact_syn {
-                                Some(c) => init("syn_post", bytemuck::cast_slice(&c.post), RW),
-                                None => init(
-                                    "syn_owner",
-                                    bytemuck::cast_slice(&net.syn_owner[a / chunk..b / chunk]),
-                                    RW,
-                                ),
-                            },
-                            out_start: init("out_start", bytemuck::cast_slice(&s.out_start), RW),
-                            // Structural plasticity may occupy every slot of a growing shard: the
-                            // index then has room for all. Elsewhere slots only empty (lesions).
-                            out_slots: if compact {
-                                init("out_slots", &[], RW)
-                            } else if grows {
-                                let mut all = s.out_slots.clone();
-                                all.resize(s.slots() as usize, 0);
-                                init("out_slots", bytemuck::cast_slice(&all), RW)
-                            } else {
-                                init("out_slots", bytemuck::cast_slice(&s.out_slots), RW)
-                            },
-                            syn_born: if grows {
-                                init("syn_born", bytemuck::cast_slice(&net.syn_born[a..b]), RW)
-                            } else {
-                                init("syn_born", &[], RW)
-                            },
-                            rows: {
-                                let mut rows = vec![s.first_neuron, s.end_neuron];
-                                rows.extend(
-                                    net.row_start[s.first_neuron as usize..=s.end_neuron as usize]
-                                        .iter()
-                                        .map(|r| r - s.first_slot),
-                                );
-                                init("rows", bytemuck::cast_slice(&rows), RW)
-                            },
-                            syn_elig: if net.syn_elig.is_empty() {
-                                init("syn_elig", &[], RW)
-                            } else {
-                                init("syn_elig", bytemuck::cast_slice(&net.syn_elig[a..b]), RW)
-                            },
-                            syn_late: if net.syn_late.is_empty() {
-                                init("syn_late", &[], RW)
-                            } else {
-                                init("syn_late", bytemuck::cast_slice(&net.syn_late[a..b]), RW)
-                            },
-                            neurons: s.end_neuron - s.first_neuron,
-                            ring_part: net.shard_ring_part(k),
-                            slots: s.slots(),
-                            structural: grows,
-                        }
-                    })
-                    .collect()
-            },
+            shards: net
+                .shards
+                .iter()
+                .enumerate()
+                .map(|(k, s)| {
+                    let grows = grows[k];
+                    let (a, b) = (s.first_slot as usize, s.end_slot as usize);
+                    let chunk = crate::layout::ROW_CHUNK as usize;
+                    let (ca, cb) = ((a / chunk) as u32, (b / chunk) as u32);
+                    let local: Vec<u32> = mod_chunks
+                        [mod_chunks.partition_point(|&c| c < ca)..mod_chunks.partition_point(|&c| c < cb)]
+                        .iter()
+                        .map(|c| c - ca)
+                        .collect();
+                    let compact_syn = compact.then(|| net.compact_synapses(k));
+                    ShardBuffers {
+                        synapses: s.out_slots.len() as u32,
+                        mod_chunks: init("mod_chunks", bytemuck::cast_slice(&local), RW),
+                        n_mod_chunks: local.len() as u32,
+                        // The compact layout: synapses in source order, each with its target
+                        // (in `syn_owner`), weight and delay byte; no sources, no index of slots.
+                        syn_pre: if compact {
+                            init("syn_pre", &[], RW)
+                        } else {
+                            init("syn_pre", bytemuck::cast_slice(&net.syn_pre[a..b]), RW)
+                        },
+                        syn_weight: match &compact_syn {
+                            Some(c) => init("syn_weight", bytemuck::cast_slice(&c.weight), RW),
+                            None => init("syn_weight", bytemuck::cast_slice(&net.syn_weight[a..b]), RW),
+                        },
+                        syn_delay: match &compact_syn {
+                            Some(c) => init("syn_delay", bytemuck::cast_slice(&c.delay), RW),
+                            None => init("syn_delay", bytemuck::cast_slice(&net.syn_delay[a..b]), RW),
+                        },
+                        syn_owner: match &compact_syn {
+                            Some(c) => init("syn_post", bytemuck::cast_slice(&c.post), RW),
+                            None => init(
+                                "syn_owner",
+                                bytemuck::cast_slice(&net.syn_owner[a / chunk..b / chunk]),
+                                RW,
+                            ),
+                        },
+                        out_start: init("out_start", bytemuck::cast_slice(&s.out_start), RW),
+                        // Structural plasticity may occupy every slot of a growing shard: the
+                        // index then has room for all. Elsewhere slots only empty (lesions).
+                        out_slots: if compact {
+                            init("out_slots", &[], RW)
+                        } else if grows {
+                            let mut all = s.out_slots.clone();
+                            all.resize(s.slots() as usize, 0);
+                            init("out_slots", bytemuck::cast_slice(&all), RW)
+                        } else {
+                            init("out_slots", bytemuck::cast_slice(&s.out_slots), RW)
+                        },
+                        syn_born: if grows {
+                            init("syn_born", bytemuck::cast_slice(&net.syn_born[a..b]), RW)
+                        } else {
+                            init("syn_born", &[], RW)
+                        },
+                        rows: {
+                            let mut rows = vec![s.first_neuron, s.end_neuron];
+                            rows.extend(
+                                net.row_start[s.first_neuron as usize..=s.end_neuron as usize]
+                                    .iter()
+                                    .map(|r| r - s.first_slot),
+                            );
+                            init("rows", bytemuck::cast_slice(&rows), RW)
+                        },
+                        syn_elig: if net.syn_elig.is_empty() {
+                            init("syn_elig", &[], RW)
+                        } else {
+                            init("syn_elig", bytemuck::cast_slice(&net.syn_elig[a..b]), RW)
+                        },
+                        syn_late: if net.syn_late.is_empty() {
+                            init("syn_late", &[], RW)
+                        } else {
+                            init("syn_late", bytemuck::cast_slice(&net.syn_late[a..b]), RW)
+                        },
+                        neurons: s.end_neuron - s.first_neuron,
+                        ring_part: net.shard_ring_part(k),
+                        slots: s.slots(),
+                        structural: grows,
+                    }
+                })
+                .collect(),
             conn: init("conn", &vec![0u8; 12 * (g.n_regions as usize).pow(2)], RW),
             traces: if g.traced != 0 {
                 init("traces", bytemuck::cast_slice(&net.traces), RW)

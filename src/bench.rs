@@ -99,10 +99,10 @@ pub const EVENT_BYTES: f64 = 22.0;
 pub fn run(ctx: &GpuContext, model: &Model, steps: u64, bandwidth: Option<f64>) -> Result<BenchResult> {
     gpu_fit(model, ctx)?;
     let t0 = Instant::now();
-    let net = build::build_sharded(model, ctx.shard_slots())?;
+    let mut net = build::build_sharded(model, ctx.shard_slots())?;
     let build_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let mut engine = GpuEngine::new(ctx, &net, 0)?;
+    let mut engine = GpuEngine::new_releasing(ctx, &mut net, 0)?;
     ctx.wait()?;
     let upload_s = t1.elapsed().as_secs_f64();
 
@@ -176,7 +176,7 @@ pub fn run(ctx: &GpuContext, model: &Model, steps: u64, bandwidth: Option<f64>) 
     }
     let gpu_bytes = engine.gpu_bytes();
     let synapses = net.synapses.max(1) as f64;
-    let out_entries: u64 = net.shards.iter().map(|s| s.out_slots.len() as u64).sum();
+    let out_entries: u64 = net.shards.iter().map(|s| s.synapses as u64).sum();
     let secs = wall_s.max(1e-9);
     Ok(BenchResult {
         name: model.name.clone(),

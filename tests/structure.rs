@@ -671,3 +671,47 @@ fn estimate_counts_what_a_growing_network_builds() {
         assert!((0.9..1.1).contains(&ratio), "estimate {est:.0} against {built} built");
     }
 }
+
+/// A network uploaded with its arrays moved out and let go one by one (`new_releasing`, as runs
+/// and benchmarks upload) runs exactly as one uploaded from the kept network: the same state
+/// word for word after growth, pruning, learning and dopamine, in one shard and many. The network
+/// keeps what the run reads and still sizes its GPU buffers the same.
+#[test]
+fn an_engine_that_took_the_synapses_runs_as_one_that_copied_them() {
+    use rewire::engine::Engine;
+    let model = common::model(common::TURNOVER);
+    let ctx = common::gpu();
+    for slots in [u32::MAX as u64, 512] {
+        let kept = build_sharded(&model, slots).unwrap();
+        let mut taken = kept.clone();
+        let mut copied = GpuEngine::new(&ctx, &kept, 0).expect("upload");
+        let mut released = GpuEngine::new_releasing(&ctx, &mut taken, 0).expect("upload");
+        assert!(taken.syn_pre.is_empty() && taken.syn_weight.is_empty() && taken.syn_elig.is_empty());
+        assert!(taken.shards.iter().all(|s| s.out_slots.is_empty()));
+        assert_eq!(taken.gpu_buffers(0), kept.gpu_buffers(0));
+        assert_eq!(taken.structural_shards(), kept.structural_shards());
+        for _ in 0..3 {
+            copied.advance(100).unwrap();
+            released.advance(100).unwrap();
+            assert_eq!(copied.sample().unwrap(), released.sample().unwrap());
+        }
+        assert!(
+            copied.save_state().unwrap() == released.save_state().unwrap(),
+            "states differ ({} shards)",
+            kept.shards.len()
+        );
+    }
+    // A static network in the compact layout is built from all its arrays at once: it keeps them.
+    let mut fixed = build(&common::model(
+        r#"Scene(seed: 2, dt_ms: 1.0, duration_ms: 100,
+            regions: [Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 0.5,
+                             populations: [Population(name: "E", count: 200, model: RegularSpiking)])],
+            projections: [Projection(from: "E", to: "E", rule: FixedInDegree(10), weight: 1.0, delay_ms: 2.0)],
+            inputs: [Poisson(to: "E", rate_hz: 600, in_degree: 10, weight: 1.5)],
+        )"#,
+    ));
+    assert!(fixed.compact());
+    let synapses = fixed.syn_pre.clone();
+    GpuEngine::new_releasing(&ctx, &mut fixed, 0).expect("upload");
+    assert_eq!(fixed.syn_pre, synapses);
+}

@@ -31,12 +31,29 @@ pub struct Shard {
     /// neuron i drives are `first_slot + out_slots[out_start[i]..out_start[i + 1]]`, ascending.
     pub out_start: Vec<u32>,
     pub out_slots: Vec<u32>,
+    /// Entries of `out_slots` (kept when the engine takes the index: `Network::take_synapses`).
+    pub synapses: u32,
 }
 
 impl Shard {
     pub fn slots(&self) -> u32 {
         self.end_slot - self.first_slot
     }
+}
+
+/// The per-slot arrays of a network and its shards' outgoing indexes, moved out of it
+/// (`Network::take_synapses`): the same fields, emptied there.
+#[derive(Clone, Debug, Default)]
+pub struct SynapseArrays {
+    pub syn_pre: Vec<u32>,
+    pub syn_weight: Vec<f32>,
+    pub syn_delay: Vec<u16>,
+    pub syn_owner: Vec<u32>,
+    pub syn_elig: Vec<f32>,
+    pub syn_late: Vec<f32>,
+    pub syn_born: Vec<u32>,
+    /// Per shard.
+    pub out_slots: Vec<Vec<u32>>,
 }
 
 /// One shard's synapses in the compact static layout (`Network::compact_synapses`).
@@ -1194,6 +1211,7 @@ pub(crate) fn shard(syn_pre: &[u32], row_start: &[u32], n: usize, lo: usize, hi:
         first_slot: first,
         end_slot: end,
         out_start,
+        synapses: out_slots.len() as u32,
         out_slots,
     }
 }
@@ -1249,26 +1267,64 @@ impl Network {
     /// modulated synapses, not the rows they share with static ones. With it, any empty slot of a
     /// row that a modulated rule ends on may come to hold one: every chunk of those rows.
     pub fn modulated_chunks(&self) -> Vec<u32> {
+        self.modulated_chunks_in(&self.syn_owner, &self.syn_pre)
+    }
+
+    /// `modulated_chunks` over the owners and sources given (those taken out of the network).
+    pub fn modulated_chunks_in(&self, syn_owner: &[u32], syn_pre: &[u32]) -> Vec<u32> {
         let np = self.pops.len();
         let targets: Vec<bool> = (0..np).map(|t| self.receives_modulated(t)).collect();
         let modulated: Vec<bool> = (0..np * np)
             .map(|k| self.rule_between(k / np, k % np).is_some_and(|r| r.modulated != 0))
             .collect();
         let chunk = ROW_CHUNK as usize;
-        (0..self.syn_owner.len() as u32)
+        (0..syn_owner.len() as u32)
             .filter(|&c| {
-                let post = self.state[self.syn_owner[c as usize] as usize].pop as usize;
+                let post = self.state[syn_owner[c as usize] as usize].pop as usize;
                 if !targets[post] {
                     return false;
                 }
                 if self.globals.structural != 0 {
                     return true;
                 }
-                self.syn_pre[c as usize * chunk..(c as usize + 1) * chunk]
+                syn_pre[c as usize * chunk..(c as usize + 1) * chunk]
                     .iter()
                     .any(|&pre| pre != EMPTY && modulated[self.state[pre as usize].pop as usize * np + post])
             })
             .collect()
+    }
+
+    /// Whether slots keep an eligibility (or early phase): a modulated or capture rule.
+    pub fn keeps_elig(&self) -> bool {
+        self.globals.modulated != 0 || self.globals.capture_every > 0
+    }
+
+    /// Whether slots keep a late phase: a capture rule.
+    pub fn keeps_late(&self) -> bool {
+        self.globals.capture_every > 0
+    }
+
+    /// Moves the per-slot arrays and the shards' outgoing indexes out of the network, for an
+    /// engine that uploads them and keeps no host copy (`GpuEngine::new_releasing`). What the
+    /// run reads afterwards stays: neurons, populations, positions, row starts, the shards' ranges,
+    /// index starts and synapse counts (`gpu_buffers`, `structural_shards` and `compact` answer as
+    /// before). Methods that read slots (`modulated_chunks`, `compact_synapses`, `target_of`) do
+    /// not apply to it afterwards.
+    pub fn take_synapses(&mut self) -> SynapseArrays {
+        SynapseArrays {
+            syn_pre: std::mem::take(&mut self.syn_pre),
+            syn_weight: std::mem::take(&mut self.syn_weight),
+            syn_delay: std::mem::take(&mut self.syn_delay),
+            syn_owner: std::mem::take(&mut self.syn_owner),
+            syn_elig: std::mem::take(&mut self.syn_elig),
+            syn_late: std::mem::take(&mut self.syn_late),
+            syn_born: std::mem::take(&mut self.syn_born),
+            out_slots: self
+                .shards
+                .iter_mut()
+                .map(|s| std::mem::take(&mut s.out_slots))
+                .collect(),
+        }
     }
 
     /// Per population, whether a sprouting rule ends on it: only its rows can gain, lose or
@@ -1420,7 +1476,7 @@ impl Network {
             let slots = s.slots() as u64;
             if compact {
                 // Source order: target, weight and delay byte a synapse; no slots.
-                let synapses = s.out_slots.len() as u64;
+                let synapses = s.synapses as u64;
                 list.push((format!("syn_post[{k}]"), words(synapses)));
                 list.push((format!("syn_weight[{k}]"), words(synapses)));
                 list.push((format!("syn_delay[{k}]"), words(synapses.div_ceil(4))));
@@ -1435,16 +1491,16 @@ impl Network {
             list.push((format!("out_start[{k}]"), words(n + 1)));
             // With structural plasticity every slot of a growing shard may come to be occupied.
             let grows = structural && grows[k];
-            let entries = if grows { slots } else { s.out_slots.len() as u64 };
+            let entries = if grows { slots } else { s.synapses as u64 };
             list.push((format!("out_slots[{k}]"), words(entries)));
             if grows {
                 list.push((format!("syn_born[{k}]"), words(slots)));
             }
             list.push((format!("rows[{k}]"), words(3 + (s.end_neuron - s.first_neuron) as u64)));
-            if !self.syn_elig.is_empty() {
+            if self.keeps_elig() {
                 list.push((format!("syn_elig[{k}]"), words(slots)));
             }
-            if !self.syn_late.is_empty() {
+            if self.keeps_late() {
                 list.push((format!("syn_late[{k}]"), words(slots)));
             }
         }

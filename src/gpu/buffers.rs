@@ -115,6 +115,38 @@ const RW: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_SRC)
     .union(wgpu::BufferUsages::COPY_DST);
 
+/// Uploads one per-slot array for every shard (`range(k, shard)`: its elements, None for a
+/// 32-byte stand-in), from the arrays taken out of the network where they were (`taken`), then
+/// lets that array go there.
+fn upload<T: bytemuck::Pod>(
+    init: &mut impl FnMut(&str, &[u8], wgpu::BufferUsages) -> wgpu::Buffer,
+    net: &Network,
+    taken: &mut Option<crate::build::SynapseArrays>,
+    label: &str,
+    field: fn(&mut crate::build::SynapseArrays) -> &mut Vec<T>,
+    own: fn(&Network) -> &Vec<T>,
+    range: impl Fn(usize, &crate::build::Shard) -> Option<std::ops::Range<usize>>,
+) -> Vec<wgpu::Buffer> {
+    let buffers = {
+        let all: &[T] = match taken.as_mut() {
+            Some(t) => field(t),
+            None => own(net),
+        };
+        net.shards
+            .iter()
+            .enumerate()
+            .map(|(k, s)| match range(k, s) {
+                Some(r) if !all.is_empty() => init(label, bytemuck::cast_slice(&all[r]), RW),
+                _ => init(label, &[], RW),
+            })
+            .collect()
+    };
+    if let Some(t) = taken.as_mut() {
+        *field(t) = Vec::new();
+    }
+    buffers
+}
+
 /// Bytes uploaded between releases of the staging copies (`Buffers::new`).
 const STAGING_BYTES: u64 = 256 << 20;
 
@@ -122,7 +154,15 @@ impl Buffers {
     /// Uploads `net`. An allocation the device cannot make (out of memory, although the scene
     /// passed [`check_fits`](super::check_fits)) is an error naming the array, its bytes and the
     /// bytes allocated before it.
-    pub fn new(device: &wgpu::Device, queue: &wgpu::Queue, net: &Network, raster_steps: u32) -> Result<Self> {
+    /// `taken`: the network's per-slot arrays, moved out of it (`Network::take_synapses`), each
+    /// let go once uploaded; None to read them from `net`.
+    pub fn new(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        net: &Network,
+        taken: Option<crate::build::SynapseArrays>,
+        raster_steps: u32,
+    ) -> Result<Self> {
         let mut bytes = 0u64;
         // Bytes copied through staging buffers since they were last let go.
         let mut staged = 0u64;
@@ -192,7 +232,10 @@ impl Buffers {
         let structural = g.structural != 0;
         let compact = net.compact();
         let mod_chunks = if g.modulated != 0 {
-            net.modulated_chunks()
+            match &taken {
+                Some(t) => net.modulated_chunks_in(&t.syn_owner, &t.syn_pre),
+                None => net.modulated_chunks(),
+            }
         } else {
             Vec::new()
         };
@@ -204,7 +247,7 @@ impl Buffers {
                 Vec::new()
             }
         };
-        let b = Buffers {
+        let mut b = Buffers {
             globals: init(
                 "globals",
                 bytemuck::bytes_of(&globals),
@@ -234,91 +277,7 @@ impl Buffers {
             sim: init("sim", &sim, RW),
             counters: init("counters", &vec![0u8; 4 * counter_words], RW),
             dispatch: init("dispatch", &[0u8; 12], RW | wgpu::BufferUsages::INDIRECT),
-            shards: net
-                .shards
-                .iter()
-                .enumerate()
-                .map(|(k, s)| {
-                    let grows = grows[k];
-                    let (a, b) = (s.first_slot as usize, s.end_slot as usize);
-                    let chunk = crate::layout::ROW_CHUNK as usize;
-                    let (ca, cb) = ((a / chunk) as u32, (b / chunk) as u32);
-                    let local: Vec<u32> = mod_chunks
-                        [mod_chunks.partition_point(|&c| c < ca)..mod_chunks.partition_point(|&c| c < cb)]
-                        .iter()
-                        .map(|c| c - ca)
-                        .collect();
-                    let compact_syn = compact.then(|| net.compact_synapses(k));
-                    ShardBuffers {
-                        synapses: s.out_slots.len() as u32,
-                        mod_chunks: init("mod_chunks", bytemuck::cast_slice(&local), RW),
-                        n_mod_chunks: local.len() as u32,
-                        // The compact layout: synapses in source order, each with its target
-                        // (in `syn_owner`), weight and delay byte; no sources, no index of slots.
-                        syn_pre: if compact {
-                            init("syn_pre", &[], RW)
-                        } else {
-                            init("syn_pre", bytemuck::cast_slice(&net.syn_pre[a..b]), RW)
-                        },
-                        syn_weight: match &compact_syn {
-                            Some(c) => init("syn_weight", bytemuck::cast_slice(&c.weight), RW),
-                            None => init("syn_weight", bytemuck::cast_slice(&net.syn_weight[a..b]), RW),
-                        },
-                        syn_delay: match &compact_syn {
-                            Some(c) => init("syn_delay", bytemuck::cast_slice(&c.delay), RW),
-                            None => init("syn_delay", bytemuck::cast_slice(&net.syn_delay[a..b]), RW),
-                        },
-                        syn_owner: match &compact_syn {
-                            Some(c) => init("syn_post", bytemuck::cast_slice(&c.post), RW),
-                            None => init(
-                                "syn_owner",
-                                bytemuck::cast_slice(&net.syn_owner[a / chunk..b / chunk]),
-                                RW,
-                            ),
-                        },
-                        out_start: init("out_start", bytemuck::cast_slice(&s.out_start), RW),
-                        // Structural plasticity may occupy every slot of a growing shard: the
-                        // index then has room for all. Elsewhere slots only empty (lesions).
-                        out_slots: if compact {
-                            init("out_slots", &[], RW)
-                        } else if grows {
-                            let mut all = s.out_slots.clone();
-                            all.resize(s.slots() as usize, 0);
-                            init("out_slots", bytemuck::cast_slice(&all), RW)
-                        } else {
-                            init("out_slots", bytemuck::cast_slice(&s.out_slots), RW)
-                        },
-                        syn_born: if grows {
-                            init("syn_born", bytemuck::cast_slice(&net.syn_born[a..b]), RW)
-                        } else {
-                            init("syn_born", &[], RW)
-                        },
-                        rows: {
-                            let mut rows = vec![s.first_neuron, s.end_neuron];
-                            rows.extend(
-                                net.row_start[s.first_neuron as usize..=s.end_neuron as usize]
-                                    .iter()
-                                    .map(|r| r - s.first_slot),
-                            );
-                            init("rows", bytemuck::cast_slice(&rows), RW)
-                        },
-                        syn_elig: if net.syn_elig.is_empty() {
-                            init("syn_elig", &[], RW)
-                        } else {
-                            init("syn_elig", bytemuck::cast_slice(&net.syn_elig[a..b]), RW)
-                        },
-                        syn_late: if net.syn_late.is_empty() {
-                            init("syn_late", &[], RW)
-                        } else {
-                            init("syn_late", bytemuck::cast_slice(&net.syn_late[a..b]), RW)
-                        },
-                        neurons: s.end_neuron - s.first_neuron,
-                        ring_part: net.shard_ring_part(k),
-                        slots: s.slots(),
-                        structural: grows,
-                    }
-                })
-                .collect(),
+            shards: Vec::new(),
             conn: init("conn", &vec![0u8; 12 * (g.n_regions as usize).pow(2)], RW),
             traces: if g.traced != 0 {
                 init("traces", bytemuck::cast_slice(&net.traces), RW)
@@ -374,6 +333,157 @@ impl Buffers {
             n_neurons: g.n_neurons,
             bytes: 0,
         };
+        // The synapse arrays, one array at a time over all shards: arrays moved out of the
+        // network (`taken`) are let go as soon as they are uploaded, so the host never holds the
+        // whole network beside its GPU copy (host memory, on a CPU adapter).
+        let mut taken = taken;
+        let chunk = crate::layout::ROW_CHUNK as usize;
+        let slots_of = |_: usize, s: &crate::build::Shard| Some(s.first_slot as usize..s.end_slot as usize);
+        let (mut pre, mut weight, mut delay, mut owner, mut out_slots) = (vec![], vec![], vec![], vec![], vec![]);
+        if compact {
+            // The compact layout: synapses in source order, each with its target (in
+            // `syn_owner`), weight and delay byte; no sources, no index of slots.
+            assert!(
+                taken.is_none(),
+                "the compact layout is built from the network's own arrays"
+            );
+            for k in 0..net.shards.len() {
+                let c = net.compact_synapses(k);
+                pre.push(init("syn_pre", &[], RW));
+                weight.push(init("syn_weight", bytemuck::cast_slice(&c.weight), RW));
+                delay.push(init("syn_delay", bytemuck::cast_slice(&c.delay), RW));
+                owner.push(init("syn_post", bytemuck::cast_slice(&c.post), RW));
+                out_slots.push(init("out_slots", &[], RW));
+            }
+        } else {
+            let t = &mut taken;
+            pre = upload(
+                &mut init,
+                net,
+                t,
+                "syn_pre",
+                |t| &mut t.syn_pre,
+                |n| &n.syn_pre,
+                slots_of,
+            );
+            weight = upload(
+                &mut init,
+                net,
+                t,
+                "syn_weight",
+                |t| &mut t.syn_weight,
+                |n| &n.syn_weight,
+                slots_of,
+            );
+            delay = upload(
+                &mut init,
+                net,
+                t,
+                "syn_delay",
+                |t| &mut t.syn_delay,
+                |n| &n.syn_delay,
+                slots_of,
+            );
+            owner = upload(
+                &mut init,
+                net,
+                t,
+                "syn_owner",
+                |t| &mut t.syn_owner,
+                |n| &n.syn_owner,
+                |_, s| Some(s.first_slot as usize / chunk..s.end_slot as usize / chunk),
+            );
+            // Structural plasticity may occupy every slot of a growing shard: the index then has
+            // room for all. Elsewhere slots only empty (lesions).
+            for (k, s) in net.shards.iter().enumerate() {
+                let mine = match t.as_mut() {
+                    Some(t) => std::mem::take(&mut t.out_slots[k]),
+                    None => s.out_slots.clone(),
+                };
+                let mut mine = mine;
+                if grows[k] {
+                    mine.resize(s.slots() as usize, 0);
+                }
+                out_slots.push(init("out_slots", bytemuck::cast_slice(&mine), RW));
+            }
+        }
+        let t = &mut taken;
+        // Birth steps in the growing shards only; eligibilities and late phases where a rule keeps them.
+        let born = upload(
+            &mut init,
+            net,
+            t,
+            "syn_born",
+            |t| &mut t.syn_born,
+            |n| &n.syn_born,
+            |k, s| slots_of(k, s).filter(|_| grows[k]),
+        );
+        let (elig_on, late_on) = (net.keeps_elig(), net.keeps_late());
+        let elig = upload(
+            &mut init,
+            net,
+            t,
+            "syn_elig",
+            |t| &mut t.syn_elig,
+            |n| &n.syn_elig,
+            |k, s| slots_of(k, s).filter(|_| elig_on),
+        );
+        let late = upload(
+            &mut init,
+            net,
+            t,
+            "syn_late",
+            |t| &mut t.syn_late,
+            |n| &n.syn_late,
+            |k, s| slots_of(k, s).filter(|_| late_on),
+        );
+        let (mut pre, mut weight, mut delay, mut owner, mut out_slots) = (
+            pre.into_iter(),
+            weight.into_iter(),
+            delay.into_iter(),
+            owner.into_iter(),
+            out_slots.into_iter(),
+        );
+        let (mut born, mut elig, mut late) = (born.into_iter(), elig.into_iter(), late.into_iter());
+        b.shards = net
+            .shards
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let (a, b) = (s.first_slot as usize, s.end_slot as usize);
+                let (ca, cb) = ((a / chunk) as u32, (b / chunk) as u32);
+                let local: Vec<u32> = mod_chunks
+                    [mod_chunks.partition_point(|&c| c < ca)..mod_chunks.partition_point(|&c| c < cb)]
+                    .iter()
+                    .map(|c| c - ca)
+                    .collect();
+                let mut rows = vec![s.first_neuron, s.end_neuron];
+                rows.extend(
+                    net.row_start[s.first_neuron as usize..=s.end_neuron as usize]
+                        .iter()
+                        .map(|r| r - s.first_slot),
+                );
+                ShardBuffers {
+                    synapses: s.synapses,
+                    mod_chunks: init("mod_chunks", bytemuck::cast_slice(&local), RW),
+                    n_mod_chunks: local.len() as u32,
+                    syn_pre: pre.next().expect("one per shard"),
+                    syn_weight: weight.next().expect("one per shard"),
+                    syn_delay: delay.next().expect("one per shard"),
+                    syn_owner: owner.next().expect("one per shard"),
+                    out_start: init("out_start", bytemuck::cast_slice(&s.out_start), RW),
+                    out_slots: out_slots.next().expect("one per shard"),
+                    syn_born: born.next().expect("one per shard"),
+                    rows: init("rows", bytemuck::cast_slice(&rows), RW),
+                    syn_elig: elig.next().expect("one per shard"),
+                    syn_late: late.next().expect("one per shard"),
+                    neurons: s.end_neuron - s.first_neuron,
+                    ring_part: net.shard_ring_part(k),
+                    slots: s.slots(),
+                    structural: grows[k],
+                }
+            })
+            .collect();
         if let Some(m) = failed {
             return Err(Error::Gpu(m));
         }

@@ -148,6 +148,28 @@ pub fn check_fits(net: &Network, raster_steps: u32, ctx: &GpuContext) -> Result<
 impl GpuEngine {
     /// Uploads a network; `raster_steps` steps of spike raster are recorded (0: none).
     pub fn new(ctx: &GpuContext, net: &Network, raster_steps: u32) -> Result<Self> {
+        Self::upload(ctx, net, None, raster_steps)
+    }
+
+    /// As `new`, for a network the caller does not keep whole on the host: its per-slot arrays
+    /// are moved out (`Network::take_synapses`) and each is let go once uploaded, so the host
+    /// never holds the network beside its GPU copy (host memory, on a CPU adapter). A network in
+    /// the compact static layout, built from all its arrays at once, keeps them.
+    pub fn new_releasing(ctx: &GpuContext, net: &mut Network, raster_steps: u32) -> Result<Self> {
+        if net.compact() {
+            return Self::new(ctx, net, raster_steps);
+        }
+        check_fits(net, raster_steps, ctx)?;
+        let taken = net.take_synapses();
+        Self::upload(ctx, net, Some(taken), raster_steps)
+    }
+
+    fn upload(
+        ctx: &GpuContext,
+        net: &Network,
+        taken: Option<crate::build::SynapseArrays>,
+        raster_steps: u32,
+    ) -> Result<Self> {
         check_fits(net, raster_steps, ctx)?;
         if ctx.limits.max_storage_buffers_per_shader_stage < neurons::STORAGE_BUFFERS {
             return Err(Error::Gpu(format!(
@@ -167,7 +189,7 @@ impl GpuEngine {
         }
         let device = ctx.device.clone();
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let b = Buffers::new(&device, &ctx.queue, net, raster_steps)?;
+        let b = Buffers::new(&device, &ctx.queue, net, taken, raster_steps)?;
         let neurons = neurons::Neurons::new(&device, &b, net, raster_steps);
         let propagate = propagate::Propagate::new(&device, &b);
         let learn = b.plastic.then(|| learn::Learn::new(&device, &b));
@@ -182,7 +204,7 @@ impl GpuEngine {
                 ctx.limits.max_storage_buffers_per_shader_stage
             )));
         }
-        let has_elig = !net.syn_elig.is_empty() || !net.syn_late.is_empty();
+        let has_elig = net.keeps_elig() || net.keeps_late();
         // REWIRE_INDEX_SORT=workgroup|thread overrides the choice by adapter type.
         let workgroup_sort = match std::env::var("REWIRE_INDEX_SORT").as_deref() {
             Ok("workgroup") => true,

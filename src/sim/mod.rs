@@ -73,6 +73,8 @@ pub struct StructureSummary {
 /// A built network on an engine, with its model.
 pub struct Simulation {
     pub model: Model,
+    /// The network as built; on the GPU without its per-slot arrays and outgoing indexes, which
+    /// the engine holds (`Network::take_synapses`).
     pub network: Network,
     pub engine: Box<dyn Engine + Send>,
     pub build_s: f64,
@@ -93,18 +95,21 @@ impl Simulation {
         }
         let t0 = Instant::now();
         let shard_slots = ctx.as_ref().map_or(u32::MAX as u64, |c| c.shard_slots());
-        let network = build::build_sharded(&model, shard_slots)?;
+        let mut network = build::build_sharded(&model, shard_slots)?;
         let build_s = t0.elapsed().as_secs_f64();
-        let engine: Box<dyn Engine + Send> = match &ctx {
-            Some(ctx) => Box::new(GpuEngine::new(ctx, &network, raster_steps)?),
-            None => Box::new(CpuEngine::new(&network, raster_steps)),
-        };
+        // The LFP proxy's couplings read the synapses, which the GPU engine takes.
         let names: Vec<String> = model.regions.iter().map(|r| r.name.clone()).collect();
         let lfp = model
             .readouts
             .lfp
             .as_ref()
             .map(|m| crate::stats::lfp::Coupling::new(&network, m, &names, model.dt_ms));
+        // The GPU engine keeps the synapses on the device alone; the run reads the rest of the
+        // network (populations, positions, statuses) from here.
+        let engine: Box<dyn Engine + Send> = match &ctx {
+            Some(ctx) => Box::new(GpuEngine::new_releasing(ctx, &mut network, raster_steps)?),
+            None => Box::new(CpuEngine::new(&network, raster_steps)),
+        };
         Ok(Simulation {
             model,
             network,

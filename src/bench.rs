@@ -176,7 +176,19 @@ pub fn run(ctx: &GpuContext, model: &Model, steps: u64, bandwidth: Option<f64>) 
     }
     let gpu_bytes = engine.gpu_bytes();
     let synapses = net.synapses.max(1) as f64;
-    let out_entries: u64 = net.shards.iter().map(|s| s.synapses as u64).sum();
+    // Delivery's arrays: compact shards a record a synapse, the others their slots and index.
+    let synapse_bytes: f64 = net
+        .shards
+        .iter()
+        .zip(net.compact_shards())
+        .map(|(s, compact)| {
+            if compact {
+                s.synapses as f64 * build::BYTES_PER_COMPACT_SYNAPSE
+            } else {
+                s.slots() as f64 * build::BYTES_PER_SLOT + s.synapses as f64 * build::BYTES_PER_OUT_ENTRY
+            }
+        })
+        .sum();
     let secs = wall_s.max(1e-9);
     Ok(BenchResult {
         name: model.name.clone(),
@@ -187,11 +199,7 @@ pub fn run(ctx: &GpuContext, model: &Model, steps: u64, bandwidth: Option<f64>) 
         shards: net.shards.len(),
         gpu_bytes,
         gpu_bytes_per_synapse: gpu_bytes as f64 / synapses,
-        synapse_bytes_per_synapse: if net.compact() {
-            build::BYTES_PER_COMPACT_SYNAPSE
-        } else {
-            (net.slots() as f64 * build::BYTES_PER_SLOT + out_entries as f64 * build::BYTES_PER_OUT_ENTRY) / synapses
-        },
+        synapse_bytes_per_synapse: synapse_bytes / synapses,
         build_s,
         upload_s,
         dt_ms: model.dt_ms,

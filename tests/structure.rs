@@ -305,13 +305,16 @@ fn structural_updates_agree_with_the_cpu_twin_in_one_and_many_shards() {
     let sharded = build_sharded(&model, 512).unwrap();
     assert!(sharded.shards.len() > 2, "{} shards", sharded.shards.len());
     // I's rows get shards of their own, which the GPU's structural update skips (the twin visits
-    // every shard): the agreement shows that skipping them changes nothing.
+    // every shard): the agreement shows that skipping them changes nothing. Neither learning nor
+    // growing, they are in the compact layout, which the twin's rows are compared with.
     let grows = sharded.structural_shards();
     assert!(grows.contains(&false) && grows.contains(&true), "{grows:?}");
+    let compact = sharded.compact_shards();
     let i = &sharded.pops[1];
-    for (s, g) in sharded.shards.iter().zip(&grows) {
+    for ((s, g), c) in sharded.shards.iter().zip(&grows).zip(&compact) {
         let holds_i = s.first_neuron < i.first + i.count && s.end_neuron > i.first;
         assert!(!holds_i || (!g && s.first_neuron >= i.first && s.end_neuron <= i.first + i.count));
+        assert_eq!(*c, holds_i);
     }
     agree_on(&sharded);
 }
@@ -322,14 +325,25 @@ fn rebuilt_index_lists_exactly_the_current_synapses_after_many_rounds() {
     let net = build_sharded(&model, 1024).unwrap();
     let ctx = common::gpu();
     let mut gpu = GpuEngine::new(&ctx, &net, 0).expect("upload");
-    let (first, ..) = gpu.slots().unwrap();
+    // I's rows are in the compact layout (they neither learn nor grow), and read as empty here.
+    let compact = net.compact_shards();
+    assert!(compact.contains(&true), "{compact:?}");
+    let (first, ..) = common::row_slots(&gpu, &net);
     // 100 structural rounds.
     gpu.advance(2000).unwrap();
     gpu.sample().unwrap();
-    let (pre, ..) = gpu.slots().unwrap();
+    let (pre, ..) = common::row_slots(&gpu, &net);
     let changed = pre.iter().zip(&first).filter(|(a, b)| a != b).count();
     assert!(changed > 200, "only {changed} slots changed in 100 rounds");
-    index_is_exact(&net, &pre, &gpu.outgoing().unwrap());
+    let index: Vec<(Vec<u32>, Vec<u32>)> = (0..net.shards.len())
+        .map(|k| match gpu.shard_synapses(k).unwrap() {
+            rewire::gpu::ShardSynapses::Rows {
+                out_start, out_slots, ..
+            } => (out_start, out_slots),
+            rewire::gpu::ShardSynapses::Compact(c) => (vec![0; c.out_start.len()], Vec::new()),
+        })
+        .collect();
+    index_is_exact(&net, &pre, &index);
 }
 
 #[test]
@@ -683,6 +697,13 @@ fn an_engine_that_took_the_synapses_runs_as_one_that_copied_them() {
     let ctx = common::gpu();
     for slots in [u32::MAX as u64, 512] {
         let kept = build_sharded(&model, slots).unwrap();
+        // In many shards, the inhibitory rows (which neither learn nor grow) are compact.
+        let compact = kept.compact_shards();
+        assert_eq!(
+            (compact.contains(&true), compact.contains(&false)),
+            (slots == 512, true),
+            "{compact:?}"
+        );
         let mut taken = kept.clone();
         let mut copied = GpuEngine::new(&ctx, &kept, 0).expect("upload");
         let mut released = GpuEngine::new_releasing(&ctx, &mut taken, 0).expect("upload");
@@ -701,8 +722,9 @@ fn an_engine_that_took_the_synapses_runs_as_one_that_copied_them() {
             kept.shards.len()
         );
     }
-    // A static network in the compact layout is built from all its arrays at once: it keeps them.
-    let mut fixed = build(&common::model(
+    // A static network, every shard in the compact layout, is put together from the arrays
+    // taken as well.
+    let fixed = build(&common::model(
         r#"Scene(seed: 2, dt_ms: 1.0, duration_ms: 100,
             regions: [Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 0.5,
                              populations: [Population(name: "E", count: 200, model: RegularSpiking)])],
@@ -711,7 +733,12 @@ fn an_engine_that_took_the_synapses_runs_as_one_that_copied_them() {
         )"#,
     ));
     assert!(fixed.compact());
-    let synapses = fixed.syn_pre.clone();
-    GpuEngine::new_releasing(&ctx, &mut fixed, 0).expect("upload");
-    assert_eq!(fixed.syn_pre, synapses);
+    let mut taken = fixed.clone();
+    let mut copied = GpuEngine::new(&ctx, &fixed, 0).expect("upload");
+    let mut released = GpuEngine::new_releasing(&ctx, &mut taken, 0).expect("upload");
+    assert!(taken.syn_pre.is_empty());
+    copied.advance(100).unwrap();
+    released.advance(100).unwrap();
+    assert_eq!(copied.sample().unwrap(), released.sample().unwrap());
+    assert!(copied.save_state().unwrap() == released.save_state().unwrap());
 }

@@ -338,6 +338,8 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     // Where a network needs several shards, the rows that structural plasticity can change (those
     // of the sprouting rules' target populations) get shards of their own: the structural
     // update's per-slot passes and index rebuild then visit only those (Network::structural_shards).
+    // So do the rows a rule reads slot by slot (plastic or growing populations): the others can
+    // take the compact layout (Network::compact_shards).
     let edges = if total_slots > max_shard_slots {
         sprout_edges(model, &pops)
     } else {
@@ -920,20 +922,39 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     } else {
         0.0
     };
-    // The compact static layout (`Network::compact`) where nothing but delivery reads a slot.
-    let compact = model.structure.is_none()
-        && model.projections.iter().all(|p| p.plasticity.is_none())
-        && model.populations.iter().all(|p| p.scaling.is_none())
-        && max_delay <= layout::COMPACT_DELAY_MASK as f64;
-    let synapse_arrays = if compact {
-        synapses * BYTES_PER_COMPACT_SYNAPSE
-    } else {
-        slots * BYTES_PER_SLOT + synapses * BYTES_PER_OUT_ENTRY
-    };
-    // An eligibility (or early phase) and a late phase a slot, where a rule keeps them (as
-    // `build_sharded` allocates `syn_elig` and `syn_late`).
+    // The compact static layout (`Network::compact_shards`) for the rows that nothing but
+    // delivery reads: those of populations that neither learn, are scaled nor grow, where they
+    // have shards of their own (a network of more than one shard) or make up the whole network.
     let plasticity = || model.projections.iter().filter_map(|p| p.plasticity.as_ref());
     let capture = plasticity().any(|s| s.capture.is_some());
+    let kept = |t: usize| {
+        model
+            .structure
+            .as_ref()
+            .is_some_and(|st| st.sprouts.iter().any(|r| r.target == t))
+            || model.populations[t].growth.is_some()
+            || model.populations[t].scaling.is_some()
+            || model
+                .projections
+                .iter()
+                .any(|p| p.target == t && p.plasticity.is_some())
+    };
+    let np = model.populations.len();
+    let possible = max_delay <= layout::COMPACT_DELAY_MASK as f64;
+    let several = slots > shard_slots.max(1) as f64;
+    let compact_pop = |t: usize| possible && !kept(t) && (several || !(0..np).any(kept));
+    let (mut synapse_arrays, mut row_slots) = (0.0, 0.0);
+    for t in 0..np {
+        let (s, y) = rows_of(t);
+        if compact_pop(t) {
+            synapse_arrays += y * BYTES_PER_COMPACT_SYNAPSE;
+        } else {
+            synapse_arrays += s * BYTES_PER_SLOT + y * BYTES_PER_OUT_ENTRY;
+            row_slots += s;
+        }
+    }
+    // An eligibility (or early phase) and a late phase a slot of the rows, where a rule keeps
+    // them (as `build_sharded` allocates `syn_elig` and `syn_late`).
     let modulated =
         model.dopamine.is_some() && (plasticity().any(|s| s.eligibility_tau_ms.is_some()) || model.structure.is_some());
     let per_slot = 4.0 * ((modulated || capture) as u8 as f64 + capture as u8 as f64);
@@ -942,7 +963,7 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         + ring
         + 4.0 * (n + 1.0) * (shards + ring_parts - 2.0)
         + synapse_arrays
-        + per_slot * slots
+        + per_slot * row_slots
         + structural;
     Estimate {
         synapses,
@@ -1107,10 +1128,25 @@ pub fn ring_part_neurons(n: u64, ring_words: u64, binding_words: u64) -> Result<
 /// The neurons where a run of sprouting rules' target populations begins or ends (ascending):
 /// the populations are contiguous and in order.
 fn sprout_edges(model: &Model, pops: &[Pop]) -> Vec<usize> {
-    let Some(st) = &model.structure else { return Vec::new() };
-    let target = |p: usize| st.sprouts.iter().any(|r| r.target == p);
+    let target = |p: usize| {
+        model
+            .structure
+            .as_ref()
+            .is_some_and(|st| st.sprouts.iter().any(|r| r.target == p))
+    };
+    // Rows a rule reads slot by slot: a plastic projection's target, a scaled or growing
+    // population's (`Network::keeps_rows`).
+    let kept = |p: usize| {
+        target(p)
+            || model.populations[p].growth.is_some()
+            || model.populations[p].scaling.is_some()
+            || model
+                .projections
+                .iter()
+                .any(|j| j.target == p && j.plasticity.is_some())
+    };
     (1..pops.len())
-        .filter(|&p| target(p) != target(p - 1))
+        .filter(|&p| target(p) != target(p - 1) || kept(p) != kept(p - 1))
         .map(|p| pops[p].first as usize)
         .collect()
 }
@@ -1361,19 +1397,48 @@ impl Network {
             .collect()
     }
 
-    /// Whether the GPU keeps this network in the compact static layout (docs/ARCHITECTURE.md):
-    /// each shard's synapses in source order, each with its target, weight and a delay byte, and
-    /// no rows. Only delivery, the region matrix and lesions read a synapse, and all three go from
-    /// the source: nothing learns, scales, captures, is modulated or grows, and every delay fits
-    /// in 7 bits.
+    /// Whether the GPU keeps every shard of this network in the compact static layout
+    /// (`compact_shards`): nothing learns, scales, captures, is modulated or grows.
     pub fn compact(&self) -> bool {
-        let g = &self.globals;
-        g.structural == 0
-            && g.plastic == 0
-            && g.modulated == 0
-            && g.scale_every == 0
-            && g.capture_every == 0
-            && g.ring_len <= layout::COMPACT_DELAY_MASK + 1
+        !self.shards.is_empty() && self.compact_shards().iter().all(|&c| c)
+    }
+
+    /// Per population, whether a rule reads its rows slot by slot: the target of a plastic
+    /// (STDP, three-factor, tagging and capture) projection, a scaled population, or one that
+    /// grows elements or takes sprouting synapses.
+    pub fn keeps_rows(&self) -> Vec<bool> {
+        let np = self.pops.len();
+        let target = self.sprout_targets();
+        (0..np)
+            .map(|t| {
+                let p = &self.pops[t];
+                target[t]
+                    || p.grow_nu > 0.0
+                    || p.scale_target != 0.0
+                    || (0..np).any(|s| self.rule_between(s, t).is_some())
+            })
+            .collect()
+    }
+
+    /// Per shard, whether the GPU keeps it in the compact static layout (docs/ARCHITECTURE.md):
+    /// its synapses in source order, each with its target, weight and a delay byte, and no rows.
+    /// Only delivery, the region matrix and lesions read such a synapse, and all three go from
+    /// the source: no population whose rows the shard holds learns, is modulated, scaled or
+    /// grows (`keeps_rows`), and every delay of the network fits in 7 bits. The other shards
+    /// keep rows (their slots' sources, delay words and, where rules need them, eligibilities,
+    /// late phases, birth steps and an index of slots).
+    pub fn compact_shards(&self) -> Vec<bool> {
+        let possible = self.globals.ring_len <= layout::COMPACT_DELAY_MASK + 1;
+        let kept = self.keeps_rows();
+        self.shards
+            .iter()
+            .map(|s| {
+                possible
+                    && !self.pops.iter().enumerate().any(|(p, pop)| {
+                        kept[p] && pop.count > 0 && pop.first < s.end_neuron && pop.first + pop.count > s.first_neuron
+                    })
+            })
+            .collect()
     }
 
     /// Shard `k`'s synapses in the compact layout: in the order of its outgoing index (by source,
@@ -1382,19 +1447,41 @@ impl Network {
     /// twin's network gives the same view, so the two compare synapse by synapse.
     pub fn compact_synapses(&self, k: usize) -> CompactSynapses {
         let s = &self.shards[k];
-        let n = s.out_slots.len();
+        self.compact_synapses_in(
+            k,
+            &s.out_slots,
+            &self.syn_pre,
+            &self.syn_weight,
+            &self.syn_delay,
+            &self.syn_owner,
+        )
+    }
+
+    /// `compact_synapses` from shard `k`'s outgoing index and the per-slot arrays given (those
+    /// taken out of the network: `take_synapses`).
+    pub fn compact_synapses_in(
+        &self,
+        k: usize,
+        out_slots: &[u32],
+        syn_pre: &[u32],
+        syn_weight: &[f32],
+        syn_delay: &[u16],
+        syn_owner: &[u32],
+    ) -> CompactSynapses {
+        let s = &self.shards[k];
+        let n = out_slots.len();
         let (mut post, mut weight, mut delay) =
             (Vec::with_capacity(n), Vec::with_capacity(n), vec![0u32; n.div_ceil(4)]);
-        for (e, &local) in s.out_slots.iter().enumerate() {
+        for (e, &local) in out_slots.iter().enumerate() {
             let slot = (s.first_slot + local) as usize;
-            post.push(self.target_of(slot as u32));
-            weight.push(self.syn_weight[slot]);
-            let removed = if self.syn_pre[slot] == EMPTY {
+            post.push(syn_owner[slot >> layout::ROW_CHUNK_SHIFT]);
+            weight.push(syn_weight[slot]);
+            let removed = if syn_pre[slot] == EMPTY {
                 layout::COMPACT_REMOVED
             } else {
                 0
             };
-            let byte = (self.syn_delay[slot] as u32 & layout::COMPACT_DELAY_MASK) | removed;
+            let byte = (syn_delay[slot] as u32 & layout::COMPACT_DELAY_MASK) | removed;
             delay[e / 4] |= byte << (8 * (e % 4));
         }
         CompactSynapses {
@@ -1470,11 +1557,11 @@ impl Network {
                 ("sstats".into(), words(self.sstats.len() as u64)),
             ]);
         }
-        let compact = self.compact();
+        let compact = self.compact_shards();
         let grows = self.structural_shards();
         for (k, s) in self.shards.iter().enumerate() {
             let slots = s.slots() as u64;
-            if compact {
+            if compact[k] {
                 // Source order: target, weight and delay byte a synapse; no slots.
                 let synapses = s.synapses as u64;
                 list.push((format!("syn_post[{k}]"), words(synapses)));

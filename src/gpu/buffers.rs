@@ -55,7 +55,7 @@ pub struct Buffers {
     pub structural: bool,
     pub plastic: bool,
     pub modulated: bool,
-    /// The compact static layout (`Network::compact`; see `ShardBuffers`).
+    /// Every shard in the compact static layout (`Network::compact`; see `ShardBuffers`).
     pub compact: bool,
     pub n_neurons: u32,
     /// Sum of all buffer sizes in bytes.
@@ -109,6 +109,8 @@ pub struct ShardBuffers {
     pub structural: bool,
     /// Synapses of the shard as built (entries of its outgoing index).
     pub synapses: u32,
+    /// Whether the shard is in the compact static layout (Network::compact_shards).
+    pub compact: bool,
 }
 
 const RW: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
@@ -230,7 +232,7 @@ impl Buffers {
             + raster_steps as usize * g.raster_words as usize
             + g.lfp_steps as usize * g.n_pops as usize;
         let structural = g.structural != 0;
-        let compact = net.compact();
+        let compact = net.compact_shards();
         let mod_chunks = if g.modulated != 0 {
             match &taken {
                 Some(t) => net.modulated_chunks_in(&t.syn_owner, &t.syn_pre),
@@ -327,7 +329,7 @@ impl Buffers {
             status: init("status", bytemuck::cast_slice(&net.status), RW),
             task: init("task", bytemuck::cast_slice(&net.task), RW),
             structural,
-            compact,
+            compact: compact.iter().all(|&c| c),
             plastic: g.plastic != 0,
             modulated: g.modulated != 0,
             n_neurons: g.n_neurons,
@@ -338,74 +340,83 @@ impl Buffers {
         // whole network beside its GPU copy (host memory, on a CPU adapter).
         let mut taken = taken;
         let chunk = crate::layout::ROW_CHUNK as usize;
-        let slots_of = |_: usize, s: &crate::build::Shard| Some(s.first_slot as usize..s.end_slot as usize);
-        let (mut pre, mut weight, mut delay, mut owner, mut out_slots) = (vec![], vec![], vec![], vec![], vec![]);
-        if compact {
-            // The compact layout: synapses in source order, each with its target (in
-            // `syn_owner`), weight and delay byte; no sources, no index of slots.
-            assert!(
-                taken.is_none(),
-                "the compact layout is built from the network's own arrays"
-            );
-            for k in 0..net.shards.len() {
-                let c = net.compact_synapses(k);
-                pre.push(init("syn_pre", &[], RW));
-                weight.push(init("syn_weight", bytemuck::cast_slice(&c.weight), RW));
-                delay.push(init("syn_delay", bytemuck::cast_slice(&c.delay), RW));
-                owner.push(init("syn_post", bytemuck::cast_slice(&c.post), RW));
-                out_slots.push(init("out_slots", &[], RW));
-            }
-        } else {
-            let t = &mut taken;
-            pre = upload(
-                &mut init,
-                net,
-                t,
-                "syn_pre",
-                |t| &mut t.syn_pre,
-                |n| &n.syn_pre,
-                slots_of,
-            );
-            weight = upload(
-                &mut init,
-                net,
-                t,
-                "syn_weight",
-                |t| &mut t.syn_weight,
-                |n| &n.syn_weight,
-                slots_of,
-            );
-            delay = upload(
-                &mut init,
-                net,
-                t,
-                "syn_delay",
-                |t| &mut t.syn_delay,
-                |n| &n.syn_delay,
-                slots_of,
-            );
-            owner = upload(
-                &mut init,
-                net,
-                t,
-                "syn_owner",
-                |t| &mut t.syn_owner,
-                |n| &n.syn_owner,
-                |_, s| Some(s.first_slot as usize / chunk..s.end_slot as usize / chunk),
-            );
-            // Structural plasticity may occupy every slot of a growing shard: the index then has
-            // room for all. Elsewhere slots only empty (lesions).
-            for (k, s) in net.shards.iter().enumerate() {
-                let mine = match t.as_mut() {
-                    Some(t) => std::mem::take(&mut t.out_slots[k]),
-                    None => s.out_slots.clone(),
-                };
-                let mut mine = mine;
-                if grows[k] {
-                    mine.resize(s.slots() as usize, 0);
+        // Shards in the compact layout hold their synapses in source order, each with its
+        // target (in `syn_owner`), weight and delay byte; no sources, no index of slots. They
+        // are put together and uploaded one shard at a time, before the row arrays let go.
+        let mut compact_arrays: Vec<Option<[wgpu::Buffer; 3]>> = (0..net.shards.len())
+            .map(|k| {
+                if !compact[k] {
+                    return None;
                 }
-                out_slots.push(init("out_slots", bytemuck::cast_slice(&mine), RW));
+                let c = match taken.as_mut() {
+                    Some(t) => {
+                        let out = std::mem::take(&mut t.out_slots[k]);
+                        net.compact_synapses_in(k, &out, &t.syn_pre, &t.syn_weight, &t.syn_delay, &t.syn_owner)
+                    }
+                    None => net.compact_synapses(k),
+                };
+                Some([
+                    init("syn_weight", bytemuck::cast_slice(&c.weight), RW),
+                    init("syn_delay", bytemuck::cast_slice(&c.delay), RW),
+                    init("syn_post", bytemuck::cast_slice(&c.post), RW),
+                ])
+            })
+            .collect();
+        let rows_of =
+            |k: usize, s: &crate::build::Shard| (!compact[k]).then_some(s.first_slot as usize..s.end_slot as usize);
+        let t = &mut taken;
+        let pre = upload(
+            &mut init,
+            net,
+            t,
+            "syn_pre",
+            |t| &mut t.syn_pre,
+            |n| &n.syn_pre,
+            rows_of,
+        );
+        let weight = upload(
+            &mut init,
+            net,
+            t,
+            "syn_weight",
+            |t| &mut t.syn_weight,
+            |n| &n.syn_weight,
+            rows_of,
+        );
+        let delay = upload(
+            &mut init,
+            net,
+            t,
+            "syn_delay",
+            |t| &mut t.syn_delay,
+            |n| &n.syn_delay,
+            rows_of,
+        );
+        let owner = upload(
+            &mut init,
+            net,
+            t,
+            "syn_owner",
+            |t| &mut t.syn_owner,
+            |n| &n.syn_owner,
+            |k, s| rows_of(k, s).map(|r| r.start / chunk..r.end / chunk),
+        );
+        // Structural plasticity may occupy every slot of a growing shard: the index then has
+        // room for all. Elsewhere slots only empty (lesions).
+        let mut out_slots = Vec::new();
+        for (k, s) in net.shards.iter().enumerate() {
+            if compact[k] {
+                out_slots.push(init("out_slots", &[], RW));
+                continue;
             }
+            let mut mine = match t.as_mut() {
+                Some(t) => std::mem::take(&mut t.out_slots[k]),
+                None => s.out_slots.clone(),
+            };
+            if grows[k] {
+                mine.resize(s.slots() as usize, 0);
+            }
+            out_slots.push(init("out_slots", bytemuck::cast_slice(&mine), RW));
         }
         let t = &mut taken;
         // Birth steps in the growing shards only; eligibilities and late phases where a rule keeps them.
@@ -416,7 +427,7 @@ impl Buffers {
             "syn_born",
             |t| &mut t.syn_born,
             |n| &n.syn_born,
-            |k, s| slots_of(k, s).filter(|_| grows[k]),
+            |k, s| rows_of(k, s).filter(|_| grows[k]),
         );
         let (elig_on, late_on) = (net.keeps_elig(), net.keeps_late());
         let elig = upload(
@@ -426,7 +437,7 @@ impl Buffers {
             "syn_elig",
             |t| &mut t.syn_elig,
             |n| &n.syn_elig,
-            |k, s| slots_of(k, s).filter(|_| elig_on),
+            |k, s| rows_of(k, s).filter(|_| elig_on),
         );
         let late = upload(
             &mut init,
@@ -435,15 +446,22 @@ impl Buffers {
             "syn_late",
             |t| &mut t.syn_late,
             |n| &n.syn_late,
-            |k, s| slots_of(k, s).filter(|_| late_on),
+            |k, s| rows_of(k, s).filter(|_| late_on),
         );
+        // A compact shard's weights, delay bytes and targets in the place of the rows' stand-ins.
         let (mut pre, mut weight, mut delay, mut owner, mut out_slots) = (
             pre.into_iter(),
-            weight.into_iter(),
-            delay.into_iter(),
-            owner.into_iter(),
+            weight.into_iter().collect::<Vec<_>>(),
+            delay.into_iter().collect::<Vec<_>>(),
+            owner.into_iter().collect::<Vec<_>>(),
             out_slots.into_iter(),
         );
+        for (k, c) in compact_arrays.iter_mut().enumerate() {
+            if let Some([w, d, p]) = c.take() {
+                (weight[k], delay[k], owner[k]) = (w, d, p);
+            }
+        }
+        let (mut weight, mut delay, mut owner) = (weight.into_iter(), delay.into_iter(), owner.into_iter());
         let (mut born, mut elig, mut late) = (born.into_iter(), elig.into_iter(), late.into_iter());
         b.shards = net
             .shards
@@ -481,6 +499,7 @@ impl Buffers {
                     ring_part: net.shard_ring_part(k),
                     slots: s.slots(),
                     structural: grows[k],
+                    compact: compact[k],
                 }
             })
             .collect();

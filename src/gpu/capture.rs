@@ -10,7 +10,8 @@ pub fn new(device: &wgpu::Device, b: &Buffers) -> PerShard {
         "capture",
         &b.shards,
         64,
-        |s| s.neurons as u64,
+        // Shards in the compact static layout hold no plastic synapse.
+        |s| if s.compact { 0 } else { s.neurons as u64 },
         |s| {
             vec![
                 (0, &b.globals),

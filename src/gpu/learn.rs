@@ -15,9 +15,11 @@ impl Learn {
     pub fn new(device: &wgpu::Device, b: &Buffers) -> Self {
         let post = stage::pipeline(device, "learn", "post");
         let pre = stage::pipeline(device, "learn", "pre");
+        // Shards in the compact static layout hold no plastic synapse (Network::compact_shards).
         let shards = b
             .shards
             .iter()
+            .filter(|s| !s.compact)
             .map(|s| {
                 let post_bind = stage::bind(
                     device,

@@ -5,16 +5,16 @@ use super::stage::PerShard;
 
 /// The stage, bound to the `cut` table buffer (n_regions^2 words).
 pub fn new(device: &wgpu::Device, b: &Buffers, cut: &wgpu::Buffer) -> PerShard {
-    if b.compact {
-        // The compact static layout keeps synapses by source: a workgroup of 64 walks each
-        // neuron's.
-        return PerShard::entry(
+    // The compact static layout keeps synapses by source: a workgroup of 64 walks each
+    // neuron's.
+    let compact = b.shards.iter().any(|s| s.compact).then(|| {
+        PerShard::entry(
             device,
             "lesion",
             "by_source",
             &b.shards,
             64,
-            |s| 64 * u64::from(b.n_neurons) * u64::from(s.synapses > 0),
+            |s| 64 * u64::from(b.n_neurons) * u64::from(s.compact && s.synapses > 0),
             |s| {
                 vec![
                     (0, &b.globals),
@@ -28,14 +28,17 @@ pub fn new(device: &wgpu::Device, b: &Buffers, cut: &wgpu::Buffer) -> PerShard {
                     (13, &s.syn_delay),
                 ]
             },
-        );
+        )
+    });
+    if b.compact {
+        return compact.expect("every shard is compact");
     }
-    PerShard::new(
+    let rows = PerShard::new(
         device,
         "lesion",
         &b.shards,
         256,
-        |s| s.slots.div_ceil(2) as u64,
+        |s| if s.compact { 0 } else { s.slots.div_ceil(2) as u64 },
         |s| {
             vec![
                 (0, &b.globals),
@@ -51,5 +54,9 @@ pub fn new(device: &wgpu::Device, b: &Buffers, cut: &wgpu::Buffer) -> PerShard {
                 (10, cut),
             ]
         },
-    )
+    );
+    match compact {
+        Some(c) => rows.join(c),
+        None => rows,
+    }
 }

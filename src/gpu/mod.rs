@@ -27,6 +27,23 @@ use crate::error::{Error, Result};
 use crate::layout::{ERR_NONFINITE, Globals, PoissonSource, Pop, SimHeader};
 use buffers::Buffers;
 
+/// One shard's synapses as read back from the GPU (`GpuEngine::shard_synapses`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ShardSynapses {
+    /// Rows: each slot's source, delay word, birth step (empty without structural plasticity)
+    /// and weight, in the shard's slot order, and its outgoing index up to its last entry.
+    Rows {
+        pre: Vec<u32>,
+        delay: Vec<u16>,
+        born: Vec<u32>,
+        weight: Vec<f32>,
+        out_start: Vec<u32>,
+        out_slots: Vec<u32>,
+    },
+    /// The compact static layout.
+    Compact(crate::build::CompactSynapses),
+}
+
 /// A stage to time on its own (`GpuEngine::run_stage`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
@@ -153,12 +170,8 @@ impl GpuEngine {
 
     /// As `new`, for a network the caller does not keep whole on the host: its per-slot arrays
     /// are moved out (`Network::take_synapses`) and each is let go once uploaded, so the host
-    /// never holds the network beside its GPU copy (host memory, on a CPU adapter). A network in
-    /// the compact static layout, built from all its arrays at once, keeps them.
+    /// never holds the network beside its GPU copy (host memory, on a CPU adapter).
     pub fn new_releasing(ctx: &GpuContext, net: &mut Network, raster_steps: u32) -> Result<Self> {
-        if net.compact() {
-            return Self::new(ctx, net, raster_steps);
-        }
         check_fits(net, raster_steps, ctx)?;
         let taken = net.take_synapses();
         Self::upload(ctx, net, Some(taken), raster_steps)
@@ -509,15 +522,64 @@ impl GpuEngine {
         }
     }
 
-    /// Refuses a readback of slots in the compact static layout, which keeps none.
+    /// Refuses a readback of slots where a shard is in the compact static layout, which keeps none.
     fn not_compact(&self, what: &str) -> Result<()> {
-        if self.b.compact {
+        if self.b.shards.iter().any(|s| s.compact) {
             return Err(Error::Usage(format!(
-                "`{what}` reads slots, and this network is in the compact static layout, which keeps \
-                 its synapses by source: read `compact_synapses` instead"
+                "`{what}` reads slots, and shards of this network are in the compact static layout, \
+                 which keeps their synapses by source: read `shard_synapses` instead"
             )));
         }
         Ok(())
+    }
+
+    /// Reads back shard `k`'s synapses as the GPU keeps them: its rows (slots and outgoing
+    /// index), or its synapses in the compact static layout as `Network::compact_synapses`
+    /// gives them (for tests and checks, not runs).
+    pub fn shard_synapses(&self, k: usize) -> Result<ShardSynapses> {
+        let s = &self.b.shards[k];
+        let n = self.b.n_neurons as u64;
+        let out_start: Vec<u32> = self.read_vec(&s.out_start, 4 * (n + 1))?;
+        if s.compact {
+            let k = s.synapses as u64;
+            let (post, weight, delay) = if k == 0 {
+                (Vec::new(), Vec::new(), Vec::new())
+            } else {
+                (
+                    self.read_vec(&s.syn_owner, 4 * k)?,
+                    self.read_vec(&s.syn_weight, 4 * k)?,
+                    self.read_vec(&s.syn_delay, 4 * k.div_ceil(4))?,
+                )
+            };
+            return Ok(ShardSynapses::Compact(crate::build::CompactSynapses {
+                out_start,
+                post,
+                weight,
+                delay,
+            }));
+        }
+        let slots = s.slots as u64;
+        let used = out_start[n as usize] as u64;
+        let born = if s.structural {
+            self.read_vec(&s.syn_born, 4 * slots)?
+        } else if self.b.structural {
+            // Only a growing shard's synapses form: the others' all date from the build.
+            vec![0; slots as usize]
+        } else {
+            Vec::new()
+        };
+        Ok(ShardSynapses::Rows {
+            pre: self.read_vec(&s.syn_pre, 4 * slots)?,
+            delay: self.read_vec(&s.syn_delay, 2 * slots)?,
+            born,
+            weight: self.read_vec(&s.syn_weight, 4 * slots)?,
+            out_slots: if used > 0 {
+                self.read_vec(&s.out_slots, 4 * used)?
+            } else {
+                Vec::new()
+            },
+            out_start,
+        })
     }
 
     /// Reads back each shard's synapses in the compact static layout, as
@@ -526,37 +588,27 @@ impl GpuEngine {
         if !self.b.compact {
             return Err(Error::Usage("this network is not in the compact static layout".into()));
         }
-        let n = self.b.n_neurons as u64;
-        let mut all = Vec::new();
-        for s in &self.b.shards {
-            let out_start: Vec<u32> = bytemuck::cast_slice(&self.read_buffer(&s.out_start, 4 * (n + 1))?).to_vec();
-            let k = s.synapses as u64;
-            let (post, weight, delay) = if k == 0 {
-                (Vec::new(), Vec::new(), Vec::new())
-            } else {
-                (
-                    bytemuck::cast_slice(&self.read_buffer(&s.syn_owner, 4 * k)?).to_vec(),
-                    bytemuck::cast_slice(&self.read_buffer(&s.syn_weight, 4 * k)?).to_vec(),
-                    bytemuck::cast_slice(&self.read_buffer(&s.syn_delay, 4 * k.div_ceil(4))?).to_vec(),
-                )
-            };
-            all.push(crate::build::CompactSynapses {
-                out_start,
-                post,
-                weight,
-                delay,
-            });
-        }
-        Ok(all)
+        (0..self.b.shards.len())
+            .map(|k| match self.shard_synapses(k)? {
+                ShardSynapses::Compact(c) => Ok(c),
+                ShardSynapses::Rows { .. } => unreachable!("every shard is compact"),
+            })
+            .collect()
+    }
+
+    /// Every row shard's synapses, in shard order (after `not_compact`).
+    fn all_rows(&self, what: &str) -> Result<Vec<ShardSynapses>> {
+        self.not_compact(what)?;
+        (0..self.b.shards.len()).map(|k| self.shard_synapses(k)).collect()
     }
 
     /// Reads back every slot's weight, in global slot order (for tests and checks, not runs).
     pub fn weights(&self) -> Result<Vec<f32>> {
-        self.not_compact("weights")?;
         let mut all = Vec::new();
-        for s in &self.b.shards {
-            let d = self.read_buffer(&s.syn_weight, 4 * s.slots as u64)?;
-            all.extend_from_slice(bytemuck::cast_slice::<u8, f32>(&d));
+        for s in self.all_rows("weights")? {
+            if let ShardSynapses::Rows { weight, .. } = s {
+                all.extend(weight);
+            }
         }
         Ok(all)
     }
@@ -565,16 +617,17 @@ impl GpuEngine {
     /// (for tests and checks, not runs). Birth steps are empty without structural plasticity.
     pub fn slots(&self) -> Result<(Vec<u32>, Vec<u16>, Vec<u32>)> {
         let (mut pre, mut delay, mut born) = (Vec::new(), Vec::new(), Vec::new());
-        self.not_compact("slots")?;
-        for s in &self.b.shards {
-            let n = s.slots as u64;
-            pre.extend_from_slice(bytemuck::cast_slice::<u8, u32>(&self.read_buffer(&s.syn_pre, 4 * n)?));
-            delay.extend_from_slice(bytemuck::cast_slice::<u8, u16>(&self.read_buffer(&s.syn_delay, 2 * n)?));
-            if s.structural {
-                born.extend_from_slice(bytemuck::cast_slice::<u8, u32>(&self.read_buffer(&s.syn_born, 4 * n)?));
-            } else if self.b.structural {
-                // Only a growing shard's synapses form: the others' all date from the build.
-                born.resize(born.len() + n as usize, 0);
+        for s in self.all_rows("slots")? {
+            if let ShardSynapses::Rows {
+                pre: p,
+                delay: d,
+                born: b,
+                ..
+            } = s
+            {
+                pre.extend(p);
+                delay.extend(d);
+                born.extend(b);
             }
         }
         Ok((pre, delay, born))
@@ -582,18 +635,14 @@ impl GpuEngine {
 
     /// Reads back each shard's outgoing index: (out_start, out_slots up to its last entry).
     pub fn outgoing(&self) -> Result<Vec<(Vec<u32>, Vec<u32>)>> {
-        self.not_compact("outgoing")?;
-        let n = self.b.n_neurons as u64;
         let mut all = Vec::new();
-        for s in &self.b.shards {
-            let start: Vec<u32> = bytemuck::cast_slice(&self.read_buffer(&s.out_start, 4 * (n + 1))?).to_vec();
-            let used = start[n as usize] as u64;
-            let slots: Vec<u32> = if used > 0 {
-                bytemuck::cast_slice(&self.read_buffer(&s.out_slots, 4 * used)?).to_vec()
-            } else {
-                Vec::new()
-            };
-            all.push((start, slots));
+        for s in self.all_rows("outgoing")? {
+            if let ShardSynapses::Rows {
+                out_start, out_slots, ..
+            } = s
+            {
+                all.push((out_start, out_slots));
+            }
         }
         Ok(all)
     }
@@ -766,6 +815,12 @@ impl GpuEngine {
             first = end;
         }
         Ok(out)
+    }
+
+    /// The first `size` bytes of `src` as elements of `T` (copied: the bytes read need not be
+    /// aligned for `T`).
+    fn read_vec<T: bytemuck::Pod>(&self, src: &wgpu::Buffer, size: u64) -> Result<Vec<T>> {
+        Ok(bytemuck::pod_collect_to_vec(&self.read_buffer(src, size)?))
     }
 
     fn read_buffer(&self, src: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {

@@ -8,9 +8,11 @@ use super::stage;
 pub struct Propagate {
     prepare: wgpu::ComputePipeline,
     prepare_bind: wgpu::BindGroup,
-    deliver: wgpu::ComputePipeline,
-    /// One bind group per shard.
-    deliver_binds: Vec<wgpu::BindGroup>,
+    /// Delivery through rows (`main`) and in the compact static layout (`compact`), where a
+    /// shard has that layout.
+    deliver: [Option<wgpu::ComputePipeline>; 2],
+    /// One bind group per shard, with its layout (an index into `deliver`).
+    deliver_binds: Vec<(usize, wgpu::BindGroup)>,
 }
 
 impl Propagate {
@@ -22,21 +24,22 @@ impl Propagate {
             &prepare,
             &[(0, &b.globals), (2, &b.sim), (3, &b.dispatch), (10, &b.modulators)],
         );
-        // The compact static layout reads one delay byte a slot.
-        let deliver = stage::specialized(
-            device,
-            "propagate",
-            if b.compact { "compact" } else { "main" },
-            &specialization(b.ring_channels),
-        );
+        // The compact static layout reads one delay byte a synapse.
+        let deliver = [("main", false), ("compact", true)].map(|(entry, compact)| {
+            b.shards
+                .iter()
+                .any(|s| s.compact == compact)
+                .then(|| stage::specialized(device, "propagate", entry, &specialization(b.ring_channels)))
+        });
         let deliver_binds = b
             .shards
             .iter()
             .map(|s| {
-                stage::bind(
+                let layout = usize::from(s.compact);
+                let bind = stage::bind(
                     device,
                     "propagate.main",
-                    &deliver,
+                    deliver[layout].as_ref().expect("made for each layout a shard has"),
                     &[
                         (0, &b.globals),
                         (1, &b.pops),
@@ -52,7 +55,8 @@ impl Propagate {
                         (13, &b.task),
                         (14, &b.ring[s.ring_part].info),
                     ],
-                )
+                );
+                (layout, bind)
             })
             .collect();
         Propagate {
@@ -73,8 +77,16 @@ impl Propagate {
     /// Records each shard's delivery of the closed spike list; `dispatch` holds the
     /// spike-count-sized indirect arguments.
     pub fn record_deliver(&self, pass: &mut wgpu::ComputePass, dispatch: &wgpu::Buffer) {
-        pass.set_pipeline(&self.deliver);
-        for bind in &self.deliver_binds {
+        let mut set = None;
+        for (layout, bind) in &self.deliver_binds {
+            if set != Some(*layout) {
+                pass.set_pipeline(
+                    self.deliver[*layout]
+                        .as_ref()
+                        .expect("made for each layout a shard has"),
+                );
+                set = Some(*layout);
+            }
             pass.set_bind_group(0, bind, &[]);
             pass.dispatch_workgroups_indirect(dispatch, 0);
         }

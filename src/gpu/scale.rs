@@ -10,7 +10,8 @@ pub fn new(device: &wgpu::Device, b: &Buffers) -> PerShard {
         "scale",
         &b.shards,
         256,
-        |s| s.slots as u64,
+        // Shards in the compact static layout hold no row of a scaled population.
+        |s| if s.compact { 0 } else { s.slots as u64 },
         |s| {
             vec![
                 (0, &b.globals),

@@ -66,10 +66,11 @@ pub fn groups(items: u64, size: u64) -> (u32, u32) {
 
 /// One pipeline dispatched once per shard, each shard with its own bind group and workgroup
 /// counts (the slot-parallel stages: connectivity, modulate, scale, weights; capture per neuron).
+/// Two such (`join`) give each shard the pipeline of its layout.
 pub struct PerShard {
-    pipeline: wgpu::ComputePipeline,
-    /// (shard index, bind group, workgroups) of each shard with work.
-    shards: Vec<(usize, wgpu::BindGroup, (u32, u32))>,
+    pipelines: Vec<wgpu::ComputePipeline>,
+    /// (shard index, its pipeline, bind group, workgroups) of each shard with work, by shard.
+    shards: Vec<(usize, usize, wgpu::BindGroup, (u32, u32))>,
 }
 
 impl PerShard {
@@ -101,9 +102,30 @@ impl PerShard {
             .iter()
             .enumerate()
             .filter(|(_, s)| items(s) > 0)
-            .map(|(k, s)| (k, bind(device, stage, &pipeline, &entries(s)), groups(items(s), group)))
+            .map(|(k, s)| {
+                (
+                    k,
+                    0,
+                    bind(device, stage, &pipeline, &entries(s)),
+                    groups(items(s), group),
+                )
+            })
             .collect();
-        PerShard { pipeline, shards }
+        PerShard {
+            pipelines: vec![pipeline],
+            shards,
+        }
+    }
+
+    /// Both stages' shards, each with its own pipeline, in shard order (for stages whose shards
+    /// are of two layouts, each taken by one of the two).
+    pub fn join(mut self, other: PerShard) -> PerShard {
+        let base = self.pipelines.len();
+        self.pipelines.extend(other.pipelines);
+        self.shards
+            .extend(other.shards.into_iter().map(|(k, p, bind, g)| (k, p + base, bind, g)));
+        self.shards.sort_by_key(|s| s.0);
+        self
     }
 
     pub fn record(&self, pass: &mut wgpu::ComputePass) {
@@ -112,8 +134,12 @@ impl PerShard {
 
     /// Records the shards `k` for which `keep(k)` holds, in order.
     pub fn record_where(&self, pass: &mut wgpu::ComputePass, keep: impl Fn(usize) -> bool) {
-        pass.set_pipeline(&self.pipeline);
-        for (_, bind, groups) in self.shards.iter().filter(|(k, ..)| keep(*k)) {
+        let mut set = None;
+        for (_, p, bind, groups) in self.shards.iter().filter(|(k, ..)| keep(*k)) {
+            if set != Some(*p) {
+                pass.set_pipeline(&self.pipelines[*p]);
+                set = Some(*p);
+            }
             pass.set_bind_group(0, bind, &[]);
             pass.dispatch_workgroups(groups.0, groups.1, 1);
         }

@@ -36,6 +36,9 @@ pub struct Structure {
     /// (Network::structural_shards): the others are skipped by the per-slot passes, and by the
     /// index rebuild unless a lesion emptied slots since the last one.
     structural: Vec<bool>,
+    /// Per shard, whether it is in the compact static layout (never rebuilt: it has no index of
+    /// slots).
+    compact: Vec<bool>,
 }
 
 /// Records a one-workgroup dispatch.
@@ -220,6 +223,7 @@ impl Structure {
             }),
             shards: b.shards.len(),
             structural: b.shards.iter().map(|s| s.structural).collect(),
+            compact: b.shards.iter().map(|s| s.compact).collect(),
         }
     }
 
@@ -236,7 +240,9 @@ impl Structure {
     #[expect(clippy::type_complexity, reason = "a list of named recording closures")]
     pub fn phases(&self, rebuild_all: bool) -> Vec<(&'static str, Box<dyn Fn(&mut wgpu::ComputePass) + '_>)> {
         let grows = |k: usize| self.structural[k];
-        let rebuilt = move |k: usize| rebuild_all || self.structural[k];
+        // A shard in the compact static layout keeps no index of slots: a lesion marks its
+        // synapses removed in place.
+        let rebuilt = move |k: usize| (rebuild_all && !self.compact[k]) || self.structural[k];
         let groups = self.scan_groups;
         let blocks = move |pass: &mut wgpu::ComputePass, (p, bind): &(wgpu::ComputePipeline, wgpu::BindGroup)| {
             pass.set_pipeline(p);

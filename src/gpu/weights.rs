@@ -13,7 +13,8 @@ pub fn new<'a>(device: &wgpu::Device, b: &'a Buffers, stats: &'a wgpu::Buffer) -
         "weights",
         &b.shards,
         256 * SPAN,
-        |s| s.slots as u64,
+        // Shards in the compact static layout hold no plastic synapse.
+        |s| if s.compact { 0 } else { s.slots as u64 },
         |s| {
             vec![
                 (0, &b.globals),

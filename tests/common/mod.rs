@@ -14,47 +14,107 @@ pub fn gpu() -> GpuContext {
     }
 }
 
-/// Compares the whole synaptic and structural state of both engines.
+/// Compares the whole synaptic and structural state of both engines, shard by shard: a shard in
+/// the compact static layout as `compact_synapses` lists it, the others slot by slot.
 pub fn same_state(gpu: &rewire::gpu::GpuEngine, cpu: &rewire::reference::CpuEngine, when: &str) {
+    use rewire::gpu::ShardSynapses;
     let net = cpu.network();
-    if net.compact() {
-        // The compact static layout keeps synapses by source, as `compact_synapses` lists them.
-        for (k, g) in gpu.compact_synapses().unwrap().iter().enumerate() {
-            let c = net.compact_synapses(k);
-            assert_eq!(
-                (&g.out_start, &g.post, &g.delay),
-                (&c.out_start, &c.post, &c.delay),
-                "{when}: synapses of shard {k} differ"
-            );
-            for (i, (g, c)) in g.weight.iter().zip(&c.weight).enumerate() {
+    for (k, shard) in net.shards.iter().enumerate() {
+        match gpu.shard_synapses(k).unwrap() {
+            ShardSynapses::Compact(g) => {
+                // The synapses that remain: a lesion marks a compact shard's synapses removed in
+                // place, where the twin's next structural update drops them from its index.
+                let (g, c) = (live(&g), live(&net.compact_synapses(k)));
+                assert_eq!(g.len(), c.len(), "{when}: synapses of shard {k} differ in number");
+                for (i, (g, c)) in g.iter().zip(&c).enumerate() {
+                    assert_eq!(
+                        g, c,
+                        "{when}: synapse {i} of shard {k} (source, target, delay, weight bits) differs"
+                    );
+                }
+            }
+            ShardSynapses::Rows {
+                pre,
+                delay,
+                born,
+                weight,
+                out_start,
+                out_slots,
+            } => {
+                let (a, b) = (shard.first_slot as usize, shard.end_slot as usize);
+                for (i, (&g, &c)) in pre.iter().zip(&net.syn_pre[a..b]).enumerate() {
+                    assert_eq!(g, c, "{when}: source of slot {} differs", a + i);
+                }
                 assert_eq!(
-                    g.to_bits(),
-                    c.to_bits(),
-                    "{when}: weight of synapse {i} of shard {k} differs"
+                    delay,
+                    net.syn_delay[a..b],
+                    "{when}: delay and spine-state words of shard {k} differ"
                 );
+                let born_c = if net.syn_born.is_empty() {
+                    &[][..]
+                } else {
+                    &net.syn_born[a..b]
+                };
+                assert_eq!(born, born_c, "{when}: birth steps of shard {k} differ");
+                for (i, (g, c)) in weight.iter().zip(&net.syn_weight[a..b]).enumerate() {
+                    assert_eq!(
+                        g.to_bits(),
+                        c.to_bits(),
+                        "{when}: weight of slot {} differs: GPU {g} CPU {c}",
+                        a + i
+                    );
+                }
+                assert_eq!(out_start, shard.out_start, "{when}: out_start of shard {k} differs");
+                assert_eq!(out_slots, shard.out_slots, "{when}: out_slots of shard {k} differs");
             }
         }
-        return;
     }
-    let (pre, delay, born) = gpu.slots().unwrap();
-    for (k, (&g, &c)) in pre.iter().zip(&net.syn_pre).enumerate() {
-        assert_eq!(g, c, "{when}: source of slot {k} differs");
+}
+
+/// Every slot's source, delay word and birth step in global slot order, as `GpuEngine::slots`
+/// reads them, where shards in the compact layout (which neither learn nor grow) read as empty
+/// slots (`EMPTY`, 0, 0).
+pub fn row_slots(gpu: &rewire::gpu::GpuEngine, net: &rewire::build::Network) -> (Vec<u32>, Vec<u16>, Vec<u32>) {
+    use rewire::gpu::ShardSynapses;
+    let (mut pre, mut delay, mut born) = (Vec::new(), Vec::new(), Vec::new());
+    for (k, shard) in net.shards.iter().enumerate() {
+        match gpu.shard_synapses(k).unwrap() {
+            ShardSynapses::Rows {
+                pre: p,
+                delay: d,
+                born: b,
+                ..
+            } => {
+                pre.extend(p);
+                delay.extend(d);
+                born.extend(b);
+            }
+            ShardSynapses::Compact(_) => {
+                let n = shard.slots() as usize;
+                pre.resize(pre.len() + n, rewire::layout::EMPTY);
+                delay.resize(delay.len() + n, 0);
+                if net.globals.structural != 0 {
+                    born.resize(born.len() + n, 0);
+                }
+            }
+        }
     }
-    assert_eq!(delay, net.syn_delay, "{when}: delay and spine-state words differ");
-    assert_eq!(born, net.syn_born, "{when}: birth steps differ");
-    let weights = gpu.weights().unwrap();
-    for (k, (g, c)) in weights.iter().zip(&net.syn_weight).enumerate() {
-        assert_eq!(
-            g.to_bits(),
-            c.to_bits(),
-            "{when}: weight of slot {k} differs: GPU {g} CPU {c}"
-        );
+    (pre, delay, born)
+}
+
+/// The synapses of a shard in the compact layout that no lesion removed, in order: (source,
+/// target, delay byte, weight bits).
+pub fn live(c: &rewire::build::CompactSynapses) -> Vec<(u32, u32, u32, u32)> {
+    let mut all = Vec::new();
+    for i in 0..c.out_start.len() - 1 {
+        for e in c.out_start[i] as usize..c.out_start[i + 1] as usize {
+            let byte = (c.delay[e / 4] >> (8 * (e % 4))) & 0xff;
+            if byte & rewire::layout::COMPACT_REMOVED == 0 {
+                all.push((i as u32, c.post[e], byte, c.weight[e].to_bits()));
+            }
+        }
     }
-    let index = gpu.outgoing().unwrap();
-    for (s, (shard, (start, slots))) in net.shards.iter().zip(&index).enumerate() {
-        assert_eq!(start, &shard.out_start, "{when}: out_start of shard {s} differs");
-        assert_eq!(slots, &shard.out_slots, "{when}: out_slots of shard {s} differs");
-    }
+    all
 }
 
 /// The `rewire` command-line program built with the tests.

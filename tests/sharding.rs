@@ -148,3 +148,56 @@ fn delay_ring_larger_than_one_binding_matches_the_reference() {
         "{l4_spikes} spikes of the LIF layer and {in_flight} ring words in flight: too quiet to show delivery"
     );
 }
+
+/// A network of `CUT_FROM_SLOTS` slots or more is cut where its plastic rows end even where one
+/// binding would hold it whole (as on a workstation GPU): the static rows then take the compact
+/// layout. It runs as its CPU twin does, spikes, samples and synapses (with STDP and dopamine
+/// on the rows that keep them), and a smaller network of the same kinds stays whole.
+#[test]
+fn a_large_network_is_cut_where_its_plastic_rows_end() {
+    let scene = |e: u32, i: u32| {
+        format!(
+            r#"Scene(seed: 3, dt_ms: 1.0, duration_ms: 100, sample_every_ms: 50,
+  regions: [Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 1, populations: [
+      Population(name: "E", count: {e}, model: RegularSpiking),
+      Population(name: "I", count: {i}, model: FastSpiking)])],
+  projections: [
+    Projection(from: "E", to: "E", rule: FixedInDegree(100), weight: 0.5, delay_ms: Uniform(1, 4),
+               plasticity: Stdp(eligibility_tau_ms: 200, w_max: 2)),
+    Projection(from: "E", to: "I", rule: FixedInDegree(100), weight: 0.5, delay_ms: 1),
+    Projection(from: "I", to: "E", rule: FixedInDegree(25), weight: -1.0, delay_ms: 1),
+  ],
+  inputs: [Poisson(to: "E", rate_hz: 1000, in_degree: 10, weight: 1.5),
+           Poisson(to: "I", rate_hz: 1000, in_degree: 10, weight: 1.5)],
+  dopamine: Dopamine(),
+  rewards: [Reward(at_ms: 50, amount: 0.5)],
+)"#
+        )
+    };
+    let small = rewire::build::build(&common::model(&scene(400, 100)));
+    assert_eq!(small.shards.len(), 1);
+    assert_eq!(small.compact_shards(), vec![false]);
+    let net = rewire::build::build(&common::model(&scene(32_000, 8_000)));
+    assert!(net.slots() >= rewire::build::CUT_FROM_SLOTS, "{} slots", net.slots());
+    // E's rows (plastic), then I's (static): two shards, the second compact.
+    assert_eq!(net.shards.len(), 2);
+    assert_eq!(net.shards[0].end_neuron, 32_000);
+    assert_eq!(net.compact_shards(), vec![false, true]);
+    let ctx = common::gpu();
+    let mut gpu = GpuEngine::new(&ctx, &net, 100).unwrap();
+    let mut cpu = CpuEngine::new(&net, 100);
+    for _ in 0..2 {
+        gpu.advance(50).unwrap();
+        cpu.advance(50).unwrap();
+        let (g, c) = (gpu.sample().unwrap(), cpu.sample().unwrap());
+        assert_eq!(g, c, "samples differ at step {}", c.step);
+    }
+    let rc = cpu.raster().unwrap();
+    assert!(gpu.raster().unwrap() == rc, "spike rasters differ");
+    assert!(common::spikes_in(&rc) > 1000, "{} spikes", common::spikes_in(&rc));
+    common::same_state(&gpu, &cpu, "after 100 steps");
+    assert!(
+        GpuEngine::new(&ctx, &net, 0).unwrap().weights().is_err(),
+        "slots read from a compact shard"
+    );
+}

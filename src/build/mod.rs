@@ -339,8 +339,9 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     // of the sprouting rules' target populations) get shards of their own: the structural
     // update's per-slot passes and index rebuild then visit only those (Network::structural_shards).
     // So do the rows a rule reads slot by slot (plastic or growing populations): the others can
-    // take the compact layout (Network::compact_shards).
-    let edges = if total_slots > max_shard_slots {
+    // take the compact layout (Network::compact_shards). A network of CUT_FROM_SLOTS slots or
+    // more is cut so even where it fits one shard (on a GPU whose bindings hold it whole).
+    let edges = if total_slots > max_shard_slots || total_slots >= CUT_FROM_SLOTS {
         sprout_edges(model, &pops)
     } else {
         Vec::new()
@@ -941,7 +942,7 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     };
     let np = model.populations.len();
     let possible = max_delay <= layout::COMPACT_DELAY_MASK as f64;
-    let several = slots > shard_slots.max(1) as f64;
+    let several = slots > shard_slots.max(1) as f64 || slots >= CUT_FROM_SLOTS as f64;
     let compact_pop = |t: usize| possible && !kept(t) && (several || !(0..np).any(kept));
     let (mut synapse_arrays, mut row_slots) = (0.0, 0.0);
     for t in 0..np {
@@ -953,6 +954,14 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
             row_slots += s;
         }
     }
+    // Each cut at the edge of a run of populations that keep rows adds a shard (`sprout_edges`;
+    // the cuts at a sprouting target's edges are among these).
+    let shards = shards
+        + if several {
+            (1..np).filter(|&t| kept(t) != kept(t - 1)).count() as f64
+        } else {
+            0.0
+        };
     // An eligibility (or early phase) and a late phase a slot of the rows, where a rule keeps
     // them (as `build_sharded` allocates `syn_elig` and `syn_late`).
     let modulated =
@@ -1127,6 +1136,13 @@ pub fn ring_part_neurons(n: u64, ring_words: u64, binding_words: u64) -> Result<
 
 /// The neurons where a run of sprouting rules' target populations begins or ends (ascending):
 /// the populations are contiguous and in order.
+/// Slots from which a network is cut at the edges of the rows that keep slot state
+/// (`sprout_edges`) even where one shard would hold it: its static rows then take the compact
+/// layout and the structural update skips the rows that cannot grow. Below it an extra shard's
+/// dispatches are not worth the bytes saved (2^22 slots, 16 MiB an array: chosen, not measured;
+/// the test networks stay whole).
+pub const CUT_FROM_SLOTS: u64 = 1 << 22;
+
 fn sprout_edges(model: &Model, pops: &[Pop]) -> Vec<usize> {
     let target = |p: usize| {
         model

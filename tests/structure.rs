@@ -301,7 +301,7 @@ fn element_capacity_bounds_each_pool_alike_on_the_gpu_and_the_twin() {
 fn structural_updates_agree_with_the_cpu_twin_in_one_and_many_shards() {
     let model = common::model(common::TURNOVER);
     let whole = build(&model);
-    agree_on(&whole);
+    let events_whole = agree_on(&whole);
     let sharded = build_sharded(&model, 512).unwrap();
     assert!(sharded.shards.len() > 2, "{} shards", sharded.shards.len());
     // I's rows get shards of their own, which the GPU's structural update skips (the twin visits
@@ -316,7 +316,12 @@ fn structural_updates_agree_with_the_cpu_twin_in_one_and_many_shards() {
         assert!(!holds_i || (!g && s.first_neuron >= i.first && s.end_neuron <= i.first + i.count));
         assert_eq!(*c, holds_i);
     }
-    agree_on(&sharded);
+    // The shard plan changes no structural event: a network cut for its layouts grows as whole.
+    assert_eq!(
+        agree_on(&sharded),
+        events_whole,
+        "one shard and many differ in the structural events of a population"
+    );
 }
 
 #[test]

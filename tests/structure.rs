@@ -747,3 +747,26 @@ fn an_engine_that_took_the_synapses_runs_as_one_that_copied_them() {
     assert_eq!(copied.sample().unwrap(), released.sample().unwrap());
     assert!(copied.save_state().unwrap() == released.save_state().unwrap());
 }
+
+/// Structural plasticity's per-neuron arrays are single bindings, as the neuron state is: the
+/// pre-build check refuses a scene whose element counts (48 bytes a neuron) outgrow one, naming
+/// the array, before anything is built, where the parameters (32 bytes) still fit.
+#[test]
+fn a_scene_whose_element_counts_outgrow_a_binding_is_refused_by_name() {
+    let model = common::model(common::TURNOVER);
+    let n = model.neurons as u64;
+    let limits = |binding: u64| wgpu::Limits {
+        max_storage_buffer_binding_size: binding,
+        max_buffer_size: binding,
+        ..wgpu::Limits::default()
+    };
+    let refused = rewire::sim::check_model_fits_limits(&model, &limits(48 * n - 16), None, "a small adapter")
+        .expect_err("element counts larger than a binding");
+    let text = refused.to_string();
+    assert!(
+        text.contains("`elem`") && text.contains(&(48 * n).to_string()),
+        "{text}"
+    );
+    // With room for them it fits.
+    rewire::sim::check_model_fits_limits(&model, &limits(64 * n), None, "a larger adapter").expect("fits");
+}

@@ -907,19 +907,38 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         ("params_ext", 32.0 * ext),
         ("sim", 32.0 + 4.0 * n),
         ("out_start", 4.0 * (n + 1.0)),
+        ("status", 16.0 * n),
     ];
+    let mut neuron_arrays = neuron_arrays;
+    // Traces where a rule or scaling reads them.
+    if model.projections.iter().any(|p| p.plasticity.is_some()) || model.populations.iter().any(|p| p.scaling.is_some())
+    {
+        neuron_arrays.push(("traces", 16.0 * n));
+    }
+    // Structural plasticity: per neuron calcium and elements (16), element counts (48),
+    // positions (16) and four words of counts, prefix sums and cursors, each one binding.
+    if model.structure.is_some() {
+        neuron_arrays.extend([
+            ("grow", 16.0 * n),
+            ("elem", 48.0 * n),
+            ("positions", 16.0 * n),
+            ("boutons", 4.0 * n),
+            ("pool", 4.0 * (n + 1.0)),
+            ("demand", 4.0 * n),
+            ("cursor", 4.0 * n),
+        ]);
+    }
     // The delay ring is split into parts of one binding each (`ring_part_neurons`).
     let ring = 4.0 * channels * (max_delay + 1.0) * n;
     // Structural plasticity: an index entry and a birth step for every slot of the rows that can
-    // grow (the sprouting rules' targets: `Network::structural_shards`), and per neuron calcium
-    // and elements (16), element counts (48), positions (16) and five words of counts, prefix
-    // sums and cursors.
+    // grow (the sprouting rules' targets: `Network::structural_shards`); its per-neuron arrays
+    // are among `neuron_arrays`.
     let structural = if let Some(st) = &model.structure {
         let (grow_slots, grow_synapses) = (0..model.populations.len())
             .filter(|&t| st.sprouts.iter().any(|r| r.target == t))
             .map(rows_of)
             .fold((0.0, 0.0), |(a, b), (s, y)| (a + s, b + y));
-        grow_slots * (BYTES_PER_OUT_ENTRY + 4.0) - grow_synapses * BYTES_PER_OUT_ENTRY + n * (16.0 + 48.0 + 16.0 + 20.0)
+        grow_slots * (BYTES_PER_OUT_ENTRY + 4.0) - grow_synapses * BYTES_PER_OUT_ENTRY
     } else {
         0.0
     };

@@ -9,7 +9,8 @@
 // targets, and has two entries that skip synapses a lesion removed (COMPACT_REMOVED in the delay
 // byte): `by_source`, one workgroup per presynaptic neuron walking its synapses (for long lists),
 // and `by_synapse`, SPAN synapses a thread as `main` takes slots, each finding its source's
-// population from the population boundaries in `out_start` (for short lists). The sums are
+// population from the population boundaries in `out_start` (bisection for the thread's first,
+// then walking on: for short lists). The sums are
 // integers, so every entry gives the same cells.
 
 @group(0) @binding(2) var<storage, read> neurons: array<NeuronState>;
@@ -109,6 +110,21 @@ fn pop_of_synapse(k: u32, start: u32) -> u32 {
     return p;
 }
 
+// The population whose neurons' synapses hold synapse k, by bisection over the populations.
+fn pop_search(k: u32) -> u32 {
+    var lo = 0u;
+    var hi = g.n_pops;
+    while hi - lo > 1u {
+        let mid = (lo + hi) / 2u;
+        if out_start[pops[mid].first] <= k {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
 @compute @workgroup_size(256)
 fn by_synapse(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let block = (wg.x + wg.y * MAX_GROUPS_X) * 256u * SPAN;
@@ -119,6 +135,11 @@ fn by_synapse(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_in
         let k = block + j * 256u + lid;
         if k >= n {
             break;
+        }
+        // The thread's first synapse finds its population by bisection, the next ones (later in
+        // the same or a following population) by walking on from there.
+        if j == 0u {
+            p = pop_search(k);
         }
         if !removed(k) {
             p = pop_of_synapse(k, p);

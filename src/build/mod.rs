@@ -67,6 +67,40 @@ pub struct CompactSynapses {
     pub delay: Vec<u32>,
 }
 
+/// The targets of a shard's synapses in the compact layout: for each entry of its outgoing
+/// index (`out_slots`, local to the shard whose slots begin at `first`), the slot's owner.
+pub fn compact_posts(first: u32, out_slots: &[u32], syn_owner: &[u32]) -> Vec<u32> {
+    out_slots
+        .iter()
+        .map(|&local| syn_owner[((first + local) >> layout::ROW_CHUNK_SHIFT) as usize])
+        .collect()
+}
+
+/// The weights of a shard's synapses in the compact layout (as `compact_posts`).
+pub fn compact_weights(first: u32, out_slots: &[u32], syn_weight: &[f32]) -> Vec<f32> {
+    out_slots
+        .iter()
+        .map(|&local| syn_weight[(first + local) as usize])
+        .collect()
+}
+
+/// The delay bytes of a shard's synapses in the compact layout, four a word (as
+/// `compact_posts`): the delay, and `COMPACT_REMOVED` where a lesion emptied the slot.
+pub fn compact_delays(first: u32, out_slots: &[u32], syn_pre: &[u32], syn_delay: &[u16]) -> Vec<u32> {
+    let mut delay = vec![0u32; out_slots.len().div_ceil(4)];
+    for (e, &local) in out_slots.iter().enumerate() {
+        let slot = (first + local) as usize;
+        let removed = if syn_pre[slot] == EMPTY {
+            layout::COMPACT_REMOVED
+        } else {
+            0
+        };
+        let byte = (syn_delay[slot] as u32 & layout::COMPACT_DELAY_MASK) | removed;
+        delay[e / 4] |= byte << (8 * (e % 4));
+    }
+    delay
+}
+
 /// The network as arrays, ready to upload (GPU) or to step (reference).
 #[derive(Clone, Debug)]
 pub struct Network {
@@ -1503,27 +1537,12 @@ impl Network {
         syn_delay: &[u16],
         syn_owner: &[u32],
     ) -> CompactSynapses {
-        let s = &self.shards[k];
-        let n = out_slots.len();
-        let (mut post, mut weight, mut delay) =
-            (Vec::with_capacity(n), Vec::with_capacity(n), vec![0u32; n.div_ceil(4)]);
-        for (e, &local) in out_slots.iter().enumerate() {
-            let slot = (s.first_slot + local) as usize;
-            post.push(syn_owner[slot >> layout::ROW_CHUNK_SHIFT]);
-            weight.push(syn_weight[slot]);
-            let removed = if syn_pre[slot] == EMPTY {
-                layout::COMPACT_REMOVED
-            } else {
-                0
-            };
-            let byte = (syn_delay[slot] as u32 & layout::COMPACT_DELAY_MASK) | removed;
-            delay[e / 4] |= byte << (8 * (e % 4));
-        }
+        let first = self.shards[k].first_slot;
         CompactSynapses {
-            out_start: s.out_start.clone(),
-            post,
-            weight,
-            delay,
+            out_start: self.shards[k].out_start.clone(),
+            post: compact_posts(first, out_slots, syn_owner),
+            weight: compact_weights(first, out_slots, syn_weight),
+            delay: compact_delays(first, out_slots, syn_pre, syn_delay),
         }
     }
 

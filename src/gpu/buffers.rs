@@ -149,6 +149,32 @@ fn upload<T: bytemuck::Pod>(
     buffers
 }
 
+/// One array of the compact layout for every shard in it (None for the others), made by `make`
+/// from the shard's first slot and its outgoing index (in `taken` where the arrays were moved
+/// out of the network).
+fn compact_part<V: bytemuck::Pod>(
+    init: &mut impl FnMut(&str, &[u8], wgpu::BufferUsages) -> wgpu::Buffer,
+    net: &Network,
+    taken: &Option<crate::build::SynapseArrays>,
+    compact: &[bool],
+    label: &str,
+    make: impl Fn(u32, &[u32]) -> Vec<V>,
+) -> Vec<Option<wgpu::Buffer>> {
+    net.shards
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            compact[k].then(|| {
+                let out: &[u32] = match taken {
+                    Some(t) => &t.out_slots[k],
+                    None => &s.out_slots,
+                };
+                init(label, bytemuck::cast_slice(&make(s.first_slot, out)), RW)
+            })
+        })
+        .collect()
+}
+
 /// Bytes uploaded between releases of the staging copies (`Buffers::new`).
 const STAGING_BYTES: u64 = 256 << 20;
 
@@ -340,86 +366,12 @@ impl Buffers {
         // whole network beside its GPU copy (host memory, on a CPU adapter).
         let mut taken = taken;
         let chunk = crate::layout::ROW_CHUNK as usize;
-        // Shards in the compact layout hold their synapses in source order, each with its
-        // target (in `syn_owner`), weight and delay byte; no sources, no index of slots. They
-        // are put together and uploaded one shard at a time, before the row arrays let go.
-        let mut compact_arrays: Vec<Option<[wgpu::Buffer; 3]>> = (0..net.shards.len())
-            .map(|k| {
-                if !compact[k] {
-                    return None;
-                }
-                let c = match taken.as_mut() {
-                    Some(t) => {
-                        let out = std::mem::take(&mut t.out_slots[k]);
-                        net.compact_synapses_in(k, &out, &t.syn_pre, &t.syn_weight, &t.syn_delay, &t.syn_owner)
-                    }
-                    None => net.compact_synapses(k),
-                };
-                Some([
-                    init("syn_weight", bytemuck::cast_slice(&c.weight), RW),
-                    init("syn_delay", bytemuck::cast_slice(&c.delay), RW),
-                    init("syn_post", bytemuck::cast_slice(&c.post), RW),
-                ])
-            })
-            .collect();
         let rows_of =
             |k: usize, s: &crate::build::Shard| (!compact[k]).then_some(s.first_slot as usize..s.end_slot as usize);
         let t = &mut taken;
-        let pre = upload(
-            &mut init,
-            net,
-            t,
-            "syn_pre",
-            |t| &mut t.syn_pre,
-            |n| &n.syn_pre,
-            rows_of,
-        );
-        let weight = upload(
-            &mut init,
-            net,
-            t,
-            "syn_weight",
-            |t| &mut t.syn_weight,
-            |n| &n.syn_weight,
-            rows_of,
-        );
-        let delay = upload(
-            &mut init,
-            net,
-            t,
-            "syn_delay",
-            |t| &mut t.syn_delay,
-            |n| &n.syn_delay,
-            rows_of,
-        );
-        let owner = upload(
-            &mut init,
-            net,
-            t,
-            "syn_owner",
-            |t| &mut t.syn_owner,
-            |n| &n.syn_owner,
-            |k, s| rows_of(k, s).map(|r| r.start / chunk..r.end / chunk),
-        );
-        // Structural plasticity may occupy every slot of a growing shard: the index then has
-        // room for all. Elsewhere slots only empty (lesions).
-        let mut out_slots = Vec::new();
-        for (k, s) in net.shards.iter().enumerate() {
-            if compact[k] {
-                out_slots.push(init("out_slots", &[], RW));
-                continue;
-            }
-            let mut mine = match t.as_mut() {
-                Some(t) => std::mem::take(&mut t.out_slots[k]),
-                None => s.out_slots.clone(),
-            };
-            if grows[k] {
-                mine.resize(s.slots() as usize, 0);
-            }
-            out_slots.push(init("out_slots", bytemuck::cast_slice(&mine), RW));
-        }
-        let t = &mut taken;
-        // Birth steps in the growing shards only; eligibilities and late phases where a rule keeps them.
+        // Birth steps in the growing shards only; eligibilities and late phases where a rule
+        // keeps them. Only rows keep these: they go first, so that the arrays they come from are
+        // let go before the compact shards are put together beside the others.
         let born = upload(
             &mut init,
             net,
@@ -448,6 +400,96 @@ impl Buffers {
             |n| &n.syn_late,
             |k, s| rows_of(k, s).filter(|_| late_on),
         );
+        // Shards in the compact layout hold their synapses in source order, each with its
+        // target (in `syn_owner`), weight and delay byte; no sources, no index of slots. Each of
+        // those arrays is put together, shard by shard, from the row arrays it needs just before
+        // the rows' own upload lets them go (delay bytes from the sources and delay words, the
+        // largest, first; then weights; then targets): the host holds one compact array at a
+        // time beside what is left of the rows, not all three beside all of them.
+        fn arrays<'a>(
+            net: &'a Network,
+            taken: &'a Option<crate::build::SynapseArrays>,
+        ) -> (&'a [u32], &'a [f32], &'a [u16], &'a [u32]) {
+            match taken {
+                Some(t) => (&t.syn_pre, &t.syn_weight, &t.syn_delay, &t.syn_owner),
+                None => (&net.syn_pre, &net.syn_weight, &net.syn_delay, &net.syn_owner),
+            }
+        }
+        let c_delay = compact_part(&mut init, net, &taken, &compact, "syn_delay", |first, out| {
+            let (pre, _, delay, _) = arrays(net, &taken);
+            crate::build::compact_delays(first, out, pre, delay)
+        });
+        let t = &mut taken;
+        let pre = upload(
+            &mut init,
+            net,
+            t,
+            "syn_pre",
+            |t| &mut t.syn_pre,
+            |n| &n.syn_pre,
+            rows_of,
+        );
+        let delay = upload(
+            &mut init,
+            net,
+            t,
+            "syn_delay",
+            |t| &mut t.syn_delay,
+            |n| &n.syn_delay,
+            rows_of,
+        );
+        let c_weight = compact_part(&mut init, net, &taken, &compact, "syn_weight", |first, out| {
+            crate::build::compact_weights(first, out, arrays(net, &taken).1)
+        });
+        let t = &mut taken;
+        let weight = upload(
+            &mut init,
+            net,
+            t,
+            "syn_weight",
+            |t| &mut t.syn_weight,
+            |n| &n.syn_weight,
+            rows_of,
+        );
+        let c_post = compact_part(&mut init, net, &taken, &compact, "syn_post", |first, out| {
+            crate::build::compact_posts(first, out, arrays(net, &taken).3)
+        });
+        let t = &mut taken;
+        let owner = upload(
+            &mut init,
+            net,
+            t,
+            "syn_owner",
+            |t| &mut t.syn_owner,
+            |n| &n.syn_owner,
+            |k, s| rows_of(k, s).map(|r| r.start / chunk..r.end / chunk),
+        );
+        let mut compact_arrays: Vec<Option<[wgpu::Buffer; 3]>> = c_weight
+            .into_iter()
+            .zip(c_delay)
+            .zip(c_post)
+            .map(|((w, d), p)| Some([w?, d?, p?]))
+            .collect();
+        // Structural plasticity may occupy every slot of a growing shard: the index then has
+        // room for all. Elsewhere slots only empty (lesions).
+        let mut out_slots = Vec::new();
+        for (k, s) in net.shards.iter().enumerate() {
+            if compact[k] {
+                if let Some(t) = t.as_mut() {
+                    t.out_slots[k] = Vec::new();
+                }
+                out_slots.push(init("out_slots", &[], RW));
+                continue;
+            }
+            let mut mine = match t.as_mut() {
+                Some(t) => std::mem::take(&mut t.out_slots[k]),
+                None => s.out_slots.clone(),
+            };
+            if grows[k] {
+                mine.resize(s.slots() as usize, 0);
+            }
+            out_slots.push(init("out_slots", bytemuck::cast_slice(&mine), RW));
+        }
         // A compact shard's weights, delay bytes and targets in the place of the rows' stand-ins.
         let (mut pre, mut weight, mut delay, mut owner, mut out_slots) = (
             pre.into_iter(),

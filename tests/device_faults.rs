@@ -81,10 +81,13 @@ fn every_readback_after_a_lost_device_is_an_error_not_a_panic() {
 }
 
 /// A device that cannot allocate an array (here lavapipe, whose buffers live in host memory,
-/// under an address-space limit of 1.75 GB: the host network of the scaled microcircuit, 0.45
+/// under an address-space limit of 1.52 GB: the host network of the scaled microcircuit, 0.45
 /// GB of synapses, fits, its GPU copy does not). The run is refused naming the array, with
 /// nothing written, instead of panicking inside wgpu. The limit is set for lavapipe with two
-/// compute threads (`LP_NUM_THREADS=2`, pinned here: the driver's threads take address space too).
+/// compute threads (`LP_NUM_THREADS=2`, pinned here: the driver's threads take address space too),
+/// in the middle of the window measured for the upload that lets row arrays go as it goes: below
+/// about 1.41 GB the host network itself does not fit on Vulkan, and from about 1.64 GB the whole
+/// run fits on OpenGL (1.75 on Vulkan).
 #[test]
 fn an_allocation_the_device_cannot_make_names_the_array() {
     let dir = common::temp_dir("device-oom");
@@ -93,7 +96,7 @@ fn an_allocation_the_device_cannot_make_names_the_array() {
         .env("LP_NUM_THREADS", "2")
         .arg("-c")
         .arg(format!(
-            "ulimit -v 1750000 && exec {} run scenes/microcircuit_scaled.ron --duration 5 --out {}",
+            "ulimit -v 1520000 && exec {} run scenes/microcircuit_scaled.ron --duration 5 --out {}",
             env!("CARGO_BIN_EXE_rewire"),
             out.display()
         ))

@@ -981,18 +981,7 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     // have shards of their own (a network of more than one shard) or make up the whole network.
     let plasticity = || model.projections.iter().filter_map(|p| p.plasticity.as_ref());
     let capture = plasticity().any(|s| s.capture.is_some());
-    let kept = |t: usize| {
-        model
-            .structure
-            .as_ref()
-            .is_some_and(|st| st.sprouts.iter().any(|r| r.target == t))
-            || model.populations[t].growth.is_some()
-            || model.populations[t].scaling.is_some()
-            || model
-                .projections
-                .iter()
-                .any(|p| p.target == t && p.plasticity.is_some())
-    };
+    let kept = |t: usize| keeps_rows(model, t);
     let np = model.populations.len();
     let possible = max_delay <= layout::COMPACT_DELAY_MASK as f64;
     let several = slots > shard_slots.max(1) as f64 || slots >= CUT_FROM_SLOTS as f64;
@@ -1196,24 +1185,31 @@ pub fn ring_part_neurons(n: u64, ring_words: u64, binding_words: u64) -> Result<
 /// the test networks stay whole).
 pub const CUT_FROM_SLOTS: u64 = 1 << 22;
 
+/// Whether a sprouting rule ends on population `t`.
+fn sprouts_onto(model: &Model, t: usize) -> bool {
+    model
+        .structure
+        .as_ref()
+        .is_some_and(|st| st.sprouts.iter().any(|r| r.target == t))
+}
+
+/// Whether a rule reads population `t`'s rows slot by slot: a plastic projection's target, a
+/// scaled or growing population, or a sprouting rule's target (`Network::keeps_rows` on the built
+/// network).
+fn keeps_rows(model: &Model, t: usize) -> bool {
+    let p = &model.populations[t];
+    sprouts_onto(model, t)
+        || p.growth.is_some()
+        || p.scaling.is_some()
+        || model
+            .projections
+            .iter()
+            .any(|j| j.target == t && j.plasticity.is_some())
+}
+
 fn sprout_edges(model: &Model, pops: &[Pop]) -> Vec<usize> {
-    let target = |p: usize| {
-        model
-            .structure
-            .as_ref()
-            .is_some_and(|st| st.sprouts.iter().any(|r| r.target == p))
-    };
-    // Rows a rule reads slot by slot: a plastic projection's target, a scaled or growing
-    // population's (`Network::keeps_rows`).
-    let kept = |p: usize| {
-        target(p)
-            || model.populations[p].growth.is_some()
-            || model.populations[p].scaling.is_some()
-            || model
-                .projections
-                .iter()
-                .any(|j| j.target == p && j.plasticity.is_some())
-    };
+    let target = |p: usize| sprouts_onto(model, p);
+    let kept = |p: usize| keeps_rows(model, p);
     (1..pops.len())
         .filter(|&p| target(p) != target(p - 1) || kept(p) != kept(p - 1))
         .map(|p| pops[p].first as usize)

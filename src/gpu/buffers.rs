@@ -464,12 +464,6 @@ impl Buffers {
             |n| &n.syn_owner,
             |k, s| rows_of(k, s).map(|r| r.start / chunk..r.end / chunk),
         );
-        let mut compact_arrays: Vec<Option<[wgpu::Buffer; 3]>> = c_weight
-            .into_iter()
-            .zip(c_delay)
-            .zip(c_post)
-            .map(|((w, d), p)| Some([w?, d?, p?]))
-            .collect();
         // Structural plasticity may occupy every slot of a growing shard: the index then has
         // room for all. Elsewhere slots only empty (lesions).
         let mut out_slots = Vec::new();
@@ -491,19 +485,15 @@ impl Buffers {
             out_slots.push(init("out_slots", bytemuck::cast_slice(&mine), RW));
         }
         // A compact shard's weights, delay bytes and targets in the place of the rows' stand-ins.
-        let (mut pre, mut weight, mut delay, mut owner, mut out_slots) = (
-            pre.into_iter(),
-            weight.into_iter().collect::<Vec<_>>(),
-            delay.into_iter().collect::<Vec<_>>(),
-            owner.into_iter().collect::<Vec<_>>(),
-            out_slots.into_iter(),
-        );
-        for (k, c) in compact_arrays.iter_mut().enumerate() {
-            if let Some([w, d, p]) = c.take() {
-                (weight[k], delay[k], owner[k]) = (w, d, p);
-            }
-        }
-        let (mut weight, mut delay, mut owner) = (weight.into_iter(), delay.into_iter(), owner.into_iter());
+        let put = |rows: Vec<wgpu::Buffer>, compact: Vec<Option<wgpu::Buffer>>| {
+            rows.into_iter()
+                .zip(compact)
+                .map(|(r, c)| c.unwrap_or(r))
+                .collect::<Vec<_>>()
+                .into_iter()
+        };
+        let (mut weight, mut delay, mut owner) = (put(weight, c_weight), put(delay, c_delay), put(owner, c_post));
+        let (mut pre, mut out_slots) = (pre.into_iter(), out_slots.into_iter());
         let (mut born, mut elig, mut late) = (born.into_iter(), elig.into_iter(), late.into_iter());
         b.shards = net
             .shards

@@ -203,6 +203,7 @@ const REP_CUES: u32 = 8u;
 const DELAY_MASK: u32 = 0xfffu;
 const COMPACT_DELAY_MASK: u32 = 0x7fu;
 const COMPACT_REMOVED: u32 = 0x80u;
+const ROW_DELAY_BYTE_MASK: u32 = 0xffu;
 const SPINE_STABLE: u32 = 0x1000u;
 const SPINE_PROPOSED: u32 = 0x2000u;
 const MAX_ELEMENTS: f32 = 65535.0;

@@ -1,5 +1,5 @@
 // lesion.wgsl: remove the synapses a lesion destroys, once per shard, one thread per pair of
-// slots (one delay word): every synapse from or onto a dead neuron (status without
+// slots (one delay word; `bytes` for rows whose delays are bytes): every synapse from or onto a dead neuron (status without
 // STATUS_ALIVE), and every synapse from region a onto region b where cut[a * n_regions + b] != 0.
 // A removed slot becomes empty (source EMPTY, weight 0, spine state cleared, eligibility and late
 // phase 0), as structural pruning leaves it, so spines can form there later. The index still
@@ -30,11 +30,25 @@ fn alive(n: u32) -> bool {
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let word = gid.x + gid.y * MAX_GROUPS_X * 256u;
+    remove(gid.x + gid.y * MAX_GROUPS_X * 256u, true);
+}
+
+// Rows whose delays are bytes (build::Network::delay_byte_shards) keep no spine state: the same
+// without touching the delays.
+@compute @workgroup_size(256)
+fn bytes(@builtin(global_invocation_id) gid: vec3<u32>) {
+    remove(gid.x + gid.y * MAX_GROUPS_X * 256u, false);
+}
+
+// Slots 2 word and 2 word + 1; `spines`: their 16-bit delay words hold spine state to clear.
+fn remove(word: u32, spines: bool) {
     if 2u * word >= arrayLength(&syn_pre) {
         return;
     }
-    var delays = syn_delay[word];
+    var delays = 0u;
+    if spines {
+        delays = syn_delay[word];
+    }
     for (var h = 0u; h < 2u; h++) {
         let slot = 2u * word + h;
         let pre = syn_pre[slot];
@@ -57,7 +71,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             syn_late[slot] = 0.0;
         }
     }
-    syn_delay[word] = delays;
+    if spines {
+        syn_delay[word] = delays;
+    }
 }
 
 @compute @workgroup_size(64)

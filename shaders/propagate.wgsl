@@ -22,7 +22,8 @@
 @group(0) @binding(4) var<storage, read> out_start: array<u32>;
 @group(0) @binding(5) var<storage, read> out_slots: array<u32>;
 @group(0) @binding(6) var<storage, read> syn_weight: array<f32>;
-// Two 16-bit delay words per u32 (slot 2k in the low half); compact layout: four delay bytes.
+// Two 16-bit delay words per u32 (slot 2k in the low half); compact layout and `bytes`: four
+// delay bytes.
 @group(0) @binding(7) var<storage, read> syn_delay: array<u32>;
 // The part of the delay ring that this shard's targets lie in, and where it lies: [first
 // neuron, neurons] (src/gpu/buffers.rs, RingPart).
@@ -94,7 +95,7 @@ fn prepare() {
     args[2] = 1u;
 }
 
-fn deliver(wg: vec3<u32>, lid: u32, compact: bool) {
+fn deliver(wg: vec3<u32>, lid: u32, compact: bool, delay_bytes: bool) {
     let i = wg.x + wg.y * MAX_GROUPS_X;
     if i >= sim.prop_count {
         return;
@@ -120,7 +121,11 @@ fn deliver(wg: vec3<u32>, lid: u32, compact: bool) {
         } else {
             let slot = out_slots[k];
             post = syn_owner[slot >> ROW_CHUNK_SHIFT];
-            delay = (syn_delay[slot >> 1u] >> ((slot & 1u) * 16u)) & DELAY_MASK;
+            if delay_bytes {
+                delay = (syn_delay[slot >> 2u] >> ((slot & 3u) * 8u)) & ROW_DELAY_BYTE_MASK;
+            } else {
+                delay = (syn_delay[slot >> 1u] >> ((slot & 1u) * 16u)) & DELAY_MASK;
+            }
             weight = syn_weight[slot];
         }
         let w = i32(round(weight * g.ring_scale));
@@ -144,7 +149,14 @@ fn deliver(wg: vec3<u32>, lid: u32, compact: bool) {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    deliver(wg, lid, false);
+    deliver(wg, lid, false, false);
+}
+
+// Rows whose delays are bytes, four a word (rows without spine state where every delay fits a
+// byte: build::Network::delay_byte_shards).
+@compute @workgroup_size(64)
+fn bytes(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    deliver(wg, lid, false, true);
 }
 
 // The compact static layout (docs/ARCHITECTURE.md): each source's synapses lie together, each
@@ -152,5 +164,5 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
 // A synapse a lesion removed has weight 0.
 @compute @workgroup_size(64)
 fn compact(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    deliver(wg, lid, true);
+    deliver(wg, lid, true, false);
 }

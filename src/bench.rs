@@ -180,12 +180,17 @@ pub fn run(ctx: &GpuContext, model: &Model, steps: u64, bandwidth: Option<f64>) 
     let synapse_bytes: f64 = net
         .shards
         .iter()
-        .zip(net.compact_shards())
-        .map(|(s, compact)| {
+        .zip(net.compact_shards().into_iter().zip(net.delay_byte_shards()))
+        .map(|(s, (compact, bytes))| {
             if compact {
                 s.synapses as f64 * build::BYTES_PER_COMPACT_SYNAPSE
             } else {
-                s.slots() as f64 * build::BYTES_PER_SLOT + s.synapses as f64 * build::BYTES_PER_OUT_ENTRY
+                let slot = if bytes {
+                    build::BYTES_PER_BYTE_DELAY_SLOT
+                } else {
+                    build::BYTES_PER_SLOT
+                };
+                s.slots() as f64 * slot + s.synapses as f64 * build::BYTES_PER_OUT_ENTRY
             }
         })
         .sum();

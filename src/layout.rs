@@ -27,6 +27,10 @@ pub const MAX_DELAY_STEPS: u32 = DELAY_MASK;
 /// (1..=127), and `COMPACT_REMOVED` marks a slot a lesion emptied.
 pub const COMPACT_DELAY_MASK: u32 = 0x7f;
 pub const COMPACT_REMOVED: u32 = 0x80;
+/// Rows that no structural plasticity can change keep no spine state: where every delay of the
+/// network fits a byte (ring_len <= 256), the GPU keeps their delays as bytes, four a word
+/// (`Network::delay_byte_shards`), and these bits hold the delay in steps.
+pub const ROW_DELAY_BYTE_MASK: u32 = 0xff;
 /// Neuron model codes (`Pop::model`).
 pub const MODEL_IZHIKEVICH: u32 = 0;
 pub const MODEL_LIF: u32 = 1;

@@ -190,6 +190,36 @@ fn stdp_additive_and_multiplicative_weights_agree_bit_for_bit() {
     assert!(stats.weights[1].consolidated > 10, "{:?}", stats.weights[1]);
 }
 
+/// Rows that structural plasticity cannot change keep their delays as bytes on the GPU where
+/// every delay fits one, and 16-bit words where a delay is longer: both agree with the twin.
+#[test]
+fn row_delays_are_bytes_where_they_fit_and_words_where_they_do_not() {
+    let short = build(&common::model(SCENE_STDP));
+    assert!(short.globals.ring_len <= 256);
+    assert!(!short.compact_shards()[0]);
+    assert_eq!(short.delay_byte_shards(), vec![true]);
+    // The same network with E -> E delays up to 300 steps: past a byte.
+    let long_src = SCENE_STDP.replace("delay_ms: Uniform(1, 5)", "delay_ms: Uniform(1, 300)");
+    let long = build(&common::model(&long_src));
+    assert!(long.globals.ring_len > 256, "ring of {} steps", long.globals.ring_len);
+    assert_eq!(long.delay_byte_shards(), vec![false]);
+    // The GPU keeps a quarter of the words for the delays of the first.
+    let ctx = common::gpu();
+    let delay_bytes = |net: &rewire::build::Network| {
+        let gpu = GpuEngine::new(&ctx, net, 0).unwrap();
+        let sizes = gpu.buffer_sizes();
+        sizes
+            .into_iter()
+            .find(|(name, _)| name == "shard0.syn_delay")
+            .unwrap()
+            .1
+    };
+    let slots = short.slots() as u64;
+    assert_eq!(delay_bytes(&short), 4 * slots.div_ceil(4));
+    assert_eq!(delay_bytes(&long), 2 * long.slots() as u64);
+    agree(&long_src, 1500);
+}
+
 #[test]
 fn dopamine_modulated_stdp_agrees_bit_for_bit() {
     let model = common::model(SCENE_DA);

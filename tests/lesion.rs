@@ -266,10 +266,17 @@ fn lesion_across_shards_where_only_some_grow_rebuilds_every_index() {
     // E sprouts onto E; the shards of I's and F's rows hold nothing that grows, and the GPU's
     // structural update skips them. F is scaled, so its rows stay rows; I's, which nothing but
     // delivery reads, are in the compact layout, where a lesion marks synapses removed in place.
+    // F's rows keep no spine state: the GPU holds their delays as bytes, which the lesion leaves.
     let grows = before.structural_shards();
     let compact = before.compact_shards();
     assert!(grows.contains(&true) && grows.contains(&false), "{grows:?}");
     assert!(compact.contains(&true), "{compact:?}");
+    let bytes = before.delay_byte_shards();
+    assert!(
+        (0..grows.len()).all(|k| bytes[k] == (!grows[k] && !compact[k])),
+        "{bytes:?}"
+    );
+    assert!(bytes.contains(&true), "{bytes:?}");
     check(&before, &status, &mut gpu, &cpu, Kind::Structural);
     // The lesion emptied slots in F's rows too; the update after it rebuilt their index, as the
     // twin (which rebuilds every shard at every update) did.

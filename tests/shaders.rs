@@ -229,6 +229,7 @@ fn wgsl_constants_match_rust() {
         ("DELAY_MASK", format!("0x{DELAY_MASK:x}u")),
         ("COMPACT_DELAY_MASK", format!("0x{COMPACT_DELAY_MASK:x}u")),
         ("COMPACT_REMOVED", format!("0x{COMPACT_REMOVED:x}u")),
+        ("ROW_DELAY_BYTE_MASK", format!("0x{ROW_DELAY_BYTE_MASK:x}u")),
         ("MODEL_IZHIKEVICH", format!("{MODEL_IZHIKEVICH}u")),
         ("MODEL_LIF", format!("{MODEL_LIF}u")),
         ("MODEL_SPIKE_SOURCE", format!("{MODEL_SPIKE_SOURCE}u")),

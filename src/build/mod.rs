@@ -101,6 +101,17 @@ pub fn compact_delays(first: u32, out_slots: &[u32], syn_pre: &[u32], syn_delay:
     delay
 }
 
+/// Row delays as bytes, four a word (`Network::delay_byte_shards`): slot k's delay in byte k % 4
+/// of word k / 4. The words must hold nothing but a delay of at most ROW_DELAY_BYTE_MASK steps.
+pub fn delay_bytes(syn_delay: &[u16]) -> Vec<u32> {
+    let mut words = vec![0u32; syn_delay.len().div_ceil(4)];
+    for (k, &d) in syn_delay.iter().enumerate() {
+        debug_assert!(d as u32 <= layout::ROW_DELAY_BYTE_MASK, "slot {k}: delay word {d:#x}");
+        words[k / 4] |= (d as u32 & layout::ROW_DELAY_BYTE_MASK) << (8 * (k % 4));
+    }
+    words
+}
+
 /// The network as arrays, ready to upload (GPU) or to step (reference).
 #[derive(Clone, Debug)]
 pub struct Network {
@@ -884,6 +895,8 @@ pub struct Estimate {
 /// Bytes per slot of the static synapse arrays: presynaptic index 4, weight 4, delay 2, and a
 /// quarter of the 4-byte owner word per chunk of ROW_CHUNK slots (docs/ARCHITECTURE.md).
 pub const BYTES_PER_SLOT: f64 = 10.0 + 4.0 / ROW_CHUNK as f64;
+/// `BYTES_PER_SLOT` of rows whose delays are bytes (`Network::delay_byte_shards`): 9.5.
+pub const BYTES_PER_BYTE_DELAY_SLOT: f64 = BYTES_PER_SLOT - 1.0;
 /// Bytes per synapse in the compact static layout (`Network::compact`): target 4, weight 4,
 /// delay 1; no slots.
 pub const BYTES_PER_COMPACT_SYNAPSE: f64 = 9.0;
@@ -986,13 +999,22 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     let possible = max_delay <= layout::COMPACT_DELAY_MASK as f64;
     let several = slots > shard_slots.max(1) as f64 || slots >= CUT_FROM_SLOTS as f64;
     let compact_pop = |t: usize| possible && !kept(t) && (several || !(0..np).any(kept));
+    // Rows keep delay bytes where no sprouting rule ends in their shard and every delay fits.
+    let grows = |t: usize| sprouts_onto(model, t);
+    let byte_pop =
+        |t: usize| max_delay <= layout::ROW_DELAY_BYTE_MASK as f64 && !grows(t) && (several || !(0..np).any(grows));
     let (mut synapse_arrays, mut row_slots) = (0.0, 0.0);
     for t in 0..np {
         let (s, y) = rows_of(t);
         if compact_pop(t) {
             synapse_arrays += y * BYTES_PER_COMPACT_SYNAPSE;
         } else {
-            synapse_arrays += s * BYTES_PER_SLOT + y * BYTES_PER_OUT_ENTRY;
+            let slot = if byte_pop(t) {
+                BYTES_PER_BYTE_DELAY_SLOT
+            } else {
+                BYTES_PER_SLOT
+            };
+            synapse_arrays += s * slot + y * BYTES_PER_OUT_ENTRY;
             row_slots += s;
         }
     }
@@ -1053,7 +1075,13 @@ pub fn capacity_with(limits: &wgpu::Limits, memory: Option<u64>, k: u64, ring_le
     let synapses = if ring_len <= layout::COMPACT_DELAY_MASK as u64 + 1 {
         k as f64 * BYTES_PER_COMPACT_SYNAPSE
     } else {
-        k as f64 * (BYTES_PER_SLOT + BYTES_PER_OUT_ENTRY) + (ROW_CHUNK as f64 - 1.0) / 2.0 * BYTES_PER_SLOT
+        // Rows, with delay bytes where the delays fit them.
+        let slot = if ring_len <= layout::ROW_DELAY_BYTE_MASK as u64 + 1 {
+            BYTES_PER_BYTE_DELAY_SLOT
+        } else {
+            BYTES_PER_SLOT
+        };
+        k as f64 * (slot + BYTES_PER_OUT_ENTRY) + (ROW_CHUNK as f64 - 1.0) / 2.0 * slot
     };
     let per_neuron = synapses + 16.0 + 32.0 + ext + 4.0 * (channels * ring_len) as f64 + 4.0 + 4.0;
     let mut best = (binding / 32, "limited by one binding of neuron parameters".to_string());
@@ -1503,6 +1531,20 @@ impl Network {
                         kept[p] && pop.count > 0 && pop.first < s.end_neuron && pop.first + pop.count > s.first_neuron
                     })
             })
+            .collect()
+    }
+
+    /// Per shard, whether the GPU keeps its rows' delays as bytes, four a word, instead of 16-bit
+    /// words (docs/ARCHITECTURE.md): rows that structural plasticity cannot change
+    /// (`structural_shards`) keep no spine state, and where every delay of the network fits a
+    /// byte (`ROW_DELAY_BYTE_MASK`) their delay word's other half holds nothing. Delivery is the
+    /// only stage that reads a row's delay.
+    pub fn delay_byte_shards(&self) -> Vec<bool> {
+        let fits = self.globals.ring_len <= layout::ROW_DELAY_BYTE_MASK + 1;
+        let compact = self.compact_shards();
+        let grows = self.structural_shards();
+        (0..self.shards.len())
+            .map(|k| fits && !compact[k] && !grows[k])
             .collect()
     }
 

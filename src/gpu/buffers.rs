@@ -80,7 +80,8 @@ pub struct RingPart {
 pub struct ShardBuffers {
     pub syn_pre: wgpu::Buffer,
     pub syn_weight: wgpu::Buffer,
-    /// 16-bit delay words, two per u32 (compact layout: delay bytes, four per u32).
+    /// 16-bit delay words, two per u32 (compact layout and `delay_bytes`: delay bytes, four per
+    /// u32).
     pub syn_delay: wgpu::Buffer,
     /// Target neuron per chunk of ROW_CHUNK slots (compact layout: per synapse).
     pub syn_owner: wgpu::Buffer,
@@ -111,6 +112,9 @@ pub struct ShardBuffers {
     pub synapses: u32,
     /// Whether the shard is in the compact static layout (Network::compact_shards).
     pub compact: bool,
+    /// Whether its rows keep their delays as bytes, four a word, rather than 16-bit words
+    /// (Network::delay_byte_shards).
+    pub delay_bytes: bool,
 }
 
 const RW: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
@@ -259,6 +263,7 @@ impl Buffers {
             + g.lfp_steps as usize * g.n_pops as usize;
         let structural = g.structural != 0;
         let compact = net.compact_shards();
+        let delay_bytes = net.delay_byte_shards();
         let mod_chunks = if g.modulated != 0 {
             match &taken {
                 Some(t) => net.modulated_chunks_in(&t.syn_owner, &t.syn_pre),
@@ -429,15 +434,31 @@ impl Buffers {
             |n| &n.syn_pre,
             rows_of,
         );
-        let delay = upload(
-            &mut init,
-            net,
-            t,
-            "syn_delay",
-            |t| &mut t.syn_delay,
-            |n| &n.syn_delay,
-            rows_of,
-        );
+        // Delay words, or bytes in the shards that keep no spine state (`delay_byte_shards`).
+        let delay = {
+            let all: &[u16] = match t.as_ref() {
+                Some(t) => &t.syn_delay,
+                None => &net.syn_delay,
+            };
+            let delay = net
+                .shards
+                .iter()
+                .enumerate()
+                .map(|(k, s)| match rows_of(k, s) {
+                    Some(r) if delay_bytes[k] => init(
+                        "syn_delay",
+                        bytemuck::cast_slice(&crate::build::delay_bytes(&all[r])),
+                        RW,
+                    ),
+                    Some(r) => init("syn_delay", bytemuck::cast_slice(&all[r]), RW),
+                    None => init("syn_delay", &[], RW),
+                })
+                .collect::<Vec<_>>();
+            if let Some(t) = t.as_mut() {
+                t.syn_delay = Vec::new();
+            }
+            delay
+        };
         let c_weight = compact_part(&mut init, net, &taken, &compact, "syn_weight", |first, out| {
             crate::build::compact_weights(first, out, arrays(net, &taken).1)
         });
@@ -532,6 +553,7 @@ impl Buffers {
                     slots: s.slots(),
                     structural: grows[k],
                     compact: compact[k],
+                    delay_bytes: delay_bytes[k],
                 }
             })
             .collect();

@@ -30,33 +30,44 @@ pub fn new(device: &wgpu::Device, b: &Buffers, cut: &wgpu::Buffer) -> PerShard {
             },
         )
     });
-    if b.compact {
-        return compact.expect("every shard is compact");
-    }
-    let rows = PerShard::new(
-        device,
-        "lesion",
-        &b.shards,
-        256,
-        |s| if s.compact { 0 } else { s.slots.div_ceil(2) as u64 },
-        |s| {
-            vec![
-                (0, &b.globals),
-                (1, &b.pops),
-                (2, &b.neurons),
-                (3, &b.status),
-                (4, &s.syn_pre),
-                (5, &s.syn_weight),
-                (6, &s.syn_delay),
-                (7, &s.syn_owner),
-                (8, &s.syn_elig),
-                (9, &s.syn_late),
-                (10, cut),
-            ]
-        },
-    );
-    match compact {
-        Some(c) => rows.join(c),
-        None => rows,
-    }
+    // Rows, with 16-bit delay words (`main`, which clears the spine state) or delay bytes
+    // (`bytes`, rows without spine state): one thread a pair of slots.
+    let rows = |entry: &str, bytes: bool| {
+        b.shards.iter().any(|s| !s.compact && s.delay_bytes == bytes).then(|| {
+            PerShard::entry(
+                device,
+                "lesion",
+                entry,
+                &b.shards,
+                256,
+                |s| {
+                    if s.compact || s.delay_bytes != bytes {
+                        0
+                    } else {
+                        s.slots.div_ceil(2) as u64
+                    }
+                },
+                |s| {
+                    vec![
+                        (0, &b.globals),
+                        (1, &b.pops),
+                        (2, &b.neurons),
+                        (3, &b.status),
+                        (4, &s.syn_pre),
+                        (5, &s.syn_weight),
+                        (6, &s.syn_delay),
+                        (7, &s.syn_owner),
+                        (8, &s.syn_elig),
+                        (9, &s.syn_late),
+                        (10, cut),
+                    ]
+                },
+            )
+        })
+    };
+    [rows("main", false), rows("bytes", true), compact]
+        .into_iter()
+        .flatten()
+        .reduce(PerShard::join)
+        .expect("every shard has a layout")
 }

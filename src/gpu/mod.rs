@@ -30,8 +30,9 @@ use buffers::Buffers;
 /// One shard's synapses as read back from the GPU (`GpuEngine::shard_synapses`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ShardSynapses {
-    /// Rows: each slot's source, delay word, birth step (empty without structural plasticity)
-    /// and weight, in the shard's slot order, and its outgoing index up to its last entry.
+    /// Rows: each slot's source, delay word (from its byte where the shard keeps delay bytes),
+    /// birth step (empty without structural plasticity) and weight, in the shard's slot order,
+    /// and its outgoing index up to its last entry.
     Rows {
         pre: Vec<u32>,
         delay: Vec<u16>,
@@ -570,7 +571,14 @@ impl GpuEngine {
         };
         Ok(ShardSynapses::Rows {
             pre: self.read_vec(&s.syn_pre, 4 * slots)?,
-            delay: self.read_vec(&s.syn_delay, 2 * slots)?,
+            delay: if s.delay_bytes {
+                let words: Vec<u32> = self.read_vec(&s.syn_delay, 4 * slots.div_ceil(4))?;
+                (0..slots as usize)
+                    .map(|k| ((words[k / 4] >> (8 * (k % 4))) & crate::layout::ROW_DELAY_BYTE_MASK) as u16)
+                    .collect()
+            } else {
+                self.read_vec(&s.syn_delay, 2 * slots)?
+            },
             born,
             weight: self.read_vec(&s.syn_weight, 4 * slots)?,
             out_slots: if used > 0 {
@@ -650,6 +658,15 @@ impl GpuEngine {
     /// Total bytes of GPU buffers.
     pub fn gpu_bytes(&self) -> u64 {
         self.b.bytes
+    }
+
+    /// Each storage buffer of the simulation by name (`neurons`, `shard0.syn_delay`, ...) with
+    /// its size in bytes.
+    pub fn buffer_sizes(&self) -> Vec<(String, u64)> {
+        self.state_buffers()
+            .into_iter()
+            .map(|(name, b)| (name, b.size()))
+            .collect()
     }
 
     /// Reads back every neuron's state (a full copy: for tests and debugging, not for runs).

@@ -8,9 +8,9 @@ use super::stage;
 pub struct Propagate {
     prepare: wgpu::ComputePipeline,
     prepare_bind: wgpu::BindGroup,
-    /// Delivery through rows (`main`) and in the compact static layout (`compact`), where a
-    /// shard has that layout.
-    deliver: [Option<wgpu::ComputePipeline>; 2],
+    /// Delivery through rows (`main`), in the compact static layout (`compact`) and through rows
+    /// with delay bytes (`bytes`), where a shard has that layout.
+    deliver: [Option<wgpu::ComputePipeline>; 3],
     /// One bind group per shard, with its layout (an index into `deliver`).
     deliver_binds: Vec<(usize, wgpu::BindGroup)>,
 }
@@ -25,17 +25,17 @@ impl Propagate {
             &[(0, &b.globals), (2, &b.sim), (3, &b.dispatch), (10, &b.modulators)],
         );
         // The compact static layout reads one delay byte a synapse.
-        let deliver = [("main", false), ("compact", true)].map(|(entry, compact)| {
-            b.shards
-                .iter()
-                .any(|s| s.compact == compact)
-                .then(|| stage::specialized(device, "propagate", entry, &specialization(b.ring_channels)))
+        let deliver = [0, 1, 2].map(|layout| {
+            b.shards.iter().any(|s| layout_of(s) == layout).then(|| {
+                let entry = ["main", "compact", "bytes"][layout];
+                stage::specialized(device, "propagate", entry, &specialization(b.ring_channels))
+            })
         });
         let deliver_binds = b
             .shards
             .iter()
             .map(|s| {
-                let layout = usize::from(s.compact);
+                let layout = layout_of(s);
                 let bind = stage::bind(
                     device,
                     "propagate.main",
@@ -90,6 +90,17 @@ impl Propagate {
             pass.set_bind_group(0, bind, &[]);
             pass.dispatch_workgroups_indirect(dispatch, 0);
         }
+    }
+}
+
+/// A shard's delivery pipeline: 0 rows, 1 compact, 2 rows with delay bytes.
+fn layout_of(s: &super::buffers::ShardBuffers) -> usize {
+    if s.compact {
+        1
+    } else if s.delay_bytes {
+        2
+    } else {
+        0
     }
 }
 

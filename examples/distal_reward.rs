@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let e = &model.populations[0];
     let others: Vec<usize> = (0..net.syn_pre.len())
         .filter(|&k| {
-            let (p, t) = (net.syn_pre[k], net.target_of(k as u32));
+            let (p, t) = (net.syn_pre[k], net.target_of(k));
             p != rewire::layout::EMPTY && p < e.count && t < e.count && !rewarded.contains(&k)
         })
         .collect();

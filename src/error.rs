@@ -58,6 +58,14 @@ pub enum Error {
         needed: u64,
         available: u64,
     },
+    /// The scene needs more of something counted (synapse slots) than one network holds.
+    #[error("scene too large for {adapter}: {what}; at most {available} fit")]
+    TooMany {
+        adapter: String,
+        what: String,
+        needed: u64,
+        available: u64,
+    },
     /// The network state became invalid during a run.
     #[error("simulation stopped: {0}")]
     Numerics(String),

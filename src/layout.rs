@@ -64,8 +64,8 @@ pub struct Globals {
     pub raster_steps: u32,
     /// u32 words per raster row: ceil(n_neurons / 32).
     pub raster_words: u32,
-    /// Synapse slots in all rows of all shards.
-    pub total_slots: u32,
+    /// Chunks of ROW_CHUNK synapse slots in all rows of all shards (the slots may outnumber u32).
+    pub total_chunks: u32,
     /// Time step (ms) and its half and inverse.
     pub dt: f32,
     pub half_dt: f32,
@@ -205,9 +205,10 @@ pub struct Pop {
     pub count: u32,
     pub model: u32,
     pub region: u32,
-    /// The population's rows occupy slots `slot_base..slot_end` (global slot numbers).
-    pub slot_base: u32,
-    pub slot_end: u32,
+    /// The population's rows occupy chunks `chunk_base..chunk_end` of ROW_CHUNK slots (global
+    /// chunk numbers: a network's slots may outnumber u32).
+    pub chunk_base: u32,
+    pub chunk_end: u32,
     /// Range of this population's Poisson sources in the source table.
     pub input_first: u32,
     pub input_count: u32,

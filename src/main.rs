@@ -640,9 +640,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Validate { scene: path, set } => {
             let model = load_with(&path, &single_settings(&set)?)?;
             let synapses = model.expected_synapses();
-            if synapses > u32::MAX as f64 {
+            if synapses > rewire::build::MAX_SLOTS as f64 {
                 anyhow::bail!(
-                    "{}: about {synapses:.3e} synapses exceed the 2^32 slots one network holds",
+                    "{}: about {synapses:.3e} synapses exceed the 2^35 slots one network holds",
                     path.display()
                 );
             }

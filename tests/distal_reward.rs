@@ -53,7 +53,7 @@ fn run(seconds: u64, tau_c_ms: f64, dopamine: bool, random_rewards: usize) -> (f
     let probe = build(&common::model(&src.replace("POST", "1")));
     let post = (0..probe.syn_pre.len())
         .filter(|&k| probe.syn_pre[k] == 0)
-        .map(|k| probe.target_of(k as u32))
+        .map(|k| probe.target_of(k))
         .find(|&t| t > 0 && t < 160)
         .expect("E[0] drives an excitatory neuron");
     let model = common::model(&src.replace("POST", &post.to_string()));
@@ -71,7 +71,7 @@ fn run(seconds: u64, tau_c_ms: f64, dopamine: bool, random_rewards: usize) -> (f
     let others = (0..w.len())
         .filter(|&k| {
             let p = net.syn_pre[k];
-            k != chosen && p != rewire::layout::EMPTY && p < 160 && net.target_of(k as u32) < 160
+            k != chosen && p != rewire::layout::EMPTY && p < 160 && net.target_of(k) < 160
         })
         .map(|k| w[k])
         .collect();

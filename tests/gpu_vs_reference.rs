@@ -239,7 +239,7 @@ fn dopamine_modulated_stdp_agrees_bit_for_bit() {
         .filter(|&c| {
             (c * 8..c * 8 + 8).any(|k| {
                 let pre = net.syn_pre[k as usize];
-                pre != rewire::layout::EMPTY && modulated(pre, net.target_of(k))
+                pre != rewire::layout::EMPTY && modulated(pre, net.target_of(k as usize))
             })
         })
         .collect();

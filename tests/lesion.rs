@@ -166,7 +166,7 @@ fn check(before: &Network, status: &[[u32; 4]], gpu: &mut GpuEngine, cpu: &CpuEn
         if s == EMPTY {
             continue;
         }
-        let t = before.target_of(slot as u32);
+        let t = before.target_of(slot);
         let doomed = is_dead(s) || is_dead(t) || (region(s) == 1 && region(t) == 0);
         if doomed {
             removed += 1;
@@ -184,7 +184,7 @@ fn check(before: &Network, status: &[[u32; 4]], gpu: &mut GpuEngine, cpu: &CpuEn
     // Nothing now connects from or to a dead neuron, or from B onto A.
     for (slot, &s) in pre.iter().enumerate() {
         if s != EMPTY {
-            let t = before.target_of(slot as u32);
+            let t = before.target_of(slot);
             assert!(!is_dead(s) && !is_dead(t), "slot {slot} joins a dead neuron");
             assert!(!(region(s) == 1 && region(t) == 0), "slot {slot} crosses the cut");
         }

@@ -300,7 +300,7 @@ fn weight_statistics_describe_the_weights() {
                 let pre = net.syn_pre[s];
                 pre != rewire::layout::EMPTY
                     && net.state[pre as usize].pop == src_pop
-                    && net.state[net.target_of(s as u32) as usize].pop == dst_pop
+                    && net.state[net.target_of(s) as usize].pop == dst_pop
             })
             .map(|s| w[s] as f64)
             .collect();

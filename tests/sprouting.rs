@@ -60,8 +60,8 @@ fn new_cross_region(net: &Network, pre: &[u32], born: &[u32]) -> Vec<f32> {
     let is_f = |i: u32| (f.first..f.first + f.count).contains(&i);
     (0..pre.len())
         .filter(|&k| pre[k] != EMPTY && born[k] > 0 && pre[k] < 120)
-        .filter(|&k| is_f(net.target_of(k as u32)))
-        .map(|k| distance(net, pre[k], net.target_of(k as u32)))
+        .filter(|&k| is_f(net.target_of(k)))
+        .map(|k| distance(net, pre[k], net.target_of(k)))
         .collect()
 }
 

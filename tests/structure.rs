@@ -23,7 +23,7 @@ fn index_is_exact(net: &Network, pre: &[u32], index: &[(Vec<u32>, Vec<u32>)]) {
         let mut seen = vec![false; shard.slots() as usize];
         for i in 0..n {
             for &local in &slots[start[i] as usize..start[i + 1] as usize] {
-                let k = (shard.first_slot + local) as usize;
+                let k = (shard.first_slot + local as u64) as usize;
                 assert_eq!(
                     pre[k], i as u32,
                     "index lists slot {k} under {i}, but it holds {}",
@@ -34,7 +34,7 @@ fn index_is_exact(net: &Network, pre: &[u32], index: &[(Vec<u32>, Vec<u32>)]) {
             }
         }
         for local in 0..shard.slots() {
-            let k = (shard.first_slot + local) as usize;
+            let k = (shard.first_slot + local as u64) as usize;
             assert_eq!(
                 seen[local as usize],
                 pre[k] != EMPTY,
@@ -641,7 +641,7 @@ fn long_range_sprouting_keeps_its_tract_and_maps_topographically() {
         if pre[k] == EMPTY || born[k] == 0 {
             continue;
         }
-        let (s, t) = (offset(pre[k]), offset(net.target_of(k as u32)));
+        let (s, t) = (offset(pre[k]), offset(net.target_of(k)));
         let d2: f32 = (0..3).map(|x| (s[x] - t[x]).powi(2)).sum();
         new += 1;
         near += (d2 < 0.6 * 0.6) as u32;

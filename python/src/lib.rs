@@ -55,7 +55,7 @@ fn to_py_saying(py: Python<'_>, e: Error, message: String) -> PyErr {
                 "CheckpointError"
             }
             Error::Gpu(_) => "GpuError",
-            Error::TooLarge { needed, available, .. } => {
+            Error::TooLarge { needed, available, .. } | Error::TooMany { needed, available, .. } => {
                 kw.set_item("needed", needed)?;
                 kw.set_item("available", available)?;
                 "TooLargeError"

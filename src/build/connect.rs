@@ -9,7 +9,8 @@ use crate::scene::{Model, ProjectionModel, Rule};
 /// The sources of one projection, grouped by target: target i (local index in its population)
 /// receives `sources[start[i]..start[i + 1]]` (global neuron indices, ascending for Bernoulli rules).
 pub struct Connections {
-    pub start: Vec<u32>,
+    /// u64: one projection may make more than 2^32 synapses.
+    pub start: Vec<u64>,
     pub sources: Vec<u32>,
 }
 
@@ -85,10 +86,10 @@ pub fn connect(model: &Model, j: usize, key: u32, positions: &[[f32; 3]]) -> Con
     });
     let mut start = Vec::with_capacity(tgt.count as usize + 1);
     let mut sources = Vec::new();
-    start.push(0u32);
+    start.push(0u64);
     for (counts, s) in parts {
         for c in counts {
-            start.push(start.last().copied().unwrap_or(0) + c);
+            start.push(start.last().copied().unwrap_or(0) + c as u64);
         }
         sources.extend(s);
     }

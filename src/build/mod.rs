@@ -24,9 +24,10 @@ use crate::scene::{InputKind, Model};
 pub struct Shard {
     pub first_neuron: u32,
     pub end_neuron: u32,
-    /// Global slots `first_slot..end_slot` (multiples of ROW_CHUNK).
-    pub first_slot: u32,
-    pub end_slot: u32,
+    /// Global slots `first_slot..end_slot` (multiples of ROW_CHUNK; a network may hold more than
+    /// 2^32, a shard fewer: its own slot numbers are u32).
+    pub first_slot: u64,
+    pub end_slot: u64,
     /// Outgoing index of this shard (CSR over all presynaptic neurons): the shard's slots that
     /// neuron i drives are `first_slot + out_slots[out_start[i]..out_start[i + 1]]`, ascending.
     pub out_start: Vec<u32>,
@@ -37,7 +38,7 @@ pub struct Shard {
 
 impl Shard {
     pub fn slots(&self) -> u32 {
-        self.end_slot - self.first_slot
+        (self.end_slot - self.first_slot) as u32
     }
 }
 
@@ -69,27 +70,27 @@ pub struct CompactSynapses {
 
 /// The targets of a shard's synapses in the compact layout: for each entry of its outgoing
 /// index (`out_slots`, local to the shard whose slots begin at `first`), the slot's owner.
-pub fn compact_posts(first: u32, out_slots: &[u32], syn_owner: &[u32]) -> Vec<u32> {
+pub fn compact_posts(first: u64, out_slots: &[u32], syn_owner: &[u32]) -> Vec<u32> {
     out_slots
         .iter()
-        .map(|&local| syn_owner[((first + local) >> layout::ROW_CHUNK_SHIFT) as usize])
+        .map(|&local| syn_owner[((first + local as u64) >> layout::ROW_CHUNK_SHIFT) as usize])
         .collect()
 }
 
 /// The weights of a shard's synapses in the compact layout (as `compact_posts`).
-pub fn compact_weights(first: u32, out_slots: &[u32], syn_weight: &[f32]) -> Vec<f32> {
+pub fn compact_weights(first: u64, out_slots: &[u32], syn_weight: &[f32]) -> Vec<f32> {
     out_slots
         .iter()
-        .map(|&local| syn_weight[(first + local) as usize])
+        .map(|&local| syn_weight[(first + local as u64) as usize])
         .collect()
 }
 
 /// The delay bytes of a shard's synapses in the compact layout, four a word (as
 /// `compact_posts`): the delay, and `COMPACT_REMOVED` where a lesion emptied the slot.
-pub fn compact_delays(first: u32, out_slots: &[u32], syn_pre: &[u32], syn_delay: &[u16]) -> Vec<u32> {
+pub fn compact_delays(first: u64, out_slots: &[u32], syn_pre: &[u32], syn_delay: &[u16]) -> Vec<u32> {
     let mut delay = vec![0u32; out_slots.len().div_ceil(4)];
     for (e, &local) in out_slots.iter().enumerate() {
-        let slot = (first + local) as usize;
+        let slot = (first + local as u64) as usize;
         let removed = if syn_pre[slot] == EMPTY {
             layout::COMPACT_REMOVED
         } else {
@@ -140,7 +141,7 @@ pub struct Network {
     /// The target neuron of each chunk of ROW_CHUNK slots.
     pub syn_owner: Vec<u32>,
     /// Neuron i's row is slots `row_start[i]..row_start[i + 1]`.
-    pub row_start: Vec<u32>,
+    pub row_start: Vec<u64>,
     /// Ranges of rows bound together, each with its outgoing index.
     pub shards: Vec<Shard>,
     /// Neurons in each part of the delay ring on the GPU (the last part may hold fewer): each part
@@ -259,14 +260,15 @@ pub fn threads() -> usize {
 }
 
 /// Builds the network of a model in one shard (deterministic in the model's seed). Panics where
-/// `build_sharded` fails: more than 2^32 slots, or a population's `capacity` below a neuron's
+/// `build_sharded` fails: more than 2^35 slots (`MAX_SLOTS`), or a population's `capacity` below a neuron's
 /// initial in-degree (for tests and examples; runs use `build_sharded`).
 pub fn build(model: &Model) -> Network {
     build_sharded(model, u32::MAX as u64).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Builds the network of a model with at most `max_shard_slots` slots per shard (rows are never
-/// split). Fails when the network has more than 2^32 slots, or one row exceeds a shard.
+/// split). Fails when the network has more than 2^35 slots (`MAX_SLOTS`), or one row exceeds a
+/// shard.
 pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     let key = rng::seed_key(model.seed);
     let n = model.neurons as usize;
@@ -317,7 +319,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
                 .map(|(pr, c)| ((c.start[t + 1] - c.start[t]) as f64 * pr.headroom).ceil() as u64)
                 .sum();
             if let Some((capacity, at)) = &p.capacity {
-                let degree: u64 = into().map(|(_, c)| (c.start[t + 1] - c.start[t]) as u64).sum();
+                let degree: u64 = into().map(|(_, c)| c.start[t + 1] - c.start[t]).sum();
                 if degree > *capacity as u64 {
                     return Err(at.err(format!(
                         "capacity {capacity} slots is smaller than the initial in-degree {degree} of neuron {t} \
@@ -335,24 +337,30 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
             count: p.count,
             model: p.neuron.code(),
             region: p.region as u32,
-            slot_base: slot_base.min(u32::MAX as u64) as u32,
-            slot_end: row_start.last().copied().unwrap_or(0).min(u32::MAX as u64) as u32,
+            chunk_base: (slot_base / ROW_CHUNK as u64) as u32,
+            chunk_end: (row_start.last().copied().unwrap_or(0) / ROW_CHUNK as u64) as u32,
             gain: 1.0,
             learn: 1.0,
             ..Default::default()
         });
     }
+    // Slots are numbered in u64 on the host and per shard in u32 on the GPU; chunks (and the
+    // populations' chunk ranges) in u32: at most MAX_SLOTS.
     let total_slots = *row_start.last().unwrap_or(&0);
-    if total_slots > (u32::MAX - ROW_CHUNK + 1) as u64 {
-        return Err(Error::TooLarge {
+    if total_slots > MAX_SLOTS {
+        return Err(Error::TooMany {
             adapter: "any adapter".into(),
-            what: format!("{total_slots} synapse slots (one network holds at most 2^32)"),
+            what: format!("{total_slots} synapse slots (one network holds at most 2^35)"),
             needed: total_slots,
-            available: u32::MAX as u64,
+            available: MAX_SLOTS,
         });
     }
-    let row_start: Vec<u32> = row_start.into_iter().map(|s| s as u32).collect();
-    let total = total_slots as usize;
+    let total = usize::try_from(total_slots).map_err(|_| Error::TooMany {
+        adapter: "this host".into(),
+        what: format!("{total_slots} synapse slots"),
+        needed: total_slots,
+        available: usize::MAX as u64,
+    })?;
 
     phase("row sizes");
     let mut syn_pre = vec![EMPTY; total];
@@ -372,7 +380,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     phase("rows filled");
     let mut syn_owner = vec![0u32; total / ROW_CHUNK as usize];
     for t in 0..n {
-        let (a, b) = (row_start[t] / ROW_CHUNK, row_start[t + 1] / ROW_CHUNK);
+        let (a, b) = (row_start[t] / ROW_CHUNK as u64, row_start[t + 1] / ROW_CHUNK as u64);
         syn_owner[a as usize..b as usize].fill(t as u32);
     }
     let (max_delay, max_abs_w, max_row, synapses) = fill;
@@ -519,7 +527,8 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         pop.scale_gain = (s.every_steps as f64 * dt / (s.target_hz * s.tau_ms)) as f32;
         pop.act_decay = (-dt / s.activity_tau_ms).exp() as f32;
         pop.act_inc = (1000.0 / s.activity_tau_ms) as f32;
-        let (a, b) = (pop.slot_base as usize, pop.slot_end as usize);
+        let chunk = ROW_CHUNK as usize;
+        let (a, b) = (pop.chunk_base as usize * chunk, pop.chunk_end as usize * chunk);
         let largest = (a..b)
             .filter(|&k| syn_pre[k] != EMPTY)
             .map(|k| syn_weight[k].abs())
@@ -571,7 +580,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         key,
         raster_steps: 0,
         raster_words: (n as u32).div_ceil(32),
-        total_slots: total_slots as u32,
+        total_chunks: (total_slots / ROW_CHUNK as u64) as u32,
         dt: dt as f32,
         half_dt: (0.5 * dt) as f32,
         inv_dt: (1.0 / dt) as f32,
@@ -697,7 +706,7 @@ fn structural(
     model: &Model,
     pops: &mut [Pop],
     positions: &[[f32; 3]],
-    row_start: &[u32],
+    row_start: &[u64],
     syn_pre: &mut [u32],
     syn_delay: &mut [u16],
 ) -> Structural {
@@ -892,6 +901,9 @@ pub struct Estimate {
     pub ring_words: f64,
 }
 
+/// Most slots one network holds: u32 chunk numbers (`syn_owner`, `Pop::chunk_base`) of ROW_CHUNK
+/// slots, 2^35 (3.4e10, several times what one GPU holds today). A shard's own slots are u32.
+pub const MAX_SLOTS: u64 = (u32::MAX as u64 + 1) * ROW_CHUNK as u64;
 /// Bytes per slot of the static synapse arrays: presynaptic index 4, weight 4, delay 2, and a
 /// quarter of the 4-byte owner word per chunk of ROW_CHUNK slots (docs/ARCHITECTURE.md).
 pub const BYTES_PER_SLOT: f64 = 10.0 + 4.0 / ROW_CHUNK as f64;
@@ -1057,7 +1069,7 @@ pub struct Capacity {
 /// longest delay in steps plus one: 17 at dt 1 ms with delays up to 16 ms, 201 at dt 0.1 ms with
 /// delays up to 20 ms): device memory over bytes per neuron (synapses in the compact static
 /// layout where the ring is at most 128 steps, else with half a chunk of padding; state,
-/// parameters, ring), one binding of parameters (32 bytes a neuron) and 2^32 slots; whichever
+/// parameters, ring), one binding of parameters (32 bytes a neuron) and 2^35 slots; whichever
 /// is smallest, named. (The ring is split into parts of one binding each.)
 pub fn capacity(limits: &wgpu::Limits, memory: Option<u64>, k: u64, ring_len: u64) -> Capacity {
     capacity_with(limits, memory, k, ring_len, 1)
@@ -1087,8 +1099,8 @@ pub fn capacity_with(limits: &wgpu::Limits, memory: Option<u64>, k: u64, ring_le
     let mut best = (binding / 32, "limited by one binding of neuron parameters".to_string());
     // The delay ring is split into parts of one binding each, so it limits only through memory.
     for (neurons, why) in [(
-        (u32::MAX as u64) / (k + ROW_CHUNK as u64 / 2),
-        "limited by 2^32 synapse slots".to_string(),
+        MAX_SLOTS / (k + ROW_CHUNK as u64 / 2),
+        "limited by 2^35 synapse slots".to_string(),
     )] {
         if neurons < best.0 {
             best = (neurons, why);
@@ -1124,7 +1136,7 @@ fn fill_rows(
     model: &Model,
     conns: &[connect::Connections],
     pops: &[Pop],
-    row_start: &[u32],
+    row_start: &[u64],
     key: u32,
     syn_pre: &mut [u32],
     syn_weight: &mut [f32],
@@ -1247,9 +1259,10 @@ fn sprout_edges(model: &Model, pops: &[Pop]) -> Vec<usize> {
 /// Splits the rows into shards of at most `max_slots` slots, none crossing a multiple of
 /// `ring_part` neurons (the delay ring's parts) nor one of `edges` (ascending neurons): (first
 /// neuron, end neuron) pairs.
-fn plan_shards(row_start: &[u32], max_slots: u64, ring_part: usize, edges: &[usize]) -> Result<Vec<(usize, usize)>> {
+fn plan_shards(row_start: &[u64], max_slots: u64, ring_part: usize, edges: &[usize]) -> Result<Vec<(usize, usize)>> {
     let n = row_start.len() - 1;
-    let max = max_slots / ROW_CHUNK as u64 * ROW_CHUNK as u64;
+    // A shard's own slot numbers are u32, whatever the binding.
+    let max = max_slots.min(u32::MAX as u64) / ROW_CHUNK as u64 * ROW_CHUNK as u64;
     let ring_part = ring_part.max(1);
     let mut shards = Vec::new();
     let mut lo = 0;
@@ -1260,7 +1273,7 @@ fn plan_shards(row_start: &[u32], max_slots: u64, ring_part: usize, edges: &[usi
             shards.push((lo, t));
             lo = t;
         }
-        let row = (row_start[t + 1] - row_start[t]) as u64;
+        let row = row_start[t + 1] - row_start[t];
         if row > max {
             return Err(Error::TooLarge {
                 adapter: "this adapter".into(),
@@ -1269,7 +1282,7 @@ fn plan_shards(row_start: &[u32], max_slots: u64, ring_part: usize, edges: &[usi
                 available: 4 * max,
             });
         }
-        if (row_start[t + 1] - row_start[lo]) as u64 > max {
+        if row_start[t + 1] - row_start[lo] > max {
             shards.push((lo, t));
             lo = t;
         }
@@ -1281,7 +1294,7 @@ fn plan_shards(row_start: &[u32], max_slots: u64, ring_part: usize, edges: &[usi
 /// The shard of target neurons `lo..hi`, with its outgoing index: counts per presynaptic neuron,
 /// an exclusive scan, and a scatter in slot order, each thread taking a contiguous run of slots
 /// (so every neuron's slots come out ascending whatever the number of threads).
-pub(crate) fn shard(syn_pre: &[u32], row_start: &[u32], n: usize, lo: usize, hi: usize) -> Shard {
+pub(crate) fn shard(syn_pre: &[u32], row_start: &[u64], n: usize, lo: usize, hi: usize) -> Shard {
     let (first, end) = (row_start[lo], row_start[hi]);
     let pre = &syn_pre[first as usize..end as usize];
     let per = pre.len().div_ceil(threads()).max(ROW_CHUNK as usize);
@@ -1585,8 +1598,8 @@ impl Network {
     }
 
     /// The slot's target neuron.
-    pub fn target_of(&self, slot: u32) -> u32 {
-        self.syn_owner[(slot >> layout::ROW_CHUNK_SHIFT) as usize]
+    pub fn target_of(&self, slot: usize) -> u32 {
+        self.syn_owner[slot >> layout::ROW_CHUNK_SHIFT]
     }
 
     /// Slots in all rows.
@@ -1745,7 +1758,7 @@ mod tests {
         assert!(e.contains("delay ring of one neuron") && e.contains("16384"), "{e}");
         // Rows of 16 slots, shards of at most 64 slots: four rows a shard, but a part of 6
         // neurons cuts a shard at neurons 6 and 12.
-        let rows: Vec<u32> = (0..=16).map(|i| 16 * i).collect();
+        let rows: Vec<u64> = (0..=16).map(|i| 16 * i).collect();
         let shards = super::plan_shards(&rows, 64, 6, &[]).unwrap();
         assert_eq!(shards, vec![(0, 4), (4, 6), (6, 10), (10, 12), (12, 16)]);
         assert_eq!(
@@ -1757,5 +1770,32 @@ mod tests {
             super::plan_shards(&rows, 64, 16, &[5, 9]).unwrap(),
             vec![(0, 4), (4, 5), (5, 9), (9, 13), (13, 16)]
         );
+    }
+
+    /// A network's slots are numbered in u64 and may pass 2^32; each shard's stay below it (its
+    /// own slot numbers are u32), whatever the binding allows.
+    #[test]
+    fn slots_past_two_to_the_32_fall_into_shards_of_fewer() {
+        // Eight rows of 2^30 slots (2^33 in all) with no binding limit: three rows a shard, as a
+        // fourth would make 2^32.
+        let rows: Vec<u64> = (0..=8).map(|i| i << 30).collect();
+        let shards = super::plan_shards(&rows, u64::MAX, 8, &[]).unwrap();
+        assert_eq!(shards, vec![(0, 3), (3, 6), (6, 8)]);
+        for (a, b) in shards {
+            assert!(rows[b] - rows[a] <= u32::MAX as u64);
+        }
+        // 2^35 slots at most: the chunk numbers are u32.
+        assert_eq!(super::MAX_SLOTS, 1 << 35);
+        assert_eq!(super::MAX_SLOTS / super::ROW_CHUNK as u64 - 1, u32::MAX as u64);
+        // The largest network a device of 141 GB holds at 1 000 static synapses a neuron and a
+        // long ring (rows, 14.5 bytes a synapse) is no longer bounded at 2^32 slots.
+        let h200 = wgpu::Limits {
+            max_storage_buffer_binding_size: u32::MAX as u64,
+            max_buffer_size: u64::MAX,
+            ..wgpu::Limits::default()
+        };
+        let cap = capacity(&h200, Some(141_000_000_000), 1000, 201);
+        assert!(cap.limited_by.contains("device memory"), "{}", cap.limited_by);
+        assert!(cap.neurons * 1000 > 1 << 32, "{} neurons", cap.neurons);
     }
 }

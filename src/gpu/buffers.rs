@@ -162,7 +162,7 @@ fn compact_part<V: bytemuck::Pod>(
     taken: &Option<crate::build::SynapseArrays>,
     compact: &[bool],
     label: &str,
-    make: impl Fn(u32, &[u32]) -> Vec<V>,
+    make: impl Fn(u64, &[u32]) -> Vec<V>,
 ) -> Vec<Option<wgpu::Buffer>> {
     net.shards
         .iter()
@@ -532,7 +532,7 @@ impl Buffers {
                 rows.extend(
                     net.row_start[s.first_neuron as usize..=s.end_neuron as usize]
                         .iter()
-                        .map(|r| r - s.first_slot),
+                        .map(|r| (r - s.first_slot) as u32),
                 );
                 ShardBuffers {
                     synapses: s.synapses,

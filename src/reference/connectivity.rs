@@ -14,7 +14,7 @@ pub fn connectivity(net: &Network) -> (Vec<u32>, Vec<i64>) {
         if pre == EMPTY {
             continue;
         }
-        let cell = region(pre) * r + region(net.target_of(slot as u32));
+        let cell = region(pre) * r + region(net.target_of(slot));
         count[cell] = count[cell].wrapping_add(1);
         let w = (net.syn_weight[slot] * g.conn_scale).round_ties_even() as i32;
         weight[cell] = weight[cell].wrapping_add(w as i64);

@@ -97,12 +97,12 @@ pub fn pre(net: &mut Network, spikes: &[u32]) {
             let range = shard.out_start[n as usize] as usize..shard.out_start[n as usize + 1] as usize;
             let first = shard.first_slot;
             for li in range {
-                let slot = (first + net.shards[si].out_slots[li]) as usize;
+                let slot = (first + net.shards[si].out_slots[li] as u64) as usize;
                 if net.syn_pre[slot] == EMPTY {
                     // Removed by a lesion; the index still lists it until it is rebuilt.
                     continue;
                 }
-                let post = net.target_of(slot as u32);
+                let post = net.target_of(slot);
                 let Some(r) = rule(net, &net.state[n as usize], &net.state[post as usize]) else {
                     continue;
                 };
@@ -151,7 +151,7 @@ pub fn modulate(net: &mut Network, chunks: &[u32]) {
         if pre == EMPTY {
             continue;
         }
-        let post = net.target_of(slot as u32);
+        let post = net.target_of(slot);
         let Some(r) = rule(net, &net.state[pre as usize], &net.state[post as usize]) else {
             continue;
         };
@@ -187,7 +187,7 @@ pub fn weight_stats(net: &Network) -> Vec<u32> {
         if pre == EMPTY {
             continue;
         }
-        let post = net.target_of(slot as u32);
+        let post = net.target_of(slot);
         let ri = net.rules[net.state[pre as usize].pop as usize * np + net.state[post as usize].pop as usize];
         if ri == NO_RULE {
             continue;
@@ -238,7 +238,7 @@ pub fn scale(net: &mut Network) {
         if pre == EMPTY {
             continue;
         }
-        let post = net.target_of(slot as u32) as usize;
+        let post = net.target_of(slot) as usize;
         let post_pop = net.state[post].pop as usize;
         let pop = net.pops[post_pop];
         if pop.scale_target == 0.0 {

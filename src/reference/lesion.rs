@@ -15,7 +15,7 @@ pub fn apply(net: &mut Network, cut: &[u32]) {
             if pre == EMPTY {
                 return false;
             }
-            let post = net.target_of(slot as u32);
+            let post = net.target_of(slot);
             !(alive(pre) && alive(post) && cut[region(pre) * regions + region(post)] == 0)
         })
         .collect();

@@ -12,10 +12,10 @@ pub fn deliver(net: &Network, spikes: &[u32], step: u32, ring: &mut [i32]) {
         for &pre in spikes {
             let range = shard.out_start[pre as usize] as usize..shard.out_start[pre as usize + 1] as usize;
             for &local in &shard.out_slots[range] {
-                let slot = shard.first_slot + local;
+                let slot = (shard.first_slot + local as u64) as usize;
                 let post = net.target_of(slot);
-                let delay = net.syn_delay[slot as usize] as u32 & DELAY_MASK;
-                let w = (net.syn_weight[slot as usize] * g.ring_scale).round_ties_even() as i32;
+                let delay = net.syn_delay[slot] as u32 & DELAY_MASK;
+                let w = (net.syn_weight[slot] * g.ring_scale).round_ties_even() as i32;
                 let mut idx = (step.wrapping_add(delay) % g.ring_len) as usize * g.n_neurons as usize + post as usize;
                 // Two channels: a negative weight goes into the ring's second half.
                 if g.ring_channels > 1 && w < 0 {
@@ -43,10 +43,10 @@ pub fn routes(net: &mut Network, spikes: &[u32]) {
             let range = shard.out_start[pre as usize] as usize..shard.out_start[pre as usize + 1] as usize;
             let region = net.pops[net.state[pre as usize].pop as usize].region as usize;
             for &local in &shard.out_slots[range] {
-                let slot = shard.first_slot + local;
+                let slot = (shard.first_slot + local as u64) as usize;
                 let post = net.target_of(slot);
                 if net.status[post as usize][3] >> TASK_GROUP_SHIFT == route {
-                    let a = (net.syn_weight[slot as usize].abs() * g.conn_scale).round_ties_even() as u32;
+                    let a = (net.syn_weight[slot].abs() * g.conn_scale).round_ties_even() as u32;
                     sums[region] = sums[region].wrapping_add(a as u64);
                 }
             }

@@ -248,7 +248,7 @@ fn spines(net: &mut Network, step: u32) {
         if rk == NO_RULE {
             continue;
         }
-        let o = k as u32 - net.row_start[post as usize];
+        let o = (k as u64 - net.row_start[post as usize]) as u32;
         let base = rng::base(key, stream::SPINE, step, post);
         // The spine pool the synapse belongs to: the inhibitory one where dendrites are typed.
         let in_pool = in_inhibitory_pool(net.pops[pt as usize].grow_flags, view.rule(rk).flags);
@@ -457,7 +457,7 @@ fn accept(net: &mut Network, step: u32, demand: &[u32]) {
         if net.syn_delay[k] as u32 & SPINE_PROPOSED != 0 {
             let free = net.elem[pre as usize][0];
             let dem = demand[pre as usize];
-            let o = k as u32 - net.row_start[post as usize];
+            let o = (k as u64 - net.row_start[post as usize]) as u32;
             let ok = dem <= free || rng::draw(rng::base(key, stream::ACCEPT, step, post), o) % dem < free;
             if ok {
                 let r = view.rule(rule);

@@ -602,25 +602,26 @@ fn refusal(adapter: String) -> impl Fn(String, f64, u64) -> crate::error::Error 
     }
 }
 
-/// Refuses more than 2^32 slots: slot indices are u32.
-fn check_slot_count(est: &build::Estimate, too_large: &impl Fn(String, f64, u64) -> crate::error::Error) -> Result<()> {
-    if est.slots > u32::MAX as f64 {
-        return Err(too_large(
-            format!("about {:.3e} synapse slots (one network holds at most 2^32)", est.slots),
-            est.slots,
-            u32::MAX as u64,
-        ));
+/// Refuses more than `build::MAX_SLOTS` (2^35) slots: chunk numbers are u32.
+fn check_slot_count(est: &build::Estimate, adapter: &str) -> Result<()> {
+    if est.slots > build::MAX_SLOTS as f64 {
+        return Err(crate::error::Error::TooMany {
+            adapter: adapter.to_string(),
+            what: format!("about {:.3e} synapse slots (one network holds at most 2^35)", est.slots),
+            needed: est.slots as u64,
+            available: build::MAX_SLOTS,
+        });
     }
     Ok(())
 }
 
 /// Refuses, before building anything, a model the CPU reference cannot hold in `memory` bytes of
 /// host memory (None: unknown, nothing refused): the built network and the engine's copy of it,
-/// each about the GPU's bytes, and at most 2^32 slots.
+/// each about the GPU's bytes, and at most 2^35 slots.
 pub fn check_model_fits_host(model: &Model, memory: Option<u64>) -> Result<()> {
     let est = build::estimate(model, u32::MAX as u64);
     let too_large = refusal("the CPU reference (host memory)".into());
-    check_slot_count(&est, &too_large)?;
+    check_slot_count(&est, "the CPU reference (host memory)")?;
     let needed = 2.0 * est.bytes;
     match memory {
         Some(m) if needed > m as f64 => Err(too_large(
@@ -635,7 +636,7 @@ pub fn check_model_fits_host(model: &Model, memory: Option<u64>) -> Result<()> {
     }
 }
 
-/// Refuses, before building anything, a model that cannot fit the adapter: more than 2^32 slots,
+/// Refuses, before building anything, a model that cannot fit the adapter: more than 2^35 slots,
 /// a per-neuron array larger than one binding, or more bytes than the device's memory.
 pub fn check_model_fits(model: &Model, ctx: &GpuContext) -> Result<()> {
     check_model_fits_limits(model, &ctx.limits, ctx.memory, &gpu::context::describe(&ctx.info)).map(|_| ())
@@ -665,7 +666,7 @@ pub fn check_model_fits_limits(
     let shard_slots = gpu::context::shard_slots(limits);
     let est = build::estimate(model, shard_slots);
     let too_large = refusal(adapter.to_string());
-    check_slot_count(&est, &too_large)?;
+    check_slot_count(&est, adapter)?;
     if let Some(memory) = memory
         && est.bytes > memory as f64
     {

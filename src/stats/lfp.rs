@@ -87,7 +87,7 @@ impl Coupling {
             if pre == EMPTY {
                 continue;
             }
-            let cell = net.state[pre as usize].pop as usize * n_regions + region_of(net.target_of(slot as u32));
+            let cell = net.state[pre as usize].pop as usize * n_regions + region_of(net.target_of(slot));
             let (w, d) = (net.syn_weight[slot] as f64, (net.syn_delay[slot] & 0xfff) as f64);
             if w > 0.0 {
                 exc[cell] += w;

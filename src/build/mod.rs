@@ -88,15 +88,33 @@ pub fn compact_weights(first: u64, out_slots: &[u32], syn_weight: &[f32]) -> Vec
 /// The delay bytes of a shard's synapses in the compact layout, four a word (as
 /// `compact_posts`): the delay, and `COMPACT_REMOVED` where a lesion emptied the slot.
 pub fn compact_delays(first: u64, out_slots: &[u32], syn_pre: &[u32], syn_delay: &[u16]) -> Vec<u32> {
+    compact_delays_marked(first, out_slots, syn_delay, &compact_removed(first, out_slots, syn_pre))
+}
+
+/// Which of a shard's synapses in the compact layout (as `compact_posts`) a lesion removed (their
+/// slot is empty), one bit each, 32 a word: what `compact_delays` reads of the sources, so the
+/// sources can be let go before the delays are put together.
+pub fn compact_removed(first: u64, out_slots: &[u32], syn_pre: &[u32]) -> Vec<u32> {
+    let mut bits = vec![0u32; out_slots.len().div_ceil(32)];
+    for (e, &local) in out_slots.iter().enumerate() {
+        if syn_pre[(first + local as u64) as usize] == EMPTY {
+            bits[e / 32] |= 1 << (e % 32);
+        }
+    }
+    bits
+}
+
+/// `compact_delays` with the removed synapses given as `compact_removed` gives them.
+pub fn compact_delays_marked(first: u64, out_slots: &[u32], syn_delay: &[u16], removed: &[u32]) -> Vec<u32> {
     let mut delay = vec![0u32; out_slots.len().div_ceil(4)];
     for (e, &local) in out_slots.iter().enumerate() {
         let slot = (first + local as u64) as usize;
-        let removed = if syn_pre[slot] == EMPTY {
+        let gone = if removed[e / 32] >> (e % 32) & 1 != 0 {
             layout::COMPACT_REMOVED
         } else {
             0
         };
-        let byte = (syn_delay[slot] as u32 & layout::COMPACT_DELAY_MASK) | removed;
+        let byte = (syn_delay[slot] as u32 & layout::COMPACT_DELAY_MASK) | gone;
         delay[e / 4] |= byte << (8 * (e % 4));
     }
     delay

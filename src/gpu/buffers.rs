@@ -162,7 +162,7 @@ fn compact_part<V: bytemuck::Pod>(
     taken: &Option<crate::build::SynapseArrays>,
     compact: &[bool],
     label: &str,
-    make: impl Fn(u64, &[u32]) -> Vec<V>,
+    make: impl Fn(usize, u64, &[u32]) -> Vec<V>,
 ) -> Vec<Option<wgpu::Buffer>> {
     net.shards
         .iter()
@@ -173,14 +173,14 @@ fn compact_part<V: bytemuck::Pod>(
                     Some(t) => &t.out_slots[k],
                     None => &s.out_slots,
                 };
-                init(label, bytemuck::cast_slice(&make(s.first_slot, out)), RW)
+                init(label, bytemuck::cast_slice(&make(k, s.first_slot, out)), RW)
             })
         })
         .collect()
 }
 
 /// Bytes uploaded between releases of the staging copies (`Buffers::new`).
-const STAGING_BYTES: u64 = 256 << 20;
+const STAGING_BYTES: u64 = 64 << 20;
 
 impl Buffers {
     /// Uploads `net`. An allocation the device cannot make (out of memory, although the scene
@@ -250,6 +250,13 @@ impl Buffers {
                 }
             }
             bytes += contents.len() as u64;
+            if contents.len() >= 64 << 20 {
+                log::debug!(
+                    "upload: `{label}`, {} ({} in all)",
+                    human_bytes(contents.len() as u64),
+                    human_bytes(bytes)
+                );
+            }
             buffer
         };
         let g = net.globals;
@@ -280,7 +287,220 @@ impl Buffers {
                 Vec::new()
             }
         };
-        let mut b = Buffers {
+        // The synapse arrays go first, while the host still holds the network: the neuron arrays
+        // and the delay ring (zeros) follow once the rows are let go, so the host never holds
+        // those beside the whole network (host memory, on a CPU adapter).
+        // The synapse arrays, one array at a time over all shards: arrays moved out of the
+        // network (`taken`) are let go as soon as they are uploaded, so the host never holds the
+        // whole network beside its GPU copy (host memory, on a CPU adapter).
+        let mut taken = taken;
+        let chunk = crate::layout::ROW_CHUNK as usize;
+        let rows_of =
+            |k: usize, s: &crate::build::Shard| (!compact[k]).then_some(s.first_slot as usize..s.end_slot as usize);
+        let t = &mut taken;
+        // Birth steps in the growing shards only; eligibilities and late phases where a rule
+        // keeps them. Only rows keep these: they go first, so that the arrays they come from are
+        // let go before the compact shards are put together beside the others.
+        let born = upload(
+            &mut init,
+            net,
+            t,
+            "syn_born",
+            |t| &mut t.syn_born,
+            |n| &n.syn_born,
+            |k, s| rows_of(k, s).filter(|_| grows[k]),
+        );
+        let (elig_on, late_on) = (net.keeps_elig(), net.keeps_late());
+        let elig = upload(
+            &mut init,
+            net,
+            t,
+            "syn_elig",
+            |t| &mut t.syn_elig,
+            |n| &n.syn_elig,
+            |k, s| rows_of(k, s).filter(|_| elig_on),
+        );
+        let late = upload(
+            &mut init,
+            net,
+            t,
+            "syn_late",
+            |t| &mut t.syn_late,
+            |n| &n.syn_late,
+            |k, s| rows_of(k, s).filter(|_| late_on),
+        );
+        // Shards in the compact layout hold their synapses in source order, each with its
+        // target (in `syn_owner`), weight and delay byte; no sources, no index of slots. Each of
+        // those arrays is put together, shard by shard, from the row arrays it needs just before
+        // the rows' own upload lets them go (delay bytes from the delay words and a bit a
+        // synapse of the sources, once the sources are gone; then weights; then targets): the
+        // host holds one compact array at a time beside what is left of the rows, not all three
+        // beside all of them.
+        fn arrays<'a>(
+            net: &'a Network,
+            taken: &'a Option<crate::build::SynapseArrays>,
+        ) -> (&'a [u32], &'a [f32], &'a [u16], &'a [u32]) {
+            match taken {
+                Some(t) => (&t.syn_pre, &t.syn_weight, &t.syn_delay, &t.syn_owner),
+                None => (&net.syn_pre, &net.syn_weight, &net.syn_delay, &net.syn_owner),
+            }
+        }
+        // What the delay bytes read of the sources (which synapses a lesion removed), so the
+        // sources, the largest array, go before anything of the compact layout is made.
+        let removed: Vec<Vec<u32>> = net
+            .shards
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                if !compact[k] {
+                    return Vec::new();
+                }
+                let out: &[u32] = match &taken {
+                    Some(t) => &t.out_slots[k],
+                    None => &s.out_slots,
+                };
+                crate::build::compact_removed(s.first_slot, out, arrays(net, &taken).0)
+            })
+            .collect();
+        let t = &mut taken;
+        let pre = upload(
+            &mut init,
+            net,
+            t,
+            "syn_pre",
+            |t| &mut t.syn_pre,
+            |n| &n.syn_pre,
+            rows_of,
+        );
+        let c_delay = compact_part(&mut init, net, &taken, &compact, "syn_delay", |k, first, out| {
+            crate::build::compact_delays_marked(first, out, arrays(net, &taken).2, &removed[k])
+        });
+        drop(removed);
+        let t = &mut taken;
+        // Delay words, or bytes in the shards that keep no spine state (`delay_byte_shards`).
+        let delay = {
+            let all: &[u16] = match t.as_ref() {
+                Some(t) => &t.syn_delay,
+                None => &net.syn_delay,
+            };
+            let delay = net
+                .shards
+                .iter()
+                .enumerate()
+                .map(|(k, s)| match rows_of(k, s) {
+                    Some(r) if delay_bytes[k] => init(
+                        "syn_delay",
+                        bytemuck::cast_slice(&crate::build::delay_bytes(&all[r])),
+                        RW,
+                    ),
+                    Some(r) => init("syn_delay", bytemuck::cast_slice(&all[r]), RW),
+                    None => init("syn_delay", &[], RW),
+                })
+                .collect::<Vec<_>>();
+            if let Some(t) = t.as_mut() {
+                t.syn_delay = Vec::new();
+            }
+            delay
+        };
+        let c_weight = compact_part(&mut init, net, &taken, &compact, "syn_weight", |_, first, out| {
+            crate::build::compact_weights(first, out, arrays(net, &taken).1)
+        });
+        let t = &mut taken;
+        let weight = upload(
+            &mut init,
+            net,
+            t,
+            "syn_weight",
+            |t| &mut t.syn_weight,
+            |n| &n.syn_weight,
+            rows_of,
+        );
+        let c_post = compact_part(&mut init, net, &taken, &compact, "syn_post", |_, first, out| {
+            crate::build::compact_posts(first, out, arrays(net, &taken).3)
+        });
+        let t = &mut taken;
+        let owner = upload(
+            &mut init,
+            net,
+            t,
+            "syn_owner",
+            |t| &mut t.syn_owner,
+            |n| &n.syn_owner,
+            |k, s| rows_of(k, s).map(|r| r.start / chunk..r.end / chunk),
+        );
+        // Structural plasticity may occupy every slot of a growing shard: the index then has
+        // room for all. Elsewhere slots only empty (lesions).
+        let mut out_slots = Vec::new();
+        for (k, s) in net.shards.iter().enumerate() {
+            if compact[k] {
+                if let Some(t) = t.as_mut() {
+                    t.out_slots[k] = Vec::new();
+                }
+                out_slots.push(init("out_slots", &[], RW));
+                continue;
+            }
+            let mut mine = match t.as_mut() {
+                Some(t) => std::mem::take(&mut t.out_slots[k]),
+                None => s.out_slots.clone(),
+            };
+            if grows[k] {
+                mine.resize(s.slots() as usize, 0);
+            }
+            out_slots.push(init("out_slots", bytemuck::cast_slice(&mine), RW));
+        }
+        // A compact shard's weights, delay bytes and targets in the place of the rows' stand-ins.
+        let put = |rows: Vec<wgpu::Buffer>, compact: Vec<Option<wgpu::Buffer>>| {
+            rows.into_iter()
+                .zip(compact)
+                .map(|(r, c)| c.unwrap_or(r))
+                .collect::<Vec<_>>()
+                .into_iter()
+        };
+        let (mut weight, mut delay, mut owner) = (put(weight, c_weight), put(delay, c_delay), put(owner, c_post));
+        let (mut pre, mut out_slots) = (pre.into_iter(), out_slots.into_iter());
+        let (mut born, mut elig, mut late) = (born.into_iter(), elig.into_iter(), late.into_iter());
+        let shards: Vec<ShardBuffers> = net
+            .shards
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let (a, b) = (s.first_slot as usize, s.end_slot as usize);
+                let (ca, cb) = ((a / chunk) as u32, (b / chunk) as u32);
+                let local: Vec<u32> = mod_chunks
+                    [mod_chunks.partition_point(|&c| c < ca)..mod_chunks.partition_point(|&c| c < cb)]
+                    .iter()
+                    .map(|c| c - ca)
+                    .collect();
+                let mut rows = vec![s.first_neuron, s.end_neuron];
+                rows.extend(
+                    net.row_start[s.first_neuron as usize..=s.end_neuron as usize]
+                        .iter()
+                        .map(|r| (r - s.first_slot) as u32),
+                );
+                ShardBuffers {
+                    synapses: s.synapses,
+                    mod_chunks: init("mod_chunks", bytemuck::cast_slice(&local), RW),
+                    n_mod_chunks: local.len() as u32,
+                    syn_pre: pre.next().expect("one per shard"),
+                    syn_weight: weight.next().expect("one per shard"),
+                    syn_delay: delay.next().expect("one per shard"),
+                    syn_owner: owner.next().expect("one per shard"),
+                    out_start: init("out_start", bytemuck::cast_slice(&s.out_start), RW),
+                    out_slots: out_slots.next().expect("one per shard"),
+                    syn_born: born.next().expect("one per shard"),
+                    rows: init("rows", bytemuck::cast_slice(&rows), RW),
+                    syn_elig: elig.next().expect("one per shard"),
+                    syn_late: late.next().expect("one per shard"),
+                    neurons: s.end_neuron - s.first_neuron,
+                    ring_part: net.shard_ring_part(k),
+                    slots: s.slots(),
+                    structural: grows[k],
+                    compact: compact[k],
+                    delay_bytes: delay_bytes[k],
+                }
+            })
+            .collect();
+        let b = Buffers {
             globals: init(
                 "globals",
                 bytemuck::bytes_of(&globals),
@@ -310,7 +530,7 @@ impl Buffers {
             sim: init("sim", &sim, RW),
             counters: init("counters", &vec![0u8; 4 * counter_words], RW),
             dispatch: init("dispatch", &[0u8; 12], RW | wgpu::BufferUsages::INDIRECT),
-            shards: Vec::new(),
+            shards,
             conn: init("conn", &vec![0u8; 12 * (g.n_regions as usize).pow(2)], RW),
             traces: if g.traced != 0 {
                 init("traces", bytemuck::cast_slice(&net.traces), RW)
@@ -366,197 +586,6 @@ impl Buffers {
             n_neurons: g.n_neurons,
             bytes: 0,
         };
-        // The synapse arrays, one array at a time over all shards: arrays moved out of the
-        // network (`taken`) are let go as soon as they are uploaded, so the host never holds the
-        // whole network beside its GPU copy (host memory, on a CPU adapter).
-        let mut taken = taken;
-        let chunk = crate::layout::ROW_CHUNK as usize;
-        let rows_of =
-            |k: usize, s: &crate::build::Shard| (!compact[k]).then_some(s.first_slot as usize..s.end_slot as usize);
-        let t = &mut taken;
-        // Birth steps in the growing shards only; eligibilities and late phases where a rule
-        // keeps them. Only rows keep these: they go first, so that the arrays they come from are
-        // let go before the compact shards are put together beside the others.
-        let born = upload(
-            &mut init,
-            net,
-            t,
-            "syn_born",
-            |t| &mut t.syn_born,
-            |n| &n.syn_born,
-            |k, s| rows_of(k, s).filter(|_| grows[k]),
-        );
-        let (elig_on, late_on) = (net.keeps_elig(), net.keeps_late());
-        let elig = upload(
-            &mut init,
-            net,
-            t,
-            "syn_elig",
-            |t| &mut t.syn_elig,
-            |n| &n.syn_elig,
-            |k, s| rows_of(k, s).filter(|_| elig_on),
-        );
-        let late = upload(
-            &mut init,
-            net,
-            t,
-            "syn_late",
-            |t| &mut t.syn_late,
-            |n| &n.syn_late,
-            |k, s| rows_of(k, s).filter(|_| late_on),
-        );
-        // Shards in the compact layout hold their synapses in source order, each with its
-        // target (in `syn_owner`), weight and delay byte; no sources, no index of slots. Each of
-        // those arrays is put together, shard by shard, from the row arrays it needs just before
-        // the rows' own upload lets them go (delay bytes from the sources and delay words, the
-        // largest, first; then weights; then targets): the host holds one compact array at a
-        // time beside what is left of the rows, not all three beside all of them.
-        fn arrays<'a>(
-            net: &'a Network,
-            taken: &'a Option<crate::build::SynapseArrays>,
-        ) -> (&'a [u32], &'a [f32], &'a [u16], &'a [u32]) {
-            match taken {
-                Some(t) => (&t.syn_pre, &t.syn_weight, &t.syn_delay, &t.syn_owner),
-                None => (&net.syn_pre, &net.syn_weight, &net.syn_delay, &net.syn_owner),
-            }
-        }
-        let c_delay = compact_part(&mut init, net, &taken, &compact, "syn_delay", |first, out| {
-            let (pre, _, delay, _) = arrays(net, &taken);
-            crate::build::compact_delays(first, out, pre, delay)
-        });
-        let t = &mut taken;
-        let pre = upload(
-            &mut init,
-            net,
-            t,
-            "syn_pre",
-            |t| &mut t.syn_pre,
-            |n| &n.syn_pre,
-            rows_of,
-        );
-        // Delay words, or bytes in the shards that keep no spine state (`delay_byte_shards`).
-        let delay = {
-            let all: &[u16] = match t.as_ref() {
-                Some(t) => &t.syn_delay,
-                None => &net.syn_delay,
-            };
-            let delay = net
-                .shards
-                .iter()
-                .enumerate()
-                .map(|(k, s)| match rows_of(k, s) {
-                    Some(r) if delay_bytes[k] => init(
-                        "syn_delay",
-                        bytemuck::cast_slice(&crate::build::delay_bytes(&all[r])),
-                        RW,
-                    ),
-                    Some(r) => init("syn_delay", bytemuck::cast_slice(&all[r]), RW),
-                    None => init("syn_delay", &[], RW),
-                })
-                .collect::<Vec<_>>();
-            if let Some(t) = t.as_mut() {
-                t.syn_delay = Vec::new();
-            }
-            delay
-        };
-        let c_weight = compact_part(&mut init, net, &taken, &compact, "syn_weight", |first, out| {
-            crate::build::compact_weights(first, out, arrays(net, &taken).1)
-        });
-        let t = &mut taken;
-        let weight = upload(
-            &mut init,
-            net,
-            t,
-            "syn_weight",
-            |t| &mut t.syn_weight,
-            |n| &n.syn_weight,
-            rows_of,
-        );
-        let c_post = compact_part(&mut init, net, &taken, &compact, "syn_post", |first, out| {
-            crate::build::compact_posts(first, out, arrays(net, &taken).3)
-        });
-        let t = &mut taken;
-        let owner = upload(
-            &mut init,
-            net,
-            t,
-            "syn_owner",
-            |t| &mut t.syn_owner,
-            |n| &n.syn_owner,
-            |k, s| rows_of(k, s).map(|r| r.start / chunk..r.end / chunk),
-        );
-        // Structural plasticity may occupy every slot of a growing shard: the index then has
-        // room for all. Elsewhere slots only empty (lesions).
-        let mut out_slots = Vec::new();
-        for (k, s) in net.shards.iter().enumerate() {
-            if compact[k] {
-                if let Some(t) = t.as_mut() {
-                    t.out_slots[k] = Vec::new();
-                }
-                out_slots.push(init("out_slots", &[], RW));
-                continue;
-            }
-            let mut mine = match t.as_mut() {
-                Some(t) => std::mem::take(&mut t.out_slots[k]),
-                None => s.out_slots.clone(),
-            };
-            if grows[k] {
-                mine.resize(s.slots() as usize, 0);
-            }
-            out_slots.push(init("out_slots", bytemuck::cast_slice(&mine), RW));
-        }
-        // A compact shard's weights, delay bytes and targets in the place of the rows' stand-ins.
-        let put = |rows: Vec<wgpu::Buffer>, compact: Vec<Option<wgpu::Buffer>>| {
-            rows.into_iter()
-                .zip(compact)
-                .map(|(r, c)| c.unwrap_or(r))
-                .collect::<Vec<_>>()
-                .into_iter()
-        };
-        let (mut weight, mut delay, mut owner) = (put(weight, c_weight), put(delay, c_delay), put(owner, c_post));
-        let (mut pre, mut out_slots) = (pre.into_iter(), out_slots.into_iter());
-        let (mut born, mut elig, mut late) = (born.into_iter(), elig.into_iter(), late.into_iter());
-        b.shards = net
-            .shards
-            .iter()
-            .enumerate()
-            .map(|(k, s)| {
-                let (a, b) = (s.first_slot as usize, s.end_slot as usize);
-                let (ca, cb) = ((a / chunk) as u32, (b / chunk) as u32);
-                let local: Vec<u32> = mod_chunks
-                    [mod_chunks.partition_point(|&c| c < ca)..mod_chunks.partition_point(|&c| c < cb)]
-                    .iter()
-                    .map(|c| c - ca)
-                    .collect();
-                let mut rows = vec![s.first_neuron, s.end_neuron];
-                rows.extend(
-                    net.row_start[s.first_neuron as usize..=s.end_neuron as usize]
-                        .iter()
-                        .map(|r| (r - s.first_slot) as u32),
-                );
-                ShardBuffers {
-                    synapses: s.synapses,
-                    mod_chunks: init("mod_chunks", bytemuck::cast_slice(&local), RW),
-                    n_mod_chunks: local.len() as u32,
-                    syn_pre: pre.next().expect("one per shard"),
-                    syn_weight: weight.next().expect("one per shard"),
-                    syn_delay: delay.next().expect("one per shard"),
-                    syn_owner: owner.next().expect("one per shard"),
-                    out_start: init("out_start", bytemuck::cast_slice(&s.out_start), RW),
-                    out_slots: out_slots.next().expect("one per shard"),
-                    syn_born: born.next().expect("one per shard"),
-                    rows: init("rows", bytemuck::cast_slice(&rows), RW),
-                    syn_elig: elig.next().expect("one per shard"),
-                    syn_late: late.next().expect("one per shard"),
-                    neurons: s.end_neuron - s.first_neuron,
-                    ring_part: net.shard_ring_part(k),
-                    slots: s.slots(),
-                    structural: grows[k],
-                    compact: compact[k],
-                    delay_bytes: delay_bytes[k],
-                }
-            })
-            .collect();
         if let Some(m) = failed {
             return Err(Error::Gpu(m));
         }

@@ -1,5 +1,7 @@
-//! The `connectivity` stage: region x region synapse counts and weight sums over every slot of
-//! every shard (shaders/connectivity.wgsl), run at samples.
+//! The `connectivity` stage: region x region synapse counts and weight sums over every synapse of
+//! every shard (shaders/connectivity.wgsl), run at samples: slot by slot in shards with rows
+//! (`main`), from the sources in the compact static layout (`by_source`, `by_synapse`). A network
+//! whose every shard is compact makes no pipeline for rows.
 
 use super::buffers::{Buffers, ShardBuffers};
 use super::stage::PerShard;

@@ -166,6 +166,7 @@ pub fn check_fits(net: &Network, raster_steps: u32, ctx: &GpuContext) -> Result<
 impl GpuEngine {
     /// Uploads a network; `raster_steps` steps of spike raster are recorded (0: none).
     pub fn new(ctx: &GpuContext, net: &Network, raster_steps: u32) -> Result<Self> {
+        check_fits(net, raster_steps, ctx)?;
         Self::upload(ctx, net, None, raster_steps)
     }
 
@@ -184,7 +185,7 @@ impl GpuEngine {
         taken: Option<crate::build::SynapseArrays>,
         raster_steps: u32,
     ) -> Result<Self> {
-        check_fits(net, raster_steps, ctx)?;
+        // `check_fits` has run (before the arrays were taken, where they were).
         if ctx.limits.max_storage_buffers_per_shader_stage < neurons::STORAGE_BUFFERS {
             return Err(Error::Gpu(format!(
                 "the neuron stage needs {} storage buffers per shader stage; {} allows {}",

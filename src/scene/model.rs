@@ -635,7 +635,10 @@ impl Model {
         self.expected_synapses_per_projection().iter().sum::<f64>() + 0.0
     }
 
-    /// Expected synapses of each projection.
+    /// Expected synapses of each projection (for `DistanceDependent`, a bound on the
+    /// expectation: each target's sources at most the source region's density, positions
+    /// being uniform in its shell, times the Gaussian's volume (2 pi sigma^2)^(3/2), and at most
+    /// all of them).
     pub fn expected_synapses_per_projection(&self) -> Vec<f64> {
         self.projections
             .iter()
@@ -646,7 +649,14 @@ impl Model {
                     Rule::FixedProbability(q) => q * ns * nt,
                     Rule::FixedInDegree(k) => k as f64 * nt,
                     Rule::FixedTotalNumber(n) => n as f64,
-                    Rule::DistanceDependent { p0, .. } => p0 * ns * nt,
+                    Rule::DistanceDependent { p0, sigma_mm } => {
+                        let r = &self.regions[self.populations[p.source].region];
+                        let volume =
+                            4.0 / 3.0 * std::f64::consts::PI * (r.radius_mm.powi(3) - r.inner_radius_mm.powi(3));
+                        let kernel = (2.0 * std::f64::consts::PI * sigma_mm * sigma_mm).powf(1.5);
+                        let per_target = if volume > 0.0 { ns.min(ns / volume * kernel) } else { ns };
+                        p0 * per_target * nt
+                    }
                     Rule::Topographic {
                         block_from,
                         block_to,

@@ -87,6 +87,27 @@ pub struct BenchResult {
     pub stages: Vec<StageTime>,
     /// Connectivity reduction at a sample, wall clock including the readback (s).
     pub sample_s: f64,
+    /// The process's peak resident memory so far (bytes; VmHWM of /proc/self/status, None
+    /// where there is none): the build, the upload and the run of this model and of those
+    /// benchmarked before it in the same invocation. On a CPU adapter it includes the device
+    /// buffers.
+    pub peak_host_rss_bytes: Option<u64>,
+}
+
+/// The peak resident set (VmHWM, bytes) in a /proc/PID/status text.
+pub fn peak_rss(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let mut words = line.split_whitespace().skip(1);
+    let value: u64 = words.next()?.parse().ok()?;
+    match words.next() {
+        Some("kB") => Some(value * 1024),
+        _ => None,
+    }
+}
+
+/// This process's peak resident set so far (bytes), where /proc tells it.
+pub fn own_peak_rss() -> Option<u64> {
+    peak_rss(&std::fs::read_to_string("/proc/self/status").ok()?)
 }
 
 /// Bytes each stage moves: neurons read state (16), parameters (32) and the ring word (atomic
@@ -219,6 +240,7 @@ pub fn run(ctx: &GpuContext, model: &Model, steps: u64, bandwidth: Option<f64>) 
         stage_timing,
         stages,
         sample_s,
+        peak_host_rss_bytes: own_peak_rss(),
     })
 }
 
@@ -229,4 +251,16 @@ fn gpu_fit(model: &Model, ctx: &GpuContext) -> Result<()> {
 /// The adapter's streaming bandwidth (bytes/s).
 pub fn bandwidth(ctx: &GpuContext) -> Result<f64> {
     gpu::bandwidth::measure(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    /// VmHWM in kB becomes bytes; a status without it, or in another unit, gives None.
+    #[test]
+    fn peak_rss_reads_vmhwm_in_bytes() {
+        let status = "Name:\trewire\nVmPeak:\t 9000000 kB\nVmHWM:\t 4086916 kB\nVmRSS:\t  792684 kB\n";
+        assert_eq!(super::peak_rss(status), Some(4_086_916 * 1024));
+        assert_eq!(super::peak_rss("VmRSS:\t 1 kB\n"), None);
+        assert_eq!(super::peak_rss("VmHWM:\t 1 MB\n"), None);
+    }
 }

@@ -1113,8 +1113,8 @@ fn bench(
     let bw = bench::bandwidth(&ctx)?;
     eprintln!("streaming copy bandwidth: {:.2} GB/s", bw * 1e-9);
     println!(
-        "{:<36} {:>9} {:>11} {:>6} {:>7} {:>9} {:>9} {:>10} {:>10}  stages (ms/step)",
-        "network", "neurons", "synapses", "B/syn", "build s", "steps/s", "x realtime", "events/s", "ms/step"
+        "{:<36} {:>9} {:>11} {:>6} {:>7} {:>9} {:>9} {:>10} {:>10} {:>8}  stages (ms/step)",
+        "network", "neurons", "synapses", "B/syn", "build s", "steps/s", "x realtime", "events/s", "ms/step", "peak GB"
     );
     let mut results = Vec::new();
     for m in &models {
@@ -1125,7 +1125,7 @@ fn bench(
             .map(|s| format!("{} {:.3}", s.stage, s.s_per_step * 1e3))
             .collect();
         println!(
-            "{:<36} {:>9} {:>11} {:>6.2} {:>7.2} {:>9.1} {:>9.4} {:>10.3e} {:>10.3}  {}",
+            "{:<36} {:>9} {:>11} {:>6.2} {:>7.2} {:>9.1} {:>9.4} {:>10.3e} {:>10.3} {:>8}  {}",
             r.name,
             r.neurons,
             r.synapses,
@@ -1135,6 +1135,8 @@ fn bench(
             r.realtime_factor,
             r.synaptic_events_per_s,
             r.s_per_step * 1e3,
+            r.peak_host_rss_bytes
+                .map_or("-".to_string(), |b| format!("{:.2}", b as f64 * 1e-9)),
             stages.join(", ")
         );
         results.push(r);

@@ -278,6 +278,8 @@ fn bench_writes_figures_that_separate_spikes_from_idle_synapses() {
         assert!(r["synapse_bytes_per_synapse"].as_f64().unwrap() <= 16.0, "{r}");
         assert!(r["steps_per_s"].as_f64().unwrap() > 0.0);
         assert!(!r["stages"].as_array().unwrap().is_empty());
+        // The peak host memory so far, more than the network's synapse arrays alone.
+        assert!(r["peak_host_rss_bytes"].as_u64().unwrap() > 2_000_000, "{r}");
     }
     assert_eq!(results[0]["synaptic_events_per_s"].as_f64(), Some(0.0));
     // 2000 sources at 50 Hz for 100 ms: about 10000 spikes, each with 100 targets on average.

@@ -71,18 +71,31 @@ pub struct CompactSynapses {
 /// The targets of a shard's synapses in the compact layout: for each entry of its outgoing
 /// index (`out_slots`, local to the shard whose slots begin at `first`), the slot's owner.
 pub fn compact_posts(first: u64, out_slots: &[u32], syn_owner: &[u32]) -> Vec<u32> {
-    out_slots
-        .iter()
-        .map(|&local| syn_owner[((first + local as u64) >> layout::ROW_CHUNK_SHIFT) as usize])
-        .collect()
+    let mut post = vec![0u32; out_slots.len()];
+    compact_posts_into(first, out_slots, syn_owner, &mut post);
+    post
+}
+
+/// `compact_posts` written into `post` (one word an entry; the upload writes straight into the
+/// device buffer's mapped range).
+pub fn compact_posts_into(first: u64, out_slots: &[u32], syn_owner: &[u32], post: &mut [u32]) {
+    for (p, &local) in post.iter_mut().zip(out_slots) {
+        *p = syn_owner[((first + local as u64) >> layout::ROW_CHUNK_SHIFT) as usize];
+    }
 }
 
 /// The weights of a shard's synapses in the compact layout (as `compact_posts`).
 pub fn compact_weights(first: u64, out_slots: &[u32], syn_weight: &[f32]) -> Vec<f32> {
-    out_slots
-        .iter()
-        .map(|&local| syn_weight[(first + local as u64) as usize])
-        .collect()
+    let mut weight = vec![0f32; out_slots.len()];
+    compact_weights_into(first, out_slots, syn_weight, &mut weight);
+    weight
+}
+
+/// `compact_weights` written into `weight` (as `compact_posts_into`).
+pub fn compact_weights_into(first: u64, out_slots: &[u32], syn_weight: &[f32], weight: &mut [f32]) {
+    for (w, &local) in weight.iter_mut().zip(out_slots) {
+        *w = syn_weight[(first + local as u64) as usize];
+    }
 }
 
 /// The delay bytes of a shard's synapses in the compact layout, four a word (as
@@ -107,17 +120,33 @@ pub fn compact_removed(first: u64, out_slots: &[u32], syn_pre: &[u32]) -> Vec<u3
 /// `compact_delays` with the removed synapses given as `compact_removed` gives them.
 pub fn compact_delays_marked(first: u64, out_slots: &[u32], syn_delay: &[u16], removed: &[u32]) -> Vec<u32> {
     let mut delay = vec![0u32; out_slots.len().div_ceil(4)];
-    for (e, &local) in out_slots.iter().enumerate() {
-        let slot = (first + local as u64) as usize;
-        let gone = if removed[e / 32] >> (e % 32) & 1 != 0 {
-            layout::COMPACT_REMOVED
-        } else {
-            0
-        };
-        let byte = (syn_delay[slot] as u32 & layout::COMPACT_DELAY_MASK) | gone;
-        delay[e / 4] |= byte << (8 * (e % 4));
-    }
+    compact_delays_into(first, out_slots, syn_delay, removed, 0, &mut delay);
     delay
+}
+
+/// Words `from_word..` of `compact_delays_marked`, written into `delay` (each word whole; as
+/// `compact_posts_into`).
+pub fn compact_delays_into(
+    first: u64,
+    out_slots: &[u32],
+    syn_delay: &[u16],
+    removed: &[u32],
+    from_word: usize,
+    delay: &mut [u32],
+) {
+    for (w, word) in (from_word..).zip(delay.iter_mut()) {
+        *word = 0;
+        for (b, &local) in out_slots.iter().enumerate().skip(4 * w).take(4) {
+            let slot = (first + local as u64) as usize;
+            let gone = if removed[b / 32] >> (b % 32) & 1 != 0 {
+                layout::COMPACT_REMOVED
+            } else {
+                0
+            };
+            let byte = (syn_delay[slot] as u32 & layout::COMPACT_DELAY_MASK) | gone;
+            *word |= byte << (8 * (b % 4));
+        }
+    }
 }
 
 /// Row delays as bytes, four a word (`Network::delay_byte_shards`): slot k's delay in byte k % 4

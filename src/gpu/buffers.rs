@@ -156,13 +156,16 @@ fn upload<T: bytemuck::Pod>(
 /// One array of the compact layout for every shard in it (None for the others), made by `make`
 /// from the shard's first slot and its outgoing index (in `taken` where the arrays were moved
 /// out of the network).
-fn compact_part<V: bytemuck::Pod>(
-    init: &mut impl FnMut(&str, &[u8], wgpu::BufferUsages) -> wgpu::Buffer,
+/// `words(entries)` words of 4 bytes a shard, which `make(shard, first slot, index, first word,
+/// words)` writes, a piece at a time, into the device buffer's mapped range.
+fn compact_part(
+    init_with: &impl Fn(&str, u64, &mut dyn FnMut(usize, &mut [u32])) -> wgpu::Buffer,
     net: &Network,
     taken: &Option<crate::build::SynapseArrays>,
     compact: &[bool],
     label: &str,
-    make: impl Fn(usize, u64, &[u32]) -> Vec<V>,
+    words: impl Fn(usize) -> usize,
+    make: impl Fn(usize, u64, &[u32], usize, &mut [u32]),
 ) -> Vec<Option<wgpu::Buffer>> {
     net.shards
         .iter()
@@ -173,10 +176,24 @@ fn compact_part<V: bytemuck::Pod>(
                     Some(t) => &t.out_slots[k],
                     None => &s.out_slots,
                 };
-                init(label, bytemuck::cast_slice(&make(k, s.first_slot, out)), RW)
+                let n = words(out.len());
+                init_with(label, 4 * n as u64, &mut |from: usize, words: &mut [u32]| {
+                    make(k, s.first_slot, out, from, words)
+                })
             })
         })
         .collect()
+}
+
+/// What a new buffer holds (`Buffers::new`).
+enum Fill<'a> {
+    /// These bytes.
+    Bytes(&'a [u8]),
+    /// Zeros, as wgpu makes every buffer: nothing is copied, and the host holds nothing of it.
+    Zeros,
+    /// What this writes, a piece at a time (words from the first given, into the slice
+    /// given), into the mapped buffer: the host holds one piece of it at a time.
+    With(&'a mut dyn FnMut(usize, &mut [u32])),
 }
 
 /// Bytes uploaded between releases of the staging copies (`Buffers::new`).
@@ -195,23 +212,27 @@ impl Buffers {
         taken: Option<crate::build::SynapseArrays>,
         raster_steps: u32,
     ) -> Result<Self> {
-        let mut bytes = 0u64;
-        // Bytes copied through staging buffers since they were last let go.
-        let mut staged = 0u64;
-        let mut failed: Option<String> = None;
-        let mut init = |label: &str, contents: &[u8], usage: wgpu::BufferUsages| {
+        // Bytes allocated, bytes copied through staging buffers since they were last let go,
+        // and the first allocation that failed.
+        let state = std::cell::RefCell::new((0u64, 0u64, None::<String>));
+        // A buffer of `len` bytes holding `contents`, or zeros where None (wgpu zeroes a new
+        // buffer: nothing is copied, and the host holds nothing of it).
+        let make = |label: &str, contents: Fill, len: u64, usage: wgpu::BufferUsages| {
             // Bindings must hold at least one element: give empty arrays 32 bytes (the largest
             // element of an array that may be empty, a Poisson source).
-            let contents = if contents.is_empty() { &[0u8; 32][..] } else { contents };
+            let (mut contents, len) = if len == 0 { (Fill::Zeros, 32) } else { (contents, len) };
+            let mapped = !matches!(contents, Fill::Zeros);
             // As `create_buffer_init`, but a buffer the device cannot allocate is an error here
             // rather than a panic when it is mapped: after the first, nothing more is allocated.
-            let size = (contents.len() as u64).next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
+            let size = len.next_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT);
             let describe = |size| wgpu::BufferDescriptor {
                 label: Some(label),
                 size,
                 usage,
-                mapped_at_creation: true,
+                mapped_at_creation: mapped,
             };
+            let mut st = state.borrow_mut();
+            let (bytes, staged, failed) = &mut *st;
             if failed.is_some() {
                 return device.create_buffer(&describe(wgpu::COPY_BUFFER_ALIGNMENT));
             }
@@ -219,46 +240,69 @@ impl Buffers {
             let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
             let buffer = device.create_buffer(&describe(size));
             let error = pollster::block_on(oom.pop()).or(pollster::block_on(invalid.pop()));
-            let mapped = match error {
-                None => buffer
+            let filled = match (error, &mut contents) {
+                (None, Fill::Bytes(c)) => buffer
                     .slice(..)
                     .get_mapped_range_mut()
-                    .map(|mut m| m.slice(..contents.len()).copy_from_slice(contents))
+                    .map(|mut m| m.slice(..c.len()).copy_from_slice(c))
                     .map_err(|e| e.to_string()),
-                Some(e) => Err(e.to_string()),
+                (None, Fill::With(f)) => buffer
+                    .slice(..)
+                    .get_mapped_range_mut()
+                    .map(|mut m| {
+                        // Pieces of 1 Mi words.
+                        let words = len as usize / 4;
+                        let mut piece = vec![0u32; words.min(1 << 20)];
+                        for from in (0..words).step_by(piece.len().max(1)) {
+                            let n = piece.len().min(words - from);
+                            f(from, &mut piece[..n]);
+                            m.slice(4 * from..4 * (from + n))
+                                .copy_from_slice(bytemuck::cast_slice(&piece[..n]));
+                        }
+                    })
+                    .map_err(|e| e.to_string()),
+                (None, Fill::Zeros) => Ok(()),
+                (Some(e), _) => Err(e.to_string()),
             };
-            match mapped {
-                Ok(()) => {
+            match filled {
+                Ok(()) if mapped => {
                     buffer.unmap();
                     // A buffer mapped at creation is filled through a staging copy, which lives
                     // until the next submission completes: let them go every STAGING_BYTES, or
                     // a large network holds its whole size again in staging (host memory on a
                     // CPU adapter).
-                    staged += size;
-                    if staged >= STAGING_BYTES {
+                    *staged += size;
+                    if *staged >= STAGING_BYTES {
                         queue.submit([]);
                         let _ = device.poll(wgpu::PollType::wait_indefinitely());
-                        staged = 0;
+                        *staged = 0;
                     }
                 }
+                Ok(()) => {}
                 Err(e) => {
-                    failed = Some(format!(
+                    *failed = Some(format!(
                         "out of GPU memory allocating `{label}` ({}, after {} of other arrays): {e}",
-                        human_bytes(contents.len() as u64),
-                        human_bytes(bytes)
+                        human_bytes(len),
+                        human_bytes(*bytes)
                     ));
                 }
             }
-            bytes += contents.len() as u64;
-            if contents.len() >= 64 << 20 {
+            *bytes += len;
+            if len >= 64 << 20 {
                 log::debug!(
                     "upload: `{label}`, {} ({} in all)",
-                    human_bytes(contents.len() as u64),
-                    human_bytes(bytes)
+                    human_bytes(len),
+                    human_bytes(*bytes)
                 );
             }
             buffer
         };
+        let mut init = |label: &str, contents: &[u8], usage: wgpu::BufferUsages| {
+            make(label, Fill::Bytes(contents), contents.len() as u64, usage)
+        };
+        let zeros = |label: &str, len: usize| make(label, Fill::Zeros, len as u64, RW);
+        let init_with =
+            |label: &str, len: u64, f: &mut dyn FnMut(usize, &mut [u32])| make(label, Fill::With(f), len, RW);
         let g = net.globals;
         let n = g.n_neurons as usize;
         let mut globals = g;
@@ -280,13 +324,8 @@ impl Buffers {
             Vec::new()
         };
         let grows = net.structural_shards();
-        let per_neuron = |words: usize| {
-            if structural {
-                vec![0u8; 4 * words * n]
-            } else {
-                Vec::new()
-            }
-        };
+        // Bytes of a per-neuron array of structural plasticity (none without it).
+        let per_neuron = |words: usize| if structural { 4 * words * n } else { 0 };
         // The synapse arrays go first, while the host still holds the network: the neuron arrays
         // and the delay ring (zeros) follow once the rows are let go, so the host never holds
         // those beside the whole network (host memory, on a CPU adapter).
@@ -372,9 +411,17 @@ impl Buffers {
             |n| &n.syn_pre,
             rows_of,
         );
-        let c_delay = compact_part(&mut init, net, &taken, &compact, "syn_delay", |k, first, out| {
-            crate::build::compact_delays_marked(first, out, arrays(net, &taken).2, &removed[k])
-        });
+        let c_delay = compact_part(
+            &init_with,
+            net,
+            &taken,
+            &compact,
+            "syn_delay",
+            |n| n.div_ceil(4),
+            |k, first, out, from, words| {
+                crate::build::compact_delays_into(first, out, arrays(net, &taken).2, &removed[k], from, words)
+            },
+        );
         drop(removed);
         let t = &mut taken;
         // Delay words, or bytes in the shards that keep no spine state (`delay_byte_shards`).
@@ -402,9 +449,18 @@ impl Buffers {
             }
             delay
         };
-        let c_weight = compact_part(&mut init, net, &taken, &compact, "syn_weight", |_, first, out| {
-            crate::build::compact_weights(first, out, arrays(net, &taken).1)
-        });
+        let c_weight = compact_part(
+            &init_with,
+            net,
+            &taken,
+            &compact,
+            "syn_weight",
+            |n| n,
+            |_, first, out, from, words| {
+                let out = &out[from..from + words.len()];
+                crate::build::compact_weights_into(first, out, arrays(net, &taken).1, bytemuck::cast_slice_mut(words))
+            },
+        );
         let t = &mut taken;
         let weight = upload(
             &mut init,
@@ -415,9 +471,17 @@ impl Buffers {
             |n| &n.syn_weight,
             rows_of,
         );
-        let c_post = compact_part(&mut init, net, &taken, &compact, "syn_post", |_, first, out| {
-            crate::build::compact_posts(first, out, arrays(net, &taken).3)
-        });
+        let c_post = compact_part(
+            &init_with,
+            net,
+            &taken,
+            &compact,
+            "syn_post",
+            |n| n,
+            |_, first, out, from, words| {
+                crate::build::compact_posts_into(first, &out[from..from + words.len()], arrays(net, &taken).3, words)
+            },
+        );
         let t = &mut taken;
         let owner = upload(
             &mut init,
@@ -519,7 +583,7 @@ impl Buffers {
                 .map(|(k, (first, end))| {
                     let words = g.ring_channels as usize * g.ring_len as usize * (end - first) as usize;
                     RingPart {
-                        ring: init(&crate::build::ring_part_name(k), &vec![0u8; 4 * words], RW),
+                        ring: zeros(&crate::build::ring_part_name(k), 4 * words),
                         info: init("ring_info", bytemuck::cast_slice(&[first, end - first, 0, 0]), RW),
                         first,
                         neurons: end - first,
@@ -528,10 +592,10 @@ impl Buffers {
                 .collect(),
             ring_channels: g.ring_channels,
             sim: init("sim", &sim, RW),
-            counters: init("counters", &vec![0u8; 4 * counter_words], RW),
+            counters: zeros("counters", 4 * counter_words),
             dispatch: init("dispatch", &[0u8; 12], RW | wgpu::BufferUsages::INDIRECT),
             shards,
-            conn: init("conn", &vec![0u8; 12 * (g.n_regions as usize).pow(2)], RW),
+            conn: zeros("conn", 12 * (g.n_regions as usize).pow(2)),
             traces: if g.traced != 0 {
                 init("traces", bytemuck::cast_slice(&net.traces), RW)
             } else {
@@ -542,21 +606,16 @@ impl Buffers {
             grow: init("grow", bytemuck::cast_slice(&net.grow), RW),
             elem: init("elem", bytemuck::cast_slice(&net.elem), RW),
             boutons: init("boutons", bytemuck::cast_slice(&net.boutons), RW),
-            pool: init(
-                "pool",
-                &if structural { vec![0u8; 4 * (n + 1)] } else { Vec::new() },
-                RW,
-            ),
-            demand: init("demand", &per_neuron(1), RW),
-            cursor: init("cursor", &per_neuron(1), RW),
-            blocks: init(
+            pool: zeros("pool", if structural { 4 * (n + 1) } else { 0 }),
+            demand: zeros("demand", per_neuron(1)),
+            cursor: zeros("cursor", per_neuron(1)),
+            blocks: zeros(
                 "blocks",
-                &if structural {
-                    vec![0u8; 4 * ((n + 1).div_ceil(1024) + 1)]
+                if structural {
+                    4 * ((n + 1).div_ceil(1024) + 1)
                 } else {
-                    Vec::new()
+                    0
                 },
-                RW,
             ),
             positions: if structural {
                 // The fourth component: the spine imaging fields the neuron lies in (0.0 without).
@@ -586,6 +645,7 @@ impl Buffers {
             n_neurons: g.n_neurons,
             bytes: 0,
         };
+        let (bytes, _, failed) = state.into_inner();
         if let Some(m) = failed {
             return Err(Error::Gpu(m));
         }

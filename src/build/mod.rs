@@ -101,7 +101,10 @@ pub fn compact_weights_into(first: u64, out_slots: &[u32], syn_weight: &[f32], w
 /// The delay bytes of a shard's synapses in the compact layout, four a word (as
 /// `compact_posts`): the delay, and `COMPACT_REMOVED` where a lesion emptied the slot.
 pub fn compact_delays(first: u64, out_slots: &[u32], syn_pre: &[u32], syn_delay: &[u16]) -> Vec<u32> {
-    compact_delays_marked(first, out_slots, syn_delay, &compact_removed(first, out_slots, syn_pre))
+    let mut delay = vec![0u32; out_slots.len().div_ceil(4)];
+    let removed = compact_removed(first, out_slots, syn_pre);
+    compact_delays_into(first, out_slots, syn_delay, &removed, 0, &mut delay);
+    delay
 }
 
 /// Which of a shard's synapses in the compact layout (as `compact_posts`) a lesion removed (their
@@ -117,15 +120,8 @@ pub fn compact_removed(first: u64, out_slots: &[u32], syn_pre: &[u32]) -> Vec<u3
     bits
 }
 
-/// `compact_delays` with the removed synapses given as `compact_removed` gives them.
-pub fn compact_delays_marked(first: u64, out_slots: &[u32], syn_delay: &[u16], removed: &[u32]) -> Vec<u32> {
-    let mut delay = vec![0u32; out_slots.len().div_ceil(4)];
-    compact_delays_into(first, out_slots, syn_delay, removed, 0, &mut delay);
-    delay
-}
-
-/// Words `from_word..` of `compact_delays_marked`, written into `delay` (each word whole; as
-/// `compact_posts_into`).
+/// Words `from_word..` of `compact_delays` with the removed synapses given as `compact_removed`
+/// gives them, written into `delay` (each word whole; as `compact_posts_into`).
 pub fn compact_delays_into(
     first: u64,
     out_slots: &[u32],

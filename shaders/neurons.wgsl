@@ -3,6 +3,7 @@
 // thread per neuron.
 
 @group(0) @binding(2) var<storage, read_write> neurons: array<NeuronState>;
+// This dispatch's part of the parameters (with its part of the ring: indexed by `local`).
 @group(0) @binding(3) var<storage, read> params: array<NeuronParams>;
 @group(0) @binding(4) var<storage, read> poisson: array<PoissonSource>;
 // This dispatch's part of the delay ring (src/gpu/buffers.rs, RingPart) and where it lies:
@@ -22,8 +23,9 @@
 @group(0) @binding(10) var<storage, read> status: array<vec4<u32>>;
 // Cue and guidance currents, the counting flag, output-group spike counts and first spikes.
 @group(0) @binding(11) var<storage, read_write> task: array<atomic<u32>>;
-// The two-channel models' further state and parameters (layout::NeuronExt): one element per
-// neuron when a population has such a model, else one element that nothing reads.
+// The two-channel models' further state (layout::NeuronExt, indexed by neuron) and this part's
+// further parameters (indexed by `local`): one element per neuron when a population has such a
+// model, else one element that nothing reads.
 @group(0) @binding(12) var<storage, read_write> neuron_ext: array<vec4<f32>>;
 @group(0) @binding(13) var<storage, read> params_ext: array<NeuronParams>;
 
@@ -72,7 +74,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let n = part_first + local;
     var s = neurons[n];
     let pop = pops[s.pop];
-    let prm = params[n];
+    let prm = params[local];
 
     // This step's slot of the delay ring, read and cleared for step + ring_len; with two channels
     // also its inhibitory twin in the ring's second half.
@@ -191,7 +193,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         // before this step's input, then each alpha current advances and its derivative takes its
         // own channel's spikes (a weight w gives a current peaking at w, tau_syn later).
         var x = neuron_ext[n];
-        let q = params_ext[n];
+        let q = params_ext[local];
         if s.refr == 0u {
             var v = rn(rn(prm.p0 * s.v) + rn(prm.p2 * rn(prm.p6 + current)));
             v = rn(v + rn(prm.p1 * x.x));
@@ -217,7 +219,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         // inhibition adds a conductance toward E_in. Then each conductance decays exactly and
         // jumps by its channel's weights (nS; inhibitory weights enter as |w|).
         var x = neuron_ext[n];
-        let q = params_ext[n];
+        let q = params_ext[local];
         if s.refr == 0u {
             let g_ex = rn(q.p0 * s.u);
             let g_in = rn(rn(q.p1 * x.x) + tonic);

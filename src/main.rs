@@ -806,7 +806,7 @@ fn run(cli: Cli) -> Result<()> {
                     (201, 1, "dt 0.1 ms, delays up to 20 ms"),
                     (201, 2, "dt 0.1 ms, delays up to 20 ms, iaf_psc_alpha or iaf_cond_exp"),
                 ] {
-                    let fit = rewire::build::capacity_with(&l, memory, 1000, ring, channels);
+                    let fit = rewire::build::capacity_with(&l, memory, context::host_memory(), 1000, ring, channels);
                     println!(
                         "    largest network ({what}): about {} neurons with 1000 synapses each ({:.2e} synapses), {}",
                         fit.neurons,
@@ -980,16 +980,18 @@ fn scene_fit(
     memory: Option<u64>,
     adapter: &str,
 ) -> Result<()> {
-    let fits = |m: &rewire::Model| rewire::sim::check_model_fits_limits(m, limits, memory, adapter);
+    let host = rewire::gpu::context::host_memory();
+    let fits = |m: &rewire::Model| rewire::sim::check_model_fits_limits(m, limits, memory, host, adapter);
     let human = rewire::error::human_bytes;
     match fits(model) {
         Ok(f) => println!(
-            "    {}: fits: {} neurons, about {:.3e} synapses, {} of {}; largest binding `{}` {} of {}; delay ring in {} part(s)",
+            "    {}: fits: {} neurons, about {:.3e} synapses, {} of {}; the build {} of host memory; largest binding `{}` {} of {}; delay ring and parameters in {} part(s)",
             path.display(),
             model.neurons,
             model.expected_synapses(),
             human(f.bytes as u64),
             f.memory.map_or("unknown memory".into(), human),
+            human(f.host_bytes as u64),
             f.largest.0,
             human(f.largest.1 as u64),
             human(f.binding),

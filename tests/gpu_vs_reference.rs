@@ -42,6 +42,12 @@ fn agree(src: &str, min_spikes: u32) {
     assert!(parts.iter().all(|(a, b)| {
         (b - a) as u64 * sharded.globals.ring_len as u64 * sharded.globals.ring_channels as u64 <= 1024
     }));
+    // So do the parameters, with the ring: each part's fit one binding.
+    assert!(
+        parts
+            .iter()
+            .all(|(a, b)| (b - a) as u64 * rewire::build::PARAM_WORDS <= 1024)
+    );
     assert_eq!(whole.syn_pre, sharded.syn_pre, "sharding must not move synapses");
     let rasters: Vec<Vec<u32>> = [whole, sharded].iter().map(|net| agree_on(net, min_spikes)).collect();
     assert_eq!(rasters[0], rasters[1], "one shard and many shards differ");
@@ -386,6 +392,35 @@ fn two_channel_models_mixed_with_one_channel_models() {
     let net = build(&common::model(src));
     assert_eq!(net.globals.ring_channels, 2);
     agree(src, 400);
+}
+
+#[test]
+fn parameters_split_into_parts_where_the_ring_is_shorter_than_them() {
+    // Delays of one and two steps: a neuron's ring (two channels of three steps) is 6 words and
+    // its parameters 8, so the parameters' bindings (1024 words) cut the parts, at 128 neurons;
+    // the two-channel model's further parameters split with them.
+    let src = r#"Scene(seed: 23, dt_ms: 1.0, duration_ms: 400,
+  regions: [
+    Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 0.5, populations: [
+      Population(name: "E", count: 250, model: IafPscAlpha(tau_syn_ex_ms: 2, tau_syn_in_ms: Uniform(2, 4), t_ref_ms: 2, v_init_mv: Uniform(-70, -56))),
+      Population(name: "R", count: 200, model: RegularSpiking),
+      Population(name: "I", count: 60, model: FastSpiking),
+    ]),
+  ],
+  projections: [
+    Projection(from: "E", to: "R", rule: FixedInDegree(20), weight: Uniform(0.5, 2), delay_ms: Uniform(1, 2)),
+    Projection(from: "R", to: "E", rule: FixedInDegree(20), weight: Uniform(20, 80), delay_ms: 1),
+    Projection(from: "R", to: "I", rule: FixedInDegree(20), weight: Uniform(0, 2), delay_ms: 2),
+    Projection(from: "I", to: "E", rule: FixedProbability(0.2), weight: Uniform(-300, -100), delay_ms: 1),
+    Projection(from: "I", to: "R", rule: FixedProbability(0.2), weight: -1, delay_ms: 1),
+  ],
+  inputs: [ Poisson(to: "E", rate_hz: 10, in_degree: 1000, weight: 87.8), Noise(to: "R", sd: 5, mean: 3), Noise(to: "I", sd: 3, mean: 4) ],
+)"#;
+    let net = rewire::build::build_sharded(&common::model(src), 1024).unwrap();
+    assert_eq!(net.globals.ring_channels * net.globals.ring_len, 6);
+    assert_eq!(net.ring_part, 1024 / rewire::build::PARAM_WORDS as u32);
+    assert_eq!(net.ring_parts().len(), 4);
+    agree(src, 300);
 }
 
 const SCENE_TWO_CHANNELS: &str = r#"Scene(seed: 17, dt_ms: 0.1, duration_ms: 120,

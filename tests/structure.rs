@@ -760,7 +760,7 @@ fn a_scene_whose_element_counts_outgrow_a_binding_is_refused_by_name() {
         max_buffer_size: binding,
         ..wgpu::Limits::default()
     };
-    let refused = rewire::sim::check_model_fits_limits(&model, &limits(48 * n - 16), None, "a small adapter")
+    let refused = rewire::sim::check_model_fits_limits(&model, &limits(48 * n - 16), None, None, "a small adapter")
         .expect_err("element counts larger than a binding");
     let text = refused.to_string();
     assert!(
@@ -768,5 +768,72 @@ fn a_scene_whose_element_counts_outgrow_a_binding_is_refused_by_name() {
         "{text}"
     );
     // With room for them it fits.
-    rewire::sim::check_model_fits_limits(&model, &limits(64 * n), None, "a larger adapter").expect("fits");
+    rewire::sim::check_model_fits_limits(&model, &limits(64 * n), None, None, "a larger adapter").expect("fits");
+}
+
+/// The host builds the whole network before the device holds any of it: the pre-build check
+/// estimates that peak (the rows beside their connection lists or outgoing indexes, and the
+/// neuron arrays; not the per-slot birth steps and eligibilities, zeros the build never writes,
+/// which the host does not map) within 10 % of the arrays the build makes, and refuses a scene
+/// whose build outgrows the host's memory, with the bytes, before anything is built.
+#[test]
+fn the_build_is_checked_against_host_memory_before_it_starts() {
+    let stdp = common::model(
+        r#"Scene(seed: 2, dt_ms: 1.0, duration_ms: 10,
+            regions: [Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 1.0, populations: [
+                Population(name: "E", count: 3000, model: RegularSpiking),
+                Population(name: "I", count: 800, model: FastSpiking)])],
+            projections: [
+                Projection(from: "E", to: "E", rule: FixedInDegree(120), weight: 0.5, delay_ms: Uniform(1, 10),
+                           plasticity: Stdp(a_plus: 0.01, a_minus: 0.012, tau_plus_ms: 20, tau_minus_ms: 20, w_max: 1.0)),
+                Projection(from: "E", to: "I", rule: FixedProbability(0.05), weight: 1.0, delay_ms: 1),
+                Projection(from: "I", to: "E", rule: FixedInDegree(40), weight: -2.0, delay_ms: 1),
+            ],
+        )"#,
+    );
+    for model in [common::model(common::TURNOVER), stdp] {
+        let est = rewire::build::estimate(&model, u32::MAX as u64);
+        let net = rewire::build::build(&model);
+        let n = net.globals.n_neurons as f64;
+        let slots = net.syn_pre.len() as f64;
+        let size = |v: usize, bytes: usize| (v * bytes) as f64;
+        let index: f64 = net
+            .shards
+            .iter()
+            .map(|s| size(s.out_slots.len() + s.out_start.len(), 4))
+            .sum();
+        let built = slots * 10.0
+            + size(net.syn_owner.len(), 4)
+            + index
+            + size(net.state.len(), 16)
+            + size(net.params.len() + net.params_ext.len(), 32)
+            + size(net.neuron_ext.len(), 16)
+            + size(net.positions.len(), 12)
+            + size(net.status.len() + net.traces.len(), 16)
+            + size(net.grow.len(), 16)
+            + size(net.elem.len(), 48)
+            + size(net.boutons.len(), 4);
+        let ratio = est.host_bytes / built;
+        assert!(
+            (0.9..1.1).contains(&ratio),
+            "estimated {} bytes of host memory for the build, the arrays built hold {built} ({n} neurons)",
+            est.host_bytes
+        );
+        let limits = wgpu::Limits {
+            max_storage_buffer_binding_size: 128 << 20,
+            max_buffer_size: 2 << 30,
+            ..wgpu::Limits::default()
+        };
+        let host = (0.9 * est.host_bytes) as u64;
+        let text = rewire::sim::check_model_fits_limits(&model, &limits, None, Some(host), "an adapter")
+            .expect_err("a build larger than the host's memory")
+            .to_string();
+        assert!(
+            text.contains("host's memory") && text.contains(&format!("({host} bytes)")),
+            "{text}"
+        );
+        let fit = rewire::sim::check_model_fits_limits(&model, &limits, None, Some(2 * built as u64), "an adapter")
+            .expect("fits a host with room for it");
+        assert_eq!(fit.host_bytes, est.host_bytes);
+    }
 }

@@ -187,9 +187,9 @@ pub struct Network {
     pub row_start: Vec<u64>,
     /// Ranges of rows bound together, each with its outgoing index.
     pub shards: Vec<Shard>,
-    /// Neurons in each part of the delay ring on the GPU (the last part may hold fewer): each part
-    /// is one binding, and every shard's targets lie in one part. All neurons where the ring fits
-    /// one binding.
+    /// Neurons in each part of the neurons on the GPU (the last part may hold fewer): each part's
+    /// delay ring and parameters (`params`, `params_ext`) are one binding each, and every shard's
+    /// targets lie in one part. All neurons where the ring and the parameters fit one binding.
     pub ring_part: u32,
     /// Traces per neuron: [STDP presynaptic x, STDP postsynaptic y, rate estimate a (Hz), 0].
     pub traces: Vec<[f32; 4]>,
@@ -427,10 +427,11 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         syn_owner[a as usize..b as usize].fill(t as u32);
     }
     let (max_delay, max_abs_w, max_row, synapses) = fill;
-    // The delay ring is split into parts of whole neurons, each one binding; a shard's rows never
-    // cross a part's edge, so each shard delivers into one part.
+    // The neurons are split into parts of whole neurons whose delay ring and parameters (the
+    // arrays that only the neuron stage reads neuron by neuron) each fit one binding; a shard's
+    // rows never cross a part's edge, so each shard delivers into one part.
     let ring_words = (if two_channel { 2 } else { 1 }) * (max_delay as u64 + 1);
-    let ring_part = ring_part_neurons(n as u64, ring_words, max_shard_slots)?;
+    let ring_part = ring_part_neurons(n as u64, ring_words.max(PARAM_WORDS), max_shard_slots)?;
     // Where a network needs several shards, the rows that structural plasticity can change (those
     // of the sprouting rules' target populations) get shards of their own: the structural
     // update's per-slot passes and index rebuild then visit only those (Network::structural_shards).
@@ -942,6 +943,13 @@ pub struct Estimate {
     /// Words of the delay ring a neuron (channels times steps); the ring itself is split into
     /// parts of one binding each.
     pub ring_words: f64,
+    /// Parts of whole neurons whose ring and parameters each fit one binding
+    /// (`ring_part_neurons`).
+    pub parts: f64,
+    /// Host memory the build needs at its peak (bytes): the rows beside the connection lists or
+    /// the outgoing indexes, and the per-neuron arrays (the GPU's copy comes later, as the rows
+    /// are let go).
+    pub host_bytes: f64,
 }
 
 /// Most slots one network holds: u32 chunk numbers (`syn_owner`, `Pop::chunk_base`) of ROW_CHUNK
@@ -1004,9 +1012,7 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     let (channels, ext) = if two { (2.0, n) } else { (1.0, 1.0) };
     let neuron_arrays = vec![
         ("neurons", 16.0 * n),
-        ("params", 32.0 * n),
         ("neuron_ext", 16.0 * ext),
-        ("params_ext", 32.0 * ext),
         ("sim", 32.0 + 4.0 * n),
         ("out_start", 4.0 * (n + 1.0)),
         ("status", 16.0 * n),
@@ -1030,8 +1036,10 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
             ("cursor", 4.0 * n),
         ]);
     }
-    // The delay ring is split into parts of one binding each (`ring_part_neurons`).
+    // The delay ring and the parameters are split into parts of whole neurons, one binding each
+    // (`ring_part_neurons`).
     let ring = 4.0 * channels * (max_delay + 1.0) * n;
+    let params = 32.0 * (n + ext);
     // Structural plasticity: an index entry and a birth step for every slot of the rows that can
     // grow (the sprouting rules' targets: `Network::structural_shards`); its per-neuron arrays
     // are among `neuron_arrays`.
@@ -1086,19 +1094,40 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     let modulated =
         model.dopamine.is_some() && (plasticity().any(|s| s.eligibility_tau_ms.is_some()) || model.structure.is_some());
     let per_slot = 4.0 * ((modulated || capture) as u8 as f64 + capture as u8 as f64);
-    let ring_parts = (ring / (4.0 * shard_slots.max(1) as f64)).ceil().max(1.0);
+    let part_words = (channels * (max_delay + 1.0)).max(PARAM_WORDS as f64);
+    let ring_parts = (part_words * n / shard_slots.max(1) as f64).ceil().max(1.0);
     let bytes = neuron_arrays.iter().map(|(_, b)| b).sum::<f64>()
         + ring
+        + params
         + 4.0 * (n + 1.0) * (shards + ring_parts - 2.0)
         + synapse_arrays
         + per_slot * row_slots
         + structural;
+    // The host's peak while building (`build_sharded`): the rows (BYTES_PER_SLOT a slot) beside
+    // first the connection lists (a source a synapse, a u64 start a target of each projection),
+    // then the outgoing indexes (a slot a synapse, n + 1 starts a shard), and the per-neuron
+    // arrays: state 16, parameters 32, position 12, status 16, traces 16; further state and
+    // parameters 48 with a two-channel model; calcium and elements 16 + 48 and connected boutons
+    // 4 with structural plasticity. The per-slot birth steps, eligibilities and late phases start
+    // as zeros, which the host maps only when written, and the build writes none of them.
+    let starts: f64 = model
+        .projections
+        .iter()
+        .map(|p| 8.0 * (model.populations[p.target].count as f64 + 1.0))
+        .sum();
+    let per_neuron_host = 92.0 + if two { 48.0 } else { 0.0 } + if model.structure.is_some() { 68.0 } else { 0.0 };
+    let host_bytes = slots * BYTES_PER_SLOT
+        + BYTES_PER_OUT_ENTRY * synapses
+        + starts.max(4.0 * (n + 1.0) * shards)
+        + per_neuron_host * n;
     Estimate {
         synapses,
         slots,
         bytes,
         neuron_arrays,
         ring_words: channels * (max_delay + 1.0),
+        parts: ring_parts,
+        host_bytes,
     }
 }
 
@@ -1112,16 +1141,27 @@ pub struct Capacity {
 /// longest delay in steps plus one: 17 at dt 1 ms with delays up to 16 ms, 201 at dt 0.1 ms with
 /// delays up to 20 ms): device memory over bytes per neuron (synapses in the compact static
 /// layout where the ring is at most 128 steps, else with half a chunk of padding; state,
-/// parameters, ring), one binding of parameters (32 bytes a neuron) and 2^35 slots; whichever
-/// is smallest, named. (The ring is split into parts of one binding each.)
+/// parameters, ring), one binding of neuron state (16 bytes a neuron: `neurons`, `status`, the
+/// largest arrays that are not split) and 2^35 slots; whichever is smallest, named. (The ring
+/// and the parameters are split into parts of one binding each.)
 pub fn capacity(limits: &wgpu::Limits, memory: Option<u64>, k: u64, ring_len: u64) -> Capacity {
-    capacity_with(limits, memory, k, ring_len, 1)
+    capacity_with(limits, memory, None, k, ring_len, 1)
 }
 
 /// `capacity` with a ring of `channels` channels (2 for networks with a two-channel model,
 /// iaf_psc_alpha or iaf_cond_exp, which also keep 16 bytes of further state and 32 of further
-/// parameters a neuron, `neuron_ext` and `params_ext`, a binding each).
-pub fn capacity_with(limits: &wgpu::Limits, memory: Option<u64>, k: u64, ring_len: u64, channels: u64) -> Capacity {
+/// parameters a neuron, `neuron_ext` and `params_ext`), and a host of `host` bytes of memory
+/// (None: not bounded by it), which builds the network first: its rows (BYTES_PER_SLOT a slot,
+/// with half a chunk of padding) beside an outgoing index, and its neuron arrays (as
+/// `Estimate::host_bytes`).
+pub fn capacity_with(
+    limits: &wgpu::Limits,
+    memory: Option<u64>,
+    host: Option<u64>,
+    k: u64,
+    ring_len: u64,
+    channels: u64,
+) -> Capacity {
     let binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
     let ring_len = ring_len.max(2);
     let channels = channels.clamp(1, 2);
@@ -1139,12 +1179,26 @@ pub fn capacity_with(limits: &wgpu::Limits, memory: Option<u64>, k: u64, ring_le
         k as f64 * (slot + BYTES_PER_OUT_ENTRY) + (ROW_CHUNK as f64 - 1.0) / 2.0 * slot
     };
     let per_neuron = synapses + 16.0 + 32.0 + ext + 4.0 * (channels * ring_len) as f64 + 4.0 + 4.0;
-    let mut best = (binding / 32, "limited by one binding of neuron parameters".to_string());
+    let mut best = (binding / 16, "limited by one binding of neuron state".to_string());
     // The delay ring is split into parts of one binding each, so it limits only through memory.
+    let host_per_neuron = (k as f64 + (ROW_CHUNK as f64 - 1.0) / 2.0) * BYTES_PER_SLOT
+        + k as f64 * BYTES_PER_OUT_ENTRY
+        + 8.0
+        + 92.0
+        + if channels > 1 { 48.0 } else { 0.0 };
+    let by_host = host.map(|h| {
+        (
+            (h as f64 / host_per_neuron) as u64,
+            format!("limited by host memory for the build at {host_per_neuron:.0} bytes a neuron"),
+        )
+    });
     for (neurons, why) in [(
         MAX_SLOTS / (k + ROW_CHUNK as u64 / 2),
         "limited by 2^35 synapse slots".to_string(),
-    )] {
+    )]
+    .into_iter()
+    .chain(by_host)
+    {
         if neurons < best.0 {
             best = (neurons, why);
         }
@@ -1243,8 +1297,13 @@ fn fill_rows(
     })
 }
 
+/// Words of one neuron's parameters (`NeuronParams`, and `params_ext` where a population has a
+/// two-channel model), split between bindings with the delay ring (`ring_part_neurons`).
+pub const PARAM_WORDS: u64 = (std::mem::size_of::<NeuronParams>() / 4) as u64;
+
 /// Neurons a part of the delay ring holds: as many as fit one binding of `binding_words` words
-/// at `ring_words` words a neuron (channels times ring length), all `n` when they fit together.
+/// at `ring_words` words a neuron (channels times ring length; the build passes at least
+/// `PARAM_WORDS`, so a part's parameters fit a binding too), all `n` when they fit together.
 /// Fails when one neuron's ring does not fit a binding.
 pub fn ring_part_neurons(n: u64, ring_words: u64, binding_words: u64) -> Result<u32> {
     let part = binding_words / ring_words.max(1);
@@ -1409,12 +1468,18 @@ unsafe impl Sync for SyncSlice {}
 /// The name of part `k` of the delay ring among the GPU's buffers and a state's arrays: `ring`
 /// for the first (the whole ring where it fits one binding), `ring[k]` for the others.
 pub fn ring_part_name(k: usize) -> String {
-    if k == 0 { "ring".into() } else { format!("ring[{k}]") }
+    part_name("ring", k)
+}
+
+/// The name of part `k` of a per-neuron array split with the delay ring (`ring`, `params`,
+/// `params_ext`): the array's own name for the first, `name[k]` for the others.
+pub fn part_name(name: &str, k: usize) -> String {
+    if k == 0 { name.into() } else { format!("{name}[{k}]") }
 }
 
 impl Network {
-    /// The parts of the delay ring on the GPU: (first neuron, end neuron) of each, `ring_part`
-    /// neurons a part.
+    /// The parts of the neurons on the GPU, each with its own bindings of the delay ring and of
+    /// the parameters: (first neuron, end neuron) of each, `ring_part` neurons a part.
     pub fn ring_parts(&self) -> Vec<(u32, u32)> {
         let n = self.globals.n_neurons;
         let part = self.ring_part.max(1);
@@ -1665,9 +1730,7 @@ impl Network {
         let words = |k: u64| (4 * k).max(16);
         let mut list: Vec<(String, u64)> = vec![
             ("neurons".into(), 16 * n),
-            ("params".into(), 32 * n),
             ("neuron_ext".into(), 16 * self.neuron_ext.len() as u64),
-            ("params_ext".into(), 32 * self.params_ext.len() as u64),
             ("pops".into(), std::mem::size_of_val(&self.pops[..]) as u64),
             ("poisson".into(), 32 * self.poisson.len().max(1) as u64),
             ("sim".into(), 32 + 4 * n),
@@ -1686,9 +1749,14 @@ impl Network {
             ("status".into(), 16 * n),
             ("task".into(), 4 * self.task.len() as u64),
         ];
+        // The ring and the parameters in parts of whole neurons (`ring_part`), one binding each;
+        // `params_ext` one stand-in element a part where no population has a two-channel model.
+        let ext = self.params_ext.len() as u64 >= n && n > 0;
         for (k, (first, end)) in self.ring_parts().into_iter().enumerate() {
             let words_in = g.ring_channels as u64 * g.ring_len as u64 * (end - first) as u64;
             list.push((ring_part_name(k), words(words_in)));
+            list.push((part_name("params", k), 32 * (end - first) as u64));
+            list.push((part_name("params_ext", k), 32 * if ext { (end - first) as u64 } else { 1 }));
         }
         let structural = g.structural != 0;
         if structural {
@@ -1776,10 +1844,19 @@ mod tests {
         let long = capacity(&lavapipe(), memory, 1000, 201);
         assert!(long.limited_by.contains("device memory"), "{}", long.limited_by);
         assert!(long.neurons > (128 << 20) / (4 * 201) * 5 / 3, "{}", long.neurons);
-        // Few synapses and a short ring: the parameters' binding (32 bytes a neuron).
+        // Few synapses and a short ring: the state's binding (16 bytes a neuron; the parameters,
+        // 32 bytes a neuron, are split into parts with the ring and no longer limit it).
         let params = capacity(&lavapipe(), memory, 10, 2);
-        assert_eq!(params.neurons, (128 << 20) / 32);
-        assert!(params.limited_by.contains("neuron parameters"), "{}", params.limited_by);
+        assert_eq!(params.neurons, (128 << 20) / 16);
+        assert!(params.limited_by.contains("neuron state"), "{}", params.limited_by);
+        // A host that builds the network first: its rows and index (14.5 bytes a synapse, with
+        // padding) bound it below the device's memory where the host has as much (a CPU
+        // adapter's memory is the host's).
+        let host = super::capacity_with(&lavapipe(), memory, memory, 1000, 17, 1);
+        assert!(host.limited_by.contains("host memory"), "{}", host.limited_by);
+        let per = (1000.0 + 3.5) * super::BYTES_PER_SLOT + 4000.0 + 100.0;
+        assert_eq!(host.neurons, ((23u64 << 30) as f64 / per) as u64);
+        assert!(host.neurons < ring.neurons);
         // Unknown memory: the binding limit, with the bytes a neuron said.
         let unknown = capacity(&lavapipe(), None, 1000, 201);
         assert_eq!(unknown.neurons, params.neurons);

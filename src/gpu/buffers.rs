@@ -7,13 +7,12 @@ pub struct Buffers {
     pub globals: wgpu::Buffer,
     pub pops: wgpu::Buffer,
     pub neurons: wgpu::Buffer,
-    pub params: wgpu::Buffer,
-    /// The two-channel models' further state and parameters (layout::NeuronExt): one element per
-    /// neuron where a population has such a model, else one.
+    /// The two-channel models' further state (layout::NeuronExt): one element per neuron where a
+    /// population has such a model, else one.
     pub neuron_ext: wgpu::Buffer,
-    pub params_ext: wgpu::Buffer,
     pub poisson: wgpu::Buffer,
-    /// Delay ring, in parts of whole neurons (`Network::ring_parts`), each one binding.
+    /// Delay ring and parameters, in parts of whole neurons (`Network::ring_parts`), each array
+    /// of a part one binding.
     pub ring: Vec<RingPart>,
     /// Channels of the ring (Globals::ring_channels): 2 where excitatory and inhibitory input
     /// are kept apart.
@@ -62,11 +61,15 @@ pub struct Buffers {
     pub bytes: u64,
 }
 
-/// One part of the delay ring: `ring_channels x ring_len x neurons` fixed-point inputs of the
-/// neurons `first..first + neurons` (channel-major, then step, then neuron), and `info`, the
-/// words [first, neurons, 0, 0] that `neurons` and `propagate` read to find a neuron's place.
+/// One part of the neurons: for the neurons `first..first + neurons`, their part of the delay
+/// ring (`ring_channels x ring_len x neurons` fixed-point inputs, channel-major, then step, then
+/// neuron), their parameters and further parameters (`params_ext`: one element a neuron where a
+/// population has a two-channel model, else one that nothing reads), and `info`, the words
+/// [first, neurons, 0, 0] that `neurons` and `propagate` read to find a neuron's place.
 pub struct RingPart {
     pub ring: wgpu::Buffer,
+    pub params: wgpu::Buffer,
+    pub params_ext: wgpu::Buffer,
     pub info: wgpu::Buffer,
     pub first: u32,
     pub neurons: u32,
@@ -572,9 +575,7 @@ impl Buffers {
             ),
             pops: init("pops", bytemuck::cast_slice(&net.pops), RW),
             neurons: init("neurons", bytemuck::cast_slice(&net.state), RW),
-            params: init("params", bytemuck::cast_slice(&net.params), RW),
             neuron_ext: init("neuron_ext", bytemuck::cast_slice(&net.neuron_ext), RW),
-            params_ext: init("params_ext", bytemuck::cast_slice(&net.params_ext), RW),
             poisson: init("poisson", bytemuck::cast_slice(&net.poisson), RW),
             ring: net
                 .ring_parts()
@@ -582,8 +583,21 @@ impl Buffers {
                 .enumerate()
                 .map(|(k, (first, end))| {
                     let words = g.ring_channels as usize * g.ring_len as usize * (end - first) as usize;
+                    let range = first as usize..end as usize;
+                    // One element a neuron where a population has a two-channel model, else one.
+                    let ext = if net.params_ext.len() >= n {
+                        &net.params_ext[range.clone()]
+                    } else {
+                        &net.params_ext[..]
+                    };
                     RingPart {
                         ring: zeros(&crate::build::ring_part_name(k), 4 * words),
+                        params: init(
+                            &crate::build::part_name("params", k),
+                            bytemuck::cast_slice(&net.params[range]),
+                            RW,
+                        ),
+                        params_ext: init(&crate::build::part_name("params_ext", k), bytemuck::cast_slice(ext), RW),
                         info: init("ring_info", bytemuck::cast_slice(&[first, end - first, 0, 0]), RW),
                         first,
                         neurons: end - first,

@@ -728,22 +728,19 @@ impl GpuEngine {
     /// those a run changes and the constants (which catch a state from another model), whole.
     fn state_buffers(&self) -> Vec<(String, &wgpu::Buffer)> {
         let b = &self.b;
-        let mut all: Vec<(String, &wgpu::Buffer)> = [
-            ("neurons", &b.neurons),
-            ("params", &b.params),
-            ("neuron_ext", &b.neuron_ext),
-            ("params_ext", &b.params_ext),
-        ]
-        .into_iter()
-        .map(|(name, buffer)| (name.to_string(), buffer))
-        .collect();
-        // The ring's parts where it has several (`ring`, `ring[1]`, ...), in the place of the one.
-        all.extend(
+        // The parameters' and the ring's parts where there are several (`params`, `params[1]`,
+        // ..., `ring`, `ring[1]`, ...), in the place of the one.
+        let parts = |name: &'static str, of: fn(&buffers::RingPart) -> &wgpu::Buffer| {
             b.ring
                 .iter()
                 .enumerate()
-                .map(|(k, part)| (crate::build::ring_part_name(k), &part.ring)),
-        );
+                .map(move |(k, part)| (crate::build::part_name(name, k), of(part)))
+        };
+        let mut all: Vec<(String, &wgpu::Buffer)> = vec![("neurons".to_string(), &b.neurons)];
+        all.extend(parts("params", |p| &p.params));
+        all.push(("neuron_ext".to_string(), &b.neuron_ext));
+        all.extend(parts("params_ext", |p| &p.params_ext));
+        all.extend(parts("ring", |p| &p.ring));
         all.extend(
             [
                 ("sim", &b.sim),

@@ -9,7 +9,7 @@ pub const STORAGE_BUFFERS: u32 = 14;
 
 pub struct Neurons {
     pipeline: wgpu::ComputePipeline,
-    /// One bind group and dispatch size per part of the delay ring.
+    /// One bind group and dispatch size per part of the neurons (its ring and parameters).
     parts: Vec<(wgpu::BindGroup, (u32, u32))>,
 }
 
@@ -29,7 +29,7 @@ impl Neurons {
                         (0, &b.globals),
                         (1, &b.pops),
                         (2, &b.neurons),
-                        (3, &b.params),
+                        (3, &part.params),
                         (4, &b.poisson),
                         (5, &part.ring),
                         (6, &b.sim),
@@ -39,7 +39,7 @@ impl Neurons {
                         (10, &b.status),
                         (11, &b.task),
                         (12, &b.neuron_ext),
-                        (13, &b.params_ext),
+                        (13, &part.params_ext),
                         (14, &part.info),
                     ],
                 );
@@ -49,7 +49,7 @@ impl Neurons {
         Neurons { pipeline, parts }
     }
 
-    /// Records one dispatch per part of the delay ring, each over that part's neurons.
+    /// Records one dispatch per part of the neurons, each over that part's neurons.
     pub fn record(&self, pass: &mut wgpu::ComputePass) {
         pass.set_pipeline(&self.pipeline);
         for (bind, groups) in &self.parts {

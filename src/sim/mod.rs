@@ -639,7 +639,14 @@ pub fn check_model_fits_host(model: &Model, memory: Option<u64>) -> Result<()> {
 /// Refuses, before building anything, a model that cannot fit the adapter: more than 2^35 slots,
 /// a per-neuron array larger than one binding, or more bytes than the device's memory.
 pub fn check_model_fits(model: &Model, ctx: &GpuContext) -> Result<()> {
-    check_model_fits_limits(model, &ctx.limits, ctx.memory, &gpu::context::describe(&ctx.info)).map(|_| ())
+    check_model_fits_limits(
+        model,
+        &ctx.limits,
+        ctx.memory,
+        gpu::context::host_memory(),
+        &gpu::context::describe(&ctx.info),
+    )
+    .map(|_| ())
 }
 
 /// What a model needs of an adapter, when it fits (`check_model_fits_limits`).
@@ -647,26 +654,50 @@ pub fn check_model_fits(model: &Model, ctx: &GpuContext) -> Result<()> {
 pub struct Fit {
     /// All GPU buffers (bytes, estimated) and the device's memory, when known.
     pub bytes: f64,
+    /// Host memory the build needs at its peak (bytes, estimated).
+    pub host_bytes: f64,
     pub memory: Option<u64>,
     /// The largest single binding (name and bytes) and the adapter's binding size.
     pub largest: (String, f64),
     pub binding: u64,
-    /// Parts of the delay ring (one binding each).
+    /// Parts of whole neurons, each with one binding of the delay ring and one of the
+    /// parameters.
     pub ring_parts: u64,
 }
 
 /// `check_model_fits` for an adapter's `limits` and `memory` without opening it (`adapter` names
-/// it in a refusal); on success, what the model needs.
+/// it in a refusal), and a host of `host` bytes of memory (None: unknown) that builds the network
+/// first; on success, what the model needs.
 pub fn check_model_fits_limits(
     model: &Model,
     limits: &wgpu::Limits,
     memory: Option<u64>,
+    host: Option<u64>,
     adapter: &str,
 ) -> Result<Fit> {
     let shard_slots = gpu::context::shard_slots(limits);
     let est = build::estimate(model, shard_slots);
     let too_large = refusal(adapter.to_string());
     check_slot_count(&est, adapter)?;
+    // The host builds the whole network before any of it goes to the device (on a CPU adapter
+    // the device's memory is this same memory, and the upload adds to the peak: 1.45-1.56x the
+    // GPU bytes measured, docs/PERFORMANCE.md).
+    if let Some(host) = host
+        && est.host_bytes > host as f64
+    {
+        return Err(too_large(
+            format!(
+                "the build of {} neurons and about {:.3e} synapses in this host's memory (the rows beside \
+                 their connection lists or outgoing indexes, and the neuron arrays, before any of it goes to the \
+                 device; the host has {})",
+                model.neurons,
+                est.synapses,
+                crate::error::human_bytes(host)
+            ),
+            est.host_bytes,
+            host,
+        ));
+    }
     if let Some(memory) = memory
         && est.bytes > memory as f64
     {
@@ -727,18 +758,23 @@ pub fn check_model_fits_limits(
         .neuron_arrays
         .iter()
         .map(|(name, b)| (name.to_string(), *b))
-        .chain([(
-            "a part of the delay ring".to_string(),
-            (est.ring_words * 4.0 * model.neurons as f64).min(binding as f64),
-        )])
+        .chain([
+            (
+                "a part of the delay ring".to_string(),
+                (est.ring_words * 4.0 * model.neurons as f64).min(binding as f64),
+            ),
+            (
+                "a part of the parameters".to_string(),
+                (build::PARAM_WORDS as f64 * 4.0 * model.neurons as f64).min(binding as f64),
+            ),
+        ])
         .fold((String::new(), 0.0), |a, b| if b.1 > a.1 { b } else { a });
     Ok(Fit {
         bytes: est.bytes,
+        host_bytes: est.host_bytes,
         memory,
         largest,
         binding,
-        ring_parts: (est.ring_words * 4.0 * model.neurons as f64 / binding as f64)
-            .ceil()
-            .max(1.0) as u64,
+        ring_parts: est.parts as u64,
     })
 }

@@ -1756,7 +1756,10 @@ impl Network {
             let words_in = g.ring_channels as u64 * g.ring_len as u64 * (end - first) as u64;
             list.push((ring_part_name(k), words(words_in)));
             list.push((part_name("params", k), 32 * (end - first) as u64));
-            list.push((part_name("params_ext", k), 32 * if ext { (end - first) as u64 } else { 1 }));
+            list.push((
+                part_name("params_ext", k),
+                32 * if ext { (end - first) as u64 } else { 1 },
+            ));
         }
         let structural = g.structural != 0;
         if structural {

@@ -350,6 +350,9 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
         .collect();
     phase("connection rules");
 
+    // The projections onto each population, in projection order (a connectome's scene has
+    // thousands of projections and a dozen onto each population: per neuron, only those).
+    let onto = onto_each(model);
     // Row capacity per neuron: its need over all projections onto it, rounded up to whole chunks.
     let mut row_start = Vec::with_capacity(n + 1);
     row_start.push(0u64);
@@ -357,7 +360,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     for (pi, p) in model.populations.iter().enumerate() {
         let slot_base = *row_start.last().unwrap_or(&0);
         for t in 0..p.count as usize {
-            let into = || model.projections.iter().zip(&conns).filter(|(pr, _)| pr.target == pi);
+            let into = || onto[pi].iter().map(|&j| (&model.projections[j], &conns[j]));
             let mut need: u64 = into()
                 .map(|(pr, c)| ((c.start[t + 1] - c.start[t]) as f64 * pr.headroom).ceil() as u64)
                 .sum();
@@ -412,6 +415,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     let fill = fill_rows(
         model,
         &conns,
+        &onto,
         &pops,
         &row_start,
         key,
@@ -1219,6 +1223,15 @@ pub fn capacity_with(
     }
 }
 
+/// The projections onto each population of `model`, in projection order.
+fn onto_each(model: &Model) -> Vec<Vec<usize>> {
+    let mut onto = vec![Vec::new(); model.populations.len()];
+    for (j, p) in model.projections.iter().enumerate() {
+        onto[p.target].push(j);
+    }
+    onto
+}
+
 /// Per-thread extremes of the filled rows: (longest delay in steps, largest |w|, largest summed
 /// |w| of a row, synapses).
 type FillStats = (u32, f64, f64, u64);
@@ -1232,6 +1245,7 @@ type FillStats = (u32, f64, f64, u64);
 fn fill_rows(
     model: &Model,
     conns: &[connect::Connections],
+    onto: &[Vec<usize>],
     pops: &[Pop],
     row_start: &[u64],
     key: u32,
@@ -1250,10 +1264,8 @@ fn fill_rows(
             let t = target - pops[pi].first as usize;
             let mut slot = row as usize - base;
             let mut row_sum = 0f64;
-            for (j, (pr, c)) in model.projections.iter().zip(conns).enumerate() {
-                if pr.target != pi {
-                    continue;
-                }
+            for &j in &onto[pi] {
+                let (pr, c) = (&model.projections[j], &conns[j]);
                 let mut dw = Draws::new(key, stream::WEIGHT + j as u32, target as u32, 0);
                 // A plastic weight may reach either bound: the fixed-point scales must hold it.
                 let reach = pr.plasticity.as_ref().map_or(0.0, |s| s.w_min.abs().max(s.w_max.abs()));

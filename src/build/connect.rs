@@ -8,6 +8,7 @@ use crate::scene::{Model, ProjectionModel, Rule};
 
 /// The sources of one projection, grouped by target: target i (local index in its population)
 /// receives `sources[start[i]..start[i + 1]]` (global neuron indices, ascending for Bernoulli rules).
+#[derive(Default)]
 pub struct Connections {
     /// u64: one projection may make more than 2^32 synapses.
     pub start: Vec<u64>,

@@ -414,16 +414,12 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     let mut syn_delay = vec![0u16; total];
     let fill = fill_rows(
         model,
-        &conns,
-        &onto,
+        conns,
         &pops,
         &row_start,
         key,
-        &mut syn_pre,
-        &mut syn_weight,
-        &mut syn_delay,
+        (&mut syn_pre, &mut syn_weight, &mut syn_delay),
     );
-    drop(conns);
     phase("rows filled");
     let mut syn_owner = vec![0u32; total / ROW_CHUNK as usize];
     for t in 0..n {
@@ -1236,77 +1232,121 @@ fn onto_each(model: &Model) -> Vec<Vec<usize>> {
 /// |w| of a row, synapses).
 type FillStats = (u32, f64, f64, u64);
 
-/// Fills every row with its sources, weights and delays, on all host cores (split by target
-/// neurons; each target's draws come from its own streams).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the slot arrays are split between threads, so they travel separately"
-)]
+/// Fills every row with its sources, weights and delays, on all host cores: projection by
+/// projection, in order, each split by target neurons between the cores, and each projection's
+/// connection list let go once written (so the host never holds every list beside the filled
+/// rows). Each target's draws come from its own streams, and its row takes the projections in
+/// order, so the rows are the same in any split.
 fn fill_rows(
     model: &Model,
-    conns: &[connect::Connections],
-    onto: &[Vec<usize>],
+    mut conns: Vec<connect::Connections>,
     pops: &[Pop],
     row_start: &[u64],
     key: u32,
-    syn_pre: &mut [u32],
-    syn_weight: &mut [f32],
-    syn_delay: &mut [u16],
+    rows: (&mut [u32], &mut [f32], &mut [u16]),
 ) -> FillStats {
+    let (syn_pre, syn_weight, syn_delay) = rows;
     let n = row_start.len() - 1;
-    let per = n.div_ceil(threads()).max(1);
     let dt = model.dt_ms;
-    let fill_range = |lo: usize, hi: usize, pre: &mut [u32], weight: &mut [f32], delay: &mut [u16]| -> FillStats {
-        let base = row_start[lo] as usize;
-        let (mut max_delay, mut max_abs_w, mut max_row, mut synapses) = (1u32, 0f64, 0f64, 0u64);
-        for (target, &row) in (lo..hi).zip(&row_start[lo..hi]) {
-            let pi = pops.partition_point(|p| p.first as usize <= target) - 1;
-            let t = target - pops[pi].first as usize;
-            let mut slot = row as usize - base;
-            let mut row_sum = 0f64;
-            for &j in &onto[pi] {
-                let (pr, c) = (&model.projections[j], &conns[j]);
+    // Per target: slots of its row written so far, and the sum of |w| (or the plastic bound) over
+    // them, in projection order.
+    let mut cursor = vec![0u32; n];
+    let mut row_sum = vec![0f64; n];
+    let (mut max_delay, mut max_abs_w, mut synapses) = (1u32, 0f64, 0u64);
+    // Bytes of connection lists let go since the allocator last gave free memory back.
+    let mut freed = 0usize;
+    for (j, pr) in model.projections.iter().enumerate() {
+        let c = std::mem::take(&mut conns[j]);
+        let pop = &pops[pr.target];
+        let (first, end) = (pop.first as usize, (pop.first + pop.count) as usize);
+        // A plastic weight may reach either bound: the fixed-point scales must hold it.
+        let reach = pr.plasticity.as_ref().map_or(0.0, |s| s.w_min.abs().max(s.w_max.abs()));
+        let fill_range = |lo: usize,
+                          hi: usize,
+                          pre: &mut [u32],
+                          weight: &mut [f32],
+                          delay: &mut [u16],
+                          cursor: &mut [u32],
+                          row_sum: &mut [f64]|
+         -> (u32, f64, u64) {
+            let base = row_start[lo] as usize;
+            let (mut max_delay, mut max_abs_w, mut synapses) = (1u32, 0f64, 0u64);
+            for (target, &row) in (lo..hi).zip(&row_start[lo..hi]) {
+                let (t, i) = (target - first, target - lo);
                 let mut dw = Draws::new(key, stream::WEIGHT + j as u32, target as u32, 0);
-                // A plastic weight may reach either bound: the fixed-point scales must hold it.
-                let reach = pr.plasticity.as_ref().map_or(0.0, |s| s.w_min.abs().max(s.w_max.abs()));
                 let mut dd = Draws::new(key, stream::DELAY + j as u32, target as u32, 0);
-                for &s in &c.sources[c.start[t] as usize..c.start[t + 1] as usize] {
+                let at = row as usize - base + cursor[i] as usize;
+                let sources = &c.sources[c.start[t] as usize..c.start[t + 1] as usize];
+                for (slot, &s) in (at..).zip(sources) {
                     let w = neurons::sample(&pr.weight, 0.0, &mut dw) as f32;
                     let delay_ms = neurons::sample(&pr.delay_ms, 0.0, &mut dd);
                     let d = ((delay_ms / dt).round() as u32).clamp(1, DELAY_MASK);
                     max_delay = max_delay.max(d);
                     max_abs_w = max_abs_w.max((w.abs() as f64).max(reach));
-                    row_sum += (w.abs() as f64).max(reach);
+                    row_sum[i] += (w.abs() as f64).max(reach);
                     pre[slot] = s;
                     weight[slot] = w;
                     delay[slot] = d as u16;
-                    slot += 1;
-                    synapses += 1;
                 }
+                cursor[i] += sources.len() as u32;
+                synapses += sources.len() as u64;
             }
-            max_row = max_row.max(row_sum);
+            (max_delay, max_abs_w, synapses)
+        };
+        let per = (end - first).div_ceil(threads()).max(1);
+        let (a, b) = (row_start[first] as usize, row_start[end] as usize);
+        let stats = std::thread::scope(|scope| {
+            let mut handles = Vec::new();
+            let (mut pre, mut weight, mut delay) = (&mut syn_pre[a..b], &mut syn_weight[a..b], &mut syn_delay[a..b]);
+            let (mut cur, mut sum) = (&mut cursor[first..end], &mut row_sum[first..end]);
+            for lo in (first..end).step_by(per) {
+                let hi = (lo + per).min(end);
+                let len = (row_start[hi] - row_start[lo]) as usize;
+                let (p, rest_p) = std::mem::take(&mut pre).split_at_mut(len);
+                let (w, rest_w) = std::mem::take(&mut weight).split_at_mut(len);
+                let (d, rest_d) = std::mem::take(&mut delay).split_at_mut(len);
+                let (cu, rest_c) = std::mem::take(&mut cur).split_at_mut(hi - lo);
+                let (su, rest_s) = std::mem::take(&mut sum).split_at_mut(hi - lo);
+                (pre, weight, delay, cur, sum) = (rest_p, rest_w, rest_d, rest_c, rest_s);
+                let fill = &fill_range;
+                handles.push(scope.spawn(move || fill(lo, hi, p, w, d, cu, su)));
+            }
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("row-filling thread panicked"))
+                .fold((1u32, 0f64, 0u64), |a, b| (a.0.max(b.0), a.1.max(b.1), a.2 + b.2))
+        });
+        max_delay = max_delay.max(stats.0);
+        max_abs_w = max_abs_w.max(stats.1);
+        synapses += stats.2;
+        freed += 4 * c.sources.len() + 8 * c.start.len();
+        drop(c);
+        if freed >= 256 << 20 {
+            return_freed_memory();
+            freed = 0;
         }
-        (max_delay, max_abs_w, max_row, synapses)
-    };
-    std::thread::scope(|scope| {
-        let mut handles = Vec::new();
-        let (mut pre, mut weight, mut delay) = (syn_pre, syn_weight, syn_delay);
-        for lo in (0..n).step_by(per) {
-            let hi = (lo + per).min(n);
-            let len = (row_start[hi] - row_start[lo]) as usize;
-            let (p, rest_p) = std::mem::take(&mut pre).split_at_mut(len);
-            let (w, rest_w) = std::mem::take(&mut weight).split_at_mut(len);
-            let (d, rest_d) = std::mem::take(&mut delay).split_at_mut(len);
-            (pre, weight, delay) = (rest_p, rest_w, rest_d);
-            handles.push(scope.spawn(move || fill_range(lo, hi, p, w, d)));
+    }
+    return_freed_memory();
+    let max_row = row_sum.iter().copied().fold(0f64, f64::max);
+    (max_delay, max_abs_w, max_row, synapses)
+}
+
+/// Gives the host's free heap memory back to the system. The connection lists are made in
+/// pieces by many threads, so glibc keeps them in its per-thread heaps, and letting them go
+/// alone leaves the process's resident memory where it was (about 1 GB of the whole cortex at
+/// 1 M neurons): `malloc_trim` returns the free pages of every heap. A no-op elsewhere.
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
         }
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("row-filling thread panicked"))
-            .fold((1u32, 0f64, 0f64, 0u64), |a: FillStats, b| {
-                (a.0.max(b.0), a.1.max(b.1), a.2.max(b.2), a.3 + b.3)
-            })
-    })
+        // SAFETY: glibc's malloc_trim only returns free memory to the system; it takes no
+        // pointers and is safe to call at any time from any thread.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
 }
 
 /// Words of one neuron's parameters (`NeuronParams`, and `params_ext` where a population has a

@@ -120,7 +120,8 @@ pub const EVENT_BYTES: f64 = 22.0;
 pub fn run(ctx: &GpuContext, model: &Model, steps: u64, bandwidth: Option<f64>) -> Result<BenchResult> {
     gpu_fit(model, ctx)?;
     let t0 = Instant::now();
-    let mut net = build::build_sharded(model, ctx.shard_slots())?;
+    // The engine takes the synapses: the compact shards need no index on the host.
+    let mut net = build::build_for_upload(model, ctx.shard_slots())?;
     let build_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let mut engine = GpuEngine::new_releasing(ctx, &mut net, 0)?;

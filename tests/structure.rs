@@ -726,6 +726,23 @@ fn an_engine_that_took_the_synapses_runs_as_one_that_copied_them() {
             "states differ ({} shards)",
             kept.shards.len()
         );
+        // Built for the upload alone, the compact shards without an index: the same state.
+        let mut lean = rewire::build::build_for_upload(&model, slots).unwrap();
+        assert_eq!(
+            lean.shards.iter().map(|s| s.indexed).collect::<Vec<_>>(),
+            compact.iter().map(|&c| !c).collect::<Vec<_>>()
+        );
+        assert_eq!(lean.gpu_buffers(0), kept.gpu_buffers(0));
+        let mut sorted = GpuEngine::new_releasing(&ctx, &mut lean, 0).expect("upload");
+        for _ in 0..3 {
+            sorted.advance(100).unwrap();
+            sorted.sample().unwrap();
+        }
+        assert!(
+            copied.save_state().unwrap() == sorted.save_state().unwrap(),
+            "states differ after an upload without compact indexes ({} shards)",
+            kept.shards.len()
+        );
     }
     // A static network, every shard in the compact layout, is put together from the arrays
     // taken as well.
@@ -746,6 +763,28 @@ fn an_engine_that_took_the_synapses_runs_as_one_that_copied_them() {
     released.advance(100).unwrap();
     assert_eq!(copied.sample().unwrap(), released.sample().unwrap());
     assert!(copied.save_state().unwrap() == released.save_state().unwrap());
+    // In many compact shards built without an index, each put in source order at the upload:
+    // the same state as the kept network's in as many shards, which neither the CPU twin nor
+    // a copying upload takes.
+    let src = r#"Scene(seed: 2, dt_ms: 1.0, duration_ms: 100,
+            regions: [Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 0.5,
+                             populations: [Population(name: "E", count: 200, model: RegularSpiking)])],
+            projections: [Projection(from: "E", to: "E", rule: FixedInDegree(10), weight: Uniform(0.5, 1.5), delay_ms: Uniform(1, 9))],
+            inputs: [Poisson(to: "E", rate_hz: 600, in_degree: 10, weight: 1.5)],
+        )"#;
+    let kept = build_sharded(&common::model(src), 256).unwrap();
+    assert!(kept.shards.len() > 4 && kept.compact());
+    let mut lean = rewire::build::build_for_upload(&common::model(src), 256).unwrap();
+    assert!(lean.shards.iter().all(|s| !s.indexed && s.out_slots.is_empty()));
+    assert!(GpuEngine::new(&ctx, &lean, 0).is_err());
+    assert!(std::panic::catch_unwind(|| rewire::reference::CpuEngine::new(&lean, 0)).is_err());
+    let mut copied = GpuEngine::new(&ctx, &kept, 0).expect("upload");
+    let mut sorted = GpuEngine::new_releasing(&ctx, &mut lean, 0).expect("upload");
+    assert_eq!(copied.compact_synapses().unwrap(), sorted.compact_synapses().unwrap());
+    copied.advance(100).unwrap();
+    sorted.advance(100).unwrap();
+    assert_eq!(copied.sample().unwrap(), sorted.sample().unwrap());
+    assert!(copied.save_state().unwrap() == sorted.save_state().unwrap());
 }
 
 /// Structural plasticity's per-neuron arrays are single bindings, as the neuron state is: the

@@ -34,6 +34,9 @@ pub struct Shard {
     pub out_slots: Vec<u32>,
     /// Entries of `out_slots` (kept when the engine takes the index: `Network::take_synapses`).
     pub synapses: u32,
+    /// Whether `out_slots` was made: a shard in the compact layout built for an upload alone
+    /// (`build_for_upload`) has none, and the upload puts its slots in source order in place.
+    pub indexed: bool,
 }
 
 impl Shard {
@@ -143,6 +146,45 @@ pub fn compact_delays_into(
             *word |= byte << (8 * (b % 4));
         }
     }
+}
+
+/// Words `from_word..` of the delay bytes of a compact shard whose slots are in source order
+/// (`sort_compact_shard`: `syn_delay` its synapses' delay words from its first slot), as
+/// `compact_delays_into` makes them where nothing was removed.
+pub fn compact_delays_sorted_into(syn_delay: &[u16], from_word: usize, delay: &mut [u32]) {
+    for (w, word) in (from_word..).zip(delay.iter_mut()) {
+        *word = 0;
+        for (b, &d) in syn_delay.iter().enumerate().skip(4 * w).take(4) {
+            *word |= (d as u32 & layout::COMPACT_DELAY_MASK) << (8 * (b % 4));
+        }
+    }
+}
+
+/// Puts the slots of shard `k` (in the compact layout, built without an index:
+/// `build_for_upload`) in source order in place, in the arrays taken out of the network: the
+/// targets of its synapses over the first of its sources, their weights and delay words over
+/// the first of its own, each in the order of the outgoing index `shard` makes (sources
+/// ascending, then slots). Its compact arrays are then `syn_pre`, `syn_weight` and `syn_delay`
+/// from its first slot, `synapses` long (`compact_delays_sorted_into` makes the delay bytes);
+/// its other slots keep what they held. Holds one shard's index and one array of it besides.
+pub fn sort_compact_shard(t: &mut SynapseArrays, net: &Network, k: usize) {
+    let s = &net.shards[k];
+    let n = net.globals.n_neurons as usize;
+    let ix = shard(&t.syn_pre, &net.row_start, n, s.first_neuron as usize, s.end_neuron as usize);
+    assert_eq!(
+        ix.out_slots.len(),
+        s.synapses as usize,
+        "shard {k} changed between its build and its upload"
+    );
+    let a = s.first_slot as usize;
+    for (e, &local) in ix.out_slots.iter().enumerate() {
+        t.syn_pre[a + e] = t.syn_owner[(a + local as usize) >> layout::ROW_CHUNK_SHIFT];
+    }
+    let weight: Vec<f32> = ix.out_slots.iter().map(|&l| t.syn_weight[a + l as usize]).collect();
+    t.syn_weight[a..a + weight.len()].copy_from_slice(&weight);
+    drop(weight);
+    let delay: Vec<u16> = ix.out_slots.iter().map(|&l| t.syn_delay[a + l as usize]).collect();
+    t.syn_delay[a..a + delay.len()].copy_from_slice(&delay);
 }
 
 /// Row delays as bytes, four a word (`Network::delay_byte_shards`): slot k's delay in byte k % 4
@@ -313,6 +355,19 @@ pub fn build(model: &Model) -> Network {
 /// split). Fails when the network has more than 2^35 slots (`MAX_SLOTS`), or one row exceeds a
 /// shard.
 pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
+    build_sharded_with(model, max_shard_slots, true)
+}
+
+/// `build_sharded` for an upload that takes the synapses (`GpuEngine::new_releasing`) and
+/// nothing else: the shards in the compact layout get no outgoing index (4 bytes a synapse the
+/// host would hold beside the rows at the build's peak); the upload puts each one's slots in
+/// source order in place instead (`sort_compact_shard`). Such a network is for that upload alone:
+/// the CPU twin and `GpuEngine::new` refuse it.
+pub fn build_for_upload(model: &Model, max_shard_slots: u64) -> Result<Network> {
+    build_sharded_with(model, max_shard_slots, false)
+}
+
+fn build_sharded_with(model: &Model, max_shard_slots: u64, index_compact: bool) -> Result<Network> {
     let key = rng::seed_key(model.seed);
     let n = model.neurons as usize;
     let dt = model.dt_ms;
@@ -443,9 +498,26 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     } else {
         Vec::new()
     };
-    let shards = plan_shards(&row_start, max_shard_slots, ring_part as usize, &edges)?
+    // Which shards will take the compact layout, from the model (as `Network::compact_shards`
+    // decides it from the network, which this never contradicts: a population the model keeps
+    // in rows the network keeps too, and the longest delay here counts the sprouting rules').
+    let longest = model
+        .structure
+        .as_ref()
+        .map_or(0, |st| st.sprouts.iter().map(|r| r.delay_steps).max().unwrap_or(0))
+        .max(max_delay);
+    let kept: Vec<bool> = (0..model.populations.len()).map(|t| keeps_rows(model, t)).collect();
+    let compact_range = |lo: usize, hi: usize| {
+        longest <= layout::COMPACT_DELAY_MASK
+            && !model
+                .populations
+                .iter()
+                .zip(&kept)
+                .any(|(p, &k)| k && p.count > 0 && (p.first as usize) < hi && (p.first + p.count) as usize > lo)
+    };
+    let shards: Vec<Shard> = plan_shards(&row_start, max_shard_slots, ring_part as usize, &edges)?
         .into_iter()
-        .map(|(a, b)| shard(&syn_pre, &row_start, n, a, b))
+        .map(|(a, b)| shard_with(&syn_pre, &row_start, n, a, b, index_compact || !compact_range(a, b)))
         .collect();
     phase("outgoing indexes");
 
@@ -659,7 +731,7 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
     };
     let mut task = vec![0u32; words];
     task[layout::T_FIRST..layout::T_FIRST + 16].fill(EMPTY);
-    Ok(Network {
+    let net = Network {
         globals,
         pops,
         poisson,
@@ -728,7 +800,13 @@ pub fn build_sharded(model: &Model, max_shard_slots: u64) -> Result<Network> {
             .iter()
             .map(|p| format!("{} ({})", p.name, model.regions[p.region].name))
             .collect(),
-    })
+    };
+    let compact = net.compact_shards();
+    assert!(
+        net.shards.iter().zip(&compact).all(|(s, &c)| s.indexed || c),
+        "a shard without an index must take the compact layout"
+    );
+    Ok(net)
 }
 
 /// The structural state of a new network (all empty without structural plasticity).
@@ -1449,6 +1527,11 @@ fn plan_shards(row_start: &[u64], max_slots: u64, ring_part: usize, edges: &[usi
 /// an exclusive scan, and a scatter in slot order, each thread taking a contiguous run of slots
 /// (so every neuron's slots come out ascending whatever the number of threads).
 pub(crate) fn shard(syn_pre: &[u32], row_start: &[u64], n: usize, lo: usize, hi: usize) -> Shard {
+    shard_with(syn_pre, row_start, n, lo, hi, true)
+}
+
+/// `shard`, with its outgoing index only where `index` (else the starts and the count alone).
+pub(crate) fn shard_with(syn_pre: &[u32], row_start: &[u64], n: usize, lo: usize, hi: usize, index: bool) -> Shard {
     let (first, end) = (row_start[lo], row_start[hi]);
     let pre = &syn_pre[first as usize..end as usize];
     let per = pre.len().div_ceil(threads()).max(ROW_CHUNK as usize);
@@ -1483,6 +1566,18 @@ pub(crate) fn shard(syn_pre: &[u32], row_start: &[u64], n: usize, lo: usize, hi:
     }
     out_start[n] = total;
     drop(counts);
+    if !index {
+        return Shard {
+            first_neuron: lo as u32,
+            end_neuron: hi as u32,
+            first_slot: first,
+            end_slot: end,
+            out_start,
+            synapses: total,
+            out_slots: Vec::new(),
+            indexed: false,
+        };
+    }
     let mut out_slots = vec![0u32; total as usize];
     let out = SyncSlice(out_slots.as_mut_ptr());
     std::thread::scope(|s| {
@@ -1509,6 +1604,7 @@ pub(crate) fn shard(syn_pre: &[u32], row_start: &[u64], n: usize, lo: usize, hi:
         out_start,
         synapses: out_slots.len() as u32,
         out_slots,
+        indexed: true,
     }
 }
 
@@ -1530,6 +1626,12 @@ pub fn part_name(name: &str, k: usize) -> String {
 }
 
 impl Network {
+    /// Whether every shard has its outgoing index (not so after `build_for_upload`, whose
+    /// network only `GpuEngine::new_releasing` takes).
+    pub fn indexed(&self) -> bool {
+        self.shards.iter().all(|s| s.indexed)
+    }
+
     /// The parts of the neurons on the GPU, each with its own bindings of the delay ring and of
     /// the parameters: (first neuron, end neuron) of each, `ring_part` neurons a part.
     pub fn ring_parts(&self) -> Vec<(u32, u32)> {
@@ -1727,6 +1829,7 @@ impl Network {
     /// twin's network gives the same view, so the two compare synapse by synapse.
     pub fn compact_synapses(&self, k: usize) -> CompactSynapses {
         let s = &self.shards[k];
+        assert!(s.indexed, "shard {k} was built for an upload alone (build_for_upload)");
         self.compact_synapses_in(
             k,
             &s.out_slots,

@@ -156,36 +156,37 @@ fn upload<T: bytemuck::Pod>(
     buffers
 }
 
-/// One array of the compact layout for every shard in it (None for the others), made by `make`
-/// from the shard's first slot and its outgoing index (in `taken` where the arrays were moved
-/// out of the network).
-/// `words(entries)` words of 4 bytes a shard, which `make(shard, first slot, index, first word,
-/// words)` writes, a piece at a time, into the device buffer's mapped range.
-fn compact_part(
-    init_with: &impl Fn(&str, u64, &mut dyn FnMut(usize, &mut [u32])) -> wgpu::Buffer,
+/// One buffer a shard of one per-slot array, made from the last shard to the first by
+/// `part(shard number, shard, whole array)` (the array taken out of the network where it was,
+/// else the network's), the taken array cut back to the shard's first element after each
+/// (`slots_per_element`: 1, or ROW_CHUNK for the owners) and let go at the end: on a CPU adapter,
+/// whose device memory is the host's, the host's copy shrinks as the device's grows.
+fn upload_back<T: bytemuck::Pod>(
     net: &Network,
-    taken: &Option<crate::build::SynapseArrays>,
-    compact: &[bool],
-    label: &str,
-    words: impl Fn(usize) -> usize,
-    make: impl Fn(usize, u64, &[u32], usize, &mut [u32]),
-) -> Vec<Option<wgpu::Buffer>> {
-    net.shards
-        .iter()
-        .enumerate()
-        .map(|(k, s)| {
-            compact[k].then(|| {
-                let out: &[u32] = match taken {
-                    Some(t) => &t.out_slots[k],
-                    None => &s.out_slots,
-                };
-                let n = words(out.len());
-                init_with(label, 4 * n as u64, &mut |from: usize, words: &mut [u32]| {
-                    make(k, s.first_slot, out, from, words)
-                })
-            })
-        })
-        .collect()
+    taken: &mut Option<crate::build::SynapseArrays>,
+    field: fn(&mut crate::build::SynapseArrays) -> &mut Vec<T>,
+    own: fn(&Network) -> &Vec<T>,
+    slots_per_element: usize,
+    mut part: impl FnMut(usize, &crate::build::Shard, &[T]) -> wgpu::Buffer,
+) -> Vec<wgpu::Buffer> {
+    let mut buffers = Vec::with_capacity(net.shards.len());
+    for (k, s) in net.shards.iter().enumerate().rev() {
+        match taken.as_mut() {
+            Some(t) => {
+                let all = field(t);
+                buffers.push(part(k, s, all));
+                // A smaller allocation in place (glibc gives the tail of a large block back).
+                all.truncate((s.first_slot as usize / slots_per_element).min(all.len()));
+                all.shrink_to_fit();
+            }
+            None => buffers.push(part(k, s, own(net))),
+        }
+    }
+    if let Some(t) = taken.as_mut() {
+        *field(t) = Vec::new();
+    }
+    buffers.reverse();
+    buffers
 }
 
 /// What a new buffer holds (`Buffers::new`).
@@ -387,143 +388,124 @@ impl Buffers {
                 None => (&net.syn_pre, &net.syn_weight, &net.syn_delay, &net.syn_owner),
             }
         }
-        // What the delay bytes read of the sources (which synapses a lesion removed), so the
-        // sources, the largest array, go before anything of the compact layout is made.
+        // Compact shards built without an index (`build::build_for_upload`; the upload of a
+        // network the caller keeps refused them): their slots are put in source order in place,
+        // one shard at a time, so that their compact arrays are slices of the taken arrays, the
+        // targets where the sources were.
+        let sorted: Vec<bool> = net.shards.iter().map(|s| !s.indexed).collect();
+        if let Some(t) = taken.as_mut() {
+            for k in (0..net.shards.len()).filter(|&k| sorted[k]) {
+                crate::build::sort_compact_shard(t, net, k);
+            }
+        }
+        // The other shards' outgoing indexes, moved out of the taken arrays (or read in the
+        // network), so that each array's pass below may cut its own array back.
+        let index: Vec<std::borrow::Cow<[u32]>> = match taken.as_mut() {
+            Some(t) => std::mem::take(&mut t.out_slots).into_iter().map(std::borrow::Cow::Owned).collect(),
+            None => net.shards.iter().map(|s| std::borrow::Cow::Borrowed(&s.out_slots[..])).collect(),
+        };
+        // What the delay bytes of an indexed compact shard read of the sources (which synapses a
+        // lesion removed), so the sources, the largest array, go before its delay bytes are made.
         let removed: Vec<Vec<u32>> = net
             .shards
             .iter()
             .enumerate()
             .map(|(k, s)| {
-                if !compact[k] {
+                if !compact[k] || sorted[k] {
                     return Vec::new();
                 }
-                let out: &[u32] = match &taken {
-                    Some(t) => &t.out_slots[k],
-                    None => &s.out_slots,
-                };
-                crate::build::compact_removed(s.first_slot, out, arrays(net, &taken).0)
+                crate::build::compact_removed(s.first_slot, &index[k], arrays(net, &taken).0)
             })
             .collect();
-        let t = &mut taken;
-        let pre = upload(
-            &mut init,
-            net,
-            t,
-            "syn_pre",
-            |t| &mut t.syn_pre,
-            |n| &n.syn_pre,
-            rows_of,
-        );
-        let c_delay = compact_part(
-            &init_with,
-            net,
-            &taken,
-            &compact,
-            "syn_delay",
-            |n| n.div_ceil(4),
-            |k, first, out, from, words| {
-                crate::build::compact_delays_into(first, out, arrays(net, &taken).2, &removed[k], from, words)
-            },
-        );
-        drop(removed);
-        let t = &mut taken;
-        // Delay words, or bytes in the shards that keep no spine state (`delay_byte_shards`).
-        let delay = {
-            let all: &[u16] = match t.as_ref() {
-                Some(t) => &t.syn_delay,
-                None => &net.syn_delay,
-            };
-            let delay = net
-                .shards
-                .iter()
-                .enumerate()
-                .map(|(k, s)| match rows_of(k, s) {
-                    Some(r) if delay_bytes[k] => init(
-                        "syn_delay",
-                        bytemuck::cast_slice(&crate::build::delay_bytes(&all[r])),
-                        RW,
-                    ),
-                    Some(r) => init("syn_delay", bytemuck::cast_slice(&all[r]), RW),
-                    None => init("syn_delay", &[], RW),
-                })
-                .collect::<Vec<_>>();
-            if let Some(t) = t.as_mut() {
-                t.syn_delay = Vec::new();
+        // Each per-slot array in turn, shard by shard from the last, the taken array cut back
+        // behind each shard (`upload_back`): the host holds what is left of the rows beside what
+        // the device holds (host memory, on a CPU adapter), and one shard's compact array.
+        // Sources of the row shards; the targets of the sorted compact shards (taken here, from
+        // where the sources were, and put in place of the owners below).
+        let mut sorted_posts: Vec<Option<wgpu::Buffer>> = net.shards.iter().map(|_| None).collect();
+        let pre = upload_back(net, &mut taken, |t| &mut t.syn_pre, |n| &n.syn_pre, 1, |k, s, all| {
+            let a = s.first_slot as usize;
+            if sorted[k] {
+                let part = &all[a..a + s.synapses as usize];
+                sorted_posts[k] = Some(init_with("syn_post", 4 * part.len() as u64, &mut |from, words| {
+                    words.copy_from_slice(&part[from..from + words.len()])
+                }));
+                init("syn_pre", &[], RW)
+            } else if compact[k] {
+                init("syn_pre", &[], RW)
+            } else {
+                init("syn_pre", bytemuck::cast_slice(&all[a..s.end_slot as usize]), RW)
             }
-            delay
-        };
-        let c_weight = compact_part(
-            &init_with,
-            net,
-            &taken,
-            &compact,
-            "syn_weight",
-            |n| n,
-            |_, first, out, from, words| {
-                let out = &out[from..from + words.len()];
-                crate::build::compact_weights_into(first, out, arrays(net, &taken).1, bytemuck::cast_slice_mut(words))
-            },
-        );
-        let t = &mut taken;
-        let weight = upload(
-            &mut init,
-            net,
-            t,
-            "syn_weight",
-            |t| &mut t.syn_weight,
-            |n| &n.syn_weight,
-            rows_of,
-        );
-        let c_post = compact_part(
-            &init_with,
-            net,
-            &taken,
-            &compact,
-            "syn_post",
-            |n| n,
-            |_, first, out, from, words| {
-                crate::build::compact_posts_into(first, &out[from..from + words.len()], arrays(net, &taken).3, words)
-            },
-        );
-        let t = &mut taken;
-        let owner = upload(
-            &mut init,
-            net,
-            t,
-            "syn_owner",
-            |t| &mut t.syn_owner,
-            |n| &n.syn_owner,
-            |k, s| rows_of(k, s).map(|r| r.start / chunk..r.end / chunk),
-        );
+        });
+        // Delay words, or bytes in the shards that keep no spine state (`delay_byte_shards`);
+        // a compact shard's delay bytes.
+        let delay = upload_back(net, &mut taken, |t| &mut t.syn_delay, |n| &n.syn_delay, 1, |k, s, all| {
+            let (a, b) = (s.first_slot as usize, s.end_slot as usize);
+            if sorted[k] {
+                let part = &all[a..a + s.synapses as usize];
+                init_with("syn_delay", 4 * part.len().div_ceil(4) as u64, &mut |from, words| {
+                    crate::build::compact_delays_sorted_into(part, from, words)
+                })
+            } else if compact[k] {
+                let out = &index[k];
+                init_with("syn_delay", 4 * out.len().div_ceil(4) as u64, &mut |from, words| {
+                    crate::build::compact_delays_into(s.first_slot, out, all, &removed[k], from, words)
+                })
+            } else if delay_bytes[k] {
+                init("syn_delay", bytemuck::cast_slice(&crate::build::delay_bytes(&all[a..b])), RW)
+            } else {
+                init("syn_delay", bytemuck::cast_slice(&all[a..b]), RW)
+            }
+        });
+        drop(removed);
+        let weight = upload_back(net, &mut taken, |t| &mut t.syn_weight, |n| &n.syn_weight, 1, |k, s, all| {
+            let a = s.first_slot as usize;
+            if sorted[k] {
+                init("syn_weight", bytemuck::cast_slice(&all[a..a + s.synapses as usize]), RW)
+            } else if compact[k] {
+                let out = &index[k];
+                init_with("syn_weight", 4 * out.len() as u64, &mut |from, words| {
+                    let out = &out[from..from + words.len()];
+                    crate::build::compact_weights_into(s.first_slot, out, all, bytemuck::cast_slice_mut(words))
+                })
+            } else {
+                init("syn_weight", bytemuck::cast_slice(&all[a..s.end_slot as usize]), RW)
+            }
+        });
+        // Owners of the row shards' chunks; an indexed compact shard's targets.
+        let owner = upload_back(net, &mut taken, |t| &mut t.syn_owner, |n| &n.syn_owner, chunk, |k, s, all| {
+            if sorted[k] {
+                init("syn_owner", &[], RW)
+            } else if compact[k] {
+                let out = &index[k];
+                init_with("syn_post", 4 * out.len() as u64, &mut |from, words| {
+                    crate::build::compact_posts_into(s.first_slot, &out[from..from + words.len()], all, words)
+                })
+            } else {
+                let (a, b) = (s.first_slot as usize / chunk, s.end_slot as usize / chunk);
+                init("syn_owner", bytemuck::cast_slice(&all[a..b]), RW)
+            }
+        });
         // Structural plasticity may occupy every slot of a growing shard: the index then has
         // room for all. Elsewhere slots only empty (lesions).
         let mut out_slots = Vec::new();
-        for (k, s) in net.shards.iter().enumerate() {
+        for (k, (s, mine)) in net.shards.iter().zip(index).enumerate() {
             if compact[k] {
-                if let Some(t) = t.as_mut() {
-                    t.out_slots[k] = Vec::new();
-                }
                 out_slots.push(init("out_slots", &[], RW));
                 continue;
             }
-            let mut mine = match t.as_mut() {
-                Some(t) => std::mem::take(&mut t.out_slots[k]),
-                None => s.out_slots.clone(),
-            };
+            let mut mine = mine.into_owned();
             if grows[k] {
                 mine.resize(s.slots() as usize, 0);
             }
             out_slots.push(init("out_slots", bytemuck::cast_slice(&mine), RW));
         }
-        // A compact shard's weights, delay bytes and targets in the place of the rows' stand-ins.
-        let put = |rows: Vec<wgpu::Buffer>, compact: Vec<Option<wgpu::Buffer>>| {
-            rows.into_iter()
-                .zip(compact)
-                .map(|(r, c)| c.unwrap_or(r))
-                .collect::<Vec<_>>()
-                .into_iter()
-        };
-        let (mut weight, mut delay, mut owner) = (put(weight, c_weight), put(delay, c_delay), put(owner, c_post));
+        let owner: Vec<wgpu::Buffer> = owner
+            .into_iter()
+            .zip(sorted_posts)
+            .map(|(o, p)| p.unwrap_or(o))
+            .collect();
+        let (mut weight, mut delay, mut owner) = (weight.into_iter(), delay.into_iter(), owner.into_iter());
         let (mut pre, mut out_slots) = (pre.into_iter(), out_slots.into_iter());
         let (mut born, mut elig, mut late) = (born.into_iter(), elig.into_iter(), late.into_iter());
         let shards: Vec<ShardBuffers> = net

@@ -166,6 +166,11 @@ pub fn check_fits(net: &Network, raster_steps: u32, ctx: &GpuContext) -> Result<
 impl GpuEngine {
     /// Uploads a network; `raster_steps` steps of spike raster are recorded (0: none).
     pub fn new(ctx: &GpuContext, net: &Network, raster_steps: u32) -> Result<Self> {
+        if !net.indexed() {
+            return Err(Error::Usage(
+                "a network built for an upload alone (build_for_upload) goes to GpuEngine::new_releasing".into(),
+            ));
+        }
         check_fits(net, raster_steps, ctx)?;
         Self::upload(ctx, net, None, raster_steps)
     }

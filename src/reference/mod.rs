@@ -41,6 +41,10 @@ impl CpuEngine {
     pub const DESCRIPTION: &str = "CPU reference";
 
     pub fn new(net: &Network, raster_steps: u32) -> Self {
+        assert!(
+            net.indexed(),
+            "the CPU reference steps a network with every outgoing index (build_sharded, not build_for_upload)"
+        );
         let g = net.globals;
         CpuEngine {
             ring: vec![0; g.ring_channels as usize * g.ring_len as usize * g.n_neurons as usize],

@@ -95,7 +95,12 @@ impl Simulation {
         }
         let t0 = Instant::now();
         let shard_slots = ctx.as_ref().map_or(u32::MAX as u64, |c| c.shard_slots());
-        let mut network = build::build_sharded(&model, shard_slots)?;
+        // The GPU engine takes the synapses (`new_releasing`): its compact shards need no index
+        // on the host (`build_for_upload`); the CPU twin steps every index.
+        let mut network = match &ctx {
+            Some(_) => build::build_for_upload(&model, shard_slots)?,
+            None => build::build_sharded(&model, shard_slots)?,
+        };
         let build_s = t0.elapsed().as_secs_f64();
         // The LFP proxy's couplings read the synapses, which the GPU engine takes.
         let names: Vec<String> = model.regions.iter().map(|r| r.name.clone()).collect();

@@ -1181,9 +1181,10 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         + synapse_arrays
         + per_slot * row_slots
         + structural;
-    // The host's peak while building (`build_sharded`): the rows (BYTES_PER_SLOT a slot) beside
-    // first the connection lists (a source a synapse, a u64 start a target of each projection),
-    // then the outgoing indexes (a slot a synapse, n + 1 starts a shard), and the per-neuron
+    // The host's peak while building (`build_sharded`), from above: the rows (BYTES_PER_SLOT a
+    // slot) beside first the connection lists (a source a synapse, a u64 start a target of each
+    // projection; they go as the rows fill), then the outgoing indexes (a slot a synapse, n + 1
+    // starts a shard; `build_for_upload` makes the row shards' alone), and the per-neuron
     // arrays: state 16, parameters 32, position 12, status 16, traces 16; further state and
     // parameters 48 with a two-channel model; calcium and elements 16 + 48 and connected boutons
     // 4 with structural plasticity. The per-slot birth steps, eligibilities and late phases start

@@ -170,7 +170,13 @@ pub fn compact_delays_sorted_into(syn_delay: &[u16], from_word: usize, delay: &m
 pub fn sort_compact_shard(t: &mut SynapseArrays, net: &Network, k: usize) {
     let s = &net.shards[k];
     let n = net.globals.n_neurons as usize;
-    let ix = shard(&t.syn_pre, &net.row_start, n, s.first_neuron as usize, s.end_neuron as usize);
+    let ix = shard(
+        &t.syn_pre,
+        &net.row_start,
+        n,
+        s.first_neuron as usize,
+        s.end_neuron as usize,
+    );
     assert_eq!(
         ix.out_slots.len(),
         s.synapses as usize,

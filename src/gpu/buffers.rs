@@ -401,8 +401,15 @@ impl Buffers {
         // The other shards' outgoing indexes, moved out of the taken arrays (or read in the
         // network), so that each array's pass below may cut its own array back.
         let index: Vec<std::borrow::Cow<[u32]>> = match taken.as_mut() {
-            Some(t) => std::mem::take(&mut t.out_slots).into_iter().map(std::borrow::Cow::Owned).collect(),
-            None => net.shards.iter().map(|s| std::borrow::Cow::Borrowed(&s.out_slots[..])).collect(),
+            Some(t) => std::mem::take(&mut t.out_slots)
+                .into_iter()
+                .map(std::borrow::Cow::Owned)
+                .collect(),
+            None => net
+                .shards
+                .iter()
+                .map(|s| std::borrow::Cow::Borrowed(&s.out_slots[..]))
+                .collect(),
         };
         // What the delay bytes of an indexed compact shard read of the sources (which synapses a
         // lesion removed), so the sources, the largest array, go before its delay bytes are made.
@@ -423,69 +430,101 @@ impl Buffers {
         // Sources of the row shards; the targets of the sorted compact shards (taken here, from
         // where the sources were, and put in place of the owners below).
         let mut sorted_posts: Vec<Option<wgpu::Buffer>> = net.shards.iter().map(|_| None).collect();
-        let pre = upload_back(net, &mut taken, |t| &mut t.syn_pre, |n| &n.syn_pre, 1, |k, s, all| {
-            let a = s.first_slot as usize;
-            if sorted[k] {
-                let part = &all[a..a + s.synapses as usize];
-                sorted_posts[k] = Some(init_with("syn_post", 4 * part.len() as u64, &mut |from, words| {
-                    words.copy_from_slice(&part[from..from + words.len()])
-                }));
-                init("syn_pre", &[], RW)
-            } else if compact[k] {
-                init("syn_pre", &[], RW)
-            } else {
-                init("syn_pre", bytemuck::cast_slice(&all[a..s.end_slot as usize]), RW)
-            }
-        });
+        let pre = upload_back(
+            net,
+            &mut taken,
+            |t| &mut t.syn_pre,
+            |n| &n.syn_pre,
+            1,
+            |k, s, all| {
+                let a = s.first_slot as usize;
+                if sorted[k] {
+                    let part = &all[a..a + s.synapses as usize];
+                    sorted_posts[k] = Some(init_with("syn_post", 4 * part.len() as u64, &mut |from, words| {
+                        words.copy_from_slice(&part[from..from + words.len()])
+                    }));
+                    init("syn_pre", &[], RW)
+                } else if compact[k] {
+                    init("syn_pre", &[], RW)
+                } else {
+                    init("syn_pre", bytemuck::cast_slice(&all[a..s.end_slot as usize]), RW)
+                }
+            },
+        );
         // Delay words, or bytes in the shards that keep no spine state (`delay_byte_shards`);
         // a compact shard's delay bytes.
-        let delay = upload_back(net, &mut taken, |t| &mut t.syn_delay, |n| &n.syn_delay, 1, |k, s, all| {
-            let (a, b) = (s.first_slot as usize, s.end_slot as usize);
-            if sorted[k] {
-                let part = &all[a..a + s.synapses as usize];
-                init_with("syn_delay", 4 * part.len().div_ceil(4) as u64, &mut |from, words| {
-                    crate::build::compact_delays_sorted_into(part, from, words)
-                })
-            } else if compact[k] {
-                let out = &index[k];
-                init_with("syn_delay", 4 * out.len().div_ceil(4) as u64, &mut |from, words| {
-                    crate::build::compact_delays_into(s.first_slot, out, all, &removed[k], from, words)
-                })
-            } else if delay_bytes[k] {
-                init("syn_delay", bytemuck::cast_slice(&crate::build::delay_bytes(&all[a..b])), RW)
-            } else {
-                init("syn_delay", bytemuck::cast_slice(&all[a..b]), RW)
-            }
-        });
+        let delay = upload_back(
+            net,
+            &mut taken,
+            |t| &mut t.syn_delay,
+            |n| &n.syn_delay,
+            1,
+            |k, s, all| {
+                let (a, b) = (s.first_slot as usize, s.end_slot as usize);
+                if sorted[k] {
+                    let part = &all[a..a + s.synapses as usize];
+                    init_with("syn_delay", 4 * part.len().div_ceil(4) as u64, &mut |from, words| {
+                        crate::build::compact_delays_sorted_into(part, from, words)
+                    })
+                } else if compact[k] {
+                    let out = &index[k];
+                    init_with("syn_delay", 4 * out.len().div_ceil(4) as u64, &mut |from, words| {
+                        crate::build::compact_delays_into(s.first_slot, out, all, &removed[k], from, words)
+                    })
+                } else if delay_bytes[k] {
+                    init(
+                        "syn_delay",
+                        bytemuck::cast_slice(&crate::build::delay_bytes(&all[a..b])),
+                        RW,
+                    )
+                } else {
+                    init("syn_delay", bytemuck::cast_slice(&all[a..b]), RW)
+                }
+            },
+        );
         drop(removed);
-        let weight = upload_back(net, &mut taken, |t| &mut t.syn_weight, |n| &n.syn_weight, 1, |k, s, all| {
-            let a = s.first_slot as usize;
-            if sorted[k] {
-                init("syn_weight", bytemuck::cast_slice(&all[a..a + s.synapses as usize]), RW)
-            } else if compact[k] {
-                let out = &index[k];
-                init_with("syn_weight", 4 * out.len() as u64, &mut |from, words| {
-                    let out = &out[from..from + words.len()];
-                    crate::build::compact_weights_into(s.first_slot, out, all, bytemuck::cast_slice_mut(words))
-                })
-            } else {
-                init("syn_weight", bytemuck::cast_slice(&all[a..s.end_slot as usize]), RW)
-            }
-        });
+        let weight = upload_back(
+            net,
+            &mut taken,
+            |t| &mut t.syn_weight,
+            |n| &n.syn_weight,
+            1,
+            |k, s, all| {
+                let a = s.first_slot as usize;
+                if sorted[k] {
+                    init("syn_weight", bytemuck::cast_slice(&all[a..a + s.synapses as usize]), RW)
+                } else if compact[k] {
+                    let out = &index[k];
+                    init_with("syn_weight", 4 * out.len() as u64, &mut |from, words| {
+                        let out = &out[from..from + words.len()];
+                        crate::build::compact_weights_into(s.first_slot, out, all, bytemuck::cast_slice_mut(words))
+                    })
+                } else {
+                    init("syn_weight", bytemuck::cast_slice(&all[a..s.end_slot as usize]), RW)
+                }
+            },
+        );
         // Owners of the row shards' chunks; an indexed compact shard's targets.
-        let owner = upload_back(net, &mut taken, |t| &mut t.syn_owner, |n| &n.syn_owner, chunk, |k, s, all| {
-            if sorted[k] {
-                init("syn_owner", &[], RW)
-            } else if compact[k] {
-                let out = &index[k];
-                init_with("syn_post", 4 * out.len() as u64, &mut |from, words| {
-                    crate::build::compact_posts_into(s.first_slot, &out[from..from + words.len()], all, words)
-                })
-            } else {
-                let (a, b) = (s.first_slot as usize / chunk, s.end_slot as usize / chunk);
-                init("syn_owner", bytemuck::cast_slice(&all[a..b]), RW)
-            }
-        });
+        let owner = upload_back(
+            net,
+            &mut taken,
+            |t| &mut t.syn_owner,
+            |n| &n.syn_owner,
+            chunk,
+            |k, s, all| {
+                if sorted[k] {
+                    init("syn_owner", &[], RW)
+                } else if compact[k] {
+                    let out = &index[k];
+                    init_with("syn_post", 4 * out.len() as u64, &mut |from, words| {
+                        crate::build::compact_posts_into(s.first_slot, &out[from..from + words.len()], all, words)
+                    })
+                } else {
+                    let (a, b) = (s.first_slot as usize / chunk, s.end_slot as usize / chunk);
+                    init("syn_owner", bytemuck::cast_slice(&all[a..b]), RW)
+                }
+            },
+        );
         // Structural plasticity may occupy every slot of a growing shard: the index then has
         // room for all. Elsewhere slots only empty (lesions).
         let mut out_slots = Vec::new();

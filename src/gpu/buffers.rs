@@ -374,11 +374,10 @@ impl Buffers {
         );
         // Shards in the compact layout hold their synapses in source order, each with its
         // target (in `syn_owner`), weight and delay byte; no sources, no index of slots. Each of
-        // those arrays is put together, shard by shard, from the row arrays it needs just before
-        // the rows' own upload lets them go (delay bytes from the delay words and a bit a
-        // synapse of the sources, once the sources are gone; then weights; then targets): the
-        // host holds one compact array at a time beside what is left of the rows, not all three
-        // beside all of them.
+        // those arrays is put together shard by shard in the pass of the row array it comes from
+        // (targets with the sources where the shard was sorted in place, else with the owners;
+        // delay bytes with the delay words; weights with the weights), so the host holds one
+        // shard's compact array at a time beside what is left of the rows.
         fn arrays<'a>(
             net: &'a Network,
             taken: &'a Option<crate::build::SynapseArrays>,

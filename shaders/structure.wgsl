@@ -33,11 +33,14 @@
 @group(0) @binding(11) var<storage, read> structure: array<u32>;
 // [calcium, bouton elements, spine elements, neurotrophin] per neuron.
 @group(0) @binding(12) var<storage, read_write> grow: array<vec4<f32>>;
-// Three per neuron: [free boutons, boutons to retract, connected boutons, distance bin],
-// [free spines, spines to retract, connected spines, neurotrophin bits] (the excitatory pool where
-// dendrites are typed, the one pool otherwise), [free inhibitory spines, to retract, connected,
-// their elements' bits].
-@group(0) @binding(13) var<storage, read_write> elem: array<vec4<u32>>;
+// Element counts per neuron, three records in three arrays (so that each is one binding of 16
+// bytes a neuron, as the neuron state is): [free boutons, boutons to retract, connected boutons,
+// distance bin] in `elem_axon`, [free spines, spines to retract, connected spines, neurotrophin
+// bits] in `elem_spine` (the excitatory pool where dendrites are typed, the one pool otherwise),
+// [free inhibitory spines, to retract, connected, their elements' bits] in `elem_spine_in`.
+@group(0) @binding(13) var<storage, read_write> elem_axon: array<vec4<u32>>;
+@group(0) @binding(25) var<storage, read_write> elem_spine: array<vec4<u32>>;
+@group(0) @binding(26) var<storage, read_write> elem_spine_in: array<vec4<u32>>;
 // Connected (structural) boutons per neuron, counted by `count`.
 @group(0) @binding(14) var<storage, read_write> boutons: array<atomic<u32>>;
 @group(0) @binding(15) var<storage, read_write> pool: array<u32>;
@@ -172,15 +175,15 @@ fn elements(@builtin(global_invocation_id) gid: vec3<u32>) {
     let conn_a = atomicLoad(&boutons[t]);
     atomicStore(&boutons[t], 0u);
     atomicStore(&demand[t], 0u);
-    let bin = elem[3u * t].w;
+    let bin = elem_axon[t].w;
     let st = status[t];
     if pop.grow_nu <= 0.0 || (st.x & STATUS_ALIVE) == 0u {
         if (st.x & STATUS_ALIVE) == 0u {
             grow[t] = vec4<f32>(0.0);
         }
-        elem[3u * t] = vec4<u32>(0u, 0u, 0u, bin);
-        elem[3u * t + 1u] = vec4<u32>(0u);
-        elem[3u * t + 2u] = vec4<u32>(0u);
+        elem_axon[t] = vec4<u32>(0u, 0u, 0u, bin);
+        elem_spine[t] = vec4<u32>(0u);
+        elem_spine_in[t] = vec4<u32>(0u);
         return;
     }
     let p = params();
@@ -214,7 +217,7 @@ fn elements(@builtin(global_invocation_id) gid: vec3<u32>) {
     let typed = (pop.grow_flags & GROW_TYPED_DENDRITES) != 0u;
     var zi = 0.0;
     if typed {
-        let z_in = bitcast<f32>(elem[3u * t + 2u].w);
+        let z_in = bitcast<f32>(elem_spine_in[t].w);
         zi = min(max(rn(vacated(z_in, conn_i, pop.grow_vacant) + growth(ca, pop.den_in_nu, pop.den_in_xi, pop.den_in_inv_zeta, boost)), 0.0), f32(pop.grow_cap_in));
     }
     let da = modulators[pop.region].x;
@@ -226,9 +229,9 @@ fn elements(@builtin(global_invocation_id) gid: vec3<u32>) {
     let e0 = vec4<u32>(sat_sub(fa, conn_a), sat_sub(conn_a, fa), conn_a, bin);
     let e1 = vec4<u32>(sat_sub(fd, conn_d), sat_sub(conn_d, fd), conn_d, bitcast<u32>(trophin));
     let e2 = vec4<u32>(sat_sub(fi, conn_i), sat_sub(conn_i, fi), conn_i, bitcast<u32>(zi));
-    elem[3u * t] = e0;
-    elem[3u * t + 1u] = e1;
-    elem[3u * t + 2u] = e2;
+    elem_axon[t] = e0;
+    elem_spine[t] = e1;
+    elem_spine_in[t] = e2;
     grow[t] = vec4<f32>(ca, za, zd, trophin);
     let at = pop.region * REGION_STRUCT_WORDS;
     atomicAdd(&sstats[at + SS_FREE_BOUTONS], e0.x);
@@ -292,7 +295,7 @@ fn pool_blocks(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
     let lo = block_of(wg) * SCAN_BLOCK + 4u * lid;
     var s = 0u;
     for (var i = lo; i < min(lo + 4u, g.n_neurons); i++) {
-        s += elem[3u * i].x;
+        s += elem_axon[i].x;
     }
     let ex = wg_scan(lid, s);
     if lid == 255u {
@@ -329,13 +332,13 @@ fn pool_apply(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_in
     let lo = block_of(wg) * SCAN_BLOCK + 4u * lid;
     var s = 0u;
     for (var i = lo; i < min(lo + 4u, n); i++) {
-        s += elem[3u * i].x;
+        s += elem_axon[i].x;
     }
     var acc = blocks[block_of(wg)] + wg_scan(lid, s);
     for (var i = lo; i < lo + 4u; i++) {
         if i < n {
             pool[i] = acc;
-            acc += elem[3u * i].x;
+            acc += elem_axon[i].x;
         } else if i == n {
             pool[n] = acc;
         }
@@ -354,9 +357,9 @@ fn spines(@builtin(global_invocation_id) gid: vec3<u32>) {
     let row = rows[2u + post - rows[0]];
     let pt = pop_of(post);
     let region = pops[pt].region;
-    let e0 = elem[3u * post];
-    let e1 = elem[3u * post + 1u];
-    let e2 = elem[3u * post + 2u];
+    let e0 = elem_axon[post];
+    let e1 = elem_spine[post];
+    let e2 = elem_spine_in[post];
     let trophin = bitcast<f32>(e1.w);
     let gl = glia(region);
     // Transition probabilities of this neuron's spines over one update.
@@ -378,7 +381,7 @@ fn spines(@builtin(global_invocation_id) gid: vec3<u32>) {
                 continue;
             }
             let o = k - row;
-            let ea = elem[3u * pre];
+            let ea = elem_axon[pre];
             // The spine pool the synapse belongs to: the inhibitory one where dendrites are typed.
             let in_pool = in_inhibitory_pool(pops[pt].grow_flags, rule_flags(rk));
             let ed = select(e1, e2, in_pool);
@@ -453,8 +456,8 @@ fn form(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let pt = pop_of(t);
     let typed = (pops[pt].grow_flags & GROW_TYPED_DENDRITES) != 0u;
-    let free_ex = elem[3u * t + 1u].x;
-    let free_in = select(0u, elem[3u * t + 2u].x, typed);
+    let free_ex = elem_spine[t].x;
+    let free_in = select(0u, elem_spine_in[t].x, typed);
     if free_ex + free_in == 0u {
         return;
     }
@@ -573,7 +576,7 @@ fn accept(@builtin(global_invocation_id) gid: vec3<u32>) {
     let row = rows[2u + post - rows[0]];
     let pt = pop_of(post);
     let region = pops[pt].region;
-    let bin = elem[3u * post].w;
+    let bin = elem_axon[post].w;
     let base = rng_base(g.key, STREAM_ACCEPT, step, post);
     for (var j = 0u; j < 4u; j++) {
         let wi = 4u * c + j;
@@ -584,7 +587,7 @@ fn accept(@builtin(global_invocation_id) gid: vec3<u32>) {
             if pre == EMPTY || (half_of(word, h) & SPINE_PROPOSED) == 0u {
                 continue;
             }
-            let free = elem[3u * pre].x;
+            let free = elem_axon[pre].x;
             let dem = atomicLoad(&demand[pre]);
             if dem <= free || rng_draw(base, k - row) % dem < free {
                 let r = rule(pair(pop_of(pre), pt));
@@ -836,9 +839,9 @@ fn census_pops(@builtin(global_invocation_id) gid: vec3<u32>) {
     atomicAdd(&sstats[at + PS_NEURONS], 1u);
     atomicAdd(&sstats[at + PS_BOUTONS], u32(min(gr.y, MAX_ELEMENTS)));
     atomicAdd(&sstats[at + PS_SPINES], u32(min(gr.z, MAX_ELEMENTS)));
-    atomicAdd(&sstats[at + PS_CONN_BOUTONS], elem[3u * t].z);
-    atomicAdd(&sstats[at + PS_CONN_SPINES], elem[3u * t + 1u].z);
-    let e2 = elem[3u * t + 2u];
+    atomicAdd(&sstats[at + PS_CONN_BOUTONS], elem_axon[t].z);
+    atomicAdd(&sstats[at + PS_CONN_SPINES], elem_spine[t].z);
+    let e2 = elem_spine_in[t];
     atomicAdd(&sstats[at + PS_SPINES_IN], u32(min(bitcast<f32>(e2.w), MAX_ELEMENTS)));
     atomicAdd(&sstats[at + PS_CONN_SPINES_IN], e2.z);
 }

@@ -19,8 +19,10 @@ use std::path::{Path, PathBuf};
 /// in version 1, hold its distance mode and gain (read as gain 0, a version-1 checkpoint would
 /// resume without sprouting). 3: three element records a neuron (the inhibitory spine pool),
 /// the neuron models' second ring channel and extended state and parameters (`neuron_ext`,
-/// `params_ext`), and the larger Globals.
-pub const FORMAT_VERSION: u32 = 3;
+/// `params_ext`), and the larger Globals. 4: a GPU state keeps the three element records as
+/// three arrays (`elem_axon`, `elem_spine`, `elem_spine_in`) where it kept one (`elem`), and the
+/// neuron parameters in the delay ring's parts where it has several (`params`, `params[1]`, ...).
+pub const FORMAT_VERSION: u32 = 4;
 const MAGIC: &[u8; 8] = b"REWIRECK";
 
 /// Output files as written so far (name -> bytes), restored on resume.

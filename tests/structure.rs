@@ -787,27 +787,29 @@ fn an_engine_that_took_the_synapses_runs_as_one_that_copied_them() {
     assert!(copied.save_state().unwrap() == sorted.save_state().unwrap());
 }
 
-/// Structural plasticity's per-neuron arrays are single bindings, as the neuron state is: the
-/// pre-build check refuses a scene whose element counts (48 bytes a neuron) outgrow one, naming
-/// the array, before anything is built, where the parameters (32 bytes) still fit.
+/// Structural plasticity's per-neuron arrays are single bindings, as the neuron state is, and
+/// its element counts (three records a neuron) are three of them, 16 bytes a neuron each: a
+/// binding that holds 16 bytes a neuron but not 48 takes the scene (one array of 48 bytes a
+/// neuron refused it there), and one below 16 bytes a neuron is refused before anything is
+/// built, naming a per-neuron array and its bytes.
 #[test]
-fn a_scene_whose_element_counts_outgrow_a_binding_is_refused_by_name() {
+fn a_scene_whose_per_neuron_arrays_outgrow_a_binding_is_refused_by_name() {
     let model = common::model(common::TURNOVER);
     let n = model.neurons as u64;
     let limits = |binding: u64| wgpu::Limits {
         max_storage_buffer_binding_size: binding,
-        max_buffer_size: binding,
+        max_buffer_size: binding.max(1 << 30),
         ..wgpu::Limits::default()
     };
-    let refused = rewire::sim::check_model_fits_limits(&model, &limits(48 * n - 16), None, None, "a small adapter")
-        .expect_err("element counts larger than a binding");
+    rewire::sim::check_model_fits_limits(&model, &limits(48 * n - 16), None, None, "an adapter")
+        .expect("element counts in three bindings of 16 bytes a neuron");
+    let refused = rewire::sim::check_model_fits_limits(&model, &limits(16 * n - 16), None, None, "a small adapter")
+        .expect_err("per-neuron state larger than a binding");
     let text = refused.to_string();
     assert!(
-        text.contains("`elem`") && text.contains(&(48 * n).to_string()),
+        text.contains("the per-neuron array `") && text.contains(&(16 * n).to_string()),
         "{text}"
     );
-    // With room for them it fits.
-    rewire::sim::check_model_fits_limits(&model, &limits(64 * n), None, None, "a larger adapter").expect("fits");
 }
 
 /// The host builds the whole network before the device holds any of it: the pre-build check

@@ -1107,12 +1107,15 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     {
         neuron_arrays.push(("traces", 16.0 * n));
     }
-    // Structural plasticity: per neuron calcium and elements (16), element counts (48),
-    // positions (16) and four words of counts, prefix sums and cursors, each one binding.
+    // Structural plasticity: per neuron calcium and elements (16), element counts (three
+    // records of 16), positions (16) and four words of counts, prefix sums and cursors, each one
+    // binding.
     if model.structure.is_some() {
         neuron_arrays.extend([
             ("grow", 16.0 * n),
-            ("elem", 48.0 * n),
+            ("elem_axon", 16.0 * n),
+            ("elem_spine", 16.0 * n),
+            ("elem_spine_in", 16.0 * n),
             ("positions", 16.0 * n),
             ("boutons", 4.0 * n),
             ("pool", 4.0 * (n + 1.0)),
@@ -1927,7 +1930,9 @@ impl Network {
         if structural {
             list.extend([
                 ("grow".into(), 16 * n),
-                ("elem".into(), 48 * n),
+                ("elem_axon".into(), 16 * n),
+                ("elem_spine".into(), 16 * n),
+                ("elem_spine_in".into(), 16 * n),
                 ("boutons".into(), 4 * n),
                 ("pool".into(), 4 * (n + 1)),
                 ("demand".into(), 4 * n),

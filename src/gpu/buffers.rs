@@ -34,11 +34,15 @@ pub struct Buffers {
     /// Per region [dopamine, pending reward].
     pub modulators: wgpu::Buffer,
     /// Structural plasticity (32-byte stand-ins without it): per neuron [calcium, bouton
-    /// elements, spine elements, neurotrophin], element counts (two vec4<u32>), connected boutons,
-    /// free-bouton prefix sums (n + 1), proposals, index cursors and positions; the constants
+    /// elements, spine elements, neurotrophin], element counts (three records a neuron, each
+    /// record its own array of 16 bytes a neuron: `elem_axon`, `elem_spine`, `elem_spine_in`,
+    /// build::Network::elem's words 0-3, 4-7 and 8-11), connected boutons, free-bouton prefix
+    /// sums (n + 1), proposals, index cursors and positions; the constants
     /// (build::Network::structure) and the statistics.
     pub grow: wgpu::Buffer,
-    pub elem: wgpu::Buffer,
+    pub elem_axon: wgpu::Buffer,
+    pub elem_spine: wgpu::Buffer,
+    pub elem_spine_in: wgpu::Buffer,
     pub boutons: wgpu::Buffer,
     pub pool: wgpu::Buffer,
     pub demand: wgpu::Buffer,
@@ -638,7 +642,9 @@ impl Buffers {
             rules: init("rules", bytemuck::cast_slice(&net.rules), RW),
             modulators: init("modulators", bytemuck::cast_slice(&net.modulators), RW),
             grow: init("grow", bytemuck::cast_slice(&net.grow), RW),
-            elem: init("elem", bytemuck::cast_slice(&net.elem), RW),
+            elem_axon: init("elem_axon", bytemuck::cast_slice(&elem_record(&net.elem, 0)), RW),
+            elem_spine: init("elem_spine", bytemuck::cast_slice(&elem_record(&net.elem, 1)), RW),
+            elem_spine_in: init("elem_spine_in", bytemuck::cast_slice(&elem_record(&net.elem, 2)), RW),
             boutons: init("boutons", bytemuck::cast_slice(&net.boutons), RW),
             pool: zeros("pool", if structural { 4 * (n + 1) } else { 0 }),
             demand: zeros("demand", per_neuron(1)),
@@ -685,4 +691,12 @@ impl Buffers {
         }
         Ok(Buffers { bytes, ..b })
     }
+}
+
+/// Record `k` (0: boutons, 1: spines, 2: inhibitory spines) of every neuron's element counts
+/// (build::Network::elem), as the GPU keeps each: one array of 16 bytes a neuron.
+pub fn elem_record(elem: &[[u32; 12]], k: usize) -> Vec<[u32; 4]> {
+    elem.iter()
+        .map(|e| [e[4 * k], e[4 * k + 1], e[4 * k + 2], e[4 * k + 3]])
+        .collect()
 }

@@ -95,7 +95,9 @@ impl Structure {
                     (4, PRE),
                     (11, STRUCT),
                     (12, GROW),
-                    (13, ELEM),
+                    (13, ELEM_AXON),
+                    (25, ELEM_SPINE),
+                    (26, ELEM_SPINE_IN),
                     (14, BOUTONS),
                     (16, DEMAND),
                     (17, SSTATS),
@@ -103,11 +105,11 @@ impl Structure {
                     (24, STATUS),
                 ]
             }),
-            pool_blocks: single("pool_blocks", &[(0, &b.globals), (13, &b.elem), (23, &b.blocks)]),
+            pool_blocks: single("pool_blocks", &[(0, &b.globals), (13, &b.elem_axon), (23, &b.blocks)]),
             blocks_top: single("blocks_top", &[(0, &b.globals), (23, &b.blocks)]),
             pool_apply: single(
                 "pool_apply",
-                &[(0, &b.globals), (13, &b.elem), (15, &b.pool), (23, &b.blocks)],
+                &[(0, &b.globals), (13, &b.elem_axon), (15, &b.pool), (23, &b.blocks)],
             ),
             scan_groups: stage::groups((n + 1).div_ceil(1024), 1),
             spines: per("spines", &chunks, &|_| {
@@ -122,7 +124,9 @@ impl Structure {
                     (7, OWNER),
                     (8, BORN),
                     (11, STRUCT),
-                    (13, ELEM),
+                    (13, ELEM_AXON),
+                    (25, ELEM_SPINE),
+                    (26, ELEM_SPINE_IN),
                     (17, SSTATS),
                 ]
             }),
@@ -136,7 +140,8 @@ impl Structure {
                     (4, PRE),
                     (6, DELAY),
                     (11, STRUCT),
-                    (13, ELEM),
+                    (25, ELEM_SPINE),
+                    (26, ELEM_SPINE_IN),
                     (15, POOL),
                     (16, DEMAND),
                     (17, SSTATS),
@@ -155,7 +160,7 @@ impl Structure {
                     (7, OWNER),
                     (8, BORN),
                     (11, STRUCT),
-                    (13, ELEM),
+                    (13, ELEM_AXON),
                     (16, DEMAND),
                     (17, SSTATS),
                 ]
@@ -199,7 +204,9 @@ impl Structure {
                         (0, &b.globals),
                         (1, &b.pops),
                         (12, &b.grow),
-                        (13, &b.elem),
+                        (13, &b.elem_axon),
+                        (25, &b.elem_spine),
+                        (26, &b.elem_spine_in),
                         (17, &b.sstats),
                         (24, &b.status),
                     ],
@@ -318,7 +325,7 @@ const ELIG: u32 = 9;
 const LATE: u32 = 10;
 const STRUCT: u32 = 11;
 const GROW: u32 = 12;
-const ELEM: u32 = 13;
+const ELEM_AXON: u32 = 13;
 const BOUTONS: u32 = 14;
 const POOL: u32 = 15;
 const DEMAND: u32 = 16;
@@ -330,6 +337,8 @@ const OUT_SLOTS: u32 = 21;
 const CURSOR: u32 = 22;
 const BLOCKS: u32 = 23;
 const STATUS: u32 = 24;
+const ELEM_SPINE: u32 = 25;
+const ELEM_SPINE_IN: u32 = 26;
 
 fn buffer<'a>(b: &'a Buffers, s: &'a ShardBuffers, code: u32) -> &'a wgpu::Buffer {
     match code {
@@ -346,7 +355,9 @@ fn buffer<'a>(b: &'a Buffers, s: &'a ShardBuffers, code: u32) -> &'a wgpu::Buffe
         LATE => &s.syn_late,
         STRUCT => &b.structure,
         GROW => &b.grow,
-        ELEM => &b.elem,
+        ELEM_AXON => &b.elem_axon,
+        ELEM_SPINE => &b.elem_spine,
+        ELEM_SPINE_IN => &b.elem_spine_in,
         BOUTONS => &b.boutons,
         POOL => &b.pool,
         DEMAND => &b.demand,

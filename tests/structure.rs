@@ -815,8 +815,10 @@ fn a_scene_whose_per_neuron_arrays_outgrow_a_binding_is_refused_by_name() {
 /// The host builds the whole network before the device holds any of it: the pre-build check
 /// estimates that peak (the rows beside their connection lists or outgoing indexes, and the
 /// neuron arrays; not the per-slot birth steps and eligibilities, zeros the build never writes,
-/// which the host does not map) within 10 % of the arrays the build makes, and refuses a scene
-/// whose build outgrows the host's memory, with the bytes, before anything is built.
+/// which the host does not map) within 10 % of the arrays the build for the upload makes (a
+/// structural scene, an STDP scene, and a static one whose compact shards get no index and
+/// whose FixedInDegree projections no list), and refuses a scene whose build outgrows the
+/// host's memory, with the bytes, before anything is built.
 #[test]
 fn the_build_is_checked_against_host_memory_before_it_starts() {
     let stdp = common::model(
@@ -832,9 +834,21 @@ fn the_build_is_checked_against_host_memory_before_it_starts() {
             ],
         )"#,
     );
-    for model in [common::model(common::TURNOVER), stdp] {
+    let fixed = common::model(
+        r#"Scene(seed: 2, dt_ms: 1.0, duration_ms: 10,
+            regions: [Region(name: "A", centre_mm: (0, 0, 0), radius_mm: 1.0, populations: [
+                Population(name: "E", count: 4000, model: RegularSpiking),
+                Population(name: "I", count: 1000, model: FastSpiking)])],
+            projections: [
+                Projection(from: "E", to: "E", rule: FixedInDegree(150), weight: 0.5, delay_ms: Uniform(1, 10)),
+                Projection(from: "I", to: "E", rule: FixedInDegree(40), weight: -2.0, delay_ms: 1),
+                Projection(from: "E", to: "I", rule: FixedInDegree(100), weight: 1.0, delay_ms: 1),
+            ],
+        )"#,
+    );
+    for model in [common::model(common::TURNOVER), stdp, fixed] {
         let est = rewire::build::estimate(&model, u32::MAX as u64);
-        let net = rewire::build::build(&model);
+        let net = rewire::build::build_for_upload(&model, u32::MAX as u64).expect("build");
         let n = net.globals.n_neurons as f64;
         let slots = net.syn_pre.len() as f64;
         let size = |v: usize, bytes: usize| (v * bytes) as f64;

@@ -8,11 +8,77 @@ use crate::scene::{Model, ProjectionModel, Rule};
 
 /// The sources of one projection, grouped by target: target i (local index in its population)
 /// receives `sources[start[i]..start[i + 1]]` (global neuron indices, ascending for Bernoulli rules).
+/// Or, where `deferred` is set (`connect_or_defer`), no list: each target's sources are drawn
+/// where they are used (`Connections::sources_of`), from the same streams.
 #[derive(Default)]
 pub struct Connections {
     /// u64: one projection may make more than 2^32 synapses.
     pub start: Vec<u64>,
     pub sources: Vec<u32>,
+    pub deferred: Option<Deferred>,
+}
+
+/// A projection whose in-degrees are known before its sources are drawn: `FixedInDegree(k)`.
+#[derive(Clone, Copy)]
+pub struct Deferred {
+    k: u32,
+    /// The one source where the source population has one neuron and autapses are excluded:
+    /// that neuron, as a target, receives none (every redraw hits it).
+    lone: Option<u32>,
+}
+
+impl Connections {
+    /// How many synapses target `t` (local index; `target` its global index) receives. Deferred:
+    /// k, or 0 for the lone source itself. (Where a source population of two or more neurons
+    /// excludes autapses, a target could, with a chance of at most 2^-64 a synapse, draw itself
+    /// 64 times and receive one fewer; that slot then stays empty.)
+    pub fn count(&self, t: usize, target: u32) -> u64 {
+        match self.deferred {
+            Some(d) if d.lone == Some(target) => 0,
+            Some(d) => d.k as u64,
+            None => self.start[t + 1] - self.start[t],
+        }
+    }
+
+    /// The sources of target `t` (local index; `target` its global index) of projection `j`:
+    /// a slice of the list, or, deferred, drawn into `scratch` (cleared first) as `connect`
+    /// draws them.
+    pub fn sources_of<'a>(
+        &'a self,
+        model: &Model,
+        j: usize,
+        key: u32,
+        t: usize,
+        target: u32,
+        scratch: &'a mut Vec<u32>,
+    ) -> &'a [u32] {
+        if self.deferred.is_none() {
+            return &self.sources[self.start[t] as usize..self.start[t + 1] as usize];
+        }
+        scratch.clear();
+        targets_sources(model, &model.projections[j], j, key, target, None, &[], None, scratch);
+        scratch
+    }
+}
+
+/// `connect`, or for a rule whose in-degrees are known before drawing (`FixedInDegree`) no list
+/// at all: the build then draws each target's sources as it fills the target's row, and never
+/// holds the projection's list (4 bytes a synapse) beside the rows.
+pub fn connect_or_defer(model: &Model, j: usize, key: u32, positions: &[[f32; 3]]) -> Connections {
+    let p = &model.projections[j];
+    match p.rule {
+        Rule::FixedInDegree(k) => {
+            let src = &model.populations[p.source];
+            Connections {
+                deferred: Some(Deferred {
+                    k,
+                    lone: (src.count == 1 && !p.autapses).then_some(src.first),
+                }),
+                ..Default::default()
+            }
+        }
+        _ => connect(model, j, key, positions),
+    }
 }
 
 /// Generates projection `j` of the model.
@@ -106,7 +172,11 @@ pub fn connect(model: &Model, j: usize, key: u32, positions: &[[f32; 3]]) -> Con
         }
         sources.extend(s);
     }
-    Connections { start, sources }
+    Connections {
+        start,
+        sources,
+        deferred: None,
+    }
 }
 
 #[expect(
@@ -337,6 +407,60 @@ mod tests {
         (0..c.start.len() - 1)
             .map(|t| c.sources[c.start[t] as usize..c.start[t + 1] as usize].to_vec())
             .collect()
+    }
+
+    /// A FixedInDegree projection built without a list gives each target the count and the
+    /// sources its list holds, in order: with autapses excluded in a population of two neurons
+    /// and of one (whose neuron receives none), from another population of one, and in a large
+    /// population. Other rules keep their lists.
+    #[test]
+    fn fixed_in_degree_without_a_list_draws_what_the_list_holds() {
+        let model = crate::scene::parse(
+            r#"Scene(seed: 5, dt_ms: 1, duration_ms: 10,
+  regions: [Region(name: "R", centre_mm: (0, 0, 0), radius_mm: 1, populations: [
+    Population(name: "A", count: 2000, model: RegularSpiking),
+    Population(name: "B", count: 2, model: RegularSpiking),
+    Population(name: "C", count: 1, model: RegularSpiking),
+  ])],
+  projections: [
+    Projection(from: "A", to: "A", rule: FixedInDegree(30), weight: 1, delay_ms: 1, autapses: false),
+    Projection(from: "B", to: "B", rule: FixedInDegree(3), weight: 1, delay_ms: 1, autapses: false),
+    Projection(from: "C", to: "C", rule: FixedInDegree(2), weight: 1, delay_ms: 1, autapses: false),
+    Projection(from: "C", to: "A", rule: FixedInDegree(2), weight: 1, delay_ms: 1, autapses: false),
+    Projection(from: "A", to: "B", rule: FixedProbability(0.1), weight: 1, delay_ms: 1),
+  ],
+)"#,
+            "degrees.ron",
+        )
+        .unwrap();
+        let key = crate::rng::seed_key(model.seed);
+        let positions = crate::build::build(&model).positions;
+        for j in 0..model.projections.len() {
+            let listed = connect(&model, j, key, &positions);
+            let lean = connect_or_defer(&model, j, key, &positions);
+            let fixed = matches!(model.projections[j].rule, Rule::FixedInDegree(_));
+            assert_eq!(lean.deferred.is_some(), fixed, "projection {j}");
+            assert_eq!(lean.sources.is_empty(), fixed, "projection {j}");
+            let tgt = &model.populations[model.projections[j].target];
+            let mut scratch = Vec::new();
+            for t in 0..tgt.count as usize {
+                let target = tgt.first + t as u32;
+                let want = &listed.sources[listed.start[t] as usize..listed.start[t + 1] as usize];
+                assert_eq!(lean.count(t, target), want.len() as u64, "projection {j}, target {t}");
+                assert_eq!(
+                    lean.sources_of(&model, j, key, t, target, &mut scratch),
+                    want,
+                    "projection {j}, target {t}"
+                );
+            }
+        }
+        // The lone neuron of C receives none of C's synapses; B's two each receive three.
+        let lean = connect_or_defer(&model, 2, key, &positions);
+        assert_eq!(lean.count(0, model.populations[2].first), 0);
+        assert_eq!(
+            connect_or_defer(&model, 1, key, &positions).count(1, model.populations[1].first + 1),
+            3
+        );
     }
 
     /// The scenes' distance-dependent projections connect exactly as the sweep over every pair

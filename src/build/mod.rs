@@ -407,7 +407,7 @@ fn build_sharded_with(model: &Model, max_shard_slots: u64, index_compact: bool) 
 
     phase("neurons");
     let conns: Vec<connect::Connections> = (0..model.projections.len())
-        .map(|j| connect::connect(model, j, key, &positions))
+        .map(|j| connect::connect_or_defer(model, j, key, &positions))
         .collect();
     phase("connection rules");
 
@@ -422,11 +422,12 @@ fn build_sharded_with(model: &Model, max_shard_slots: u64, index_compact: bool) 
         let slot_base = *row_start.last().unwrap_or(&0);
         for t in 0..p.count as usize {
             let into = || onto[pi].iter().map(|&j| (&model.projections[j], &conns[j]));
+            let target = p.first + t as u32;
             let mut need: u64 = into()
-                .map(|(pr, c)| ((c.start[t + 1] - c.start[t]) as f64 * pr.headroom).ceil() as u64)
+                .map(|(pr, c)| (c.count(t, target) as f64 * pr.headroom).ceil() as u64)
                 .sum();
             if let Some((capacity, at)) = &p.capacity {
-                let degree: u64 = into().map(|(_, c)| c.start[t + 1] - c.start[t]).sum();
+                let degree: u64 = into().map(|(_, c)| c.count(t, target)).sum();
                 if degree > *capacity as u64 {
                     return Err(at.err(format!(
                         "capacity {capacity} slots is smaller than the initial in-degree {degree} of neuron {t} \
@@ -1030,9 +1031,9 @@ pub struct Estimate {
     /// Parts of whole neurons whose ring and parameters each fit one binding
     /// (`ring_part_neurons`).
     pub parts: f64,
-    /// Host memory the build needs at its peak (bytes): the rows beside the connection lists or
-    /// the outgoing indexes, and the per-neuron arrays (the GPU's copy comes later, as the rows
-    /// are let go).
+    /// Host memory the build for the upload needs at its peak (bytes): the rows beside the
+    /// connection lists that are kept or the outgoing indexes of the shards that keep rows, and
+    /// the per-neuron arrays (the GPU's copy comes later, as the rows are let go).
     pub host_bytes: f64,
 }
 
@@ -1153,7 +1154,7 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     let grows = |t: usize| sprouts_onto(model, t);
     let byte_pop =
         |t: usize| max_delay <= layout::ROW_DELAY_BYTE_MASK as f64 && !grows(t) && (several || !(0..np).any(grows));
-    let (mut synapse_arrays, mut row_slots) = (0.0, 0.0);
+    let (mut synapse_arrays, mut row_slots, mut row_synapses) = (0.0, 0.0, 0.0);
     for t in 0..np {
         let (s, y) = rows_of(t);
         if compact_pop(t) {
@@ -1166,16 +1167,17 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
             };
             synapse_arrays += s * slot + y * BYTES_PER_OUT_ENTRY;
             row_slots += s;
+            row_synapses += y;
         }
     }
     // Each cut at the edge of a run of populations that keep rows adds a shard (`sprout_edges`;
     // the cuts at a sprouting target's edges are among these).
-    let shards = shards
-        + if several {
-            (1..np).filter(|&t| kept(t) != kept(t - 1)).count() as f64
-        } else {
-            0.0
-        };
+    let cuts = if several {
+        (1..np).filter(|&t| kept(t) != kept(t - 1)).count() as f64
+    } else {
+        0.0
+    };
+    let shards = shards + cuts;
     // An eligibility (or early phase) and a late phase a slot of the rows, where a rule keeps
     // them (as `build_sharded` allocates `syn_elig` and `syn_late`).
     let modulated =
@@ -1190,24 +1192,31 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         + synapse_arrays
         + per_slot * row_slots
         + structural;
-    // The host's peak while building (`build_sharded`), from above: the rows (BYTES_PER_SLOT a
-    // slot) beside first the connection lists (a source a synapse, a u64 start a target of each
-    // projection; they go as the rows fill), then the outgoing indexes (a slot a synapse, n + 1
-    // starts a shard; `build_for_upload` makes the row shards' alone), and the per-neuron
-    // arrays: state 16, parameters 32, position 12, status 16, traces 16; further state and
-    // parameters 48 with a two-channel model; calcium and elements 16 + 48 and connected boutons
-    // 4 with structural plasticity. The per-slot birth steps, eligibilities and late phases start
-    // as zeros, which the host maps only when written, and the build writes none of them.
-    let starts: f64 = model
+    // The host's peak while building for the upload (`build_for_upload`, what a GPU run makes),
+    // from above: the rows (BYTES_PER_SLOT a slot) beside first the connection lists (a source a
+    // synapse, a u64 start a target, of each projection that keeps a list: FixedInDegree's are
+    // drawn where the rows fill, `connect::connect_or_defer`; they go as the rows fill), then
+    // the outgoing indexes of the shards that keep rows (a slot a synapse, n + 1 starts a shard;
+    // the compact shards get theirs one at a time at the upload), and the per-neuron arrays:
+    // state 16, parameters 32, position 12, status 16, traces 16; further state and parameters
+    // 48 with a two-channel model; calcium and elements 16 + 48 and connected boutons 4 with
+    // structural plasticity. The per-slot birth steps, eligibilities and late phases start as
+    // zeros, which the host maps only when written, and the build writes none of them.
+    let lists: f64 = model
         .projections
         .iter()
-        .map(|p| 8.0 * (model.populations[p.target].count as f64 + 1.0))
+        .zip(&per_projection)
+        .filter(|(p, _)| !matches!(p.rule, crate::scene::Rule::FixedInDegree(_)))
+        .map(|(p, s)| BYTES_PER_OUT_ENTRY * s + 8.0 * (model.populations[p.target].count as f64 + 1.0))
         .sum();
+    let row_shards = if row_slots > 0.0 {
+        (row_slots / shard_slots.max(1) as f64).ceil() + cuts
+    } else {
+        0.0
+    };
+    let indexes = BYTES_PER_OUT_ENTRY * row_synapses + 4.0 * (n + 1.0) * row_shards;
     let per_neuron_host = 92.0 + if two { 48.0 } else { 0.0 } + if model.structure.is_some() { 68.0 } else { 0.0 };
-    let host_bytes = slots * BYTES_PER_SLOT
-        + BYTES_PER_OUT_ENTRY * synapses
-        + starts.max(4.0 * (n + 1.0) * shards)
-        + per_neuron_host * n;
+    let host_bytes = slots * BYTES_PER_SLOT + lists.max(indexes) + per_neuron_host * n;
     Estimate {
         synapses,
         slots,
@@ -1323,8 +1332,10 @@ type FillStats = (u32, f64, f64, u64);
 /// Fills every row with its sources, weights and delays, on all host cores: projection by
 /// projection, in order, each split by target neurons between the cores, and each projection's
 /// connection list let go once written (so the host never holds every list beside the filled
-/// rows). Each target's draws come from its own streams, and its row takes the projections in
-/// order, so the rows are the same in any split.
+/// rows); a projection without a list (`connect::connect_or_defer`: FixedInDegree) has each
+/// target's sources drawn here, as its list would have held them. Each target's draws come from
+/// its own streams, and its row takes the projections in order, so the rows are the same in any
+/// split, with or without lists.
 fn fill_rows(
     model: &Model,
     mut conns: Vec<connect::Connections>,
@@ -1359,12 +1370,13 @@ fn fill_rows(
          -> (u32, f64, u64) {
             let base = row_start[lo] as usize;
             let (mut max_delay, mut max_abs_w, mut synapses) = (1u32, 0f64, 0u64);
+            let mut scratch = Vec::new();
             for (target, &row) in (lo..hi).zip(&row_start[lo..hi]) {
                 let (t, i) = (target - first, target - lo);
                 let mut dw = Draws::new(key, stream::WEIGHT + j as u32, target as u32, 0);
                 let mut dd = Draws::new(key, stream::DELAY + j as u32, target as u32, 0);
                 let at = row as usize - base + cursor[i] as usize;
-                let sources = &c.sources[c.start[t] as usize..c.start[t + 1] as usize];
+                let sources = c.sources_of(model, j, key, t, target as u32, &mut scratch);
                 for (slot, &s) in (at..).zip(sources) {
                     let w = neurons::sample(&pr.weight, 0.0, &mut dw) as f32;
                     let delay_ms = neurons::sample(&pr.delay_ms, 0.0, &mut dd);

@@ -18,10 +18,15 @@ pub struct Connections {
     pub deferred: Option<Deferred>,
 }
 
-/// A projection whose in-degrees are known before its sources are drawn: `FixedInDegree(k)`.
-#[derive(Clone, Copy)]
+/// A projection whose targets' in-degrees are known without its list: `FixedInDegree(k)` (k
+/// each), `FixedTotalNumber` (each target's number, drawn first, as `connect` draws it) and
+/// `FixedProbability` (counted by drawing each target's sources once and keeping the number).
 pub struct Deferred {
     k: u32,
+    /// Per target: FixedTotalNumber's numbers to draw, or FixedProbability's counted sources
+    /// (`counted`); empty for FixedInDegree.
+    per_target: Vec<u32>,
+    counted: bool,
     /// The one source where the source population has one neuron and autapses are excluded:
     /// that neuron, as a target, receives none (every redraw hits it).
     lone: Option<u32>,
@@ -29,13 +34,16 @@ pub struct Deferred {
 
 impl Connections {
     /// How many synapses target `t` (local index; `target` its global index) receives. Deferred:
-    /// k, or 0 for the lone source itself. (Where a source population of two or more neurons
-    /// excludes autapses, a target could, with a chance of at most 2^-64 a synapse, draw itself
-    /// 64 times and receive one fewer; that slot then stays empty.)
+    /// k or the target's number, or 0 for the lone source itself. (Where a source population of
+    /// two or more neurons excludes autapses, a target of a fixed number could, with a chance of
+    /// at most 2^-64 a synapse, draw itself 64 times and receive one fewer; that slot then stays
+    /// empty.)
     pub fn count(&self, t: usize, target: u32) -> u64 {
-        match self.deferred {
+        match &self.deferred {
+            Some(d) if d.counted => d.per_target[t] as u64,
             Some(d) if d.lone == Some(target) => 0,
-            Some(d) => d.k as u64,
+            Some(d) if d.per_target.is_empty() => d.k as u64,
+            Some(d) => d.per_target[t] as u64,
             None => self.start[t + 1] - self.start[t],
         }
     }
@@ -52,33 +60,125 @@ impl Connections {
         target: u32,
         scratch: &'a mut Vec<u32>,
     ) -> &'a [u32] {
-        if self.deferred.is_none() {
+        let Some(d) = &self.deferred else {
             return &self.sources[self.start[t] as usize..self.start[t + 1] as usize];
-        }
+        };
+        let total = (!d.counted).then(|| d.per_target.get(t).copied()).flatten();
         scratch.clear();
-        targets_sources(model, &model.projections[j], j, key, target, None, &[], None, scratch);
+        targets_sources(model, &model.projections[j], j, key, target, total, &[], None, scratch);
         scratch
     }
 }
 
-/// `connect`, or for a rule whose in-degrees are known before drawing (`FixedInDegree`) no list
-/// at all: the build then draws each target's sources as it fills the target's row, and never
-/// holds the projection's list (4 bytes a synapse) beside the rows.
+/// `connect`, or for a rule whose targets' in-degrees are known without a list (`Deferred`)
+/// no list at all: the build then draws each target's sources as it fills the target's row,
+/// and never holds the projection's list (4 bytes a synapse, 8 a target) beside the rows.
+/// FixedProbability's sources are drawn twice (counted here, kept there).
 pub fn connect_or_defer(model: &Model, j: usize, key: u32, positions: &[[f32; 3]]) -> Connections {
     let p = &model.projections[j];
-    match p.rule {
-        Rule::FixedInDegree(k) => {
-            let src = &model.populations[p.source];
-            Connections {
-                deferred: Some(Deferred {
-                    k,
-                    lone: (src.count == 1 && !p.autapses).then_some(src.first),
-                }),
-                ..Default::default()
-            }
-        }
-        _ => connect(model, j, key, positions),
+    let src = &model.populations[p.source];
+    let (k, per_target, counted) = match p.rule {
+        Rule::FixedInDegree(k) => (k, Vec::new(), false),
+        Rule::FixedTotalNumber(n) => (0, totals(model, j, key, n), false),
+        Rule::FixedProbability(_) => (0, each_target(model, j, key, positions, |s| s.len() as u32), true),
+        _ => return connect(model, j, key, positions),
+    };
+    Connections {
+        deferred: Some(Deferred {
+            k,
+            per_target,
+            counted,
+            lone: (src.count == 1 && !p.autapses).then_some(src.first),
+        }),
+        ..Default::default()
     }
+}
+
+/// FixedTotalNumber's number of synapses per target: one stream of target draws per chunk of
+/// 2^20 synapses, counted on all cores.
+fn totals(model: &Model, j: usize, key: u32, n: u64) -> Vec<u32> {
+    const CHUNK: u64 = 1 << 20;
+    let tgt = &model.populations[model.projections[j].target];
+    let chunks = n.div_ceil(CHUNK);
+    let per = chunks.div_ceil(crate::build::threads() as u64).max(1);
+    let nt = tgt.count as u64;
+    let parts: Vec<Vec<u32>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..chunks)
+            .step_by(per as usize)
+            .map(|lo| {
+                s.spawn(move || {
+                    let mut counts = vec![0u32; nt as usize];
+                    for chunk in lo..(lo + per).min(chunks) {
+                        let mut d = Draws::new(key, stream::TOTAL + j as u32, chunk as u32, 0);
+                        for _ in 0..CHUNK.min(n - chunk * CHUNK) {
+                            counts[((d.next_u32() as u64 * nt) >> 32) as usize] += 1;
+                        }
+                    }
+                    counts
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("count thread panicked"))
+            .collect()
+    });
+    let mut counts = vec![0u32; nt as usize];
+    for p in parts {
+        for (c, x) in counts.iter_mut().zip(p) {
+            *c += x;
+        }
+    }
+    counts
+}
+
+/// `keep` of each target's sources of projection `j` (a rule that needs no totals and no grid),
+/// in target order, on all host cores (each thread drawing into one scratch list).
+fn each_target<T: Send>(
+    model: &Model,
+    j: usize,
+    key: u32,
+    positions: &[[f32; 3]],
+    keep: impl Fn(&[u32]) -> T + Sync,
+) -> Vec<T> {
+    let p = &model.projections[j];
+    let tgt = &model.populations[p.target];
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    let per = (tgt.count as usize).div_ceil(threads).max(1);
+    let keep = &keep;
+    let parts: Vec<Vec<T>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..tgt.count as usize)
+            .step_by(per)
+            .map(|lo| {
+                let hi = (lo + per).min(tgt.count as usize);
+                s.spawn(move || {
+                    let mut out = Vec::with_capacity(hi - lo);
+                    let mut sources = Vec::new();
+                    for t in lo..hi {
+                        sources.clear();
+                        targets_sources(
+                            model,
+                            p,
+                            j,
+                            key,
+                            tgt.first + t as u32,
+                            None,
+                            positions,
+                            None,
+                            &mut sources,
+                        );
+                        out.push(keep(&sources));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("connection thread panicked"))
+            .collect()
+    });
+    parts.into_iter().flatten().collect()
 }
 
 /// Generates projection `j` of the model.
@@ -88,41 +188,7 @@ pub fn connect(model: &Model, j: usize, key: u32, positions: &[[f32; 3]]) -> Con
     // Fixed total number: first the number of synapses per target (one sequential stream of
     // target draws), then each target's sources from its own stream.
     let totals: Option<Vec<u32>> = match p.rule {
-        Rule::FixedTotalNumber(n) => {
-            // Chunks of 2^20 synapses, each from its own stream, counted on all cores.
-            const CHUNK: u64 = 1 << 20;
-            let chunks = n.div_ceil(CHUNK);
-            let per = chunks.div_ceil(crate::build::threads() as u64).max(1);
-            let nt = tgt.count as u64;
-            let parts: Vec<Vec<u32>> = std::thread::scope(|s| {
-                let handles: Vec<_> = (0..chunks)
-                    .step_by(per as usize)
-                    .map(|lo| {
-                        s.spawn(move || {
-                            let mut counts = vec![0u32; nt as usize];
-                            for chunk in lo..(lo + per).min(chunks) {
-                                let mut d = Draws::new(key, stream::TOTAL + j as u32, chunk as u32, 0);
-                                for _ in 0..CHUNK.min(n - chunk * CHUNK) {
-                                    counts[((d.next_u32() as u64 * nt) >> 32) as usize] += 1;
-                                }
-                            }
-                            counts
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("count thread panicked"))
-                    .collect()
-            });
-            let mut counts = vec![0u32; nt as usize];
-            for p in parts {
-                for (c, x) in counts.iter_mut().zip(p) {
-                    *c += x;
-                }
-            }
-            Some(counts)
-        }
+        Rule::FixedTotalNumber(n) => Some(totals(model, j, key, n)),
         _ => None,
     };
     // DistanceDependent: the sources near enough to connect at all, found through a grid.
@@ -409,12 +475,12 @@ mod tests {
             .collect()
     }
 
-    /// A FixedInDegree projection built without a list gives each target the count and the
-    /// sources its list holds, in order: with autapses excluded in a population of two neurons
-    /// and of one (whose neuron receives none), from another population of one, and in a large
-    /// population. Other rules keep their lists.
+    /// A FixedInDegree, FixedTotalNumber or FixedProbability projection built without a list
+    /// gives each target the count and the sources its list holds, in order: with autapses
+    /// excluded in a population of two neurons and of one (whose neuron receives none), from
+    /// another population of one, and in a large population. Topographic keeps its list.
     #[test]
-    fn fixed_in_degree_without_a_list_draws_what_the_list_holds() {
+    fn rules_without_a_list_draw_what_the_list_holds() {
         let model = crate::scene::parse(
             r#"Scene(seed: 5, dt_ms: 1, duration_ms: 10,
   regions: [Region(name: "R", centre_mm: (0, 0, 0), radius_mm: 1, populations: [
@@ -428,6 +494,11 @@ mod tests {
     Projection(from: "C", to: "C", rule: FixedInDegree(2), weight: 1, delay_ms: 1, autapses: false),
     Projection(from: "C", to: "A", rule: FixedInDegree(2), weight: 1, delay_ms: 1, autapses: false),
     Projection(from: "A", to: "B", rule: FixedProbability(0.1), weight: 1, delay_ms: 1),
+    Projection(from: "A", to: "A", rule: FixedProbability(0.02), weight: 1, delay_ms: 1, autapses: false),
+    Projection(from: "C", to: "C", rule: FixedProbability(1.0), weight: 1, delay_ms: 1, autapses: false),
+    Projection(from: "A", to: "A", rule: FixedTotalNumber(50000), weight: 1, delay_ms: 1, autapses: false),
+    Projection(from: "C", to: "C", rule: FixedTotalNumber(5), weight: 1, delay_ms: 1, autapses: false),
+    Projection(from: "A", to: "A", rule: Topographic(block_from: 100, block_to: 100, p_in: 0.1, p_out: 0.01), weight: 1, delay_ms: 1),
   ],
 )"#,
             "degrees.ron",
@@ -438,7 +509,7 @@ mod tests {
         for j in 0..model.projections.len() {
             let listed = connect(&model, j, key, &positions);
             let lean = connect_or_defer(&model, j, key, &positions);
-            let fixed = matches!(model.projections[j].rule, Rule::FixedInDegree(_));
+            let fixed = !matches!(model.projections[j].rule, Rule::Topographic { .. });
             assert_eq!(lean.deferred.is_some(), fixed, "projection {j}");
             assert_eq!(lean.sources.is_empty(), fixed, "projection {j}");
             let tgt = &model.populations[model.projections[j].target];
@@ -455,8 +526,10 @@ mod tests {
             }
         }
         // The lone neuron of C receives none of C's synapses; B's two each receive three.
-        let lean = connect_or_defer(&model, 2, key, &positions);
-        assert_eq!(lean.count(0, model.populations[2].first), 0);
+        for j in [2, 6, 8] {
+            let lean = connect_or_defer(&model, j, key, &positions);
+            assert_eq!(lean.count(0, model.populations[2].first), 0, "projection {j}");
+        }
         assert_eq!(
             connect_or_defer(&model, 1, key, &positions).count(1, model.populations[1].first + 1),
             3

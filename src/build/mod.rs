@@ -1194,8 +1194,9 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         + structural;
     // The host's peak while building for the upload (`build_for_upload`, what a GPU run makes),
     // from above: the rows (BYTES_PER_SLOT a slot) beside first the connection lists (a source a
-    // synapse, a u64 start a target, of each projection that keeps a list: FixedInDegree's are
-    // drawn where the rows fill, `connect::connect_or_defer`; they go as the rows fill), then
+    // synapse, a u64 start a target, of each projection that keeps a list: DistanceDependent
+    // and Topographic; the others' sources are drawn where the rows fill, after a count a target
+    // where needed, `connect::connect_or_defer`; the lists go as the rows fill), then
     // the outgoing indexes of the shards that keep rows (a slot a synapse, n + 1 starts a shard;
     // the compact shards get theirs one at a time at the upload), and the per-neuron arrays:
     // state 16, parameters 32, position 12, status 16, traces 16; further state and parameters
@@ -1206,7 +1207,10 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         .projections
         .iter()
         .zip(&per_projection)
-        .filter(|(p, _)| !matches!(p.rule, crate::scene::Rule::FixedInDegree(_)))
+        .filter(|(p, _)| {
+            use crate::scene::Rule::*;
+            !matches!(p.rule, FixedInDegree(_) | FixedTotalNumber(_) | FixedProbability(_))
+        })
         .map(|(p, s)| BYTES_PER_OUT_ENTRY * s + 8.0 * (model.populations[p.target].count as f64 + 1.0))
         .sum();
     let row_shards = if row_slots > 0.0 {
@@ -1332,7 +1336,8 @@ type FillStats = (u32, f64, f64, u64);
 /// Fills every row with its sources, weights and delays, on all host cores: projection by
 /// projection, in order, each split by target neurons between the cores, and each projection's
 /// connection list let go once written (so the host never holds every list beside the filled
-/// rows); a projection without a list (`connect::connect_or_defer`: FixedInDegree) has each
+/// rows); a projection without a list (`connect::connect_or_defer`: FixedInDegree,
+/// FixedTotalNumber, FixedProbability) has each
 /// target's sources drawn here, as its list would have held them. Each target's draws come from
 /// its own streams, and its row takes the projections in order, so the rows are the same in any
 /// split, with or without lists.

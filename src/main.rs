@@ -816,7 +816,8 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 if let (Some(model), Some(p)) = (&model, &path) {
                     let adapter = context::describe(&a.get_info());
-                    scene_fit(p, &settings, model, &l, memory, &adapter)?;
+                    let shared = a.get_info().device_type == wgpu::DeviceType::Cpu;
+                    scene_fit(p, &settings, model, &l, memory, shared, &adapter)?;
                 }
             }
         }
@@ -978,14 +979,15 @@ fn scene_fit(
     model: &rewire::Model,
     limits: &wgpu::Limits,
     memory: Option<u64>,
+    shared: bool,
     adapter: &str,
 ) -> Result<()> {
     let host = rewire::gpu::context::host_memory();
-    let fits = |m: &rewire::Model| rewire::sim::check_model_fits_limits(m, limits, memory, host, adapter);
+    let fits = |m: &rewire::Model| rewire::sim::check_model_fits_limits(m, limits, memory, host, shared, adapter);
     let human = rewire::error::human_bytes;
     match fits(model) {
         Ok(f) => println!(
-            "    {}: fits: {} neurons, about {:.3e} synapses, {} of {}; the build {} of host memory; largest binding `{}` {} of {}; delay ring and parameters in {} part(s)",
+            "    {}: fits: {} neurons, about {:.3e} synapses, {} of {}; {} of host memory at the build or the run; largest binding `{}` {} of {}; delay ring and parameters in {} part(s)",
             path.display(),
             model.neurons,
             model.expected_synapses(),

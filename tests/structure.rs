@@ -801,10 +801,11 @@ fn a_scene_whose_per_neuron_arrays_outgrow_a_binding_is_refused_by_name() {
         max_buffer_size: binding.max(1 << 30),
         ..wgpu::Limits::default()
     };
-    rewire::sim::check_model_fits_limits(&model, &limits(48 * n - 16), None, None, "an adapter")
+    rewire::sim::check_model_fits_limits(&model, &limits(48 * n - 16), None, None, false, "an adapter")
         .expect("element counts in three bindings of 16 bytes a neuron");
-    let refused = rewire::sim::check_model_fits_limits(&model, &limits(16 * n - 16), None, None, "a small adapter")
-        .expect_err("per-neuron state larger than a binding");
+    let refused =
+        rewire::sim::check_model_fits_limits(&model, &limits(16 * n - 16), None, None, false, "a small adapter")
+            .expect_err("per-neuron state larger than a binding");
     let text = refused.to_string();
     assert!(
         text.contains("the per-neuron array `") && text.contains(&(16 * n).to_string()),
@@ -818,7 +819,8 @@ fn a_scene_whose_per_neuron_arrays_outgrow_a_binding_is_refused_by_name() {
 /// which the host does not map) within 10 % of the arrays the build for the upload makes (a
 /// structural scene, an STDP scene, and a static one whose compact shards get no index and
 /// whose FixedInDegree projections no list), and refuses a scene whose build outgrows the
-/// host's memory, with the bytes, before anything is built.
+/// host's memory, with the bytes, before anything is built; on a CPU adapter, also one whose
+/// run (its GPU buffers, there in host memory) outgrows it.
 #[test]
 fn the_build_is_checked_against_host_memory_before_it_starts() {
     let stdp = common::model(
@@ -846,6 +848,7 @@ fn the_build_is_checked_against_host_memory_before_it_starts() {
             ],
         )"#,
     );
+    let mut runs_refused = 0;
     for model in [common::model(common::TURNOVER), stdp, fixed] {
         let est = rewire::build::estimate(&model, u32::MAX as u64);
         let net = rewire::build::build_for_upload(&model, u32::MAX as u64).expect("build");
@@ -880,15 +883,29 @@ fn the_build_is_checked_against_host_memory_before_it_starts() {
             ..wgpu::Limits::default()
         };
         let host = (0.9 * est.host_bytes) as u64;
-        let text = rewire::sim::check_model_fits_limits(&model, &limits, None, Some(host), "an adapter")
+        let text = rewire::sim::check_model_fits_limits(&model, &limits, None, Some(host), false, "an adapter")
             .expect_err("a build larger than the host's memory")
             .to_string();
         assert!(
             text.contains("host's memory") && text.contains(&format!("({host} bytes)")),
             "{text}"
         );
-        let fit = rewire::sim::check_model_fits_limits(&model, &limits, None, Some(2 * built as u64), "an adapter")
-            .expect("fits a host with room for it");
+        let fit =
+            rewire::sim::check_model_fits_limits(&model, &limits, None, Some(2 * built as u64), false, "an adapter")
+                .expect("fits a host with room for it");
         assert_eq!(fit.host_bytes, est.host_bytes);
+        // On a CPU adapter the host also holds the device's buffers through the run: a host
+        // with room for the build but not for that is refused, naming the run.
+        let run = rewire::sim::CPU_ADAPTER_RUN_FACTOR * est.bytes;
+        let host = (est.host_bytes.max(0.99 * run)) as u64 + 1;
+        rewire::sim::check_model_fits_limits(&model, &limits, None, Some(host), false, "a GPU").expect("fits");
+        if run > est.host_bytes {
+            let text = rewire::sim::check_model_fits_limits(&model, &limits, None, Some(host), true, "a CPU adapter")
+                .expect_err("a run larger than the host's memory")
+                .to_string();
+            assert!(text.contains("the run of") && text.contains("a CPU adapter"), "{text}");
+            runs_refused += 1;
+        }
     }
+    assert!(runs_refused > 0, "no scene's run outgrew its build");
 }

@@ -649,6 +649,7 @@ pub fn check_model_fits(model: &Model, ctx: &GpuContext) -> Result<()> {
         &ctx.limits,
         ctx.memory,
         gpu::context::host_memory(),
+        ctx.info.device_type == wgpu::DeviceType::Cpu,
         &gpu::context::describe(&ctx.info),
     )
     .map(|_| ())
@@ -659,7 +660,8 @@ pub fn check_model_fits(model: &Model, ctx: &GpuContext) -> Result<()> {
 pub struct Fit {
     /// All GPU buffers (bytes, estimated) and the device's memory, when known.
     pub bytes: f64,
-    /// Host memory the build needs at its peak (bytes, estimated).
+    /// Host memory the build needs at its peak, or on a CPU adapter the run where that is more
+    /// (bytes, estimated).
     pub host_bytes: f64,
     pub memory: Option<u64>,
     /// The largest single binding (name and bytes) and the adapter's binding size.
@@ -670,23 +672,51 @@ pub struct Fit {
     pub ring_parts: u64,
 }
 
+/// What a run on a CPU adapter holds in host memory at its peak, over its GPU bytes: the
+/// device's buffers (host memory there), the network's per-neuron arrays the run keeps, and the
+/// driver's own. Measured on lavapipe (`rewire bench`, peak RSS against `gpu_bytes`): the whole
+/// cortex at 1 M neurons 1.25, at 5 M 1.14 (docs/PERFORMANCE.md).
+pub const CPU_ADAPTER_RUN_FACTOR: f64 = 1.25;
+
 /// `check_model_fits` for an adapter's `limits` and `memory` without opening it (`adapter` names
 /// it in a refusal), and a host of `host` bytes of memory (None: unknown) that builds the network
-/// first; on success, what the model needs.
+/// first, and that also holds the device's buffers where `shared` (a CPU adapter); on success,
+/// what the model needs.
 pub fn check_model_fits_limits(
     model: &Model,
     limits: &wgpu::Limits,
     memory: Option<u64>,
     host: Option<u64>,
+    shared: bool,
     adapter: &str,
 ) -> Result<Fit> {
     let shard_slots = gpu::context::shard_slots(limits);
     let est = build::estimate(model, shard_slots);
     let too_large = refusal(adapter.to_string());
     check_slot_count(&est, adapter)?;
-    // The host builds the whole network before any of it goes to the device (on a CPU adapter
-    // the device's memory is this same memory, and the upload adds to the peak: 1.45-1.56x the
-    // GPU bytes measured, docs/PERFORMANCE.md).
+    // The host builds the whole network before any of it goes to the device; on a CPU adapter
+    // the device's memory is this same memory, and the run then holds its buffers there.
+    let run_on_host = if shared {
+        CPU_ADAPTER_RUN_FACTOR * est.bytes
+    } else {
+        0.0
+    };
+    if let Some(host) = host
+        && run_on_host > est.host_bytes
+        && run_on_host > host as f64
+    {
+        return Err(too_large(
+            format!(
+                "the run of {} neurons and about {:.3e} synapses in this host's memory (a CPU adapter's buffers \
+                 are host memory: {CPU_ADAPTER_RUN_FACTOR} times its GPU bytes at the peak, measured; the host has {})",
+                model.neurons,
+                est.synapses,
+                crate::error::human_bytes(host)
+            ),
+            run_on_host,
+            host,
+        ));
+    }
     if let Some(host) = host
         && est.host_bytes > host as f64
     {
@@ -776,7 +806,7 @@ pub fn check_model_fits_limits(
         .fold((String::new(), 0.0), |a, b| if b.1 > a.1 { b } else { a });
     Ok(Fit {
         bytes: est.bytes,
-        host_bytes: est.host_bytes,
+        host_bytes: est.host_bytes.max(run_on_host),
         memory,
         largest,
         binding,

@@ -671,6 +671,44 @@ fn fixed_point_and_delay_ring_hold_rows_full_of_new_synapses() {
     assert!(net.globals.ring_scale < base.globals.ring_scale);
 }
 
+/// Every GPU buffer of a network that grows with its neurons (4 bytes a neuron or more) and is
+/// one binding is among the pre-build check's per-neuron arrays, at its size: the check names
+/// each before anything is built, where the upload would refuse it only after the build (the
+/// task's spike counters, 32 bytes a neuron, were missing: cortex_stroke at 7 M neurons passed the
+/// check here and its upload refused the `task` buffer). The delay ring's and parameters' parts
+/// and the shards' arrays are split and checked apart; `counters` grows with the populations and
+/// the LFP's steps, not the neurons.
+#[test]
+fn every_per_neuron_buffer_is_in_the_pre_build_check() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let showcase = std::fs::read_to_string(root.join("scenes/stroke_rehab.ron")).unwrap();
+    for (what, model) in [
+        ("the showcase (task, structure, plasticity)", common::model(&showcase)),
+        ("turnover", common::model(common::TURNOVER)),
+    ] {
+        let net = build_sharded(&model, u32::MAX as u64).unwrap();
+        let n = net.globals.n_neurons as u64;
+        let est = rewire::build::estimate(&model, u32::MAX as u64);
+        let split = |name: &str| {
+            name.contains('[') || name.starts_with("ring") || name.starts_with("params") || name == "counters"
+        };
+        let mut checked = 0;
+        for (name, bytes) in net.gpu_buffers(0) {
+            if bytes < 4 * n || split(&name) {
+                continue;
+            }
+            let listed = est.neuron_arrays.iter().find(|(a, _)| *a == name);
+            assert!(
+                listed.is_some_and(|(_, b)| *b >= 0.9 * bytes as f64),
+                "{what}: buffer `{name}` of {bytes} bytes is not among the estimate's per-neuron arrays at its size: {:?}",
+                est.neuron_arrays
+            );
+            checked += 1;
+        }
+        assert!(checked >= 8, "{what}: only {checked} per-neuron buffers");
+    }
+}
+
 /// The pre-build estimate counts what a growing, dopamine-modulated network builds: rows of each
 /// population's `capacity`, birth steps and a slot-sized index in the growing shards only, and an
 /// eligibility a slot (it said 0.73 of the built bytes before it counted capacities and

@@ -1103,6 +1103,15 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         ("status", 16.0 * n),
     ];
     let mut neuron_arrays = neuron_arrays;
+    // A task's buffer: its fixed words, REP_CUES spike counters a neuron (the task
+    // representation), and three words a region (representation, routes), one binding.
+    if model.task.is_some() {
+        let regions = model.regions.len() as f64;
+        neuron_arrays.push((
+            "task",
+            4.0 * (layout::TASK_WORDS as f64 + layout::REP_CUES as f64 * n + 3.0 * regions),
+        ));
+    }
     // Traces where a rule or scaling reads them.
     if model.projections.iter().any(|p| p.plasticity.is_some()) || model.populations.iter().any(|p| p.scaling.is_some())
     {

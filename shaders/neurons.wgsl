@@ -28,6 +28,9 @@
 // model, else one element that nothing reads.
 @group(0) @binding(12) var<storage, read_write> neuron_ext: array<vec4<f32>>;
 @group(0) @binding(13) var<storage, read> params_ext: array<NeuronParams>;
+// With a task, this part's cue counters (REP_CUES words a neuron, indexed by `local`): each
+// neuron's spikes in the response windows of each cue's probe trials; else one stand-in element.
+@group(0) @binding(15) var<storage, read_write> rep: array<atomic<u32>>;
 
 // Specialization to the network, set when the pipeline is built (src/gpu/neurons.rs); the
 // defaults keep every path. A path the network cannot take is compiled out: a software adapter
@@ -286,7 +289,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             // Probe trials count every neuron's window spikes per cue (task representation).
             let cue = atomicLoad(&task[T_CUE]);
             if cue != 0u {
-                atomicAdd(&task[TASK_WORDS + n * REP_CUES + cue - 1u], 1u);
+                atomicAdd(&rep[local * REP_CUES + cue - 1u], 1u);
             }
         }
         sim.spikes[atomicAdd(&sim.n_spikes, 1u)] = n;

@@ -141,7 +141,7 @@ fn deliver(wg: vec3<u32>, lid: u32, compact: bool, delay_bytes: bool) {
         }
     }
     if lo != 0u || hi != 0u {
-        let at = TASK_WORDS + g.n_neurons * REP_CUES + g.n_regions + 2u * pops[neurons[pre].pop].region;
+        let at = TASK_WORDS + g.n_regions + 2u * pops[neurons[pre].pop].region;
         let old = atomicAdd(&task[at], lo);
         atomicAdd(&task[at + 1u], hi + select(0u, 1u, old + lo < old));
     }

@@ -22,7 +22,9 @@ use std::path::{Path, PathBuf};
 /// `params_ext`), and the larger Globals. 4: a GPU state keeps the three element records as
 /// three arrays (`elem_axon`, `elem_spine`, `elem_spine_in`) where it kept one (`elem`), and the
 /// neuron parameters in the delay ring's parts where it has several (`params`, `params[1]`, ...).
-pub const FORMAT_VERSION: u32 = 4;
+/// 5: a task's per-neuron cue counters are their own array (`rep`; on the GPU in the delay
+/// ring's parts: `rep`, `rep[1]`, ...), no longer inside `task`, whose route words moved up.
+pub const FORMAT_VERSION: u32 = 5;
 const MAGIC: &[u8; 8] = b"REWIRECK";
 
 /// Output files as written so far (name -> bytes), restored on resume.

@@ -159,19 +159,21 @@ pub const T_FIRST: usize = 64;
 pub const T_CUE: usize = 33;
 pub const T_CUES: usize = 34;
 pub const T_MIN: usize = 35;
-/// With a task the `task` buffer continues with REP_CUES counters per neuron (spikes in the
-/// response windows of each cue's probe trials), then one word per region (selective neurons),
-/// then the routes: per source region a u64 [low, high] word pair (see T_ROUTE).
+/// With a task the `task` buffer continues with one word per region (selective neurons), then
+/// the routes: per source region a u64 [low, high] word pair (see T_ROUTE). The spikes each
+/// neuron fires in the response windows of each cue's probe trials are counted apart, REP_CUES
+/// words a neuron (`Network::rep`; on the GPU split with the delay ring's parts, one binding
+/// each, so that no single binding grows with the network by 32 bytes a neuron).
 pub const REP_CUES: usize = 8;
 /// The output group (+ 1) whose synaptic input `propagate` sums per source region while counting
 /// is on (0: none): |weight| of every synapse delivered onto one of the group's neurons, fixed
 /// point at `Globals::conn_scale`, into the route words (`route_words_at`).
 pub const T_ROUTE: usize = 36;
 
-/// Where the route words begin in a task buffer (with a task): after the fixed words, the
-/// per-neuron cue counters and the per-region representation words. Two words per region.
-pub fn route_words_at(n_neurons: usize, n_regions: usize) -> usize {
-    TASK_WORDS + REP_CUES * n_neurons + n_regions
+/// Where the route words begin in a task buffer (with a task): after the fixed words and the
+/// per-region representation words. Two words per region.
+pub fn route_words_at(n_regions: usize) -> usize {
+    TASK_WORDS + n_regions
 }
 
 impl Globals {

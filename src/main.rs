@@ -806,7 +806,9 @@ fn run(cli: Cli) -> Result<()> {
                     (201, 1, "dt 0.1 ms, delays up to 20 ms"),
                     (201, 2, "dt 0.1 ms, delays up to 20 ms, iaf_psc_alpha or iaf_cond_exp"),
                 ] {
-                    let fit = rewire::build::capacity_with(&l, memory, context::host_memory(), 1000, ring, channels);
+                    let shared = a.get_info().device_type == wgpu::DeviceType::Cpu;
+                    let fit =
+                        rewire::build::capacity_with(&l, memory, context::host_memory(), shared, 1000, ring, channels);
                     println!(
                         "    largest network ({what}): about {} neurons with 1000 synapses each ({:.2e} synapses), {}",
                         fit.neurons,

@@ -201,3 +201,59 @@ fn a_large_network_is_cut_where_its_plastic_rows_end() {
         "slots read from a compact shard"
     );
 }
+
+/// A task's per-neuron cue counters lie in the delay ring's parts, one binding each (so that no
+/// binding grows with the network by 32 bytes a neuron). With bindings of 512 words the task
+/// scene of tests/routes.rs has its neurons in five parts: the GPU counts each cue's window spikes
+/// into the right part and neuron, sums the routes after them and finds the same selective
+/// neurons per region as the CPU twin, and clears the counters for the next probe.
+#[test]
+fn task_counters_in_the_ring_parts_match_the_reference() {
+    let ctx = common::gpu();
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/routes.rs")).unwrap();
+    let scene = &src[src.find("r#\"Scene(").unwrap() + 3..];
+    let scene = &scene[..scene.find(")\"#;").unwrap() + 1];
+    let model = common::model(&scene.replace("A_W", "4.0").replace("B_W", "2.0"));
+    let net = build_sharded(&model, 512).unwrap();
+    let parts = net.ring_parts();
+    assert!(parts.len() >= 4, "{} parts", parts.len());
+    assert_eq!(net.rep.len(), rewire::layout::REP_CUES * net.globals.n_neurons as usize);
+    let mut gpu = GpuEngine::new(&ctx, &net, 0).unwrap();
+    let mut cpu = CpuEngine::new(&net, 0);
+    let guide = [0.0f32; 16];
+    let mut selective = 0;
+    for probe in 0..2 {
+        for cue in 0..2u32 {
+            let mut channels = [0.0f32; 16];
+            channels[cue as usize] = 15.0;
+            for e in [&mut gpu as &mut dyn Engine, &mut cpu] {
+                e.task_drive(&channels, &guide, true);
+                e.record_cue(Some(cue));
+                e.record_routes(Some(cue));
+                e.advance(60).unwrap();
+                e.task_drive(&[0.0; 16], &guide, false);
+                e.record_cue(None);
+                e.record_routes(None);
+                e.advance(40).unwrap();
+            }
+            let (g, c) = (gpu.task_counts().unwrap(), cpu.task_counts().unwrap());
+            assert_eq!(g, c, "probe {probe}, cue {cue}: task counts differ");
+            assert!(c.routes.iter().any(|&r| r > 0), "no route input: {c:?}");
+        }
+        let (g, c) = (gpu.representation(2, 1).unwrap(), cpu.representation(2, 1).unwrap());
+        assert_eq!(g, c, "probe {probe}: selective neurons per region differ");
+        eprintln!("probe {probe}: selective neurons per region {c:?}");
+        selective += c.iter().sum::<u32>();
+        let (g, c) = (gpu.sample().unwrap(), cpu.sample().unwrap());
+        assert_eq!(g, c, "samples differ after probe {probe}");
+    }
+    assert!(
+        selective > 10,
+        "{selective} selective neurons: too few to show the counters"
+    );
+    // The counters were cleared: with no probe since, nothing is selective.
+    assert_eq!(
+        gpu.representation(2, 1).unwrap(),
+        vec![0; net.globals.n_regions as usize]
+    );
+}

@@ -675,9 +675,10 @@ fn fixed_point_and_delay_ring_hold_rows_full_of_new_synapses() {
 /// one binding is among the pre-build check's per-neuron arrays, at its size: the check names
 /// each before anything is built, where the upload would refuse it only after the build (the
 /// task's spike counters, 32 bytes a neuron, were missing: cortex_stroke at 7 M neurons passed the
-/// check here and its upload refused the `task` buffer). The delay ring's and parameters' parts
-/// and the shards' arrays are split and checked apart; `counters` grows with the populations and
-/// the LFP's steps, not the neurons.
+/// check here and its upload refused the `task` buffer). The delay ring's, parameters' and task
+/// counters' parts and the shards' arrays are split and checked apart (each part of the split
+/// neuron arrays within the words a neuron the parts are sized by); `counters` grows with the
+/// populations and the LFP's steps, not the neurons.
 #[test]
 fn every_per_neuron_buffer_is_in_the_pre_build_check() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -690,10 +691,20 @@ fn every_per_neuron_buffer_is_in_the_pre_build_check() {
         let n = net.globals.n_neurons as u64;
         let est = rewire::build::estimate(&model, u32::MAX as u64);
         let split = |name: &str| {
-            name.contains('[') || name.starts_with("ring") || name.starts_with("params") || name == "counters"
+            name.contains('[') || ["ring", "params", "rep"].iter().any(|p| name.starts_with(p)) || name == "counters"
         };
+        let parts = net.ring_parts();
+        let part_words = (est.ring_words as u64).max(rewire::build::PART_WORDS);
         let mut checked = 0;
         for (name, bytes) in net.gpu_buffers(0) {
+            if name.starts_with("params") || name.starts_with("rep") {
+                let k = name.split(['[', ']']).nth(1).map_or(0, |k| k.parse::<usize>().unwrap());
+                let (first, end) = parts[k];
+                assert!(
+                    bytes <= (4 * part_words * (end - first) as u64).max(32),
+                    "{what}: part `{name}` of {bytes} bytes holds more than {part_words} words a neuron"
+                );
+            }
             if bytes < 4 * n || split(&name) {
                 continue;
             }

@@ -214,8 +214,12 @@ pub struct Network {
     pub poisson_lambda: Vec<f64>,
     /// Per neuron status words (layout::STATUS_ALIVE and the lesion and task fields).
     pub status: Vec<[u32; 4]>,
-    /// The `task` buffer (layout::TASK_WORDS).
+    /// The `task` buffer (layout::TASK_WORDS, then with a task the representation and route
+    /// words of each region).
     pub task: Vec<u32>,
+    /// With a task, each neuron's spikes in the response windows of each cue's probe trials
+    /// (layout::REP_CUES words a neuron; on the GPU in the delay ring's parts); else empty.
+    pub rep: Vec<u32>,
     pub state: Vec<NeuronState>,
     pub params: Vec<NeuronParams>,
     /// The two-channel models' further state and parameters (layout::NeuronExt): one per neuron
@@ -493,7 +497,7 @@ fn build_sharded_with(model: &Model, max_shard_slots: u64, index_compact: bool) 
     // arrays that only the neuron stage reads neuron by neuron) each fit one binding; a shard's
     // rows never cross a part's edge, so each shard delivers into one part.
     let ring_words = (if two_channel { 2 } else { 1 }) * (max_delay as u64 + 1);
-    let ring_part = ring_part_neurons(n as u64, ring_words.max(PARAM_WORDS), max_shard_slots)?;
+    let ring_part = ring_part_neurons(n as u64, ring_words.max(PART_WORDS), max_shard_slots)?;
     // Where a network needs several shards, the rows that structural plasticity can change (those
     // of the sprouting rules' target populations) get shards of their own: the structural
     // update's per-slot passes and index rebuild then visit only those (Network::structural_shards).
@@ -729,15 +733,19 @@ fn build_sharded_with(model: &Model, max_shard_slots: u64, index_compact: bool) 
         .into_iter()
         .map(|m| [layout::STATUS_ALIVE, 0, 0, m])
         .collect();
-    // With a task: per-neuron cue counters, per-region words of the task representation, and
-    // per-region route sums (two words each).
-    let words = if model.task.is_some() {
-        layout::route_words_at(n, model.regions.len()) + 2 * model.regions.len()
+    // With a task: per-region words of the task representation and per-region route sums (two
+    // words each), and apart from them per-neuron cue counters.
+    let (words, rep) = if model.task.is_some() {
+        (
+            layout::route_words_at(model.regions.len()) + 2 * model.regions.len(),
+            layout::REP_CUES * n,
+        )
     } else {
-        layout::TASK_WORDS
+        (layout::TASK_WORDS, 0)
     };
     let mut task = vec![0u32; words];
     task[layout::T_FIRST..layout::T_FIRST + 16].fill(EMPTY);
+    let rep = vec![0u32; rep];
     let net = Network {
         globals,
         pops,
@@ -745,6 +753,7 @@ fn build_sharded_with(model: &Model, max_shard_slots: u64, index_compact: bool) 
         poisson_lambda,
         status,
         task,
+        rep,
         state,
         params,
         neuron_ext,
@@ -1103,14 +1112,12 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         ("status", 16.0 * n),
     ];
     let mut neuron_arrays = neuron_arrays;
-    // A task's buffer: its fixed words, REP_CUES spike counters a neuron (the task
-    // representation), and three words a region (representation, routes), one binding.
+    // A task's buffer: its fixed words and three words a region (representation, routes), one
+    // binding; its REP_CUES spike counters a neuron (the task representation) are split with the
+    // ring, below.
     if model.task.is_some() {
         let regions = model.regions.len() as f64;
-        neuron_arrays.push((
-            "task",
-            4.0 * (layout::TASK_WORDS as f64 + layout::REP_CUES as f64 * n + 3.0 * regions),
-        ));
+        neuron_arrays.push(("task", 4.0 * (layout::TASK_WORDS as f64 + 3.0 * regions)));
     }
     // Traces where a rule or scaling reads them.
     if model.projections.iter().any(|p| p.plasticity.is_some()) || model.populations.iter().any(|p| p.scaling.is_some())
@@ -1137,6 +1144,11 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     // (`ring_part_neurons`).
     let ring = 4.0 * channels * (max_delay + 1.0) * n;
     let params = 32.0 * (n + ext);
+    let rep = if model.task.is_some() {
+        4.0 * layout::REP_CUES as f64 * n
+    } else {
+        0.0
+    };
     // Structural plasticity: an index entry and a birth step for every slot of the rows that can
     // grow (the sprouting rules' targets: `Network::structural_shards`); its per-neuron arrays
     // are among `neuron_arrays`.
@@ -1192,11 +1204,12 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     let modulated =
         model.dopamine.is_some() && (plasticity().any(|s| s.eligibility_tau_ms.is_some()) || model.structure.is_some());
     let per_slot = 4.0 * ((modulated || capture) as u8 as f64 + capture as u8 as f64);
-    let part_words = (channels * (max_delay + 1.0)).max(PARAM_WORDS as f64);
+    let part_words = (channels * (max_delay + 1.0)).max(PART_WORDS as f64);
     let ring_parts = (part_words * n / shard_slots.max(1) as f64).ceil().max(1.0);
     let bytes = neuron_arrays.iter().map(|(_, b)| b).sum::<f64>()
         + ring
         + params
+        + rep
         + 4.0 * (n + 1.0) * (shards + ring_parts - 2.0)
         + synapse_arrays
         + per_slot * row_slots
@@ -1210,7 +1223,7 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
     // the compact shards get theirs one at a time at the upload), and the per-neuron arrays:
     // state 16, parameters 32, position 12, status 16, traces 16; further state and parameters
     // 48 with a two-channel model; calcium and elements 16 + 48 and connected boutons 4 with
-    // structural plasticity. The per-slot birth steps, eligibilities and late phases start as
+    // structural plasticity; a task's cue counters 32. The per-slot birth steps, eligibilities and late phases start as
     // zeros, which the host maps only when written, and the build writes none of them.
     let lists: f64 = model
         .projections
@@ -1228,7 +1241,14 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         0.0
     };
     let indexes = BYTES_PER_OUT_ENTRY * row_synapses + 4.0 * (n + 1.0) * row_shards;
-    let per_neuron_host = 92.0 + if two { 48.0 } else { 0.0 } + if model.structure.is_some() { 68.0 } else { 0.0 };
+    let per_neuron_host = 92.0
+        + if two { 48.0 } else { 0.0 }
+        + if model.structure.is_some() { 68.0 } else { 0.0 }
+        + if model.task.is_some() {
+            4.0 * layout::REP_CUES as f64
+        } else {
+            0.0
+        };
     let host_bytes = slots * BYTES_PER_SLOT + lists.max(indexes) + per_neuron_host * n;
     Estimate {
         synapses,
@@ -1240,6 +1260,12 @@ pub fn estimate(model: &Model, shard_slots: u64) -> Estimate {
         host_bytes,
     }
 }
+
+/// What a run on a CPU adapter holds in host memory at its peak, over its GPU bytes: the
+/// device's buffers (host memory there), the network's per-neuron arrays the run keeps, and the
+/// driver's own. Measured on lavapipe (`rewire bench`, peak RSS against `gpu_bytes`): the whole
+/// cortex at 1 M neurons 1.25, at 5 M 1.14 (docs/PERFORMANCE.md).
+pub const CPU_ADAPTER_RUN_FACTOR: f64 = 1.25;
 
 /// The largest network of `k` static synapses per neuron an adapter holds.
 pub struct Capacity {
@@ -1255,19 +1281,23 @@ pub struct Capacity {
 /// largest arrays that are not split) and 2^35 slots; whichever is smallest, named. (The ring
 /// and the parameters are split into parts of one binding each.)
 pub fn capacity(limits: &wgpu::Limits, memory: Option<u64>, k: u64, ring_len: u64) -> Capacity {
-    capacity_with(limits, memory, None, k, ring_len, 1)
+    capacity_with(limits, memory, None, false, k, ring_len, 1)
 }
 
 /// `capacity` with a ring of `channels` channels (2 for networks with a two-channel model,
 /// iaf_psc_alpha or iaf_cond_exp, which also keep 16 bytes of further state and 32 of further
 /// parameters a neuron, `neuron_ext` and `params_ext`), and a host of `host` bytes of memory
-/// (None: not bounded by it), which builds the network first: its rows (BYTES_PER_SLOT a slot,
-/// with half a chunk of padding) beside an outgoing index, and its neuron arrays (as
-/// `Estimate::host_bytes`).
+/// (None: not bounded by it), which builds the network first, as `Estimate::host_bytes` counts
+/// it: its rows (BYTES_PER_SLOT a slot, with half a chunk of padding), an outgoing index where
+/// the rows stay rows on the GPU (the compact layout's shards get theirs one at a time at the
+/// upload), and its neuron arrays. Where the adapter is `shared` (a CPU adapter, whose device
+/// memory is the host's), the run is bounded too, at `CPU_ADAPTER_RUN_FACTOR` times its GPU bytes,
+/// as `sim::check_model_fits_limits` bounds a scene.
 pub fn capacity_with(
     limits: &wgpu::Limits,
     memory: Option<u64>,
     host: Option<u64>,
+    shared: bool,
     k: u64,
     ring_len: u64,
     channels: u64,
@@ -1277,7 +1307,8 @@ pub fn capacity_with(
     let channels = channels.clamp(1, 2);
     let ext = if channels > 1 { 16.0 + 32.0 } else { 0.0 };
     // Static synapses take the compact layout where the ring's delays fit its delay byte.
-    let synapses = if ring_len <= layout::COMPACT_DELAY_MASK as u64 + 1 {
+    let compact = ring_len <= layout::COMPACT_DELAY_MASK as u64 + 1;
+    let synapses = if compact {
         k as f64 * BYTES_PER_COMPACT_SYNAPSE
     } else {
         // Rows, with delay bytes where the delays fit them.
@@ -1289,17 +1320,26 @@ pub fn capacity_with(
         k as f64 * (slot + BYTES_PER_OUT_ENTRY) + (ROW_CHUNK as f64 - 1.0) / 2.0 * slot
     };
     let per_neuron = synapses + 16.0 + 32.0 + ext + 4.0 * (channels * ring_len) as f64 + 4.0 + 4.0;
-    let mut best = (binding / 16, "limited by one binding of neuron state".to_string());
-    // The delay ring is split into parts of one binding each, so it limits only through memory.
-    let host_per_neuron = (k as f64 + (ROW_CHUNK as f64 - 1.0) / 2.0) * BYTES_PER_SLOT
-        + k as f64 * BYTES_PER_OUT_ENTRY
-        + 8.0
+    let index = if compact {
+        0.0
+    } else {
+        k as f64 * BYTES_PER_OUT_ENTRY + 4.0
+    };
+    let build_per_neuron = (k as f64 + (ROW_CHUNK as f64 - 1.0) / 2.0) * BYTES_PER_SLOT
+        + index
         + 92.0
         + if channels > 1 { 48.0 } else { 0.0 };
+    let (host_per_neuron, what) = if shared && CPU_ADAPTER_RUN_FACTOR * per_neuron > build_per_neuron {
+        (CPU_ADAPTER_RUN_FACTOR * per_neuron, "the run on this CPU adapter")
+    } else {
+        (build_per_neuron, "the build")
+    };
+    // The delay ring is split into parts of one binding each, so it limits only through memory.
+    let mut best = (binding / 16, "limited by one binding of neuron state".to_string());
     let by_host = host.map(|h| {
         (
             (h as f64 / host_per_neuron) as u64,
-            format!("limited by host memory for the build at {host_per_neuron:.0} bytes a neuron"),
+            format!("limited by host memory for {what} at {host_per_neuron:.0} bytes a neuron"),
         )
     });
     for (neurons, why) in [(
@@ -1466,6 +1506,14 @@ fn return_freed_memory() {
 /// Words of one neuron's parameters (`NeuronParams`, and `params_ext` where a population has a
 /// two-channel model), split between bindings with the delay ring (`ring_part_neurons`).
 pub const PARAM_WORDS: u64 = (std::mem::size_of::<NeuronParams>() / 4) as u64;
+
+/// The most words a neuron that any array split with the delay ring holds besides the ring
+/// itself: the parameters (`PARAM_WORDS`) and a task's cue counters (layout::REP_CUES).
+pub const PART_WORDS: u64 = if PARAM_WORDS > layout::REP_CUES as u64 {
+    PARAM_WORDS
+} else {
+    layout::REP_CUES as u64
+};
 
 /// Neurons a part of the delay ring holds: as many as fit one binding of `binding_words` words
 /// at `ring_words` words a neuron (channels times ring length; the build passes at least
@@ -1951,6 +1999,13 @@ impl Network {
                 part_name("params_ext", k),
                 32 * if ext { (end - first) as u64 } else { 1 },
             ));
+            // A task's cue counters (`rep`), or a stand-in of 32 bytes.
+            let rep = if self.rep.is_empty() {
+                32
+            } else {
+                4 * layout::REP_CUES as u64 * (end - first) as u64
+            };
+            list.push((part_name("rep", k), rep));
         }
         let structural = g.structural != 0;
         if structural {
@@ -2045,14 +2100,37 @@ mod tests {
         let params = capacity(&lavapipe(), memory, 10, 2);
         assert_eq!(params.neurons, (128 << 20) / 16);
         assert!(params.limited_by.contains("neuron state"), "{}", params.limited_by);
-        // A host that builds the network first: its rows and index (14.5 bytes a synapse, with
-        // padding) bound it below the device's memory where the host has as much (a CPU
-        // adapter's memory is the host's).
-        let host = super::capacity_with(&lavapipe(), memory, memory, 1000, 17, 1);
-        assert!(host.limited_by.contains("host memory"), "{}", host.limited_by);
-        let per = (1000.0 + 3.5) * super::BYTES_PER_SLOT + 4000.0 + 100.0;
+        // A host that builds the network first: its rows (10.5 bytes a slot, with padding) and
+        // neuron arrays bound it below the device's memory where the host has as much. Synapses
+        // of the compact layout get no index at the build; rows that stay rows do.
+        let host = super::capacity_with(&lavapipe(), memory, memory, false, 1000, 17, 1);
+        assert!(
+            host.limited_by.contains("host memory for the build"),
+            "{}",
+            host.limited_by
+        );
+        let per = (1000.0 + 3.5) * super::BYTES_PER_SLOT + 92.0;
         assert_eq!(host.neurons, ((23u64 << 30) as f64 / per) as u64);
         assert!(host.neurons < ring.neurons);
+        let rows = super::capacity_with(&lavapipe(), memory, memory, false, 1000, 201, 1);
+        let per = (1000.0 + 3.5) * super::BYTES_PER_SLOT + 4004.0 + 92.0;
+        assert!(
+            rows.limited_by.contains("host memory for the build"),
+            "{}",
+            rows.limited_by
+        );
+        assert_eq!(rows.neurons, ((23u64 << 30) as f64 / per) as u64);
+        // On a CPU adapter the run holds the device's buffers in the same memory, at
+        // CPU_ADAPTER_RUN_FACTOR times them: above the build's peak for compact synapses.
+        let run = super::capacity_with(&lavapipe(), memory, memory, true, 1000, 17, 1);
+        assert!(
+            run.limited_by.contains("the run on this CPU adapter"),
+            "{}",
+            run.limited_by
+        );
+        let per = super::CPU_ADAPTER_RUN_FACTOR * 9_124.0;
+        assert_eq!(run.neurons, ((23u64 << 30) as f64 / per) as u64);
+        assert!(run.neurons < host.neurons);
         // Unknown memory: the binding limit, with the bytes a neuron said.
         let unknown = capacity(&lavapipe(), None, 1000, 201);
         assert_eq!(unknown.neurons, params.neurons);

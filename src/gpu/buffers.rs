@@ -68,13 +68,17 @@ pub struct Buffers {
 /// One part of the neurons: for the neurons `first..first + neurons`, their part of the delay
 /// ring (`ring_channels x ring_len x neurons` fixed-point inputs, channel-major, then step, then
 /// neuron), their parameters and further parameters (`params_ext`: one element a neuron where a
-/// population has a two-channel model, else one that nothing reads), and `info`, the words
-/// [first, neurons, 0, 0] that `neurons` and `propagate` read to find a neuron's place.
+/// population has a two-channel model, else one that nothing reads), `info`, the words
+/// [first, neurons, 0, 0] that `neurons`, `propagate` and `represent` read to find a neuron's
+/// place, and a task's cue counters (`rep`).
 pub struct RingPart {
     pub ring: wgpu::Buffer,
     pub params: wgpu::Buffer,
     pub params_ext: wgpu::Buffer,
     pub info: wgpu::Buffer,
+    /// With a task, the part's neurons' cue counters (layout::REP_CUES words a neuron: spikes in
+    /// each cue's probe windows, for the task representation); else a stand-in.
+    pub rep: wgpu::Buffer,
     pub first: u32,
     pub neurons: u32,
 }
@@ -623,6 +627,16 @@ impl Buffers {
                         ),
                         params_ext: init(&crate::build::part_name("params_ext", k), bytemuck::cast_slice(ext), RW),
                         info: init("ring_info", bytemuck::cast_slice(&[first, end - first, 0, 0]), RW),
+                        // A task's cue counters of the part's neurons (zeros at the build), or a
+                        // stand-in without a task.
+                        rep: zeros(
+                            &crate::build::part_name("rep", k),
+                            if net.rep.is_empty() {
+                                0
+                            } else {
+                                4 * crate::layout::REP_CUES * (end - first) as usize
+                            },
+                        ),
                         first,
                         neurons: end - first,
                     }

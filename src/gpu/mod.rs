@@ -124,8 +124,9 @@ pub struct GpuEngine {
     task_staging: wgpu::Buffer,
     /// Where the route words lie in the task buffer (words; empty without a task).
     routes: std::ops::Range<usize>,
-    /// The `represent` stage, made at its first use.
-    represent: Option<(wgpu::ComputePipeline, wgpu::BindGroup)>,
+    /// The `represent` stage, made at its first use: its pipeline, and a bind group and dispatch
+    /// size per part of the neurons.
+    represent: Option<(wgpu::ComputePipeline, Vec<PartDispatch>)>,
 }
 
 /// Refuses a network whose buffers exceed the adapter's limits, before anything is allocated.
@@ -773,6 +774,7 @@ impl GpuEngine {
             .into_iter()
             .map(|(name, buffer)| (name.to_string(), buffer)),
         );
+        all.extend(parts("rep", |p| &p.rep));
         for (i, s) in b.shards.iter().enumerate() {
             for (name, buffer) in [
                 ("syn_pre", &s.syn_pre),
@@ -1207,9 +1209,8 @@ impl Engine for GpuEngine {
     }
 
     fn representation(&mut self, cues: u32, min_spikes: u32) -> Result<Vec<u32>> {
-        use crate::layout::{REP_CUES, T_CUES, TASK_WORDS};
-        let n = self.b.n_neurons as u64;
-        let at = 4 * (TASK_WORDS as u64 + REP_CUES as u64 * n);
+        use crate::layout::{T_CUES, TASK_WORDS};
+        let at = 4 * TASK_WORDS as u64;
         let bytes = 4 * self.n_regions as u64;
         if self.b.task.size() < at + bytes {
             return Ok(vec![0; self.n_regions]);
@@ -1220,15 +1221,29 @@ impl Engine for GpuEngine {
             bytemuck::cast_slice(&[cues, min_spikes]),
         );
         let (device, b) = (&self.device, &self.b);
-        let (pipeline, bind) = self.represent.get_or_insert_with(|| {
+        // One bind group and dispatch per part of the neurons, each over its cue counters.
+        let (pipeline, parts) = self.represent.get_or_insert_with(|| {
             let pipeline = stage::pipeline(device, "represent", "main");
-            let bind = stage::bind(
-                device,
-                "represent",
-                &pipeline,
-                &[(0, &b.globals), (1, &b.pops), (2, &b.neurons), (3, &b.task)],
-            );
-            (pipeline, bind)
+            let parts = b
+                .ring
+                .iter()
+                .map(|part| {
+                    let bind = stage::bind(
+                        device,
+                        "represent",
+                        &pipeline,
+                        &[
+                            (1, &b.pops),
+                            (2, &b.neurons),
+                            (3, &b.task),
+                            (4, &part.rep),
+                            (5, &part.info),
+                        ],
+                    );
+                    (bind, stage::groups(part.neurons as u64, 64))
+                })
+                .collect();
+            (pipeline, parts)
         });
         let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("represent"),
@@ -1240,9 +1255,10 @@ impl Engine for GpuEngine {
                 timestamp_writes: None,
             });
             pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, &*bind, &[]);
-            let groups = stage::groups(n, 64);
-            pass.dispatch_workgroups(groups.0, groups.1, 1);
+            for (bind, groups) in parts.iter() {
+                pass.set_bind_group(0, bind, &[]);
+                pass.dispatch_workgroups(groups.0, groups.1, 1);
+            }
         }
         self.queue.submit([enc.finish()]);
         let data = self.read_buffer_at(&self.b.task, at, bytes)?;
@@ -1285,10 +1301,13 @@ impl Engine for GpuEngine {
     }
 }
 
+/// A bind group over one part of the neurons and its dispatch size in workgroups (x, y).
+type PartDispatch = (wgpu::BindGroup, (u32, u32));
+
 /// The words of a network's task buffer that hold the route sums (empty without a task).
 fn route_words(net: &Network) -> std::ops::Range<usize> {
     let g = &net.globals;
-    let at = crate::layout::route_words_at(g.n_neurons as usize, g.n_regions as usize);
+    let at = crate::layout::route_words_at(g.n_regions as usize);
     at.min(net.task.len())..net.task.len()
 }
 

@@ -4,12 +4,13 @@ use super::buffers::Buffers;
 use super::stage;
 use crate::build::Network;
 
-/// Storage buffers the stage binds (bindings 1 to 14; 0 is the uniform globals).
-pub const STORAGE_BUFFERS: u32 = 14;
+/// Storage buffers the stage binds (bindings 1 to 15; 0 is the uniform globals).
+pub const STORAGE_BUFFERS: u32 = 15;
 
 pub struct Neurons {
     pipeline: wgpu::ComputePipeline,
-    /// One bind group and dispatch size per part of the neurons (its ring and parameters).
+    /// One bind group and dispatch size per part of the neurons (its ring, parameters and cue
+    /// counters).
     parts: Vec<(wgpu::BindGroup, (u32, u32))>,
 }
 
@@ -41,6 +42,7 @@ impl Neurons {
                         (12, &b.neuron_ext),
                         (13, &part.params_ext),
                         (14, &part.info),
+                        (15, &part.rep),
                     ],
                 );
                 (bind, stage::groups(part.neurons as u64, 64))
@@ -69,8 +71,8 @@ pub fn specialization(net: &Network, raster_steps: u32) -> Vec<(&'static str, f6
     let models = net.pops.iter().fold(0u32, |m, p| m | 1 << p.model);
     let noise = net.pops.iter().any(|p| p.noise_sd > 0.0);
     let calcium = net.globals.structural != 0 && net.pops.iter().any(|p| p.grow_nu > 0.0);
-    // A task's buffer holds per-neuron counters past the fixed words.
-    let task = net.task.len() > crate::layout::TASK_WORDS || net.status.iter().any(|s| s[3] != 0);
+    // A task's buffer holds per-region words past the fixed words, and its neurons cue counters.
+    let task = !net.rep.is_empty() || net.status.iter().any(|s| s[3] != 0);
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     vec![
         ("MODELS", models as f64),

@@ -101,6 +101,7 @@ impl CpuEngine {
             ("params_ext", state_bytes(&net.params_ext)),
             ("status", state_bytes(&net.status)),
             ("task", state_bytes(&net.task)),
+            ("rep", state_bytes(&net.rep)),
             ("header", state_bytes(&[net.header])),
             ("ring", state_bytes(&self.ring)),
             ("pop_spikes", state_bytes(&self.pop_spikes)),
@@ -170,6 +171,7 @@ impl CpuEngine {
                 i as u32,
                 &net.status[i],
                 &mut net.task,
+                &mut net.rep,
             );
             if out.nonfinite && self.error.is_none_or(|(_, s)| s > step) {
                 self.error = Some((i as u32, step));
@@ -281,6 +283,7 @@ impl Engine for CpuEngine {
         net.params_ext = state_values(next());
         net.status = state_values(next());
         net.task = state_values(next());
+        net.rep = state_values(next());
         net.header = state_values(next())[0];
         self.ring = state_values(next());
         self.pop_spikes = state_values(next());
@@ -428,16 +431,15 @@ impl Engine for CpuEngine {
     }
 
     fn representation(&mut self, cues: u32, min_spikes: u32) -> Result<Vec<u32>> {
-        use crate::layout::{REP_CUES, TASK_WORDS};
+        use crate::layout::REP_CUES;
         let n = self.net.globals.n_neurons as usize;
         let regions = self.net.globals.n_regions as usize;
-        let at = TASK_WORDS + REP_CUES * n;
-        if self.net.task.len() < at + regions {
+        if self.net.rep.len() < REP_CUES * n {
             return Ok(vec![0; regions]);
         }
         let mut selective = vec![0u32; regions];
         for i in 0..n {
-            let c = &mut self.net.task[TASK_WORDS + i * REP_CUES..TASK_WORDS + i * REP_CUES + cues as usize];
+            let c = &mut self.net.rep[i * REP_CUES..i * REP_CUES + cues as usize];
             let best = c.iter().copied().max().unwrap_or(0);
             let sum: u32 = c.iter().sum();
             c.fill(0);
@@ -451,7 +453,7 @@ impl Engine for CpuEngine {
     fn task_counts(&mut self) -> Result<TaskCounts> {
         use crate::layout::{EMPTY, T_COUNTS, T_FIRST, route_words_at};
         let g = &self.net.globals;
-        let at = route_words_at(g.n_neurons as usize, g.n_regions as usize);
+        let at = route_words_at(g.n_regions as usize);
         let t = &mut self.net.task;
         let groups = (0..16)
             .map(|g| GroupCount {

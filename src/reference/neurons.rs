@@ -3,7 +3,7 @@
 use crate::layout::{
     Globals, MODEL_IAF_COND_EXP, MODEL_IAF_PSC_ALPHA, MODEL_IZHIKEVICH, MODEL_PERIODIC, MODEL_SPIKE_SOURCE, NeuronExt,
     NeuronParams, NeuronState, PoissonSource, Pop, REP_CUES, STATUS_ALIVE, STATUS_SLOT_SHIFT, T_COUNTING, T_COUNTS,
-    T_CUE, T_DRIVE, T_FIRST, T_GUIDE, TASK_GROUP_MASK, TASK_GROUP_SHIFT, TASK_GUIDED, TASK_WORDS,
+    T_CUE, T_DRIVE, T_FIRST, T_GUIDE, TASK_GROUP_MASK, TASK_GROUP_SHIFT, TASK_GUIDED,
 };
 use crate::rng;
 
@@ -31,6 +31,7 @@ pub fn step_neuron(
     n: u32,
     st: &[u32; 4],
     task: &mut [u32],
+    rep: &mut [u32],
 ) -> Outcome {
     let pop = &pops[s.pop as usize];
     let rn = |x: f32| f32::from_bits(x.to_bits() ^ g.opaque_zero);
@@ -181,7 +182,7 @@ pub fn step_neuron(
         }
         let cue = task[T_CUE] as usize;
         if cue != 0 {
-            task[TASK_WORDS + n as usize * REP_CUES + cue - 1] += 1;
+            rep[n as usize * REP_CUES + cue - 1] += 1;
         }
     }
     Outcome {

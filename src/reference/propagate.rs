@@ -52,7 +52,7 @@ pub fn routes(net: &mut Network, spikes: &[u32]) {
             }
         }
     }
-    let at = route_words_at(g.n_neurons as usize, g.n_regions as usize);
+    let at = route_words_at(g.n_regions as usize);
     for (r, s) in sums.into_iter().enumerate() {
         let words = &mut net.task[at + 2 * r..at + 2 * r + 2];
         let v = (words[0] as u64 | (words[1] as u64) << 32).wrapping_add(s);

@@ -672,11 +672,7 @@ pub struct Fit {
     pub ring_parts: u64,
 }
 
-/// What a run on a CPU adapter holds in host memory at its peak, over its GPU bytes: the
-/// device's buffers (host memory there), the network's per-neuron arrays the run keeps, and the
-/// driver's own. Measured on lavapipe (`rewire bench`, peak RSS against `gpu_bytes`): the whole
-/// cortex at 1 M neurons 1.25, at 5 M 1.14 (docs/PERFORMANCE.md).
-pub const CPU_ADAPTER_RUN_FACTOR: f64 = 1.25;
+pub use build::CPU_ADAPTER_RUN_FACTOR;
 
 /// `check_model_fits` for an adapter's `limits` and `memory` without opening it (`adapter` names
 /// it in a refusal), and a host of `host` bytes of memory (None: unknown) that builds the network
@@ -803,6 +799,12 @@ pub fn check_model_fits_limits(
                 (build::PARAM_WORDS as f64 * 4.0 * model.neurons as f64).min(binding as f64),
             ),
         ])
+        .chain(model.task.is_some().then(|| {
+            (
+                "a part of the task's cue counters".to_string(),
+                (crate::layout::REP_CUES as f64 * 4.0 * model.neurons as f64).min(binding as f64),
+            )
+        }))
         .fold((String::new(), 0.0), |a, b| if b.1 > a.1 { b } else { a });
     Ok(Fit {
         bytes: est.bytes,

@@ -132,6 +132,24 @@ fn totals(model: &Model, j: usize, key: u32, n: u64) -> Vec<u32> {
     counts
 }
 
+/// `work` over the targets `0..count` of a projection, split into one contiguous range a host
+/// core (`crate::build::threads`), each range on its own thread: the results in target order.
+/// Every target draws from its own stream, so the split changes nothing drawn.
+fn over_targets<R: Send>(count: usize, work: impl Fn(std::ops::Range<usize>) -> R + Sync) -> Vec<R> {
+    let per = count.div_ceil(crate::build::threads()).max(1);
+    let work = &work;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..count)
+            .step_by(per)
+            .map(|lo| s.spawn(move || work(lo..(lo + per).min(count))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("connection thread panicked"))
+            .collect()
+    })
+}
+
 /// `keep` of each target's sources of projection `j` (a rule that needs no totals and no grid),
 /// in target order, on all host cores (each thread drawing into one scratch list).
 fn each_target<T: Send>(
@@ -143,40 +161,25 @@ fn each_target<T: Send>(
 ) -> Vec<T> {
     let p = &model.projections[j];
     let tgt = &model.populations[p.target];
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
-    let per = (tgt.count as usize).div_ceil(threads).max(1);
-    let keep = &keep;
-    let parts: Vec<Vec<T>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..tgt.count as usize)
-            .step_by(per)
-            .map(|lo| {
-                let hi = (lo + per).min(tgt.count as usize);
-                s.spawn(move || {
-                    let mut out = Vec::with_capacity(hi - lo);
-                    let mut sources = Vec::new();
-                    for t in lo..hi {
-                        sources.clear();
-                        targets_sources(
-                            model,
-                            p,
-                            j,
-                            key,
-                            tgt.first + t as u32,
-                            None,
-                            positions,
-                            None,
-                            &mut sources,
-                        );
-                        out.push(keep(&sources));
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("connection thread panicked"))
-            .collect()
+    let parts = over_targets(tgt.count as usize, |range| {
+        let mut out = Vec::with_capacity(range.len());
+        let mut sources = Vec::new();
+        for t in range {
+            sources.clear();
+            targets_sources(
+                model,
+                p,
+                j,
+                key,
+                tgt.first + t as u32,
+                None,
+                positions,
+                None,
+                &mut sources,
+            );
+            out.push(keep(&sources));
+        }
+        out
     });
     parts.into_iter().flatten().collect()
 }
@@ -203,31 +206,17 @@ pub fn connect(model: &Model, j: usize, key: u32, positions: &[[f32; 3]]) -> Con
         _ => None,
     };
     let near = near.as_ref();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
-    let per = (tgt.count as usize).div_ceil(threads).max(1);
-    let parts: Vec<(Vec<u32>, Vec<u32>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..tgt.count as usize)
-            .step_by(per)
-            .map(|lo| {
-                let hi = (lo + per).min(tgt.count as usize);
-                let totals = totals.as_deref();
-                s.spawn(move || {
-                    let mut counts = Vec::with_capacity(hi - lo);
-                    let mut sources = Vec::new();
-                    for t in lo..hi {
-                        let before = sources.len();
-                        let k = totals.map(|c| c[t]);
-                        targets_sources(model, p, j, key, tgt.first + t as u32, k, positions, near, &mut sources);
-                        counts.push((sources.len() - before) as u32);
-                    }
-                    (counts, sources)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("connection thread panicked"))
-            .collect()
+    let totals = totals.as_deref();
+    let parts = over_targets(tgt.count as usize, |range| {
+        let mut counts = Vec::with_capacity(range.len());
+        let mut sources = Vec::new();
+        for t in range {
+            let before = sources.len();
+            let k = totals.map(|c| c[t]);
+            targets_sources(model, p, j, key, tgt.first + t as u32, k, positions, near, &mut sources);
+            counts.push((sources.len() - before) as u32);
+        }
+        (counts, sources)
     });
     let mut start = Vec::with_capacity(tgt.count as usize + 1);
     let mut sources = Vec::new();

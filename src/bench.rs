@@ -63,6 +63,7 @@ pub struct BenchResult {
     pub adapter: String,
     pub neurons: u32,
     pub synapses: u64,
+    /// Slots of the rows as built (compact shards then hold their synapses without slots).
     pub synapse_slots: u64,
     pub shards: usize,
     pub gpu_bytes: u64,
@@ -153,6 +154,22 @@ pub fn run(ctx: &GpuContext, model: &Model, steps: u64, bandwidth: Option<f64>) 
     let n = net.globals.n_neurons as f64;
     let per_step_events = events / steps as f64;
 
+    // The region sums read each slot of the rows (source 4, weight 4, chunk owner 0.5, the two
+    // neurons' records from cache: 12.5 bytes) and each synapse of the compact shards (target 4,
+    // weight 4; the source's record once per source).
+    let compact = net.compact_shards();
+    let conn_bytes: f64 = net
+        .shards
+        .iter()
+        .zip(&compact)
+        .map(|(s, &c)| {
+            if c {
+                8.0 * s.synapses as f64
+            } else {
+                12.5 * s.slots() as f64
+            }
+        })
+        .sum();
     let profile_steps = steps.min(200) as u32;
     let (stage_timing, stages) = match engine.profile(profile_steps)? {
         Some(times) => {
@@ -164,7 +181,7 @@ pub fn run(ctx: &GpuContext, model: &Model, steps: u64, bandwidth: Option<f64>) 
                         "propagate" => (t / profile_steps as f64, EVENT_BYTES * per_step_events),
                         // Modulate, scale, capture and structure: their bytes depend on the rules.
                         "slow updates" => (t / profile_steps as f64, 0.0),
-                        _ => (t, 12.5 * net.slots() as f64),
+                        _ => (t, conn_bytes),
                     };
                     StageTime {
                         stage: stage.into(),
@@ -222,7 +239,8 @@ pub fn run(ctx: &GpuContext, model: &Model, steps: u64, bandwidth: Option<f64>) 
         adapter: engine.describe(),
         neurons: net.globals.n_neurons,
         synapses: net.synapses,
-        synapse_slots: net.slots(),
+        // The slot arrays went to the device (`new_releasing`); the row starts stay.
+        synapse_slots: net.row_start.last().copied().unwrap_or(0),
         shards: net.shards.len(),
         gpu_bytes,
         gpu_bytes_per_synapse: gpu_bytes as f64 / synapses,

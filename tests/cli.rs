@@ -425,6 +425,18 @@ fn bench_times_the_slow_updates_apart_from_propagation() {
         assert!(s["s_per_step"].as_f64().unwrap() > 0.0, "{s}");
     }
     assert!(stages[2]["bandwidth_fraction"].is_null(), "{}", stages[2]);
+    // The region sums' bytes come from the shards, not from the slot arrays, which the upload
+    // took (they read as 0 slots there before, and the connectivity stage had no fraction).
+    assert!(
+        stages[3]["bandwidth_fraction"].as_f64().is_some_and(|f| f > 0.0),
+        "{}",
+        stages[3]
+    );
+    let r = &report["results"][0];
+    assert!(
+        r["synapse_slots"].as_u64().unwrap() >= r["synapses"].as_u64().unwrap(),
+        "{r}"
+    );
 }
 
 /// Names become CSV fields (rates.csv, connectivity.csv, routes.csv, ...), written and read back

@@ -183,14 +183,37 @@ pub fn sort_compact_shard(t: &mut SynapseArrays, net: &Network, k: usize) {
         "shard {k} changed between its build and its upload"
     );
     let a = s.first_slot as usize;
-    for (e, &local) in ix.out_slots.iter().enumerate() {
-        t.syn_pre[a + e] = t.syn_owner[(a + local as usize) >> layout::ROW_CHUNK_SHIFT];
-    }
-    let weight: Vec<f32> = ix.out_slots.iter().map(|&l| t.syn_weight[a + l as usize]).collect();
-    t.syn_weight[a..a + weight.len()].copy_from_slice(&weight);
+    let e = a + ix.out_slots.len();
+    // Each synapse's target (its slot's chunk owner) where the sources were, then its weight and
+    // delay in source order: gathers at the index's slots, on all host cores.
+    let owner = &t.syn_owner;
+    gather(&ix.out_slots, &mut t.syn_pre[a..e], |l| {
+        owner[(a + l as usize) >> layout::ROW_CHUNK_SHIFT]
+    });
+    let mut weight = vec![0f32; ix.out_slots.len()];
+    let from = &t.syn_weight;
+    gather(&ix.out_slots, &mut weight, |l| from[a + l as usize]);
+    t.syn_weight[a..e].copy_from_slice(&weight);
     drop(weight);
-    let delay: Vec<u16> = ix.out_slots.iter().map(|&l| t.syn_delay[a + l as usize]).collect();
-    t.syn_delay[a..a + delay.len()].copy_from_slice(&delay);
+    let mut delay = vec![0u16; ix.out_slots.len()];
+    let from = &t.syn_delay;
+    gather(&ix.out_slots, &mut delay, |l| from[a + l as usize]);
+    t.syn_delay[a..e].copy_from_slice(&delay);
+}
+
+/// `out[e] = at(index[e])` for every e, in contiguous runs on all host cores.
+fn gather<T: Send>(index: &[u32], out: &mut [T], at: impl Fn(u32) -> T + Sync) {
+    let per = index.len().div_ceil(threads()).max(1 << 16);
+    let at = &at;
+    std::thread::scope(|s| {
+        for (ix, out) in index.chunks(per).zip(out.chunks_mut(per)) {
+            s.spawn(move || {
+                for (o, &l) in out.iter_mut().zip(ix) {
+                    *o = at(l);
+                }
+            });
+        }
+    });
 }
 
 /// Row delays as bytes, four a word (`Network::delay_byte_shards`): slot k's delay in byte k % 4
@@ -2139,6 +2162,19 @@ mod tests {
             "{}",
             unknown.limited_by
         );
+    }
+
+    /// The compact shards' gathers on several threads give what one thread gives, in runs of
+    /// any length (the last one short).
+    #[test]
+    fn a_gather_on_all_cores_is_the_serial_gather() {
+        let n = 3 * (1usize << 16) + 12_345;
+        let index: Vec<u32> = (0..n as u64).map(|i| ((i * 2_654_435_761) % n as u64) as u32).collect();
+        let values: Vec<u32> = (0..n as u32).map(|i| i ^ 0x5a5a).collect();
+        let mut out = vec![0u32; n];
+        super::gather(&index, &mut out, |l| values[l as usize]);
+        let serial: Vec<u32> = index.iter().map(|&l| values[l as usize]).collect();
+        assert!(out == serial);
     }
 
     #[test]

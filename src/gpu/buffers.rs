@@ -227,6 +227,8 @@ impl Buffers {
         // Bytes allocated, bytes copied through staging buffers since they were last let go,
         // and the first allocation that failed.
         let state = std::cell::RefCell::new((0u64, 0u64, None::<String>));
+        let clock = std::time::Instant::now();
+        let phase = |what: &str| log::info!("upload: {what} done at {:.2} s", clock.elapsed().as_secs_f64());
         // A buffer of `len` bytes holding `contents`, or zeros where None (wgpu zeroes a new
         // buffer: nothing is copied, and the host holds nothing of it).
         let make = |label: &str, contents: Fill, len: u64, usage: wgpu::BufferUsages| {
@@ -399,12 +401,14 @@ impl Buffers {
         // network the caller keeps refused them): their slots are put in source order in place,
         // one shard at a time, so that their compact arrays are slices of the taken arrays, the
         // targets where the sources were.
+        phase("per-slot states");
         let sorted: Vec<bool> = net.shards.iter().map(|s| !s.indexed).collect();
         if let Some(t) = taken.as_mut() {
             for k in (0..net.shards.len()).filter(|&k| sorted[k]) {
                 crate::build::sort_compact_shard(t, net, k);
             }
         }
+        phase("compact shards sorted");
         // The other shards' outgoing indexes, moved out of the taken arrays (or read in the
         // network), so that each array's pass below may cut its own array back.
         let index: Vec<std::borrow::Cow<[u32]>> = match taken.as_mut() {
@@ -458,6 +462,7 @@ impl Buffers {
                 }
             },
         );
+        phase("sources");
         // Delay words, or bytes in the shards that keep no spine state (`delay_byte_shards`);
         // a compact shard's delay bytes.
         let delay = upload_back(
@@ -489,6 +494,7 @@ impl Buffers {
                 }
             },
         );
+        phase("delays");
         drop(removed);
         let weight = upload_back(
             net,
@@ -511,6 +517,7 @@ impl Buffers {
                 }
             },
         );
+        phase("weights");
         // Owners of the row shards' chunks; an indexed compact shard's targets.
         let owner = upload_back(
             net,
@@ -532,6 +539,7 @@ impl Buffers {
                 }
             },
         );
+        phase("targets");
         // Structural plasticity may occupy every slot of a growing shard: the index then has
         // room for all. Elsewhere slots only empty (lesions).
         let mut out_slots = Vec::new();
@@ -595,6 +603,7 @@ impl Buffers {
                 }
             })
             .collect();
+        phase("indexes and shard tables");
         let b = Buffers {
             globals: init(
                 "globals",
@@ -699,6 +708,7 @@ impl Buffers {
             n_neurons: g.n_neurons,
             bytes: 0,
         };
+        phase("neuron arrays");
         let (bytes, _, failed) = state.into_inner();
         if let Some(m) = failed {
             return Err(Error::Gpu(m));

@@ -126,7 +126,7 @@ pub struct GpuEngine {
     routes: std::ops::Range<usize>,
     /// The `represent` stage, made at its first use: its pipeline, and a bind group and dispatch
     /// size per part of the neurons.
-    represent: Option<(wgpu::ComputePipeline, Vec<PartDispatch>)>,
+    represent: Option<(wgpu::ComputePipeline, Vec<stage::PartDispatch>)>,
 }
 
 /// Refuses a network whose buffers exceed the adapter's limits, before anything is allocated.
@@ -1224,25 +1224,15 @@ impl Engine for GpuEngine {
         // One bind group and dispatch per part of the neurons, each over its cue counters.
         let (pipeline, parts) = self.represent.get_or_insert_with(|| {
             let pipeline = stage::pipeline(device, "represent", "main");
-            let parts = b
-                .ring
-                .iter()
-                .map(|part| {
-                    let bind = stage::bind(
-                        device,
-                        "represent",
-                        &pipeline,
-                        &[
-                            (1, &b.pops),
-                            (2, &b.neurons),
-                            (3, &b.task),
-                            (4, &part.rep),
-                            (5, &part.info),
-                        ],
-                    );
-                    (bind, stage::groups(part.neurons as u64, 64))
-                })
-                .collect();
+            let parts = stage::per_part(device, "represent", &pipeline, &b.ring, |part| {
+                vec![
+                    (1, &b.pops),
+                    (2, &b.neurons),
+                    (3, &b.task),
+                    (4, &part.rep),
+                    (5, &part.info),
+                ]
+            });
             (pipeline, parts)
         });
         let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -1255,10 +1245,7 @@ impl Engine for GpuEngine {
                 timestamp_writes: None,
             });
             pass.set_pipeline(pipeline);
-            for (bind, groups) in parts.iter() {
-                pass.set_bind_group(0, bind, &[]);
-                pass.dispatch_workgroups(groups.0, groups.1, 1);
-            }
+            stage::dispatch_parts(&mut pass, parts);
         }
         self.queue.submit([enc.finish()]);
         let data = self.read_buffer_at(&self.b.task, at, bytes)?;
@@ -1300,9 +1287,6 @@ impl Engine for GpuEngine {
         })
     }
 }
-
-/// A bind group over one part of the neurons and its dispatch size in workgroups (x, y).
-type PartDispatch = (wgpu::BindGroup, (u32, u32));
 
 /// The words of a network's task buffer that hold the route sums (empty without a task).
 fn route_words(net: &Network) -> std::ops::Range<usize> {

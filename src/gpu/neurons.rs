@@ -11,53 +11,40 @@ pub struct Neurons {
     pipeline: wgpu::ComputePipeline,
     /// One bind group and dispatch size per part of the neurons (its ring, parameters and cue
     /// counters).
-    parts: Vec<(wgpu::BindGroup, (u32, u32))>,
+    parts: Vec<stage::PartDispatch>,
 }
 
 impl Neurons {
     pub fn new(device: &wgpu::Device, b: &Buffers, net: &Network, raster_steps: u32) -> Self {
         let spec = specialization(net, raster_steps);
         let pipeline = stage::specialized(device, "neurons", "main", &spec);
-        let parts = b
-            .ring
-            .iter()
-            .map(|part| {
-                let bind = stage::bind(
-                    device,
-                    "neurons",
-                    &pipeline,
-                    &[
-                        (0, &b.globals),
-                        (1, &b.pops),
-                        (2, &b.neurons),
-                        (3, &part.params),
-                        (4, &b.poisson),
-                        (5, &part.ring),
-                        (6, &b.sim),
-                        (7, &b.counters),
-                        (8, &b.traces),
-                        (9, &b.grow),
-                        (10, &b.status),
-                        (11, &b.task),
-                        (12, &b.neuron_ext),
-                        (13, &part.params_ext),
-                        (14, &part.info),
-                        (15, &part.rep),
-                    ],
-                );
-                (bind, stage::groups(part.neurons as u64, 64))
-            })
-            .collect();
+        let parts = stage::per_part(device, "neurons", &pipeline, &b.ring, |part| {
+            vec![
+                (0, &b.globals),
+                (1, &b.pops),
+                (2, &b.neurons),
+                (3, &part.params),
+                (4, &b.poisson),
+                (5, &part.ring),
+                (6, &b.sim),
+                (7, &b.counters),
+                (8, &b.traces),
+                (9, &b.grow),
+                (10, &b.status),
+                (11, &b.task),
+                (12, &b.neuron_ext),
+                (13, &part.params_ext),
+                (14, &part.info),
+                (15, &part.rep),
+            ]
+        });
         Neurons { pipeline, parts }
     }
 
     /// Records one dispatch per part of the neurons, each over that part's neurons.
     pub fn record(&self, pass: &mut wgpu::ComputePass) {
         pass.set_pipeline(&self.pipeline);
-        for (bind, groups) in &self.parts {
-            pass.set_bind_group(0, bind, &[]);
-            pass.dispatch_workgroups(groups.0, groups.1, 1);
-        }
+        stage::dispatch_parts(pass, &self.parts);
     }
 }
 

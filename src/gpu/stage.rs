@@ -52,6 +52,36 @@ pub fn bind(
     })
 }
 
+/// A bind group over one part of the neurons (`buffers::RingPart`) and its dispatch size in
+/// workgroups of 64 (x, y).
+pub type PartDispatch = (wgpu::BindGroup, (u32, u32));
+
+/// One bind group of `pipeline` per part of the neurons, each with the entries `entries` gives
+/// for that part, and a dispatch of one thread per neuron of the part.
+pub fn per_part<'a>(
+    device: &wgpu::Device,
+    label: &str,
+    pipeline: &wgpu::ComputePipeline,
+    parts: &'a [super::buffers::RingPart],
+    entries: impl Fn(&'a super::buffers::RingPart) -> Vec<(u32, &'a wgpu::Buffer)>,
+) -> Vec<PartDispatch> {
+    parts
+        .iter()
+        .map(|part| {
+            let bind = bind(device, label, pipeline, &entries(part));
+            (bind, groups(part.neurons as u64, 64))
+        })
+        .collect()
+}
+
+/// Records one dispatch per part of the neurons (`per_part`), with the pipeline already set.
+pub fn dispatch_parts(pass: &mut wgpu::ComputePass, parts: &[PartDispatch]) {
+    for (bind, groups) in parts {
+        pass.set_bind_group(0, bind, &[]);
+        pass.dispatch_workgroups(groups.0, groups.1, 1);
+    }
+}
+
 /// Workgroup counts for `items` threads in groups of `size`, spilling past 65535 into y
 /// (shaders flatten with MAX_GROUPS_X).
 pub fn groups(items: u64, size: u64) -> (u32, u32) {
